@@ -1,0 +1,441 @@
+"""One gdb connection's protocol state, with no I/O.
+
+A :class:`Session` takes frame events (or raw bytes, via :meth:`Session.feed`)
+and returns the bytes to send back.  It owns the per-connection state - ack
+or no-ack mode, the features gdb announced, the selected threads, the last
+packet sent (for ``-`` retransmission) - and dispatches each parsed request
+through a table of handlers.  Handlers reach the debuggee only through the
+:class:`~gdbstub.target.Target` protocol and map :class:`TargetError` to
+``Exx`` (or ``F-1,errno`` for host I/O) in one place.
+
+Nothing escapes :meth:`Session.handle_event`: unexpected exceptions from the
+target are logged and answered with an error reply, so one bad packet can
+never take the connection down.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from . import replies
+from .features import supported_reply, target_xml, xfer_chunk
+from .framing import (
+    Ack,
+    BadFrame,
+    Decoder,
+    FrameEvent,
+    Interrupt,
+    Nak,
+    Overlong,
+    Packet,
+    frame,
+)
+from .packets import (
+    Breakpoint,
+    Detach,
+    HostClose,
+    HostFstat,
+    HostOpen,
+    HostPread,
+    HostSetfs,
+    Kill,
+    Malformed,
+    Monitor,
+    QueryAttached,
+    QueryCurrentThread,
+    QueryStopReason,
+    QuerySupported,
+    QuerySymbol,
+    ReadMemory,
+    ReadRegister,
+    ReadRegisters,
+    Request,
+    Resume,
+    SetThread,
+    StartNoAckMode,
+    ThreadAlive,
+    ThreadId,
+    ThreadInfoFirst,
+    ThreadInfoNext,
+    Unknown,
+    VCont,
+    VContQuery,
+    WriteMemory,
+    WriteRegister,
+    WriteRegisters,
+    XferRead,
+    parse,
+)
+from .target import (
+    BREAK_CAPABILITY,
+    Capability,
+    Direction,
+    StopReason,
+    Target,
+    TargetError,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PACKET_SIZE = 0x4000
+
+Reply = bytes | list[bytes] | None
+"""A handler's answer: one payload, several (e.g. ``O`` output then ``OK``), or none."""
+
+
+def _never() -> bool:
+    return False
+
+
+class Session:
+    """Protocol state for one gdb connection.
+
+    ``should_stop`` is handed to :meth:`Target.resume`; the server makes it
+    return True when gdb sends 0x03 while the target runs.
+    """
+
+    def __init__(
+        self,
+        target: Target,
+        *,
+        should_stop: Callable[[], bool] = _never,
+        packet_size: int = DEFAULT_PACKET_SIZE,
+        rle: bool = False,
+    ) -> None:
+        self._target = target
+        self._should_stop = should_stop
+        self._packet_size = packet_size
+        self._rle = rle
+        self._decoder = Decoder(packet_size)
+        self._ack_mode = True
+        self._enter_noack = False
+        self._last_sent: bytes | None = None
+        self._gdb_features: frozenset[str] = frozenset()
+        self._closed = False
+        self._thread_g = ThreadId(ThreadId.ANY)
+        self._thread_c = ThreadId(ThreadId.ANY)
+        self._target_xml: bytes | None = None
+        self._handlers: dict[type, Callable[[Any], Reply]] = {
+            QuerySupported: self._query_supported,
+            StartNoAckMode: self._start_noack,
+            QueryStopReason: self._query_stop_reason,
+            ReadRegisters: self._read_registers,
+            WriteRegisters: self._write_registers,
+            ReadRegister: self._read_register,
+            WriteRegister: self._write_register,
+            ReadMemory: self._read_memory,
+            WriteMemory: self._write_memory,
+            SetThread: self._set_thread,
+            ThreadAlive: self._thread_alive,
+            Resume: self._resume,
+            VContQuery: lambda req: b"vCont;c;C;s;S",
+            VCont: self._vcont,
+            Breakpoint: self._breakpoint,
+            XferRead: self._xfer_read,
+            QueryAttached: lambda req: b"1",
+            QueryCurrentThread: lambda req: b"QC%x" % self._target.tid,
+            ThreadInfoFirst: lambda req: b"m%x" % self._target.tid,
+            ThreadInfoNext: lambda req: b"l",
+            QuerySymbol: lambda req: replies.OK,
+            Monitor: self._monitor,
+            HostOpen: self._host_open,
+            HostPread: self._host_pread,
+            HostClose: self._host_close,
+            HostFstat: self._host_fstat,
+            HostSetfs: self._host_setfs,
+            Detach: self._detach,
+            Kill: self._kill,
+            Unknown: lambda req: replies.EMPTY,
+            Malformed: self._malformed,
+        }
+
+    # --- public interface ------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """True once gdb detached or killed: the server should drop the connection."""
+        return self._closed
+
+    @property
+    def ack_mode(self) -> bool:
+        return self._ack_mode
+
+    def feed(self, data: bytes) -> bytes:
+        """Decode raw bytes from gdb and return everything to send back."""
+        return b"".join(self.handle_event(event) for event in self._decoder.feed(data))
+
+    def handle_event(self, event: FrameEvent) -> bytes:
+        """Answer one frame event; returns the bytes to write (possibly empty)."""
+        if isinstance(event, Packet):
+            return self._packet(event.payload)
+        if isinstance(event, BadFrame):
+            logger.warning("bad packet: %s", event.reason)
+            if self._ack_mode:
+                return b"-"
+            if event.payload is not None:  # no-ack: the transport is trusted
+                return self._packet(event.payload)
+            return self._send([replies.error(errno.EINVAL)])
+        if isinstance(event, Overlong):
+            logger.warning("packet of %d bytes exceeds %d", event.length, self._packet_size)
+            return (b"+" if self._ack_mode else b"") + self._send([replies.error(errno.E2BIG)])
+        if isinstance(event, Nak):
+            if self._ack_mode and self._last_sent is not None:
+                logger.debug("-> (resend) %r", self._last_sent)
+                return self._last_sent
+            return b""
+        if isinstance(event, Interrupt):
+            logger.debug("<- interrupt while stopped: ignored")
+            return b""
+        if isinstance(event, Ack):
+            return b""
+        logger.error("unexpected frame event %r", event)  # pragma: no cover
+        return b""
+
+    def handle_request(self, request: Request) -> list[bytes]:
+        """Dispatch one parsed request; returns reply payloads (unframed)."""
+        handler = self._handlers.get(type(request))
+        try:
+            if handler is None:  # pragma: no cover - the table covers every request
+                raise NotImplementedError(type(request).__name__)
+            reply = handler(request)
+        except TargetError as exc:
+            logger.debug("target error for %r: %s", request, exc)
+            reply = replies.error(exc.errno)
+        except Exception:
+            logger.exception("handler failed for %r", request)
+            reply = replies.error(errno.EIO)
+        if reply is None:
+            return []
+        return [reply] if isinstance(reply, bytes) else reply
+
+    # --- plumbing -------------------------------------------------------------
+
+    def _packet(self, payload: bytes) -> bytes:
+        logger.debug("<- %r", payload)
+        ack = b"+" if self._ack_mode else b""
+        out = ack + self._send(self.handle_request(parse(payload)))
+        if self._enter_noack:
+            self._enter_noack = False
+            self._ack_mode = False
+        return out
+
+    def _send(self, payloads: list[bytes]) -> bytes:
+        frames = []
+        for payload in payloads:
+            logger.debug("-> %r", payload)
+            frames.append(frame(payload, rle=self._rle))
+        if frames:
+            self._last_sent = frames[-1]
+        return b"".join(frames)
+
+    def _has(self, capability: Capability) -> bool:
+        return capability in self._target.capabilities
+
+    def _stop_reply(self, reason: StopReason) -> bytes:
+        registers = self._target.description.registers
+        expedite: list[tuple[Any, int | None]] = []
+        if any(reg.expedite for reg in registers):
+            try:
+                values = self._target.read_registers()
+            except TargetError:
+                values = []
+            expedite = [
+                (reg, value) for reg, value in zip(registers, values) if reg.expedite
+            ]
+        return replies.stop_reply(
+            reason,
+            self._target.tid,
+            swbreak="swbreak+" in self._gdb_features,
+            hwbreak="hwbreak+" in self._gdb_features,
+            expedite=expedite,
+        )
+
+    def _is_our_thread(self, thread: ThreadId) -> bool:
+        pid_ok = thread.pid in (None, ThreadId.ALL, ThreadId.ANY, self._target.pid)
+        return pid_ok and thread.tid in (ThreadId.ALL, ThreadId.ANY, self._target.tid)
+
+    # --- handlers -------------------------------------------------------------
+
+    def _query_supported(self, req: QuerySupported) -> Reply:
+        self._gdb_features = frozenset(req.features)
+        return supported_reply(self._target.capabilities, self._packet_size)
+
+    def _start_noack(self, req: StartNoAckMode) -> Reply:
+        self._enter_noack = True
+        return replies.OK
+
+    def _query_stop_reason(self, req: QueryStopReason) -> Reply:
+        return self._stop_reply(self._target.stop_reason())
+
+    def _read_registers(self, req: ReadRegisters) -> Reply:
+        registers = self._target.description.registers
+        return replies.pack_registers(registers, self._target.read_registers())
+
+    def _write_registers(self, req: WriteRegisters) -> Reply:
+        if not self._has(Capability.WRITE_REGISTERS):
+            return replies.error(errno.EPERM)
+        registers = self._target.description.registers
+        try:
+            values = replies.unpack_registers(registers, req.data)
+        except ValueError as exc:
+            logger.debug("G rejected: %s", exc)
+            return replies.error(errno.EINVAL)
+        current = self._target.read_registers()
+        for reg, value, old in zip(registers, values, current):
+            if value is not None and value != old:
+                self._target.write_register(reg.regnum, value)
+        return replies.OK
+
+    def _read_register(self, req: ReadRegister) -> Reply:
+        registers = self._target.description.registers
+        if req.regnum >= len(registers):
+            return replies.error(errno.EINVAL)
+        values = self._target.read_registers()
+        return replies.pack_register(registers[req.regnum], values[req.regnum])
+
+    def _write_register(self, req: WriteRegister) -> Reply:
+        if not self._has(Capability.WRITE_REGISTERS):
+            return replies.error(errno.EPERM)
+        registers = self._target.description.registers
+        if req.regnum >= len(registers) or len(req.data) != registers[req.regnum].size:
+            return replies.error(errno.EINVAL)
+        self._target.write_register(req.regnum, int.from_bytes(req.data, "little"))
+        return replies.OK
+
+    def _read_memory(self, req: ReadMemory) -> Reply:
+        length = min(req.length, (self._packet_size - 4) // 2)
+        if length == 0:
+            return replies.EMPTY
+        data = self._target.read_memory(req.addr, length)
+        if not data:
+            return replies.error(errno.EFAULT)
+        return replies.hex_encode(data[:length])
+
+    def _write_memory(self, req: WriteMemory) -> Reply:
+        if not self._has(Capability.WRITE_MEMORY):
+            return replies.error(errno.EPERM)
+        if req.data:
+            self._target.write_memory(req.addr, req.data)
+        return replies.OK
+
+    def _set_thread(self, req: SetThread) -> Reply:
+        if not self._is_our_thread(req.thread):
+            return replies.error(errno.ESRCH)
+        if req.operation == "g":
+            self._thread_g = req.thread
+        else:
+            self._thread_c = req.thread
+        return replies.OK
+
+    def _thread_alive(self, req: ThreadAlive) -> Reply:
+        return replies.OK if self._is_our_thread(req.thread) else replies.error(errno.ESRCH)
+
+    def _run(self, step: bool, direction: Direction) -> Reply:
+        if direction is Direction.BACKWARD:
+            needed = Capability.REVERSE_STEP if step else Capability.REVERSE_CONTINUE
+            if not self._has(needed):
+                return replies.EMPTY
+        reason = self._target.resume(step, direction, self._should_stop)
+        return self._stop_reply(reason)
+
+    def _resume(self, req: Resume) -> Reply:
+        if req.address is not None:
+            logger.info("ignoring resume address 0x%x", req.address)
+        if req.signal:
+            logger.debug("ignoring signal %d on resume", req.signal)
+        return self._run(req.step, req.direction)
+
+    def _vcont(self, req: VCont) -> Reply:
+        for action in req.actions:
+            if action.thread is None or self._is_our_thread(action.thread):
+                if action.action == "t":
+                    return replies.error(errno.EINVAL)  # all-stop: nothing to stop
+                # 'r' (range step) may stop after one instruction, so it is a step.
+                return self._run(action.action in ("s", "r"), Direction.FORWARD)
+        return replies.error(errno.ESRCH)
+
+    def _breakpoint(self, req: Breakpoint) -> Reply:
+        if not self._has(BREAK_CAPABILITY[req.kind]):
+            return replies.EMPTY
+        if req.insert:
+            self._target.insert_breakpoint(req.kind, req.addr, req.length)
+        else:
+            self._target.remove_breakpoint(req.kind, req.addr, req.length)
+        return replies.OK
+
+    def _xfer_read(self, req: XferRead) -> Reply:
+        if req.object == "features":
+            if req.annex != "target.xml":
+                return replies.error(errno.ENOENT)
+            if self._target_xml is None:
+                self._target_xml = target_xml(self._target.description).encode("utf-8")
+            data = self._target_xml
+        elif req.object == "auxv" and self._has(Capability.AUXV):
+            if req.annex:
+                return replies.error(errno.EINVAL)
+            data = self._target.auxv()
+        elif req.object == "exec-file" and self._has(Capability.EXEC_FILE):
+            data = self._target.exec_file().encode("utf-8", "surrogateescape")
+        else:
+            return replies.EMPTY
+        return xfer_chunk(data, req.offset, min(req.length, self._packet_size - 1))
+
+    def _monitor(self, req: Monitor) -> Reply:
+        if not self._has(Capability.MONITOR):
+            return replies.EMPTY
+        output = self._target.monitor(req.command)
+        return [*replies.console_output(output, self._packet_size), replies.OK]
+
+    def _host_io(self, call: Callable[[], bytes]) -> Reply:
+        if not self._has(Capability.HOST_IO):
+            return replies.EMPTY
+        try:
+            return call()
+        except TargetError as exc:
+            return replies.host_error(exc.errno)
+
+    def _host_open(self, req: HostOpen) -> Reply:
+        return self._host_io(
+            lambda: replies.host_result(self._target.host_open(req.path, req.flags, req.mode))
+        )
+
+    def _host_pread(self, req: HostPread) -> Reply:
+        count = min(req.count, (self._packet_size - 32) // 2)
+        return self._host_io(
+            lambda: replies.host_data(self._target.host_pread(req.fd, count, req.offset)[:count])
+        )
+
+    def _host_close(self, req: HostClose) -> Reply:
+        def call() -> bytes:
+            self._target.host_close(req.fd)
+            return replies.host_result(0)
+
+        return self._host_io(call)
+
+    def _host_fstat(self, req: HostFstat) -> Reply:
+        return self._host_io(
+            lambda: replies.host_data(replies.pack_host_stat(self._target.host_fstat(req.fd)))
+        )
+
+    def _host_setfs(self, req: HostSetfs) -> Reply:
+        # One process, one filesystem view: "ours" and "the stub's own" are the same.
+        if req.pid in (0, self._target.pid):
+            return self._host_io(lambda: replies.host_result(0))
+        return self._host_io(lambda: replies.host_error(errno.ESRCH))
+
+    def _detach(self, req: Detach) -> Reply:
+        self._closed = True
+        self._target.detach()
+        return replies.OK
+
+    def _kill(self, req: Kill) -> Reply:
+        self._closed = True
+        self._target.kill()
+        return replies.OK if req.reply_expected else None
+
+    def _malformed(self, req: Malformed) -> Reply:
+        logger.warning("malformed %s packet: %s", req.name, req.reason)
+        return replies.error(errno.EINVAL)

@@ -1,0 +1,59 @@
+"""Capstone, in one place: instruction decoding for the engine and the UIs."""
+
+from __future__ import annotations
+
+import ctypes
+from dataclasses import dataclass
+from functools import lru_cache
+
+import capstone
+
+
+@dataclass(frozen=True)
+class Instruction:
+    address: int
+    size: int
+    mnemonic: str
+    op_str: str
+
+    def text(self) -> str:
+        return f"{self.mnemonic} {self.op_str}".rstrip()
+
+
+class Disassembler:
+    """x86-64 decoder shared by the counter (through its C handle) and Python."""
+
+    def __init__(self) -> None:
+        self._cs = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+
+    def native_handles(self) -> tuple[int, int, int]:
+        """(cs_disasm address, cs_free address, handle) for the C counter."""
+        lib = capstone._cs
+        disasm = ctypes.cast(lib.cs_disasm, ctypes.c_void_p).value
+        free = ctypes.cast(lib.cs_free, ctypes.c_void_p).value
+        return int(disasm or 0), int(free or 0), int(self._cs.csh.value)
+
+    def instruction_index(self, code: bytes, base: int, pc: int) -> int | None:
+        """How many instructions of `code` (at `base`) lie before `pc`."""
+        n = 0
+        for addr, _size, _m, _o in self._cs.disasm_lite(code, base):
+            if addr == pc:
+                return n
+            if addr > pc:
+                return None
+            n += 1
+        return n if base + len(code) == pc else None
+
+    def count(self, code: bytes, base: int) -> int:
+        return sum(1 for _ in self._cs.disasm_lite(code, base))
+
+    def decode(self, code: bytes, base: int, limit: int = 0) -> list[Instruction]:
+        out = []
+        for addr, size, mnem, ops in self._cs.disasm_lite(code, base, limit):
+            out.append(Instruction(addr, size, mnem, ops))
+        return out
+
+
+@lru_cache(maxsize=1)
+def shared_disassembler() -> Disassembler:
+    return Disassembler()

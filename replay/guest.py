@@ -1,0 +1,140 @@
+"""A guest process: machine + kernel + loaded program, and its run loop.
+
+Booting is deterministic given the trace header, the program and
+interpreter bytes and the AT_RANDOM bytes (which come through HostIO as the
+first event), so the recorder and the replayer build identical processes.
+The run loop slices execution so that interrupts are noticed, stops at the
+HostIO's sync points (state-hash checkpoints) and hands faults to the kernel.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+from .eventlog import TraceHeader
+from .events import RandomSource
+from .hostio import HostIO
+from .icount import NO_LIMIT
+from .linux import stack as auxv
+from .linux.kernel import STACK_SIZE, STACK_TOP, LinuxKernel
+from .loader import PIE_BASE, load_image, parse_elf
+from .machine import Machine, StopKind
+from .memory import PAGE, page_up
+
+log = logging.getLogger(__name__)
+
+SLICE = 1 << 26     # instructions between checks of should_stop (~0.1-0.2 s)
+
+
+class Outcome(enum.Enum):
+    EXITED = "exited"            # the program ended (see kernel.state.exited)
+    LIMIT = "limit"              # reached the requested instruction count
+    INTERRUPTED = "interrupted"  # should_stop() said so, or request_stop()
+
+
+@dataclass(frozen=True)
+class Program:
+    """The bytes needed to boot: program and (for dynamic programs) ld.so."""
+
+    path: str
+    data: bytes
+    interp_data: bytes | None = None
+
+
+class GuestProcess:
+    def __init__(self, header: TraceHeader, program: Program, host: HostIO,
+                 warn: Callable[[str], None]) -> None:
+        self.header = header
+        self.host = host
+        self.machine = Machine()
+        self.kernel = LinuxKernel(self.machine, host, header.pid, header.program, header.cwd, warn)
+        self.auxv = b""
+        self._boot(program)
+
+    def _boot(self, program: Program) -> None:
+        mem = self.machine.mem
+        image = parse_elf(program.path, program.data)
+        loaded = load_image(mem, image, program.data, PIE_BASE, program.path)
+        entry = loaded.entry
+        interp_base = 0
+        if image.interp:
+            if program.interp_data is None:
+                raise ValueError("dynamic program without its interpreter")
+            interp = parse_elf(image.interp, program.interp_data)
+            lo, hi = interp.span
+            interp_base = mem.find_free(hi - lo, self._mmap_top()) - lo
+            interp_loaded = load_image(mem, interp, program.interp_data, interp_base, image.interp)
+            entry = interp_loaded.entry
+        brk = page_up(loaded.end)
+        self.kernel.state.brk_start = self.kernel.state.brk = brk
+        mem.map(STACK_TOP - STACK_SIZE, STACK_SIZE, 3, "[stack]")
+        random16 = self.host.random(0, RandomSource.AT_RANDOM, 16)
+        aux = {
+            auxv.AT_HWCAP: auxv.HWCAP_X86_64, auxv.AT_PAGESZ: PAGE, auxv.AT_CLKTCK: 100,
+            auxv.AT_PHDR: loaded.phdr, auxv.AT_PHENT: image.phentsize, auxv.AT_PHNUM: image.phnum,
+            auxv.AT_BASE: interp_base, auxv.AT_FLAGS: 0, auxv.AT_ENTRY: loaded.entry,
+            auxv.AT_UID: 0, auxv.AT_EUID: 0, auxv.AT_GID: 0, auxv.AT_EGID: 0, auxv.AT_SECURE: 0,
+            auxv.AT_MINSIGSTKSZ: 2048,
+        }
+        ids = self.header.extra.get("ids")
+        if ids:
+            aux.update({auxv.AT_UID: ids[0], auxv.AT_EUID: ids[1], auxv.AT_GID: ids[2], auxv.AT_EGID: ids[3]})
+        argv = [a.encode("utf-8", "surrogateescape") for a in self.header.argv]
+        envp = [e.encode("utf-8", "surrogateescape") for e in self.header.env]
+        initial, writes = auxv.build_stack(STACK_TOP, argv, envp,
+                                           self.header.program.encode("utf-8", "surrogateescape"),
+                                           random16, aux)
+        for addr, data in writes:
+            mem.write(addr, data)
+        self.auxv = initial.auxv
+        self.kernel.setup_std_streams()
+        m = self.machine
+        m.set_reg("rsp", initial.sp)
+        m.set_reg("rip", entry)
+        m.set_reg("rdx", 0)
+
+    @staticmethod
+    def _mmap_top() -> int:
+        from .linux.kernel import MMAP_TOP
+        return MMAP_TOP
+
+    @property
+    def icount(self) -> int:
+        return self.machine.icount
+
+    @property
+    def exited(self) -> bool:
+        return self.kernel.state.exited is not None
+
+    def run(self, limit: int = NO_LIMIT, should_stop: Callable[[], bool] | None = None) -> Outcome:
+        """Run until the program ends, `limit` instructions, or an interrupt."""
+        m = self.machine
+        while True:
+            if self.kernel.state.exited is not None:
+                return Outcome.EXITED
+            if m.icount >= limit:
+                return Outcome.LIMIT
+            sync = self.host.next_sync(m.icount)
+            target = min(limit, sync)
+            stop = m.run(target, slice_end=m.icount + SLICE)
+            if stop.kind == StopKind.LIMIT:
+                if m.icount == sync:
+                    self.host.sync(m.icount, m.state_hash())
+                continue
+            if stop.kind == StopKind.SLICE:
+                if should_stop is not None and should_stop():
+                    return Outcome.INTERRUPTED
+                continue
+            if stop.kind == StopKind.INTERRUPTED:
+                return Outcome.INTERRUPTED
+            if stop.kind == StopKind.FAULT:
+                self.kernel.on_fault(stop)
+                continue
+            if stop.kind == StopKind.HALTED:
+                continue
+
+    def close(self) -> None:
+        self.machine.close()

@@ -1,0 +1,54 @@
+"""The boundary between the deterministic guest OS and the outside world.
+
+Everything the emulated Linux needs from outside the guest goes through one
+`HostIO` object.  While recording it is a `RecordingHostIO` (recorder.py):
+it asks the real host and writes each answer to the event log.  While
+replaying it is a `ReplayingHostIO` (replayer.py): it answers from the log
+and touches nothing on the host.  The guest OS code above it is identical in
+both modes, which is what makes replay exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+from .events import ClockSource, ExceptionCause, FileKind, RandomSource, ShutdownReason
+from .linux.files import OpenFile
+
+Writes = tuple[tuple[int, bytes], ...]
+HostCall = Callable[[], tuple[int, Writes]]
+HostFdCall = Callable[[int], tuple[int, Writes]]
+
+
+@dataclass(frozen=True)
+class OpenOutcome:
+    result: int              # 0, or -errno
+    kind: FileKind
+    content: bytes | None    # captured content (CAPTURED)
+
+
+class HostIO(Protocol):
+    def open(self, icount: int, path: str, flags: int, mode: int, fd: int,
+             file: OpenFile) -> OpenOutcome: ...
+    def close(self, file: OpenFile) -> None: ...
+    def read(self, icount: int, fd: int, file: OpenFile, count: int,
+             offset: int | None) -> tuple[int, bytes]: ...
+    def write(self, icount: int, fd: int, file: OpenFile, data: bytes,
+              offset: int | None) -> int: ...
+    def clock(self, icount: int, source: ClockSource, clock_id: int) -> int: ...
+    def tsc(self, icount: int, with_aux: bool) -> tuple[int, int]: ...
+    def random(self, icount: int, source: RandomSource, count: int) -> bytes: ...
+    def syscall(self, icount: int, sysno: int, call: HostCall) -> tuple[int, Writes]: ...
+    def fd_syscall(self, icount: int, sysno: int, file: OpenFile,
+                   call: HostFdCall) -> tuple[int, Writes]: ...
+    def exception(self, icount: int, signal: int, cause: ExceptionCause, pc: int,
+                  address: int) -> None: ...
+    def shutdown(self, icount: int, reason: ShutdownReason, status: int) -> None: ...
+    def sleep(self, seconds: float) -> None: ...
+    def next_sync(self, icount: int) -> int:
+        """The next instruction count at which sync() must be called."""
+        ...
+    def sync(self, icount: int, state_hash: bytes) -> None:
+        """Record (or verify) the machine state hash at a sync point."""
+        ...

@@ -1,0 +1,108 @@
+"""Open files of the guest: the fd table and the open-file descriptions.
+
+An OpenFile is shared by every fd that dup() made from the same open, like
+the kernel's struct file.  Its `kind` says where its bytes come from:
+captured content (deterministic, no events), an in-guest pipe
+(deterministic), or the host (every read/write goes through the recorder's
+log).  Host file descriptors themselves live in the recorder only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..events import FileKind
+
+O_ACCMODE = 0o3
+O_RDONLY, O_WRONLY, O_RDWR = 0, 1, 2
+O_CREAT, O_EXCL, O_NOCTTY, O_TRUNC, O_APPEND = 0o100, 0o200, 0o400, 0o1000, 0o2000
+O_NONBLOCK = 0o4000
+O_DIRECTORY = 0o200000
+O_CLOEXEC = 0o2000000
+O_PATH = 0o10000000
+
+
+@dataclass
+class Pipe:
+    """An in-guest pipe: written and read by the guest alone, so deterministic."""
+
+    buffer: bytearray = field(default_factory=bytearray)
+    readers: int = 0
+    writers: int = 0
+
+
+@dataclass(eq=False)
+class OpenFile:
+    handle: int                   # a deterministic id (recorder maps it to a host fd)
+    kind: FileKind
+    path: str
+    flags: int
+    content: bytes | None = None  # CAPTURED
+    pos: int = 0
+    std_stream: int | None = None  # 0, 1, 2 for the initial stdin/stdout/stderr
+    pipe: Pipe | None = None
+    pipe_end: str = ""            # "r" or "w"
+    refs: int = 0
+
+    @property
+    def readable(self) -> bool:
+        return (self.flags & O_ACCMODE) in (O_RDONLY, O_RDWR)
+
+    @property
+    def writable(self) -> bool:
+        return (self.flags & O_ACCMODE) in (O_WRONLY, O_RDWR)
+
+    @property
+    def is_directory(self) -> bool:
+        return self.kind == FileKind.DIRECTORY
+
+
+@dataclass
+class FdEntry:
+    file: OpenFile
+    cloexec: bool = False
+
+
+class FdTable:
+    """Guest file descriptors -> open files; lowest free number first."""
+
+    def __init__(self) -> None:
+        self._fds: dict[int, FdEntry] = {}
+        self._next_handle = 0
+
+    def new_handle(self) -> int:
+        self._next_handle += 1
+        return self._next_handle
+
+    def get(self, fd: int) -> OpenFile | None:
+        entry = self._fds.get(fd)
+        return entry.file if entry else None
+
+    def entry(self, fd: int) -> FdEntry | None:
+        return self._fds.get(fd)
+
+    def lowest_free(self, start: int = 0) -> int:
+        fd = start
+        while fd in self._fds:
+            fd += 1
+        return fd
+
+    def install(self, fd: int, file: OpenFile, cloexec: bool = False) -> OpenFile | None:
+        """Put `file` at `fd`; returns the open file that lost its last fd, if any."""
+        dropped = self.remove(fd)
+        file.refs += 1
+        if file.pipe is not None and file.refs == 1:
+            pass
+        self._fds[fd] = FdEntry(file, cloexec)
+        return dropped
+
+    def remove(self, fd: int) -> OpenFile | None:
+        """Close `fd`; returns its open file when no other fd refers to it."""
+        entry = self._fds.pop(fd, None)
+        if entry is None:
+            return None
+        entry.file.refs -= 1
+        return entry.file if entry.file.refs == 0 else None
+
+    def items(self) -> list[tuple[int, OpenFile]]:
+        return [(fd, e.file) for fd, e in sorted(self._fds.items())]

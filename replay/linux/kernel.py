@@ -1,0 +1,287 @@
+"""The emulated Linux kernel for one single-threaded x86-64 process.
+
+It implements the `GuestOS` interface of the machine: system calls, rdtsc,
+and what happens on a fault.  All of its state is deterministic; whatever
+comes from outside goes through the `HostIO` it is given (recording or
+replaying), so the same kernel code serves both.  Handlers live in the
+sys_*.py modules, one table each, merged here.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import posixpath
+import struct
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..events import ClockSource, ExceptionCause, FileKind, RandomSource, ShutdownReason
+from ..hostio import HostIO
+from ..machine import Machine, RunStop, StopKind
+from ..memory import PAGE
+from . import signals as sig
+from .files import FdTable, OpenFile
+from .sysnames import syscall_name
+
+log = logging.getLogger(__name__)
+
+MASK64 = (1 << 64) - 1
+STACK_TOP = 0x7FFFFFFFF000
+STACK_SIZE = 8 << 20
+MMAP_TOP = STACK_TOP - STACK_SIZE - 0x1000000   # mmap grows down from here
+
+Args = tuple[int, int, int, int, int, int]
+Handler = Callable[["LinuxKernel", Args], int]
+
+
+_LEGACY = ("ax", "bx", "cx", "dx", "si", "di", "bp", "sp")
+_REG_WIDTHS: dict[str, tuple[str, int]] = {
+    **{f"r{r}": (f"r{r}", 8) for r in _LEGACY},
+    **{f"e{r}": (f"r{r}", 4) for r in _LEGACY},
+    **{r: (f"r{r}", 2) for r in _LEGACY},
+    **{f"r{i}": (f"r{i}", 8) for i in range(8, 16)},
+    **{f"r{i}d": (f"r{i}", 4) for i in range(8, 16)},
+    **{f"r{i}w": (f"r{i}", 2) for i in range(8, 16)},
+}
+
+
+class GuestExit(Exception):
+    """Raised inside a handler to end the process (exit or fatal signal)."""
+
+
+@dataclass
+class SigAction:
+    handler: int = sig.SIG_DFL
+    flags: int = 0
+    restorer: int = 0
+    mask: int = 0
+
+
+@dataclass
+class ProcessExit:
+    reason: ShutdownReason
+    status: int
+    icount: int
+
+    def exit_status(self) -> int:
+        if self.reason == ShutdownReason.EXIT:
+            return self.status & 0xFF
+        if self.reason == ShutdownReason.SIGNAL:
+            return 128 + self.status
+        return 130 if self.reason == ShutdownReason.INTERRUPTED else 1
+
+
+@dataclass
+class KernelState:
+    """Everything of the kernel a checkpoint must save."""
+
+    cwd: str
+    brk_start: int = 0
+    brk: int = 0
+    umask: int = 0o022
+    sigmask: int = 0
+    sigactions: dict[int, SigAction] = field(default_factory=dict)
+    exited: ProcessExit | None = None
+
+
+def s64(v: int) -> int:
+    v &= MASK64
+    return v - (1 << 64) if v >> 63 else v
+
+
+def s32(v: int) -> int:
+    v &= 0xFFFFFFFF
+    return v - (1 << 32) if v >> 31 else v
+
+
+class LinuxKernel:
+    """System calls and process lifetime for one guest process."""
+
+    def __init__(self, machine: Machine, host: HostIO, pid: int, exe: str, cwd: str,
+                 warn: Callable[[str], None]) -> None:
+        from .sys_files import HANDLERS as FILES
+        from .sys_memory import HANDLERS as MEMORY
+        from .sys_process import HANDLERS as PROCESS
+
+        self.machine = machine
+        self.mem = machine.mem
+        self.host = host
+        self.pid = pid
+        self.exe = exe
+        self.state = KernelState(cwd=cwd)
+        self.fds = FdTable()
+        self._warn = warn
+        self._warned: set[str] = set()
+        self.handlers: dict[int, Handler] = {**FILES, **MEMORY, **PROCESS}
+        self.syscall_count = 0
+        machine.os = self
+
+    # -- helpers for handlers ----------------------------------------------------
+    def warn_once(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            self._warn(message)
+
+    @property
+    def icount(self) -> int:
+        return self.machine.icount
+
+    def read(self, addr: int, n: int) -> bytes:
+        return self.mem.read(addr, n)
+
+    def write(self, addr: int, data: bytes) -> None:
+        self.mem.write(addr, data)
+
+    def can_write(self, addr: int, n: int) -> bool:
+        return n == 0 or self.mem.is_mapped(addr, n, 2)
+
+    def can_read(self, addr: int, n: int) -> bool:
+        return n == 0 or self.mem.is_mapped(addr, n, 1)
+
+    def cstring(self, addr: int) -> str:
+        return self.mem.read_cstring(addr).decode("utf-8", "surrogateescape")
+
+    def apply_writes(self, writes: tuple[tuple[int, bytes], ...]) -> None:
+        for addr, data in writes:
+            self.mem.write(addr, data)
+
+    def resolve(self, dirfd: int, path: str) -> str | int:
+        """Absolute guest path for (dirfd, path), or -errno."""
+        if not path:
+            return -errno.ENOENT
+        if path.startswith("/"):
+            return posixpath.normpath(path) if path != "/" else "/"
+        if s32(dirfd) == -100:   # AT_FDCWD
+            base = self.state.cwd
+        else:
+            f = self.fds.get(dirfd)
+            if f is None:
+                return -errno.EBADF
+            if not f.is_directory:
+                return -errno.ENOTDIR
+            base = f.path
+        return posixpath.normpath(posixpath.join(base, path))
+
+    def host_syscall(self, sysno: int, call: Callable[[], tuple[int, tuple]]) -> int:
+        result, writes = self.host.syscall(self.icount, sysno, call)
+        self.apply_writes(writes)
+        return result
+
+    def host_fd_syscall(self, sysno: int, f: OpenFile, call: Callable[[int], tuple[int, tuple]]) -> int:
+        result, writes = self.host.fd_syscall(self.icount, sysno, f, call)
+        self.apply_writes(writes)
+        return result
+
+    # -- GuestOS -----------------------------------------------------------------
+    def on_syscall(self, machine: Machine) -> None:
+        uc_regs = machine.read_registers(("rax", "rdi", "rsi", "rdx", "r10", "r8", "r9"))
+        sysno = uc_regs["rax"]
+        args: Args = (uc_regs["rdi"], uc_regs["rsi"], uc_regs["rdx"], uc_regs["r10"],
+                      uc_regs["r8"], uc_regs["r9"])
+        self.syscall_count += 1
+        handler = self.handlers.get(sysno)
+        try:
+            if handler is None:
+                self.warn_once(f"sys{sysno}", f"unsupported system call {syscall_name(sysno)} "
+                               f"({sysno}); returning -ENOSYS")
+                result = -errno.ENOSYS
+            else:
+                result = handler(self, args)
+        except GuestExit:
+            return
+        except ValueError:
+            # A guest pointer that is not mapped (the handler read or wrote it).
+            result = -errno.EFAULT
+        machine.set_reg("rax", result & MASK64)
+        machine.set_reg("rcx", machine.pc)        # the syscall instruction clobbers
+        machine.set_reg("r11", machine.reg("eflags"))  # rcx and r11, as on Linux
+
+    def on_rdtsc(self, machine: Machine, with_aux: bool) -> tuple[int, int]:
+        icount = machine.exact_icount_at(machine.pc)
+        return self.host.tsc(icount, with_aux)
+
+    def on_fault(self, stop: RunStop) -> bool:
+        """Handle a fault; True when execution may continue (emulated insn)."""
+        if stop.signal == sig.SIGILL and self._emulate_random_insn(stop):
+            return True
+        if stop.detail.startswith("int 0x80"):
+            self.warn_once("int80", "32-bit system calls (int 0x80) are not supported")
+        self.terminate(stop.signal, ExceptionCause.FAULT, stop.pc, stop.address, stop.icount)
+        return False
+
+    def _emulate_random_insn(self, stop: RunStop) -> bool:
+        """rdrand/rdseed trap on our CPU model; answer them from HostIO."""
+        insn = self.machine.instruction_at(stop.pc)
+        if insn is None or insn.mnemonic not in ("rdrand", "rdseed"):
+            return False
+        target = _REG_WIDTHS.get(insn.op_str.strip())
+        if target is None:
+            return False
+        name, size = target
+        source = RandomSource.RDRAND if insn.mnemonic == "rdrand" else RandomSource.RDSEED
+        value = int.from_bytes(self.host.random(stop.icount, source, size), "little")
+        if size == 2:
+            value |= self.machine.reg(name) & ~0xFFFF
+        self.machine.set_reg(name, value)
+        flags = self.machine.reg("eflags") & ~0x8D5   # clear OF SF ZF AF PF CF
+        self.machine.set_reg("eflags", flags | 1)       # CF=1: a value is available
+        self.machine.set_reg("rip", stop.pc + insn.size)
+        self.machine.set_icount(stop.icount + 1)
+        return True
+
+    # -- process lifetime ---------------------------------------------------------
+    def exit(self, status: int) -> None:
+        self.host.shutdown(self.icount, ShutdownReason.EXIT, status)
+        self.state.exited = ProcessExit(ShutdownReason.EXIT, status & 0xFF, self.icount)
+        self.machine.halt(RunStop(StopKind.HALTED, self.icount, self.machine.pc))
+        raise GuestExit()
+
+    def terminate(self, signal: int, cause: ExceptionCause, pc: int, address: int,
+                  icount: int | None = None) -> None:
+        at = self.icount if icount is None else icount
+        self.host.exception(at, signal, cause, pc, address)
+        self.host.shutdown(at, ShutdownReason.SIGNAL, signal)
+        self.state.exited = ProcessExit(ShutdownReason.SIGNAL, signal, at)
+
+    def deliver_self_signal(self, signum: int) -> int:
+        """kill/tgkill to ourselves: Linux semantics without handlers."""
+        if signum == 0:
+            return 0
+        if not 1 <= signum <= 64:
+            return -errno.EINVAL
+        action = self.state.sigactions.get(signum, SigAction())
+        if signum not in (sig.SIGKILL, sig.SIGSTOP):
+            if action.handler == sig.SIG_IGN:
+                return 0
+            if action.handler == sig.SIG_DFL and (signum in sig.IGNORED_BY_DEFAULT
+                                                  or signum in (sig.SIGTSTP, 21, 22)):
+                return 0
+            if self.state.sigmask & (1 << (signum - 1)):
+                self.warn_once(f"blocked{signum}", f"{sig.signal_name(signum)} sent while blocked "
+                               "is discarded (pending signals are not emulated)")
+                return 0
+            if action.handler not in (sig.SIG_DFL, sig.SIG_IGN):
+                self.warn_once("handlers", "signal handlers are not supported: "
+                               f"{sig.signal_name(signum)} takes its default action")
+        self.terminate(signum, ExceptionCause.KILL, self.machine.pc, 0)
+        self.machine.halt(RunStop(StopKind.HALTED, self.icount, self.machine.pc))
+        raise GuestExit()
+
+    # -- set-up ---------------------------------------------------------------------
+    def setup_std_streams(self) -> None:
+        for fd, flags in ((0, 0), (1, 1), (2, 1)):
+            f = OpenFile(self.fds.new_handle(), FileKind.CHAR, f"/dev/std{['in', 'out', 'err'][fd]}",
+                         flags, std_stream=fd)
+            self.fds.install(fd, f)
+
+    def clock(self, source: ClockSource, clock_id: int) -> int:
+        return self.host.clock(self.icount, source, clock_id)
+
+
+def pack_i64(v: int) -> bytes:
+    return struct.pack("<q", v)
+
+
+def page_aligned(v: int) -> bool:
+    return v % PAGE == 0

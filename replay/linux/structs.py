@@ -1,0 +1,75 @@
+"""Binary layouts of the Linux x86-64 structures the emulated syscalls fill."""
+
+from __future__ import annotations
+
+import os
+import stat as _stat
+import struct
+
+STAT = struct.Struct("<QQQIIIIQqqqqqqqqq24x")      # struct stat, 144 bytes
+TIMESPEC = struct.Struct("<qq")
+TIMEVAL = struct.Struct("<qq")
+RLIMIT = struct.Struct("<QQ")
+WINSIZE_SIZE = 8
+TERMIOS_SIZE = 36
+RLIM_INFINITY = (1 << 64) - 1
+assert STAT.size == 144
+
+
+def pack_stat(st: os.stat_result) -> bytes:
+    return STAT.pack(st.st_dev, st.st_ino, st.st_nlink, st.st_mode, st.st_uid, st.st_gid, 0,
+                     getattr(st, "st_rdev", 0), st.st_size, st.st_blksize, st.st_blocks,
+                     int(st.st_atime), st.st_atime_ns % 1_000_000_000,
+                     int(st.st_mtime), st.st_mtime_ns % 1_000_000_000,
+                     int(st.st_ctime), st.st_ctime_ns % 1_000_000_000)
+
+
+def pack_statx(st: os.stat_result, mask: int) -> bytes:
+    """struct statx (256 bytes) from a host stat result."""
+    def ts(sec_ns: int) -> bytes:
+        return struct.pack("<qI4x", sec_ns // 1_000_000_000, sec_ns % 1_000_000_000)
+    major, minor = os.major(st.st_dev), os.minor(st.st_dev)
+    rdev = getattr(st, "st_rdev", 0)
+    head = struct.pack("<IIQIIIHHQQQQ", 0x7FF, st.st_blksize, 0, st.st_nlink, st.st_uid,
+                       st.st_gid, st.st_mode, 0, st.st_ino, st.st_size, st.st_blocks, 0)
+    body = (ts(st.st_atime_ns) + ts(getattr(st, "st_birthtime_ns", st.st_ctime_ns))
+            + ts(st.st_ctime_ns) + ts(st.st_mtime_ns)
+            + struct.pack("<IIII", os.major(rdev), os.minor(rdev), major, minor))
+    out = head + body
+    return out + bytes(256 - len(out))
+
+
+def synthetic_stat(size: int, mode: int = _stat.S_IFREG | 0o644, ino: int = 1) -> bytes:
+    return STAT.pack(0, ino, 1, mode, 0, 0, 0, 0, size, 4096, (size + 511) // 512,
+                     0, 0, 0, 0, 0, 0)
+
+
+def pack_utsname(u: os.uname_result) -> bytes:
+    def field(s: str) -> bytes:
+        b = s.encode()[:64]
+        return b + bytes(65 - len(b))
+    return (field(u.sysname) + field(u.nodename) + field(u.release) + field(u.version)
+            + field(u.machine) + field("(none)"))
+
+
+def dirent64(ino: int, off: int, dtype: int, name: bytes) -> bytes:
+    reclen = (19 + len(name) + 1 + 7) & ~7
+    return struct.pack("<QqHB", ino, off, reclen, dtype) + name + bytes(reclen - 19 - len(name))
+
+
+def dtype_of(mode: int) -> int:
+    if _stat.S_ISDIR(mode):
+        return 4
+    if _stat.S_ISREG(mode):
+        return 8
+    if _stat.S_ISLNK(mode):
+        return 10
+    if _stat.S_ISCHR(mode):
+        return 2
+    if _stat.S_ISFIFO(mode):
+        return 1
+    if _stat.S_ISSOCK(mode):
+        return 12
+    if _stat.S_ISBLK(mode):
+        return 6
+    return 0

@@ -1,0 +1,315 @@
+"""The emulated x86-64 CPU: Unicorn, the exact instruction counter, faults.
+
+This is the only module that talks to Unicorn directly.  A Machine runs
+guest code until an exact instruction count, a time slice, an interrupt
+request, a fault, or a stop requested by the guest OS layer (exit), and
+reports which as a `RunStop`.  It knows nothing of Linux: system calls,
+rdtsc and invalid instructions are handed to a `GuestOS` object.
+
+Hazards from ../shared/UNICORN-FACTS.md handled here:
+ - the default CPU model executes rdrand with host randomness; we select
+   QEMU64, where rdrand/rdseed trap as invalid and the OS layer emulates them;
+ - rdtsc/rdtscp are hooked through the raw C API (the binding refuses them);
+ - code hooks added after translation are not applied to cached blocks, so
+   the precise-count hook is added only after removing the block's cache.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import enum
+import hashlib
+import struct
+from dataclasses import dataclass
+from typing import Protocol
+
+from unicorn import (UC_ARCH_X86, UC_ERR_FETCH_PROT, UC_ERR_FETCH_UNMAPPED, UC_ERR_INSN_INVALID,
+                     UC_ERR_READ_PROT, UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_PROT,
+                     UC_ERR_WRITE_UNMAPPED, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_INSN,
+                     UC_HOOK_INTR, UC_HOOK_MEM_INVALID, UC_MODE_64, Uc, UcError)
+from unicorn import x86_const as X
+from unicorn.unicorn_py3 import unicorn as _ucmod
+from unicorn.unicorn_py3.arch.intel import HOOK_INSN_CPUID_CFUNC
+
+from .disasm import Disassembler, Instruction
+from .icount import NO_LIMIT, Counter, StopCause
+from .linux.signals import SIGFPE, SIGILL, SIGSEGV, SIGTRAP
+from .memory import AddressSpace
+
+_UNTIL = (1 << 64) - 1   # an address never executed: run until told to stop
+
+GPR_NAMES = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
+             "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15")
+
+REGISTER_IDS: dict[str, int] = {
+    **{n: getattr(X, f"UC_X86_REG_{n.upper()}") for n in GPR_NAMES},
+    "rip": X.UC_X86_REG_RIP, "eflags": X.UC_X86_REG_EFLAGS,
+    "cs": X.UC_X86_REG_CS, "ss": X.UC_X86_REG_SS, "ds": X.UC_X86_REG_DS,
+    "es": X.UC_X86_REG_ES, "fs": X.UC_X86_REG_FS, "gs": X.UC_X86_REG_GS,
+    "fs_base": X.UC_X86_REG_FS_BASE, "gs_base": X.UC_X86_REG_GS_BASE,
+    "fctrl": X.UC_X86_REG_FPCW, "fstat": X.UC_X86_REG_FPSW, "ftag": X.UC_X86_REG_FPTAG,
+    "fiseg": X.UC_X86_REG_FCS, "fioff": X.UC_X86_REG_FIP, "foseg": X.UC_X86_REG_FDS,
+    "fooff": X.UC_X86_REG_FDP, "fop": X.UC_X86_REG_FOP, "mxcsr": X.UC_X86_REG_MXCSR,
+    **{f"st{i}": getattr(X, f"UC_X86_REG_ST{i}") for i in range(8)},
+    **{f"xmm{i}": getattr(X, f"UC_X86_REG_XMM{i}") for i in range(16)},
+}
+_HASHED = tuple(REGISTER_IDS[n] for n in (*GPR_NAMES, "rip", "eflags", "fs_base", "mxcsr",
+                                           *(f"xmm{i}" for i in range(16))))
+
+
+class StopKind(enum.Enum):
+    LIMIT = "limit"            # reached the requested instruction count exactly
+    SLICE = "slice"            # a time slice ended (at a block boundary)
+    INTERRUPTED = "interrupted"
+    FAULT = "fault"            # the guest faulted; see signal/address
+    HALTED = "halted"          # the guest OS layer stopped the machine
+
+
+@dataclass(frozen=True)
+class RunStop:
+    kind: StopKind
+    icount: int
+    pc: int
+    signal: int = 0
+    address: int = 0
+    detail: str = ""
+
+
+class GuestOS(Protocol):
+    def on_syscall(self, machine: "Machine") -> None: ...
+    def on_rdtsc(self, machine: "Machine", with_aux: bool) -> tuple[int, int]: ...
+
+
+class Machine:
+    """One x86-64 CPU with exact instruction counting and host-backed RAM."""
+
+    def __init__(self) -> None:
+        self.uc = Uc(UC_ARCH_X86, UC_MODE_64)
+        self.uc.ctl_set_cpu_model(X.UC_CPU_X86_QEMU64)
+        self.disasm = Disassembler()
+        cs_disasm, cs_free, cs_handle = self.disasm.native_handles()
+        uclib = _ucmod.uclib
+        handle = self.uc._uch.value if hasattr(self.uc._uch, "value") else self.uc._uch
+        self._handle = handle
+        self.counter = Counter(handle, ctypes.cast(uclib.uc_emu_stop, ctypes.c_void_p).value,
+                               ctypes.cast(uclib.uc_mem_read, ctypes.c_void_p).value,
+                               cs_disasm, cs_free, cs_handle)
+        self.mem = AddressSpace(self.uc, on_code_unmapped=self.counter.clear_cache)
+        self.os: GuestOS | None = None
+        self._halt: RunStop | None = None
+        self._trap: tuple[int, int] | None = None   # (intno, pc)
+        self._mem_fault: tuple[int, int] | None = None
+        self._callbacks: list[object] = []           # keep ctypes callbacks alive
+        self._add_raw_hook(UC_HOOK_BLOCK, self.counter.block_hook, 1, 0)
+        self.uc.hook_add(UC_HOOK_INSN, self._on_syscall, None, 1, 0, X.UC_X86_INS_SYSCALL)
+        self.uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
+        self.uc.hook_add(UC_HOOK_MEM_INVALID, self._on_mem_invalid)
+        for insn, aux in ((X.UC_X86_INS_RDTSC, False), (X.UC_X86_INS_RDTSCP, True)):
+            self._add_tsc_hook(insn, aux)
+        # SSE on, as Linux leaves it: CR0.MP set, CR0.EM clear; CR4.OSFXSR|OSXMMEXCPT.
+        cr0 = self.uc.reg_read(X.UC_X86_REG_CR0)
+        self.uc.reg_write(X.UC_X86_REG_CR0, (cr0 & ~4) | 2)
+        self.uc.reg_write(X.UC_X86_REG_CR4, self.uc.reg_read(X.UC_X86_REG_CR4) | 0x600)
+
+    # -- hooks ---------------------------------------------------------------
+    def _add_raw_hook(self, htype: int, callback: int, begin: int, end: int) -> int:
+        h = ctypes.c_size_t()
+        err = _ucmod.uclib.uc_hook_add(self.uc._uch, ctypes.byref(h), htype,
+                                       ctypes.c_void_p(callback), ctypes.c_void_p(self.counter.address),
+                                       ctypes.c_uint64(begin), ctypes.c_uint64(end))
+        if err:
+            raise UcError(err)
+        return h.value
+
+    def _add_tsc_hook(self, insn: int, with_aux: bool) -> None:
+        def cb(_uc_handle: object, _user: object) -> int:
+            try:
+                if self.os is None:
+                    return 0
+                value, aux = self.os.on_rdtsc(self, with_aux)
+                self.uc.reg_write(X.UC_X86_REG_RAX, value & 0xFFFFFFFF)
+                self.uc.reg_write(X.UC_X86_REG_RDX, (value >> 32) & 0xFFFFFFFF)
+                if with_aux:
+                    self.uc.reg_write(X.UC_X86_REG_RCX, aux & 0xFFFFFFFF)
+                return 1
+            except BaseException as exc:  # surfaced after emu_start returns
+                if self.uc._hook_exception is None:
+                    self.uc._hook_exception = exc
+                self.uc.emu_stop()
+                return 1
+        fn = HOOK_INSN_CPUID_CFUNC(cb)
+        self._callbacks.append(fn)
+        h = ctypes.c_size_t()
+        err = _ucmod.uclib.uc_hook_add(self.uc._uch, ctypes.byref(h), UC_HOOK_INSN,
+                                       ctypes.cast(fn, ctypes.c_void_p), None,
+                                       ctypes.c_uint64(1), ctypes.c_uint64(0), ctypes.c_int(insn))
+        if err:
+            raise UcError(err)
+
+    def _on_syscall(self, uc: Uc, _user: object) -> None:
+        if self.os is not None:
+            self.os.on_syscall(self)
+
+    def _on_interrupt(self, uc: Uc, intno: int, _user: object) -> None:
+        self._trap = (intno, uc.reg_read(X.UC_X86_REG_RIP))
+        uc.emu_stop()
+
+    def _on_mem_invalid(self, uc: Uc, access: int, address: int, size: int, value: int,
+                        _user: object) -> bool:
+        self._mem_fault = (access, address)
+        return False
+
+    # -- the run loop ----------------------------------------------------------
+    @property
+    def icount(self) -> int:
+        return self.counter.state.icount
+
+    def set_icount(self, value: int) -> None:
+        self.counter.state.icount = value
+
+    @property
+    def pc(self) -> int:
+        return self.uc.reg_read(X.UC_X86_REG_RIP)
+
+    def halt(self, stop: RunStop) -> None:
+        """Called by the OS layer inside a hook: stop after this instruction."""
+        self._halt = stop
+        self.uc.emu_stop()
+
+    def request_stop(self) -> None:
+        """Thread-safe: stop at the next block boundary (Ctrl-C, gdb ^C)."""
+        self.counter.state.stop_request = 1
+
+    def run(self, limit: int = NO_LIMIT, slice_end: int = NO_LIMIT) -> RunStop:
+        """Run until `limit` instructions exactly, or an earlier stop."""
+        st = self.counter.state
+        while True:
+            if st.icount >= limit:
+                return RunStop(StopKind.LIMIT, st.icount, self.pc)
+            if st.stop_request:
+                st.stop_request = 0
+                return RunStop(StopKind.INTERRUPTED, st.icount, self.pc)
+            st.limit = limit
+            st.soft_limit = slice_end
+            st.stop_reason = StopCause.NONE
+            stop = self._emulate()
+            if stop is not None:
+                return stop
+            cause = st.stop_reason
+            if cause == StopCause.LIMIT:
+                stop = self._run_precise(limit)
+                if stop is not None:
+                    return stop
+                continue
+            if cause == StopCause.SOFT:
+                return RunStop(StopKind.SLICE, st.icount, self.pc)
+            if cause == StopCause.REQUEST:
+                st.stop_request = 0
+                return RunStop(StopKind.INTERRUPTED, st.icount, self.pc)
+            # emu_start returned for no reason we know (should not happen): go on
+
+    def _emulate(self) -> RunStop | None:
+        self._halt = None
+        self._trap = None
+        self._mem_fault = None
+        try:
+            self.uc.emu_start(self.pc, _UNTIL)
+        except UcError as exc:
+            return self._fault_from_error(exc)
+        finally:
+            st = self.counter.state
+            st.limit = NO_LIMIT
+            st.soft_limit = NO_LIMIT
+        if self._halt is not None:
+            return self._halt
+        if self._trap is not None:
+            return self._fault_from_trap(*self._trap)
+        return None
+
+    def _run_precise(self, limit: int) -> RunStop | None:
+        """Finish counting inside the block that crosses `limit`."""
+        st = self.counter.state
+        addr, size = st.pending_addr, st.pending_size
+        self.uc.ctl_remove_cache(addr, addr + max(size, 1))
+        hook = self._add_raw_hook(UC_HOOK_CODE, self.counter.code_hook, addr, addr + max(size, 1) - 1)
+        st.precise = 1
+        try:
+            st.limit = limit
+            st.stop_reason = StopCause.NONE
+            stop = self._emulate()
+        finally:
+            st.precise = 0
+            _ucmod.uclib.uc_hook_del(self.uc._uch, ctypes.c_size_t(hook))
+            self.uc.ctl_remove_cache(addr, addr + max(size, 1))
+        return stop
+
+    # -- faults ----------------------------------------------------------------
+    def exact_icount_at(self, pc: int) -> int:
+        """Instructions retired before `pc`, when stopped inside the current block."""
+        st = self.counter.state
+        if st.block_size and st.block_addr <= pc <= st.block_addr + st.block_size:
+            try:
+                code = self.mem.read(st.block_addr, st.block_size)
+            except ValueError:
+                return st.icount
+            index = self.disasm.instruction_index(code, st.block_addr, pc)
+            if index is not None:
+                return st.block_start_icount + index
+        return st.icount
+
+    def _fault_from_error(self, exc: UcError) -> RunStop:
+        pc = self.pc
+        exact = self.exact_icount_at(pc)
+        self.set_icount(exact)
+        errno_ = exc.errno
+        address = self._mem_fault[1] if self._mem_fault else 0
+        if errno_ in (UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_UNMAPPED, UC_ERR_FETCH_UNMAPPED,
+                      UC_ERR_READ_PROT, UC_ERR_WRITE_PROT, UC_ERR_FETCH_PROT):
+            return RunStop(StopKind.FAULT, exact, pc, SIGSEGV, address, str(exc))
+        if errno_ == UC_ERR_INSN_INVALID:
+            return RunStop(StopKind.FAULT, exact, pc, SIGILL, pc, "invalid instruction")
+        return RunStop(StopKind.FAULT, exact, pc, SIGSEGV, address, str(exc))
+
+    def _fault_from_trap(self, intno: int, pc: int) -> RunStop:
+        exact = self.exact_icount_at(pc)
+        self.set_icount(exact)
+        signal = {0: SIGFPE, 1: SIGTRAP, 3: SIGTRAP, 16: SIGFPE, 19: SIGFPE, 6: SIGILL}.get(intno, SIGSEGV)
+        detail = "int 0x80 (32-bit system calls are not supported)" if intno == 0x80 else f"cpu exception {intno}"
+        return RunStop(StopKind.FAULT, exact, pc, signal, pc, detail)
+
+    # -- registers -------------------------------------------------------------
+    def reg(self, name: str) -> int:
+        value = self.uc.reg_read(REGISTER_IDS[name])
+        if isinstance(value, tuple):      # x87 registers: (mantissa, exponent)
+            mantissa, exponent = value
+            return mantissa | (exponent << 64)
+        return value
+
+    def set_reg(self, name: str, value: int) -> None:
+        self.uc.reg_write(REGISTER_IDS[name], value)
+
+    def read_registers(self, names: tuple[str, ...]) -> dict[str, int]:
+        return {n: self.reg(n) for n in names}
+
+    def instruction_at(self, pc: int) -> Instruction | None:
+        try:
+            code = self.mem.read(pc, 16)
+        except ValueError:
+            return None
+        insns = self.disasm.decode(code, pc, 1)
+        return insns[0] if insns else None
+
+    # -- state identity ----------------------------------------------------------
+    def state_hash(self) -> bytes:
+        """A digest of the registers and all guest memory (layout and bytes)."""
+        h = hashlib.blake2b(digest_size=16)
+        for rid in _HASHED:
+            v = self.uc.reg_read(rid)
+            h.update(int(v).to_bytes(16, "little", signed=False))
+        for r in self.mem.regions():
+            h.update(struct.pack("<QQI", r.start, r.end, r.prot))
+            h.update(r.view())
+        return h.digest()
+
+    def close(self) -> None:
+        self.counter.close()

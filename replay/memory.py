@@ -1,0 +1,219 @@
+"""Guest memory: the address-space layout, backed by host buffers.
+
+Every guest mapping is a Unicorn region mapped with mem_map_ptr onto a slice
+of a host buffer (an anonymous mmap), so the engine can read, hash and
+checkpoint guest RAM directly and cheaply.  The layout (which ranges are
+mapped, with which permissions) is kept here; partial munmap/mprotect are
+done by remapping the surviving slices of the same buffer, so no data is
+ever copied.  Permissions use the PROT_* bit values, which equal Unicorn's.
+"""
+
+from __future__ import annotations
+
+import bisect
+import ctypes
+import mmap
+from dataclasses import dataclass
+from typing import Iterator, Protocol
+
+PAGE = 4096
+PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
+
+
+def page_down(x: int) -> int:
+    return x & ~(PAGE - 1)
+
+
+def page_up(x: int) -> int:
+    return (x + PAGE - 1) & ~(PAGE - 1)
+
+
+class HostBuffer:
+    """An anonymous host mapping that backs one or more guest regions."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.mm = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        self._anchor = ctypes.c_char.from_buffer(self.mm)
+        self.address = ctypes.addressof(self._anchor)
+
+
+@dataclass
+class Region:
+    start: int
+    end: int            # exclusive
+    prot: int
+    buf: HostBuffer
+    offset: int         # of `start` within buf
+    name: str = ""
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start
+
+    def view(self) -> memoryview:
+        return memoryview(self.buf.mm)[self.offset:self.offset + self.size]
+
+
+class UnicornMemoryApi(Protocol):
+    def mem_map_ptr(self, address: int, size: int, perms: int, ptr: int) -> None: ...
+    def mem_unmap(self, address: int, size: int) -> None: ...
+    def ctl_remove_cache(self, lbound: int, ubound: int) -> None: ...
+
+
+class AddressSpace:
+    """The guest's mappings, kept sorted by start address."""
+
+    def __init__(self, uc: UnicornMemoryApi, on_code_unmapped=None) -> None:
+        self._uc = uc
+        self._regions: list[Region] = []
+        self._starts: list[int] = []
+        self._on_code_unmapped = on_code_unmapped
+
+    # -- queries -----------------------------------------------------------
+    def regions(self) -> Iterator[Region]:
+        return iter(list(self._regions))
+
+    def find(self, addr: int) -> Region | None:
+        i = bisect.bisect_right(self._starts, addr) - 1
+        if i >= 0 and self._regions[i].start <= addr < self._regions[i].end:
+            return self._regions[i]
+        return None
+
+    def overlapping(self, start: int, end: int) -> list[Region]:
+        i = max(bisect.bisect_right(self._starts, start) - 1, 0)
+        out = []
+        for r in self._regions[i:]:
+            if r.start >= end:
+                break
+            if r.end > start:
+                out.append(r)
+        return out
+
+    def is_mapped(self, start: int, length: int, prot: int = 0) -> bool:
+        """True when every byte of [start, start+length) is mapped with prot."""
+        addr, end = start, start + length
+        while addr < end:
+            r = self.find(addr)
+            if r is None or (r.prot & prot) != prot:
+                return False
+            addr = r.end
+        return True
+
+    def find_free(self, length: int, top: int, bottom: int = 0x10000) -> int | None:
+        """Highest page-aligned gap of `length` bytes below `top`."""
+        end = top
+        for r in reversed(self._regions):
+            if r.start >= end:
+                continue
+            if r.end <= end - length and end - length >= bottom:
+                return end - length
+            end = min(end, r.start)
+        return end - length if end - length >= bottom else None
+
+    def resident_bytes(self) -> int:
+        return sum(r.size for r in self._regions)
+
+    # -- changes -----------------------------------------------------------
+    def map(self, start: int, length: int, prot: int, name: str = "",
+            data: bytes | None = None) -> Region:
+        """Map fresh zeroed memory at [start, start+length); must be free."""
+        assert start % PAGE == 0 and length % PAGE == 0 and length > 0
+        if self.overlapping(start, start + length):
+            raise ValueError(f"mapping {start:#x}+{length:#x} overlaps")
+        buf = HostBuffer(length)
+        if data:
+            buf.mm[:len(data)] = data
+        region = Region(start, start + length, prot, buf, 0, name)
+        self._install(region)
+        return region
+
+    def unmap(self, start: int, length: int) -> None:
+        end = start + length
+        for r in self.overlapping(start, end):
+            self._remove(r)
+            if r.start < start:
+                self._install(Region(r.start, start, r.prot, r.buf, r.offset, r.name))
+            if r.end > end:
+                self._install(Region(end, r.end, r.prot, r.buf, r.offset + (end - r.start), r.name))
+
+    def protect(self, start: int, length: int, prot: int) -> None:
+        end = start + length
+        for r in self.overlapping(start, end):
+            if r.prot == prot:
+                continue
+            self._remove(r)
+            lo, hi = max(r.start, start), min(r.end, end)
+            if r.start < lo:
+                self._install(Region(r.start, lo, r.prot, r.buf, r.offset, r.name))
+            self._install(Region(lo, hi, prot, r.buf, r.offset + (lo - r.start), r.name))
+            if hi < r.end:
+                self._install(Region(hi, r.end, r.prot, r.buf, r.offset + (hi - r.start), r.name))
+
+    def rename(self, start: int, length: int, name: str) -> None:
+        for r in self.overlapping(start, start + length):
+            r.name = name
+
+    def _install(self, region: Region) -> None:
+        self._uc.mem_map_ptr(region.start, region.size, region.prot,
+                             region.buf.address + region.offset)
+        i = bisect.bisect_left(self._starts, region.start)
+        self._regions.insert(i, region)
+        self._starts.insert(i, region.start)
+
+    def _remove(self, region: Region) -> None:
+        i = self._regions.index(region)
+        del self._regions[i]
+        del self._starts[i]
+        if region.prot & PROT_EXEC:
+            self._uc.ctl_remove_cache(region.start, region.end)
+            if self._on_code_unmapped:
+                self._on_code_unmapped()
+        self._uc.mem_unmap(region.start, region.size)
+
+    # -- content -----------------------------------------------------------
+    def read(self, addr: int, length: int) -> bytes:
+        """Guest bytes regardless of protection; ValueError if unmapped."""
+        out = bytearray()
+        end = addr + length
+        while addr < end:
+            r = self.find(addr)
+            if r is None:
+                raise ValueError(f"unmapped guest address {addr:#x}")
+            n = min(end, r.end) - addr
+            o = r.offset + addr - r.start
+            out += r.buf.mm[o:o + n]
+            addr += n
+        return bytes(out)
+
+    def write(self, addr: int, data: bytes) -> None:
+        """Store guest bytes regardless of protection; ValueError if unmapped."""
+        end = addr + len(data)
+        pos = 0
+        while addr < end:
+            r = self.find(addr)
+            if r is None:
+                raise ValueError(f"unmapped guest address {addr:#x}")
+            n = min(end, r.end) - addr
+            o = r.offset + addr - r.start
+            r.buf.mm[o:o + n] = data[pos:pos + n]
+            if r.prot & PROT_EXEC:
+                self._uc.ctl_remove_cache(addr, addr + n)
+            addr += n
+            pos += n
+
+    def read_cstring(self, addr: int, limit: int = 4096) -> bytes:
+        out = bytearray()
+        while len(out) < limit:
+            r = self.find(addr)
+            if r is None:
+                raise ValueError(f"unmapped guest address {addr:#x}")
+            o = r.offset + addr - r.start
+            chunk = r.buf.mm[o:o + min(r.end - addr, 256)]
+            nul = chunk.find(b"\0")
+            if nul >= 0:
+                out += chunk[:nul]
+                return bytes(out)
+            out += chunk
+            addr += len(chunk)
+        raise ValueError("string too long")

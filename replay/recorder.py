@@ -1,0 +1,262 @@
+"""Recording: run a program once on the real host, logging every input.
+
+`RecordingHostIO` answers the guest kernel's questions from the real host
+(files, terminal, clocks, randomness) and appends each answer to the log as
+an event stamped with the instruction count.  `record()` boots the program,
+runs it to the end (or until interrupted) and closes the log with SHUTDOWN
+and END events.
+"""
+
+from __future__ import annotations
+
+import errno
+
+import logging
+import os
+import stat as _stat
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from .errors import ProgramError, TraceError
+from .eventlog import EM_X86_64, LogWriter, TraceHeader
+from .events import (CharRead, CharWrite, Checkpoint, Clock, ClockSource, End, ExceptionCause,
+                     FileKind, FileOpen, GuestException, Random, RandomSource, Shutdown,
+                     ShutdownReason, SyscallResult)
+from .guest import GuestProcess, Outcome, Program
+from .hostio import HostCall, HostFdCall, OpenOutcome, Writes
+from .linux.files import O_ACCMODE, O_RDONLY, OpenFile
+from .loader import parse_elf
+from .trace import TraceDir
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CHECKPOINT_INTERVAL = 1 << 28   # instructions between state-hash events
+O_PATH = 0o10000000
+
+
+class RecordingHostIO:
+    """HostIO over the real host; every answer becomes an event."""
+
+    def __init__(self, writer: LogWriter, trace: TraceDir, checkpoint_interval: int) -> None:
+        self.writer = writer
+        self.trace = trace
+        self.interval = checkpoint_interval
+        self._host_fds: dict[int, int] = {}
+        self.shutdown_event: Shutdown | None = None
+
+    def _hfd(self, f: OpenFile) -> int:
+        if f.std_stream is not None:
+            return f.std_stream
+        return self._host_fds[f.handle]
+
+    def open(self, icount: int, path: str, flags: int, mode: int, fd: int, file: OpenFile) -> OpenOutcome:
+        try:
+            hfd = os.open(path, flags | os.O_CLOEXEC, mode)
+        except OSError as exc:
+            result = -(exc.errno or errno.EIO)
+            self.writer.append(FileOpen(icount, path, flags, result, FileKind.NONE))
+            return OpenOutcome(result, FileKind.NONE, None)
+        st = os.fstat(hfd)
+        content = None
+        digest = ""
+        if _stat.S_ISDIR(st.st_mode):
+            kind = FileKind.DIRECTORY
+        elif _stat.S_ISREG(st.st_mode) and (flags & O_ACCMODE) == O_RDONLY and not flags & O_PATH:
+            kind = FileKind.CAPTURED
+            content = _read_all(hfd, st.st_size)
+            digest = self.trace.store_file(content)
+        elif _stat.S_ISREG(st.st_mode):
+            kind = FileKind.HOST
+        else:
+            kind = FileKind.CHAR
+        self._host_fds[file.handle] = hfd
+        self.writer.append(FileOpen(icount, path, flags, fd, kind, digest,
+                                    len(content) if content is not None else 0))
+        return OpenOutcome(0, kind, content)
+
+    def close(self, file: OpenFile) -> None:
+        hfd = self._host_fds.pop(file.handle, None)
+        if hfd is not None:
+            os.close(hfd)
+
+    def read(self, icount: int, fd: int, file: OpenFile, count: int, offset: int | None) -> tuple[int, bytes]:
+        try:
+            hfd = self._hfd(file)
+            data = os.read(hfd, count) if offset is None else os.pread(hfd, count, offset)
+            result = len(data)
+        except OSError as exc:
+            data, result = b"", -(exc.errno or errno.EIO)
+        self.writer.append(CharRead(icount, fd, result, data))
+        return result, data
+
+    def write(self, icount: int, fd: int, file: OpenFile, data: bytes, offset: int | None) -> int:
+        try:
+            hfd = self._hfd(file)
+            result = os.write(hfd, data) if offset is None else os.pwrite(hfd, data, offset)
+        except OSError as exc:
+            result = -(exc.errno or errno.EIO)
+        self.writer.append(CharWrite(icount, fd, len(data), result))
+        return result
+
+    def clock(self, icount: int, source: ClockSource, clock_id: int) -> int:
+        value = time.clock_gettime_ns(clock_id if source == ClockSource.CLOCK_GETTIME else time.CLOCK_REALTIME)
+        self.writer.append(Clock(icount, source, clock_id, value))
+        return value
+
+    def tsc(self, icount: int, with_aux: bool) -> tuple[int, int]:
+        value = time.monotonic_ns() * 3   # a 3 GHz time-stamp counter
+        source = ClockSource.RDTSCP if with_aux else ClockSource.RDTSC
+        self.writer.append(Clock(icount, source, 0, value, 0))
+        return value, 0
+
+    def random(self, icount: int, source: RandomSource, count: int) -> bytes:
+        data = os.urandom(count)
+        self.writer.append(Random(icount, source, data))
+        return data
+
+    def syscall(self, icount: int, sysno: int, call: HostCall) -> tuple[int, Writes]:
+        result, writes = call()
+        self.writer.append(SyscallResult(icount, sysno, result, tuple(writes)))
+        return result, tuple(writes)
+
+    def fd_syscall(self, icount: int, sysno: int, file: OpenFile, call: HostFdCall) -> tuple[int, Writes]:
+        try:
+            hfd = self._hfd(file)
+        except KeyError:
+            result, writes = -errno.EBADF, ()
+        else:
+            result, writes = call(hfd)
+        self.writer.append(SyscallResult(icount, sysno, result, tuple(writes)))
+        return result, tuple(writes)
+
+    def exception(self, icount: int, signal: int, cause: ExceptionCause, pc: int, address: int) -> None:
+        self.writer.append(GuestException(icount, signal, cause, pc, address))
+
+    def shutdown(self, icount: int, reason: ShutdownReason, status: int) -> None:
+        event = Shutdown(icount, reason, status)
+        self.shutdown_event = event
+        self.writer.append(event)
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def next_sync(self, icount: int) -> int:
+        return (icount // self.interval + 1) * self.interval
+
+    def sync(self, icount: int, state_hash: bytes) -> None:
+        self.writer.append(Checkpoint(icount, state_hash))
+
+    def close_all(self) -> None:
+        for hfd in self._host_fds.values():
+            try:
+                os.close(hfd)
+            except OSError:
+                pass
+        self._host_fds.clear()
+
+
+def _read_all(fd: int, size_hint: int) -> bytes:
+    chunks = []
+    offset = 0
+    while True:
+        chunk = os.pread(fd, max(size_hint - offset, 1 << 20), offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)
+
+
+def read_program(path: str) -> bytes:
+    """The program's bytes, or a ProgramError that says what is wrong."""
+    if not os.path.lexists(path):
+        raise ProgramError(f"{path}: no such file")
+    if os.path.isdir(path):
+        raise ProgramError(f"{path}: is a directory")
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise ProgramError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def resolve_program(name: str) -> str:
+    """Find PROGRAM like a shell does: a path as is, a bare name on $PATH."""
+    if "/" in name:
+        return os.path.abspath(name)
+    for directory in os.environ.get("PATH", "").split(os.pathsep):
+        candidate = os.path.join(directory or ".", name)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return os.path.abspath(candidate)
+    raise ProgramError(f"{name}: command not found")
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    trace: TraceDir
+    status: int                 # the shell-style exit status
+    shutdown: Shutdown | None
+    icount: int
+    events: int
+    seconds: float
+
+
+def record(program_path: str, argv: list[str], trace: TraceDir, *,
+           env: list[str] | None = None, checkpoint_interval: int = DEFAULT_CHECKPOINT_INTERVAL,
+           warn: Callable[[str], None] = lambda message: log.warning("%s", message),
+           progress: Callable[[int], None] | None = None) -> RecordResult:
+    """Record one run of `program_path` into `trace` (an empty trace directory)."""
+    data = read_program(program_path)
+    image = parse_elf(program_path, data)
+    interp_data = None
+    interp_digest = ""
+    if image.interp:
+        interp_data = read_program(image.interp)
+        parse_elf(image.interp, interp_data)
+        interp_digest = trace.store_file(interp_data)
+    digest = trace.store_file(data)
+    header = TraceHeader(
+        machine=EM_X86_64, program=program_path, program_sha256=digest, argv=tuple(argv),
+        env=tuple(env if env is not None else (f"{k}={v}" for k, v in os.environ.items())),
+        cwd=os.getcwd(), pid=os.getpid(), interpreter=image.interp, interpreter_sha256=interp_digest,
+        extra={"ids": [os.getuid(), os.geteuid(), os.getgid(), os.getegid()],
+               "checkpoint_interval": checkpoint_interval,
+               "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
+    )
+    try:
+        writer = LogWriter(trace.log_path, header)
+    except OSError as exc:
+        raise TraceError(f"cannot write {trace.log_path}: {exc.strerror}") from None
+    hostio = RecordingHostIO(writer, trace, checkpoint_interval)
+    started = time.monotonic()
+    process = GuestProcess(header, Program(program_path, data, interp_data), hostio, warn)
+    try:
+        outcome = _run(process, progress)
+        if outcome != Outcome.EXITED and hostio.shutdown_event is None:
+            hostio.shutdown(process.icount, ShutdownReason.INTERRUPTED, 0)
+    except KeyboardInterrupt:
+        if hostio.shutdown_event is None:
+            hostio.shutdown(process.icount, ShutdownReason.INTERRUPTED, 0)
+    writer.append(End(process.icount))
+    writer.close()
+    hostio.close_all()
+    elapsed = time.monotonic() - started
+    shutdown = hostio.shutdown_event
+    status = shutdown.exit_status() if shutdown else 1
+    icount = process.icount
+    process.close()
+    return RecordResult(trace, status, shutdown, icount, writer.events_written, elapsed)
+
+
+def _run(process: GuestProcess, progress: Callable[[int], None] | None) -> Outcome:
+    if progress is None:
+        return process.run()
+    interval = 1 << 29
+    while True:
+        outcome = process.run(limit=process.icount + interval)
+        if outcome != Outcome.LIMIT:
+            return outcome
+        progress(process.icount)
+
+

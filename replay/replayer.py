@@ -1,0 +1,261 @@
+"""Replaying: answer the guest kernel from the log, verify, never touch the host.
+
+`ReplayingHostIO` hands each logged answer back at the instruction count at
+which it was recorded and checks that the guest asks the same question
+(kind, fd, syscall number, sizes); any mismatch raises ReplayDivergence
+naming the instruction count, the event and both sides.  State-hash
+CHECKPOINT events are verified when the replay reaches their count.
+Program output is written again to an OutputSink (stdout/stderr by default).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass
+from typing import BinaryIO, Callable
+
+from .errors import LogFormatError, ReplayDivergence, TraceTruncated
+from .eventlog import LogContents, read_log
+from .events import (CharRead, CharWrite, Checkpoint, Clock, ClockSource, Event, EventKind,
+                     ExceptionCause, FileKind, FileOpen, GuestException, Random, RandomSource,
+                     Shutdown, ShutdownReason, SyscallResult)
+from .guest import GuestProcess, Outcome, Program
+from .hostio import HostCall, HostFdCall, OpenOutcome, Writes
+from .icount import NO_LIMIT
+from .linux.files import OpenFile
+from .linux.sysnames import syscall_name
+from .trace import TraceDir
+
+log = logging.getLogger(__name__)
+
+
+class OutputSink:
+    """Where the replayed program's stdout/stderr bytes go."""
+
+    def __init__(self, stdout: BinaryIO | None, stderr: BinaryIO | None) -> None:
+        self._streams = {1: stdout, 2: stderr}
+
+    def write(self, stream: int, data: bytes) -> None:
+        out = self._streams.get(stream)
+        if out is not None:
+            out.write(data)
+            out.flush()
+
+    @classmethod
+    def console(cls) -> "OutputSink":
+        return cls(sys.stdout.buffer, sys.stderr.buffer)
+
+    @classmethod
+    def quiet(cls) -> "OutputSink":
+        return cls(None, None)
+
+
+class RecordingEnded(Exception):
+    """The recording was interrupted here: the replay cannot go further."""
+
+    def __init__(self, icount: int) -> None:
+        super().__init__(f"the recording was interrupted at instruction {icount:,}")
+        self.icount = icount
+
+
+class ReplayingHostIO:
+    """HostIO answered from the event log."""
+
+    def __init__(self, contents: LogContents, trace: TraceDir, sink: OutputSink) -> None:
+        self.events = contents.events
+        self.complete = contents.complete
+        self.trace = trace
+        self.sink = sink
+        self.index = 0                 # next event to consume
+        self._checkpoints = [i for i, e in enumerate(self.events) if e.kind == EventKind.CHECKPOINT]
+        self.verified_checkpoints = 0
+        self.shutdown_event: Shutdown | None = None
+        self._cache: dict[str, bytes] = {}
+
+    # -- the log cursor ---------------------------------------------------------------
+    def _take(self, icount: int, kind: EventKind, actual: str) -> Event:
+        if self.index >= len(self.events):
+            if not self.complete:
+                raise TraceTruncated(icount, len(self.events))
+            raise ReplayDivergence(icount, self.index, "the end of the log", actual)
+        ev = self.events[self.index]
+        if isinstance(ev, Shutdown) and ev.reason == ShutdownReason.INTERRUPTED and kind != EventKind.SHUTDOWN:
+            self.shutdown_event = ev
+            raise RecordingEnded(ev.icount)
+        if ev.kind != kind or ev.icount != icount:
+            raise ReplayDivergence(icount, self.index, f"{ev.describe()} at instruction {ev.icount:,}",
+                                   f"{actual} at instruction {icount:,}")
+        self.index += 1
+        return ev
+
+    def _mismatch(self, icount: int, ev: Event, actual: str) -> ReplayDivergence:
+        return ReplayDivergence(icount, self.index - 1, ev.describe(), actual)
+
+    def stop_limit(self) -> int:
+        """Where replay must stop: an interrupted or truncated recording's end."""
+        if not self.events:
+            return 0
+        last = self.events[-1]
+        if isinstance(last, Shutdown) and last.reason == ShutdownReason.INTERRUPTED:
+            return last.icount
+        for ev in reversed(self.events):
+            if isinstance(ev, Shutdown) and ev.reason == ShutdownReason.INTERRUPTED:
+                return ev.icount
+        if not self.complete:
+            return last.icount
+        return NO_LIMIT
+
+    # -- HostIO ------------------------------------------------------------------------
+    def open(self, icount: int, path: str, flags: int, mode: int, fd: int, file: OpenFile) -> OpenOutcome:
+        ev = self._take(icount, EventKind.FILE_OPEN, f"open({path!r})")
+        assert isinstance(ev, FileOpen)
+        if ev.path != path or ev.flags != flags:
+            raise self._mismatch(icount, ev, f"open({path!r}, flags={flags:#o})")
+        if ev.result < 0:
+            return OpenOutcome(ev.result, FileKind.NONE, None)
+        if ev.result != fd:
+            raise self._mismatch(icount, ev, f"open({path!r}) as fd {fd}")
+        content = None
+        if ev.file_kind == FileKind.CAPTURED:
+            content = self._cache.get(ev.sha256)
+            if content is None:
+                content = self.trace.load_file(ev.sha256)
+                self._cache[ev.sha256] = content
+        return OpenOutcome(0, ev.file_kind, content)
+
+    def close(self, file: OpenFile) -> None:
+        pass
+
+    def read(self, icount: int, fd: int, file: OpenFile, count: int, offset: int | None) -> tuple[int, bytes]:
+        ev = self._take(icount, EventKind.CHAR_READ, f"read(fd={fd}, count={count})")
+        assert isinstance(ev, CharRead)
+        if ev.fd != fd or len(ev.data) > count:
+            raise self._mismatch(icount, ev, f"read(fd={fd}, count={count})")
+        return ev.result, ev.data
+
+    def write(self, icount: int, fd: int, file: OpenFile, data: bytes, offset: int | None) -> int:
+        ev = self._take(icount, EventKind.CHAR_WRITE, f"write(fd={fd}, count={len(data)})")
+        assert isinstance(ev, CharWrite)
+        if ev.fd != fd or ev.count != len(data):
+            raise self._mismatch(icount, ev, f"write(fd={fd}, count={len(data)})")
+        if file.std_stream in (1, 2) and ev.result > 0:
+            self.sink.write(file.std_stream, data[:ev.result])
+        return ev.result
+
+    def clock(self, icount: int, source: ClockSource, clock_id: int) -> int:
+        ev = self._take(icount, EventKind.CLOCK, f"clock {source.name.lower()}({clock_id})")
+        assert isinstance(ev, Clock)
+        if ev.source != source or ev.clock_id != clock_id:
+            raise self._mismatch(icount, ev, f"clock {source.name.lower()}({clock_id})")
+        return ev.value
+
+    def tsc(self, icount: int, with_aux: bool) -> tuple[int, int]:
+        source = ClockSource.RDTSCP if with_aux else ClockSource.RDTSC
+        ev = self._take(icount, EventKind.CLOCK, source.name.lower())
+        assert isinstance(ev, Clock)
+        if ev.source != source:
+            raise self._mismatch(icount, ev, source.name.lower())
+        return ev.value, ev.aux
+
+    def random(self, icount: int, source: RandomSource, count: int) -> bytes:
+        ev = self._take(icount, EventKind.RANDOM, f"random {source.name.lower()}({count})")
+        assert isinstance(ev, Random)
+        if ev.source != source or len(ev.data) != count and source != RandomSource.GETRANDOM:
+            raise self._mismatch(icount, ev, f"random {source.name.lower()}({count})")
+        return ev.data
+
+    def syscall(self, icount: int, sysno: int, call: HostCall) -> tuple[int, Writes]:
+        ev = self._take(icount, EventKind.SYSCALL, f"syscall {syscall_name(sysno)}")
+        assert isinstance(ev, SyscallResult)
+        if ev.sysno != sysno:
+            raise self._mismatch(icount, ev, f"syscall {syscall_name(sysno)}")
+        return ev.result, ev.writes
+
+    def fd_syscall(self, icount: int, sysno: int, file: OpenFile, call: HostFdCall) -> tuple[int, Writes]:
+        return self.syscall(icount, sysno, lambda: (0, ()))
+
+    def exception(self, icount: int, signal: int, cause: ExceptionCause, pc: int, address: int) -> None:
+        ev = self._take(icount, EventKind.EXCEPTION, f"signal {signal} at pc {pc:#x}")
+        assert isinstance(ev, GuestException)
+        if ev.signal != signal or ev.pc != pc:
+            raise self._mismatch(icount, ev, f"signal {signal} at pc {pc:#x}")
+
+    def shutdown(self, icount: int, reason: ShutdownReason, status: int) -> None:
+        ev = self._take(icount, EventKind.SHUTDOWN, f"shutdown {reason.name.lower()} status={status}")
+        assert isinstance(ev, Shutdown)
+        if ev.reason != reason or ev.status != status:
+            raise self._mismatch(icount, ev, f"shutdown {reason.name.lower()} status={status}")
+        self.shutdown_event = ev
+
+    def sleep(self, seconds: float) -> None:
+        pass
+
+    def _next_checkpoint(self) -> Checkpoint | None:
+        while self._checkpoints and self._checkpoints[0] < self.index:
+            self._checkpoints.pop(0)
+        if self._checkpoints:
+            ev = self.events[self._checkpoints[0]]
+            assert isinstance(ev, Checkpoint)
+            return ev
+        return None
+
+    def next_sync(self, icount: int) -> int:
+        ev = self._next_checkpoint()
+        return ev.icount if ev is not None else NO_LIMIT
+
+    def sync(self, icount: int, state_hash: bytes) -> None:
+        ev = self._take(icount, EventKind.CHECKPOINT, f"state hash {state_hash.hex()[:16]}")
+        assert isinstance(ev, Checkpoint)
+        if ev.state_hash != state_hash:
+            raise ReplayDivergence(icount, self.index - 1, f"state hash {ev.state_hash.hex()[:16]}",
+                                   f"state hash {state_hash.hex()[:16]} (registers or memory differ)")
+        self.verified_checkpoints += 1
+
+
+def load_program(trace: TraceDir, contents: LogContents) -> Program:
+    header = contents.header
+    data = trace.load_file(header.program_sha256)
+    interp = trace.load_file(header.interpreter_sha256) if header.interpreter_sha256 else None
+    return Program(header.program, data, interp)
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    status: int
+    icount: int
+    shutdown: Shutdown | None
+    truncated: bool
+    interrupted_recording: bool
+    verified_checkpoints: int
+
+
+class Replay:
+    """One replay of a trace: boot from the log, then run forward."""
+
+    def __init__(self, trace: TraceDir, sink: OutputSink | None = None,
+                 warn: Callable[[str], None] | None = None, contents: LogContents | None = None) -> None:
+        self.trace = trace
+        self.contents = contents if contents is not None else read_log(trace.log_path)
+        if not self.contents.events:
+            raise LogFormatError(f"{trace.path}: the event log holds no events")
+        self.hostio = ReplayingHostIO(self.contents, trace, sink or OutputSink.quiet())
+        self.process = GuestProcess(self.contents.header, load_program(trace, self.contents),
+                                    self.hostio, warn or (lambda message: log.debug("%s", message)))
+        self.end_limit = self.hostio.stop_limit()
+
+    def run(self, limit: int = NO_LIMIT, should_stop: Callable[[], bool] | None = None) -> Outcome:
+        try:
+            return self.process.run(min(limit, self.end_limit), should_stop)
+        except RecordingEnded:
+            return Outcome.EXITED
+
+    def result(self) -> ReplayResult:
+        shutdown = self.hostio.shutdown_event
+        status = shutdown.exit_status() if shutdown else 1
+        return ReplayResult(status, self.process.icount, shutdown, not self.contents.complete,
+                            bool(shutdown and shutdown.reason == ShutdownReason.INTERRUPTED),
+                            self.hostio.verified_checkpoints)
+
+    def close(self) -> None:
+        self.process.close()

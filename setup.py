@@ -1,0 +1,8 @@
+"""Builds the one C extension (replay/_icount.c: the exact instruction counter).
+
+Everything else is declared in pyproject.toml.
+"""
+
+from setuptools import Extension, setup
+
+setup(ext_modules=[Extension("replay._icount", ["replay/_icount.c"], extra_compile_args=["-O2"])])

@@ -1,0 +1,196 @@
+"""An in-memory Target for byte-transcript tests of the gdb stub.
+
+Execution is a scripted list of PCs; ``position`` indexes it.  Resuming
+forwards or backwards walks the list, stopping at breakpoints, watched writes
+(``writes`` maps a position to the address written when arriving there) and
+the ends of the recording.  With ``spin=True`` a continue never finishes on
+its own: it polls ``should_stop`` until the stub interrupts it.
+"""
+
+from __future__ import annotations
+
+import errno
+import time
+from collections.abc import Callable
+
+from gdbstub.features import X86_64, X86_64_PC
+from gdbstub.target import (
+    BreakKind,
+    Capability,
+    Direction,
+    HostStat,
+    StopKind,
+    StopReason,
+    TargetError,
+)
+
+ALL_CAPABILITIES = frozenset(Capability)
+
+PID = 0x4D2
+TID = 0x4D2
+
+
+def wire(payload: bytes) -> bytes:
+    """Frame a payload independently of gdbstub.framing (the tests' oracle)."""
+    return b"$" + payload + b"#" + ("%02x" % (sum(payload) % 256)).encode()
+
+
+class FakeTarget:
+    def __init__(
+        self,
+        history: list[int] | None = None,
+        *,
+        capabilities: frozenset[Capability] = ALL_CAPABILITIES,
+        spin: bool = False,
+        memory: dict[int, int] | None = None,
+    ) -> None:
+        self.capabilities = capabilities
+        self.description = X86_64
+        self.pid = PID
+        self.tid = TID
+        self.history = history if history is not None else [0x1000 + 4 * i for i in range(10)]
+        self.position = 0
+        self.writes: dict[int, int] = {}
+        self.spin = spin
+        self.memory: dict[int, int] = dict(memory or {})
+        self.breakpoints: set[tuple[BreakKind, int]] = set()
+        self.registers: list[int | None] = [0] * len(X86_64.registers)
+        for i in range(16):
+            self.registers[i] = 0x1111111111111111 * (i % 15 + 1) & 0xFFFFFFFFFFFFFFFF
+        self.registers[17] = 0x246  # eflags
+        self.registers[[r.name for r in X86_64.registers].index("fs_base")] = None
+        self.files: dict[str, bytes] = {"/bin/guest": b"\x7fELF" + bytes(range(60))}
+        self.open_files: dict[int, bytes] = {}
+        self.calls: list[tuple[object, ...]] = []
+        self.killed = False
+        self.detached = False
+        self.resume_started = 0
+        self.current_stop = StopReason(StopKind.SIGNAL)
+
+    # --- state --------------------------------------------------------------
+    @property
+    def pc(self) -> int:
+        return self.history[self.position]
+
+    def stop_reason(self) -> StopReason:
+        return self.current_stop
+
+    def read_registers(self) -> list[int | None]:
+        values = list(self.registers)
+        values[X86_64_PC] = self.pc
+        return values
+
+    def write_register(self, regnum: int, value: int) -> None:
+        self.calls.append(("write_register", regnum, value))
+        if regnum == X86_64_PC:
+            raise TargetError(errno.EPERM)
+        self.registers[regnum] = value
+
+    def read_memory(self, addr: int, length: int) -> bytes:
+        out = bytearray()
+        for a in range(addr, addr + length):
+            if a not in self.memory:
+                break
+            out.append(self.memory[a])
+        if not out:
+            raise TargetError(errno.EFAULT)
+        return bytes(out)
+
+    def write_memory(self, addr: int, data: bytes) -> None:
+        self.calls.append(("write_memory", addr, data))
+        for i, b in enumerate(data):
+            self.memory[addr + i] = b
+
+    # --- execution ----------------------------------------------------------
+    def resume(
+        self, step: bool, direction: Direction, should_stop: Callable[[], bool]
+    ) -> StopReason:
+        self.calls.append(("resume", step, direction))
+        self.resume_started += 1
+        reason = self._resume(step, direction, should_stop)
+        self.current_stop = reason
+        return reason
+
+    def _resume(
+        self, step: bool, direction: Direction, should_stop: Callable[[], bool]
+    ) -> StopReason:
+        if self.spin and not step:
+            deadline = time.monotonic() + 10.0
+            while time.monotonic() < deadline:
+                if should_stop():
+                    return StopReason(StopKind.INTERRUPTED)
+                time.sleep(0.002)
+            return StopReason(StopKind.SIGNAL, signal=9)  # the test will notice
+        forward = direction is Direction.FORWARD
+        while True:
+            if forward and self.position == len(self.history) - 1:
+                return StopReason(StopKind.REPLAY_END)
+            if not forward and self.position == 0:
+                return StopReason(StopKind.REPLAY_BEGIN)
+            left = self.position
+            self.position += 1 if forward else -1
+            written = self.writes.get(self.position if forward else left)
+            if written is not None and (BreakKind.WRITE, written) in self.breakpoints:
+                return StopReason(StopKind.WATCH, address=written)
+            if step:
+                return StopReason(StopKind.SIGNAL)
+            if (BreakKind.SOFTWARE, self.pc) in self.breakpoints:
+                return StopReason(StopKind.SW_BREAK)
+            if (BreakKind.HARDWARE, self.pc) in self.breakpoints:
+                return StopReason(StopKind.HW_BREAK)
+            if should_stop():
+                return StopReason(StopKind.INTERRUPTED)
+
+    def insert_breakpoint(self, kind: BreakKind, addr: int, length: int) -> None:
+        self.calls.append(("insert", kind, addr, length))
+        self.breakpoints.add((kind, addr))
+
+    def remove_breakpoint(self, kind: BreakKind, addr: int, length: int) -> None:
+        self.calls.append(("remove", kind, addr, length))
+        if (kind, addr) not in self.breakpoints:
+            raise TargetError(errno.ENOENT)
+        self.breakpoints.discard((kind, addr))
+
+    # --- extras -------------------------------------------------------------
+    def auxv(self) -> bytes:
+        return bytes(range(40))
+
+    def exec_file(self) -> str:
+        return "/bin/guest"
+
+    def host_open(self, path: str, flags: int, mode: int) -> int:
+        self.calls.append(("host_open", path, flags, mode))
+        if path not in self.files:
+            raise TargetError(errno.ENOENT)
+        fd = 3 + len(self.open_files)
+        self.open_files[fd] = self.files[path]
+        return fd
+
+    def host_pread(self, fd: int, count: int, offset: int) -> bytes:
+        if fd not in self.open_files:
+            raise TargetError(errno.EBADF)
+        return self.open_files[fd][offset : offset + count]
+
+    def host_close(self, fd: int) -> None:
+        if self.open_files.pop(fd, None) is None:
+            raise TargetError(errno.EBADF)
+
+    def host_fstat(self, fd: int) -> HostStat:
+        if fd not in self.open_files:
+            raise TargetError(errno.EBADF)
+        return HostStat(size=len(self.open_files[fd]), mode=0o100755, mtime=0x5F5E100)
+
+    def monitor(self, command: str) -> str:
+        self.calls.append(("monitor", command))
+        if command == "fail":
+            raise TargetError(errno.EINVAL)
+        if command == "quiet":
+            return ""
+        return f"ran {command}\n"
+
+    def kill(self) -> None:
+        self.killed = True
+
+    def detach(self) -> None:
+        self.detached = True
+
