@@ -100,7 +100,7 @@ class Machine:
         self._trap: tuple[int, int] | None = None   # (intno, pc)
         self._mem_fault: tuple[int, int] | None = None
         self._callbacks: list[object] = []           # keep ctypes callbacks alive
-        self._add_raw_hook(UC_HOOK_BLOCK, self.counter.block_hook, 1, 0)
+        self._block_hook = self._add_raw_hook(UC_HOOK_BLOCK, self.counter.block_hook, 1, 0)
         self.uc.hook_add(UC_HOOK_INSN, self._on_syscall, None, 1, 0, X.UC_X86_INS_SYSCALL)
         self.uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
         self.uc.hook_add(UC_HOOK_MEM_INVALID, self._on_mem_invalid)
@@ -310,6 +310,11 @@ class Machine:
             h.update(struct.pack("<QQI", r.start, r.end, r.prot))
             h.update(r.view())
         return h.digest()
+
+    def remove_counter_for_baseline(self) -> None:
+        """Benchmarks only: run with no counting hook, to measure Unicorn's own speed."""
+        _ucmod.uclib.uc_hook_del(self.uc._uch, ctypes.c_size_t(self._block_hook))
+        self.uc.ctl_flush_tb()
 
     def close(self) -> None:
         self.counter.close()

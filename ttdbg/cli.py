@@ -1,0 +1,334 @@
+"""The `ttdbg` command line, in rr's spirit: record, replay, serve, repl, dump, info.
+
+This is the only place that exits the process; engine errors are mapped
+to one line on stderr and a documented exit status (see README):
+
+    0-255  record / replay -a: the program's own status (128+N for signal N)
+    2      bad command-line usage
+    65     corrupt, foreign or newer-version trace
+    66     trace directory problem (missing, exists, unwritable)
+    70     the program needs something ttdbg does not support
+    74     the trace is truncated (replay -a ran up to its last complete event)
+    75     the replay diverged from the recording
+    127    the program is missing or is not an x86-64 ELF executable
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections import Counter
+from typing import Callable, Sequence
+
+from replay.errors import ReplayError, TraceTruncated
+from replay.eventlog import read_log
+from replay.events import EventKind
+from replay.recorder import record, resolve_program
+from replay.replayer import OutputSink, Replay
+from replay.trace import create_trace, mark_latest, open_trace
+
+from . import logconfig
+
+log = logging.getLogger("ttdbg")
+EXIT_USAGE = 2
+EXIT_TRUNCATED = 74
+
+
+def _say(message: str) -> None:
+    print(f"ttdbg: {message}", file=sys.stderr, flush=True)
+
+
+def _guest_warning(message: str) -> None:
+    _say(f"warning: {message}")
+
+
+class Progress:
+    """A rate-limited progress line on stderr (only for a terminal)."""
+
+    def __init__(self, verb: str, enabled: bool, total: int = 0) -> None:
+        self.verb = verb
+        self.enabled = enabled
+        self.total = total
+        self.started = time.monotonic()
+        self._last = self.started
+        self._shown = False
+
+    def __call__(self, icount: int) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self._last < 1.0:
+            return
+        self._last = now
+        mips = icount / max(now - self.started, 1e-9) / 1e6
+        pct = f" {100 * icount / self.total:5.1f}%" if self.total else ""
+        sys.stderr.write(f"\rttdbg: {self.verb}{pct} {icount:,} instructions ({mips:,.0f} MIPS)  ")
+        sys.stderr.flush()
+        self._shown = True
+
+    def done(self) -> None:
+        if self._shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
+def _progress_default(flag: bool | None) -> bool:
+    if flag is not None:
+        return flag
+    return sys.stderr.isatty() and not sys.stdin.isatty()
+
+
+# -- record ---------------------------------------------------------------------------
+def cmd_record(args: argparse.Namespace) -> int:
+    if not args.program:
+        raise _Usage("record: missing PROGRAM")
+    program = resolve_program(args.program[0])
+    from replay.recorder import read_program
+    from replay.loader import parse_elf
+    parse_elf(program, read_program(program))          # refuse bad programs before making a trace
+    trace = create_trace(args.output, program, force=args.force)
+    if not args.quiet:
+        _say(f"saving execution to trace directory `{trace.path}'")
+    progress = Progress("recording", _progress_default(args.progress))
+    try:
+        result = record(program, [args.program[0], *args.program[1:]], trace,
+                        checkpoint_interval=args.checkpoint_interval, warn=_guest_warning,
+                        progress=progress if progress.enabled else None)
+    except BaseException:
+        progress.done()
+        raise
+    progress.done()
+    mark_latest(trace)
+    shutdown = result.shutdown
+    if shutdown is not None and shutdown.reason.name == "INTERRUPTED":
+        _say(f"recording interrupted at instruction {result.icount:,}; the trace is complete up to there")
+    if args.stats:
+        _say(f"recorded {result.icount:,} instructions, {result.events} events in {result.seconds:.2f} s "
+             f"({result.icount / max(result.seconds, 1e-9) / 1e6:,.0f} MIPS)")
+    return result.status
+
+
+# -- replay ---------------------------------------------------------------------------
+def cmd_replay(args: argparse.Namespace) -> int:
+    trace = open_trace(args.trace)
+    if not args.autopilot:
+        from .gdb_launch import replay_with_gdb
+        return replay_with_gdb(trace, gdb=args.gdb, gdb_args=args.gdb_args or [])
+    if args.quiet:
+        sink = OutputSink.quiet()
+        out_file = None
+    elif args.output:
+        try:
+            out_file = open(args.output, "wb")
+        except OSError as exc:
+            raise _Fail(f"cannot write {args.output}: {exc.strerror}", 66) from None
+        sink = OutputSink(out_file, out_file)
+    else:
+        sink = OutputSink.console()
+        out_file = None
+    replay = Replay(trace, sink, warn=lambda m: log.debug("%s", m))
+    progress = Progress("replaying", _progress_default(args.progress),
+                        total=replay.contents.events[-1].icount)
+    try:
+        while True:
+            outcome = replay.run(limit=replay.process.icount + (1 << 29))
+            if outcome.name != "LIMIT" or replay.process.icount >= replay.end_limit:
+                break
+            progress(replay.process.icount)
+    except TraceTruncated as exc:
+        progress.done()
+        _say(f"note: {exc}")
+        return EXIT_TRUNCATED
+    finally:
+        progress.done()
+        if out_file is not None:
+            out_file.close()
+    result = replay.result()
+    if result.truncated:
+        _say(f"note: the trace is truncated (the recording was killed); replayed "
+             f"{result.icount:,} instructions up to its last complete event")
+        return EXIT_TRUNCATED
+    if result.interrupted_recording:
+        _say(f"note: the recording was interrupted at instruction {result.icount:,}; replay stops there")
+    if args.stats:
+        _say(f"replayed {result.icount:,} instructions; {result.verified_checkpoints} state hashes verified")
+    replay.close()
+    return result.status
+
+
+# -- info / dump ------------------------------------------------------------------------
+def cmd_info(args: argparse.Namespace) -> int:
+    trace = open_trace(args.trace)
+    contents = read_log(trace.log_path)
+    h = contents.header
+    kinds = Counter(e.kind for e in contents.events)
+    last = contents.events[-1].icount if contents.events else 0
+    shutdown = next((e for e in reversed(contents.events) if e.kind == EventKind.SHUTDOWN), None)
+    files = len(os.listdir(trace.files_path)) if os.path.isdir(trace.files_path) else 0
+    lines = [
+        f"trace:        {trace.path}",
+        f"program:      {h.program}",
+        f"arguments:    {' '.join(h.argv)}",
+        f"arch:         x86-64 (ELF machine {h.machine})" if h.machine == 62 else f"arch: ELF machine {h.machine}",
+        f"linking:      {'dynamic (' + h.interpreter + ')' if h.interpreter else 'static'}",
+        f"recorded:     {h.extra.get('recorded_at', '?')} in {h.cwd}",
+        f"log version:  {contents.version}",
+        f"instructions: {last:,}",
+        f"events:       {len(contents.events):,}",
+    ]
+    for kind in EventKind:
+        if kinds.get(kind):
+            lines.append(f"  {kind.name.lower():<12}{kinds[kind]:>10,}")
+    if shutdown is not None:
+        lines.append(f"ended:        {shutdown.describe()} (exit status {shutdown.exit_status()})")
+    state = "complete" if contents.complete else "TRUNCATED (the recording was killed)"
+    lines.append(f"state:        {state}")
+    lines.append(f"captured:     {files} files")
+    lines.append(f"size:         {trace.size_on_disk():,} bytes (log {contents.size:,})")
+    print("\n".join(lines))
+    return 0
+
+
+def cmd_dump(args: argparse.Namespace) -> int:
+    trace = open_trace(args.trace)
+    contents = read_log(trace.log_path)
+    wanted = None
+    if args.kind:
+        try:
+            wanted = {EventKind[k.strip().upper()] for k in args.kind.split(",")}
+        except KeyError as exc:
+            names = ", ".join(k.name.lower() for k in EventKind)
+            raise _Fail(f"unknown event kind {exc.args[0]!r} (one of: {names})", EXIT_USAGE) from None
+    width = len(f"{contents.events[-1].icount:,}") if contents.events else 1
+    out = []
+    for i, ev in enumerate(contents.events):
+        if wanted is None or ev.kind in wanted:
+            out.append(f"{ev.icount:>{width},} #{i:<6} {ev.describe()}")
+    if contents.truncated:
+        out.append("(the log ends with a torn record: the recording was killed)")
+    print("\n".join(out))
+    return 0
+
+
+# -- gdb and REPL ---------------------------------------------------------------------------
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+    return serve(open_trace(args.trace), host=args.host, port=args.port, once=args.once,
+                 fresh=args.fresh, say=_say)
+
+
+def cmd_repl(args: argparse.Namespace) -> int:
+    from .repl import run_repl
+    return run_repl(open_trace(args.trace), gdb=args.gdb)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+    return run_demo(say=_say)
+
+
+# -- plumbing ---------------------------------------------------------------------------------
+class _Usage(Exception):
+    pass
+
+
+class _Fail(Exception):
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ttdbg", description="Time-travel debugging of x86-64 Linux programs.")
+    p.add_argument("--log", metavar="SPEC", help="log levels, e.g. debug or gdbstub=debug (or $TTDBG_LOG)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    r = sub.add_parser("record", help="run PROGRAM once under the emulator and record it")
+    r.add_argument("-o", "--output", metavar="DIR", help="trace directory (default: under $TTDBG_TRACE_DIR)")
+    r.add_argument("-f", "--force", action="store_true", help="replace an existing trace at DIR")
+    r.add_argument("-q", "--quiet", action="store_true", help="do not print the trace location")
+    r.add_argument("--stats", action="store_true", help="print instruction count and speed at the end")
+    r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="show progress on stderr (default: when stderr is a terminal and stdin is not)")
+    r.add_argument("--checkpoint-interval", type=int, default=1 << 28, metavar="N",
+                   help="instructions between recorded state hashes (default 2^28)")
+    r.add_argument("program", nargs=argparse.REMAINDER, metavar="PROGRAM [ARGS...]")
+    r.set_defaults(func=cmd_record)
+
+    rp = sub.add_parser("replay", help="replay a trace (under gdb, or to the end with -a)")
+    rp.add_argument("trace", nargs="?", help="trace directory (default: the latest)")
+    rp.add_argument("-a", "--autopilot", action="store_true", help="replay to the end without a debugger")
+    rp.add_argument("--output", metavar="FILE", help="with -a: write the program's output to FILE")
+    rp.add_argument("-q", "--quiet", action="store_true", help="with -a: discard the program's output")
+    rp.add_argument("--stats", action="store_true", help="with -a: print what was verified")
+    rp.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    rp.add_argument("--gdb", metavar="PATH", default="gdb", help="the gdb to run (default: gdb on PATH)")
+    rp.add_argument("gdb_args", nargs=argparse.REMAINDER, metavar="-- GDB-ARGS")
+    rp.set_defaults(func=cmd_replay)
+
+    s = sub.add_parser("serve", help="serve a trace to gdb (target remote)")
+    s.add_argument("trace", nargs="?")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=1234)
+    s.add_argument("--once", action="store_true", help="exit after the first gdb session")
+    s.add_argument("--fresh", action="store_true", help="every connection starts at the beginning")
+    s.set_defaults(func=cmd_serve)
+
+    rl = sub.add_parser("repl", help="an interactive time-travel prompt on a trace")
+    rl.add_argument("trace", nargs="?")
+    rl.add_argument("--gdb", metavar="PATH", default="gdb", help="gdb for rich expressions (if installed)")
+    rl.set_defaults(func=cmd_repl)
+
+    i = sub.add_parser("info", help="summarize a trace")
+    i.add_argument("trace", nargs="?")
+    i.set_defaults(func=cmd_info)
+
+    d = sub.add_parser("dump", help="print the event log, one event a line")
+    d.add_argument("trace", nargs="?")
+    d.add_argument("--kind", metavar="KINDS", help="only these kinds, e.g. char_read,clock")
+    d.set_defaults(func=cmd_dump)
+
+    dm = sub.add_parser("demo", help="build, record and replay the bundled example")
+    dm.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logconfig.configure(args.log)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    if getattr(args, "gdb_args", None) and args.gdb_args[:1] == ["--"]:
+        args.gdb_args = args.gdb_args[1:]
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except _Usage as exc:
+        _say(str(exc))
+        return EXIT_USAGE
+    except _Fail as exc:
+        _say(str(exc))
+        return exc.status
+    except ReplayError as exc:
+        _say(str(exc))
+        return exc.exit_status
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return 130
+    except BrokenPipeError:
+        try:
+            sys.stdout.close()
+        except OSError:
+            pass
+        return 0
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()
