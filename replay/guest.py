@@ -33,6 +33,7 @@ class Outcome(enum.Enum):
     EXITED = "exited"            # the program ended (see kernel.state.exited)
     LIMIT = "limit"              # reached the requested instruction count
     INTERRUPTED = "interrupted"  # should_stop() said so, or request_stop()
+    TRAPPED = "trapped"          # a breakpoint or watchpoint (see last_stop)
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class GuestProcess:
         self.machine = Machine()
         self.kernel = LinuxKernel(self.machine, host, header.pid, header.program, header.cwd, warn)
         self.auxv = b""
+        self.last_stop = None
+        self.slice = SLICE
         self._boot(program)
 
     def _boot(self, program: Program) -> None:
@@ -119,7 +122,7 @@ class GuestProcess:
                 return Outcome.LIMIT
             sync = self.host.next_sync(m.icount)
             target = min(limit, sync)
-            stop = m.run(target, slice_end=m.icount + SLICE)
+            stop = m.run(target, slice_end=m.icount + self.slice)
             if stop.kind == StopKind.LIMIT:
                 if m.icount == sync:
                     self.host.sync(m.icount, m.state_hash())
@@ -135,6 +138,9 @@ class GuestProcess:
                 continue
             if stop.kind == StopKind.HALTED:
                 continue
+            if stop.kind in (StopKind.BREAKPOINT, StopKind.WATCH):
+                self.last_stop = stop
+                return Outcome.TRAPPED
 
     def close(self) -> None:
         self.machine.close()

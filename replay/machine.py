@@ -26,7 +26,8 @@ from typing import Protocol
 from unicorn import (UC_ARCH_X86, UC_ERR_FETCH_PROT, UC_ERR_FETCH_UNMAPPED, UC_ERR_INSN_INVALID,
                      UC_ERR_READ_PROT, UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_PROT,
                      UC_ERR_WRITE_UNMAPPED, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_INSN,
-                     UC_HOOK_INTR, UC_HOOK_MEM_INVALID, UC_MODE_64, Uc, UcError)
+                     UC_HOOK_INTR, UC_HOOK_MEM_INVALID, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE,
+                     UC_MEM_WRITE, UC_MODE_64, Uc, UcError)
 from unicorn import x86_const as X
 from unicorn.unicorn_py3 import unicorn as _ucmod
 from unicorn.unicorn_py3.arch.intel import HOOK_INSN_CPUID_CFUNC
@@ -59,6 +60,8 @@ _HASHED = tuple(REGISTER_IDS[n] for n in (*GPR_NAMES, "rip", "eflags", "fs_base"
 
 class StopKind(enum.Enum):
     LIMIT = "limit"            # reached the requested instruction count exactly
+    BREAKPOINT = "breakpoint"  # about to execute a breakpoint address (exact)
+    WATCH = "watch"            # a watched access (see Machine.hits; not exact)
     SLICE = "slice"            # a time slice ended (at a block boundary)
     INTERRUPTED = "interrupted"
     FAULT = "fault"            # the guest faulted; see signal/address
@@ -73,6 +76,37 @@ class RunStop:
     signal: int = 0
     address: int = 0
     detail: str = ""
+
+
+class WatchKind(enum.Enum):
+    WRITE = "write"
+    READ = "read"
+    ACCESS = "access"
+
+
+@dataclass(frozen=True)
+class Watchpoint:
+    address: int
+    length: int
+    kind: WatchKind
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A breakpoint or watchpoint hit at an exact instruction count.
+
+    For a breakpoint, `icount` is the position before the instruction at
+    `pc` runs.  For a watchpoint, `icount` is the position before the
+    accessing instruction at `pc`, so the access completes at icount + 1.
+    """
+
+    icount: int
+    pc: int
+    watch: Watchpoint | None = None
+    address: int = 0
+    size: int = 0
+    value: int = 0
+    is_write: bool = False
 
 
 class GuestOS(Protocol):
@@ -98,8 +132,15 @@ class Machine:
         self.os: GuestOS | None = None
         self._halt: RunStop | None = None
         self._trap: tuple[int, int] | None = None   # (intno, pc)
+        self._trap_stop: StopKind | None = None
         self._mem_fault: tuple[int, int] | None = None
         self._callbacks: list[object] = []           # keep ctypes callbacks alive
+        self._bp_hooks: dict[int, int] = {}
+        self._watch_hooks: dict[Watchpoint, list[int]] = {}
+        self.collect_hits = False     # record hits instead of stopping at them
+        self.hits: list[Hit] = []
+        self.skip_breakpoint_icount = -1
+        self._index_cache: dict[tuple[int, int, int], int] = {}
         self._block_hook = self._add_raw_hook(UC_HOOK_BLOCK, self.counter.block_hook, 1, 0)
         self.uc.hook_add(UC_HOOK_INSN, self._on_syscall, None, 1, 0, X.UC_X86_INS_SYSCALL)
         self.uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
@@ -159,6 +200,80 @@ class Machine:
         self._mem_fault = (access, address)
         return False
 
+    # -- breakpoints and watchpoints ----------------------------------------------
+    def set_breakpoints(self, addresses: set[int]) -> None:
+        for addr in [a for a in self._bp_hooks if a not in addresses]:
+            self.uc.hook_del(self._bp_hooks.pop(addr))
+            self.uc.ctl_remove_cache(addr, addr + 1)
+        for addr in addresses:
+            if addr not in self._bp_hooks:
+                # A hook added after translation is not applied to cached code.
+                self.uc.ctl_remove_cache(addr, addr + 1)
+                self._bp_hooks[addr] = self.uc.hook_add(UC_HOOK_CODE, self._on_breakpoint, None, addr, addr)
+
+    def set_watchpoints(self, watches: set[Watchpoint]) -> None:
+        for w in [w for w in self._watch_hooks if w not in watches]:
+            for h in self._watch_hooks.pop(w):
+                self.uc.hook_del(h)
+        for w in watches:
+            if w in self._watch_hooks:
+                continue
+            end = w.address + max(w.length, 1) - 1
+            handles = []
+            if w.kind in (WatchKind.WRITE, WatchKind.ACCESS):
+                handles.append(self.uc.hook_add(UC_HOOK_MEM_WRITE, self._on_watch, w, w.address, end))
+            if w.kind in (WatchKind.READ, WatchKind.ACCESS):
+                handles.append(self.uc.hook_add(UC_HOOK_MEM_READ, self._on_watch, w, w.address, end))
+            self._watch_hooks[w] = handles
+
+    def _exact_index(self, pc: int) -> int:
+        st = self.counter.state
+        key = (st.block_addr, st.block_size, pc)
+        index = self._index_cache.get(key)
+        if index is None:
+            code = self.mem.read(st.block_addr, st.block_size)
+            index = self.disasm.instruction_index(code, st.block_addr, pc)
+            if index is None:
+                return -1
+            if len(self._index_cache) > 100_000:
+                self._index_cache.clear()
+            self._index_cache[key] = index
+        return index
+
+    def _icount_in_block(self, pc: int) -> int:
+        st = self.counter.state
+        if st.block_size and st.block_addr <= pc < st.block_addr + st.block_size:
+            index = self._exact_index(pc)
+            if index >= 0:
+                return st.block_start_icount + index
+        return st.icount
+
+    def _on_breakpoint(self, uc: Uc, address: int, size: int, _user: object) -> None:
+        icount = self._icount_in_block(address)
+        if icount == self.skip_breakpoint_icount:
+            return
+        self.hits.append(Hit(icount, address))
+        if not self.collect_hits:
+            self._trap_stop = StopKind.BREAKPOINT
+            uc.emu_stop()
+
+    def _on_watch(self, uc: Uc, access: int, address: int, size: int, value: int, w: Watchpoint) -> None:
+        pc = uc.reg_read(X.UC_X86_REG_RIP)
+        is_write = access == UC_MEM_WRITE
+        if w.kind == WatchKind.WRITE and not is_write:
+            return
+        self.hits.append(Hit(self._icount_in_block(pc), pc, w, address, size, value, is_write))
+        if not self.collect_hits:
+            self._trap_stop = StopKind.WATCH
+            uc.emu_stop()
+
+    def reset_block_tracking(self) -> None:
+        """After a restore: the counter's current block is unknown."""
+        st = self.counter.state
+        st.block_size = 0
+        st.block_addr = 0
+        st.stop_request = 0
+
     # -- the run loop ----------------------------------------------------------
     @property
     def icount(self) -> int:
@@ -212,6 +327,7 @@ class Machine:
         self._halt = None
         self._trap = None
         self._mem_fault = None
+        self._trap_stop = None
         try:
             self.uc.emu_start(self.pc, _UNTIL)
         except UcError as exc:
@@ -222,6 +338,11 @@ class Machine:
             st.soft_limit = NO_LIMIT
         if self._halt is not None:
             return self._halt
+        if self._trap_stop is not None:
+            hit = self.hits[-1]
+            if self._trap_stop == StopKind.BREAKPOINT:
+                self.set_icount(hit.icount)   # the instruction did not run
+            return RunStop(self._trap_stop, hit.icount, hit.pc, address=hit.address)
         if self._trap is not None:
             return self._fault_from_trap(*self._trap)
         return None

@@ -31,7 +31,8 @@ def page_up(x: int) -> int:
 class HostBuffer:
     """An anonymous host mapping that backs one or more guest regions."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, key: int = 0) -> None:
+        self.key = key          # stable identity across checkpoints
         self.size = size
         self.mm = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
         self._anchor = ctypes.c_char.from_buffer(self.mm)
@@ -69,6 +70,7 @@ class AddressSpace:
         self._regions: list[Region] = []
         self._starts: list[int] = []
         self._on_code_unmapped = on_code_unmapped
+        self._next_key = 0
 
     # -- queries -----------------------------------------------------------
     def regions(self) -> Iterator[Region]:
@@ -121,7 +123,8 @@ class AddressSpace:
         assert start % PAGE == 0 and length % PAGE == 0 and length > 0
         if self.overlapping(start, start + length):
             raise ValueError(f"mapping {start:#x}+{length:#x} overlaps")
-        buf = HostBuffer(length)
+        self._next_key += 1
+        buf = HostBuffer(length, self._next_key)
         if data:
             buf.mm[:len(data)] = data
         region = Region(start, start + length, prot, buf, 0, name)
@@ -153,6 +156,32 @@ class AddressSpace:
     def rename(self, start: int, length: int, name: str) -> None:
         for r in self.overlapping(start, start + length):
             r.name = name
+
+    # -- checkpoint support ----------------------------------------------------
+    def layout(self) -> tuple[tuple[int, int, int, str, int, int], ...]:
+        """(start, end, prot, name, buffer key, offset) of every region."""
+        return tuple((r.start, r.end, r.prot, r.name, r.buf.key, r.offset) for r in self._regions)
+
+    def buffers(self) -> dict[int, HostBuffer]:
+        return {r.buf.key: r.buf for r in self._regions}
+
+    @property
+    def next_key(self) -> int:
+        return self._next_key
+
+    def set_layout(self, layout: tuple[tuple[int, int, int, str, int, int], ...],
+                   buffers: dict[int, HostBuffer], next_key: int) -> None:
+        """Make the mappings exactly `layout`, on `buffers` (by key)."""
+        wanted = set(layout)
+        current = {(r.start, r.end, r.prot, r.name, r.buf.key, r.offset): r for r in self._regions}
+        for key, region in current.items():
+            if key not in wanted:
+                self._remove(region)
+        for item in layout:
+            if item not in current:
+                start, end, prot, name, bkey, offset = item
+                self._install(Region(start, end, prot, buffers[bkey], offset, name))
+        self._next_key = next_key
 
     def _install(self, region: Region) -> None:
         self._uc.mem_map_ptr(region.start, region.size, region.prot,

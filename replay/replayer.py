@@ -10,6 +10,7 @@ Program output is written again to an OutputSink (stdout/stderr by default).
 
 from __future__ import annotations
 
+import bisect
 import logging
 import sys
 from dataclasses import dataclass
@@ -192,13 +193,19 @@ class ReplayingHostIO:
         pass
 
     def _next_checkpoint(self) -> Checkpoint | None:
-        while self._checkpoints and self._checkpoints[0] < self.index:
-            self._checkpoints.pop(0)
-        if self._checkpoints:
-            ev = self.events[self._checkpoints[0]]
+        i = bisect.bisect_left(self._checkpoints, self.index)
+        if i < len(self._checkpoints):
+            ev = self.events[self._checkpoints[i]]
             assert isinstance(ev, Checkpoint)
             return ev
         return None
+
+    # -- time travel support --------------------------------------------------------------
+    def cursor(self) -> tuple[int, Shutdown | None, int]:
+        return (self.index, self.shutdown_event, self.verified_checkpoints)
+
+    def set_cursor(self, cursor: tuple[int, Shutdown | None, int]) -> None:
+        self.index, self.shutdown_event, self.verified_checkpoints = cursor
 
     def next_sync(self, icount: int) -> int:
         ev = self._next_checkpoint()

@@ -81,6 +81,7 @@ class KernelState:
     brk: int = 0
     umask: int = 0o022
     sigmask: int = 0
+    pending: int = 0          # self-sent signals blocked when sent (bit N-1 for signal N)
     sigactions: dict[int, SigAction] = field(default_factory=dict)
     exited: ProcessExit | None = None
 
@@ -258,8 +259,8 @@ class LinuxKernel:
                                                   or signum in (sig.SIGTSTP, 21, 22)):
                 return 0
             if self.state.sigmask & (1 << (signum - 1)):
-                self.warn_once(f"blocked{signum}", f"{sig.signal_name(signum)} sent while blocked "
-                               "is discarded (pending signals are not emulated)")
+                # Pending until unblocked (musl's raise() and abort() rely on it).
+                self.state.pending |= 1 << (signum - 1)
                 return 0
             if action.handler not in (sig.SIG_DFL, sig.SIG_IGN):
                 self.warn_once("handlers", "signal handlers are not supported: "
@@ -267,6 +268,14 @@ class LinuxKernel:
         self.terminate(signum, ExceptionCause.KILL, self.machine.pc, 0)
         self.machine.halt(RunStop(StopKind.HALTED, self.icount, self.machine.pc))
         raise GuestExit()
+
+    def deliver_pending(self) -> int:
+        """After the mask changed: act on the lowest pending signal now unblocked."""
+        while ready := self.state.pending & ~self.state.sigmask:
+            signum = (ready & -ready).bit_length()
+            self.state.pending &= ~(1 << (signum - 1))
+            self.deliver_self_signal(signum)      # raises GuestExit when fatal
+        return 0
 
     # -- set-up ---------------------------------------------------------------------
     def setup_std_streams(self) -> None:

@@ -267,6 +267,7 @@ def sys_rt_sigprocmask(k: "LinuxKernel", a: Args) -> int:
             k.state.sigmask = mask
         else:
             return -errno.EINVAL
+        return k.deliver_pending()
     return 0
 
 

@@ -1,0 +1,457 @@
+"""Time travel over a trace: seek, step and continue, forward and backward.
+
+The Timeline owns one replaying guest, its checkpoints, breakpoints and
+watchpoints, and the current position (an instruction count).  Every
+backward motion is restore-then-replay-forward, as in rr and QEMU:
+
+  seek(n)      restore the nearest checkpoint at or before n, replay to n;
+  step(k, <-)  seek(position - k);
+  cont(<-)     scan checkpoint intervals backward, each one forward with
+               hits collected, until an interval has a hit before the
+               position; then seek to the last such hit (QEMU's
+               replay_reverse_continue).  No hit is ever missed, because
+               every instruction of each interval runs with the hooks on.
+
+A reverse watchpoint stops *before* the access (the accessing instruction
+is the next to run); a forward one stops just after it.  A breakpoint at
+the starting position is skipped in both directions.
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import enum
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .checkpoint import Checkpoint, MemorySnapshotter
+from .errors import ReplayError
+from .events import ShutdownReason
+from .guest import Outcome
+from .icount import NO_LIMIT
+from .machine import Hit, Watchpoint
+from .replayer import Replay
+
+log = logging.getLogger(__name__)
+
+ShouldStop = Callable[[], bool]
+
+
+class Direction(enum.Enum):
+    FORWARD = "forward"
+    BACKWARD = "backward"
+
+
+class StopReason(enum.Enum):
+    ARRIVED = "arrived"              # seek or step reached its target
+    BREAKPOINT = "breakpoint"
+    WATCHPOINT = "watchpoint"
+    HISTORY_START = "history-start"  # reverse execution reached instruction 0
+    HISTORY_END = "history-end"      # the end of the recording (exit, truncation)
+    SIGNALLED = "signalled"          # the recorded fatal signal is next
+    INTERRUPTED = "interrupted"      # should_stop() asked
+
+
+@dataclass(frozen=True)
+class TimeStop:
+    reason: StopReason
+    icount: int
+    pc: int
+    address: int | None = None       # breakpoint address, or the watched address accessed
+    watch: Watchpoint | None = None
+    signal: int = 0                  # SIGNALLED: the signal
+    exit_status: int | None = None   # HISTORY_END after an exit: the exit code
+
+
+@dataclass(frozen=True)
+class EndOfHistory:
+    icount: int
+    reason: ShutdownReason | None    # None: truncated log
+    status: int                      # exit code or signal number
+
+
+# -- the checkpoint index ---------------------------------------------------------
+#
+# Thinning policy (after rr's ReplayTimeline).  Checkpoints are taken
+# automatically every `interval` instructions while replaying forward, and
+# one is taken near the target of a long seek (`near`) so that gdb's
+# one-instruction-at-a-time reverse stepping replays at most `near`
+# instructions per step.  When their memory exceeds the budget, checkpoints
+# are dropped one at a time, always the one whose removal leaves the
+# smallest gap *relative to its distance from the current position*:
+# score = (next.icount - prev.icount) / (1 + |icount - position|).  Dense
+# checkpoints far away go first, so the spacing grows with distance from
+# the present and their number stays logarithmic in the trace length.  The
+# checkpoint at instruction 0 and named ones (bookmarks) are never dropped.
+
+@dataclass
+class CheckpointIndex:
+    budget: int
+    checkpoints: list[Checkpoint] = field(default_factory=list)
+
+    def icounts(self) -> list[int]:
+        return [c.icount for c in self.checkpoints]
+
+    def at_or_before(self, icount: int) -> Checkpoint:
+        i = bisect.bisect_right(self.icounts(), icount) - 1
+        return self.checkpoints[max(i, 0)]
+
+    def before(self, icount: int) -> Checkpoint | None:
+        """The last checkpoint strictly before `icount`."""
+        i = bisect.bisect_left(self.icounts(), icount) - 1
+        return self.checkpoints[i] if i >= 0 else None
+
+    def has(self, icount: int) -> bool:
+        i = bisect.bisect_left(self.icounts(), icount)
+        return i < len(self.checkpoints) and self.checkpoints[i].icount == icount
+
+    def add(self, cp: Checkpoint) -> None:
+        i = bisect.bisect_left(self.icounts(), cp.icount)
+        if i < len(self.checkpoints) and self.checkpoints[i].icount == cp.icount:
+            old = self.checkpoints[i]
+            if old.name and not cp.name:
+                return
+            if not cp.name:
+                return
+            self.checkpoints[i] = cp
+            return
+        self.checkpoints.insert(i, cp)
+
+    def memory(self) -> int:
+        return sum(c.new_bytes for c in self.checkpoints)
+
+    def thin(self, position: int) -> int:
+        """Drop checkpoints until within budget; returns how many were dropped."""
+        dropped = 0
+        while self.memory() > self.budget and len(self.checkpoints) > 2:
+            best, best_score = -1, float("inf")
+            cps = self.checkpoints
+            for i in range(1, len(cps) - 1):
+                if cps[i].name:
+                    continue
+                gap = cps[i + 1].icount - cps[i - 1].icount
+                score = gap / (1 + abs(cps[i].icount - position))
+                if score < best_score:
+                    best, best_score = i, score
+            if best < 0:
+                break
+            self._remove(best)
+            dropped += 1
+        return dropped
+
+    def _remove(self, i: int) -> None:
+        cps = self.checkpoints
+        gone = cps.pop(i)
+        if i < len(cps):
+            # Pages first stored by `gone` and still used by the next one move to it.
+            nxt = cps[i]
+            prev = cps[i - 1] if i > 0 else None
+            moved = 0
+            for key, pages in gone.memory.pages.items():
+                later = nxt.memory.pages.get(key)
+                earlier = prev.memory.pages.get(key) if prev is not None else None
+                if later is None:
+                    continue
+                for j, page in enumerate(pages):
+                    if page is None or j >= len(later) or later[j] is not page:
+                        continue
+                    if earlier is not None and j < len(earlier) and earlier[j] is page:
+                        continue
+                    moved += len(page)
+            nxt.new_bytes += moved
+
+
+class Timeline:
+    """One debugging session's time axis over a trace."""
+
+    def __init__(self, replay: Replay, *, interval: int = 1 << 22, near: int = 1 << 17,
+                 budget: int | None = None, slice_: int = 1 << 24) -> None:
+        self.replay = replay
+        self.process = replay.process
+        self.machine = replay.process.machine
+        self.kernel = replay.process.kernel
+        self.hostio = replay.hostio
+        self.interval = interval
+        self.near = near
+        self.process.slice = slice_
+        self.snapshotter = MemorySnapshotter(self.machine)
+        self.breakpoints: set[int] = set()
+        self.watchpoints: set[Watchpoint] = set()
+        self.end = self._end_of_history()
+        self.index = CheckpointIndex(budget or 0)
+        self.stats = {"restores": 0, "checkpoints_taken": 0, "replayed": 0, "thinned": 0}
+        first = self._capture()
+        if budget is None:
+            resident = sum(len(p) for pages in first.memory.pages.values() for p in pages if p is not None)
+            self.index.budget = 2 * resident + (64 << 20)
+        self.index.add(first)
+
+    # -- facts ---------------------------------------------------------------------
+    @property
+    def position(self) -> int:
+        return self.machine.icount
+
+    @property
+    def pc(self) -> int:
+        return self.machine.pc
+
+    def _end_of_history(self) -> EndOfHistory:
+        events = self.hostio.events
+        limit = self.replay.end_limit
+        for ev in reversed(events):
+            if ev.kind.name == "SHUTDOWN":
+                reason = ev.reason  # type: ignore[attr-defined]
+                return EndOfHistory(min(ev.icount, limit), reason, ev.status)  # type: ignore[attr-defined]
+        return EndOfHistory(limit if limit != NO_LIMIT else events[-1].icount, None, 0)
+
+    @property
+    def at_end(self) -> bool:
+        return self.process.exited or self.position >= self.end.icount
+
+    # -- checkpoints -----------------------------------------------------------------
+    def _capture(self, name: str | None = None) -> Checkpoint:
+        memory, new_bytes = self.snapshotter.take()
+        guest = copy.deepcopy((self.kernel.state, self.kernel.fds))
+        cp = Checkpoint(self.position, self.machine.uc.context_save(), memory, guest,
+                        self.hostio.cursor(), name, new_bytes)
+        self.stats["checkpoints_taken"] += 1
+        return cp
+
+    def _checkpoint_here(self, name: str | None = None) -> Checkpoint:
+        if not name and self.index.has(self.position):
+            return self.index.at_or_before(self.position)
+        cp = self._capture(name)
+        self.index.add(cp)
+        self.stats["thinned"] += self.index.thin(self.position)
+        return cp
+
+    def _restore(self, cp: Checkpoint) -> None:
+        self.machine.uc.context_restore(cp.cpu)
+        self.snapshotter.restore(cp.memory)
+        state, fds = copy.deepcopy(cp.guest)
+        self.kernel.state = state
+        self.kernel.fds = fds
+        self.hostio.set_cursor(cp.cursor)
+        self.machine.set_icount(cp.icount)
+        self.machine.reset_block_tracking()
+        self.stats["restores"] += 1
+
+    def bookmark(self, name: str) -> int:
+        """A named checkpoint at the current position (never thinned)."""
+        for cp in self.index.checkpoints:
+            if cp.name == name:
+                cp.name = None
+        self._checkpoint_here(name)
+        return self.position
+
+    def bookmarks(self) -> dict[str, int]:
+        return {cp.name: cp.icount for cp in self.index.checkpoints if cp.name}
+
+    def restart(self, name: str) -> TimeStop:
+        for cp in self.index.checkpoints:
+            if cp.name == name:
+                self._restore(cp)
+                return self._stop(StopReason.ARRIVED)
+        raise ReplayError(f"no checkpoint named {name!r}")
+
+    def checkpoint_memory(self) -> dict[str, int]:
+        return {"checkpoints": len(self.index.checkpoints), "page_bytes": self.index.memory(),
+                "shadow_bytes": self.snapshotter.shadow_bytes(), "budget": self.index.budget}
+
+    # -- running forward -------------------------------------------------------------
+    def _run_forward(self, target: int, should_stop: ShouldStop | None, traps: bool) -> Outcome:
+        """Replay from the current state toward `target`, checkpointing on the way."""
+        self.machine.collect_hits = False
+        self._arm(traps)
+        target = min(target, self.end.icount)
+        while True:
+            if self.process.exited:
+                return Outcome.EXITED
+            if self.position >= target:
+                return Outcome.LIMIT
+            next_cp = (self.position // self.interval + 1) * self.interval
+            start = self.position
+            outcome = self.replay.run(min(target, next_cp), should_stop)
+            self.stats["replayed"] += self.position - start
+            if outcome == Outcome.LIMIT and self.position == next_cp and not self.process.exited:
+                self._checkpoint_here()
+                continue
+            return outcome
+
+    def _arm(self, traps: bool) -> None:
+        self.machine.set_breakpoints(self.breakpoints if traps else set())
+        self.machine.set_watchpoints(self.watchpoints if traps else set())
+        self.machine.hits.clear()
+
+    def _replay_to(self, target: int, should_stop: ShouldStop | None = None) -> Outcome:
+        """Exactly to `target` (no traps), from the best starting point."""
+        target = max(0, min(target, self.end.icount))
+        here = self.position
+        if here == target and (not self.process.exited or target == self.end.icount):
+            return Outcome.LIMIT
+        cp = self.index.at_or_before(target)
+        if self.process.exited or here > target or here < cp.icount:
+            self._restore(cp)
+        # Keep single-instruction reverse stepping cheap: a checkpoint near the target.
+        if target - self.position > self.near:
+            self._run_forward(target - self.near // 2, should_stop, traps=False)
+            if self.position == target - self.near // 2 and not self.process.exited:
+                self._checkpoint_here()
+        return self._run_forward(target, should_stop, traps=False)
+
+    def _stop(self, reason: StopReason, **kw) -> TimeStop:
+        return TimeStop(reason, self.position, self.pc, **kw)
+
+    def _end_stop(self) -> TimeStop:
+        end = self.end
+        if end.reason == ShutdownReason.SIGNAL:
+            return self._stop(StopReason.SIGNALLED, signal=end.status)
+        if end.reason == ShutdownReason.EXIT:
+            return self._stop(StopReason.HISTORY_END, exit_status=end.status)
+        return self._stop(StopReason.HISTORY_END)
+
+    # -- the API ---------------------------------------------------------------------
+    def seek(self, icount: int, should_stop: ShouldStop | None = None) -> TimeStop:
+        """Stand exactly after `icount` instructions of the recorded run."""
+        if icount <= 0:
+            self._replay_to(0)
+            return self._stop(StopReason.HISTORY_START if icount < 0 else StopReason.ARRIVED)
+        if icount >= self.end.icount:
+            self._replay_to(self.end.icount, should_stop)
+            if icount > self.end.icount or self.position >= self.end.icount:
+                return self._end_stop() if icount > self.end.icount else self._stop(StopReason.ARRIVED)
+        outcome = self._replay_to(icount, should_stop)
+        if outcome == Outcome.INTERRUPTED:
+            return self._stop(StopReason.INTERRUPTED)
+        return self._stop(StopReason.ARRIVED)
+
+    def step(self, count: int = 1, direction: Direction = Direction.FORWARD,
+             should_stop: ShouldStop | None = None) -> TimeStop:
+        if direction == Direction.BACKWARD:
+            if self.position == 0:
+                return self._stop(StopReason.HISTORY_START)
+            target = self.position - count
+            if target < 0:
+                self._replay_to(0)
+                return self._stop(StopReason.HISTORY_START)
+            self._replay_to(target, should_stop)
+            return self._stop(StopReason.ARRIVED)
+        if self.at_end:
+            return self._end_stop()
+        target = self.position + count
+        outcome = self._run_forward(target, should_stop, traps=False)
+        if outcome == Outcome.INTERRUPTED:
+            return self._stop(StopReason.INTERRUPTED)
+        if self.position >= self.end.icount and target > self.end.icount:
+            return self._end_stop()
+        return self._stop(StopReason.ARRIVED)
+
+    def cont(self, direction: Direction = Direction.FORWARD, should_stop: ShouldStop | None = None) -> TimeStop:
+        if direction == Direction.FORWARD:
+            return self._cont_forward(should_stop)
+        return self._cont_backward(should_stop)
+
+    def _cont_forward(self, should_stop: ShouldStop | None) -> TimeStop:
+        if self.at_end:
+            return self._end_stop()
+        start = self.position
+        self.machine.skip_breakpoint_icount = start
+        try:
+            outcome = self._run_forward(self.end.icount, should_stop, traps=True)
+            hits = list(self.machine.hits)
+        finally:
+            self.machine.skip_breakpoint_icount = -1
+            self._arm(False)
+        if outcome == Outcome.TRAPPED:
+            hit = hits[-1] if hits else None
+            stop = self.process.last_stop
+            if hit is not None and hit.watch is not None:
+                # Stop just after the access: replay exactly to there.
+                self._replay_to(hit.icount + 1)
+                return self._stop(StopReason.WATCHPOINT, address=hit.address, watch=hit.watch)
+            assert stop is not None
+            return self._stop(StopReason.BREAKPOINT, address=stop.pc)
+        if outcome == Outcome.INTERRUPTED:
+            return self._stop(StopReason.INTERRUPTED)
+        return self._end_stop()
+
+    def _scan(self, start: Checkpoint, end: int, should_stop: ShouldStop | None) -> tuple[list[Hit], bool]:
+        """Replay [start, end) with every trap recording hits; (hits, interrupted)."""
+        self._restore(start)
+        self._arm(True)
+        self.machine.collect_hits = True
+        self.machine.skip_breakpoint_icount = -1
+        try:
+            outcome = self.replay.run(end, should_stop)
+            self.stats["replayed"] += self.position - start.icount
+        finally:
+            self.machine.collect_hits = False
+        hits = [h for h in self.machine.hits if h.icount < end]
+        self._arm(False)
+        return hits, outcome == Outcome.INTERRUPTED
+
+    def _cont_backward(self, should_stop: ShouldStop | None) -> TimeStop:
+        origin = self.position
+        if origin == 0:
+            return self._stop(StopReason.HISTORY_START)
+        end = origin
+        while end > 0:
+            cp = self.index.before(end)
+            if cp is None:
+                cp = self.index.at_or_before(0)
+            hits, interrupted = self._scan(cp, end, should_stop)
+            if interrupted:
+                self._replay_to(origin)
+                return self._stop(StopReason.INTERRUPTED)
+            hits = [h for h in hits if h.icount < origin]
+            if hits:
+                last = max(hits, key=lambda h: h.icount)
+                self._replay_to(last.icount)
+                if last.watch is not None:
+                    return self._stop(StopReason.WATCHPOINT, address=last.address, watch=last.watch)
+                return self._stop(StopReason.BREAKPOINT, address=last.pc)
+            if should_stop is not None and should_stop():
+                self._replay_to(origin)
+                return self._stop(StopReason.INTERRUPTED)
+            end = cp.icount
+        self._replay_to(0)
+        return self._stop(StopReason.HISTORY_START)
+
+    # -- breakpoints, watchpoints, state ------------------------------------------------
+    def add_breakpoint(self, address: int) -> None:
+        self.breakpoints.add(address)
+
+    def remove_breakpoint(self, address: int) -> None:
+        self.breakpoints.discard(address)
+
+    def add_watchpoint(self, watch: Watchpoint) -> None:
+        self.watchpoints.add(watch)
+
+    def remove_watchpoint(self, watch: Watchpoint) -> None:
+        self.watchpoints.discard(watch)
+
+    def read_register(self, name: str) -> int:
+        return self.machine.reg(name)
+
+    def read_memory(self, address: int, length: int) -> bytes:
+        """Guest bytes; raises ReplayError if any byte is unmapped."""
+        try:
+            return self.machine.mem.read(address, length)
+        except ValueError:
+            raise ReplayError(f"cannot access memory at address {address:#x}") from None
+
+    def write_refused(self) -> ReplayError:
+        return ReplayError("the recording cannot be changed: writes to registers or memory "
+                           "are refused during replay")
+
+    def state_digest(self) -> bytes:
+        return self.machine.state_hash()
+
+
+def measure(fn: Callable[[], object]) -> tuple[object, float]:
+    t = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t
