@@ -1,0 +1,266 @@
+"""The gdb stub's Target, implemented over a DebugSession's Timeline.
+
+This is the only place where the gdb protocol's notions (stop replies,
+Z-packet kinds, gdb register numbers, host I/O) meet the engine's
+(TimeStop, Watchpoint, machine register names).  Writes are refused, as rr
+refuses them during replay.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import shlex
+
+from gdbstub import (X86_64, BreakKind, Capability, Direction, HostStat, StopKind, StopReason,
+                     TargetError)
+from replay.errors import ReplayError
+from replay.machine import Watchpoint, WatchKind
+from replay.timeline import Direction as TimeDirection
+from replay.timeline import StopReason as TimeReason
+from replay.timeline import TimeStop
+
+from .session import DebugSession
+
+log = logging.getLogger(__name__)
+
+_WATCH_KIND = {BreakKind.WRITE: WatchKind.WRITE, BreakKind.READ: WatchKind.READ,
+               BreakKind.ACCESS: WatchKind.ACCESS}
+_WATCH_STOP = {WatchKind.WRITE: StopKind.WATCH, WatchKind.READ: StopKind.RWATCH,
+               WatchKind.ACCESS: StopKind.AWATCH}
+_UNAVAILABLE = {"orig_rax"}
+SIGTRAP = 5
+
+
+class ReplayTarget:
+    """A gdbstub Target over one debugging session."""
+
+    capabilities = frozenset({
+        Capability.REVERSE_STEP, Capability.REVERSE_CONTINUE, Capability.SW_BREAK,
+        Capability.HW_BREAK, Capability.WATCH_WRITE, Capability.WATCH_READ,
+        Capability.WATCH_ACCESS, Capability.HOST_IO, Capability.AUXV, Capability.EXEC_FILE,
+        Capability.MONITOR,
+    })
+    description = X86_64
+
+    def __init__(self, session: DebugSession) -> None:
+        self.session = session
+        self.timeline = session.timeline
+        self.pid = session.pid
+        self.tid = session.pid
+        self._break_kinds: dict[int, BreakKind] = {}
+        self._last = StopReason(StopKind.SIGNAL, SIGTRAP)
+        self._past_end = False
+        self._host_fds: dict[int, bytes] = {}
+        self._next_fd = 3
+
+    # -- state --------------------------------------------------------------------------
+    def stop_reason(self) -> StopReason:
+        return self._last
+
+    def read_registers(self) -> list[int | None]:
+        tl = self.timeline
+        values: list[int | None] = []
+        for reg in self.description.registers:
+            if reg.name in _UNAVAILABLE:
+                values.append((1 << 64) - 1)
+                continue
+            try:
+                values.append(tl.read_register(reg.name))
+            except KeyError:
+                values.append(None)
+        return values
+
+    def write_register(self, regnum: int, value: int) -> None:
+        raise TargetError(errno.EPERM, "registers cannot be changed during replay")
+
+    def read_memory(self, addr: int, length: int) -> bytes:
+        out = bytearray()
+        pos = addr
+        end = addr + length
+        mem = self.timeline.machine.mem
+        while pos < end:
+            region = mem.find(pos)
+            if region is None:
+                break
+            n = min(end, region.end) - pos
+            out += mem.read(pos, n)
+            pos += n
+        if not out and length:
+            raise TargetError(errno.EFAULT, f"cannot access memory at {addr:#x}")
+        return bytes(out)
+
+    def write_memory(self, addr: int, data: bytes) -> None:
+        raise TargetError(errno.EPERM, "memory cannot be changed during replay")
+
+    # -- motion ------------------------------------------------------------------------------
+    def resume(self, step: bool, direction: Direction, should_stop) -> StopReason:
+        tl = self.timeline
+        tdir = TimeDirection.BACKWARD if direction == Direction.BACKWARD else TimeDirection.FORWARD
+        if tdir == TimeDirection.FORWARD and tl.at_end and self._past_end is False and not step:
+            # Already stopped at the end once: running past it reports the recorded exit.
+            if self._last.kind in (StopKind.REPLAY_END, StopKind.SIGNAL) and self._at_recorded_end():
+                self._past_end = True
+                return self._remember(self._final_exit())
+        try:
+            if step:
+                stop = tl.step(1, tdir, should_stop)
+            else:
+                stop = tl.cont(tdir, should_stop)
+        except ReplayError as exc:
+            log.error("%s", exc)
+            raise TargetError(errno.EIO, str(exc)) from None
+        self._past_end = False
+        return self._remember(self._translate(stop, step))
+
+    def _at_recorded_end(self) -> bool:
+        return self.timeline.position >= self.timeline.end.icount
+
+    def _final_exit(self) -> StopReason:
+        end = self.timeline.end
+        if end.reason is not None and end.reason.name == "EXIT":
+            return StopReason(StopKind.EXITED, exit_status=end.status)
+        if end.reason is not None and end.reason.name == "SIGNAL":
+            return StopReason(StopKind.TERMINATED, signal=end.status)
+        return StopReason(StopKind.REPLAY_END)
+
+    def _remember(self, reason: StopReason) -> StopReason:
+        self._last = reason
+        return reason
+
+    def _translate(self, stop: TimeStop, step: bool) -> StopReason:
+        r = stop.reason
+        if r == TimeReason.BREAKPOINT:
+            kind = self._break_kinds.get(stop.address or 0, BreakKind.SOFTWARE)
+            return StopReason(StopKind.HW_BREAK if kind == BreakKind.HARDWARE else StopKind.SW_BREAK)
+        if r == TimeReason.WATCHPOINT and stop.watch is not None:
+            return StopReason(_WATCH_STOP[stop.watch.kind], address=stop.watch.address)
+        if r == TimeReason.HISTORY_START:
+            return StopReason(StopKind.REPLAY_BEGIN)
+        if r == TimeReason.HISTORY_END:
+            return StopReason(StopKind.REPLAY_END)
+        if r == TimeReason.SIGNALLED:
+            return StopReason(StopKind.SIGNAL, signal=stop.signal)
+        if r == TimeReason.INTERRUPTED:
+            return StopReason(StopKind.INTERRUPTED, signal=2)
+        return StopReason(StopKind.SIGNAL, SIGTRAP)
+
+    def insert_breakpoint(self, kind: BreakKind, addr: int, length: int) -> None:
+        if kind in (BreakKind.SOFTWARE, BreakKind.HARDWARE):
+            self._break_kinds[addr] = kind
+            self.timeline.add_breakpoint(addr)
+        else:
+            self.timeline.add_watchpoint(Watchpoint(addr, length, _WATCH_KIND[kind]))
+
+    def remove_breakpoint(self, kind: BreakKind, addr: int, length: int) -> None:
+        if kind in (BreakKind.SOFTWARE, BreakKind.HARDWARE):
+            self._break_kinds.pop(addr, None)
+            self.timeline.remove_breakpoint(addr)
+        else:
+            self.timeline.remove_watchpoint(Watchpoint(addr, length, _WATCH_KIND[kind]))
+
+    # -- process facts -------------------------------------------------------------------------
+    def auxv(self) -> bytes:
+        return self.session.auxv
+
+    def exec_file(self) -> str:
+        return self.session.program
+
+    def host_open(self, path: str, flags: int, mode: int) -> int:
+        if flags & 3:
+            raise TargetError(errno.EACCES, "the trace's files are read-only")
+        data = self.session.read_captured(path)
+        if data is None:
+            raise TargetError(errno.ENOENT, f"{path} is not in the trace")
+        fd = self._next_fd
+        self._next_fd += 1
+        self._host_fds[fd] = data
+        return fd
+
+    def host_pread(self, fd: int, count: int, offset: int) -> bytes:
+        data = self._host_fds.get(fd)
+        if data is None:
+            raise TargetError(errno.EBADF)
+        return data[offset:offset + count]
+
+    def host_close(self, fd: int) -> None:
+        if self._host_fds.pop(fd, None) is None:
+            raise TargetError(errno.EBADF)
+
+    def host_fstat(self, fd: int) -> HostStat:
+        data = self._host_fds.get(fd)
+        if data is None:
+            raise TargetError(errno.EBADF)
+        return HostStat(size=len(data))
+
+    # -- monitor -------------------------------------------------------------------------------
+    def monitor(self, command: str) -> str:
+        try:
+            words = shlex.split(command)
+        except ValueError as exc:
+            return f"monitor: {exc}\n"
+        if not words:
+            return _MONITOR_HELP
+        name, args = words[0], words[1:]
+        tl = self.timeline
+        try:
+            if name == "when":
+                end = tl.end.icount
+                pct = 100.0 * tl.position / end if end else 100.0
+                return f"Current instruction: {tl.position:,} of {end:,} ({pct:.1f}%)\n"
+            if name == "goto" and len(args) == 1:
+                target = _parse_count(args[0], tl.position, tl.end.icount)
+                stop = tl.seek(target)
+                self._last = self._translate(stop, True)
+                return (f"Now at instruction {tl.position:,}, pc {tl.pc:#x}.\n"
+                        "Run `flushregs` (or step) so gdb rereads the registers.\n")
+            if name == "checkpoint":
+                label = args[0] if args else f"c{len(tl.bookmarks()) + 1}"
+                at = tl.bookmark(label)
+                return f"Checkpoint {label!r} at instruction {at:,}.\n"
+            if name in ("checkpoints", "info-checkpoints"):
+                marks = tl.bookmarks()
+                if not marks:
+                    return "No checkpoints.\n"
+                return "".join(f"{n:<16} {i:>15,}\n" for n, i in sorted(marks.items(), key=lambda x: x[1]))
+            if name == "restart" and len(args) == 1:
+                stop = tl.restart(args[0])
+                self._last = self._translate(stop, True)
+                return (f"Restarted from {args[0]!r} at instruction {tl.position:,}.\n"
+                        "Run `flushregs` (or step) so gdb rereads the registers.\n")
+            if name == "info":
+                return self.session.summary() + "\n"
+            if name == "help":
+                return _MONITOR_HELP
+        except (ReplayError, ValueError) as exc:
+            return f"monitor {name}: {exc}\n"
+        return f"Unknown monitor command {command!r}.\n" + _MONITOR_HELP
+
+    def kill(self) -> None:
+        pass
+
+    def detach(self) -> None:
+        pass
+
+
+def _parse_count(text: str, here: int, end: int) -> int:
+    text = text.replace(",", "").replace("_", "")
+    if text in ("start", "begin"):
+        return 0
+    if text == "end":
+        return end
+    if text.endswith("%"):
+        return int(end * float(text[:-1]) / 100)
+    if text.startswith(("+", "-")):
+        return here + int(text, 0)
+    return int(text, 0)
+
+
+_MONITOR_HELP = """ttdbg monitor commands:
+  monitor when              current instruction count and total
+  monitor goto N            go to instruction N (also +N, -N, 50%, start, end)
+  monitor checkpoint [NAME] remember this position
+  monitor checkpoints       list remembered positions
+  monitor restart NAME      return to a remembered position
+  monitor info              trace summary
+"""

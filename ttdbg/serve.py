@@ -1,0 +1,46 @@
+"""`ttdbg serve`: serve a trace to gdb over the remote protocol."""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from gdbstub import GdbServer
+from replay.trace import TraceDir
+
+from .gdb_target import ReplayTarget
+from .session import DebugSession
+
+log = logging.getLogger(__name__)
+
+
+def make_server(trace: TraceDir, host: str = "127.0.0.1", port: int = 0, once: bool = False) -> tuple[GdbServer, ReplayTarget]:
+    session = DebugSession(trace)
+    target = ReplayTarget(session)
+    server = GdbServer(target, host=host, port=port, once=once)
+    return server, target
+
+
+def serve(trace: TraceDir, *, host: str, port: int, once: bool, fresh: bool,
+          say: Callable[[str], None]) -> int:
+    try:
+        server, target = make_server(trace, host, port, once)
+    except OSError as exc:
+        say(f"cannot listen on {host}:{port}: {exc.strerror}")
+        return 69
+    bound_host, bound_port = server.address
+    say(f"serving {trace.path} ({target.session.timeline.end.icount:,} instructions)")
+    say(f"connect with: gdb {target.session.program} -ex 'target remote {bound_host}:{bound_port}'")
+    try:
+        if fresh:
+            while True:
+                target.timeline.seek(0)
+                if not server.serve_one() or once:
+                    break
+        else:
+            server.serve_forever()
+    except KeyboardInterrupt:
+        say("stopped")
+    finally:
+        server.shutdown()
+    return 0
