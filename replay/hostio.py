@@ -19,6 +19,7 @@ from .linux.files import OpenFile
 Writes = tuple[tuple[int, bytes], ...]
 HostCall = Callable[[], tuple[int, Writes]]
 HostFdCall = Callable[[int], tuple[int, Writes]]
+HostFdsCall = Callable[[list[int | None]], tuple[int, Writes]]
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,10 @@ class HostIO(Protocol):
     def syscall(self, icount: int, sysno: int, call: HostCall) -> tuple[int, Writes]: ...
     def fd_syscall(self, icount: int, sysno: int, file: OpenFile,
                    call: HostFdCall) -> tuple[int, Writes]: ...
+    def files_syscall(self, icount: int, sysno: int, files: list[OpenFile | None],
+                      call: HostFdsCall) -> tuple[int, Writes]:
+        """Like fd_syscall over several files (None where a file has no host fd)."""
+        ...
     def exception(self, icount: int, signal: int, cause: ExceptionCause, pc: int,
                   address: int) -> None: ...
     def shutdown(self, icount: int, reason: ShutdownReason, status: int) -> None: ...

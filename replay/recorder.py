@@ -24,7 +24,7 @@ from .events import (CharRead, CharWrite, Checkpoint, Clock, ClockSource, End, E
                      FileKind, FileOpen, GuestException, Random, RandomSource, Shutdown,
                      ShutdownReason, SyscallResult)
 from .guest import GuestProcess, Outcome, Program
-from .hostio import HostCall, HostFdCall, OpenOutcome, Writes
+from .hostio import HostCall, HostFdCall, HostFdsCall, OpenOutcome, Writes
 from .linux.files import O_ACCMODE, O_RDONLY, OpenFile
 from .loader import parse_elf
 from .trace import TraceDir
@@ -127,6 +127,18 @@ class RecordingHostIO:
             result, writes = -errno.EBADF, ()
         else:
             result, writes = call(hfd)
+        self.writer.append(SyscallResult(icount, sysno, result, tuple(writes)))
+        return result, tuple(writes)
+
+    def files_syscall(self, icount: int, sysno: int, files: list[OpenFile | None],
+                      call: HostFdsCall) -> tuple[int, Writes]:
+        hfds: list[int | None] = []
+        for f in files:
+            try:
+                hfds.append(self._hfd(f) if f is not None else None)
+            except KeyError:
+                hfds.append(None)
+        result, writes = call(hfds)
         self.writer.append(SyscallResult(icount, sysno, result, tuple(writes)))
         return result, tuple(writes)
 

@@ -22,7 +22,7 @@ from .events import (CharRead, CharWrite, Checkpoint, Clock, ClockSource, Event,
                      ExceptionCause, FileKind, FileOpen, GuestException, Random, RandomSource,
                      Shutdown, ShutdownReason, SyscallResult)
 from .guest import GuestProcess, Outcome, Program
-from .hostio import HostCall, HostFdCall, OpenOutcome, Writes
+from .hostio import HostCall, HostFdCall, HostFdsCall, OpenOutcome, Writes
 from .icount import NO_LIMIT
 from .linux.files import OpenFile
 from .linux.sysnames import syscall_name
@@ -176,6 +176,10 @@ class ReplayingHostIO:
     def fd_syscall(self, icount: int, sysno: int, file: OpenFile, call: HostFdCall) -> tuple[int, Writes]:
         return self.syscall(icount, sysno, lambda: (0, ()))
 
+    def files_syscall(self, icount: int, sysno: int, files: list[OpenFile | None],
+                      call: HostFdsCall) -> tuple[int, Writes]:
+        return self.syscall(icount, sysno, lambda: (0, ()))
+
     def exception(self, icount: int, signal: int, cause: ExceptionCause, pc: int, address: int) -> None:
         ev = self._take(icount, EventKind.EXCEPTION, f"signal {signal} at pc {pc:#x}")
         assert isinstance(ev, GuestException)
@@ -259,6 +263,10 @@ class Replay:
 
     def result(self) -> ReplayResult:
         shutdown = self.hostio.shutdown_event
+        if shutdown is None and self.process.icount >= self.end_limit:
+            # An interrupted recording ends here: report its SHUTDOWN event.
+            shutdown = next((e for e in reversed(self.contents.events) if isinstance(e, Shutdown)
+                             and e.reason == ShutdownReason.INTERRUPTED), None)
         status = shutdown.exit_status() if shutdown else 1
         return ReplayResult(status, self.process.icount, shutdown, not self.contents.complete,
                             bool(shutdown and shutdown.reason == ShutdownReason.INTERRUPTED),

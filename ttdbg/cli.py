@@ -35,6 +35,7 @@ from . import logconfig
 log = logging.getLogger("ttdbg")
 EXIT_USAGE = 2
 EXIT_TRUNCATED = 74
+EXIT_INTERNAL = 70
 
 
 def _say(message: str) -> None:
@@ -324,6 +325,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except OSError:
             pass
         return 0
+    except Exception as exc:  # a bug in ttdbg itself: one line, details on request
+        log.debug("internal error", exc_info=True)
+        _say(f"internal error: {type(exc).__name__}: {exc} (run with --log debug for the traceback)")
+        return EXIT_INTERNAL
 
 
 def entry() -> None:

@@ -103,6 +103,7 @@ class LinuxKernel:
                  warn: Callable[[str], None]) -> None:
         from .sys_files import HANDLERS as FILES
         from .sys_memory import HANDLERS as MEMORY
+        from .sys_poll import HANDLERS as POLL
         from .sys_process import HANDLERS as PROCESS
 
         self.machine = machine
@@ -114,7 +115,7 @@ class LinuxKernel:
         self.fds = FdTable()
         self._warn = warn
         self._warned: set[str] = set()
-        self.handlers: dict[int, Handler] = {**FILES, **MEMORY, **PROCESS}
+        self.handlers: dict[int, Handler] = {**FILES, **MEMORY, **PROCESS, **POLL}
         self.syscall_count = 0
         machine.os = self
 
@@ -166,6 +167,11 @@ class LinuxKernel:
 
     def host_syscall(self, sysno: int, call: Callable[[], tuple[int, tuple]]) -> int:
         result, writes = self.host.syscall(self.icount, sysno, call)
+        self.apply_writes(writes)
+        return result
+
+    def host_files_syscall(self, sysno: int, files: list, call: Callable) -> int:
+        result, writes = self.host.files_syscall(self.icount, sysno, files, call)
         self.apply_writes(writes)
         return result
 
