@@ -182,12 +182,18 @@ class Timeline:
         self.watchpoints: set[Watchpoint] = set()
         self.end = self._end_of_history()
         self.index = CheckpointIndex(budget or 0)
+        self._fixed_budget = budget is not None
         self.stats = {"restores": 0, "checkpoints_taken": 0, "replayed": 0, "thinned": 0}
         first = self._capture()
-        if budget is None:
-            resident = sum(len(p) for pages in first.memory.pages.values() for p in pages if p is not None)
-            self.index.budget = 2 * resident + (64 << 20)
         self.index.add(first)
+        self._update_budget(first)
+
+    def _update_budget(self, latest: Checkpoint) -> None:
+        """Default budget: 2x the guest's resident memory now, plus 64 MiB."""
+        if self._fixed_budget:
+            return
+        resident = sum(len(p) for pages in latest.memory.pages.values() for p in pages if p is not None)
+        self.index.budget = 2 * resident + (64 << 20)
 
     # -- facts ---------------------------------------------------------------------
     @property
@@ -225,6 +231,7 @@ class Timeline:
             return self.index.at_or_before(self.position)
         cp = self._capture(name)
         self.index.add(cp)
+        self._update_budget(cp)
         self.stats["thinned"] += self.index.thin(self.position)
         return cp
 
@@ -443,9 +450,13 @@ class Timeline:
         except ValueError:
             raise ReplayError(f"cannot access memory at address {address:#x}") from None
 
-    def write_refused(self) -> ReplayError:
-        return ReplayError("the recording cannot be changed: writes to registers or memory "
-                           "are refused during replay")
+    def write_register(self, name: str, value: int) -> None:
+        """Refused: the replay must stay the recording (no diversions yet)."""
+        raise ReplayError(f"cannot set ${name}: registers cannot be changed during replay")
+
+    def write_memory(self, address: int, data: bytes) -> None:
+        """Refused: the replay must stay the recording (no diversions yet)."""
+        raise ReplayError(f"cannot write memory at {address:#x}: memory cannot be changed during replay")
 
     def state_digest(self) -> bytes:
         return self.machine.state_hash()
