@@ -17,8 +17,8 @@ import io
 import logging
 import os
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from elftools.common.exceptions import ELFError
 from elftools.dwarf.callframe import FDE, CFARule, RegisterRule
@@ -210,6 +210,9 @@ class Symbols:
         for cu in dwarf.iter_CUs():
             lp = dwarf.line_program_for_CU(cu)
             files: list[str] = []
+            top = cu.get_top_DIE()
+            comp = top.attributes.get("DW_AT_comp_dir")
+            comp_dir = comp.value.decode(errors="replace") if comp is not None and isinstance(comp.value, bytes) else ""
             if lp is not None:
                 version = lp["version"]
                 inc = [d.decode(errors="replace") if isinstance(d, bytes) else str(d)
@@ -217,8 +220,14 @@ class Symbols:
                 for fe in lp["file_entry"]:
                     name = fe.name.decode(errors="replace") if isinstance(fe.name, bytes) else str(fe.name)
                     di = fe.dir_index
-                    if not os.path.isabs(name) and 0 <= (di if version >= 5 else di - 1) < len(inc) and di:
-                        name = os.path.join(inc[di if version >= 5 else di - 1], name)
+                    if not os.path.isabs(name):
+                        if version >= 5:
+                            d = inc[di] if 0 <= di < len(inc) else comp_dir
+                        else:
+                            d = inc[di - 1] if 0 < di <= len(inc) else comp_dir
+                        if d and not os.path.isabs(d) and comp_dir:
+                            d = os.path.join(comp_dir, d)
+                        name = os.path.join(d, name) if d else name
                     files.append(name)
                 for entry in lp.get_entries():
                     st = entry.state
@@ -228,7 +237,6 @@ class Symbols:
                     fname = files[idx] if 0 <= idx < len(files) else "??"
                     self.rows.append(LineRow(st.address + self.bias, fname, st.line, bool(st.is_stmt),
                                              bool(st.end_sequence)))
-            top = cu.get_top_DIE()
             self._walk(top, files, None)
         self.rows.sort(key=lambda r: (r.address, not r.end_sequence))
         self._row_addrs = [r.address for r in self.rows]
@@ -484,6 +492,10 @@ class Symbols:
             try:
                 if row is not None and isinstance(row.get("cfa"), CFARule) and row["cfa"].reg is not None:
                     cfa = regs[DWARF_REGS[row["cfa"].reg]] + row["cfa"].offset
+                    ra_rule = row.get(16)
+                    if isinstance(ra_rule, RegisterRule) and ra_rule.type == RegisterRule.UNDEFINED:
+                        frames.append(Frame(level, pc, cfa, regs))     # the outermost frame (_start)
+                        break
                     new = dict(regs)
                     for num, rule in row.items():
                         if isinstance(num, int) and isinstance(rule, RegisterRule) and num < len(DWARF_REGS):
@@ -496,7 +508,7 @@ class Symbols:
                     if level == 0 and func is not None and pc == func.low:
                         cfa = regs["rsp"] + 8
                         new = dict(regs)
-                    elif level == 0 and func is not None and pc == func.low + 1 + (func.low != pc and 0):
+                    elif level == 0 and func is not None and pc == func.low + 1:
                         cfa = regs["rsp"] + 16
                         new = dict(regs)
                         new["rbp"] = _u64(read(regs["rsp"], 8))

@@ -1,0 +1,1043 @@
+"""`ttdbg repl`: an interactive time-travel prompt on a trace.
+
+The `Repl` holds one DebugSession's debugging state (breakpoints, the
+stepper, the gdb bridge, what was shown last) and runs one command line at
+a time through `execute(line) -> str`; the command table in commands.py
+dispatches.  `run_repl` wraps it in a prompt_toolkit PromptSession (history
+file, Ctrl-R search, completion, a bottom toolbar with a progress bar) and
+turns Ctrl-C during a long motion into the timeline's should_stop.  Errors
+become one line (habit 7); nothing here exits the process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import signal
+import struct
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from replay.errors import ReplayError
+from replay.events import EventKind
+from replay.machine import WatchKind, Watchpoint
+from replay.timeline import Direction, StopReason, TimeStop
+from replay.trace import TraceDir
+
+from . import render
+from .commands import CommandError, build_completer, lookup
+from .gdbmi_bridge import BridgeError, GdbBridge
+from .render import SourceCache, Style, XFormat
+from .session import DebugSession
+from .stepping import MotionError, Stepper
+from .symbols import CType, SymbolError, Symbols
+
+log = logging.getLogger(__name__)
+
+FORWARD, BACKWARD = Direction.FORWARD, Direction.BACKWARD
+HISTORY_PATH = os.path.join(os.path.expanduser("~"), ".local", "share", "ttdbg", "repl_history")
+_KIND_WORD = {"write": WatchKind.WRITE, "read": WatchKind.READ, "access": WatchKind.ACCESS}
+_WATCH_TITLE = {WatchKind.WRITE: "Hardware watchpoint", WatchKind.READ: "Hardware read watchpoint",
+                WatchKind.ACCESS: "Hardware access (read/write) watchpoint"}
+_SIGNAMES = {4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL",
+             11: "SIGSEGV", 13: "SIGPIPE", 15: "SIGTERM"}
+_INT_TYPES = {1: CType("char", 1, "int"), 2: CType("short", 2, "int"), 4: CType("int", 4, "int"),
+              8: CType("long", 8, "int")}
+_EXPR_TOKEN = re.compile(r"\s*(->|\[|\]|\.|\*|&|\$?[A-Za-z_][A-Za-z_0-9]*|0[xX][0-9a-fA-F]+|\d+)")
+
+
+@dataclass
+class Breakpoint:
+    number: int
+    kind: str                       # "breakpoint" or "watchpoint"
+    location: str                   # what the user typed
+    address: int
+    temporary: bool = False
+    enabled: bool = True
+    hits: int = 0
+    watch: Watchpoint | None = None
+    ctype: CType | None = None
+
+
+@dataclass(frozen=True)
+class LValue:
+    address: int | None
+    ctype: CType | None
+    value: int | None = None        # registers and constants
+
+
+class Repl:
+    def __init__(self, session: DebugSession, *, gdb: str = "gdb", use_gdb: bool = True,
+                 style: Style = render.PLAIN) -> None:
+        self.session = session
+        self.tl = session.timeline
+        self.style = style
+        self.symbols: Symbols | None = None
+        data = session.read_captured(session.program)
+        if data is not None:
+            try:
+                self.symbols = Symbols(data, session.program)
+            except SymbolError as exc:
+                log.warning("no symbols: %s", exc)
+        self.interrupt = threading.Event()
+        self.stepper = Stepper(self.tl, self.symbols, should_stop=self.interrupt.is_set)
+        self.breakpoints: dict[int, Breakpoint] = {}
+        self._next_bp = 1
+        self.bridge = GdbBridge(session, gdb) if use_gdb and GdbBridge.available(gdb) else None
+        self._told_no_gdb = False
+        self._history = 0
+        self._shown_regs: dict[str, int] | None = None
+        self._last_regs: dict[str, int] | None = None
+        self._sources = SourceCache()
+        self._list_next: tuple[str, int] | None = None
+        self._last_x = XFormat()
+        self._next_x: int | None = None
+        self._last_line = ""
+        self.done = False
+        self._last_regs = self._regs()
+
+    # -- running one line ------------------------------------------------------------------
+    def execute(self, line: str) -> str:
+        """Run one command line; the text to show (errors are one line, never a traceback)."""
+        text = line.strip()
+        if not text:
+            if not self._last_line:
+                return ""
+            text = self._last_line
+        word, arg = _split_command(text)
+        self.interrupt.clear()
+        try:
+            cmd = lookup(word)
+            self._last_line = text if cmd.repeat else ""
+            return cmd.handler(self, arg)
+        except (CommandError, SymbolError, MotionError, BridgeError, ReplayError) as exc:
+            self._last_line = ""
+            return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        except KeyboardInterrupt:
+            return "Interrupted."
+        except Exception as exc:   # a bug: still one line at the prompt, the details in the log
+            log.debug("command %r failed", text, exc_info=True)
+            return f"Internal error: {type(exc).__name__}: {exc}"
+
+    def close(self) -> None:
+        if self.bridge is not None:
+            self.bridge.close()
+
+    def quit(self) -> str:
+        self.done = True
+        return ""
+
+    # -- facts -----------------------------------------------------------------------------
+    def _regs(self) -> dict[str, int]:
+        return {n: self.tl.read_register(n) for n in render.GPRS}
+
+    def _total(self) -> int:
+        return self.tl.end.icount
+
+    def where(self, pc: int | None = None, caller: bool = False) -> str:
+        """`func at file:line`; `caller` looks up the line of a return address's call."""
+        pc = self.tl.pc if pc is None else pc
+        if self.symbols is None:
+            return f"{pc:#x}"
+        f = self.symbols.function_at(pc)
+        name = f.name if f is not None else (self.symbols.name_at(pc) or f"{pc:#x}").split("+")[0]
+        row = self.symbols.line_at(pc - 1 if caller else pc)
+        if row is not None:
+            return f"{name} at {os.path.basename(row.file)}:{row.line}"
+        return name
+
+    def toolbar(self) -> str:
+        return render.progress_bar(self.tl.position, self._total(), self.where())
+
+    def location_words(self) -> list[str]:
+        if self.symbols is None:
+            return []
+        words = [f.name for f in self.symbols.functions]
+        words += [os.path.basename(f) + ":" for f in self.symbols.files()]
+        words += [s.name for s in self.symbols.symbols if s.is_function][:5000]
+        return words
+
+    def expression_words(self) -> list[str]:
+        words = [f"${r}" for r in render.GPRS] + ["$pc", "$sp", "$fp"]
+        if self.symbols is not None:
+            words += list(self.symbols.globals)
+            f = self.symbols.function_at(self.tl.pc)
+            if f is not None:
+                words += [v.name for v in f.variables]
+        return words
+
+    # -- reporting a stop ------------------------------------------------------------------------
+    def report(self, stop: TimeStop, note: str = "", before: str = "") -> str:
+        out = [note] if note else []
+        reason = self._reason_line(stop)
+        if reason:
+            out.append(reason)
+        changed = before != self.where().split(" at ")[0]
+        out.append(self._here_text(show_function=changed and stop.reason != StopReason.BREAKPOINT
+                                   or stop.reason == StopReason.WATCHPOINT))
+        self._after_motion()
+        return "\n".join(x for x in out if x)
+
+    def _after_motion(self) -> None:
+        self._shown_regs = self._last_regs
+        self._last_regs = self._regs()
+        self._list_next = None
+        if self.bridge is not None:
+            self.bridge.refresh()
+
+    def _reason_line(self, stop: TimeStop) -> str:
+        r = stop.reason
+        if r == StopReason.BREAKPOINT:
+            hit = [b for b in self.breakpoints.values()
+                   if b.kind == "breakpoint" and b.enabled and b.address == stop.address]
+            if not hit:
+                return ""
+            lines = []
+            for b in hit:
+                b.hits += 1
+                lines.append(f"{'Temporary breakpoint' if b.temporary else 'Breakpoint'} {b.number}, "
+                             f"{self.where().replace(' at ', ' () at ', 1)}")
+                if b.temporary:
+                    self._remove(b.number)
+            return "\n".join(lines)
+        if r == StopReason.WATCHPOINT and stop.watch is not None:
+            b = next((b for b in self.breakpoints.values() if b.watch == stop.watch), None)
+            if b is None:
+                return "Watchpoint hit."
+            b.hits += 1
+            title = f"\n{_WATCH_TITLE[stop.watch.kind]} {b.number}: {b.location}\n"
+            now = self._watch_value(b)
+            if stop.watch.kind == WatchKind.WRITE:
+                old = self.stepper.last_watch_before.get(stop.watch)
+                old_text = self._format_bytes(old, b) if old is not None else "?"
+                return f"{title}\nOld value = {old_text}\nNew value = {now}"
+            return f"{title}\nValue = {now}"
+        if r == StopReason.HISTORY_START:
+            return "\nNo more reverse-execution history."
+        if r == StopReason.HISTORY_END:
+            if stop.exit_status is not None:
+                how = "normally" if stop.exit_status == 0 else f"with code {stop.exit_status:02o}"
+                return (f"\nNo more reverse-execution history (the program exited {how}"
+                        f" after instruction {self.tl.position:,}).")
+            return "\nNo more reverse-execution history (the trace ends here)."
+        if r == StopReason.SIGNALLED:
+            name = _SIGNAMES.get(stop.signal, f"signal {stop.signal}")
+            return f"\nProgram received signal {name} (recorded; it ends the run)."
+        if r == StopReason.INTERRUPTED:
+            return "\nInterrupted."
+        return ""
+
+    def _here_text(self, show_function: bool = True, instructions: int = 3) -> str:
+        pc = self.tl.pc
+        out = []
+        row = self.symbols.line_at(pc) if self.symbols is not None else None
+        if row is not None:
+            if show_function:
+                out.append(self.where(pc).replace(" at ", " () at ", 1))
+            text = self._sources.line(row.file, row.line)
+            out.append(f"{row.line}\t{text}" if text is not None else f"{row.line}\tin {row.file}")
+        else:
+            name = self.symbols.name_at(pc) if self.symbols is not None else None
+            out.append(f"{pc:#018x} in {name.split('+')[0]} ()" if name else f"{pc:#018x} in ?? ()")
+        out.append(render.disassembly(self._decode(pc, instructions), pc, self.symbols, self.style))
+        out.append(self._position_line())
+        return "\n".join(out)
+
+    def _position_line(self) -> str:
+        total = self._total()
+        pct = 100.0 * self.tl.position / total if total else 100.0
+        return self.style(f"[icount {self.tl.position:,} / {total:,}  {pct:.1f}%]", "dim")
+
+    def _decode(self, address: int, count: int):
+        insns = []
+        for _ in range(count):
+            insn = self.tl.machine.instruction_at(address)
+            if insn is None:
+                break
+            insns.append(insn)
+            address += insn.size
+        return insns
+
+    # -- motion --------------------------------------------------------------------------------
+    def _motion(self, fn: Callable[[], TimeStop], note: str = "", count: int = 1) -> str:
+        before = self.where().split(" at ")[0]
+        stop = TimeStop(StopReason.ARRIVED, self.tl.position, self.tl.pc)
+        for _ in range(max(count, 1)):
+            stop = fn()
+            if stop.reason != StopReason.ARRIVED or self.interrupt.is_set():
+                break
+        return self.report(stop, note, before)
+
+    def motion_stepi(self, count: int, direction: Direction) -> str:
+        return self._motion(lambda: self.stepper.stepi(count, direction))
+
+    def motion_nexti(self, count: int, direction: Direction) -> str:
+        return self._motion(lambda: self.stepper.nexti(direction), count=count)
+
+    def motion_line(self, count: int, over: bool, direction: Direction) -> str:
+        notes: list[str] = []
+
+        def one() -> TimeStop:
+            m = self.stepper.step_line(over, direction)
+            if m.note:
+                notes.append(m.note)
+            return m.stop
+        before = self.where().split(" at ")[0]
+        stop = TimeStop(StopReason.ARRIVED, self.tl.position, self.tl.pc)
+        for _ in range(max(count, 1)):
+            stop = one()
+            if stop.reason != StopReason.ARRIVED or self.interrupt.is_set():
+                break
+        return self.report(stop, "\n".join(notes[:1]), before)
+
+    def motion_finish(self, direction: Direction) -> str:
+        frames = self.stepper.frames(2)
+        if self.symbols is not None and frames:
+            f0 = self.where(frames[0].pc).split(" at ")[0]
+            what = "Run till exit from" if direction == FORWARD else "Run back to call of"
+            note = f"{what} #0  {f0} ()"
+        else:
+            note = ""
+        m = self.stepper.finish(direction)
+        text = self.report(m.stop, note, "")
+        if direction == FORWARD and m.stop.reason == StopReason.ARRIVED:
+            rax = self.tl.read_register("rax")
+            self._history += 1
+            text += f"\nValue returned is ${self._history} = {rax - (1 << 64) if rax >> 63 else rax}"
+        return text
+
+    def motion_cont(self, direction: Direction) -> str:
+        return self._motion(lambda: self._cont(direction))
+
+    def _cont(self, direction: Direction) -> TimeStop:
+        return self.stepper.cont(direction)
+
+    def motion_goto(self, arg: str) -> str:
+        arg = arg.strip()
+        if not arg:
+            raise CommandError("Argument required (an instruction count, +N, -N, P%, start or end).")
+        target = _parse_position(arg, self.tl.position, self._total())
+        stop = self.tl.seek(target, self.interrupt.is_set)
+        return self.report(stop, "", "")
+
+    def checkpoint(self, arg: str) -> str:
+        name = arg.strip() or f"c{len(self.tl.bookmarks()) + 1}"
+        at = self.tl.bookmark(name)
+        return f"Checkpoint {name!r} at instruction {at:,} ({self.where()})."
+
+    def restart(self, arg: str) -> str:
+        name = arg.strip()
+        if not name:
+            raise CommandError("Argument required (a checkpoint name; see `info checkpoints`).")
+        if name not in self.tl.bookmarks():
+            raise CommandError(f'No checkpoint named "{name}".')
+        return self.report(self.tl.restart(name), f"Restarted from {name!r}.", "")
+
+    # -- breakpoints ------------------------------------------------------------------------------
+    def _sync(self) -> None:
+        self.tl.breakpoints.clear()
+        self.tl.breakpoints.update(b.address for b in self.breakpoints.values()
+                                   if b.kind == "breakpoint" and b.enabled)
+        self.tl.watchpoints.clear()
+        self.tl.watchpoints.update(b.watch for b in self.breakpoints.values()
+                                   if b.watch is not None and b.enabled)
+
+    def add_break(self, arg: str, temporary: bool) -> str:
+        arg = arg.strip()
+        if not arg:
+            address = self.tl.pc
+            arg = f"*{address:#x}"
+        elif self.symbols is not None:
+            address = self.symbols.resolve(arg)
+        elif arg.startswith("*"):
+            address = _parse_int(arg[1:])
+        else:
+            raise SymbolError('No symbol table is loaded; use "break *ADDRESS".')
+        b = Breakpoint(self._next_bp, "breakpoint", arg, address, temporary=temporary)
+        self._next_bp += 1
+        self.breakpoints[b.number] = b
+        self._sync()
+        title = "Temporary breakpoint" if temporary else "Breakpoint"
+        return f"{title} {b.number} at {address:#x}{self._at(address)}"
+
+    def _at(self, address: int) -> str:
+        if self.symbols is None:
+            return ""
+        row = self.symbols.line_at(address)
+        f = self.symbols.function_at(address)
+        if row is not None:
+            return f": file {os.path.basename(row.file)}, line {row.line}."
+        name = self.symbols.name_at(address)
+        return f" <{name}>" if name else "" if f is None else ""
+
+    def add_watch(self, arg: str, kind: str) -> str:
+        words = arg.split()
+        if not words:
+            raise CommandError("Argument required (an expression or address to watch).")
+        length = None
+        if len(words) > 1 and re.fullmatch(r"\d+|0x[0-9a-fA-F]+", words[-1]):
+            length = _parse_int(words[-1])
+            words = words[:-1]
+        expr = " ".join(words)
+        if re.fullmatch(r"0[xX][0-9a-fA-F]+|\d+", expr):
+            lv = LValue(_parse_int(expr), None)
+        else:
+            lv = self.lvalue(expr)
+        if lv.address is None:
+            raise CommandError(f"Cannot watch constant value `{expr}'.")
+        ctype = lv.ctype
+        size = length or (ctype.size if ctype is not None and ctype.size else 4)
+        if length and ctype is not None and ctype.size != length:
+            ctype = None
+        w = Watchpoint(lv.address, size, _KIND_WORD[kind])
+        b = Breakpoint(self._next_bp, "watchpoint", expr, lv.address, watch=w, ctype=ctype)
+        self._next_bp += 1
+        self.breakpoints[b.number] = b
+        self._sync()
+        return f"{_WATCH_TITLE[w.kind]} {b.number}: {expr}"
+
+    def _watch_value(self, b: Breakpoint) -> str:
+        assert b.watch is not None
+        try:
+            raw = self.tl.read_memory(b.watch.address, b.watch.length)
+        except ReplayError:
+            return "<unreadable>"
+        return self._format_bytes(raw, b)
+
+    def _format_bytes(self, raw: bytes | None, b: Breakpoint) -> str:
+        if raw is None:
+            return "<unreadable>"
+        ctype = b.ctype or _INT_TYPES.get(len(raw))
+        if ctype is None:
+            return raw.hex()
+        return render.value(raw, ctype, self.symbols)
+
+    def _numbers(self, arg: str) -> list[int]:
+        out = []
+        for w in arg.replace(",", " ").split():
+            if "-" in w:
+                a, _, b = w.partition("-")
+                out += list(range(_parse_int(a), _parse_int(b) + 1))
+            else:
+                out.append(_parse_int(w))
+        for n in out:
+            if n not in self.breakpoints:
+                raise CommandError(f"No breakpoint number {n}.")
+        return out
+
+    def _remove(self, number: int) -> None:
+        self.breakpoints.pop(number, None)
+        self._sync()
+
+    def delete_breaks(self, arg: str) -> str:
+        numbers = self._numbers(arg) if arg.strip() else list(self.breakpoints)
+        for n in numbers:
+            self._remove(n)
+        return ""
+
+    def enable_breaks(self, arg: str, enabled: bool) -> str:
+        numbers = self._numbers(arg) if arg.strip() else list(self.breakpoints)
+        for n in numbers:
+            self.breakpoints[n].enabled = enabled
+        self._sync()
+        return ""
+
+    def info_breakpoints(self) -> str:
+        if not self.breakpoints:
+            return "No breakpoints or watchpoints."
+        lines = ["Num     Type            Disp Enb Address            What"]
+        for b in sorted(self.breakpoints.values(), key=lambda b: b.number):
+            disp = "del " if b.temporary else "keep"
+            enb = "y" if b.enabled else "n"
+            if b.watch is not None:
+                typ = {WatchKind.WRITE: "hw watchpoint", WatchKind.READ: "read watchpoint",
+                       WatchKind.ACCESS: "acc watchpoint"}[b.watch.kind]
+                lines.append(f"{b.number:<8}{typ:<16}{disp} {enb}   {'':<18} {b.location}")
+            else:
+                what = self.where(b.address) if self.symbols is not None else ""
+                lines.append(f"{b.number:<8}{'breakpoint':<16}{disp} {enb}   {b.address:<#18x} {what}")
+            if b.hits:
+                lines.append(f"\tbreakpoint already hit {b.hits} time{'s' if b.hits > 1 else ''}")
+        return "\n".join(lines)
+
+    # -- looking -----------------------------------------------------------------------------------
+    def info_registers(self, arg: str) -> str:
+        regs = self._regs()
+        names = [n.lstrip("$") for n in arg.split()]
+        if names:
+            aliases = {"pc": "rip", "sp": "rsp", "fp": "rbp"}
+            picked = {}
+            for n in names:
+                n = aliases.get(n, n)
+                if n not in regs:
+                    try:
+                        picked[n] = self.tl.read_register(n)
+                    except KeyError:
+                        raise CommandError(f"Invalid register `{n}'") from None
+                else:
+                    picked[n] = regs[n]
+            regs = picked
+        return render.registers(regs, self._shown_regs, self.style, self.symbols)
+
+    def examine(self, arg: str) -> str:
+        fmt_text = ""
+        arg = arg.strip()
+        if arg.startswith("/"):
+            fmt_text, _, arg = arg[1:].partition(" ")
+        try:
+            xf = render.parse_xfmt(fmt_text, self._last_x)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        if arg.strip():
+            address = self._address_of(arg.strip())
+        elif self._next_x is not None:
+            address = self._next_x
+        else:
+            raise CommandError("Argument required (starting display address).")
+        self._last_x = xf
+        text = render.examine(self.tl.read_memory, address, xf, self.symbols,
+                              lambda a, n: self._decode(a, n))
+        if xf.fmt == "i":
+            insns = self._decode(address, xf.count)
+            self._next_x = insns[-1].address + insns[-1].size if insns else address
+        elif xf.fmt != "s":
+            self._next_x = address + xf.size * xf.count
+        return text
+
+    def _address_of(self, expr: str) -> int:
+        if re.fullmatch(r"0[xX][0-9a-fA-F]+|\d+", expr):
+            return int(expr, 0)
+        lv = self.lvalue(expr)
+        if lv.value is not None:
+            return lv.value
+        if lv.ctype is not None and lv.ctype.kind == "pointer" and lv.address is not None:
+            return struct.unpack("<Q", self.tl.read_memory(lv.address, 8))[0]
+        if lv.address is None:
+            raise CommandError(f"Cannot take the address of `{expr}'.")
+        return lv.address
+
+    def print_expr(self, arg: str) -> str:
+        fmt = ""
+        arg = arg.strip()
+        if arg.startswith("/"):
+            fmt, _, arg = arg[1:].partition(" ")
+        if not arg:
+            raise CommandError("Argument required (an expression).")
+        if self._gdb_ready():
+            assert self.bridge is not None
+            return self.bridge.console(f"print{'/' + fmt if fmt else ''} {arg}")
+        text = self._print_local(arg, fmt)
+        return self._no_gdb_note() + text
+
+    def _gdb_ready(self) -> bool:
+        if self.bridge is None or self.bridge.failed:
+            return False
+        try:
+            self.bridge.start()
+            return True
+        except BridgeError as exc:
+            log.info("gdb bridge unavailable: %s", exc)
+            return False
+
+    def _no_gdb_note(self) -> str:
+        if self._told_no_gdb:
+            return ""
+        self._told_no_gdb = True
+        why = "gdb is not available" if self.bridge is None else f"gdb failed to start ({self.bridge.failed})"
+        return (f"(note: {why}: print handles $registers, variables, *ADDR, arr[i], s.m and p->m; "
+                "richer expressions need gdb)\n")
+
+    def _print_local(self, expr: str, fmt: str) -> str:
+        lv = self.lvalue(expr)
+        if lv.value is not None:
+            v = lv.value
+            text = _fmt_int(v, fmt, lv.ctype)
+            if lv.ctype is not None and lv.ctype.kind == "pointer" and not fmt:
+                name = self.symbols.name_at(v) if self.symbols is not None else None
+                text = f"({lv.ctype.name}) {v:#x}" + (f" <{name}>" if name else "")
+            if expr.lstrip("$") in ("pc", "rip") and self.symbols is not None:
+                name = self.symbols.name_at(v)
+                text = f"(void (*)()) {v:#x}" + (f" <{name}>" if name else "")
+        else:
+            assert lv.address is not None
+            ctype = lv.ctype
+            if ctype is None:
+                ctype = _INT_TYPES[8]
+            if ctype.size == 0 or ctype.kind == "other":
+                sym = self.symbols.name_at(lv.address) if self.symbols is not None else None
+                text = f"{{<text variable, no debug info>}} {lv.address:#x}" + (f" <{sym}>" if sym else "")
+            else:
+                raw = self.tl.read_memory(lv.address, ctype.size)
+                if fmt and ctype.kind not in ("array", "struct"):
+                    text = _fmt_int(int.from_bytes(raw, "little", signed=True), fmt, ctype)
+                else:
+                    text = render.value(raw, ctype, self.symbols)
+        self._history += 1
+        return f"${self._history} = {text}"
+
+    def ptype(self, arg: str) -> str:
+        if not arg.strip():
+            raise CommandError("Argument required (an expression).")
+        if self._gdb_ready():
+            assert self.bridge is not None
+            return self.bridge.console(f"ptype {arg.strip()}")
+        lv = self.lvalue(arg.strip())
+        name = lv.ctype.name if lv.ctype is not None else "long"
+        return self._no_gdb_note() + f"type = {name}"
+
+    def lvalue(self, expr: str) -> LValue:
+        """The small C subset understood without gdb."""
+        tokens = _tokens(expr)
+        return _Parser(self, tokens, expr).parse()
+
+    def frame_cfa(self) -> int:
+        frames = self.stepper.frames(1)
+        return frames[0].cfa if frames else 0
+
+    def find_variable(self, name: str) -> LValue | None:
+        sym = self.symbols
+        if sym is None:
+            return None
+        f = sym.function_at(self.tl.pc)
+        if f is not None:
+            for v in f.variables:
+                if v.name == name and v.frame_offset is not None:
+                    cfa = self.frame_cfa()
+                    if cfa:
+                        return LValue(cfa + v.frame_offset, v.ctype)
+        g = sym.globals.get(name)
+        if g is not None:
+            return LValue(g.address, g.ctype)
+        s = sym.by_name.get(name)
+        if s is not None:
+            if s.is_function:
+                return LValue(s.address, CType("function", 0, "other"))
+            return LValue(s.address, _INT_TYPES.get(s.size, CType(f"<data variable, {s.size} bytes>", 0, "other")))
+        return None
+
+    def info_locals(self) -> str:
+        if self._gdb_ready():
+            assert self.bridge is not None
+            return self.bridge.console("info locals") or "No locals."
+        sym = self.symbols
+        f = sym.function_at(self.tl.pc) if sym is not None else None
+        if f is None:
+            return "No symbol table info available."
+        cfa = self.frame_cfa()
+        lines = []
+        for v in f.variables:
+            if v.frame_offset is None or not cfa:
+                continue
+            try:
+                raw = self.tl.read_memory(cfa + v.frame_offset, max(v.ctype.size, 1))
+                lines.append(f"{v.name} = {render.value(raw, v.ctype, sym)}")
+            except ReplayError:
+                lines.append(f"{v.name} = <unreadable>")
+        return "\n".join(lines) or "No locals."
+
+    def backtrace(self, arg: str) -> str:
+        if arg.strip() and self._gdb_ready():
+            assert self.bridge is not None
+            return self.bridge.console(f"bt {arg.strip()}")
+        frames = self.stepper.frames()
+        lines = []
+        for fr in frames:
+            where = self.where(fr.pc, caller=fr.level > 0)
+            name, _, at = where.partition(" at ")
+            addr = "" if fr.level == 0 else f"{fr.pc:#018x} in "
+            lines.append(f"#{fr.level:<2} {addr}{name} ()" + (f" at {at}" if at else ""))
+        return "\n".join(lines)
+
+    def info_frame(self) -> str:
+        frames = self.stepper.frames(3)
+        f0 = frames[0]
+        lines = [f"Stack level 0, frame at {f0.cfa:#x}:",
+                 f" rip = {f0.pc:#x} in {self.where(f0.pc)}"
+                 + (f"; saved rip = {frames[1].pc:#x}" if len(frames) > 1 else "")]
+        if len(frames) > 1:
+            lines.append(f" called by frame at {frames[1].cfa:#x}")
+        lines.append(f" rsp = {f0.regs['rsp']:#x}, rbp = {f0.regs['rbp']:#x}")
+        if f0.cfa:
+            lines.append(f" Saved registers:\n  rip at {f0.cfa - 8:#x}")
+        return "\n".join(lines)
+
+    def disassemble(self, arg: str) -> str:
+        pc = self.tl.pc
+        arg = arg.strip()
+        at = pc
+        if arg:
+            if self.symbols is not None:
+                at = self.symbols.resolve(arg if not arg[0].isdigit() else "*" + arg)
+            else:
+                at = _parse_int(arg.lstrip("*"))
+        lo, hi = at, at + 64
+        title = f"{at:#x}"
+        if self.symbols is not None:
+            f = self.symbols.function_at(at)
+            found = self.symbols.symbolize(at)
+            if f is not None:
+                lo, hi, title = f.low, f.high, f.name
+            elif found is not None and found[0].size:
+                lo, hi, title = found[0].address, found[0].address + found[0].size, found[0].name
+        insns = []
+        addr = lo
+        while addr < hi and len(insns) < 400:
+            insn = self.tl.machine.instruction_at(addr)
+            if insn is None:
+                break
+            insns.append(insn)
+            addr += insn.size
+        body = render.disassembly(insns, pc, self.symbols, self.style)
+        return f"Dump of assembler code for function {title}:\n{body}\nEnd of assembler dump."
+
+    def list_source(self, arg: str) -> str:
+        arg = arg.strip()
+        sym = self.symbols
+        if sym is None:
+            raise CommandError("No symbol table is loaded.")
+        if arg:
+            if re.fullmatch(r"\d+", arg):
+                base = self._list_next[0] if self._list_next else self._current_file()
+                file, center = base, int(arg)
+            else:
+                row = sym.line_at(sym.resolve(arg))
+                if row is None:
+                    raise CommandError(f'No line number information available for "{arg}".')
+                file, center = row.file, row.line
+            first = max(center - 5, 1)
+        elif self._list_next is not None:
+            file, first = self._list_next
+        else:
+            row = sym.line_at(self.tl.pc)
+            if row is None:
+                raise CommandError("No line number information available for the current address.")
+            file, first = row.file, max(row.line - 5, 1)
+        if not file:
+            raise CommandError("No default source file.")
+        lines = self._sources.lines(file)
+        if lines is None:
+            raise CommandError(f"{first}\tin {file} (the source file is not readable here)")
+        if first > len(lines):
+            raise CommandError(f"Line number {first} out of range; \"{file}\" has {len(lines)} lines.")
+        last = first + 9
+        row = sym.line_at(self.tl.pc)
+        current = row.line if row is not None and row.file == file else None
+        self._list_next = (file, last + 1)
+        return render.source_lines(self._sources, file, first, last, current, self.style)
+
+    def _current_file(self) -> str:
+        row = self.symbols.line_at(self.tl.pc) if self.symbols is not None else None
+        if row is not None:
+            return row.file
+        files = self.symbols.files() if self.symbols is not None else []
+        return files[0] if files else ""
+
+    def when(self) -> str:
+        total = self._total()
+        pct = 100.0 * self.tl.position / total if total else 100.0
+        return (f"Current instruction: {self.tl.position:,} of {total:,} ({pct:.1f}%), "
+                f"pc {self.tl.pc:#x} in {self.where()}")
+
+    def info_checkpoints(self) -> str:
+        marks = self.tl.bookmarks()
+        if not marks:
+            return "No checkpoints."
+        return "\n".join(f"{n:<16} {i:>15,}" for n, i in sorted(marks.items(), key=lambda x: x[1]))
+
+    def info_trace(self) -> str:
+        from .cli import trace_info
+        return trace_info(self.session.trace)
+
+    def events(self, arg: str) -> str:
+        words = arg.split()
+        kinds = None
+        lo = hi = None
+        show_all = False
+        for w in words:
+            if w == "all":
+                show_all = True
+            elif re.fullmatch(r"[\d,_]+(-|\.\.)[\d,_]+", w):
+                a, b = re.split(r"-|\.\.", w)
+                lo, hi = _parse_int(a), _parse_int(b)
+            else:
+                try:
+                    kinds = {EventKind[k.strip().upper()] for k in w.split(",") if k.strip()}
+                except KeyError as exc:
+                    names = ", ".join(k.name.lower() for k in EventKind)
+                    raise CommandError(f"Unknown event kind {exc.args[0]!r} (one of: {names}).") from None
+        evs = list(enumerate(self.session.contents.events))
+        if kinds is not None:
+            evs = [(i, e) for i, e in evs if e.kind in kinds]
+        if lo is not None and hi is not None:
+            evs = [(i, e) for i, e in evs if lo <= e.icount <= hi]
+        elif not show_all:
+            pos = self.tl.position
+            split = next((k for k, (_, e) in enumerate(evs) if e.icount > pos), len(evs))
+            evs = evs[max(split - 5, 0):split + 5]
+        if not evs:
+            return "No events."
+        width = len(f"{evs[-1][1].icount:,}")
+        out = []
+        marked = False
+        for i, e in evs:
+            if not marked and e.icount > self.tl.position:
+                out.append(self.style(f"{'=> here':>{width}}  (icount {self.tl.position:,})", "bold"))
+                marked = True
+            out.append(f"{e.icount:>{width},} #{i:<5} {e.describe()}")
+        if not marked:
+            out.append(self.style(f"{'=> here':>{width}}  (icount {self.tl.position:,})", "bold"))
+        out.append("(goto ICOUNT travels to an event)")
+        return "\n".join(out)
+
+    def banner(self) -> str:
+        s = self.session
+        note = "" if self.symbols is None or self.symbols.has_dwarf else \
+            " (no debug info: build with -g for lines and variables)"
+        return (f"ttdbg repl: {s.program}, {self._total():,} instructions recorded{note}.\n"
+                f"Type \"help\" for commands; Ctrl-R searches history; Ctrl-C stops a long motion.\n"
+                + self._here_text())
+
+
+# -- the small expression language (without gdb) ---------------------------------------------
+class _Parser:
+    def __init__(self, repl: Repl, tokens: list[str], text: str) -> None:
+        self.r = repl
+        self.t = tokens
+        self.i = 0
+        self.text = text
+
+    def peek(self) -> str | None:
+        return self.t[self.i] if self.i < len(self.t) else None
+
+    def take(self) -> str:
+        tok = self.peek()
+        if tok is None:
+            raise CommandError("A syntax error in expression, near `'.")
+        self.i += 1
+        return tok
+
+    def parse(self) -> LValue:
+        lv = self.unary()
+        if self.peek() is not None:
+            rest = " ".join(self.t[self.i:])
+            raise CommandError(f"A syntax error in expression, near `{rest}'.")
+        return lv
+
+    def unary(self) -> LValue:
+        tok = self.peek()
+        if tok == "*":
+            self.take()
+            inner = self.unary()
+            return self.deref(inner)
+        if tok == "&":
+            self.take()
+            inner = self.unary()
+            if inner.address is None:
+                raise CommandError("Attempt to take address of value not located in memory.")
+            t = inner.ctype
+            return LValue(None, CType(f"{t.name if t else 'long'} *", 8, "pointer", t), inner.address)
+        return self.postfix(self.primary())
+
+    def deref(self, lv: LValue) -> LValue:
+        if lv.value is not None:
+            el = lv.ctype.element if lv.ctype is not None and lv.ctype.kind == "pointer" else None
+            return LValue(lv.value, el or _INT_TYPES[8])
+        t = lv.ctype
+        if t is not None and t.kind in ("pointer", "array") and lv.address is not None:
+            if t.kind == "array":
+                return LValue(lv.address, t.element)
+            ptr = struct.unpack("<Q", self.r.tl.read_memory(lv.address, 8))[0]
+            return LValue(ptr, t.element if t.element and t.element.size else _INT_TYPES[8])
+        raise CommandError("Attempt to take contents of a non-pointer value.")
+
+    def primary(self) -> LValue:
+        tok = self.take()
+        if tok.startswith("$"):
+            name = {"pc": "rip", "sp": "rsp", "fp": "rbp"}.get(tok[1:], tok[1:])
+            try:
+                v = self.r.tl.read_register(name)
+            except KeyError:
+                raise CommandError(f"Invalid register `{tok[1:]}'.") from None
+            return LValue(None, _INT_TYPES[8] if name not in ("rip", "rsp", "rbp") else
+                          CType("void *", 8, "pointer", CType("void", 0, "other")), v)
+        if tok[0].isdigit():
+            return LValue(None, _INT_TYPES[8], int(tok, 0))
+        if not (tok[0].isalpha() or tok[0] == "_"):
+            raise CommandError(f"A syntax error in expression, near `{tok}'.")
+        lv = self.r.find_variable(tok)
+        if lv is None:
+            raise CommandError(f'No symbol "{tok}" in current context.')
+        return lv
+
+    def postfix(self, lv: LValue) -> LValue:
+        while self.peek() in ("[", ".", "->"):
+            tok = self.take()
+            if tok == "[":
+                idx_tok = self.take()
+                if not idx_tok[0].isdigit():
+                    raise CommandError("Only constant indexes are supported without gdb.")
+                idx = int(idx_tok, 0)
+                if self.take() != "]":
+                    raise CommandError("A syntax error in expression, near `]'.")
+                t = lv.ctype
+                if t is None or t.element is None or not t.element.size:
+                    raise CommandError("Cannot subscript requested type.")
+                if t.kind == "pointer":
+                    base = lv.value if lv.value is not None else \
+                        struct.unpack("<Q", self.r.tl.read_memory(lv.address or 0, 8))[0]
+                else:
+                    if lv.address is None:
+                        raise CommandError("Cannot subscript requested type.")
+                    base = lv.address
+                lv = LValue(base + idx * t.element.size, t.element)
+            else:
+                name = self.take()
+                if tok == "->":
+                    lv = self.deref(lv)
+                t = lv.ctype
+                if t is None or t.kind != "struct" or lv.address is None:
+                    raise CommandError("Attempt to extract a component of a value that is not a structure.")
+                for mname, off, mt in t.members:
+                    if mname == name:
+                        lv = LValue(lv.address + off, mt)
+                        break
+                else:
+                    raise CommandError(f'There is no member named {name}.')
+        return lv
+
+
+def _tokens(expr: str) -> list[str]:
+    out = []
+    pos = 0
+    expr = expr.strip()
+    while pos < len(expr):
+        m = _EXPR_TOKEN.match(expr, pos)
+        if m is None:
+            if expr[pos:].strip() == "":
+                break
+            raise CommandError(f"A syntax error in expression, near `{expr[pos:]}'.")
+        out.append(m.group(1))
+        pos = m.end()
+    return out
+
+
+def _fmt_int(v: int, fmt: str, ctype: CType | None) -> str:
+    size = ctype.size if ctype is not None and ctype.size else 8
+    u = v & ((1 << (8 * size)) - 1)
+    if fmt == "x":
+        return f"{u:#x}"
+    if fmt == "o":
+        return f"0{u:o}"
+    if fmt == "t":
+        return f"{u:b}"
+    if fmt == "u":
+        return str(u)
+    if fmt == "c":
+        return render.value(bytes([u & 0xFF]), CType("char", 1, "char"), None)
+    if fmt == "a":
+        return f"{u:#x}"
+    s = u - (1 << (8 * size)) if u >> (8 * size - 1) else u
+    return str(s)
+
+
+def _parse_int(text: str) -> int:
+    try:
+        return int(text.strip().replace(",", "").replace("_", ""), 0)
+    except ValueError:
+        raise CommandError(f'Invalid number "{text.strip()}".') from None
+
+
+def _parse_position(text: str, here: int, end: int) -> int:
+    t = text.replace(",", "").replace("_", "").strip()
+    if t in ("start", "begin", "beginning"):
+        return 0
+    if t == "end":
+        return end
+    try:
+        if t.endswith("%"):
+            return int(end * float(t[:-1]) / 100)
+        if t.startswith(("+", "-")):
+            return max(here + int(t, 0), 0)
+        return int(t, 0)
+    except ValueError:
+        raise CommandError(f'Invalid position "{text}" (N, +N, -N, P%, start or end).') from None
+
+
+def _split_command(text: str) -> tuple[str, str]:
+    """`x/4xg $sp` -> ("x", "/4xg $sp"); `b main` -> ("b", "main")."""
+    m = re.match(r"([A-Za-z?][\w-]*)(.*)$", text, re.S)
+    if m is None:
+        word, _, rest = text.partition(" ")
+        return word, rest.strip()
+    word, rest = m.group(1), m.group(2)
+    return word, rest if rest.startswith("/") else rest.strip()
+
+
+# -- the interactive loop ------------------------------------------------------------------------
+def make_prompt_session(repl: Repl, *, input=None, output=None, history=None):
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.history import FileHistory, InMemoryHistory
+
+    if history is None:
+        try:
+            os.makedirs(os.path.dirname(HISTORY_PATH), exist_ok=True)
+            history = FileHistory(HISTORY_PATH)
+        except OSError:
+            history = InMemoryHistory()
+    return PromptSession(history=history, completer=build_completer(repl), complete_while_typing=False,
+                         bottom_toolbar=repl.toolbar, input=input, output=output,
+                         enable_history_search=False)
+
+
+def interact(repl: Repl, prompt_session, write: Callable[[str], None]) -> None:
+    """Read lines until `quit` or end of input; Ctrl-C at the prompt clears the line."""
+    previous = None
+    while not repl.done:
+        try:
+            line = prompt_session.prompt("(ttdbg) ")
+        except KeyboardInterrupt:
+            continue
+        except EOFError:
+            write("quit")
+            break
+        try:
+            if threading.current_thread() is threading.main_thread():
+                previous = signal.signal(signal.SIGINT, lambda *_: repl.interrupt.set())
+            out = repl.execute(line)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+                previous = None
+        if out:
+            write(out)
+
+
+def run_repl(trace: TraceDir, gdb: str = "gdb") -> int:
+    import sys
+
+    session = DebugSession(trace)
+    repl = Repl(session, gdb=gdb, style=Style.for_stream(sys.stdout))
+
+    def write(text: str) -> None:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+    try:
+        write(repl.banner())
+        if not sys.stdin.isatty():
+            # Scripted input (a pipe or file): plain lines, no prompt_toolkit.
+            for line in sys.stdin:
+                out = repl.execute(line)
+                if out:
+                    write(out)
+                if repl.done:
+                    break
+            return 0
+        interact(repl, make_prompt_session(repl), write)
+    finally:
+        repl.close()
+    return 0
+
+

@@ -1,0 +1,309 @@
+"""Source-level motion over the timeline: step, next, finish, both directions.
+
+The Timeline moves by instructions and stops at breakpoints/watchpoints;
+this module turns that into gdb's line-level commands using the line table
+and frames from `symbols.Symbols`:
+
+  step / next      single-step until a new line starts; `next` (and `step`
+                   into code without line info) runs over a call with a
+                   temporary breakpoint on its return address, checked
+                   against the stack pointer so recursion does not fool it;
+  finish           temporary breakpoint on the caller's return address;
+  reverse variants step back one instruction at a time; stepping back out
+                   of a callee's `ret` onto the instruction after its call
+                   is skipped with a reverse continue to the call site, and
+                   a reverse line step finishes at the *first* instruction
+                   of the previous line, as in gdb.
+
+It also owns the "watch stops only when the value changes" rule, since the
+engine reports every write: a write that leaves the bytes unchanged is
+continued past, in both directions.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from replay.machine import WatchKind, Watchpoint
+from replay.timeline import Direction, StopReason, Timeline, TimeStop
+
+from .symbols import Frame, Symbols
+
+FORWARD, BACKWARD = Direction.FORWARD, Direction.BACKWARD
+UNWIND_REGS = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
+               "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip")
+
+
+class MotionError(Exception):
+    """A motion that cannot start here (one-line message)."""
+
+
+@dataclass(frozen=True)
+class Motion:
+    """Where a motion ended; `stop.reason` ARRIVED means it did what was asked."""
+
+    stop: TimeStop
+    note: str = ""
+
+
+class Stepper:
+    def __init__(self, timeline: Timeline, symbols: Symbols | None,
+                 should_stop: Callable[[], bool] | None = None) -> None:
+        self.tl = timeline
+        self.sym = symbols
+        self.should_stop = should_stop or (lambda: False)
+        self.last_watch_before: dict[Watchpoint, bytes | None] = {}   # values before the last watch stop
+
+    # -- facts -----------------------------------------------------------------------
+    def reg(self, name: str) -> int:
+        return self.tl.read_register(name)
+
+    def read_u64(self, address: int) -> int:
+        return struct.unpack("<Q", self.tl.read_memory(address, 8))[0]
+
+    def frames(self, limit: int = 64) -> list[Frame]:
+        regs = {n: self.reg(n) for n in UNWIND_REGS}
+        if self.sym is None:
+            return [Frame(0, regs["rip"], 0, regs)]
+        return self.sym.unwind(regs, self._read, limit)
+
+    def _read(self, address: int, length: int) -> bytes:
+        return self.tl.read_memory(address, length)
+
+    def _line(self, pc: int):
+        return self.sym.line_at(pc) if self.sym is not None else None
+
+    def _func(self, pc: int):
+        return self.sym.function_at(pc) if self.sym is not None else None
+
+    def _here(self) -> TimeStop:
+        return TimeStop(StopReason.ARRIVED, self.tl.position, self.tl.pc)
+
+    # -- continuing, with the value-change rule for `watch` ---------------------------------
+    def cont(self, direction: Direction) -> TimeStop:
+        while True:
+            before = self._watched_values()
+            stop = self.tl.cont(direction, self.should_stop)
+            w = stop.watch
+            if (stop.reason == StopReason.WATCHPOINT and w is not None and w.kind == WatchKind.WRITE
+                    and w in before and self._value(w) == before[w]):
+                continue
+            if w is not None:
+                self.last_watch_before = {w: before.get(w)}
+            return stop
+
+    def _watched_values(self) -> dict[Watchpoint, bytes | None]:
+        return {w: self._value(w) for w in self.tl.watchpoints if w.kind == WatchKind.WRITE}
+
+    def _value(self, w: Watchpoint) -> bytes | None:
+        try:
+            return self.tl.read_memory(w.address, w.length)
+        except Exception:
+            return None
+
+    def run_to(self, address: int, direction: Direction, cond: Callable[[], bool]) -> TimeStop:
+        """Continue to `address` where `cond()` holds; any other stop is returned as is."""
+        tl = self.tl
+        added = address not in tl.breakpoints
+        if added:
+            tl.add_breakpoint(address)
+        try:
+            while True:
+                stop = self.cont(direction)
+                if stop.reason == StopReason.BREAKPOINT and stop.pc == address:
+                    if cond():
+                        return TimeStop(StopReason.ARRIVED, stop.icount, stop.pc)
+                    if self.should_stop():
+                        return TimeStop(StopReason.INTERRUPTED, stop.icount, stop.pc)
+                    continue
+                return stop
+        finally:
+            if added:
+                tl.remove_breakpoint(address)
+
+    # -- instruction motion ------------------------------------------------------------------
+    def stepi(self, count: int, direction: Direction) -> TimeStop:
+        return self.tl.step(count, direction, self.should_stop)
+
+    def nexti(self, direction: Direction) -> TimeStop:
+        if direction == BACKWARD:
+            return self._back_one(over=True)
+        insn = self.tl.machine.instruction_at(self.tl.pc)
+        if insn is not None and insn.mnemonic.startswith("call"):
+            sp = self.reg("rsp")
+            ret = insn.address + insn.size
+            stop = self.tl.step(1, FORWARD, self.should_stop)
+            if stop.reason != StopReason.ARRIVED:
+                return stop
+            return self.run_to(ret, FORWARD, lambda sp=sp: self.reg("rsp") >= sp)
+        return self.tl.step(1, FORWARD, self.should_stop)
+
+    def _back_one(self, over: bool) -> TimeStop:
+        """One instruction back; with `over`, a whole call is undone at once."""
+        prev_pc, prev_sp = self.tl.pc, self.reg("rsp")
+        stop = self.tl.step(1, BACKWARD, self.should_stop)
+        if stop.reason != StopReason.ARRIVED:
+            return stop
+        insn = self.tl.machine.instruction_at(self.tl.pc)
+        if insn is None or not insn.mnemonic.startswith("ret"):
+            return stop
+        try:
+            came_back = self.read_u64(self.reg("rsp")) == prev_pc
+        except Exception:
+            came_back = False
+        if not came_back or not (over or self._line(self.tl.pc) is None):
+            return stop
+        call = self._call_site(prev_pc)
+        if call is not None:
+            return self.run_to(call, BACKWARD, lambda: self.reg("rsp") == prev_sp)
+        # Unknown call encoding: step back until the stack is back where it was.
+        while not self.should_stop():
+            stop = self.tl.step(1, BACKWARD, self.should_stop)
+            if stop.reason != StopReason.ARRIVED:
+                return stop
+            if self.reg("rsp") == prev_sp and self._is_call_ending_at(self.tl.pc, prev_pc):
+                return stop
+        return TimeStop(StopReason.INTERRUPTED, self.tl.position, self.tl.pc)
+
+    def _is_call_ending_at(self, address: int, end: int) -> bool:
+        insn = self.tl.machine.instruction_at(address)
+        return insn is not None and insn.mnemonic.startswith("call") and insn.address + insn.size == end
+
+    def _call_site(self, return_address: int) -> int | None:
+        for length in (5, 6, 2, 3, 7, 4, 8, 9):
+            if self._is_call_ending_at(return_address - length, return_address):
+                return return_address - length
+        return None
+
+    # -- line motion ------------------------------------------------------------------------
+    def step_line(self, over: bool, direction: Direction) -> Motion:
+        if self.sym is None or self._line(self.tl.pc) is None:
+            fn = self.sym.name_at(self.tl.pc) if self.sym is not None else None
+            where = f" {fn.split('+')[0]}" if fn else ""
+            if direction == FORWARD:
+                stop = self.finish(FORWARD)
+                return Motion(stop.stop, f"Single stepping until exit from function{where},\n"
+                                         "which has no line number information.")
+            return Motion(self._back_one(over=True), "")
+        if direction == FORWARD:
+            return Motion(self._step_forward(over))
+        return Motion(self._step_backward(over))
+
+    def _step_forward(self, over: bool) -> TimeStop:
+        tl, sym = self.tl, self.sym
+        assert sym is not None
+        row0 = sym.line_at(tl.pc)
+        func0 = sym.function_at(tl.pc)
+        while True:
+            if self.should_stop():
+                return TimeStop(StopReason.INTERRUPTED, tl.position, tl.pc)
+            insn = tl.machine.instruction_at(tl.pc)
+            if insn is not None and insn.mnemonic.startswith("call"):
+                sp = self.reg("rsp")
+                ret = insn.address + insn.size
+                stop = tl.step(1, FORWARD, self.should_stop)
+                if stop.reason != StopReason.ARRIVED:
+                    return stop
+                f = sym.function_at(tl.pc)
+                if over or f is None or sym.line_at(tl.pc) is None:
+                    stop = self.run_to(ret, FORWARD, lambda sp=sp: self.reg("rsp") >= sp)
+                    if stop.reason != StopReason.ARRIVED:
+                        return stop
+                    continue
+                if tl.pc == f.low:
+                    body = sym.after_prologue(f)
+                    if body != tl.pc:
+                        return self.run_to(body, FORWARD, lambda sp=sp: self.reg("rsp") < sp)
+                return stop
+            stop = tl.step(1, FORWARD, self.should_stop)
+            if stop.reason != StopReason.ARRIVED:
+                return stop
+            row = sym.line_at(tl.pc)
+            if row is None:
+                return stop                      # returned into (or jumped to) code without lines
+            f = sym.function_at(tl.pc)
+            if sym.is_line_start(tl.pc) and (row.line != row0.line or row.file != row0.file or f is not func0):
+                return stop
+
+    def _step_backward(self, over: bool) -> TimeStop:
+        tl, sym = self.tl, self.sym
+        assert sym is not None
+        row0 = sym.line_at(tl.pc)
+        func0 = sym.function_at(tl.pc)
+        assert row0 is not None
+        start = tl.position
+        stop = self._to_line_start()
+        if tl.position != start or stop.reason != StopReason.ARRIVED:
+            return stop                          # from mid-line: to the line's start first, as gdb does
+        while True:
+            if self.should_stop():
+                return TimeStop(StopReason.INTERRUPTED, tl.position, tl.pc)
+            stop = self._back_one(over)
+            if stop.reason != StopReason.ARRIVED:
+                return stop
+            row = sym.line_at(tl.pc)
+            if row is None:
+                return stop
+            f = sym.function_at(tl.pc)
+            if row.line != row0.line or row.file != row0.file or f is not func0:
+                break
+        stop = self._to_line_start()
+        f = sym.function_at(tl.pc)
+        if (stop.reason == StopReason.ARRIVED and f is not None and tl.pc == f.low and f is func0
+                and tl.position > 0):
+            # Backed into this function's prologue: like gdb, go on to the caller's line.
+            stop = tl.step(1, BACKWARD, self.should_stop)
+            if stop.reason == StopReason.ARRIVED and sym.line_at(tl.pc) is not None:
+                stop = self._to_line_start()
+        return stop
+
+    def _to_line_start(self) -> TimeStop:
+        """Back to the first instruction of this execution of the current line."""
+        tl, sym = self.tl, self.sym
+        assert sym is not None
+        row1 = sym.line_at(tl.pc)
+        f1 = sym.function_at(tl.pc)
+        while row1 is not None:
+            if self.should_stop():
+                return TimeStop(StopReason.INTERRUPTED, tl.position, tl.pc)
+            here = tl.position
+            if f1 is not None and tl.pc == f1.low:
+                break
+            stop = self._back_one(over=True)
+            if stop.reason == StopReason.HISTORY_START:
+                break
+            if stop.reason != StopReason.ARRIVED:
+                return stop
+            row = sym.line_at(tl.pc)
+            if row is None or row.line != row1.line or row.file != row1.file or sym.function_at(tl.pc) is not f1:
+                tl.seek(here)
+                break
+        return self._here()
+
+    def finish(self, direction: Direction) -> Motion:
+        frames = self.frames(2)
+        if direction == FORWARD:
+            if len(frames) < 2 or not frames[0].cfa:
+                raise MotionError('"finish" not meaningful in the outermost frame.')
+            cfa = frames[0].cfa
+            ra = frames[1].pc
+            stop = self.run_to(ra, FORWARD, lambda: self.reg("rsp") >= cfa)
+            return Motion(stop)
+        pc = self.tl.pc
+        entry = None
+        f = self._func(pc)
+        if f is not None:
+            entry = f.low
+        elif self.sym is not None:
+            found = self.sym.symbolize(pc)
+            entry = found[0].address if found else None
+        if entry is None or not frames[0].cfa:
+            raise MotionError('"reverse-finish" not meaningful here (no function bounds known).')
+        cfa = frames[0].cfa
+        if pc != entry:
+            stop = self.run_to(entry, BACKWARD, lambda: self.reg("rsp") == cfa - 8)
+            if stop.reason != StopReason.ARRIVED:
+                return Motion(stop)
+        return Motion(self.tl.step(1, BACKWARD, self.should_stop))
