@@ -181,6 +181,7 @@ class Timeline:
         self.breakpoints: set[int] = set()
         self.watchpoints: set[Watchpoint] = set()
         self.end = self._end_of_history()
+        self._event_icounts = [e.icount for e in self.hostio.events]
         self.index = CheckpointIndex(budget or 0)
         self._fixed_budget = budget is not None
         self.stats = {"restores": 0, "checkpoints_taken": 0, "replayed": 0, "thinned": 0}
@@ -221,8 +222,10 @@ class Timeline:
     def _capture(self, name: str | None = None) -> Checkpoint:
         memory, new_bytes = self.snapshotter.take()
         guest = copy.deepcopy((self.kernel.state, self.kernel.fds))
+        # Each checkpoint also costs its page lists (8 bytes a page) and the CPU context.
+        overhead = 8 * sum(len(p) for p in memory.pages.values()) + 4096
         cp = Checkpoint(self.position, self.machine.uc.context_save(), memory, guest,
-                        self.hostio.cursor(), name, new_bytes)
+                        self.hostio.cursor(), name, new_bytes + overhead)
         self.stats["checkpoints_taken"] += 1
         return cp
 
@@ -302,12 +305,20 @@ class Timeline:
         cp = self.index.at_or_before(target)
         if self.process.exited or here > target or here < cp.icount:
             self._restore(cp)
-        # Keep single-instruction reverse stepping cheap: a checkpoint near the target.
-        if target - self.position > self.near:
-            self._run_forward(target - self.near // 2, should_stop, traps=False)
-            if self.position == target - self.near // 2 and not self.process.exited:
-                self._checkpoint_here()
+        # Keep single-instruction reverse stepping cheap: leave a checkpoint
+        # half-way when the replay is long in instructions or in events (system
+        # calls replay slowly); repeated steps then converge on the target.
+        distance = target - self.position
+        if distance > self.near or self._events_between(self.position, target) > 8:
+            middle = target - min(self.near // 2, distance // 2)
+            if middle > self.position:
+                self._run_forward(middle, should_stop, traps=False)
+                if self.position == middle and not self.process.exited:
+                    self._checkpoint_here()
         return self._run_forward(target, should_stop, traps=False)
+
+    def _events_between(self, lo: int, hi: int) -> int:
+        return bisect.bisect_right(self._event_icounts, hi) - bisect.bisect_right(self._event_icounts, lo)
 
     def _stop(self, reason: StopReason, **kw) -> TimeStop:
         return TimeStop(reason, self.position, self.pc, **kw)
