@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from .errors import LogFormatError
-from .events import Event, decode_event
+from .events import Event, EventKind, decode_event
 
 MAGIC = b"TTDBGLOG"
 LOG_VERSION = 1
@@ -31,6 +31,7 @@ _HEAD = struct.Struct("<8sHHI")
 _EVHEAD = struct.Struct("<BQI")
 _CRC = struct.Struct("<I")
 MAX_PAYLOAD = 1 << 30
+_KINDS = frozenset(int(k) for k in EventKind)
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,9 @@ def read_log(path: str) -> LogContents:
         if plen > MAX_PAYLOAD:
             raise LogFormatError(f"{path}: corrupt event #{len(events)} at byte {off} (size {plen})")
         if end > len(data):
+            if kind not in _KINDS or icount < last_icount:
+                # A torn record still has the header the writer wrote; a bad one is damage.
+                raise LogFormatError(f"{path}: corrupt event #{len(events)} at byte {off} (bad record header)")
             truncated = True
             break
         (crc,) = _CRC.unpack_from(data, end - _CRC.size)

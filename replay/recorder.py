@@ -13,6 +13,7 @@ import errno
 
 import logging
 import os
+import select
 import stat as _stat
 import time
 from dataclasses import dataclass
@@ -33,13 +34,26 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CHECKPOINT_INTERVAL = 1 << 28   # instructions between state-hash events
 O_PATH = 0o10000000
+WAIT_POLL = 0.1                          # seconds between should_stop() polls in blocking host calls
+
+
+class RecordingStopped(Exception):
+    """Raised inside a blocking host call when should_stop() asks to end the recording.
+
+    It is raised from our own hook code, so Unicorn's hook wrapper carries it out of
+    emu_start.  (A KeyboardInterrupt raised by the default SIGINT handler can instead
+    fire on entry to a ctypes callback, where ctypes swallows it and the syscall is
+    silently skipped: the CLI therefore turns Ctrl-C into should_stop() instead.)
+    """
 
 
 class RecordingHostIO:
     """HostIO over the real host; every answer becomes an event."""
 
-    def __init__(self, writer: LogWriter, trace: TraceDir, checkpoint_interval: int) -> None:
+    def __init__(self, writer: LogWriter, trace: TraceDir, checkpoint_interval: int,
+                 should_stop: Callable[[], bool] | None = None) -> None:
         self.writer = writer
+        self.should_stop = should_stop
         self.trace = trace
         self.interval = checkpoint_interval
         self._host_fds: dict[int, int] = {}
@@ -83,6 +97,8 @@ class RecordingHostIO:
     def read(self, icount: int, fd: int, file: OpenFile, count: int, offset: int | None) -> tuple[int, bytes]:
         try:
             hfd = self._hfd(file)
+            if offset is None:
+                self._wait_readable(hfd)
             data = os.read(hfd, count) if offset is None else os.pread(hfd, count, offset)
             result = len(data)
         except OSError as exc:
@@ -150,8 +166,26 @@ class RecordingHostIO:
         self.shutdown_event = event
         self.writer.append(event)
 
+    def _wait_readable(self, hfd: int) -> None:
+        """Block until `hfd` is readable, polling should_stop() (Ctrl-C) meanwhile."""
+        if self.should_stop is None:
+            return
+        while True:
+            try:
+                ready, _, _ = select.select([hfd], [], [], WAIT_POLL)
+            except (OSError, ValueError):
+                return                      # let the read itself report the problem
+            if ready:
+                return
+            if self.should_stop():
+                raise RecordingStopped()
+
     def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            if self.should_stop is not None and self.should_stop():
+                raise RecordingStopped()
+            time.sleep(min(left, WAIT_POLL))
 
     def next_sync(self, icount: int) -> int:
         return (icount // self.interval + 1) * self.interval
@@ -217,8 +251,13 @@ class RecordResult:
 def record(program_path: str, argv: list[str], trace: TraceDir, *,
            env: list[str] | None = None, checkpoint_interval: int = DEFAULT_CHECKPOINT_INTERVAL,
            warn: Callable[[str], None] = lambda message: log.warning("%s", message),
-           progress: Callable[[int], None] | None = None) -> RecordResult:
-    """Record one run of `program_path` into `trace` (an empty trace directory)."""
+           progress: Callable[[int], None] | None = None,
+           should_stop: Callable[[], bool] | None = None) -> RecordResult:
+    """Record one run of `program_path` into `trace` (an empty trace directory).
+
+    `should_stop` is polled between time slices and while the guest waits for
+    input; when it returns True the recording ends cleanly as INTERRUPTED.
+    """
     data = read_program(program_path)
     image = parse_elf(program_path, data)
     interp_data = None
@@ -240,14 +279,14 @@ def record(program_path: str, argv: list[str], trace: TraceDir, *,
         writer = LogWriter(trace.log_path, header)
     except OSError as exc:
         raise TraceError(f"cannot write {trace.log_path}: {exc.strerror}") from None
-    hostio = RecordingHostIO(writer, trace, checkpoint_interval)
+    hostio = RecordingHostIO(writer, trace, checkpoint_interval, should_stop)
     started = time.monotonic()
     process = GuestProcess(header, Program(program_path, data, interp_data), hostio, warn)
     try:
-        outcome = _run(process, progress)
+        outcome = _run(process, progress, should_stop)
         if outcome != Outcome.EXITED and hostio.shutdown_event is None:
             hostio.shutdown(process.icount, ShutdownReason.INTERRUPTED, 0)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, RecordingStopped):
         if hostio.shutdown_event is None:
             hostio.shutdown(process.icount, ShutdownReason.INTERRUPTED, 0)
     writer.append(End(process.icount))
@@ -261,12 +300,13 @@ def record(program_path: str, argv: list[str], trace: TraceDir, *,
     return RecordResult(trace, status, shutdown, icount, writer.events_written, elapsed)
 
 
-def _run(process: GuestProcess, progress: Callable[[int], None] | None) -> Outcome:
+def _run(process: GuestProcess, progress: Callable[[int], None] | None,
+         should_stop: Callable[[], bool] | None) -> Outcome:
     if progress is None:
-        return process.run()
+        return process.run(should_stop=should_stop)
     interval = 1 << 29
     while True:
-        outcome = process.run(limit=process.icount + interval)
+        outcome = process.run(limit=process.icount + interval, should_stop=should_stop)
         if outcome != Outcome.LIMIT:
             return outcome
         progress(process.icount)

@@ -16,19 +16,21 @@ to one line on stderr and a documented exit status (see README):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import signal
 import sys
 import time
 from collections import Counter
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 from replay.errors import ReplayError, TraceTruncated
 from replay.eventlog import read_log
 from replay.events import EventKind
 from replay.recorder import record, resolve_program
 from replay.replayer import OutputSink, Replay
-from replay.trace import create_trace, mark_latest, open_trace
+from replay.trace import TraceDir, create_trace, mark_latest, open_trace
 
 from . import logconfig
 
@@ -80,6 +82,41 @@ def _progress_default(flag: bool | None) -> bool:
     return sys.stderr.isatty() and not sys.stdin.isatty()
 
 
+class CtrlC:
+    """Ctrl-C as a polled flag (`should_stop`) while the engine runs.
+
+    The default handler raises KeyboardInterrupt wherever Python happens to be,
+    which during emulation is often the entry of a Unicorn hook: ctypes swallows
+    the exception there and the guest's system call is silently skipped.  A flag
+    polled between time slices stops the run cleanly instead.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self) -> bool:
+        return self.requested
+
+    def _handler(self, signum: int, frame: object) -> None:
+        self.requested = True
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator["CtrlC"]:
+        try:
+            previous = signal.getsignal(signal.SIGINT)
+        except ValueError:                      # not the main thread
+            yield self
+            return
+        if previous is signal.SIG_IGN:          # started in the background: leave it so
+            yield self
+            return
+        signal.signal(signal.SIGINT, self._handler)
+        try:
+            yield self
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
 # -- record ---------------------------------------------------------------------------
 def cmd_record(args: argparse.Namespace) -> int:
     if not args.program:
@@ -93,9 +130,10 @@ def cmd_record(args: argparse.Namespace) -> int:
         _say(f"saving execution to trace directory `{trace.path}'")
     progress = Progress("recording", _progress_default(args.progress))
     try:
-        result = record(program, [args.program[0], *args.program[1:]], trace,
-                        checkpoint_interval=args.checkpoint_interval, warn=_guest_warning,
-                        progress=progress if progress.enabled else None)
+        with CtrlC().installed() as ctrl_c:
+            result = record(program, [args.program[0], *args.program[1:]], trace,
+                            checkpoint_interval=args.checkpoint_interval, warn=_guest_warning,
+                            progress=progress if progress.enabled else None, should_stop=ctrl_c)
     except BaseException:
         progress.done()
         raise
@@ -132,11 +170,16 @@ def cmd_replay(args: argparse.Namespace) -> int:
     progress = Progress("replaying", _progress_default(args.progress),
                         total=replay.contents.events[-1].icount)
     try:
-        while True:
-            outcome = replay.run(limit=replay.process.icount + (1 << 29))
-            if outcome.name != "LIMIT" or replay.process.icount >= replay.end_limit:
-                break
-            progress(replay.process.icount)
+        with CtrlC().installed() as ctrl_c:
+            while True:
+                outcome = replay.run(limit=replay.process.icount + (1 << 29), should_stop=ctrl_c)
+                if outcome.name != "LIMIT" or replay.process.icount >= replay.end_limit:
+                    break
+                progress(replay.process.icount)
+        if outcome.name == "INTERRUPTED":
+            progress.done()
+            _say(f"interrupted at instruction {replay.process.icount:,}")
+            return 130
     except TraceTruncated as exc:
         progress.done()
         _say(f"note: {exc}")
@@ -160,7 +203,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 # -- info / dump ------------------------------------------------------------------------
 def cmd_info(args: argparse.Namespace) -> int:
-    trace = open_trace(args.trace)
+    print(trace_info(open_trace(args.trace)))
+    return 0
+
+
+def trace_info(trace: TraceDir) -> str:
+    """The `ttdbg info` summary (also the REPL's `info trace`)."""
     contents = read_log(trace.log_path)
     h = contents.header
     kinds = Counter(e.kind for e in contents.events)
@@ -187,8 +235,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     lines.append(f"state:        {state}")
     lines.append(f"captured:     {files} files")
     lines.append(f"size:         {trace.size_on_disk():,} bytes (log {contents.size:,})")
-    print("\n".join(lines))
-    return 0
+    return "\n".join(lines)
 
 
 def cmd_dump(args: argparse.Namespace) -> int:

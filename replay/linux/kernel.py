@@ -110,7 +110,8 @@ class LinuxKernel:
         self.mem = machine.mem
         self.host = host
         self.pid = pid
-        self.exe = exe
+        # /proc/self/exe is always absolute (glibc asserts so in _dl_get_origin).
+        self.exe = posixpath.normpath(posixpath.join(cwd, exe))
         self.state = KernelState(cwd=cwd)
         self.fds = FdTable()
         self._warn = warn

@@ -1,0 +1,57 @@
+"""Build the C guest programs of tests/guests/ in the three supported flavours.
+
+    static   gcc -static -g -O1       (glibc, statically linked)
+    musl     musl-gcc -static -g -O1  (musl libc, statically linked)
+    dynamic  gcc -g -O1               (glibc, dynamically linked PIE)
+
+Builds are cached by (name, flavour) in one directory per test session.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+GUEST_SOURCES = Path(__file__).resolve().parent / "guests"
+FLAVOURS = ("static", "musl", "dynamic")
+
+_COMMANDS = {
+    "static": ("gcc", ["-static", "-g", "-O1"]),
+    "musl": ("musl-gcc", ["-static", "-g", "-O1"]),
+    "dynamic": ("gcc", ["-g", "-O1", "-fPIE", "-pie"]),
+}
+
+
+class CompilerMissing(Exception):
+    """The compiler for a flavour is not installed."""
+
+
+class GuestBuilder:
+    def __init__(self, outdir: Path) -> None:
+        self.outdir = outdir
+        self._lock = threading.Lock()
+        self._built: dict[tuple[str, str], Path] = {}
+
+    def compiler(self, flavour: str) -> str | None:
+        return shutil.which(_COMMANDS[flavour][0])
+
+    def build(self, name: str, flavour: str) -> Path:
+        """The path of guests/<name>.c built as `flavour` (built once)."""
+        key = (name, flavour)
+        with self._lock:
+            if key in self._built:
+                return self._built[key]
+            cc = self.compiler(flavour)
+            if cc is None:
+                raise CompilerMissing(f"{_COMMANDS[flavour][0]} is not installed")
+            source = GUEST_SOURCES / f"{name}.c"
+            out = self.outdir / f"{name}.{flavour}"
+            cmd = [cc, *_COMMANDS[flavour][1], "-o", str(out), str(source)]
+            proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "LC_ALL": "C"})
+            if proc.returncode != 0:
+                raise RuntimeError(f"building {name} ({flavour}) failed:\n{' '.join(cmd)}\n{proc.stderr}")
+            self._built[key] = out
+            return out
