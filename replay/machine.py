@@ -321,6 +321,9 @@ class Machine:
             if cause == StopCause.REQUEST:
                 st.stop_request = 0
                 return RunStop(StopKind.INTERRUPTED, st.icount, self.pc)
+            stop = self._stopped_by_hlt()
+            if stop is not None:
+                return stop
             # emu_start returned for no reason we know (should not happen): go on
 
     def _emulate(self) -> RunStop | None:
@@ -377,6 +380,19 @@ class Machine:
             if index is not None:
                 return st.block_start_icount + index
         return st.icount
+
+    def _stopped_by_hlt(self) -> RunStop | None:
+        """Unicorn stops quietly after `hlt`; in user mode it is a #GP (SIGSEGV)."""
+        pc = self.pc - 1
+        try:
+            if self.mem.read(pc, 1) != b"\xf4":
+                return None
+        except ValueError:
+            return None
+        exact = self.exact_icount_at(pc)
+        self.set_icount(exact)
+        self.set_reg("rip", pc)
+        return RunStop(StopKind.FAULT, exact, pc, SIGSEGV, 0, "hlt in user mode")
 
     def _fault_from_error(self, exc: UcError) -> RunStop:
         pc = self.pc

@@ -54,6 +54,7 @@ DETERMINISTIC = {
     "pipes": ([], None),
     "faults-segv": (["segv"], None),
     "faults-abort": (["abort"], None),
+    "hlt": ([], None),            # privileged in user mode: SIGSEGV, as natively
 }
 
 
