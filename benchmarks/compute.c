@@ -10,6 +10,12 @@
 
 static uint32_t table[4096];
 volatile long sink_total;
+/* Written once every MARKER_EVERY rounds (about 33 million instructions
+ * apart): a watchpoint target whose last write is far back in time. */
+#ifndef MARKER_EVERY
+#define MARKER_EVERY 800
+#endif
+static volatile long checkpoint_marker;
 
 static uint32_t mix(uint32_t h, uint32_t v)
 {
@@ -29,6 +35,8 @@ __attribute__((noinline)) long work(int rounds)
         }
         total += table[r & 4095];
         sink_total = total;
+        if (r % MARKER_EVERY == 0)
+            checkpoint_marker = total;
     }
     return total;
 }

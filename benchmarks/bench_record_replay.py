@@ -1,0 +1,160 @@
+"""Record and replay speed on a compute-bound guest, against native and bare Unicorn.
+
+    python benchmarks/bench_record_replay.py [ROUNDS]
+
+Builds benchmarks/compute.c (gcc -O1 -static) into benchmarks/build/, then
+prints: the native run time; record and replay times and guest MIPS; the
+speed of Unicorn with no hooks at all on the same code (the counter
+removed, from after startup until the program's next system call); the
+ratios to it; and the trace size.  Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from replay.recorder import record  # noqa: E402
+from replay.replayer import Replay  # noqa: E402
+from replay.trace import create_trace, open_trace  # noqa: E402
+
+GDB_RECORD_FULL_IPS = 11_000    # gdb `record full`, instructions per second, for scale
+
+
+def build(name: str = "compute") -> str:
+    out = HERE / "build" / name
+    out.parent.mkdir(exist_ok=True)
+    src = HERE / f"{name}.c"
+    if not out.exists() or out.stat().st_mtime < src.stat().st_mtime:
+        subprocess.run(["gcc", "-O1", "-g", "-static", "-o", str(out), str(src)], check=True)
+    return str(out)
+
+
+def record_trace(prog: str, rounds: int, path: str) -> tuple[float, int]:
+    """Record `prog rounds` into `path` (stdout to /dev/null); (seconds, icount)."""
+    trace = create_trace(path, prog, force=True)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    saved = os.dup(1)
+    sys.stdout.flush()
+    os.dup2(devnull, 1)
+    try:
+        t = time.perf_counter()
+        result = record(prog, [prog, str(rounds)], trace, env=["A=1"])
+        seconds = time.perf_counter() - t
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+    if result.status != 0:
+        raise SystemExit(f"recording failed with status {result.status}")
+    return seconds, result.icount
+
+
+def native_seconds(prog: str, rounds: int, repeat: int = 5) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        subprocess.run([prog, str(rounds)], stdout=subprocess.DEVNULL, check=True)
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def replay_seconds(path: str) -> tuple[float, int]:
+    replay = Replay(open_trace(path))
+    t = time.perf_counter()
+    replay.run()
+    seconds = time.perf_counter() - t
+    icount = replay.process.icount
+    replay.close()
+    return seconds, icount
+
+
+class _StopAtSyscall:
+    """A stand-in guest OS for the baseline: the first system call ends the run."""
+
+    def on_syscall(self, machine) -> None:
+        machine.uc.emu_stop()
+
+    def on_rdtsc(self, machine, with_aux: bool) -> tuple[int, int]:
+        return 0, 0
+
+
+def symbol(prog: str, name: str) -> int:
+    from elftools.elf.elffile import ELFFile
+
+    with open(prog, "rb") as f:
+        sym = ELFFile(f).get_section_by_name(".symtab").get_symbol_by_name(name)
+    if not sym:
+        raise SystemExit(f"{prog}: no symbol {name}")
+    return sym[0]["st_value"]
+
+
+def baseline(prog: str, path: str) -> tuple[float, int]:
+    """Unicorn with no hooks, from the entry of work() to the next system call.
+
+    A Replay runs to work() (a breakpoint), then the instruction counter is
+    removed and emu_start runs bare until the syscall hook fires; the
+    instruction count comes from the log: the next system call's event."""
+    replay = Replay(open_trace(path))
+    machine = replay.process.machine
+    machine.set_breakpoints({symbol(prog, "work")})
+    outcome = replay.run()
+    machine.set_breakpoints(set())
+    begin = machine.icount
+    assert outcome.name == "TRAPPED", outcome
+    # The next event a system call made (state-hash CHECKPOINT events are not calls).
+    stop = min(e.icount for e in replay.contents.events
+               if e.icount > begin and e.kind.name != "CHECKPOINT")
+    machine.remove_counter_for_baseline()
+    machine.os = _StopAtSyscall()
+    t = time.perf_counter()
+    machine.uc.emu_start(machine.pc, (1 << 64) - 1)
+    seconds = time.perf_counter() - t
+    replay.close()
+    return seconds, stop - begin
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("rounds", nargs="?", type=int, default=12000)
+    args = parser.parse_args()
+    prog = build()
+    tmp = tempfile.mkdtemp(prefix="bench-rr-")
+    try:
+        path = os.path.join(tmp, "trace")
+        native = native_seconds(prog, args.rounds)
+        rec_s, icount = record_trace(prog, args.rounds, path)
+        rep_s, rep_icount = replay_seconds(path)
+        assert rep_icount == icount, (rep_icount, icount)
+        base_s, base_n = baseline(prog, path)
+        size = open_trace(path).size_on_disk()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    base_mips = base_n / base_s / 1e6
+    rec_mips = icount / rec_s / 1e6
+    rep_mips = icount / rep_s / 1e6
+    print(f"guest: {os.path.relpath(prog)} {args.rounds}  ({icount:,} instructions)")
+    print(f"{'':28}{'seconds':>10}{'MIPS':>10}{'vs bare Unicorn':>18}{'vs native':>12}")
+    print(f"{'native':28}{native:10.3f}{icount / native / 1e6:10.0f}{'':>18}{1:12.1f}x")
+    print(f"{'Unicorn, no hooks':28}{base_s * icount / base_n:10.3f}{base_mips:10.0f}{1:17.2f}x"
+          f"{native / (base_s * icount / base_n):12.3f}x")
+    print(f"{'  (measured over':28}{base_s:10.3f}{'':10}  {base_n:,} instructions)")
+    for name, s, mips in (("record", rec_s, rec_mips), ("replay", rep_s, rep_mips)):
+        print(f"{name:28}{s:10.3f}{mips:10.0f}{mips / base_mips:17.2f}x{native / s:12.3f}x")
+    print(f"{'gdb record full (reference)':28}{icount / GDB_RECORD_FULL_IPS:10.0f}"
+          f"{GDB_RECORD_FULL_IPS / 1e6:10.3f}{GDB_RECORD_FULL_IPS / 1e6 / base_mips:17.5f}x")
+    print(f"trace size: {size:,} bytes ({size / 1024:.0f} KiB, of which the program itself is "
+          f"{os.path.getsize(prog):,} bytes)")
+
+
+if __name__ == "__main__":
+    main()
