@@ -133,10 +133,16 @@ def _addr_label(address: int, symbols: Symbols | None) -> str:
 
 
 def _fmt_word(raw: bytes, fmt: str, size: int, symbols: Symbols | None) -> str:
+    return format_unit(raw, fmt, symbols, pad=True)
+
+
+def format_unit(raw: bytes, fmt: str, symbols: Symbols | None, pad: bool = False) -> str:
+    """One value in a gdb output format (x d u o t c a f); `pad` as x/FMT does."""
+    size = len(raw)
     u = int.from_bytes(raw, "little")
     s = int.from_bytes(raw, "little", signed=True)
     if fmt == "x":
-        return f"{u:#0{size * 2 + 2}x}"
+        return f"{u:#0{size * 2 + 2}x}" if pad else f"{u:#x}"
     if fmt == "d":
         return str(s)
     if fmt == "u":
@@ -144,7 +150,7 @@ def _fmt_word(raw: bytes, fmt: str, size: int, symbols: Symbols | None) -> str:
     if fmt == "o":
         return f"0{u:o}"
     if fmt == "t":
-        return f"{u:0{size * 8}b}"
+        return f"{u:0{size * 8}b}" if pad else f"{u:b}"
     if fmt == "c":
         return f"{s} {_c_char(u & 0xFF)}"
     if fmt == "a":

@@ -925,21 +925,12 @@ def _tokens(expr: str) -> list[str]:
 
 def _fmt_int(v: int, fmt: str, ctype: CType | None) -> str:
     size = ctype.size if ctype is not None and ctype.size else 8
-    u = v & ((1 << (8 * size)) - 1)
-    if fmt == "x":
-        return f"{u:#x}"
-    if fmt == "o":
-        return f"0{u:o}"
-    if fmt == "t":
-        return f"{u:b}"
-    if fmt == "u":
-        return str(u)
+    raw = (v & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
     if fmt == "c":
-        return render.value(bytes([u & 0xFF]), CType("char", 1, "char"), None)
+        return render.value(raw[:1], CType("char", 1, "char"), None)
     if fmt == "a":
-        return f"{u:#x}"
-    s = u - (1 << (8 * size)) if u >> (8 * size - 1) else u
-    return str(s)
+        return f"{int.from_bytes(raw, 'little'):#x}"
+    return render.format_unit(raw, fmt if fmt in "xdouft" else "d", None)
 
 
 def _parse_int(text: str) -> int:
