@@ -277,11 +277,14 @@ class Timeline:
         self.machine.collect_hits = False
         self._arm(traps)
         target = min(target, self.end.icount)
+        start0 = self.position
         while True:
             if self.process.exited:
                 return Outcome.EXITED
             if self.position >= target:
                 return Outcome.LIMIT
+            if should_stop is not None and self.position > start0 and should_stop():
+                return Outcome.INTERRUPTED      # chunks are shorter than Process.run's poll slice
             next_cp = (self.position // self.interval + 1) * self.interval
             start = self.position
             outcome = self.replay.run(min(target, next_cp), should_stop)

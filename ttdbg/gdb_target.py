@@ -12,10 +12,9 @@ import errno
 import logging
 import shlex
 
-from gdbstub import (X86_64, BreakKind, Capability, Direction, HostStat, StopKind, StopReason,
-                     TargetError)
+from gdbstub import X86_64, BreakKind, Capability, Direction, HostStat, StopKind, StopReason, TargetError
 from replay.errors import ReplayError
-from replay.machine import Watchpoint, WatchKind
+from replay.machine import WatchKind, Watchpoint
 from replay.timeline import Direction as TimeDirection
 from replay.timeline import StopReason as TimeReason
 from replay.timeline import TimeStop
@@ -53,6 +52,27 @@ class ReplayTarget:
         self._past_end = False
         self._host_fds: dict[int, bytes] = {}
         self._next_fd = 3
+
+    # -- connections ----------------------------------------------------------------------
+    def begin_session(self, *, rewind: bool = False) -> None:
+        """Forget what the previous gdb left behind; with `rewind`, go back to instruction 0.
+
+        A gdb that vanished mid-continue leaves its breakpoints inserted, and one that
+        ran past the end saw the process exit: the next gdb must find a stopped process
+        with no traps of its own, where the last one left it (or at the start).
+        """
+        tl = self.timeline
+        for addr in list(tl.breakpoints):
+            tl.remove_breakpoint(addr)
+        for watch in list(tl.watchpoints):
+            tl.remove_watchpoint(watch)
+        self._break_kinds.clear()
+        self._host_fds.clear()
+        self._past_end = False
+        if rewind:
+            tl.seek(0)
+        # a plain stop (gdb shows the frame); at the end, `continue` then reports the exit
+        self._last = StopReason(StopKind.SIGNAL, SIGTRAP)
 
     # -- state --------------------------------------------------------------------------
     def stop_reason(self) -> StopReason:
@@ -213,7 +233,7 @@ class ReplayTarget:
                 stop = tl.seek(target)
                 self._last = self._translate(stop, True)
                 return (f"Now at instruction {tl.position:,}, pc {tl.pc:#x}.\n"
-                        "Run `flushregs` (or step) so gdb rereads the registers.\n")
+                        "Run `maintenance flush register-cache` (`flushregs`) so gdb rereads the registers.\n")
             if name == "checkpoint":
                 label = args[0] if args else f"c{len(tl.bookmarks()) + 1}"
                 at = tl.bookmark(label)
@@ -227,7 +247,7 @@ class ReplayTarget:
                 stop = tl.restart(args[0])
                 self._last = self._translate(stop, True)
                 return (f"Restarted from {args[0]!r} at instruction {tl.position:,}.\n"
-                        "Run `flushregs` (or step) so gdb rereads the registers.\n")
+                        "Run `maintenance flush register-cache` (`flushregs`) so gdb rereads the registers.\n")
             if name == "info":
                 return self.session.summary() + "\n"
             if name == "help":

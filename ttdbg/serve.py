@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from gdbstub import GdbServer
 from replay.trace import TraceDir
@@ -14,7 +14,8 @@ from .session import DebugSession
 log = logging.getLogger(__name__)
 
 
-def make_server(trace: TraceDir, host: str = "127.0.0.1", port: int = 0, once: bool = False) -> tuple[GdbServer, ReplayTarget]:
+def make_server(trace: TraceDir, host: str = "127.0.0.1", port: int = 0,
+                once: bool = False) -> tuple[GdbServer, ReplayTarget]:
     session = DebugSession(trace)
     target = ReplayTarget(session)
     server = GdbServer(target, host=host, port=port, once=once)
@@ -32,13 +33,12 @@ def serve(trace: TraceDir, *, host: str, port: int, once: bool, fresh: bool,
     say(f"serving {trace.path} ({target.session.timeline.end.icount:,} instructions)")
     say(f"connect with: gdb {target.session.program} -ex 'target remote {bound_host}:{bound_port}'")
     try:
-        if fresh:
-            while True:
-                target.timeline.seek(0)
-                if not server.serve_one() or once:
-                    break
-        else:
-            server.serve_forever()
+        # One gdb at a time; each finds the replay stopped where the previous one
+        # left it (or at instruction 0 with --fresh), with no breakpoints of its own.
+        while True:
+            target.begin_session(rewind=fresh)
+            if not server.serve_one() or once:
+                break
     except KeyboardInterrupt:
         say("stopped")
     finally:
