@@ -344,12 +344,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra: list[str] | None = None
+    if "replay" in argv and "--" in argv and argv.index("replay") < argv.index("--"):
+        # `ttdbg replay [TRACE] -- GDB-ARGS`: everything after -- belongs to gdb.
+        cut = argv.index("--")
+        argv, extra = argv[:cut], argv[cut + 1:]
     args = parser.parse_args(argv)
     logconfig.configure(args.log)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    if getattr(args, "gdb_args", None) and args.gdb_args[:1] == ["--"]:
+    if extra is not None:
+        args.gdb_args = [*(args.gdb_args or []), *extra]
+    elif getattr(args, "gdb_args", None) and args.gdb_args[:1] == ["--"]:
         args.gdb_args = args.gdb_args[1:]
     func: Callable[[argparse.Namespace], int] = args.func
     try:
