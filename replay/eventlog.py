@@ -17,8 +17,9 @@ import json
 import os
 import struct
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from .errors import LogFormatError
 from .events import Event, EventKind, decode_event

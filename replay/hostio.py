@@ -10,8 +10,9 @@ both modes, which is what makes replay exact.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
 from .events import ClockSource, ExceptionCause, FileKind, RandomSource, ShutdownReason
 from .linux.files import OpenFile

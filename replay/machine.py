@@ -23,11 +23,27 @@ import struct
 from dataclasses import dataclass
 from typing import Protocol
 
-from unicorn import (UC_ARCH_X86, UC_ERR_FETCH_PROT, UC_ERR_FETCH_UNMAPPED, UC_ERR_INSN_INVALID,
-                     UC_ERR_READ_PROT, UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_PROT,
-                     UC_ERR_WRITE_UNMAPPED, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_INSN,
-                     UC_HOOK_INTR, UC_HOOK_MEM_INVALID, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE,
-                     UC_MEM_WRITE, UC_MODE_64, Uc, UcError)
+from unicorn import (
+    UC_ARCH_X86,
+    UC_ERR_FETCH_PROT,
+    UC_ERR_FETCH_UNMAPPED,
+    UC_ERR_INSN_INVALID,
+    UC_ERR_READ_PROT,
+    UC_ERR_READ_UNMAPPED,
+    UC_ERR_WRITE_PROT,
+    UC_ERR_WRITE_UNMAPPED,
+    UC_HOOK_BLOCK,
+    UC_HOOK_CODE,
+    UC_HOOK_INSN,
+    UC_HOOK_INTR,
+    UC_HOOK_MEM_INVALID,
+    UC_HOOK_MEM_READ,
+    UC_HOOK_MEM_WRITE,
+    UC_MEM_WRITE,
+    UC_MODE_64,
+    Uc,
+    UcError,
+)
 from unicorn import x86_const as X
 from unicorn.unicorn_py3 import unicorn as _ucmod
 from unicorn.unicorn_py3.arch.intel import HOOK_INSN_CPUID_CFUNC

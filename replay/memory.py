@@ -13,8 +13,9 @@ from __future__ import annotations
 import bisect
 import ctypes
 import mmap
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Protocol
+from typing import Protocol
 
 PAGE = 4096
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4

@@ -10,20 +10,33 @@ and END events.
 from __future__ import annotations
 
 import errno
-
 import logging
 import os
 import select
 import stat as _stat
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .errors import ProgramError, TraceError
 from .eventlog import EM_X86_64, LogWriter, TraceHeader
-from .events import (CharRead, CharWrite, Checkpoint, Clock, ClockSource, End, ExceptionCause,
-                     FileKind, FileOpen, GuestException, Random, RandomSource, Shutdown,
-                     ShutdownReason, SyscallResult)
+from .events import (
+    CharRead,
+    CharWrite,
+    Checkpoint,
+    Clock,
+    ClockSource,
+    End,
+    ExceptionCause,
+    FileKind,
+    FileOpen,
+    GuestException,
+    Random,
+    RandomSource,
+    Shutdown,
+    ShutdownReason,
+    SyscallResult,
+)
 from .guest import GuestProcess, Outcome, Program
 from .hostio import HostCall, HostFdCall, HostFdsCall, OpenOutcome, Writes
 from .linux.files import O_ACCMODE, O_RDONLY, OpenFile

@@ -13,14 +13,30 @@ from __future__ import annotations
 import bisect
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 from .errors import LogFormatError, ReplayDivergence, TraceTruncated
 from .eventlog import LogContents, read_log
-from .events import (CharRead, CharWrite, Checkpoint, Clock, ClockSource, Event, EventKind,
-                     ExceptionCause, FileKind, FileOpen, GuestException, Random, RandomSource,
-                     Shutdown, ShutdownReason, SyscallResult)
+from .events import (
+    CharRead,
+    CharWrite,
+    Checkpoint,
+    Clock,
+    ClockSource,
+    Event,
+    EventKind,
+    ExceptionCause,
+    FileKind,
+    FileOpen,
+    GuestException,
+    Random,
+    RandomSource,
+    Shutdown,
+    ShutdownReason,
+    SyscallResult,
+)
 from .guest import GuestProcess, Outcome, Program
 from .hostio import HostCall, HostFdCall, HostFdsCall, OpenOutcome, Writes
 from .icount import NO_LIMIT

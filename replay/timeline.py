@@ -24,8 +24,8 @@ import copy
 import enum
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .checkpoint import Checkpoint, MemorySnapshotter
 from .errors import ReplayError

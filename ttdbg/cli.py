@@ -23,7 +23,7 @@ import signal
 import sys
 import time
 from collections import Counter
-from typing import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from replay.errors import ReplayError, TraceTruncated
 from replay.eventlog import read_log
@@ -122,8 +122,8 @@ def cmd_record(args: argparse.Namespace) -> int:
     if not args.program:
         raise _Usage("record: missing PROGRAM")
     program = resolve_program(args.program[0])
-    from replay.recorder import read_program
     from replay.loader import parse_elf
+    from replay.recorder import read_program
     parse_elf(program, read_program(program))          # refuse bad programs before making a trace
     trace = create_trace(args.output, program, force=args.force)
     if not args.quiet:

@@ -11,8 +11,8 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from importlib import resources
-from typing import Callable
 
 from replay.trace import trace_root
 

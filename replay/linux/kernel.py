@@ -13,8 +13,8 @@ import errno
 import logging
 import posixpath
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ..events import ClockSource, ExceptionCause, FileKind, RandomSource, ShutdownReason
 from ..hostio import HostIO

@@ -18,8 +18,19 @@ from typing import TYPE_CHECKING
 
 from ..events import FileKind
 from . import signals as sig
-from .files import (O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NONBLOCK, O_RDONLY,
-                    O_TRUNC, O_WRONLY, OpenFile, Pipe)
+from .files import (
+    O_ACCMODE,
+    O_APPEND,
+    O_CLOEXEC,
+    O_CREAT,
+    O_DIRECTORY,
+    O_NONBLOCK,
+    O_RDONLY,
+    O_TRUNC,
+    O_WRONLY,
+    OpenFile,
+    Pipe,
+)
 from .kernel import Args, Handler, s32, s64
 from .structs import dirent64, dtype_of, pack_stat, pack_statx, synthetic_stat
 from .sysnames import SYSCALL_NUMBERS as N

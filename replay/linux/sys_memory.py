@@ -114,7 +114,7 @@ def sys_mprotect(k: "LinuxKernel", a: Args) -> int:
 
 
 def sys_mremap(k: "LinuxKernel", a: Args) -> int:
-    old, old_size, new_size, flags, new_addr = a[0], page_up(a[1]), page_up(a[2]), a[3], a[4]
+    old, old_size, new_size, flags = a[0], page_up(a[1]), page_up(a[2]), a[3]
     if old % PAGE or new_size == 0:
         return -errno.EINVAL
     region = k.mem.find(old)

@@ -68,7 +68,7 @@ def _poll(k: "LinuxKernel", sysno: int, fds_ptr: int, nfds: int, timeout_ms: int
         ready = dict(poller.poll(timeout)) if waiting else {}
         out = bytearray(raw)
         count = 0
-        for i, ((fd, events, _r), hfd) in enumerate(zip(entries, hfds)):
+        for i, hfd in enumerate(hfds):
             r = revents[i]
             if r is None:
                 r = ready.get(hfd, 0) if hfd is not None else POLLNVAL

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from ..events import ClockSource, RandomSource
 from . import signals as sig
 from .kernel import Args, GuestExit, Handler, SigAction, s32
-from .structs import RLIMIT, RLIM_INFINITY, TIMESPEC, TIMEVAL, pack_utsname
+from .structs import RLIM_INFINITY, RLIMIT, TIMESPEC, TIMEVAL, pack_utsname
 from .sysnames import SYSCALL_NUMBERS as N
 
 if TYPE_CHECKING:
