@@ -144,7 +144,9 @@ class Machine:
         self.counter = Counter(handle, ctypes.cast(uclib.uc_emu_stop, ctypes.c_void_p).value,
                                ctypes.cast(uclib.uc_mem_read, ctypes.c_void_p).value,
                                cs_disasm, cs_free, cs_handle)
-        self.mem = AddressSpace(self.uc, on_code_unmapped=self.counter.clear_cache)
+        self._code_write_hooks: dict[tuple[int, int], int] = {}
+        self.mem = AddressSpace(self.uc, on_code_changed=self.counter.clear_cache,
+                                on_region_change=self._on_region_change)
         self.os: GuestOS | None = None
         self._halt: RunStop | None = None
         self._trap: tuple[int, int] | None = None   # (intno, pc)
@@ -167,6 +169,23 @@ class Machine:
         cr0 = self.uc.reg_read(X.UC_X86_REG_CR0)
         self.uc.reg_write(X.UC_X86_REG_CR0, (cr0 & ~4) | 2)
         self.uc.reg_write(X.UC_X86_REG_CR4, self.uc.reg_read(X.UC_X86_REG_CR4) | 0x600)
+
+    # -- code that the guest writes --------------------------------------------
+    def _on_region_change(self, region, installed: bool) -> None:
+        """Writable *and* executable memory: any write may change code, and the
+        counter's cached instruction count of a block at that address with it.
+        Such regions get a write hook that forgets the cached counts (rare:
+        JITs and self-modifying code; W^X code is covered by mprotect, which
+        remaps the region and clears the cache)."""
+        key = (region.start, region.end)
+        if installed and region.prot & 6 == 6:
+            self._code_write_hooks[key] = self.uc.hook_add(
+                UC_HOOK_MEM_WRITE, self._on_code_write, None, region.start, region.end - 1)
+        elif not installed and key in self._code_write_hooks:
+            self.uc.hook_del(self._code_write_hooks.pop(key))
+
+    def _on_code_write(self, uc: Uc, access: int, address: int, size: int, value: int, _user: object) -> None:
+        self.counter.clear_cache()
 
     # -- hooks ---------------------------------------------------------------
     def _add_raw_hook(self, htype: int, callback: int, begin: int, end: int) -> int:

@@ -66,11 +66,12 @@ class UnicornMemoryApi(Protocol):
 class AddressSpace:
     """The guest's mappings, kept sorted by start address."""
 
-    def __init__(self, uc: UnicornMemoryApi, on_code_unmapped=None) -> None:
+    def __init__(self, uc: UnicornMemoryApi, on_code_changed=None, on_region_change=None) -> None:
         self._uc = uc
         self._regions: list[Region] = []
         self._starts: list[int] = []
-        self._on_code_unmapped = on_code_unmapped
+        self._on_code_changed = on_code_changed        # code mapped, unmapped or remapped
+        self._on_region_change = on_region_change      # (region, installed: bool)
         self._next_key = 0
 
     # -- queries -----------------------------------------------------------
@@ -190,6 +191,10 @@ class AddressSpace:
         i = bisect.bisect_left(self._starts, region.start)
         self._regions.insert(i, region)
         self._starts.insert(i, region.start)
+        if region.prot & PROT_EXEC and self._on_code_changed:
+            self._on_code_changed()
+        if self._on_region_change:
+            self._on_region_change(region, True)
 
     def _remove(self, region: Region) -> None:
         i = self._regions.index(region)
@@ -197,8 +202,10 @@ class AddressSpace:
         del self._starts[i]
         if region.prot & PROT_EXEC:
             self._uc.ctl_remove_cache(region.start, region.end)
-            if self._on_code_unmapped:
-                self._on_code_unmapped()
+            if self._on_code_changed:
+                self._on_code_changed()
+        if self._on_region_change:
+            self._on_region_change(region, False)
         self._uc.mem_unmap(region.start, region.size)
 
     # -- content -----------------------------------------------------------

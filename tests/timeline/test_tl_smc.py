@@ -132,3 +132,14 @@ def test_restore_just_after_the_rewrite(setup, smc) -> None:
         assert smc.state_of(tl) == smc.reference(calls[CALLS] + 1)
     tl.seek(tl.end.icount)
     assert out.getvalue().endswith(EXPECTED_OUTPUT)
+
+
+def test_rewritten_code_with_a_new_instruction_count_is_counted_anew(recorder) -> None:
+    """Same block size, different instruction count: positions stay exact."""
+    rec = recorder("timeline_smc_count")
+    assert rec.status == 0 and rec.stdout == b"calls 2000\n"
+    tl = rec.timeline(interval=1 << 12, near=1 << 8)
+    end = tl.end.icount
+    for n in (end - 1, end // 2, end - 3000, 4000, end - 12_000, end - 7):
+        tl.seek(n)
+        assert rec.state_of(tl) == rec.reference(n), f"seek({n}) differs from a straight replay"
