@@ -16,7 +16,9 @@ import os
 import re
 import signal
 import struct
+import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -82,7 +84,8 @@ class Repl:
             except SymbolError as exc:
                 log.warning("no symbols: %s", exc)
         self.interrupt = threading.Event()
-        self.stepper = Stepper(self.tl, self.symbols, should_stop=self.interrupt.is_set)
+        self.progress = MotionProgress(self.tl, self.interrupt, style)
+        self.stepper = Stepper(self.tl, self.symbols, should_stop=self.progress)
         self.breakpoints: dict[int, Breakpoint] = {}
         self._next_bp = 1
         self.bridge = GdbBridge(session, gdb) if use_gdb and GdbBridge.available(gdb) else None
@@ -262,6 +265,13 @@ class Repl:
 
     # -- motion --------------------------------------------------------------------------------
     def _motion(self, fn: Callable[[], TimeStop], note: str = "", count: int = 1) -> str:
+        self.progress.start()
+        try:
+            return self._motion_inner(fn, note, count)
+        finally:
+            self.progress.done()
+
+    def _motion_inner(self, fn: Callable[[], TimeStop], note: str = "", count: int = 1) -> str:
         before = self.where().split(" at ")[0]
         stop = TimeStop(StopReason.ARRIVED, self.tl.position, self.tl.pc)
         for _ in range(max(count, 1)):
@@ -319,7 +329,12 @@ class Repl:
         if not arg:
             raise CommandError("Argument required (an instruction count, +N, -N, P%, start or end).")
         target = _parse_position(arg, self.tl.position, self._total())
-        stop = self.tl.seek(target, self.interrupt.is_set)
+        self.progress.start()
+        self.progress.target = target
+        try:
+            stop = self.tl.seek(target, self.progress)
+        finally:
+            self.progress.done()
         return self.report(stop, "", "")
 
     def checkpoint(self, arg: str) -> str:
@@ -980,6 +995,44 @@ def make_prompt_session(repl: Repl, *, input=None, output=None, history=None):
     return PromptSession(history=history, completer=build_completer(repl), complete_while_typing=False,
                          bottom_toolbar=repl.toolbar, input=input, output=output,
                          enable_history_search=False)
+
+
+class MotionProgress:
+    """The should_stop of every motion: Ctrl-C, and a progress line on a
+    terminal when a motion runs for more than half a second."""
+
+    def __init__(self, tl, interrupt: threading.Event, style) -> None:
+        self.tl = tl
+        self.interrupt = interrupt
+        self.enabled = sys.stderr.isatty()
+        self.target: int | None = None
+        self._started = time.monotonic()
+        self._last = 0.0
+        self._shown = False
+
+    def start(self) -> None:
+        self._started = time.monotonic()
+        self._last = 0.0
+        self._shown = False
+
+    def __call__(self) -> bool:
+        now = time.monotonic()
+        if self.enabled and now - self._started > 0.5 and now - self._last > 0.25:
+            self._last = now
+            total = self.tl.end.icount or 1
+            goal = f" -> {self.target:,}" if self.target is not None else ""
+            bar = render.progress_bar(self.tl.position, total)
+            sys.stderr.write(f"\r{bar}{goal}  (Ctrl-C stops)\x1b[K")
+            sys.stderr.flush()
+            self._shown = True
+        return self.interrupt.is_set()
+
+    def done(self) -> None:
+        self.target = None
+        if self._shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self._shown = False
 
 
 def interact(repl: Repl, prompt_session, write: Callable[[str], None]) -> None:
