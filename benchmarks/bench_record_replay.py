@@ -1,8 +1,11 @@
-"""Record and replay speed on a compute-bound guest, against native and bare Unicorn.
+"""Record and replay speed on compute-bound guests, against native and bare Unicorn.
 
-    python benchmarks/bench_record_replay.py [ROUNDS]
+    python benchmarks/bench_record_replay.py [--program compute|alu|all] [ROUNDS]
 
-Builds benchmarks/compute.c (gcc -O1 -static) into benchmarks/build/, then
+Two guests of about 500 million instructions: benchmarks/compute.c (integer
+hashing into a table: memory-bound, the slower case for Unicorn) and
+benchmarks/alu.c (register-only arithmetic: Unicorn at its fastest).  Each is
+built (gcc -O1 -static) into benchmarks/build/, then this
 prints: the native run time; record and replay times and guest MIPS; the
 speed of Unicorn with no hooks at all on the same code (the counter
 removed, from after startup until the program's next system call); the
@@ -123,16 +126,28 @@ def baseline(prog: str, path: str) -> tuple[float, int]:
     return seconds, stop - begin
 
 
+DEFAULT_ROUNDS = {"compute": 12000, "alu": 8900}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("rounds", nargs="?", type=int, default=12000)
+    parser.add_argument("--program", choices=("compute", "alu", "all"), default="all")
+    parser.add_argument("rounds", nargs="?", type=int, default=None)
     args = parser.parse_args()
-    prog = build()
+    names = ("compute", "alu") if args.program == "all" else (args.program,)
+    for i, name in enumerate(names):
+        if i:
+            print()
+        bench(name, args.rounds or DEFAULT_ROUNDS[name])
+
+
+def bench(name: str, rounds: int) -> None:
+    prog = build(name)
     tmp = tempfile.mkdtemp(prefix="bench-rr-")
     try:
         path = os.path.join(tmp, "trace")
-        native = native_seconds(prog, args.rounds)
-        rec_s, icount = record_trace(prog, args.rounds, path)
+        native = native_seconds(prog, rounds)
+        rec_s, icount = record_trace(prog, rounds, path)
         rep_s, rep_icount = replay_seconds(path)
         assert rep_icount == icount, (rep_icount, icount)
         base_s, base_n = baseline(prog, path)
@@ -142,7 +157,7 @@ def main() -> None:
     base_mips = base_n / base_s / 1e6
     rec_mips = icount / rec_s / 1e6
     rep_mips = icount / rep_s / 1e6
-    print(f"guest: {os.path.relpath(prog)} {args.rounds}  ({icount:,} instructions)")
+    print(f"guest: {os.path.relpath(prog)} {rounds}  ({icount:,} instructions)")
     print(f"{'':28}{'seconds':>10}{'MIPS':>10}{'vs bare Unicorn':>18}{'vs native':>12}")
     print(f"{'native':28}{native:10.3f}{icount / native / 1e6:10.0f}{'':>18}{1:12.1f}x")
     print(f"{'Unicorn, no hooks':28}{base_s * icount / base_n:10.3f}{base_mips:10.0f}{1:17.2f}x"

@@ -58,6 +58,7 @@ struct tt_counter {
     uint32_t precise;            /* code hook counts; block hook only tracks */
     volatile uint32_t stop_request;
     uint64_t blocks_decoded;     /* cache misses (statistics) */
+    volatile uint64_t fast_limit; /* min(limit, soft_limit), or 0: see tt_block_hook */
     /* private */
     void *uc;
     uc_emu_stop_fn emu_stop;
@@ -70,13 +71,11 @@ struct tt_counter {
     uint64_t table_used;
 };
 
-static uint64_t hash_key(uint64_t addr, uint32_t size)
+/* Cheap on purpose: it runs for every block executed.  Block addresses
+ * are byte-granular, so their low bits spread well; collisions probe. */
+static inline uint64_t hash_key(uint64_t addr, uint32_t size)
 {
-    uint64_t h = addr ^ ((uint64_t)size << 47);
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    return h;
+    return addr ^ (addr >> 12) ^ ((uint64_t)size << 5);
 }
 
 static int table_alloc(struct tt_counter *c, uint64_t slots)
@@ -156,9 +155,8 @@ static uint32_t block_count(struct tt_counter *c, uint64_t addr, uint32_t size)
     return n;
 }
 
-void tt_block_hook(void *uc, uint64_t addr, uint32_t size, void *user)
+static void block_hook_slow(struct tt_counter *c, void *uc, uint64_t addr, uint32_t size)
 {
-    struct tt_counter *c = user;
     if (c->precise) {
         c->block_addr = addr;
         c->block_size = size;
@@ -190,6 +188,27 @@ void tt_block_hook(void *uc, uint64_t addr, uint32_t size, void *user)
     c->icount += n;
 }
 
+void tt_block_hook(void *uc, uint64_t addr, uint32_t size, void *user)
+{
+    struct tt_counter *c = user;
+    /* Fast path: the block's count is cached at its home slot and running it
+     * stays within fast_limit = min(limit, soft_limit), which the caller sets
+     * to 0 to force the slow path (precise mode, a stop request). */
+    const struct tt_entry *e = &c->table[hash_key(addr, size) & c->table_mask];
+    if (__builtin_expect(e->addr == addr && e->size == size, 1)) {
+        uint64_t next = c->icount + e->count;
+        if (__builtin_expect(next <= c->fast_limit && e->count, 1)) {
+            c->block_start_icount = c->icount;
+            c->block_addr = addr;
+            c->block_size = size;
+            c->block_count = e->count;
+            c->icount = next;
+            return;
+        }
+    }
+    block_hook_slow(c, uc, addr, size);
+}
+
 void tt_code_hook(void *uc, uint64_t addr, uint32_t size, void *user)
 {
     struct tt_counter *c = user;
@@ -217,6 +236,7 @@ struct tt_counter *tt_counter_new(void *uc, void *emu_stop, void *mem_read,
     }
     c->limit = UINT64_MAX;
     c->soft_limit = UINT64_MAX;
+    c->fast_limit = UINT64_MAX;
     c->uc = uc;
     c->emu_stop = (uc_emu_stop_fn)emu_stop;
     c->mem_read = (uc_mem_read_fn)mem_read;

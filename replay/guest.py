@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .errors import LogFormatError
 from .eventlog import TraceHeader
 from .events import RandomSource
 from .hostio import HostIO
@@ -54,6 +55,7 @@ class GuestProcess:
         self.kernel = LinuxKernel(self.machine, host, header.pid, header.program, header.cwd, warn)
         self.auxv = b""
         self.last_stop = None
+        self.sync_hash = self._sync_hash_function(header)
         self.slice = SLICE
         self._boot(program)
 
@@ -99,6 +101,14 @@ class GuestProcess:
         m.set_reg("rip", entry)
         m.set_reg("rdx", 0)
 
+    def _sync_hash_function(self, header: TraceHeader) -> Callable[[], bytes]:
+        """The digest the log's CHECKPOINT events hold (named in the header)."""
+        name = header.extra.get("state_hash", "blake2b")
+        functions = {"blake2b": self.machine.state_hash, "crc32": self.machine.quick_hash}
+        if name not in functions:
+            raise LogFormatError(f"the trace uses state hash {name!r}, unknown to this ttdbg; upgrade ttdbg")
+        return functions[name]
+
     @staticmethod
     def _mmap_top() -> int:
         from .linux.kernel import MMAP_TOP
@@ -125,7 +135,7 @@ class GuestProcess:
             stop = m.run(target, slice_end=m.icount + self.slice)
             if stop.kind == StopKind.LIMIT:
                 if m.icount == sync:
-                    self.host.sync(m.icount, m.state_hash())
+                    self.host.sync(m.icount, self.sync_hash())
                 continue
             if stop.kind == StopKind.SLICE:
                 if should_stop is not None and should_stop():

