@@ -79,6 +79,8 @@ INFO_COMMANDS: tuple[Command, ...] = (
     Command("frame", ("f",), "info frame: the current frame's addresses", lambda r, a: r.info_frame()),
     Command("locals", (), "info locals: local variables of the current function", lambda r, a: r.info_locals()),
     Command("checkpoints", ("bookmarks",), "info checkpoints: named positions", lambda r, a: r.info_checkpoints()),
+    Command("sharedlibrary", ("dll", "solib"), "info sharedlibrary: the shared objects loaded at this point in time",
+            lambda r, a: r.info_sharedlibrary()),
     Command("trace", (), "info trace: the trace summary (as `ttdbg info`)", lambda r, a: r.info_trace()),
 )
 
@@ -131,7 +133,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("disable", ("dis",), "disable [N...]: disable breakpoints", lambda r, a: r.enable_breaks(a, False)),
     Command("enable", ("en",), "enable [N...]: enable breakpoints", lambda r, a: r.enable_breaks(a, True)),
     # -- looking -----------------------------------------------------------------------------
-    Command("info", ("i",), "info SUBCOMMAND: breakpoints, registers, frame, locals, checkpoints, trace",
+    Command("info", ("i",), "info SUBCOMMAND: breakpoints, registers, frame, locals, sharedlibrary, checkpoints, trace",
             _info, complete="info"),
     Command("x", (), "x/FMT ADDRESS: examine memory (FMT: count, x d u o t c a f s i, size b h w g)",
             lambda r, a: r.examine(a), complete="expr", repeat=True),
@@ -143,6 +145,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("list", ("l",), "list [LINE|FILE:LINE|FUNCTION]: source lines", lambda r, a: r.list_source(a),
             complete="location", repeat=True),
     Command("bt", ("backtrace", "where"), "bt [full]: the call stack", lambda r, a: r.backtrace(a)),
+    Command("frame", ("f",), "frame [N]: select frame N of `bt` (print, info locals and info frame use it)",
+            lambda r, a: r.select_frame(a)),
+    Command("up", (), "up [N]: select the frame N levels out (towards main)", lambda r, a: r.select_frame(a, +1)),
+    Command("down", ("do",), "down [N]: select the frame N levels in (towards the stop)",
+            lambda r, a: r.select_frame(a, -1)),
     Command("regs", (), "regs: same as `info registers`", lambda r, a: r.info_registers(a)),
     Command("when", (), "when: the current instruction count, total, percent, function and line",
             lambda r, a: r.when()),

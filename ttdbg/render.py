@@ -13,10 +13,17 @@ import re
 import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from replay.disasm import Instruction
 
-from .symbols import CType, Symbols
+from .symbols import CType
+
+
+class Names(Protocol):
+    """What the renderer asks of symbols: a name for an address (Symbols, ImageSymbols)."""
+
+    def name_at(self, address: int) -> str | None: ...
 
 _CODES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "blue": "34",
           "magenta": "35", "cyan": "36"}
@@ -56,7 +63,7 @@ def eflags_text(v: int) -> str:
 
 
 def registers(values: dict[str, int], previous: dict[str, int] | None, style: Style,
-              symbols: Symbols | None = None) -> str:
+              symbols: Names | None = None) -> str:
     """gdb's `info registers` layout; changed registers since the last stop are highlighted."""
     out = []
     for name, v in values.items():
@@ -98,7 +105,7 @@ def parse_xfmt(text: str, last: XFormat | None = None) -> XFormat:
     return XFormat(count, fmt, size)
 
 
-def examine(read: Callable[[int, int], bytes], address: int, xf: XFormat, symbols: Symbols | None,
+def examine(read: Callable[[int, int], bytes], address: int, xf: XFormat, symbols: Names | None,
             disassemble: Callable[[int, int], list[Instruction]] | None = None) -> str:
     if xf.fmt == "i":
         assert disassemble is not None
@@ -127,16 +134,16 @@ def examine(read: Callable[[int, int], bytes], address: int, xf: XFormat, symbol
     return "\n".join(lines)
 
 
-def _addr_label(address: int, symbols: Symbols | None) -> str:
+def _addr_label(address: int, symbols: Names | None) -> str:
     name = symbols.name_at(address) if symbols is not None else None
     return f"{address:#x} <{name}>" if name else f"{address:#x}"
 
 
-def _fmt_word(raw: bytes, fmt: str, size: int, symbols: Symbols | None) -> str:
+def _fmt_word(raw: bytes, fmt: str, size: int, symbols: Names | None) -> str:
     return format_unit(raw, fmt, symbols, pad=True)
 
 
-def format_unit(raw: bytes, fmt: str, symbols: Symbols | None, pad: bool = False) -> str:
+def format_unit(raw: bytes, fmt: str, symbols: Names | None, pad: bool = False) -> str:
     """One value in a gdb output format (x d u o t c a f); `pad` as x/FMT does."""
     size = len(raw)
     u = int.from_bytes(raw, "little")
@@ -188,7 +195,7 @@ def _c_string(data: bytes) -> str:
 
 
 # -- values ----------------------------------------------------------------------------------
-def value(raw: bytes, ctype: CType, symbols: Symbols | None, depth: int = 0) -> str:
+def value(raw: bytes, ctype: CType, symbols: Names | None, depth: int = 0) -> str:
     """A C value as gdb prints it (integers, chars, floats, pointers, arrays, structs)."""
     kind = ctype.kind
     if kind == "array" and ctype.element is not None and ctype.element.size:
@@ -227,7 +234,7 @@ def value(raw: bytes, ctype: CType, symbols: Symbols | None, depth: int = 0) -> 
 _TARGET = re.compile(r"^(call|j[a-z]+|loop[a-z]*|jmp)$")
 
 
-def disassembly(insns: Iterable[Instruction], pc: int | None, symbols: Symbols | None, style: Style) -> str:
+def disassembly(insns: Iterable[Instruction], pc: int | None, symbols: Names | None, style: Style) -> str:
     lines = []
     for insn in insns:
         mark = "=> " if insn.address == pc else "   "

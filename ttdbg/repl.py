@@ -33,8 +33,9 @@ from .commands import CommandError, build_completer, lookup
 from .gdbmi_bridge import BridgeError, GdbBridge
 from .render import SourceCache, Style, XFormat
 from .session import DebugSession
+from .solibs import ImageSymbols, SharedLibraries
 from .stepping import MotionError, Stepper
-from .symbols import CType, SymbolError, Symbols
+from .symbols import CType, Frame, SymbolError, Symbols
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +84,16 @@ class Repl:
                 self.symbols = Symbols(data, session.program)
             except SymbolError as exc:
                 log.warning("no symbols: %s", exc)
+        self.libraries: SharedLibraries | None = None
+        if session.header.interpreter:
+            self.libraries = SharedLibraries(session.read_captured, session.files,
+                                             lambda: self.tl.machine.mem.regions(), lambda: self.tl.position,
+                                             session.program, session.header.interpreter)
+        self.images = ImageSymbols(self.symbols, self.libraries)
         self.interrupt = threading.Event()
         self.progress = MotionProgress(self.tl, self.interrupt, style)
-        self.stepper = Stepper(self.tl, self.symbols, should_stop=self.progress)
+        self.stepper = Stepper(self.tl, self.symbols, should_stop=self.progress, images=self.images)
+        self._frame = 0                  # the selected frame's level (`frame`, `up`, `down`)
         self.breakpoints: dict[int, Breakpoint] = {}
         self._next_bp = 1
         self.bridge = GdbBridge(session, gdb) if use_gdb and GdbBridge.available(gdb) else None
@@ -140,16 +148,33 @@ class Repl:
         return self.tl.end.icount
 
     def where(self, pc: int | None = None, caller: bool = False) -> str:
-        """`func at file:line`; `caller` looks up the line of a return address's call."""
+        """`func at file:line` (or `func from LIBRARY`); `caller` looks up the line of a return address's call."""
         pc = self.tl.pc if pc is None else pc
-        if self.symbols is None:
+        name, tail = self.frame_words(pc, caller)
+        if name == "??" and not tail:
             return f"{pc:#x}"
+        return f"{name} {tail}".rstrip()
+
+    def frame_words(self, pc: int, caller: bool = False) -> tuple[str, str]:
+        """(function name or `??`, `at FILE:LINE` / `from LIBRARY` / ``) as gdb's frame lines show them."""
+        obj = self.images.object_at(pc)
+        if obj is not None:
+            name = obj.symbols.name_at(pc) if obj.symbols is not None else None
+            return (name.split("+")[0] if name else "??"), f"from {obj.path}"
+        if self.symbols is None:
+            return "??", ""
         f = self.symbols.function_at(pc)
-        name = f.name if f is not None else (self.symbols.name_at(pc) or f"{pc:#x}").split("+")[0]
+        name = f.name if f is not None else (self.symbols.name_at(pc) or "??").split("+")[0]
         row = self.symbols.line_at(pc - 1 if caller else pc)
         if row is not None:
-            return f"{name} at {os.path.basename(row.file)}:{row.line}"
-        return name
+            return name, f"at {os.path.basename(row.file)}:{row.line}"
+        return name, ""
+
+    def frame_text(self, pc: int, level: int) -> str:
+        """`0x... in bump () at tally.c:16`: the address only for callers and places without lines."""
+        name, tail = self.frame_words(pc, caller=level > 0)
+        addr = f"{pc:#018x} in " if level > 0 or not tail.startswith("at ") else ""
+        return f"{addr}{name} ()" + (f" {tail}" if tail else "")
 
     def toolbar(self) -> str:
         return render.progress_bar(self.tl.position, self._total(), self.where())
@@ -179,11 +204,13 @@ class Repl:
             out.append(reason)
         changed = before != self.where().split(" at ")[0]
         out.append(self._here_text(show_function=changed and stop.reason != StopReason.BREAKPOINT
-                                   or stop.reason == StopReason.WATCHPOINT))
+                                   or stop.reason == StopReason.WATCHPOINT,
+                                   show_address=not (reason and stop.reason == StopReason.BREAKPOINT)))
         self._after_motion()
         return "\n".join(x for x in out if x)
 
     def _after_motion(self) -> None:
+        self._frame = 0
         self._shown_regs = self._last_regs
         self._last_regs = self._regs()
         self._list_next = None
@@ -201,7 +228,7 @@ class Repl:
             for b in hit:
                 b.hits += 1
                 lines.append(f"{'Temporary breakpoint' if b.temporary else 'Breakpoint'} {b.number}, "
-                             f"{self.where().replace(' at ', ' () at ', 1)}")
+                             f"{self.frame_text(self.tl.pc, 0)}")
                 if b.temporary:
                     self._remove(b.number)
             return "\n".join(lines)
@@ -232,7 +259,7 @@ class Repl:
             return "\nInterrupted."
         return ""
 
-    def _here_text(self, show_function: bool = True, instructions: int = 3) -> str:
+    def _here_text(self, show_function: bool = True, instructions: int = 3, show_address: bool = True) -> str:
         pc = self.tl.pc
         out = []
         row = self.symbols.line_at(pc) if self.symbols is not None else None
@@ -241,10 +268,9 @@ class Repl:
                 out.append(self.where(pc).replace(" at ", " () at ", 1))
             text = self._sources.line(row.file, row.line)
             out.append(f"{row.line}\t{text}" if text is not None else f"{row.line}\tin {row.file}")
-        else:
-            name = self.symbols.name_at(pc) if self.symbols is not None else None
-            out.append(f"{pc:#018x} in {name.split('+')[0]} ()" if name else f"{pc:#018x} in ?? ()")
-        out.append(render.disassembly(self._decode(pc, instructions), pc, self.symbols, self.style))
+        elif show_address:
+            out.append(self.frame_text(pc, 0))
+        out.append(render.disassembly(self._decode(pc, instructions), pc, self.images, self.style))
         out.append(self._position_line())
         return "\n".join(out)
 
@@ -305,9 +331,8 @@ class Repl:
     def motion_finish(self, direction: Direction) -> str:
         frames = self.stepper.frames(2)
         if self.symbols is not None and frames:
-            f0 = self.where(frames[0].pc).split(" at ")[0]
             what = "Run till exit from" if direction == FORWARD else "Run back to call of"
-            note = f"{what} #0  {f0} ()"
+            note = f"{what} #0  {self.frame_text(frames[0].pc, 0)}"
         else:
             note = ""
         m = self.stepper.finish(direction)
@@ -364,12 +389,8 @@ class Repl:
         if not arg:
             address = self.tl.pc
             arg = f"*{address:#x}"
-        elif self.symbols is not None:
-            address = self.symbols.resolve(arg)
-        elif arg.startswith("*"):
-            address = _parse_int(arg[1:])
         else:
-            raise SymbolError('No symbol table is loaded; use "break *ADDRESS".')
+            address = self.resolve(arg)
         b = Breakpoint(self._next_bp, "breakpoint", arg, address, temporary=temporary)
         self._next_bp += 1
         self.breakpoints[b.number] = b
@@ -377,15 +398,49 @@ class Repl:
         title = "Temporary breakpoint" if temporary else "Breakpoint"
         return f"{title} {b.number} at {address:#x}{self._at(address)}"
 
+    def resolve(self, arg: str) -> int:
+        """A LOCATION in the program, else a function of a loaded shared library."""
+        arg = arg.strip()
+        try:
+            if self.symbols is not None:
+                return self.symbols.resolve(arg)
+            if arg.startswith("*"):
+                return _parse_int(arg[1:])
+            error = SymbolError('No symbol table is loaded; use "break *ADDRESS".')
+        except SymbolError as exc:
+            error = exc
+        name = arg[1:].strip() if arg.startswith("*") else arg
+        if self.libraries is not None and re.fullmatch(r"[A-Za-z_.$][\w.$@]*", name):
+            sym = self.libraries.find_function(name)
+            if sym is not None and sym.is_ifunc:
+                return self._ifunc_target(name, sym.address)
+            if sym is not None:
+                return sym.address
+            if not self.libraries.objects():
+                raise SymbolError(f'Function "{name}" not defined (no shared libraries are loaded '
+                                  "yet at this point in time; `info sharedlibrary` shows them).")
+        raise error
+
+    def _ifunc_target(self, name: str, resolver: int) -> int:
+        """The implementation an ifunc (strcpy, memcpy...) was bound to: the program's GOT slot."""
+        slot = self.symbols.got_slots.get(name) if self.symbols is not None else None
+        if slot is not None:
+            try:
+                target = struct.unpack("<Q", self.tl.read_memory(slot, 8))[0]
+            except ReplayError:
+                target = 0
+            if self.images.object_at(target) is not None and target != resolver:
+                return target
+        raise SymbolError(f'"{name}" is an indirect function (ifunc) not bound yet here; '
+                          f"its resolver is at {resolver:#x}: break after its first call, or use break *ADDRESS.")
+
     def _at(self, address: int) -> str:
-        if self.symbols is None:
-            return ""
-        row = self.symbols.line_at(address)
-        f = self.symbols.function_at(address)
-        if row is not None:
+        row = self.symbols.line_at(address) if self.symbols is not None else None
+        if row is not None and self.images.object_at(address) is None:
             return f": file {os.path.basename(row.file)}, line {row.line}."
-        name = self.symbols.name_at(address)
-        return f" <{name}>" if name else "" if f is None else ""
+        name = self.images.name_at(address)
+        obj = self.images.object_at(address)
+        return (f" <{name}>" if name else "") + (f" (from {obj.path})" if obj is not None else "")
 
     def add_watch(self, arg: str, kind: str) -> str:
         words = arg.split()
@@ -427,7 +482,7 @@ class Repl:
         ctype = b.ctype or _INT_TYPES.get(len(raw))
         if ctype is None:
             return raw.hex()
-        return render.value(raw, ctype, self.symbols)
+        return render.value(raw, ctype, self.images)
 
     def _numbers(self, arg: str) -> list[int]:
         out = []
@@ -494,7 +549,7 @@ class Repl:
                 else:
                     picked[n] = regs[n]
             regs = picked
-        return render.registers(regs, self._shown_regs, self.style, self.symbols)
+        return render.registers(regs, self._shown_regs, self.style, self.images)
 
     def examine(self, arg: str) -> str:
         fmt_text = ""
@@ -512,7 +567,7 @@ class Repl:
         else:
             raise CommandError("Argument required (starting display address).")
         self._last_x = xf
-        text = render.examine(self.tl.read_memory, address, xf, self.symbols,
+        text = render.examine(self.tl.read_memory, address, xf, self.images,
                               lambda a, n: self._decode(a, n))
         if xf.fmt == "i":
             insns = self._decode(address, xf.count)
@@ -542,7 +597,7 @@ class Repl:
             raise CommandError("Argument required (an expression).")
         if self._gdb_ready():
             assert self.bridge is not None
-            return self.bridge.console(f"print{'/' + fmt if fmt else ''} {arg}")
+            return self._gdb(f"print{'/' + fmt if fmt else ''} {arg}")
         text = self._print_local(arg, fmt)
         return self._no_gdb_note() + text
 
@@ -570,10 +625,10 @@ class Repl:
             v = lv.value
             text = _fmt_int(v, fmt, lv.ctype)
             if lv.ctype is not None and lv.ctype.kind == "pointer" and not fmt:
-                name = self.symbols.name_at(v) if self.symbols is not None else None
+                name = self.images.name_at(v)
                 text = f"({lv.ctype.name}) {v:#x}" + (f" <{name}>" if name else "")
-            if expr.lstrip("$") in ("pc", "rip") and self.symbols is not None:
-                name = self.symbols.name_at(v)
+            if expr.lstrip("$") in ("pc", "rip"):
+                name = self.images.name_at(v)
                 text = f"(void (*)()) {v:#x}" + (f" <{name}>" if name else "")
         else:
             assert lv.address is not None
@@ -581,14 +636,14 @@ class Repl:
             if ctype is None:
                 ctype = _INT_TYPES[8]
             if ctype.size == 0 or ctype.kind == "other":
-                sym = self.symbols.name_at(lv.address) if self.symbols is not None else None
+                sym = self.images.name_at(lv.address)
                 text = f"{{<text variable, no debug info>}} {lv.address:#x}" + (f" <{sym}>" if sym else "")
             else:
                 raw = self.tl.read_memory(lv.address, ctype.size)
                 if fmt and ctype.kind not in ("array", "struct"):
                     text = _fmt_int(int.from_bytes(raw, "little", signed=True), fmt, ctype)
                 else:
-                    text = render.value(raw, ctype, self.symbols)
+                    text = render.value(raw, ctype, self.images)
         self._history += 1
         return f"${self._history} = {text}"
 
@@ -597,7 +652,7 @@ class Repl:
             raise CommandError("Argument required (an expression).")
         if self._gdb_ready():
             assert self.bridge is not None
-            return self.bridge.console(f"ptype {arg.strip()}")
+            return self._gdb(f"ptype {arg.strip()}")
         lv = self.lvalue(arg.strip())
         name = lv.ctype.name if lv.ctype is not None else "long"
         return self._no_gdb_note() + f"type = {name}"
@@ -607,15 +662,76 @@ class Repl:
         tokens = _tokens(expr)
         return _Parser(self, tokens, expr).parse()
 
+    # -- frames -------------------------------------------------------------------------------
+    def selected_frame(self) -> Frame:
+        """The frame `frame`/`up`/`down` selected (frame 0 after any motion)."""
+        frames = self.stepper.frames(self._frame + 1)
+        if len(frames) <= self._frame:
+            self._frame = 0
+        return frames[self._frame]
+
+    def frame_register(self, name: str) -> int:
+        """A register as the selected frame sees it (unwound rip, rsp, rbp and saved registers)."""
+        if self._frame:
+            regs = self.selected_frame().regs
+            if name in regs:
+                return regs[name]
+        return self.tl.read_register(name)
+
     def frame_cfa(self) -> int:
-        frames = self.stepper.frames(1)
-        return frames[0].cfa if frames else 0
+        return self.selected_frame().cfa
+
+    def select_frame(self, arg: str, relative: int = 0) -> str:
+        """`frame [N]` (relative 0), `up [N]` (+1) and `down [N]` (-1)."""
+        arg = arg.strip()
+        if arg and not re.fullmatch(r"\d+", arg):
+            raise CommandError(f'Invalid number "{arg}".')
+        if relative == 0:
+            level = int(arg) if arg else self._frame
+            frames = self.stepper.frames(level + 1)
+            if len(frames) <= level:
+                raise CommandError(f"No frame at level {arg}.")
+        else:
+            count = int(arg) if arg else 1
+            want = self._frame + relative * count
+            frames = self.stepper.frames(max(want, self._frame) + 1)
+            if relative > 0 and want >= len(frames):
+                if not arg or self._frame == len(frames) - 1:
+                    raise CommandError("Initial frame selected; you cannot go up.")
+                want = len(frames) - 1
+            if relative < 0 and want < 0:
+                if not arg or self._frame == 0:
+                    raise CommandError("Bottom (innermost) frame selected; you cannot go down.")
+                want = 0
+            level = want
+        self._frame = level
+        fr = frames[level]
+        out = [f"#{level:<2} {self.frame_text(fr.pc, level)}"]
+        row = self.symbols.line_at(fr.pc - 1 if level else fr.pc) \
+            if self.symbols is not None and self.images.object_at(fr.pc) is None else None
+        if row is not None:
+            text = self._sources.line(row.file, row.line)
+            out.append(f"{row.line}\t{text}" if text is not None else f"{row.line}\tin {row.file}")
+        self._list_next = None
+        return "\n".join(out)
+
+    def _frame_pc(self) -> int:
+        return self.selected_frame().pc if self._frame else self.tl.pc
+
+    def _gdb(self, command: str) -> str:
+        """A gdb command in the selected frame."""
+        assert self.bridge is not None
+        try:
+            self.bridge.console(f"select-frame {self._frame}")
+        except BridgeError as exc:
+            log.info("gdb cannot select frame %d: %s", self._frame, exc)
+        return self.bridge.console(command)
 
     def find_variable(self, name: str) -> LValue | None:
         sym = self.symbols
         if sym is None:
             return None
-        f = sym.function_at(self.tl.pc)
+        f = sym.function_at(self._frame_pc())
         if f is not None:
             for v in f.variables:
                 if v.name == name and v.frame_offset is not None:
@@ -635,9 +751,9 @@ class Repl:
     def info_locals(self) -> str:
         if self._gdb_ready():
             assert self.bridge is not None
-            return self.bridge.console("info locals") or "No locals."
+            return self._gdb("info locals") or "No locals."
         sym = self.symbols
-        f = sym.function_at(self.tl.pc) if sym is not None else None
+        f = sym.function_at(self._frame_pc()) if sym is not None else None
         if f is None:
             return "No symbol table info available."
         cfa = self.frame_cfa()
@@ -647,7 +763,7 @@ class Repl:
                 continue
             try:
                 raw = self.tl.read_memory(cfa + v.frame_offset, max(v.ctype.size, 1))
-                lines.append(f"{v.name} = {render.value(raw, v.ctype, sym)}")
+                lines.append(f"{v.name} = {render.value(raw, v.ctype, self.images)}")
             except ReplayError:
                 lines.append(f"{v.name} = <unreadable>")
         return "\n".join(lines) or "No locals."
@@ -657,41 +773,43 @@ class Repl:
             assert self.bridge is not None
             return self.bridge.console(f"bt {arg.strip()}")
         frames = self.stepper.frames()
-        lines = []
-        for fr in frames:
-            where = self.where(fr.pc, caller=fr.level > 0)
-            name, _, at = where.partition(" at ")
-            addr = "" if fr.level == 0 else f"{fr.pc:#018x} in "
-            lines.append(f"#{fr.level:<2} {addr}{name} ()" + (f" at {at}" if at else ""))
-        return "\n".join(lines)
+        return "\n".join(f"#{fr.level:<2} {self.frame_text(fr.pc, fr.level)}" for fr in frames)
 
     def info_frame(self) -> str:
-        frames = self.stepper.frames(3)
-        f0 = frames[0]
-        lines = [f"Stack level 0, frame at {f0.cfa:#x}:",
-                 f" rip = {f0.pc:#x} in {self.where(f0.pc)}"
-                 + (f"; saved rip = {frames[1].pc:#x}" if len(frames) > 1 else "")]
-        if len(frames) > 1:
-            lines.append(f" called by frame at {frames[1].cfa:#x}")
+        level = self._frame
+        frames = self.stepper.frames(level + 2)
+        if len(frames) <= level:
+            level = self._frame = 0
+        f0 = frames[level]
+        caller = frames[level + 1] if len(frames) > level + 1 else None
+        name, tail = self.frame_words(f0.pc, caller=level > 0)
+        where = f"{name} ({tail[3:]})" if tail.startswith("at ") else f"{name}" + (f" ({tail})" if tail else "")
+        lines = [f"Stack level {level}, frame at {f0.cfa:#x}:",
+                 f" rip = {f0.pc:#x} in {where}" + (f"; saved rip = {caller.pc:#x}" if caller else "")]
+        links = []
+        if caller is not None:
+            links.append(f"called by frame at {caller.cfa:#x}")
+        if level > 0:
+            links.append(f"caller of frame at {frames[level - 1].cfa:#x}")
+        if links:
+            lines.append(" " + ", ".join(links))
         lines.append(f" rsp = {f0.regs['rsp']:#x}, rbp = {f0.regs['rbp']:#x}")
         if f0.cfa:
             lines.append(f" Saved registers:\n  rip at {f0.cfa - 8:#x}")
         return "\n".join(lines)
 
     def disassemble(self, arg: str) -> str:
-        pc = self.tl.pc
+        pc = self._frame_pc()
         arg = arg.strip()
         at = pc
         if arg:
-            if self.symbols is not None:
-                at = self.symbols.resolve(arg if not arg[0].isdigit() else "*" + arg)
-            else:
-                at = _parse_int(arg.lstrip("*"))
+            at = self.resolve(arg if not arg[0].isdigit() else "*" + arg)
         lo, hi = at, at + 64
         title = f"{at:#x}"
-        if self.symbols is not None:
-            f = self.symbols.function_at(at)
-            found = self.symbols.symbolize(at)
+        image = self.images.image_at(at)
+        if image is not None:
+            f = image.function_at(at)
+            found = image.symbolize(at)
             if f is not None:
                 lo, hi, title = f.low, f.high, f.name
             elif found is not None and found[0].size:
@@ -704,7 +822,7 @@ class Repl:
                 break
             insns.append(insn)
             addr += insn.size
-        body = render.disassembly(insns, pc, self.symbols, self.style)
+        body = render.disassembly(insns, pc, self.images, self.style)
         return f"Dump of assembler code for function {title}:\n{body}\nEnd of assembler dump."
 
     def list_source(self, arg: str) -> str:
@@ -725,7 +843,7 @@ class Repl:
         elif self._list_next is not None:
             file, first = self._list_next
         else:
-            row = sym.line_at(self.tl.pc)
+            row = sym.line_at(self._frame_pc() - (1 if self._frame else 0))
             if row is None:
                 raise CommandError("No line number information available for the current address.")
             file, first = row.file, max(row.line - 5, 1)
@@ -754,6 +872,23 @@ class Repl:
         pct = 100.0 * self.tl.position / total if total else 100.0
         return (f"Current instruction: {self.tl.position:,} of {total:,} ({pct:.1f}%), "
                 f"pc {self.tl.pc:#x} in {self.where()}")
+
+    def info_sharedlibrary(self) -> str:
+        objects = self.libraries.objects() if self.libraries is not None else []
+        if not objects:
+            return "No shared libraries loaded at this time."
+        lines = [f"{'From':<20}{'To':<20}{'Syms Read':<12}Shared Object Library"]
+        missing = False
+        for obj in objects:
+            sym = obj.symbols
+            read = "Yes" if sym is not None and sym.symbols else "No"
+            if sym is not None and not sym.has_dwarf:
+                read += " (*)"
+                missing = True
+            lines.append(f"{obj.text[0]:#018x}  {obj.text[1]:#018x}  {read:<12}{obj.path}")
+        if missing:
+            lines.append("(*): Shared library is missing debugging information.")
+        return "\n".join(lines)
 
     def info_checkpoints(self) -> str:
         marks = self.tl.bookmarks()
@@ -872,7 +1007,7 @@ class _Parser:
         if tok.startswith("$"):
             name = {"pc": "rip", "sp": "rsp", "fp": "rbp"}.get(tok[1:], tok[1:])
             try:
-                v = self.r.tl.read_register(name)
+                v = self.r.frame_register(name)
             except KeyError:
                 raise CommandError(f"Invalid register `{tok[1:]}'.") from None
             return LValue(None, _INT_TYPES[8] if name not in ("rip", "rsp", "rbp") else

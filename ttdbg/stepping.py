@@ -25,11 +25,15 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from replay.machine import WatchKind, Watchpoint
 from replay.timeline import Direction, StopReason, Timeline, TimeStop
 
 from .symbols import Frame, Symbols
+
+if TYPE_CHECKING:
+    from .solibs import ImageSymbols
 
 FORWARD, BACKWARD = Direction.FORWARD, Direction.BACKWARD
 UNWIND_REGS = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
@@ -50,9 +54,10 @@ class Motion:
 
 class Stepper:
     def __init__(self, timeline: Timeline, symbols: Symbols | None,
-                 should_stop: Callable[[], bool] | None = None) -> None:
+                 should_stop: Callable[[], bool] | None = None, images: ImageSymbols | None = None) -> None:
         self.tl = timeline
         self.sym = symbols
+        self.images = images          # the program and its shared libraries, for frames through libc
         self.should_stop = should_stop or (lambda: False)
         self.last_watch_before: dict[Watchpoint, bytes | None] = {}   # values before the last watch stop
 
@@ -65,6 +70,8 @@ class Stepper:
 
     def frames(self, limit: int = 64) -> list[Frame]:
         regs = {n: self.reg(n) for n in UNWIND_REGS}
+        if self.images is not None:
+            return self.images.unwind(regs, self._read, limit)
         if self.sym is None:
             return [Frame(0, regs["rip"], 0, regs)]
         return self.sym.unwind(regs, self._read, limit)
@@ -180,7 +187,8 @@ class Stepper:
     # -- line motion ------------------------------------------------------------------------
     def step_line(self, over: bool, direction: Direction) -> Motion:
         if self.sym is None or self._line(self.tl.pc) is None:
-            fn = self.sym.name_at(self.tl.pc) if self.sym is not None else None
+            names = self.images or self.sym
+            fn = names.name_at(self.tl.pc) if names is not None else None
             where = f" {fn.split('+')[0]}" if fn else ""
             if direction == FORWARD:
                 stop = self.finish(FORWARD)
@@ -296,8 +304,8 @@ class Stepper:
         f = self._func(pc)
         if f is not None:
             entry = f.low
-        elif self.sym is not None:
-            found = self.sym.symbolize(pc)
+        elif self.images is not None or self.sym is not None:
+            found = (self.images or self.sym).symbolize(pc)
             entry = found[0].address if found else None
         if entry is None or not frames[0].cfa:
             raise MotionError('"reverse-finish" not meaningful here (no function bounds known).')

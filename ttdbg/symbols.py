@@ -45,6 +45,7 @@ class Symbol:
     address: int
     size: int
     is_function: bool
+    is_ifunc: bool = False            # STT_GNU_IFUNC: the address is the resolver, not the code
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ class Symbols:
         self.functions: list[Function] = []
         self._func_lows: list[int] = []
         self.globals: dict[str, Variable] = {}
+        self.got_slots: dict[str, int] = {}   # PLT import name -> its GOT slot (biased)
         self._fdes: list[tuple[int, int, FDE]] | None = None
         self._fde_lows: list[int] = []
         self._read_symbols()
@@ -135,7 +137,8 @@ class Symbols:
                 continue
             for sym in sec.iter_symbols():
                 kind = sym["st_info"]["type"]
-                if kind not in ("STT_FUNC", "STT_OBJECT", "STT_GNU_IFUNC") or not sym.name:
+                # pyelftools names STT_GNU_IFUNC (10) STT_LOOS
+                if kind not in ("STT_FUNC", "STT_OBJECT", "STT_GNU_IFUNC", "STT_LOOS") or not sym.name:
                     continue
                 if sym["st_shndx"] == "SHN_UNDEF" or sym["st_value"] == 0:
                     continue
@@ -144,7 +147,8 @@ class Symbols:
                 if key in seen:
                     continue
                 seen.add(key)
-                s = Symbol(name, sym["st_value"] + self.bias, sym["st_size"], kind != "STT_OBJECT")
+                s = Symbol(name, sym["st_value"] + self.bias, sym["st_size"], kind != "STT_OBJECT",
+                           kind in ("STT_GNU_IFUNC", "STT_LOOS"))
                 self.symbols.append(s)
                 prev = self.by_name.get(name)
                 if prev is None or (prev.size == 0 and s.size):
@@ -166,6 +170,7 @@ class Symbols:
             sym = dynsym.get_symbol(rel["r_info_sym"])
             if sym is not None and sym.name:
                 slot_name[rel["r_offset"]] = sym.name.split("@")[0]
+                self.got_slots.setdefault(slot_name[rel["r_offset"]], rel["r_offset"] + self.bias)
         from replay.disasm import shared_disassembler
         code = plt.data()
         base = plt["sh_addr"]
@@ -484,55 +489,70 @@ class Symbols:
 
     def unwind(self, regs: dict[str, int], read: ReadMemory, limit: int = 64) -> list[Frame]:
         """Frames from the innermost out, by CFI where present, else by the frame-pointer chain."""
-        frames: list[Frame] = []
-        regs = dict(regs)
-        for level in range(limit):
-            pc = regs["rip"]
-            row = self.cfi_row(pc)
-            try:
-                if row is not None and isinstance(row.get("cfa"), CFARule) and row["cfa"].reg is not None:
-                    cfa = regs[DWARF_REGS[row["cfa"].reg]] + row["cfa"].offset
-                    ra_rule = row.get(16)
-                    if isinstance(ra_rule, RegisterRule) and ra_rule.type == RegisterRule.UNDEFINED:
-                        frames.append(Frame(level, pc, cfa, regs))     # the outermost frame (_start)
-                        break
+        return unwind(regs, read, lambda pc: self, limit)
+
+
+def unwind(regs: dict[str, int], read: ReadMemory, image_at: Callable[[int], "Symbols | None"],
+           limit: int = 64) -> list[Frame]:
+    """Frames from the innermost out across images: each frame is unwound with
+    the CFI of the image that contains its pc (`image_at`), else by the
+    frame-pointer chain; the walk ends at `main`, at a return address of 0, or
+    where the CFI marks the return address undefined (`_start`)."""
+    frames: list[Frame] = []
+    regs = dict(regs)
+    for level in range(limit):
+        pc = regs["rip"]
+        image = image_at(pc)
+        row = image.cfi_row(pc) if image is not None else None
+        try:
+            if row is not None and isinstance(row.get("cfa"), CFARule) and row["cfa"].reg is not None:
+                cfa = regs[DWARF_REGS[row["cfa"].reg]] + row["cfa"].offset
+                ra_rule = row.get(16)
+                if isinstance(ra_rule, RegisterRule) and ra_rule.type == RegisterRule.UNDEFINED:
+                    frames.append(Frame(level, pc, cfa, regs))     # the outermost frame (_start)
+                    break
+                new = dict(regs)
+                for num, rule in row.items():
+                    if isinstance(num, int) and isinstance(rule, RegisterRule) and num < len(DWARF_REGS):
+                        if rule.type == RegisterRule.OFFSET:
+                            new[DWARF_REGS[num]] = _u64(read(cfa + rule.arg, 8))
+                        elif rule.type == RegisterRule.VAL_OFFSET:
+                            new[DWARF_REGS[num]] = (cfa + rule.arg) & (1 << 64) - 1
+                        elif rule.type == RegisterRule.REGISTER and rule.arg < len(DWARF_REGS):
+                            new[DWARF_REGS[num]] = regs[DWARF_REGS[rule.arg]]
+                ra = _u64(read(cfa - 8, 8)) if not isinstance(ra_rule, RegisterRule) \
+                    or ra_rule.type != RegisterRule.OFFSET else new["rip"]
+            else:
+                rbp = regs["rbp"]
+                func = image.function_at(pc) if image is not None else None
+                if level == 0 and func is not None and pc == func.low:
+                    cfa = regs["rsp"] + 8
                     new = dict(regs)
-                    for num, rule in row.items():
-                        if isinstance(num, int) and isinstance(rule, RegisterRule) and num < len(DWARF_REGS):
-                            if rule.type == RegisterRule.OFFSET:
-                                new[DWARF_REGS[num]] = _u64(read(cfa + rule.arg, 8))
-                    ra = _u64(read(cfa - 8, 8))
+                elif level == 0 and func is not None and pc == func.low + 1:
+                    cfa = regs["rsp"] + 16
+                    new = dict(regs)
+                    new["rbp"] = _u64(read(regs["rsp"], 8))
                 else:
-                    rbp = regs["rbp"]
-                    func = self.function_at(pc)
-                    if level == 0 and func is not None and pc == func.low:
-                        cfa = regs["rsp"] + 8
-                        new = dict(regs)
-                    elif level == 0 and func is not None and pc == func.low + 1:
-                        cfa = regs["rsp"] + 16
-                        new = dict(regs)
-                        new["rbp"] = _u64(read(regs["rsp"], 8))
-                    else:
-                        if rbp == 0:
-                            frames.append(Frame(level, pc, 0, regs))
-                            break
-                        cfa = rbp + 16
-                        new = dict(regs)
-                        new["rbp"] = _u64(read(rbp, 8))
-                    ra = _u64(read(cfa - 8, 8))
-            except (ValueError, KeyError, Exception):
-                frames.append(Frame(level, pc, 0, regs))
-                break
-            frames.append(Frame(level, pc, cfa, regs))
-            if ra == 0 or cfa <= regs["rsp"] - 8:
-                break
-            new["rip"] = ra
-            new["rsp"] = cfa
-            regs = new
-            func = self.function_at(pc)
-            if func is not None and func.name == "main":
-                break
-        return frames
+                    if rbp == 0:
+                        frames.append(Frame(level, pc, 0, regs))
+                        break
+                    cfa = rbp + 16
+                    new = dict(regs)
+                    new["rbp"] = _u64(read(rbp, 8))
+                ra = _u64(read(cfa - 8, 8))
+        except Exception:               # unreadable stack, odd rules: the walk ends here
+            frames.append(Frame(level, pc, 0, regs))
+            break
+        frames.append(Frame(level, pc, cfa, regs))
+        if ra == 0 or cfa <= regs["rsp"] - 8:
+            break
+        new["rip"] = ra
+        new["rsp"] = cfa
+        regs = new
+        func = image.function_at(pc) if image is not None else None
+        if func is not None and func.name == "main":
+            break
+    return frames
 
 
 def _u64(b: bytes) -> int:

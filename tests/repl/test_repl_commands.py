@@ -129,7 +129,7 @@ def test_errors_are_one_line(recorded, make_repl):
     r = make_repl(recorded)
     assert r.execute("break nosuch") == 'Function "nosuch" not defined.'
     assert r.execute("break nosuch.c:3") == "No source file named nosuch.c."
-    assert r.execute("frobnicate") == 'Undefined command: "frobnicate". Try "help".'
+    assert r.execute("xyzzy") == 'Undefined command: "xyzzy". Try "help".'
     assert r.execute("contiue") == 'Undefined command: "contiue". Did you mean "continue"?'
     assert r.execute("re").startswith('Ambiguous command "re":')
     assert r.execute("delete 9") == "No breakpoint number 9."
