@@ -302,6 +302,14 @@ def record(program_path: str, argv: list[str], trace: TraceDir, *,
     except (KeyboardInterrupt, RecordingStopped):
         if hostio.shutdown_event is None:
             hostio.shutdown(process.icount, ShutdownReason.INTERRUPTED, 0)
+    except Exception:
+        # ttdbg itself failed: keep everything recorded so far, closed properly.
+        if hostio.shutdown_event is None:
+            hostio.shutdown(process.icount, ShutdownReason.ERROR, 0)
+        writer.append(End(process.icount))
+        writer.close()
+        hostio.close_all()
+        raise
     writer.append(End(process.icount))
     writer.close()
     hostio.close_all()

@@ -47,6 +47,10 @@ from .trace import TraceDir
 log = logging.getLogger(__name__)
 
 
+# Shutdowns that end the recording, not the program: replay stops there.
+_RECORDING_STOPPED = (ShutdownReason.INTERRUPTED, ShutdownReason.ERROR)
+
+
 class OutputSink:
     """Where the replayed program's stdout/stderr bytes go."""
 
@@ -97,7 +101,7 @@ class ReplayingHostIO:
                 raise TraceTruncated(icount, len(self.events))
             raise ReplayDivergence(icount, self.index, "the end of the log", actual)
         ev = self.events[self.index]
-        if isinstance(ev, Shutdown) and ev.reason == ShutdownReason.INTERRUPTED and kind != EventKind.SHUTDOWN:
+        if isinstance(ev, Shutdown) and ev.reason in _RECORDING_STOPPED and kind != EventKind.SHUTDOWN:
             self.shutdown_event = ev
             raise RecordingEnded(ev.icount)
         if ev.kind != kind or ev.icount != icount:
@@ -113,14 +117,11 @@ class ReplayingHostIO:
         """Where replay must stop: an interrupted or truncated recording's end."""
         if not self.events:
             return 0
-        last = self.events[-1]
-        if isinstance(last, Shutdown) and last.reason == ShutdownReason.INTERRUPTED:
-            return last.icount
         for ev in reversed(self.events):
-            if isinstance(ev, Shutdown) and ev.reason == ShutdownReason.INTERRUPTED:
+            if isinstance(ev, Shutdown) and ev.reason in _RECORDING_STOPPED:
                 return ev.icount
         if not self.complete:
-            return last.icount
+            return self.events[-1].icount
         return NO_LIMIT
 
     # -- HostIO ------------------------------------------------------------------------
@@ -282,10 +283,10 @@ class Replay:
         if shutdown is None and self.process.icount >= self.end_limit:
             # An interrupted recording ends here: report its SHUTDOWN event.
             shutdown = next((e for e in reversed(self.contents.events) if isinstance(e, Shutdown)
-                             and e.reason == ShutdownReason.INTERRUPTED), None)
+                             and e.reason in _RECORDING_STOPPED), None)
         status = shutdown.exit_status() if shutdown else 1
         return ReplayResult(status, self.process.icount, shutdown, not self.contents.complete,
-                            bool(shutdown and shutdown.reason == ShutdownReason.INTERRUPTED),
+                            bool(shutdown and shutdown.reason in _RECORDING_STOPPED),
                             self.hostio.verified_checkpoints)
 
     def close(self) -> None:

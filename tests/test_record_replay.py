@@ -55,6 +55,7 @@ DETERMINISTIC = {
     "faults-segv": (["segv"], None),
     "faults-abort": (["abort"], None),
     "hlt": ([], None),            # privileged in user mode: SIGSEGV, as natively
+    "sysmisc": (["/tmp/ttdbg-test-sysmisc.tmp"], None),   # statfs, xattr, sendfile, mincore, ...
 }
 
 

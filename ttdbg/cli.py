@@ -194,7 +194,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
              f"{result.icount:,} instructions up to its last complete event")
         return EXIT_TRUNCATED
     if result.interrupted_recording:
-        _say(f"note: the recording was interrupted at instruction {result.icount:,}; replay stops there")
+        why = "stopped by an internal error" if result.shutdown and result.shutdown.reason.name == "ERROR" \
+            else "interrupted"
+        _say(f"note: the recording was {why} at instruction {result.icount:,}; replay stops there")
     if args.stats:
         _say(f"replayed {result.icount:,} instructions; {result.verified_checkpoints} state hashes verified")
     replay.close()

@@ -16,8 +16,12 @@ import sys
 class _Format(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         if record.levelno >= logging.WARNING:
-            return f"ttdbg: {record.levelname.lower()}: {record.getMessage()}"
-        return f"ttdbg: [{record.name}] {record.getMessage()}"
+            text = f"ttdbg: {record.levelname.lower()}: {record.getMessage()}"
+        else:
+            text = f"ttdbg: [{record.name}] {record.getMessage()}"
+        if record.exc_info:
+            text += "\n" + self.formatException(record.exc_info)
+        return text
 
 
 def configure(spec: str | None = None) -> None:

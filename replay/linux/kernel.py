@@ -102,6 +102,7 @@ class LinuxKernel:
     def __init__(self, machine: Machine, host: HostIO, pid: int, exe: str, cwd: str,
                  warn: Callable[[str], None]) -> None:
         from .sys_files import HANDLERS as FILES
+        from .sys_fsextra import HANDLERS as FSEXTRA
         from .sys_memory import HANDLERS as MEMORY
         from .sys_poll import HANDLERS as POLL
         from .sys_process import HANDLERS as PROCESS
@@ -116,7 +117,7 @@ class LinuxKernel:
         self.fds = FdTable()
         self._warn = warn
         self._warned: set[str] = set()
-        self.handlers: dict[int, Handler] = {**FILES, **MEMORY, **PROCESS, **POLL}
+        self.handlers: dict[int, Handler] = {**FILES, **FSEXTRA, **MEMORY, **PROCESS, **POLL}
         self.syscall_count = 0
         machine.os = self
 

@@ -163,8 +163,22 @@ def sys_mlock(k: "LinuxKernel", a: Args) -> int:
     return 0
 
 
+def sys_mincore(k: "LinuxKernel", a: Args) -> int:
+    """Every mapped page is resident (the emulator has no swap)."""
+    addr, length, vec = a[0], page_up(a[1]), a[2]
+    if addr % PAGE:
+        return -errno.EINVAL
+    if not k.mem.is_mapped(addr, length):
+        return -errno.ENOMEM
+    pages = length // PAGE
+    if not k.can_write(vec, pages):
+        return -errno.EFAULT
+    k.write(vec, b"\x01" * pages)
+    return 0
+
+
 HANDLERS: dict[int, Handler] = {
     N["brk"]: sys_brk, N["mmap"]: sys_mmap, N["munmap"]: sys_munmap,
     N["mprotect"]: sys_mprotect, N["mremap"]: sys_mremap, N["madvise"]: sys_madvise,
-    N["mlock"]: sys_mlock, N["munlock"]: sys_mlock, N["msync"]: sys_mlock,
+    N["mlock"]: sys_mlock, N["mincore"]: sys_mincore, N["munlock"]: sys_mlock, N["msync"]: sys_mlock,
 }

@@ -45,6 +45,21 @@ def _id_call(name: str, fn):
     return handler
 
 
+def sys_getgroups(k: "LinuxKernel", a: Args) -> int:
+    size, out = s32(a[0]), a[1]
+    if size < 0:
+        return -errno.EINVAL
+
+    def call():
+        groups = os.getgroups()
+        if size == 0:
+            return len(groups), ()
+        if len(groups) > size:
+            return -errno.EINVAL, ()
+        return len(groups), ((out, struct.pack(f"<{len(groups)}I", *groups)),) if groups else ()
+    return k.host_syscall(N["getgroups"], call)
+
+
 def sys_set_tid_address(k: "LinuxKernel", a: Args) -> int:
     return k.pid
 
@@ -135,7 +150,9 @@ def sys_sysinfo(k: "LinuxKernel", a: Args) -> int:
         uptime = int(time.clock_gettime(time.CLOCK_BOOTTIME))
         pages = os.sysconf("SC_PHYS_PAGES")
         avail = os.sysconf("SC_AVPHYS_PAGES")
-        data = struct.pack("<q3QQQQQQHH4xQQI", uptime, 0, 0, 0, pages * 4096, avail * 4096,
+        # struct sysinfo: uptime, loads[3], total/free/shared/buffer ram,
+        # total/free swap, procs (+pad), total/free high, mem_unit.
+        data = struct.pack("<q3Q6QHH4x2QI", uptime, 0, 0, 0, pages * 4096, avail * 4096,
                            0, 0, 0, 0, 1, 0, 0, 0, 1)
         return 0, ((buf, data + bytes(112 - len(data))),)
     return k.host_syscall(N["sysinfo"], call)
@@ -359,7 +376,7 @@ HANDLERS: dict[int, Handler] = {
     N["getgid"]: _id_call("getgid", os.getgid), N["getegid"]: _id_call("getegid", os.getegid),
     N["getpgrp"]: _id_call("getpgrp", os.getpgrp), N["getsid"]: _id_call("getsid", lambda: os.getsid(0)),
     N["getpgid"]: _id_call("getpgid", lambda: os.getpgid(0)),
-    N["set_tid_address"]: sys_set_tid_address, N["set_robust_list"]: sys_zero,
+    N["getgroups"]: sys_getgroups, N["set_tid_address"]: sys_set_tid_address, N["set_robust_list"]: sys_zero,
     N["rseq"]: sys_enosys_quiet, N["arch_prctl"]: sys_arch_prctl, N["uname"]: sys_uname,
     N["prlimit64"]: sys_prlimit64, N["getrlimit"]: sys_getrlimit, N["setrlimit"]: sys_zero,
     N["getrusage"]: sys_getrusage, N["sysinfo"]: sys_sysinfo, N["times"]: sys_times,
