@@ -56,6 +56,7 @@ DETERMINISTIC = {
     "faults-abort": (["abort"], None),
     "hlt": ([], None),            # privileged in user mode: SIGSEGV, as natively
     "sysmisc": (["/tmp/ttdbg-test-sysmisc.tmp"], None),   # statfs, xattr, sendfile, mincore, ...
+    "readiness": ([], b"hello\n"),    # poll, ppoll, select, pselect6
 }
 
 

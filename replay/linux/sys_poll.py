@@ -1,4 +1,4 @@
-"""poll and ppoll: readiness of guest files.
+"""poll, ppoll, select and pselect6: readiness of guest files.
 
 In-guest pipes, captured files and directories are answered
 deterministically; terminals, outside pipes and host files are polled on
@@ -41,6 +41,28 @@ def _local_revents(f: OpenFile | None, events: int) -> int | None:
     return None
 
 
+def _revents(entries: list[tuple[int, int]], files: list[OpenFile | None], hfds: list[int | None],
+             timeout_ms: int) -> list[int]:
+    """revents for (fd, events) pairs: local answers, then a host poll (record only)."""
+    revents: list[int | None] = []
+    poller = select.poll()
+    waiting = False
+    for (fd, events), f, hfd in zip(entries, files, hfds):
+        local = 0 if fd < 0 else _local_revents(f, events)
+        revents.append(local)
+        if local is None and hfd is not None:
+            poller.register(hfd, events & 0xFFFF)
+            waiting = True
+    timeout = 0 if any(r for r in revents if r) else (timeout_ms if timeout_ms >= 0 else None)
+    ready = dict(poller.poll(timeout)) if waiting else {}
+    out = []
+    for r, hfd in zip(revents, hfds):
+        if r is None:
+            r = ready.get(hfd, 0) if hfd is not None else POLLNVAL
+        out.append(r)
+    return out
+
+
 def _poll(k: "LinuxKernel", sysno: int, fds_ptr: int, nfds: int, timeout_ms: int) -> int:
     if nfds > 1 << 16:
         return -errno.EINVAL
@@ -48,33 +70,15 @@ def _poll(k: "LinuxKernel", sysno: int, fds_ptr: int, nfds: int, timeout_ms: int
     if not k.can_write(fds_ptr, size):
         return -errno.EFAULT
     raw = k.read(fds_ptr, size)
-    entries = [PollFd.unpack_from(raw, i * PollFd.size) for i in range(nfds)]
-    files = [k.fds.get(fd) if fd >= 0 else None for fd, _e, _r in entries]
+    entries = [PollFd.unpack_from(raw, i * PollFd.size)[:2] for i in range(nfds)]
+    files = [k.fds.get(fd) if fd >= 0 else None for fd, _e in entries]
 
     def call(hfds: list[int | None]):
-        revents = []
-        poller = select.poll()
-        waiting = False
-        for (fd, events, _r), f, hfd in zip(entries, files, hfds):
-            local = 0 if fd < 0 else _local_revents(f, events)
-            revents.append(local)
-            if local is None and hfd is not None:
-                poller.register(hfd, events & 0xFFFF)
-                waiting = True
-        if any(r for r in revents if r):
-            timeout = 0
-        else:
-            timeout = timeout_ms if timeout_ms >= 0 else None
-        ready = dict(poller.poll(timeout)) if waiting else {}
         out = bytearray(raw)
-        count = 0
-        for i, hfd in enumerate(hfds):
-            r = revents[i]
-            if r is None:
-                r = ready.get(hfd, 0) if hfd is not None else POLLNVAL
+        revents = _revents(entries, files, hfds, timeout_ms)
+        for i, r in enumerate(revents):
             struct.pack_into("<h", out, i * PollFd.size + 6, r)
-            count += bool(r)
-        return count, ((fds_ptr, bytes(out)),)
+        return sum(1 for r in revents if r), ((fds_ptr, bytes(out)),)
     return s64(k.host_files_syscall(sysno, files, call))
 
 
@@ -82,12 +86,61 @@ def sys_poll(k: "LinuxKernel", a: Args) -> int:
     return _poll(k, N["poll"], a[0], a[1], s32(a[2]))
 
 
+def _timespec_ms(k: "LinuxKernel", ptr: int, scale: int) -> int:
+    """A timeout in ms from a timespec (scale 1) or timeval (scale 1000); -1 if none."""
+    if not ptr:
+        return -1
+    sec, frac = TIMESPEC.unpack(k.read(ptr, 16))
+    return sec * 1000 + frac // (1_000_000 // scale)
+
+
 def sys_ppoll(k: "LinuxKernel", a: Args) -> int:
-    timeout = -1
-    if a[2]:
-        sec, nsec = TIMESPEC.unpack(k.read(a[2], 16))
-        timeout = sec * 1000 + nsec // 1_000_000
-    return _poll(k, N["ppoll"], a[0], a[1], timeout)
+    return _poll(k, N["ppoll"], a[0], a[1], _timespec_ms(k, a[2], 1))
 
 
-HANDLERS: dict[int, Handler] = {N["poll"]: sys_poll, N["ppoll"]: sys_ppoll}
+# -- select: fd_set bitmaps over the same readiness ---------------------------------
+_IN, _OUT, _EX = POLLIN | POLLHUP | POLLERR, POLLOUT | POLLERR, POLLPRI
+
+
+def _select(k: "LinuxKernel", sysno: int, nfds: int, sets: tuple[int, int, int], timeout_ms: int) -> int:
+    if nfds < 0 or nfds > 1 << 16:
+        return -errno.EINVAL
+    nbytes = ((nfds + 63) // 64) * 8
+    bitmaps = []
+    for ptr in sets:
+        if ptr and not k.can_write(ptr, nbytes):
+            return -errno.EFAULT
+        bitmaps.append(int.from_bytes(k.read(ptr, nbytes), "little") if ptr else 0)
+    entries: list[tuple[int, int]] = []
+    for fd in range(nfds):
+        events = ((POLLIN if bitmaps[0] >> fd & 1 else 0) | (POLLOUT if bitmaps[1] >> fd & 1 else 0)
+                  | (POLLPRI if bitmaps[2] >> fd & 1 else 0))
+        if events:
+            if k.fds.get(fd) is None:
+                return -errno.EBADF
+            entries.append((fd, events))
+    files = [k.fds.get(fd) for fd, _e in entries]
+
+    def call(hfds: list[int | None]):
+        result = [0, 0, 0]
+        count = 0
+        for (fd, events), r in zip(entries, _revents(entries, files, hfds, timeout_ms)):
+            for i, (wanted, mask) in enumerate(((POLLIN, _IN), (POLLOUT, _OUT), (POLLPRI, _EX))):
+                if events & wanted and r & mask:
+                    result[i] |= 1 << fd
+                    count += 1
+        writes = tuple((ptr, result[i].to_bytes(nbytes, "little")) for i, ptr in enumerate(sets) if ptr)
+        return count, writes
+    return s64(k.host_files_syscall(sysno, files, call))
+
+
+def sys_select(k: "LinuxKernel", a: Args) -> int:
+    return _select(k, N["select"], s32(a[0]), (a[1], a[2], a[3]), _timespec_ms(k, a[4], 1000))
+
+
+def sys_pselect6(k: "LinuxKernel", a: Args) -> int:
+    return _select(k, N["pselect6"], s32(a[0]), (a[1], a[2], a[3]), _timespec_ms(k, a[4], 1))
+
+
+HANDLERS: dict[int, Handler] = {N["poll"]: sys_poll, N["ppoll"]: sys_ppoll,
+                               N["select"]: sys_select, N["pselect6"]: sys_pselect6}
