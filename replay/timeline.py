@@ -76,7 +76,8 @@ class EndOfHistory:
 # -- the checkpoint index ---------------------------------------------------------
 #
 # Thinning policy (after rr's ReplayTimeline).  Checkpoints are taken
-# automatically every `interval` instructions while replaying forward, and
+# automatically every `interval` instructions while replaying forward (4M,
+# or ~1/512 of a very long trace), and
 # one is taken near the target of a long seek (`near`) so that gdb's
 # one-instruction-at-a-time reverse stepping replays at most `near`
 # instructions per step.  When their memory exceeds the budget, checkpoints
@@ -167,20 +168,22 @@ class CheckpointIndex:
 class Timeline:
     """One debugging session's time axis over a trace."""
 
-    def __init__(self, replay: Replay, *, interval: int = 1 << 22, near: int = 1 << 17,
+    def __init__(self, replay: Replay, *, interval: int | None = None, near: int = 1 << 17,
                  budget: int | None = None, slice_: int = 1 << 24) -> None:
         self.replay = replay
         self.process = replay.process
         self.machine = replay.process.machine
         self.kernel = replay.process.kernel
         self.hostio = replay.hostio
-        self.interval = interval
+        self.end = self._end_of_history()
+        # At least every 4M instructions; for very long traces, about 512
+        # intervals over the whole history (a power of two).
+        self.interval = interval or max(1 << 22, 1 << max(0, (self.end.icount // 512).bit_length()))
         self.near = near
         self.process.slice = slice_
         self.snapshotter = MemorySnapshotter(self.machine)
         self.breakpoints: set[int] = set()
         self.watchpoints: set[Watchpoint] = set()
-        self.end = self._end_of_history()
         self._event_icounts = [e.icount for e in self.hostio.events]
         self.index = CheckpointIndex(budget or 0)
         self._fixed_budget = budget is not None

@@ -26,7 +26,7 @@ class CapturedFile:
 
 class DebugSession:
     def __init__(self, trace: TraceDir, *, sink: OutputSink | None = None,
-                 interval: int = 1 << 22, budget: int | None = None) -> None:
+                 interval: int | None = None, budget: int | None = None) -> None:
         self.trace = trace
         self.contents: LogContents = read_log(trace.log_path)
         self.replay = Replay(trace, sink or OutputSink.quiet(), contents=self.contents)
