@@ -40,11 +40,11 @@ import pytest
 
 pygdbmi_controller = pytest.importorskip("pygdbmi.gdbcontroller")
 
-REPO = Path(__file__).resolve().parents[2]
+from gdbtest_support import LINKINGS, REPO, Guest, source_line, ttdbg_env  # noqa: E402,F401
+
 GUESTS = REPO / "tests" / "guests"
 GDB = shutil.which("gdb")
 GCC = shutil.which("gcc")
-LINKINGS = ("static", "dynamic")
 _CFLAGS = {"static": ["-static"], "dynamic": ["-fPIE", "-pie"]}
 COMMAND_TIMEOUT = 60.0
 
@@ -54,25 +54,7 @@ if GCC is None:
     pytest.skip("gcc is not installed", allow_module_level=True)
 
 
-def ttdbg_env(trace_dir: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env["TTDBG_TRACE_DIR"] = str(trace_dir)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    env.pop("TTDBG_LOG", None)
-    return env
-
-
 # -- guests ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Guest:
-    name: str
-    linking: str
-    binary: Path
-    trace: Path
-    status: int           # the recorded exit status (shell style)
-    source: Path
-
-
 class GuestBuilder:
     """Compile tests/guests/gdb_<name>.c and record it, once per (name, linking)."""
 
@@ -117,14 +99,6 @@ def gdb_builder(tmp_path_factory: pytest.TempPathFactory) -> GuestBuilder:
 @pytest.fixture(scope="session")
 def gdb_guest(gdb_builder: GuestBuilder) -> Callable[..., Guest]:
     return gdb_builder.get
-
-
-def source_line(guest: Guest, marker: str) -> int:
-    """The 1-based line of the guest source that contains ``marker``."""
-    for number, text in enumerate(guest.source.read_text().splitlines(), 1):
-        if marker in text:
-            return number
-    raise AssertionError(f"{marker!r} is not in {guest.source}")
 
 
 # -- ttdbg serve -----------------------------------------------------------------------------

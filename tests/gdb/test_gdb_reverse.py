@@ -5,7 +5,7 @@ and to both ends of the history."""
 from __future__ import annotations
 
 import pytest
-from conftest import LINKINGS, source_line
+from gdbtest_support import LINKINGS, source_line
 
 N_STEPS = 40
 

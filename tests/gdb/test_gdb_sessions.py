@@ -11,7 +11,7 @@ import sys
 import time
 
 import pytest
-from conftest import ttdbg_env
+from gdbtest_support import ttdbg_env
 
 
 def _total(g) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import LINKINGS, source_line
+from gdbtest_support import LINKINGS, source_line
 
 
 @pytest.mark.parametrize("linking", LINKINGS)
