@@ -71,6 +71,8 @@ REGISTER_IDS: dict[str, int] = {
     **{f"st{i}": getattr(X, f"UC_X86_REG_ST{i}") for i in range(8)},
     **{f"xmm{i}": getattr(X, f"UC_X86_REG_XMM{i}") for i in range(16)},
 }
+_X87 = frozenset(f"st{i}" for i in range(8))
+_SYSCALL_LEN = 2
 _HASHED = tuple(REGISTER_IDS[n] for n in (*GPR_NAMES, "rip", "eflags", "fs_base", "mxcsr",
                                            *(f"xmm{i}" for i in range(16))))
 
@@ -152,6 +154,7 @@ class Machine:
         self._halt: RunStop | None = None
         self._trap: tuple[int, int] | None = None   # (intno, pc)
         self._trap_stop: StopKind | None = None
+        self._in_syscall = False
         self._mem_fault: tuple[int, int] | None = None
         self._callbacks: list[object] = []           # keep ctypes callbacks alive
         self._bp_hooks: dict[int, int] = {}
@@ -224,8 +227,17 @@ class Machine:
             raise UcError(err)
 
     def _on_syscall(self, uc: Uc, _user: object) -> None:
-        if self.os is not None:
+        if self.os is None:
+            return
+        # Inside the hook RIP still holds the syscall instruction's address;
+        # Unicorn adds its length (2) after the hook returns.  While the OS
+        # layer runs, `rip` reads and writes the architectural value (the
+        # next instruction), as a kernel sees it.
+        self._in_syscall = True
+        try:
             self.os.on_syscall(self)
+        finally:
+            self._in_syscall = False
 
     def _on_interrupt(self, uc: Uc, intno: int, _user: object) -> None:
         self._trap = (intno, uc.reg_read(X.UC_X86_REG_RIP))
@@ -320,7 +332,7 @@ class Machine:
 
     @property
     def pc(self) -> int:
-        return self.uc.reg_read(X.UC_X86_REG_RIP)
+        return self.uc.reg_read(X.UC_X86_REG_RIP) + (_SYSCALL_LEN if self._in_syscall else 0)
 
     def halt(self, stop: RunStop) -> None:
         """Called by the OS layer inside a hook: stop after this instruction."""
@@ -456,14 +468,34 @@ class Machine:
 
     # -- registers -------------------------------------------------------------
     def reg(self, name: str) -> int:
-        value = self.uc.reg_read(REGISTER_IDS[name])
-        if isinstance(value, tuple):      # x87 registers: (mantissa, exponent)
-            mantissa, exponent = value
-            return mantissa | (exponent << 64)
-        return value
+        if name in _X87:
+            return self._x87_read(REGISTER_IDS[name])
+        if name == "rip":
+            return self.pc
+        return self.uc.reg_read(REGISTER_IDS[name])
 
     def set_reg(self, name: str, value: int) -> None:
+        if name in _X87:
+            self._x87_write(REGISTER_IDS[name], value)
+            return
+        if name == "rip" and self._in_syscall:
+            value = (value - _SYSCALL_LEN) & ((1 << 64) - 1)
         self.uc.reg_write(REGISTER_IDS[name], value)
+
+    # The Python binding reads ST0-ST7 into 8 bytes although Unicorn writes
+    # 10 (an 80-bit value): go through the C API with a buffer that fits.
+    def _x87_read(self, reg_id: int) -> int:
+        buf = (ctypes.c_uint8 * 16)()
+        err = _ucmod.uclib.uc_reg_read(self.uc._uch, reg_id, ctypes.byref(buf))
+        if err:
+            raise UcError(err)
+        return int.from_bytes(bytes(buf)[:10], "little")
+
+    def _x87_write(self, reg_id: int, value: int) -> None:
+        buf = (ctypes.c_uint8 * 16).from_buffer_copy((value & ((1 << 80) - 1)).to_bytes(16, "little"))
+        err = _ucmod.uclib.uc_reg_write(self.uc._uch, reg_id, ctypes.byref(buf))
+        if err:
+            raise UcError(err)
 
     def read_registers(self, names: tuple[str, ...]) -> dict[str, int]:
         return {n: self.reg(n) for n in names}

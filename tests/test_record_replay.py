@@ -57,6 +57,7 @@ DETERMINISTIC = {
     "hlt": ([], None),            # privileged in user mode: SIGSEGV, as natively
     "sysmisc": (["/tmp/ttdbg-test-sysmisc.tmp"], None),   # statfs, xattr, sendfile, mincore, ...
     "readiness": ([], b"hello\n"),    # poll, ppoll, select, pselect6
+    "sighandlers": ([], None),         # handlers for raise/kill, SIGSEGV/SIGFPE, sigaltstack
 }
 
 

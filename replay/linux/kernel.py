@@ -22,6 +22,7 @@ from ..machine import Machine, RunStop, StopKind
 from ..memory import PAGE
 from . import signals as sig
 from .files import FdTable, OpenFile
+from .sigframe import AltStack, SigInfo, build_frame, restore_frame
 from .sysnames import syscall_name
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,15 @@ _REG_WIDTHS: dict[str, tuple[str, int]] = {
     **{f"r{i}d": (f"r{i}", 4) for i in range(8, 16)},
     **{f"r{i}w": (f"r{i}", 2) for i in range(8, 16)},
 }
+
+
+class NoReturnValue(Exception):
+    """Raised by rt_sigreturn: the registers were restored, do not set rax."""
+
+
+SA_ONSTACK, SA_RESTORER, SA_NODEFER, SA_RESETHAND = 0x08000000, 0x04000000, 0x40000000, 0x80000000
+SI_USER, SI_TKILL = 0, -6
+FAULT_CODES = {sig.SIGFPE: 1, sig.SIGILL: 2, sig.SIGTRAP: 1}   # FPE_INTDIV, ILL_ILLOPN, TRAP_BRKPT
 
 
 class GuestExit(Exception):
@@ -82,7 +92,9 @@ class KernelState:
     umask: int = 0o022
     sigmask: int = 0
     pending: int = 0          # self-sent signals blocked when sent (bit N-1 for signal N)
+    pending_codes: dict[int, int] = field(default_factory=dict)   # their si_code
     sigactions: dict[int, SigAction] = field(default_factory=dict)
+    altstack: AltStack = field(default_factory=AltStack)
     exited: ProcessExit | None = None
 
 
@@ -117,6 +129,7 @@ class LinuxKernel:
         self.fds = FdTable()
         self._warn = warn
         self._warned: set[str] = set()
+        self._to_deliver: list[SigInfo] = []   # handled signals to enter after this syscall
         self.handlers: dict[int, Handler] = {**FILES, **FSEXTRA, **MEMORY, **PROCESS, **POLL}
         self.syscall_count = 0
         machine.os = self
@@ -190,6 +203,7 @@ class LinuxKernel:
                       uc_regs["r8"], uc_regs["r9"])
         self.syscall_count += 1
         handler = self.handlers.get(sysno)
+        self._to_deliver.clear()
         try:
             if handler is None:
                 self.warn_once(f"sys{sysno}", f"unsupported system call {syscall_name(sysno)} "
@@ -199,12 +213,19 @@ class LinuxKernel:
                 result = handler(self, args)
         except GuestExit:
             return
+        except NoReturnValue:
+            result = None
         except ValueError:
             # A guest pointer that is not mapped (the handler read or wrote it).
             result = -errno.EFAULT
-        machine.set_reg("rax", result & MASK64)
-        machine.set_reg("rcx", machine.pc)        # the syscall instruction clobbers
-        machine.set_reg("r11", machine.reg("eflags"))  # rcx and r11, as on Linux
+        if result is not None:
+            machine.set_reg("rax", result & MASK64)
+            machine.set_reg("rcx", machine.pc)        # the syscall instruction clobbers
+            machine.set_reg("r11", machine.reg("eflags"))  # rcx and r11, as on Linux
+        # Signals with handlers are entered on the way back to user mode.
+        for info in self._to_deliver:
+            self.enter_handler(info)
+        self._to_deliver.clear()
 
     def on_rdtsc(self, machine: Machine, with_aux: bool) -> tuple[int, int]:
         icount = machine.exact_icount_at(machine.pc)
@@ -216,6 +237,16 @@ class LinuxKernel:
             return True
         if stop.detail.startswith("int 0x80"):
             self.warn_once("int80", "32-bit system calls (int 0x80) are not supported")
+        action = self.state.sigactions.get(stop.signal, SigAction())
+        blocked = self.state.sigmask & (1 << (stop.signal - 1))
+        if action.handler not in (sig.SIG_DFL, sig.SIG_IGN) and not blocked:
+            # A handler for a synchronous fault: enter it; returning re-executes
+            # the faulting instruction, as on Linux.
+            code = FAULT_CODES.get(stop.signal)
+            if stop.signal in (sig.SIGSEGV, sig.SIGBUS):
+                code = 2 if self.mem.find(stop.address) is not None else 1   # SEGV_ACCERR / MAPERR
+            self.enter_handler(SigInfo(stop.signal, code or 0, address=stop.address))
+            return True
         self.terminate(stop.signal, ExceptionCause.FAULT, stop.pc, stop.address, stop.icount)
         return False
 
@@ -253,8 +284,10 @@ class LinuxKernel:
         self.host.shutdown(at, ShutdownReason.SIGNAL, signal)
         self.state.exited = ProcessExit(ShutdownReason.SIGNAL, signal, at)
 
-    def deliver_self_signal(self, signum: int) -> int:
-        """kill/tgkill to ourselves: Linux semantics without handlers."""
+    def deliver_self_signal(self, signum: int, code: int = SI_USER) -> int:
+        """kill/tgkill to ourselves, with Linux semantics: ignored, pending
+        while blocked, a handler entered when the system call returns, or the
+        default action (which ends the process)."""
         if signum == 0:
             return 0
         if not 1 <= signum <= 64:
@@ -269,20 +302,43 @@ class LinuxKernel:
             if self.state.sigmask & (1 << (signum - 1)):
                 # Pending until unblocked (musl's raise() and abort() rely on it).
                 self.state.pending |= 1 << (signum - 1)
+                self.state.pending_codes.setdefault(signum, code)
                 return 0
-            if action.handler not in (sig.SIG_DFL, sig.SIG_IGN):
-                self.warn_once("handlers", "signal handlers are not supported: "
-                               f"{sig.signal_name(signum)} takes its default action")
+            if action.handler != sig.SIG_DFL:
+                self._to_deliver.append(SigInfo(signum, code, pid=self.pid))
+                return 0
         self.terminate(signum, ExceptionCause.KILL, self.machine.pc, 0)
         self.machine.halt(RunStop(StopKind.HALTED, self.icount, self.machine.pc))
         raise GuestExit()
+
+    def enter_handler(self, info: SigInfo) -> None:
+        """Build the signal frame and continue in the handler."""
+        action = self.state.sigactions.get(info.signo, SigAction())
+        saved = self.state.sigmask
+        mask = saved | action.mask
+        if not action.flags & SA_NODEFER:
+            mask |= 1 << (info.signo - 1)
+        if action.flags & SA_RESETHAND:
+            self.state.sigactions[info.signo] = SigAction()
+        restorer = action.restorer if action.flags & SA_RESTORER else 0
+        build_frame(self.machine, info, action.handler, restorer, saved, self.state.altstack,
+                    bool(action.flags & SA_ONSTACK))
+        self.state.sigmask = mask & ~((1 << (sig.SIGKILL - 1)) | (1 << (sig.SIGSTOP - 1)))
+
+    def sigreturn(self) -> None:
+        """rt_sigreturn: back to the interrupted state, then any signal now unblocked."""
+        mask = restore_frame(self.machine)
+        self.state.sigmask = mask & ~((1 << (sig.SIGKILL - 1)) | (1 << (sig.SIGSTOP - 1)))
+        self.deliver_pending()
+        raise NoReturnValue()
 
     def deliver_pending(self) -> int:
         """After the mask changed: act on the lowest pending signal now unblocked."""
         while ready := self.state.pending & ~self.state.sigmask:
             signum = (ready & -ready).bit_length()
             self.state.pending &= ~(1 << (signum - 1))
-            self.deliver_self_signal(signum)      # raises GuestExit when fatal
+            code = self.state.pending_codes.pop(signum, SI_USER)
+            self.deliver_self_signal(signum, code)      # raises GuestExit when fatal
         return 0
 
     # -- set-up ---------------------------------------------------------------------

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 from ..events import ClockSource, RandomSource
 from . import signals as sig
-from .kernel import Args, GuestExit, Handler, SigAction, s32
+from .kernel import SI_TKILL, Args, GuestExit, Handler, SigAction, s32
+from .sigframe import SS_DISABLE, SS_ONSTACK, AltStack
 from .structs import RLIM_INFINITY, RLIMIT, TIMESPEC, TIMEVAL, pack_utsname
 from .sysnames import SYSCALL_NUMBERS as N
 
@@ -263,9 +264,6 @@ def sys_rt_sigaction(k: "LinuxKernel", a: Args) -> int:
     if act:
         handler, flags, restorer, mask = struct.unpack("<QQQQ", k.read(act, 32))
         k.state.sigactions[signum] = SigAction(handler, flags, restorer, mask)
-        if handler not in (sig.SIG_DFL, sig.SIG_IGN) and signum not in (sig.SIGCHLD, sig.SIGWINCH, sig.SIGPIPE):
-            k.warn_once("sighandler", "signal handlers are installed but never run: ttdbg does "
-                        "not deliver asynchronous signals")
     return 0
 
 
@@ -289,9 +287,25 @@ def sys_rt_sigprocmask(k: "LinuxKernel", a: Args) -> int:
 
 
 def sys_sigaltstack(k: "LinuxKernel", a: Args) -> int:
-    old = a[1]
+    new, old = a[0], a[1]
+    alt = k.state.altstack
+    on_it = alt.contains(k.machine.reg("rsp"))
     if old:
-        k.write(old, struct.pack("<QiiQ", 0, 2, 0, 0))   # SS_DISABLE
+        k.write(old, struct.pack("<QiiQ", alt.sp, SS_ONSTACK if on_it else alt.flags & SS_DISABLE, 0, alt.size))
+    if new:
+        sp, flags, _pad, size = struct.unpack("<QiiQ", k.read(new, 24))
+        if on_it:
+            return -errno.EPERM
+        if flags & ~SS_DISABLE:
+            return -errno.EINVAL
+        if not flags & SS_DISABLE and size < 2048:
+            return -errno.ENOMEM
+        k.state.altstack = AltStack(0, 0, SS_DISABLE) if flags & SS_DISABLE else AltStack(sp, size, 0)
+    return 0
+
+
+def sys_rt_sigreturn(k: "LinuxKernel", a: Args) -> int:
+    k.sigreturn()
     return 0
 
 
@@ -306,14 +320,14 @@ def sys_kill(k: "LinuxKernel", a: Args) -> int:
 def sys_tgkill(k: "LinuxKernel", a: Args) -> int:
     tgid, tid, signum = s32(a[0]), s32(a[1]), s32(a[2])
     if tgid == k.pid and tid == k.pid:
-        return k.deliver_self_signal(signum)
+        return k.deliver_self_signal(signum, SI_TKILL)
     return -errno.ESRCH
 
 
 def sys_tkill(k: "LinuxKernel", a: Args) -> int:
     tid, signum = s32(a[0]), s32(a[1])
     if tid == k.pid:
-        return k.deliver_self_signal(signum)
+        return k.deliver_self_signal(signum, SI_TKILL)
     return -errno.ESRCH
 
 
@@ -385,7 +399,8 @@ HANDLERS: dict[int, Handler] = {
     N["nanosleep"]: sys_nanosleep, N["clock_nanosleep"]: sys_clock_nanosleep,
     N["getrandom"]: sys_getrandom,
     N["rt_sigaction"]: sys_rt_sigaction, N["rt_sigprocmask"]: sys_rt_sigprocmask,
-    N["sigaltstack"]: sys_sigaltstack, N["kill"]: sys_kill, N["tgkill"]: sys_tgkill,
+    N["sigaltstack"]: sys_sigaltstack, N["rt_sigreturn"]: sys_rt_sigreturn,
+    N["kill"]: sys_kill, N["tgkill"]: sys_tgkill,
     N["tkill"]: sys_tkill, N["pause"]: sys_pause,
     N["futex"]: sys_futex, N["sched_getaffinity"]: sys_sched_getaffinity,
     N["sched_setaffinity"]: sys_zero, N["sched_yield"]: sys_zero, N["getcpu"]: sys_getcpu,
