@@ -167,6 +167,18 @@ def test_fault_status_and_exception_event(ttdbg: Ttdbg, guest, flavour: str, kin
     assert int(m.group(1).replace(",", "")) == exc_icount
 
 
+def test_proc_self_maps_is_the_guest_address_space(ttdbg: Ttdbg, guest, flavour: str) -> None:
+    program = guest("procmaps", flavour)
+    trace, rec, rep = ttdbg.record_replay(program)
+    assert rec.status == 0, rec.err
+    assert_same_run(rep, rec, "replay vs record")
+    lines = rec.out.splitlines()
+    assert any(line.endswith("[stack]") for line in lines), rec.out
+    assert any(line.endswith(str(program)) and " r-xp " in line for line in lines), rec.out
+    assert ("libc.so.6" in rec.out) == (flavour == "dynamic"), rec.out
+    assert "not emulated" not in rec.err
+
+
 def test_unsupported_syscall_warns_once(ttdbg: Ttdbg, guest, flavour: str) -> None:
     program = guest("unsupported", flavour)
     trace, rec, rep = ttdbg.record_replay(program)

@@ -14,6 +14,7 @@ import shlex
 
 from gdbstub import X86_64, BreakKind, Capability, Direction, HostStat, StopKind, StopReason, TargetError
 from replay.errors import ReplayError
+from replay.linux.procfs import SYNTHETIC
 from replay.machine import WatchKind, Watchpoint
 from replay.timeline import Direction as TimeDirection
 from replay.timeline import StopReason as TimeReason
@@ -189,13 +190,23 @@ class ReplayTarget:
     def host_open(self, path: str, flags: int, mode: int) -> int:
         if flags & 3:
             raise TargetError(errno.EACCES, "the trace's files are read-only")
-        data = self.session.read_captured(path)
+        data = self._proc_file(path)
+        if data is None:
+            data = self.session.read_captured(path)
         if data is None:
             raise TargetError(errno.ENOENT, f"{path} is not in the trace")
         fd = self._next_fd
         self._next_fd += 1
         self._host_fds[fd] = data
         return fd
+
+    def _proc_file(self, path: str) -> bytes | None:
+        """/proc/PID/maps of the replayed process at the current position."""
+        for prefix in (f"/proc/{self.pid}/", "/proc/self/"):
+            if path.startswith(prefix):
+                make = SYNTHETIC.get(path[len(prefix):])
+                return make(self.timeline.machine.mem) if make else None
+        return None
 
     def host_pread(self, fd: int, count: int, offset: int) -> bytes:
         data = self._host_fds.get(fd)

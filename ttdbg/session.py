@@ -66,6 +66,7 @@ class DebugSession:
     def summary(self) -> str:
         end = self.timeline.end
         how = {None: "truncated"}.get(end.reason, end.reason.name.lower() if end.reason else "")
-        return (f"trace {self.trace.path}\nprogram {self.program}\n"
+        return (f"trace {self.trace.path}\nprogram {self.program} (pid {self.pid}; "
+                f"`info proc mappings {self.pid}` shows its memory)\n"
                 f"instructions {end.icount:,} (ends: {how} {end.status})\n"
                 f"events {len(self.contents.events):,}")

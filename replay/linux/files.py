@@ -43,6 +43,7 @@ class OpenFile:
     pipe: Pipe | None = None
     pipe_end: str = ""            # "r" or "w"
     refs: int = 0
+    synthetic: bool = False       # content made by the kernel (/proc/self/maps)
 
     @property
     def readable(self) -> bool:

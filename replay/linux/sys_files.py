@@ -32,6 +32,7 @@ from .files import (
     Pipe,
 )
 from .kernel import Args, Handler, s32, s64
+from .procfs import SYNTHETIC
 from .structs import dirent64, dtype_of, pack_stat, pack_statx, synthetic_stat
 from .sysnames import SYSCALL_NUMBERS as N
 
@@ -60,13 +61,24 @@ def _errno_of(exc: OSError) -> int:
 
 
 # -- open / close -------------------------------------------------------------
-def _proc_self(k: "LinuxKernel", path: str) -> int | None:
-    if path.startswith("/proc/self/") or path.startswith(f"/proc/{k.pid}/"):
-        tail = path.split("/", 3)[3]
-        if tail not in ("exe",):
-            k.warn_once(f"proc{tail}", f"/proc/self/{tail} is not emulated; opening it fails with ENOENT")
-            return -errno.ENOENT
-    return None
+def _proc_self(k: "LinuxKernel", path: str, flags: int) -> int | None:
+    """Open /proc/self/* from guest state (maps), or refuse; None: not /proc/self."""
+    if not (path.startswith("/proc/self/") or path.startswith(f"/proc/{k.pid}/")):
+        return None
+    tail = path.split("/", 3)[3]
+    if tail == "exe":
+        return None
+    make = SYNTHETIC.get(tail)
+    if make is None:
+        k.warn_once(f"proc{tail}", f"/proc/self/{tail} is not emulated; opening it fails with ENOENT")
+        return -errno.ENOENT
+    if flags & O_ACCMODE != O_RDONLY:
+        return -errno.EACCES
+    fd = k.fds.lowest_free()
+    f = OpenFile(k.fds.new_handle(), FileKind.CAPTURED, path, flags & ~O_CLOEXEC,
+                 content=make(k.mem), synthetic=True)
+    k.fds.install(fd, f, cloexec=bool(flags & O_CLOEXEC))
+    return fd
 
 
 def sys_openat(k: "LinuxKernel", a: Args) -> int:
@@ -74,7 +86,7 @@ def sys_openat(k: "LinuxKernel", a: Args) -> int:
     path = k.resolve(dirfd, k.cstring(path_ptr))
     if isinstance(path, int):
         return path
-    special = _proc_self(k, path)
+    special = _proc_self(k, path, flags)
     if special is not None:
         return special
     fd = k.fds.lowest_free()
@@ -320,6 +332,9 @@ def sys_fstat(k: "LinuxKernel", a: Args) -> int:
     if f.pipe is not None:
         k.write(buf, synthetic_stat(0, _stat.S_IFIFO | 0o600, ino=f.handle))
         return 0
+    if f.synthetic:
+        k.write(buf, synthetic_stat(0, _stat.S_IFREG | 0o444, ino=f.handle))   # /proc: size 0
+        return 0
     return _fstat_file(k, f, N["fstat"], lambda st: ((buf, pack_stat(st)),))
 
 
@@ -360,8 +375,9 @@ def sys_statx(k: "LinuxKernel", a: Args) -> int:
         f = k.fds.get(s32(dirfd))
         if f is None:
             return -errno.EBADF
-        if f.pipe is not None:
-            st = os.stat_result((_stat.S_IFIFO | 0o600, f.handle, 0, 1, 0, 0, 0, 0, 0, 0))
+        if f.pipe is not None or f.synthetic:
+            mode = _stat.S_IFIFO | 0o600 if f.pipe is not None else _stat.S_IFREG | 0o444
+            st = os.stat_result((mode, f.handle, 0, 1, 0, 0, 0, 0, 0, 0))
             k.write(buf, pack_statx(st, mask))
             return 0
         return _fstat_file(k, f, N["statx"], lambda st: ((buf, pack_statx(st, mask)),))

@@ -101,3 +101,15 @@ def test_monitor_when_and_goto(connected):
     assert "monitor goto N" in g.ok("monitor help").text
     assert "Unknown monitor command" in g.ok("monitor frobnicate").text
     assert "monitor goto" in g.ok("monitor goto banana").text
+
+
+@pytest.mark.parametrize("linking", LINKINGS)
+def test_info_proc_mappings_from_the_replayed_address_space(connected, linking):
+    guest, server, g = connected("basic", linking)
+    g.ok("break main")
+    g.ok("continue")
+    pid = int(re.search(r"pid (\d+)", g.ok("monitor info").text).group(1))
+    text = g.ok(f"info proc mappings {pid}").text
+    assert "[stack]" in text, text
+    assert guest.binary.name in text, text
+    assert ("libc.so.6" in text) == (linking == "dynamic"), text
