@@ -23,7 +23,6 @@ from .files import (
     O_APPEND,
     O_CLOEXEC,
     O_CREAT,
-    O_DIRECTORY,
     O_NONBLOCK,
     O_RDONLY,
     O_TRUNC,
@@ -747,4 +746,3 @@ HANDLERS: dict[int, Handler] = {
     N["fchmodat"]: sys_fchmodat, N["fadvise64"]: sys_fadvise, N["flock"]: sys_fadvise,
     N["close_range"]: sys_close_range,
 }
-_UNUSED = (O_DIRECTORY, O_RDONLY)
