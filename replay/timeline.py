@@ -421,6 +421,9 @@ class Timeline:
         origin = self.position
         if origin == 0:
             return self._stop(StopReason.HISTORY_START)
+        if not self.breakpoints and not self.watchpoints:
+            self._replay_to(0)           # nothing can stop us: straight to the start
+            return self._stop(StopReason.HISTORY_START)
         end = origin
         while end > 0:
             cp = self.index.before(end)
