@@ -20,6 +20,7 @@ from replay.timeline import Direction as TimeDirection
 from replay.timeline import StopReason as TimeReason
 from replay.timeline import TimeStop
 
+from .positions import parse_position
 from .session import DebugSession
 
 log = logging.getLogger(__name__)
@@ -240,7 +241,7 @@ class ReplayTarget:
                 pct = 100.0 * tl.position / end if end else 100.0
                 return f"Current instruction: {tl.position:,} of {end:,} ({pct:.1f}%)\n"
             if name == "goto" and len(args) == 1:
-                target = _parse_count(args[0], tl.position, tl.end.icount)
+                target = parse_position(args[0], tl.position, tl.end.icount)
                 stop = tl.seek(target)
                 self._last = self._translate(stop, True)
                 return (f"Now at instruction {tl.position:,}, pc {tl.pc:#x}.\n"
@@ -272,19 +273,6 @@ class ReplayTarget:
 
     def detach(self) -> None:
         pass
-
-
-def _parse_count(text: str, here: int, end: int) -> int:
-    text = text.replace(",", "").replace("_", "")
-    if text in ("start", "begin"):
-        return 0
-    if text == "end":
-        return end
-    if text.endswith("%"):
-        return int(end * float(text[:-1]) / 100)
-    if text.startswith(("+", "-")):
-        return here + int(text, 0)
-    return int(text, 0)
 
 
 _MONITOR_HELP = """ttdbg monitor commands:

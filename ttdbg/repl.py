@@ -30,7 +30,9 @@ from replay.trace import TraceDir
 
 from . import render
 from .commands import CommandError, build_completer, lookup
+from .expressions import INT_TYPES, LValue, Parser, format_int, tokens
 from .gdbmi_bridge import BridgeError, GdbBridge
+from .positions import parse_position
 from .render import SourceCache, Style, XFormat
 from .session import DebugSession
 from .solibs import ImageSymbols, SharedLibraries
@@ -46,9 +48,6 @@ _WATCH_TITLE = {WatchKind.WRITE: "Hardware watchpoint", WatchKind.READ: "Hardwar
                 WatchKind.ACCESS: "Hardware access (read/write) watchpoint"}
 _SIGNAMES = {4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL",
              11: "SIGSEGV", 13: "SIGPIPE", 15: "SIGTERM"}
-_INT_TYPES = {1: CType("char", 1, "int"), 2: CType("short", 2, "int"), 4: CType("int", 4, "int"),
-              8: CType("long", 8, "int")}
-_EXPR_TOKEN = re.compile(r"\s*(->|\[|\]|\.|\*|&|\$?[A-Za-z_][A-Za-z_0-9]*|0[xX][0-9a-fA-F]+|\d+)")
 
 
 @dataclass
@@ -62,13 +61,6 @@ class Breakpoint:
     hits: int = 0
     watch: Watchpoint | None = None
     ctype: CType | None = None
-
-
-@dataclass(frozen=True)
-class LValue:
-    address: int | None
-    ctype: CType | None
-    value: int | None = None        # registers and constants
 
 
 class Repl:
@@ -353,7 +345,10 @@ class Repl:
         arg = arg.strip()
         if not arg:
             raise CommandError("Argument required (an instruction count, +N, -N, P%, start or end).")
-        target = _parse_position(arg, self.tl.position, self._total())
+        try:
+            target = parse_position(arg, self.tl.position, self._total())
+        except ValueError:
+            raise CommandError(f'Invalid position "{arg}" (N, +N, -N, P%, start or end).') from None
         self.progress.start()
         self.progress.target = target
         try:
@@ -479,7 +474,7 @@ class Repl:
     def _format_bytes(self, raw: bytes | None, b: Breakpoint) -> str:
         if raw is None:
             return "<unreadable>"
-        ctype = b.ctype or _INT_TYPES.get(len(raw))
+        ctype = b.ctype or INT_TYPES.get(len(raw))
         if ctype is None:
             return raw.hex()
         return render.value(raw, ctype, self.images)
@@ -623,7 +618,7 @@ class Repl:
         lv = self.lvalue(expr)
         if lv.value is not None:
             v = lv.value
-            text = _fmt_int(v, fmt, lv.ctype)
+            text = format_int(v, fmt, lv.ctype)
             if lv.ctype is not None and lv.ctype.kind == "pointer" and not fmt:
                 name = self.images.name_at(v)
                 text = f"({lv.ctype.name}) {v:#x}" + (f" <{name}>" if name else "")
@@ -634,14 +629,14 @@ class Repl:
             assert lv.address is not None
             ctype = lv.ctype
             if ctype is None:
-                ctype = _INT_TYPES[8]
+                ctype = INT_TYPES[8]
             if ctype.size == 0 or ctype.kind == "other":
                 sym = self.images.name_at(lv.address)
                 text = f"{{<text variable, no debug info>}} {lv.address:#x}" + (f" <{sym}>" if sym else "")
             else:
                 raw = self.tl.read_memory(lv.address, ctype.size)
                 if fmt and ctype.kind not in ("array", "struct"):
-                    text = _fmt_int(int.from_bytes(raw, "little", signed=True), fmt, ctype)
+                    text = format_int(int.from_bytes(raw, "little", signed=True), fmt, ctype)
                 else:
                     text = render.value(raw, ctype, self.images)
         self._history += 1
@@ -659,8 +654,7 @@ class Repl:
 
     def lvalue(self, expr: str) -> LValue:
         """The small C subset understood without gdb."""
-        tokens = _tokens(expr)
-        return _Parser(self, tokens, expr).parse()
+        return Parser(self, tokens(expr), expr).parse()
 
     # -- frames -------------------------------------------------------------------------------
     def selected_frame(self) -> Frame:
@@ -677,6 +671,9 @@ class Repl:
             if name in regs:
                 return regs[name]
         return self.tl.read_register(name)
+
+    def read_memory(self, address: int, length: int) -> bytes:
+        return self.tl.read_memory(address, length)
 
     def frame_cfa(self) -> int:
         return self.selected_frame().cfa
@@ -745,7 +742,7 @@ class Repl:
         if s is not None:
             if s.is_function:
                 return LValue(s.address, CType("function", 0, "other"))
-            return LValue(s.address, _INT_TYPES.get(s.size, CType(f"<data variable, {s.size} bytes>", 0, "other")))
+            return LValue(s.address, INT_TYPES.get(s.size, CType(f"<data variable, {s.size} bytes>", 0, "other")))
         return None
 
     def info_locals(self) -> str:
@@ -950,160 +947,11 @@ class Repl:
                 + self._here_text())
 
 
-# -- the small expression language (without gdb) ---------------------------------------------
-class _Parser:
-    def __init__(self, repl: Repl, tokens: list[str], text: str) -> None:
-        self.r = repl
-        self.t = tokens
-        self.i = 0
-        self.text = text
-
-    def peek(self) -> str | None:
-        return self.t[self.i] if self.i < len(self.t) else None
-
-    def take(self) -> str:
-        tok = self.peek()
-        if tok is None:
-            raise CommandError("A syntax error in expression, near `'.")
-        self.i += 1
-        return tok
-
-    def parse(self) -> LValue:
-        lv = self.unary()
-        if self.peek() is not None:
-            rest = " ".join(self.t[self.i:])
-            raise CommandError(f"A syntax error in expression, near `{rest}'.")
-        return lv
-
-    def unary(self) -> LValue:
-        tok = self.peek()
-        if tok == "*":
-            self.take()
-            inner = self.unary()
-            return self.deref(inner)
-        if tok == "&":
-            self.take()
-            inner = self.unary()
-            if inner.address is None:
-                raise CommandError("Attempt to take address of value not located in memory.")
-            t = inner.ctype
-            return LValue(None, CType(f"{t.name if t else 'long'} *", 8, "pointer", t), inner.address)
-        return self.postfix(self.primary())
-
-    def deref(self, lv: LValue) -> LValue:
-        if lv.value is not None:
-            el = lv.ctype.element if lv.ctype is not None and lv.ctype.kind == "pointer" else None
-            return LValue(lv.value, el or _INT_TYPES[8])
-        t = lv.ctype
-        if t is not None and t.kind in ("pointer", "array") and lv.address is not None:
-            if t.kind == "array":
-                return LValue(lv.address, t.element)
-            ptr = struct.unpack("<Q", self.r.tl.read_memory(lv.address, 8))[0]
-            return LValue(ptr, t.element if t.element and t.element.size else _INT_TYPES[8])
-        raise CommandError("Attempt to take contents of a non-pointer value.")
-
-    def primary(self) -> LValue:
-        tok = self.take()
-        if tok.startswith("$"):
-            name = {"pc": "rip", "sp": "rsp", "fp": "rbp"}.get(tok[1:], tok[1:])
-            try:
-                v = self.r.frame_register(name)
-            except KeyError:
-                raise CommandError(f"Invalid register `{tok[1:]}'.") from None
-            return LValue(None, _INT_TYPES[8] if name not in ("rip", "rsp", "rbp") else
-                          CType("void *", 8, "pointer", CType("void", 0, "other")), v)
-        if tok[0].isdigit():
-            return LValue(None, _INT_TYPES[8], int(tok, 0))
-        if not (tok[0].isalpha() or tok[0] == "_"):
-            raise CommandError(f"A syntax error in expression, near `{tok}'.")
-        lv = self.r.find_variable(tok)
-        if lv is None:
-            raise CommandError(f'No symbol "{tok}" in current context.')
-        return lv
-
-    def postfix(self, lv: LValue) -> LValue:
-        while self.peek() in ("[", ".", "->"):
-            tok = self.take()
-            if tok == "[":
-                idx_tok = self.take()
-                if not idx_tok[0].isdigit():
-                    raise CommandError("Only constant indexes are supported without gdb.")
-                idx = int(idx_tok, 0)
-                if self.take() != "]":
-                    raise CommandError("A syntax error in expression, near `]'.")
-                t = lv.ctype
-                if t is None or t.element is None or not t.element.size:
-                    raise CommandError("Cannot subscript requested type.")
-                if t.kind == "pointer":
-                    base = lv.value if lv.value is not None else \
-                        struct.unpack("<Q", self.r.tl.read_memory(lv.address or 0, 8))[0]
-                else:
-                    if lv.address is None:
-                        raise CommandError("Cannot subscript requested type.")
-                    base = lv.address
-                lv = LValue(base + idx * t.element.size, t.element)
-            else:
-                name = self.take()
-                if tok == "->":
-                    lv = self.deref(lv)
-                t = lv.ctype
-                if t is None or t.kind != "struct" or lv.address is None:
-                    raise CommandError("Attempt to extract a component of a value that is not a structure.")
-                for mname, off, mt in t.members:
-                    if mname == name:
-                        lv = LValue(lv.address + off, mt)
-                        break
-                else:
-                    raise CommandError(f'There is no member named {name}.')
-        return lv
-
-
-def _tokens(expr: str) -> list[str]:
-    out = []
-    pos = 0
-    expr = expr.strip()
-    while pos < len(expr):
-        m = _EXPR_TOKEN.match(expr, pos)
-        if m is None:
-            if expr[pos:].strip() == "":
-                break
-            raise CommandError(f"A syntax error in expression, near `{expr[pos:]}'.")
-        out.append(m.group(1))
-        pos = m.end()
-    return out
-
-
-def _fmt_int(v: int, fmt: str, ctype: CType | None) -> str:
-    size = ctype.size if ctype is not None and ctype.size else 8
-    raw = (v & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
-    if fmt == "c":
-        return render.value(raw[:1], CType("char", 1, "char"), None)
-    if fmt == "a":
-        return f"{int.from_bytes(raw, 'little'):#x}"
-    return render.format_unit(raw, fmt if fmt in "xdouft" else "d", None)
-
-
 def _parse_int(text: str) -> int:
     try:
         return int(text.strip().replace(",", "").replace("_", ""), 0)
     except ValueError:
         raise CommandError(f'Invalid number "{text.strip()}".') from None
-
-
-def _parse_position(text: str, here: int, end: int) -> int:
-    t = text.replace(",", "").replace("_", "").strip()
-    if t in ("start", "begin", "beginning"):
-        return 0
-    if t == "end":
-        return end
-    try:
-        if t.endswith("%"):
-            return int(end * float(t[:-1]) / 100)
-        if t.startswith(("+", "-")):
-            return max(here + int(t, 0), 0)
-        return int(t, 0)
-    except ValueError:
-        raise CommandError(f'Invalid position "{text}" (N, +N, -N, P%, start or end).') from None
 
 
 def _split_command(text: str) -> tuple[str, str]:
