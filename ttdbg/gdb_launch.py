@@ -8,6 +8,7 @@ terminal sends Ctrl-C to both): gdb turns it into the protocol's interrupt.
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -22,6 +23,34 @@ from .serve import make_server
 from .sysroot import build_sysroot
 
 
+# gdb commands that wrap the monitor commands which move in time, so that gdb
+# rereads the registers and shows where it now is (as rr's `seek` commands do).
+GDB_COMMANDS = """\
+define when
+  monitor when
+end
+document when
+Print the current instruction count of the replay and its total.
+end
+define goto
+  monitor goto $arg0
+  maintenance flush register-cache
+  frame
+end
+document goto
+Go to an instruction count: N, +N, -N, P% (quoted if needed), start or end.
+end
+define restart-checkpoint
+  monitor restart $arg0
+  maintenance flush register-cache
+  frame
+end
+document restart-checkpoint
+Return to a position saved with `monitor checkpoint NAME`.
+end
+"""
+
+
 def replay_with_gdb(trace: TraceDir, gdb: str = "gdb", gdb_args: list[str] | None = None) -> int:
     gdb_path = shutil.which(gdb)
     if gdb_path is None:
@@ -32,8 +61,11 @@ def replay_with_gdb(trace: TraceDir, gdb: str = "gdb", gdb_args: list[str] | Non
     thread.start()
     sysroot = tempfile.mkdtemp(prefix="ttdbg-sysroot-")
     program = build_sysroot(target.session, sysroot)
+    commands = os.path.join(sysroot, "ttdbg-commands.gdb")
+    with open(commands, "w") as f:
+        f.write(GDB_COMMANDS)
     argv = [gdb_path, "-q", "-ex", f"set sysroot {sysroot}", "-ex", f"file {program}",
-            "-ex", f"target remote {host}:{port}", *(gdb_args or [])]
+            "-x", commands, "-ex", f"target remote {host}:{port}", *(gdb_args or [])]
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         status = subprocess.call(argv, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))

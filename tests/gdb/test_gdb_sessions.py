@@ -4,6 +4,7 @@ that are not valid packets."""
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
 import subprocess
@@ -165,6 +166,21 @@ def test_replay_launcher_runs_gdb_connected(gdb_guest, tmp_path):
     assert "Breakpoint 1, square (x=1)" in out
     assert "$1 = 1" in out and "$2 = 0" in out
     assert "Current instruction:" in out
+
+
+def test_replay_launcher_time_commands_reread_the_registers(gdb_guest, tmp_path):
+    """`goto` / `when` / `restart-checkpoint` wrap the monitor commands and
+    flush gdb's register cache, so `$pc` follows the jump in time."""
+    guest = gdb_guest("basic", "static")
+    run = _launch(guest, tmp_path, "-ex", "goto 1000", "-ex", "when", "-ex", "print/x $pc",
+                  "-ex", "monitor checkpoint here", "-ex", "goto 2000", "-ex", "print/x $pc",
+                  "-ex", "restart-checkpoint here", "-ex", "print/x $pc", "-ex", "when")
+    out = run.stdout + run.stderr
+    assert run.returncode == 0, out
+    assert out.count("Current instruction: 1,000 of") == 2, out
+    pcs = re.findall(r"\$\d+ = (0x[0-9a-f]+)", out)
+    assert len(pcs) == 3, out
+    assert pcs[0] == pcs[2] != pcs[1], out
 
 
 def test_replay_launcher_exits_with_gdbs_status(gdb_guest, tmp_path):
