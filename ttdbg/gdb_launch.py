@@ -22,7 +22,6 @@ from replay.trace import TraceDir
 from .serve import make_server
 from .sysroot import build_sysroot
 
-
 # gdb commands that wrap the monitor commands which move in time, so that gdb
 # rereads the registers and shows where it now is (as rr's `seek` commands do).
 GDB_COMMANDS = """\
