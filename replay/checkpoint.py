@@ -159,7 +159,7 @@ class MemorySnapshotter:
                     self.machine.uc.ctl_remove_cache(guest, guest + PAGE)
                     removed_code = True
         if removed_code:
-            self.machine.counter.clear_cache()
+            self.machine.forget_code()
         self._drop_stale_shadows(buffers)
         self._base = image
 

@@ -44,9 +44,6 @@ class Disassembler:
             n += 1
         return n if base + len(code) == pc else None
 
-    def count(self, code: bytes, base: int) -> int:
-        return sum(1 for _ in self._cs.disasm_lite(code, base))
-
     def decode(self, code: bytes, base: int, limit: int = 0) -> list[Instruction]:
         out = []
         for addr, size, mnem, ops in self._cs.disasm_lite(code, base, limit):

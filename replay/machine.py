@@ -148,7 +148,8 @@ class Machine:
                                ctypes.cast(uclib.uc_mem_read, ctypes.c_void_p).value,
                                cs_disasm, cs_free, cs_handle)
         self._code_write_hooks: dict[tuple[int, int], int] = {}
-        self.mem = AddressSpace(self.uc, on_code_changed=self.counter.clear_cache,
+        self._index_cache: dict[tuple[int, int, int], int] = {}
+        self.mem = AddressSpace(self.uc, on_code_changed=self.forget_code,
                                 on_region_change=self._on_region_change)
         self.os: GuestOS | None = None
         self._halt: RunStop | None = None
@@ -162,7 +163,6 @@ class Machine:
         self.collect_hits = False     # record hits instead of stopping at them
         self.hits: list[Hit] = []
         self.skip_breakpoint_icount = -1
-        self._index_cache: dict[tuple[int, int, int], int] = {}
         self._block_hook = self._add_raw_hook(UC_HOOK_BLOCK, self.counter.block_hook, 1, 0)
         self.uc.hook_add(UC_HOOK_INSN, self._on_syscall, None, 1, 0, X.UC_X86_INS_SYSCALL)
         self.uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
@@ -189,7 +189,13 @@ class Machine:
             self.uc.hook_del(self._code_write_hooks.pop(key))
 
     def _on_code_write(self, uc: Uc, access: int, address: int, size: int, value: int, _user: object) -> None:
+        self.forget_code()
+
+    def forget_code(self) -> None:
+        """Code changed: drop what was learned by decoding it (block instruction
+        counts in the C counter, instruction indexes within blocks here)."""
         self.counter.clear_cache()
+        self._index_cache.clear()
 
     # -- hooks ---------------------------------------------------------------
     def _add_raw_hook(self, htype: int, callback: int, begin: int, end: int) -> int:
@@ -274,30 +280,26 @@ class Machine:
                 handles.append(self.uc.hook_add(UC_HOOK_MEM_READ, self._on_watch, w, w.address, end))
             self._watch_hooks[w] = handles
 
-    def _exact_index(self, pc: int) -> int:
+    def _exact_index(self, pc: int) -> int | None:
+        """How many instructions of the current block lie before `pc` (cached)."""
         st = self.counter.state
         key = (st.block_addr, st.block_size, pc)
         index = self._index_cache.get(key)
         if index is None:
-            code = self.mem.read(st.block_addr, st.block_size)
+            try:
+                code = self.mem.read(st.block_addr, st.block_size)
+            except ValueError:
+                return None
             index = self.disasm.instruction_index(code, st.block_addr, pc)
             if index is None:
-                return -1
+                return None
             if len(self._index_cache) > 100_000:
                 self._index_cache.clear()
             self._index_cache[key] = index
         return index
 
-    def _icount_in_block(self, pc: int) -> int:
-        st = self.counter.state
-        if st.block_size and st.block_addr <= pc < st.block_addr + st.block_size:
-            index = self._exact_index(pc)
-            if index >= 0:
-                return st.block_start_icount + index
-        return st.icount
-
     def _on_breakpoint(self, uc: Uc, address: int, size: int, _user: object) -> None:
-        icount = self._icount_in_block(address)
+        icount = self.exact_icount_at(address)
         if icount == self.skip_breakpoint_icount:
             return
         self.hits.append(Hit(icount, address))
@@ -310,7 +312,7 @@ class Machine:
         is_write = access == UC_MEM_WRITE
         if w.kind == WatchKind.WRITE and not is_write:
             return
-        self.hits.append(Hit(self._icount_in_block(pc), pc, w, address, size, value, is_write))
+        self.hits.append(Hit(self.exact_icount_at(pc), pc, w, address, size, value, is_write))
         if not self.collect_hits:
             self._trap_stop = StopKind.WATCH
             uc.emu_stop()
@@ -421,14 +423,11 @@ class Machine:
 
     # -- faults ----------------------------------------------------------------
     def exact_icount_at(self, pc: int) -> int:
-        """Instructions retired before `pc`, when stopped inside the current block."""
+        """Instructions retired before `pc`, when stopped inside the current block
+        (or just after its last instruction, as after int3)."""
         st = self.counter.state
         if st.block_size and st.block_addr <= pc <= st.block_addr + st.block_size:
-            try:
-                code = self.mem.read(st.block_addr, st.block_size)
-            except ValueError:
-                return st.icount
-            index = self.disasm.instruction_index(code, st.block_addr, pc)
+            index = self._exact_index(pc)
             if index is not None:
                 return st.block_start_icount + index
         return st.icount

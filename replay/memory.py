@@ -115,9 +115,6 @@ class AddressSpace:
             end = min(end, r.start)
         return end - length if end - length >= bottom else None
 
-    def resident_bytes(self) -> int:
-        return sum(r.size for r in self._regions)
-
     # -- changes -----------------------------------------------------------
     def map(self, start: int, length: int, prot: int, name: str = "",
             data: bytes | None = None) -> Region:

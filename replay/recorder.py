@@ -306,13 +306,11 @@ def record(program_path: str, argv: list[str], trace: TraceDir, *,
         # ttdbg itself failed: keep everything recorded so far, closed properly.
         if hostio.shutdown_event is None:
             hostio.shutdown(process.icount, ShutdownReason.ERROR, 0)
+        raise
+    finally:
         writer.append(End(process.icount))
         writer.close()
         hostio.close_all()
-        raise
-    writer.append(End(process.icount))
-    writer.close()
-    hostio.close_all()
     elapsed = time.monotonic() - started
     shutdown = hostio.shutdown_event
     status = shutdown.exit_status() if shutdown else 1

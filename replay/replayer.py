@@ -92,6 +92,9 @@ class ReplayingHostIO:
         self._checkpoints = [i for i, e in enumerate(self.events) if e.kind == EventKind.CHECKPOINT]
         self.verified_checkpoints = 0
         self.shutdown_event: Shutdown | None = None
+        # A SHUTDOWN that ended the recording rather than the program, if any.
+        self.recording_stopped = next((e for e in reversed(self.events) if isinstance(e, Shutdown)
+                                       and e.reason in _RECORDING_STOPPED), None)
         self._cache: dict[str, bytes] = {}
 
     # -- the log cursor ---------------------------------------------------------------
@@ -117,9 +120,8 @@ class ReplayingHostIO:
         """Where replay must stop: an interrupted or truncated recording's end."""
         if not self.events:
             return 0
-        for ev in reversed(self.events):
-            if isinstance(ev, Shutdown) and ev.reason in _RECORDING_STOPPED:
-                return ev.icount
+        if self.recording_stopped is not None:
+            return self.recording_stopped.icount
         if not self.complete:
             return self.events[-1].icount
         return NO_LIMIT
@@ -281,9 +283,7 @@ class Replay:
     def result(self) -> ReplayResult:
         shutdown = self.hostio.shutdown_event
         if shutdown is None and self.process.icount >= self.end_limit:
-            # An interrupted recording ends here: report its SHUTDOWN event.
-            shutdown = next((e for e in reversed(self.contents.events) if isinstance(e, Shutdown)
-                             and e.reason in _RECORDING_STOPPED), None)
+            shutdown = self.hostio.recording_stopped   # an interrupted recording ends here
         status = shutdown.exit_status() if shutdown else 1
         return ReplayResult(status, self.process.icount, shutdown, not self.contents.complete,
                             bool(shutdown and shutdown.reason in _RECORDING_STOPPED),

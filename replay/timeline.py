@@ -23,7 +23,6 @@ import bisect
 import copy
 import enum
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -481,8 +480,3 @@ class Timeline:
     def state_digest(self) -> bytes:
         return self.machine.state_hash()
 
-
-def measure(fn: Callable[[], object]) -> tuple[object, float]:
-    t = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - t

@@ -53,6 +53,7 @@ class NoReturnValue(Exception):
 
 SA_ONSTACK, SA_RESTORER, SA_NODEFER, SA_RESETHAND = 0x08000000, 0x04000000, 0x40000000, 0x80000000
 SI_USER, SI_TKILL = 0, -6
+AT_FDCWD = -100                   # dirfd: relative to the current directory
 FAULT_CODES = {sig.SIGFPE: 1, sig.SIGILL: 2, sig.SIGTRAP: 1}   # FPE_INTDIV, ILL_ILLOPN, TRAP_BRKPT
 
 
@@ -169,7 +170,7 @@ class LinuxKernel:
             return -errno.ENOENT
         if path.startswith("/"):
             return posixpath.normpath(path) if path != "/" else "/"
-        if s32(dirfd) == -100:   # AT_FDCWD
+        if s32(dirfd) == AT_FDCWD:
             base = self.state.cwd
         else:
             f = self.fds.get(dirfd)
@@ -225,7 +226,6 @@ class LinuxKernel:
         # Signals with handlers are entered on the way back to user mode.
         for info in self._to_deliver:
             self.enter_handler(info)
-        self._to_deliver.clear()
 
     def on_rdtsc(self, machine: Machine, with_aux: bool) -> tuple[int, int]:
         icount = machine.exact_icount_at(machine.pc)
@@ -323,12 +323,12 @@ class LinuxKernel:
         restorer = action.restorer if action.flags & SA_RESTORER else 0
         build_frame(self.machine, info, action.handler, restorer, saved, self.state.altstack,
                     bool(action.flags & SA_ONSTACK))
-        self.state.sigmask = mask & ~((1 << (sig.SIGKILL - 1)) | (1 << (sig.SIGSTOP - 1)))
+        self.state.sigmask = mask & ~sig.UNBLOCKABLE
 
     def sigreturn(self) -> None:
         """rt_sigreturn: back to the interrupted state, then any signal now unblocked."""
         mask = restore_frame(self.machine)
-        self.state.sigmask = mask & ~((1 << (sig.SIGKILL - 1)) | (1 << (sig.SIGSTOP - 1)))
+        self.state.sigmask = mask & ~sig.UNBLOCKABLE
         self.deliver_pending()
         raise NoReturnValue()
 

@@ -12,6 +12,9 @@ SIGURG, SIGWINCH = 23, 28
 # Signals whose default action is to do nothing.
 IGNORED_BY_DEFAULT = frozenset({SIGCHLD, SIGURG, SIGWINCH, SIGCONT})
 
+# Signals no mask can block.
+UNBLOCKABLE = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1))
+
 SIG_DFL = 0
 SIG_IGN = 1
 

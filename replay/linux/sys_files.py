@@ -30,7 +30,7 @@ from .files import (
     OpenFile,
     Pipe,
 )
-from .kernel import Args, Handler, s32, s64
+from .kernel import AT_FDCWD, Args, Handler, s32, s64
 from .procfs import SYNTHETIC
 from .structs import dirent64, dtype_of, pack_stat, pack_statx, synthetic_stat
 from .sysnames import SYSCALL_NUMBERS as N
@@ -38,7 +38,6 @@ from .sysnames import SYSCALL_NUMBERS as N
 if TYPE_CHECKING:
     from .kernel import LinuxKernel
 
-AT_FDCWD = -100
 AT_SYMLINK_NOFOLLOW = 0x100
 AT_REMOVEDIR = 0x200
 AT_EMPTY_PATH = 0x1000
@@ -100,11 +99,11 @@ def sys_openat(k: "LinuxKernel", a: Args) -> int:
 
 
 def sys_open(k: "LinuxKernel", a: Args) -> int:
-    return sys_openat(k, (AT_FDCWD & (2**64 - 1), a[0], a[1], a[2], 0, 0))
+    return sys_openat(k, (AT_FDCWD, a[0], a[1], a[2], 0, 0))
 
 
 def sys_creat(k: "LinuxKernel", a: Args) -> int:
-    return sys_openat(k, (AT_FDCWD & (2**64 - 1), a[0], O_CREAT | O_WRONLY | O_TRUNC, a[1], 0, 0))
+    return sys_openat(k, (AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, a[1], 0, 0))
 
 
 def release(k: "LinuxKernel", f: OpenFile) -> None:
@@ -358,11 +357,11 @@ def sys_newfstatat(k: "LinuxKernel", a: Args) -> int:
 
 
 def sys_stat(k: "LinuxKernel", a: Args) -> int:
-    return sys_newfstatat(k, (AT_FDCWD & (2**64 - 1), a[0], a[1], 0, 0, 0))
+    return sys_newfstatat(k, (AT_FDCWD, a[0], a[1], 0, 0, 0))
 
 
 def sys_lstat(k: "LinuxKernel", a: Args) -> int:
-    return sys_newfstatat(k, (AT_FDCWD & (2**64 - 1), a[0], a[1], AT_SYMLINK_NOFOLLOW, 0, 0))
+    return sys_newfstatat(k, (AT_FDCWD, a[0], a[1], AT_SYMLINK_NOFOLLOW, 0, 0))
 
 
 def sys_statx(k: "LinuxKernel", a: Args) -> int:
@@ -413,7 +412,7 @@ def sys_faccessat(k: "LinuxKernel", a: Args) -> int:
 
 
 def sys_access(k: "LinuxKernel", a: Args) -> int:
-    return sys_faccessat2(k, (AT_FDCWD & (2**64 - 1), a[0], a[1], 0, 0, 0))
+    return sys_faccessat2(k, (AT_FDCWD, a[0], a[1], 0, 0, 0))
 
 
 def sys_readlinkat(k: "LinuxKernel", a: Args) -> int:
@@ -438,7 +437,7 @@ def sys_readlinkat(k: "LinuxKernel", a: Args) -> int:
 
 
 def sys_readlink(k: "LinuxKernel", a: Args) -> int:
-    return sys_readlinkat(k, (AT_FDCWD & (2**64 - 1), a[0], a[1], a[2], 0, 0))
+    return sys_readlinkat(k, (AT_FDCWD, a[0], a[1], a[2], 0, 0))
 
 
 def sys_getdents64(k: "LinuxKernel", a: Args) -> int:
@@ -495,7 +494,7 @@ def sys_getcwd(k: "LinuxKernel", a: Args) -> int:
 
 
 def sys_chdir(k: "LinuxKernel", a: Args) -> int:
-    full = k.resolve(AT_FDCWD & (2**64 - 1), k.cstring(a[0]))
+    full = k.resolve(AT_FDCWD, k.cstring(a[0]))
     if isinstance(full, int):
         return full
 
@@ -546,7 +545,7 @@ def _path_effect(name: str, nargs_path: int, action):
 def _at(handler):
     """Adapt a non-*at syscall (path first) to the *at handler's argument layout."""
     def wrapper(k: "LinuxKernel", a: Args) -> int:
-        cwd = AT_FDCWD & (2**64 - 1)
+        cwd = AT_FDCWD
         return handler(k, (cwd, a[0], cwd, a[1], a[2], a[3]))
     return wrapper
 
@@ -565,19 +564,19 @@ sys_fchmodat = _path_effect("fchmodat", 1, lambda p, a: os.chmod(p[0], a[2] & 0o
 
 
 def sys_unlink(k: "LinuxKernel", a: Args) -> int:
-    return sys_unlinkat(k, (AT_FDCWD & (2**64 - 1), a[0], 0, 0, 0, 0))
+    return sys_unlinkat(k, (AT_FDCWD, a[0], 0, 0, 0, 0))
 
 
 def sys_rmdir(k: "LinuxKernel", a: Args) -> int:
-    return sys_unlinkat(k, (AT_FDCWD & (2**64 - 1), a[0], AT_REMOVEDIR, 0, 0, 0))
+    return sys_unlinkat(k, (AT_FDCWD, a[0], AT_REMOVEDIR, 0, 0, 0))
 
 
 def sys_mkdir(k: "LinuxKernel", a: Args) -> int:
-    return sys_mkdirat(k, (AT_FDCWD & (2**64 - 1), a[0], a[1], 0, 0, 0))
+    return sys_mkdirat(k, (AT_FDCWD, a[0], a[1], 0, 0, 0))
 
 
 def sys_chmod(k: "LinuxKernel", a: Args) -> int:
-    return sys_fchmodat(k, (AT_FDCWD & (2**64 - 1), a[0], a[1], 0, 0, 0))
+    return sys_fchmodat(k, (AT_FDCWD, a[0], a[1], 0, 0, 0))
 
 
 def sys_ftruncate(k: "LinuxKernel", a: Args) -> int:

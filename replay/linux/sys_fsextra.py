@@ -13,14 +13,13 @@ import os
 import struct
 from typing import TYPE_CHECKING
 
-from .kernel import Args, Handler, s32
+from .kernel import AT_FDCWD, Args, Handler, s32
 from .sysnames import SYSCALL_NUMBERS as N
 
 if TYPE_CHECKING:
     from .kernel import LinuxKernel
 
 STATFS_SIZE = 120
-AT_FDCWD = (-100) & (2**64 - 1)
 XATTR_SIZE_MAX = 65536
 
 

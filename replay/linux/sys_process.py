@@ -28,7 +28,6 @@ VALID_CLOCKS = frozenset({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11})
 ARCH_SET_GS, ARCH_SET_FS, ARCH_GET_FS, ARCH_GET_GS = 0x1001, 0x1002, 0x1003, 0x1004
 FUTEX_WAIT, FUTEX_WAKE, FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET = 0, 1, 9, 10
 SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK = 0, 1, 2
-UNBLOCKABLE = (1 << (sig.SIGKILL - 1)) | (1 << (sig.SIGSTOP - 1))
 
 
 def sys_exit_group(k: "LinuxKernel", a: Args) -> int:
@@ -273,7 +272,7 @@ def sys_rt_sigprocmask(k: "LinuxKernel", a: Args) -> int:
         k.write(old, struct.pack("<Q", k.state.sigmask))
     if new:
         (mask,) = struct.unpack("<Q", k.read(new, 8))
-        mask &= ~UNBLOCKABLE
+        mask &= ~sig.UNBLOCKABLE
         if how == SIG_BLOCK:
             k.state.sigmask |= mask
         elif how == SIG_UNBLOCK:
