@@ -186,27 +186,25 @@ def main() -> int:
                                                     f"max {max(times) * 1000:.1f} ms, mean "
                                                     f"{statistics.mean(times) * 1000:.1f} ms"))
 
-        # back to the start of the last line; reverse-next over the ~10M-instruction call
-        g.text(f"monitor goto {at_end_line}")
-        g.text("maintenance flush register-cache")
-        before = g.when()
-        rn_s, records = g.run("-exec-next --reverse")
-        landed = g.stopped_line(records)
-        crossed = before - g.when()
-        rows.append(("reverse-next over burn(10M)", f"{rn_s * 1000:.0f} ms ({crossed:,} instructions back, "
-                                                    f"line {landed}, expected {ten_line})"))
-        ok &= landed == ten_line
+        def from_last_line(command: str, expected: int) -> tuple[float, int, str]:
+            """Run `command` from the start of the last line: (seconds, line landed on, report)."""
+            g.text(f"monitor goto {at_end_line}")
+            g.text("maintenance flush register-cache")
+            before = g.when()
+            seconds, records = g.run(command)
+            landed = g.stopped_line(records)
+            crossed = before - g.when()
+            return seconds, landed, (f"{seconds * 1000:.0f} ms ({crossed:,} instructions back, "
+                                     f"line {landed}, expected {expected})")
 
+        # reverse-next over the ~10M-instruction call on the line before
+        rn_s, landed, report = from_last_line("-exec-next --reverse", ten_line)
+        rows.append(("reverse-next over burn(10M)", report))
+        ok &= landed == ten_line
         # watchpoint on `marker`, last written ~30M instructions before the last line
-        g.text(f"monitor goto {at_end_line}")
-        g.text("maintenance flush register-cache")
         g.run("-break-watch marker")
-        before = g.when()
-        rc_s, records = g.run("-exec-continue --reverse")
-        landed = g.stopped_line(records)
-        crossed = before - g.when()
-        rows.append(("reverse-continue to watchpoint", f"{rc_s * 1000:.0f} ms ({crossed:,} instructions back, "
-                                                       f"line {landed}, expected {marker_line})"))
+        rc_s, landed, report = from_last_line("-exec-continue --reverse", marker_line)
+        rows.append(("reverse-continue to watchpoint", report))
         ok &= landed == marker_line
         _ = twenty_line
 

@@ -265,13 +265,15 @@ def record(program_path: str, argv: list[str], trace: TraceDir, *,
            env: list[str] | None = None, checkpoint_interval: int = DEFAULT_CHECKPOINT_INTERVAL,
            warn: Callable[[str], None] = lambda message: log.warning("%s", message),
            progress: Callable[[int], None] | None = None,
-           should_stop: Callable[[], bool] | None = None) -> RecordResult:
+           should_stop: Callable[[], bool] | None = None,
+           program_data: bytes | None = None) -> RecordResult:
     """Record one run of `program_path` into `trace` (an empty trace directory).
 
     `should_stop` is polled between time slices and while the guest waits for
     input; when it returns True the recording ends cleanly as INTERRUPTED.
+    `program_data`: the program's bytes, when the caller has already read them.
     """
-    data = read_program(program_path)
+    data = program_data if program_data is not None else read_program(program_path)
     image = parse_elf(program_path, data)
     interp_data = None
     interp_digest = ""

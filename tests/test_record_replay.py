@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -308,35 +309,37 @@ def test_truncated_log_replays_to_last_complete_event(ttdbg: Ttdbg, guest) -> No
     assert rep.out.count("\n") == 20
 
 
-def _start_recording(ttdbg: Ttdbg, trace: Path, program: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(ttdbg.argv("record", "-o", trace, program), stdin=subprocess.DEVNULL,
+def _interrupt_recording(ttdbg: Ttdbg, trace: Path, program: Path,
+                         stop: Callable[[subprocess.Popen[bytes]], None]) -> tuple[int, bytes, bytes]:
+    """Record `program` into `trace`, `stop` it once it has printed 5 lines;
+    (exit status, all it printed on stdout, its stderr)."""
+    proc = subprocess.Popen(ttdbg.argv("record", "-o", trace, program), stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ttdbg.env, cwd=ttdbg.workdir)
-
-
-def _wait_for_output(proc: subprocess.Popen[bytes], lines: int) -> bytes:
     assert proc.stdout is not None
-    got = b""
-    deadline = time.monotonic() + 30
-    while got.count(b"\n") < lines and time.monotonic() < deadline:
-        got += proc.stdout.read1(4096)
-    assert got.count(b"\n") >= lines, "the recording made no progress"
-    return got
-
-
-def test_sigkilled_recording_replays_up_to_the_kill(ttdbg: Ttdbg, guest) -> None:
-    trace = ttdbg.new_trace()
-    proc = _start_recording(ttdbg, trace, guest("spin", "static"))
     try:
-        got = _wait_for_output(proc, 5)
-        time.sleep(1.0)
-        proc.kill()
-        out, _ = proc.communicate(timeout=30)
+        got = b""
+        deadline = time.monotonic() + 30
+        while got.count(b"\n") < 5 and time.monotonic() < deadline:
+            got += proc.stdout.read1(4096)
+        assert got.count(b"\n") >= 5, "the recording made no progress"
+        stop(proc)
+        out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    recorded = got + out
-    assert proc.returncode == -signal.SIGKILL
+    return proc.returncode, got + out, err
+
+
+def _kill_after_a_second(proc: subprocess.Popen[bytes]) -> None:
+    time.sleep(1.0)
+    proc.kill()
+
+
+def test_sigkilled_recording_replays_up_to_the_kill(ttdbg: Ttdbg, guest) -> None:
+    trace = ttdbg.new_trace()
+    status, recorded, _ = _interrupt_recording(ttdbg, trace, guest("spin", "static"), _kill_after_a_second)
+    assert status == -signal.SIGKILL
     rep = ttdbg.replay(trace)
     assert rep.status == 74, rep.err
     assert "truncated" in rep.err and "Traceback" not in rep.err
@@ -346,17 +349,9 @@ def test_sigkilled_recording_replays_up_to_the_kill(ttdbg: Ttdbg, guest) -> None
 
 def test_ctrl_c_closes_the_trace_cleanly(ttdbg: Ttdbg, guest) -> None:
     trace = ttdbg.new_trace()
-    proc = _start_recording(ttdbg, trace, guest("spin", "static"))
-    try:
-        got = _wait_for_output(proc, 5)
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    recorded = got + out
-    assert proc.returncode == 130, err
+    status, recorded, err = _interrupt_recording(ttdbg, trace, guest("spin", "static"),
+                                                 lambda proc: proc.send_signal(signal.SIGINT))
+    assert status == 130, err
     assert b"interrupted" in err and b"Traceback" not in err
     rep = ttdbg.replay(trace)
     assert rep.status == 130, rep.err

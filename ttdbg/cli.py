@@ -124,7 +124,8 @@ def cmd_record(args: argparse.Namespace) -> int:
     program = resolve_program(args.program[0])
     from replay.loader import parse_elf
     from replay.recorder import read_program
-    parse_elf(program, read_program(program))          # refuse bad programs before making a trace
+    data = read_program(program)
+    parse_elf(program, data)                            # refuse bad programs before making a trace
     trace = create_trace(args.output, program, force=args.force)
     if not args.quiet:
         _say(f"saving execution to trace directory `{trace.path}'")
@@ -133,11 +134,10 @@ def cmd_record(args: argparse.Namespace) -> int:
         with CtrlC().installed() as ctrl_c:
             result = record(program, [args.program[0], *args.program[1:]], trace,
                             checkpoint_interval=args.checkpoint_interval, warn=_guest_warning,
-                            progress=progress if progress.enabled else None, should_stop=ctrl_c)
-    except BaseException:
+                            progress=progress if progress.enabled else None, should_stop=ctrl_c,
+                            program_data=data)
+    finally:
         progress.done()
-        raise
-    progress.done()
     mark_latest(trace)
     shutdown = result.shutdown
     if shutdown is not None and shutdown.reason.name == "INTERRUPTED":

@@ -12,7 +12,6 @@ gdb to drop its register, frame and memory caches.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import tempfile
 import threading
@@ -20,8 +19,9 @@ import time
 
 from gdbstub import GdbServer
 
-from .gdb_target import ReplayTarget
+from .serve import serve_session
 from .session import DebugSession
+from .sysroot import build_sysroot
 
 log = logging.getLogger(__name__)
 
@@ -62,25 +62,19 @@ class GdbBridge:
         except ImportError:
             self.failed = "pygdbmi is not installed"
             raise BridgeError(self.failed) from None
-        target = ReplayTarget(self.session)
-        self._server = GdbServer(target, host="127.0.0.1", port=0, once=True)
+        self._server, _target = serve_session(self.session, once=True)
         host, port = self._server.address
         self._thread = threading.Thread(target=self._server.serve_one, name="ttdbg-repl-stub", daemon=True)
         self._thread.start()
         # Give gdb the recorded program image, so its symbols match the recording.
         self._tmp = tempfile.TemporaryDirectory(prefix="ttdbg-repl-")
-        program = os.path.join(self._tmp.name, os.path.basename(self.session.program) or "program")
-        data = self.session.read_captured(self.session.program)
-        if data is not None:
-            with open(program, "wb") as f:
-                f.write(data)
-        else:
-            program = self.session.program
+        program = build_sysroot(self.session, self._tmp.name)
         try:
             self._controller = GdbController(command=[path, "--nx", "-q", "--interpreter=mi3"],
                                              time_to_check_for_additional_output_sec=0.05)
             for cmd in ("-gdb-set confirm off", "-gdb-set pagination off", "-gdb-set width 0",
                         "-gdb-set auto-solib-add off", "-gdb-set breakpoint always-inserted off",
+                        f'-gdb-set sysroot {self._tmp.name}',
                         f'-file-exec-and-symbols "{program}"',
                         f"-target-select remote {host}:{port}"):
                 self._mi(cmd)

@@ -16,10 +16,15 @@ log = logging.getLogger(__name__)
 
 def make_server(trace: TraceDir, host: str = "127.0.0.1", port: int = 0,
                 once: bool = False) -> tuple[GdbServer, ReplayTarget]:
-    session = DebugSession(trace)
+    """A stub over a new debugging session of `trace`."""
+    return serve_session(DebugSession(trace), host, port, once)
+
+
+def serve_session(session: DebugSession, host: str = "127.0.0.1", port: int = 0,
+                  once: bool = False) -> tuple[GdbServer, ReplayTarget]:
+    """A stub over an existing session (bound; not yet serving)."""
     target = ReplayTarget(session)
-    server = GdbServer(target, host=host, port=port, once=once)
-    return server, target
+    return GdbServer(target, host=host, port=port, once=once), target
 
 
 def serve(trace: TraceDir, *, host: str, port: int, once: bool, fresh: bool,

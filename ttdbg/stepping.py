@@ -30,14 +30,12 @@ from typing import TYPE_CHECKING
 from replay.machine import WatchKind, Watchpoint
 from replay.timeline import Direction, StopReason, Timeline, TimeStop
 
-from .symbols import Frame, Symbols
+from .symbols import DWARF_REGS, Frame, Symbols
 
 if TYPE_CHECKING:
     from .solibs import ImageSymbols
 
 FORWARD, BACKWARD = Direction.FORWARD, Direction.BACKWARD
-UNWIND_REGS = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
-               "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip")
 
 
 class MotionError(Exception):
@@ -69,7 +67,7 @@ class Stepper:
         return struct.unpack("<Q", self.tl.read_memory(address, 8))[0]
 
     def frames(self, limit: int = 64) -> list[Frame]:
-        regs = {n: self.reg(n) for n in UNWIND_REGS}
+        regs = {n: self.reg(n) for n in DWARF_REGS}   # what the unwinder reads
         if self.images is not None:
             return self.images.unwind(regs, self._read, limit)
         if self.sym is None:
