@@ -26,6 +26,7 @@ from .machine import Machine
 from .memory import PAGE, PROT_EXEC, HostBuffer
 
 Pages = list  # list[bytes | None]; None is a page of zeros
+_ZERO_PAGE = bytes(PAGE)
 Layout = tuple[tuple[int, int, int, str, int, int], ...]
 
 
@@ -135,7 +136,7 @@ class MemorySnapshotter:
             buffers[key] = buf
         self.mem.set_layout(image.layout, buffers, image.next_key)
         base = self._base
-        exec_pages = self._exec_pages(image.layout)
+        code = self._code_ranges(image.layout)
         removed_code = False
         for key, buf in buffers.items():
             shadow, fresh = self._shadow_for(buf)
@@ -148,28 +149,29 @@ class MemorySnapshotter:
                     dirty.update(i for i, p in enumerate(current_base) if p is not None)
             else:
                 dirty.update(i for i, (a, b) in enumerate(zip(target, current_base)) if a is not b)
-            zero = bytes(PAGE)
             for i in dirty:
                 o = i * PAGE
-                data = target[i] if target[i] is not None else zero
+                data = target[i] if target[i] is not None else _ZERO_PAGE
                 buf.mm[o:o + PAGE] = data
                 shadow.mm[o:o + PAGE] = data
-                guest = exec_pages.get((key, i))
-                if guest is not None:
-                    self.machine.uc.ctl_remove_cache(guest, guest + PAGE)
-                    removed_code = True
+                for first, last, guest_start in code.get(key, ()):
+                    if first <= o < last:
+                        guest = guest_start + o - first
+                        self.machine.uc.ctl_remove_cache(guest, guest + PAGE)
+                        removed_code = True
         if removed_code:
             self.machine.forget_code()
         self._drop_stale_shadows(buffers)
         self._base = image
 
     @staticmethod
-    def _exec_pages(layout: Layout) -> dict[tuple[int, int], int]:
-        out = {}
+    def _code_ranges(layout: Layout) -> dict[int, list[tuple[int, int, int]]]:
+        """Executable regions by buffer: (first, last) byte offsets in the
+        buffer and the guest address of the first."""
+        out: dict[int, list[tuple[int, int, int]]] = {}
         for start, end, prot, _name, key, offset in layout:
             if prot & PROT_EXEC:
-                for addr in range(start, end, PAGE):
-                    out[(key, (offset + addr - start) // PAGE)] = addr
+                out.setdefault(key, []).append((offset, offset + end - start, start))
         return out
 
     def _drop_stale_shadows(self, live: dict[int, HostBuffer]) -> None:
