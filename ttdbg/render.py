@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from replay.disasm import Instruction
+from replay import Instruction
 
 from .symbols import CType
 

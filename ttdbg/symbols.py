@@ -24,7 +24,7 @@ from elftools.common.exceptions import ELFError
 from elftools.dwarf.callframe import FDE, CFARule, RegisterRule
 from elftools.elf.elffile import ELFFile
 
-from replay.loader import PIE_BASE
+from replay import PIE_BASE, shared_disassembler
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,6 @@ class Symbols:
             if sym is not None and sym.name:
                 slot_name[rel["r_offset"]] = sym.name.split("@")[0]
                 self.got_slots.setdefault(slot_name[rel["r_offset"]], rel["r_offset"] + self.bias)
-        from replay.disasm import shared_disassembler
         code = plt.data()
         base = plt["sh_addr"]
         for insn in shared_disassembler().decode(code, base):
