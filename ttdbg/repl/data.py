@@ -12,7 +12,7 @@ import struct
 from .. import render
 from .bridge import gdb_ready, in_gdb, no_gdb_note
 from .expressions import INT_TYPES, format_int
-from .frames import lvalue
+from .frames import frame_pc, lvalue
 from .state import ReplState
 from .table import CommandError, Rows
 
@@ -56,7 +56,7 @@ def examine(r: ReplState, arg: str) -> str:
     else:
         raise CommandError("Argument required (starting display address).")
     r.view.last_x = xf
-    text = render.examine(r.tl.read_memory, address, xf, r.images, r.decode)
+    text = render.examine(r.tl.read_memory, address, xf, r.images, r.decode, pc=frame_pc(r))
     if xf.fmt == "i":
         insns = r.decode(address, xf.count)
         r.view.next_x = insns[-1].address + insns[-1].size if insns else address
