@@ -155,6 +155,15 @@ def cmd_record(args: argparse.Namespace) -> int:
 
 
 # -- replay ---------------------------------------------------------------------------
+def verified_summary(icount: int, events: int, hashes: int, interval: int | None) -> str:
+    """What `replay -a --stats` checked: every recorded event, and the state hashes that fell due."""
+    line = f"replayed {icount:,} instructions and all {events:,} recorded events without divergence"
+    if hashes:
+        return f"{line}; {hashes:,} state hash{'es' if hashes > 1 else ''} verified"
+    every = f" (one every {interval:,} instructions)" if interval else ""
+    return f"{line}; the run was too short for a state hash{every}"
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     trace = open_trace(args.trace)
     if not args.autopilot:
@@ -204,7 +213,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
             else "interrupted"
         _say(f"note: the recording was {why} at instruction {result.icount:,}; replay stops there")
     if args.stats:
-        _say(f"replayed {result.icount:,} instructions; {result.verified_checkpoints} state hashes verified")
+        _say(verified_summary(result.icount, len(replay.contents.events), result.verified_checkpoints,
+                              replay.contents.header.extra.get("checkpoint_interval")))
     replay.close()
     return result.status
 
