@@ -15,7 +15,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from replay import Timeline, Watchpoint
+from replay import Instruction, Timeline, Watchpoint
 
 from .. import render
 from ..gdbmi_bridge import GdbBridge
@@ -144,7 +144,7 @@ class ReplState:
     def total(self) -> int:
         return self.tl.end.icount
 
-    def decode(self, address: int, count: int) -> list:
+    def decode(self, address: int, count: int) -> list[Instruction]:
         """Up to `count` instructions from `address` (fewer where the code ends)."""
         insns = []
         for _ in range(count):
