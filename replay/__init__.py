@@ -1,4 +1,36 @@
 """The ttdbg engine: record and replay x86-64 Linux programs on Unicorn.
 
 Knows nothing of gdb or of any user interface (see ARCHITECTURE.md).
+
+Its public API is what this package exports; front ends (ttdbg/) import
+from `replay` only, never from its submodules
+(tests/test_architecture.py checks it):
+
+- traces:     TraceDir, open_trace, create_trace, mark_latest, trace_root
+- recording:  record, resolve_program, read_program, parse_elf, PIE_BASE
+- the log:    read_log, LogContents, EventKind, FileKind
+- replaying:  Replay, OutputSink
+- time:       Timeline, TimeStop, StopReason, Direction, Watchpoint, WatchKind
+- code:       Instruction, shared_disassembler
+- /proc:      SYNTHETIC_PROC_FILES (name -> the file's text from an address space)
+- errors:     ReplayError (the base of every engine error), TraceTruncated
 """
+
+from .disasm import Instruction, shared_disassembler
+from .errors import ReplayError, TraceTruncated
+from .eventlog import LogContents, read_log
+from .events import EventKind, FileKind
+from .linux.procfs import SYNTHETIC as SYNTHETIC_PROC_FILES
+from .loader import PIE_BASE, parse_elf
+from .machine import WatchKind, Watchpoint
+from .recorder import read_program, record, resolve_program
+from .replayer import OutputSink, Replay
+from .timeline import Direction, StopReason, Timeline, TimeStop
+from .trace import TraceDir, create_trace, mark_latest, open_trace, trace_root
+
+__all__ = [
+    "PIE_BASE", "SYNTHETIC_PROC_FILES", "Direction", "EventKind", "FileKind", "Instruction", "LogContents",
+    "OutputSink", "Replay", "ReplayError", "StopReason", "TimeStop", "Timeline", "TraceDir", "TraceTruncated",
+    "WatchKind", "Watchpoint", "create_trace", "mark_latest", "open_trace", "parse_elf", "read_log",
+    "read_program", "record", "resolve_program", "shared_disassembler", "trace_root",
+]

@@ -18,21 +18,29 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import os
 import signal
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 
-from replay.errors import ReplayError, TraceTruncated
-from replay.eventlog import read_log
-from replay.events import EventKind
-from replay.recorder import record, resolve_program
-from replay.replayer import OutputSink, Replay
-from replay.trace import TraceDir, create_trace, mark_latest, open_trace
+from replay import (
+    EventKind,
+    OutputSink,
+    Replay,
+    ReplayError,
+    TraceTruncated,
+    create_trace,
+    mark_latest,
+    open_trace,
+    parse_elf,
+    read_log,
+    read_program,
+    record,
+    resolve_program,
+)
 
 from . import logconfig
+from .trace_summary import trace_info
 
 log = logging.getLogger("ttdbg")
 EXIT_USAGE = 2
@@ -122,8 +130,6 @@ def cmd_record(args: argparse.Namespace) -> int:
     if not args.program:
         raise _Usage("record: missing PROGRAM")
     program = resolve_program(args.program[0])
-    from replay.loader import parse_elf
-    from replay.recorder import read_program
     data = read_program(program)
     parse_elf(program, data)                            # refuse bad programs before making a trace
     trace = create_trace(args.output, program, force=args.force)
@@ -149,6 +155,15 @@ def cmd_record(args: argparse.Namespace) -> int:
 
 
 # -- replay ---------------------------------------------------------------------------
+def verified_summary(icount: int, events: int, hashes: int, interval: int | None) -> str:
+    """What `replay -a --stats` checked: every recorded event, and the state hashes that fell due."""
+    line = f"replayed {icount:,} instructions and all {events:,} recorded events without divergence"
+    if hashes:
+        return f"{line}; {hashes:,} state hash{'es' if hashes > 1 else ''} verified"
+    every = f" (one every {interval:,} instructions)" if interval else ""
+    return f"{line}; the run was too short for a state hash{every}"
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     trace = open_trace(args.trace)
     if not args.autopilot:
@@ -198,7 +213,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
             else "interrupted"
         _say(f"note: the recording was {why} at instruction {result.icount:,}; replay stops there")
     if args.stats:
-        _say(f"replayed {result.icount:,} instructions; {result.verified_checkpoints} state hashes verified")
+        _say(verified_summary(result.icount, len(replay.contents.events), result.verified_checkpoints,
+                              replay.contents.header.extra.get("checkpoint_interval")))
     replay.close()
     return result.status
 
@@ -207,37 +223,6 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     print(trace_info(open_trace(args.trace)))
     return 0
-
-
-def trace_info(trace: TraceDir) -> str:
-    """The `ttdbg info` summary (also the REPL's `info trace`)."""
-    contents = read_log(trace.log_path)
-    h = contents.header
-    kinds = Counter(e.kind for e in contents.events)
-    last = contents.events[-1].icount if contents.events else 0
-    shutdown = next((e for e in reversed(contents.events) if e.kind == EventKind.SHUTDOWN), None)
-    files = len(os.listdir(trace.files_path)) if os.path.isdir(trace.files_path) else 0
-    lines = [
-        f"trace:        {trace.path}",
-        f"program:      {h.program}",
-        f"arguments:    {' '.join(h.argv)}",
-        f"arch:         x86-64 (ELF machine {h.machine})" if h.machine == 62 else f"arch: ELF machine {h.machine}",
-        f"linking:      {'dynamic (' + h.interpreter + ')' if h.interpreter else 'static'}",
-        f"recorded:     {h.extra.get('recorded_at', '?')} in {h.cwd}",
-        f"log version:  {contents.version}",
-        f"instructions: {last:,}",
-        f"events:       {len(contents.events):,}",
-    ]
-    for kind in EventKind:
-        if kinds.get(kind):
-            lines.append(f"  {kind.name.lower():<12}{kinds[kind]:>10,}")
-    if shutdown is not None:
-        lines.append(f"ended:        {shutdown.describe()} (exit status {shutdown.exit_status()})")
-    state = "complete" if contents.complete else "TRUNCATED (the recording was killed)"
-    lines.append(f"state:        {state}")
-    lines.append(f"captured:     {files} files")
-    lines.append(f"size:         {trace.size_on_disk():,} bytes (log {contents.size:,})")
-    return "\n".join(lines)
 
 
 def cmd_dump(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from importlib import resources
 
-from replay.trace import trace_root
+from replay import trace_root
 
 
 def _example(name: str) -> str:

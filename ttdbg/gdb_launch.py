@@ -16,8 +16,7 @@ import sys
 import tempfile
 import threading
 
-from replay.errors import ReplayError
-from replay.trace import TraceDir
+from replay import ReplayError, TraceDir
 
 from .serve import make_server
 from .sysroot import build_sysroot

@@ -13,12 +13,10 @@ import logging
 import shlex
 
 from gdbstub import X86_64, BreakKind, Capability, Direction, HostStat, StopKind, StopReason, TargetError
-from replay.errors import ReplayError
-from replay.linux.procfs import SYNTHETIC
-from replay.machine import WatchKind, Watchpoint
-from replay.timeline import Direction as TimeDirection
-from replay.timeline import StopReason as TimeReason
-from replay.timeline import TimeStop
+from replay import SYNTHETIC_PROC_FILES as SYNTHETIC
+from replay import Direction as TimeDirection
+from replay import ReplayError, TimeStop, WatchKind, Watchpoint
+from replay import StopReason as TimeReason
 
 from .positions import parse_position
 from .session import DebugSession
@@ -237,9 +235,7 @@ class ReplayTarget:
         tl = self.timeline
         try:
             if name == "when":
-                end = tl.end.icount
-                pct = 100.0 * tl.position / end if end else 100.0
-                return f"Current instruction: {tl.position:,} of {end:,} ({pct:.1f}%)\n"
+                return f"{self.session.when()}\n"
             if name == "goto" and len(args) == 1:
                 target = parse_position(args[0], tl.position, tl.end.icount)
                 stop = tl.seek(target)
@@ -247,16 +243,15 @@ class ReplayTarget:
                 return (f"Now at instruction {tl.position:,}, pc {tl.pc:#x}.\n"
                         "Run `maintenance flush register-cache` (`flushregs`) so gdb rereads the registers.\n")
             if name == "checkpoint":
-                label = args[0] if args else f"c{len(tl.bookmarks()) + 1}"
-                at = tl.bookmark(label)
-                return f"Checkpoint {label!r} at instruction {at:,}.\n"
+                mark = self.session.checkpoint(args[0] if args else None)
+                return f"Checkpoint {mark.name!r} at instruction {mark.icount:,}.\n"
             if name in ("checkpoints", "info-checkpoints"):
-                marks = tl.bookmarks()
+                marks = self.session.checkpoints()
                 if not marks:
                     return "No checkpoints.\n"
-                return "".join(f"{n:<16} {i:>15,}\n" for n, i in sorted(marks.items(), key=lambda x: x[1]))
+                return "".join(f"{mark}\n" for mark in marks)
             if name == "restart" and len(args) == 1:
-                stop = tl.restart(args[0])
+                stop = self.session.restart(args[0])
                 self._last = self._translate(stop, True)
                 return (f"Restarted from {args[0]!r} at instruction {tl.position:,}.\n"
                         "Run `maintenance flush register-cache` (`flushregs`) so gdb rereads the registers.\n")

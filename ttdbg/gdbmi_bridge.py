@@ -101,10 +101,6 @@ class GdbBridge:
             self._tmp.cleanup()
             self._tmp = None
 
-    @property
-    def running(self) -> bool:
-        return self._controller is not None
-
     # -- talking -----------------------------------------------------------------------------
     def _mi(self, command: str) -> tuple[str, str, str]:
         """Send one MI command; (result class, console text, error message)."""

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from replay.disasm import Instruction
+from replay import Instruction
 
 from .symbols import CType
 
@@ -106,10 +106,11 @@ def parse_xfmt(text: str, last: XFormat | None = None) -> XFormat:
 
 
 def examine(read: Callable[[int, int], bytes], address: int, xf: XFormat, symbols: Names | None,
-            disassemble: Callable[[int, int], list[Instruction]] | None = None) -> str:
+            disassemble: Callable[[int, int], list[Instruction]] | None = None, pc: int | None = None) -> str:
+    """`x/FMT ADDRESS`; with `i`, the instruction at `pc` is marked `=> ` as gdb marks it."""
     if xf.fmt == "i":
         assert disassemble is not None
-        return disassembly(disassemble(address, xf.count), None, symbols, PLAIN)
+        return disassembly(disassemble(address, xf.count), pc, symbols, PLAIN)
     if xf.fmt == "s":
         lines = []
         for _ in range(xf.count):

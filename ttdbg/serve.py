@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 
 from gdbstub import GdbServer
-from replay.trace import TraceDir
+from replay import TraceDir
 
 from .gdb_target import ReplayTarget
 from .session import DebugSession

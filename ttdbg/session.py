@@ -2,19 +2,28 @@
 
 It opens the trace, boots the replay, and owns the Timeline; it also knows
 the trace's captured files by guest path (for gdb's host I/O) and the
-recorded auxiliary vector.  Nothing here speaks a protocol or draws a
-screen.
+recorded auxiliary vector.  The time commands both front ends offer
+(`when`, `checkpoint`, `restart`: the REPL's and gdb's `monitor`) live here
+once; each front end only words the answer.  Nothing here speaks a protocol
+or draws a screen.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from replay.eventlog import LogContents, read_log
-from replay.events import EventKind, FileKind
-from replay.replayer import OutputSink, Replay
-from replay.timeline import Timeline
-from replay.trace import TraceDir
+from replay import (
+    EventKind,
+    FileKind,
+    LogContents,
+    OutputSink,
+    Replay,
+    ReplayError,
+    Timeline,
+    TimeStop,
+    TraceDir,
+    read_log,
+)
 
 
 @dataclass(frozen=True)
@@ -22,6 +31,39 @@ class CapturedFile:
     path: str
     sha256: str
     size: int
+
+
+class NoSuchCheckpoint(ReplayError):
+    """`restart NAME` with no checkpoint of that name."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no checkpoint named {name!r}")
+        self.name = name
+
+
+@dataclass(frozen=True)
+class When:
+    """Where the session is in time."""
+    icount: int
+    total: int
+    pc: int
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.icount / self.total if self.total else 100.0
+
+    def __str__(self) -> str:
+        return f"Current instruction: {self.icount:,} of {self.total:,} ({self.percent:.1f}%)"
+
+
+@dataclass(frozen=True)
+class Bookmark:
+    """A named position (`checkpoint NAME`)."""
+    name: str
+    icount: int
+
+    def __str__(self) -> str:
+        return f"{self.name:<16} {self.icount:>15,}"
 
 
 class DebugSession:
@@ -50,6 +92,27 @@ class DebugSession:
         if f is None:
             return None
         return self.trace.load_file(f.sha256)
+
+    # -- the time commands of both front ends ------------------------------------------------
+    def when(self) -> When:
+        tl = self.timeline
+        return When(tl.position, tl.end.icount, tl.pc)
+
+    def checkpoint(self, name: str | None = None) -> Bookmark:
+        """Name this position (`c1`, `c2`... without a name); a name already used moves here."""
+        name = name or f"c{len(self.timeline.bookmarks()) + 1}"
+        return Bookmark(name, self.timeline.bookmark(name))
+
+    def checkpoints(self) -> list[Bookmark]:
+        """The named positions, earliest first."""
+        marks = self.timeline.bookmarks()
+        return [Bookmark(n, i) for n, i in sorted(marks.items(), key=lambda x: x[1])]
+
+    def restart(self, name: str) -> TimeStop:
+        """Back (or forward) to a named position; NoSuchCheckpoint if there is none."""
+        if name not in self.timeline.bookmarks():
+            raise NoSuchCheckpoint(name)
+        return self.timeline.restart(name)
 
     @property
     def auxv(self) -> bytes:

@@ -27,8 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from replay.machine import WatchKind, Watchpoint
-from replay.timeline import Direction, StopReason, Timeline, TimeStop
+from replay import Direction, StopReason, Timeline, TimeStop, WatchKind, Watchpoint
 
 from .symbols import DWARF_REGS, Frame, Symbols
 

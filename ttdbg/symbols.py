@@ -24,7 +24,7 @@ from elftools.common.exceptions import ELFError
 from elftools.dwarf.callframe import FDE, CFARule, RegisterRule
 from elftools.elf.elffile import ELFFile
 
-from replay.loader import PIE_BASE
+from replay import PIE_BASE, shared_disassembler
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class Function:
     file: str = ""
     line: int = 0
     variables: list[Variable] = field(default_factory=list)
-    frame_base_cfa: bool = True
+    frame_base_cfa: bool = True       # DW_AT_frame_base is DW_OP_call_frame_cfa (as gcc emits)
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,6 @@ class Symbols:
             if sym is not None and sym.name:
                 slot_name[rel["r_offset"]] = sym.name.split("@")[0]
                 self.got_slots.setdefault(slot_name[rel["r_offset"]], rel["r_offset"] + self.bias)
-        from replay.disasm import shared_disassembler
         code = plt.data()
         base = plt["sh_addr"]
         for insn in shared_disassembler().decode(code, base):
@@ -211,7 +210,6 @@ class Symbols:
     # -- DWARF: lines, functions, variables ------------------------------------------------
     def _read_dwarf(self) -> None:
         dwarf = self._elf.get_dwarf_info()
-        self._dwarf = dwarf
         for cu in dwarf.iter_CUs():
             lp = dwarf.line_program_for_CU(cu)
             files: list[str] = []
@@ -263,7 +261,8 @@ class Symbols:
                 if var is None:
                     continue
                 if func is not None and var.frame_offset is not None:
-                    func.variables.append(var)
+                    if func.frame_base_cfa:     # else the offset is from a base this reader does not compute
+                        func.variables.append(var)
                 elif var.address is not None:
                     self.globals.setdefault(var.name, var)
 

@@ -58,8 +58,9 @@ def test_reverse_motion(recorded, make_repl):
     out = r.execute("reverse-finish")
     assert "Run back to call of #0  square ()" in out and "call" in out.split("=> ")[1].splitlines()[0]
     assert "16\t" in out
-    out = r.execute("reverse-next")
-    assert "bump () at tally.c:16" in out or out.startswith("16\t") or "15\t" in out
+    out = r.execute("reverse-next")       # from the call, mid-line: back to the start of line 16
+    assert out.startswith("16\t    values[i] = square(i);\n=> ")
+    assert r.tl.pc == r.symbols.resolve("tally.c:16")
     r.execute("goto start")
     r.execute("continue")
     here = r.tl.position
@@ -93,7 +94,9 @@ def test_print_x_info_without_gdb(recorded, make_repl):
     assert r.execute("ptype values") == "type = int [8]"
     assert r.execute("info locals") == "i = 2"
     assert re.search(r"<values>:\t0x00000000\t0x00000001\t0x00000004\t0x00000000", r.execute("x/4xw &values"))
-    assert "=> " in r.execute("x/2i $pc") or "\t" in r.execute("x/2i $pc")
+    insns = r.execute("x/2i $pc").splitlines()             # gdb marks the current instruction
+    assert len(insns) == 2 and insns[0].startswith(f"=> {r.tl.pc:#x} <bump+") and insns[1].startswith("   0x")
+    assert r.execute("x/i").startswith("   0x")              # continues after the last one, unmarked
     regs = r.execute("info registers rip")
     assert regs.startswith("rip") and "<bump+" in regs
     assert "rax" in r.execute("regs")
@@ -116,8 +119,12 @@ def test_time_commands(recorded, make_repl):
     r.execute("restart mid")
     assert r.tl.position == total // 2 - 10
     assert r.execute("restart nope") == 'No checkpoint named "nope".'
-    when = r.execute("when")
-    assert f"of {total:,}" in when and "%" in when
+    here = total // 2 - 10
+    assert r.execute("when").startswith(f"Current instruction: {here:,} of {total:,} ({100 * here / total:.1f}%), "
+                                        f"pc {r.tl.pc:#x} in ")
+    r.execute("goto +5")
+    assert r.execute("checkpoint").startswith(f"Checkpoint 'c2' at instruction {here + 5:,} (")   # a default name
+    assert r.execute("info checkpoints").splitlines() == [f"{'mid':<16} {here:>15,}", f"{'c2':<16} {here + 5:>15,}"]
     ev = r.execute("events")
     assert "=> here" in ev and "SHUTDOWN" in r.execute("events shutdown all")
     assert r.execute("events bogus").startswith("Unknown event kind")
@@ -162,3 +169,31 @@ def test_gdb_bridge_evaluates_while_stopped(repl_guests, make_repl):
     r.execute("continue")                 # the bridge must see the new position
     assert r.execute("print x").endswith("= 2")
     assert "bump (i=2)" in r.execute("bt full")
+
+
+def test_disable_and_enable_arm_the_timeline(repl_guests, make_repl):
+    r = make_repl(repl_guests["static"])
+    r.execute("break square")
+    square = r.symbols.resolve("square")
+    assert r.tl.breakpoints == {square}
+    r.execute("disable 1")
+    assert r.tl.breakpoints == set()
+    out = r.execute("continue")
+    assert "exited normally" in out and r.tl.position == r.tl.end.icount
+    r.execute("enable")
+    assert r.tl.breakpoints == {square}
+    assert "Breakpoint 1, square () at tally.c:10" in r.execute("reverse-continue")
+    r.execute("watch counter")
+    assert len(r.tl.watchpoints) == 1
+    r.execute("delete")
+    assert r.tl.breakpoints == set() and r.tl.watchpoints == set()
+
+
+def test_help_lists_the_whole_table_once():
+    from ttdbg.repl.commands import COMMANDS, help_text
+    from ttdbg.repl.info import INFO_COMMANDS
+
+    lines = help_text("").splitlines()[1:-1]
+    assert [line.split()[0] for line in lines] == [c.name for c in COMMANDS]
+    assert len({c.name for c in COMMANDS}) == len(COMMANDS)
+    assert help_text("info").splitlines()[-len(INFO_COMMANDS):] == [f"  {c.summary}" for c in INFO_COMMANDS]

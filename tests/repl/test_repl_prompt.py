@@ -11,8 +11,7 @@ from prompt_toolkit.history import InMemoryHistory
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from ttdbg.commands import build_completer
-from ttdbg.repl import interact, make_prompt_session
+from ttdbg.repl import build_completer, interact, make_prompt_session
 
 
 def _run(repl, *chunks: str) -> list[str]:

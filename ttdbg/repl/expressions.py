@@ -12,9 +12,9 @@ import struct
 from dataclasses import dataclass
 from typing import Protocol
 
-from . import render
-from .commands import CommandError
-from .symbols import CType
+from .. import render
+from ..symbols import CType
+from .table import CommandError
 
 INT_TYPES = {1: CType("char", 1, "int"), 2: CType("short", 2, "int"), 4: CType("int", 4, "int"),
              8: CType("long", 8, "int")}

@@ -1,0 +1,156 @@
+"""What one REPL keeps between commands.
+
+`ReplState` holds the debugging session and what the REPL adds to it: the
+program's and libraries' symbols, the stepper, the user's breakpoints
+(`Breakpoints`, mirrored into the timeline through its add/remove methods),
+what was shown last (`View`: the selected frame, registers for change
+highlighting, `list` and `x` continuation, `$N` history), and the optional
+gdb bridge.  Command handlers are plain functions over it; nothing here
+formats output.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from replay import Instruction, Timeline, Watchpoint
+
+from .. import render
+from ..gdbmi_bridge import GdbBridge
+from ..render import SourceCache, Style, XFormat
+from ..session import DebugSession
+from ..solibs import ImageSymbols, SharedLibraries
+from ..stepping import Stepper
+from ..symbols import CType, SymbolError, Symbols
+from .progress import MotionProgress
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Breakpoint:
+    number: int
+    kind: str                       # "breakpoint" or "watchpoint"
+    location: str                   # what the user typed
+    address: int
+    temporary: bool = False
+    enabled: bool = True
+    hits: int = 0
+    watch: Watchpoint | None = None
+    ctype: CType | None = None
+
+
+class Breakpoints:
+    """The user's numbered breakpoints and watchpoints; the enabled ones armed in the timeline."""
+
+    def __init__(self, tl: Timeline) -> None:
+        self.tl = tl
+        self.by_number: dict[int, Breakpoint] = {}
+        self._next = 1
+        self._armed: set[int] = set()
+        self._armed_watches: set[Watchpoint] = set()
+
+    def add(self, kind: str, location: str, address: int, *, temporary: bool = False,
+            watch: Watchpoint | None = None, ctype: CType | None = None) -> Breakpoint:
+        b = Breakpoint(self._next, kind, location, address, temporary=temporary, watch=watch, ctype=ctype)
+        self._next += 1
+        self.by_number[b.number] = b
+        self.sync()
+        return b
+
+    def remove(self, number: int) -> None:
+        self.by_number.pop(number, None)
+        self.sync()
+
+    def sync(self) -> None:
+        """Arm exactly the enabled breakpoints and watchpoints in the timeline."""
+        want = {b.address for b in self.by_number.values() if b.kind == "breakpoint" and b.enabled}
+        for address in self._armed - want:
+            self.tl.remove_breakpoint(address)
+        for address in want - self._armed:
+            self.tl.add_breakpoint(address)
+        self._armed = want
+        watches = {b.watch for b in self.by_number.values() if b.watch is not None and b.enabled}
+        for w in self._armed_watches - watches:
+            self.tl.remove_watchpoint(w)
+        for w in watches - self._armed_watches:
+            self.tl.add_watchpoint(w)
+        self._armed_watches = watches
+
+    def __bool__(self) -> bool:
+        return bool(self.by_number)
+
+    def __contains__(self, number: int) -> bool:
+        return number in self.by_number
+
+    def __getitem__(self, number: int) -> Breakpoint:
+        return self.by_number[number]
+
+    def numbers(self) -> list[int]:
+        return list(self.by_number)
+
+    def values(self) -> list[Breakpoint]:
+        return list(self.by_number.values())
+
+
+@dataclass
+class View:
+    """What was shown last, for the next command."""
+    frame: int = 0                              # the selected frame's level (`frame`, `up`, `down`)
+    shown_regs: dict[str, int] | None = None    # registers before the last motion (changes highlighted)
+    last_regs: dict[str, int] | None = None     # registers after it
+    sources: SourceCache = field(default_factory=SourceCache)
+    list_next: tuple[str, int] | None = None    # where a bare `list` continues
+    last_x: XFormat = field(default_factory=XFormat)
+    next_x: int | None = None                   # where a bare `x` continues
+    history: int = 0                            # the last `$N` printed
+    told_no_gdb: bool = False
+    last_line: str = ""                         # what an empty line repeats
+
+
+class ReplState:
+    def __init__(self, session: DebugSession, *, gdb: str = "gdb", use_gdb: bool = True,
+                 style: Style = render.PLAIN) -> None:
+        self.session = session
+        self.tl = session.timeline
+        self.style = style
+        self.symbols: Symbols | None = None
+        data = session.read_captured(session.program)
+        if data is not None:
+            try:
+                self.symbols = Symbols(data, session.program)
+            except SymbolError as exc:
+                log.warning("no symbols: %s", exc)
+        self.libraries: SharedLibraries | None = None
+        if session.header.interpreter:
+            self.libraries = SharedLibraries(session.read_captured, session.files,
+                                             lambda: self.tl.machine.mem.regions(), lambda: self.tl.position,
+                                             session.program, session.header.interpreter)
+        self.images = ImageSymbols(self.symbols, self.libraries)
+        self.interrupt = threading.Event()
+        self.progress = MotionProgress(self.tl, self.interrupt)
+        self.stepper = Stepper(self.tl, self.symbols, should_stop=self.progress, images=self.images)
+        self.breakpoints = Breakpoints(self.tl)
+        self.bridge = GdbBridge(session, gdb) if use_gdb and GdbBridge.available(gdb) else None
+        self.view = View(last_regs=self.regs())
+        self.done = False
+
+    def regs(self) -> dict[str, int]:
+        return {n: self.tl.read_register(n) for n in render.GPRS}
+
+    @property
+    def total(self) -> int:
+        return self.tl.end.icount
+
+    def decode(self, address: int, count: int) -> list[Instruction]:
+        """Up to `count` instructions from `address` (fewer where the code ends)."""
+        insns = []
+        for _ in range(count):
+            insn = self.tl.machine.instruction_at(address)
+            if insn is None:
+                break
+            insns.append(insn)
+            address += insn.size
+        return insns
