@@ -53,8 +53,8 @@ def _creds(k: LinuxKernel, name: str) -> Credentials | None:
 
 
 def _refuse_change(k: LinuxKernel, name: str) -> int:
-    k.warn_once(f"creds-{name}", f"{name} would change the process's credentials, which ttdbg does not "
-                "emulate (files are still opened with the recording's ids); returning -ENOSYS")
+    k.warn_once(f"creds-{name}", f"{name} would change the process's ids, which ttdbg does not emulate; "
+                "returning -ENOSYS")
     return -errno.ENOSYS
 
 
@@ -103,14 +103,13 @@ def _setfs(name: str, group: bool) -> Handler:
 
 
 def sys_setgroups(k: LinuxKernel, a: Args) -> int:
-    size = a[0] & 0xFFFFFFFF
-    if size > NGROUPS_MAX:
-        return -errno.EINVAL
     creds = _creds(k, "setgroups")
     if creds is None:
         return -errno.ENOSYS
-    if not creds.privileged:
+    if not creds.privileged:          # Linux checks the privilege before the size
         return -errno.EPERM
+    if a[0] & 0xFFFFFFFF > NGROUPS_MAX:
+        return -errno.EINVAL
     return _refuse_change(k, "setgroups")
 
 
