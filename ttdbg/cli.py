@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from replay.errors import ReplayError, TraceTruncated
 from replay.eventlog import read_log
 from replay.events import EventKind
+from replay.linux.syscalls import Kind, listing
 from replay.recorder import record, resolve_program
 from replay.replayer import OutputSink, Replay
 from replay.trace import TraceDir, create_trace, mark_latest, open_trace
@@ -205,8 +206,43 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 # -- info / dump ------------------------------------------------------------------------
 def cmd_info(args: argparse.Namespace) -> int:
+    if args.syscalls:
+        if args.trace:
+            raise _Usage("info --syscalls takes no trace: the table is the kernel's, not a recording's")
+        print(syscall_table(unsupported=args.all))
+        return 0
+    if args.all:
+        raise _Usage("info --all goes with --syscalls")
     print(trace_info(open_trace(args.trace)))
     return 0
+
+
+def syscall_table(unsupported: bool = False) -> str:
+    """`ttdbg info --syscalls`: the emulated kernel's system calls, one a line, by number."""
+    entries = listing(unsupported=unsupported)
+    known = [e for e in entries if e.kind != Kind.UNSUPPORTED]
+    counts = Counter(e.kind for e in known)
+    lines = [
+        f"x86-64 system calls the emulated kernel knows: {len(known)} "
+        f"({counts[Kind.EMULATED]} emulated, {counts[Kind.RECORDED]} recorded, {counts[Kind.REFUSED]} refused)",
+        "emulated: answered from the program's own state; recorded: asked of the host while recording,",
+        "replayed from the log; refused: fails on purpose, as noted.  Any other call returns -ENOSYS",
+        "with one warning" + ("." if unsupported else " (--all lists them)."),
+        "",
+        f"{'Num':>4}  {'Name':<20} {'Class':<12} Note",
+    ]
+    lines += [f"{e.number:>4}  {e.name:<20} {e.kind.value:<12} {e.note}".rstrip() for e in entries]
+    return "\n".join(lines)
+
+
+def syscall_summary_markdown() -> str:
+    """The README's summary of the table: the names of each class (checked by a test)."""
+    entries = listing()
+    out = []
+    for kind in (Kind.EMULATED, Kind.RECORDED, Kind.REFUSED):
+        names = sorted(e.name for e in entries if e.kind == kind)
+        out.append(f"- **{kind.value}** ({len(names)}): " + ", ".join(f"`{n}`" for n in names))
+    return "\n".join(out)
 
 
 def trace_info(trace: TraceDir) -> str:
@@ -330,8 +366,10 @@ def build_parser() -> argparse.ArgumentParser:
     rl.add_argument("--gdb", metavar="PATH", default="gdb", help="gdb for rich expressions (if installed)")
     rl.set_defaults(func=cmd_repl)
 
-    i = sub.add_parser("info", help="summarize a trace")
+    i = sub.add_parser("info", help="summarize a trace, or list the system calls (--syscalls)")
     i.add_argument("trace", nargs="?")
+    i.add_argument("--syscalls", action="store_true", help="list the system calls the emulated kernel knows")
+    i.add_argument("--all", action="store_true", help="with --syscalls: also those it does not (-ENOSYS)")
     i.set_defaults(func=cmd_info)
 
     d = sub.add_parser("dump", help="print the event log, one event a line")

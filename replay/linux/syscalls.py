@@ -34,7 +34,7 @@ from . import (
     sys_time,
 )
 from .abi import Handler, enosys_quiet, zero
-from .sysnames import SYSCALL_NUMBERS
+from .sysnames import SYSCALL_NAMES, SYSCALL_NUMBERS
 
 
 class Kind(enum.Enum):
@@ -64,8 +64,8 @@ _NO_CHANGE = f"{_FROM_IDS}; a real change is refused with ENOSYS"
 
 SYSCALLS: tuple[Syscall, ...] = (
     # -- opening and closing (sys_open.py)
-    Syscall("open", sys_open.sys_open, R, "/proc/self/maps, auxv, ... built from guest state"),
-    Syscall("openat", sys_open.sys_openat, R, "/proc/self/maps, auxv, ... built from guest state"),
+    Syscall("open", sys_open.sys_open, R, "/proc/self/maps is built from guest state"),
+    Syscall("openat", sys_open.sys_openat, R, "/proc/self/maps is built from guest state"),
     Syscall("creat", sys_open.sys_creat, R),
     Syscall("close", sys_open.sys_close, E),
     Syscall("close_range", sys_open.sys_close_range, E),
@@ -223,3 +223,26 @@ BY_NAME: dict[str, Syscall] = index(SYSCALLS)
 def dispatch_table(numbers: Mapping[str, int] = SYSCALL_NUMBERS) -> dict[int, Handler]:
     """number -> handler for one architecture's numbering (every row must have a number there)."""
     return {numbers[row.name]: row.handler for row in SYSCALLS}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the table as users see it: a number of one architecture."""
+
+    number: int
+    name: str
+    kind: Kind
+    note: str
+
+
+def listing(names: Mapping[int, str] = SYSCALL_NAMES, *, unsupported: bool = False) -> list[Entry]:
+    """The table in number order for one architecture's numbering; with
+    `unsupported`, also that architecture's calls the table lacks."""
+    entries = []
+    for number, name in sorted(names.items()):
+        row = BY_NAME.get(name)
+        if row is not None:
+            entries.append(Entry(number, name, row.kind, row.note))
+        elif unsupported:
+            entries.append(Entry(number, name, Kind.UNSUPPORTED, "-ENOSYS, with a warning"))
+    return entries
