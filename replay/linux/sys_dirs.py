@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from .kernel import LinuxKernel
 
 
-
 def sys_getdents64(k: LinuxKernel, a: Args) -> int:
     fd, dirp, count = s32(a[0]), a[1], a[2]
     f = k.fds.get(fd)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 MAX_RW = 0x7FFFF000
 
+
 def _read_file(k: LinuxKernel, fd: int, f: OpenFile, count: int, offset: int | None) -> tuple[int, bytes]:
     if not f.readable or f.kind == FileKind.NONE:
         return -errno.EBADF, b""

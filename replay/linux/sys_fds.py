@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC = 0, 1, 2, 3, 4, 1030
 F_GETLK, F_SETLK, F_SETLKW = 5, 6, 7
 FD_CLOEXEC = 1
-MAX_RW = 0x7FFFF000
 
 # ioctl requests answered by the host, with the size of the structure they fill.
 IOCTL_READ = {0x5401: 36, 0x5413: 8, 0x540F: 4, 0x541B: 4}     # TCGETS TIOCGWINSZ TIOCGPGRP FIONREAD

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 STATFS_SIZE = 120
 XATTR_SIZE_MAX = 65536
 
+
 def _fstat_file(k: LinuxKernel, f: OpenFile, sysno: int, pack) -> int:
     if f.pipe is not None:
         return -1   # caller packs a synthetic FIFO stat

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from .kernel import LinuxKernel
 
 
-
 def _proc_self(k: LinuxKernel, path: str, flags: int) -> int | None:
     """Open /proc/self/* from guest state (maps), or refuse; None: not /proc/self."""
     if not (path.startswith("/proc/self/") or path.startswith(f"/proc/{k.pid}/")):

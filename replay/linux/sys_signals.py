@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK = 0, 1, 2
 
+
 def sys_rt_sigaction(k: LinuxKernel, a: Args) -> int:
     signum, act, oact = s32(a[0]), a[1], a[2]
     if not 1 <= signum <= 64 or (act and signum in (sig.SIGKILL, sig.SIGSTOP)):

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 VALID_CLOCKS = frozenset({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11})
 
+
 def sys_clock_gettime(k: LinuxKernel, a: Args) -> int:
     clock_id, tp = s32(a[0]), a[1]
     if clock_id not in VALID_CLOCKS:
