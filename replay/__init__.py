@@ -12,6 +12,7 @@ from `replay` only, never from its submodules
 - replaying:  Replay, OutputSink
 - time:       Timeline, TimeStop, StopReason, Direction, Watchpoint, WatchKind
 - code:       Instruction, shared_disassembler
+- the kernel: SyscallKind, syscall_listing (the syscall table, for `info --syscalls`)
 - /proc:      SYNTHETIC_PROC_FILES (name -> the file's text from an address space)
 - errors:     ReplayError (the base of every engine error), TraceTruncated
 """
@@ -21,6 +22,8 @@ from .errors import ReplayError, TraceTruncated
 from .eventlog import LogContents, read_log
 from .events import EventKind, FileKind
 from .linux.procfs import SYNTHETIC as SYNTHETIC_PROC_FILES
+from .linux.syscalls import Kind as SyscallKind
+from .linux.syscalls import listing as syscall_listing
 from .loader import PIE_BASE, parse_elf
 from .machine import WatchKind, Watchpoint
 from .recorder import read_program, record, resolve_program
@@ -30,7 +33,7 @@ from .trace import TraceDir, create_trace, mark_latest, open_trace, trace_root
 
 __all__ = [
     "PIE_BASE", "SYNTHETIC_PROC_FILES", "Direction", "EventKind", "FileKind", "Instruction", "LogContents",
-    "OutputSink", "Replay", "ReplayError", "StopReason", "TimeStop", "Timeline", "TraceDir", "TraceTruncated",
+    "OutputSink", "Replay", "ReplayError", "StopReason", "SyscallKind", "TimeStop", "Timeline", "TraceDir", "TraceTruncated",
     "WatchKind", "Watchpoint", "create_trace", "mark_latest", "open_trace", "parse_elf", "read_log",
-    "read_program", "record", "resolve_program", "shared_disassembler", "trace_root",
+    "read_program", "record", "resolve_program", "shared_disassembler", "syscall_listing", "trace_root",
 ]

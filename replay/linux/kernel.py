@@ -3,8 +3,9 @@
 It implements the `GuestOS` interface of the machine: system calls, rdtsc,
 and what happens on a fault.  All of its state is deterministic; whatever
 comes from outside goes through the `HostIO` it is given (recording or
-replaying), so the same kernel code serves both.  Handlers live in the
-sys_*.py modules, one table each, merged here.
+replaying), so the same kernel code serves both.  The system calls it
+knows are the rows of syscalls.py; their handlers live in the sys_*.py
+modules and share the vocabulary of abi.py.
 """
 
 from __future__ import annotations
@@ -12,29 +13,23 @@ from __future__ import annotations
 import errno
 import logging
 import posixpath
-import struct
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from ..events import ClockSource, ExceptionCause, FileKind, RandomSource, ShutdownReason
 from ..hostio import HostIO
 from ..machine import Machine, RunStop, StopKind
-from ..memory import PAGE
 from . import signals as sig
+from .abi import AT_FDCWD, MASK64, Args, GuestExit, NoReturnValue, s32
+from .creds import Credentials
 from .files import FdTable, OpenFile
 from .sigframe import AltStack, SigInfo, build_frame, restore_frame
+from .signals import SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTORER, SI_USER, SigAction
+from .syscalls import dispatch_table
 from .sysnames import syscall_name
 
 log = logging.getLogger(__name__)
-
-MASK64 = (1 << 64) - 1
-STACK_TOP = 0x7FFFFFFFF000
-STACK_SIZE = 8 << 20
-MMAP_TOP = STACK_TOP - STACK_SIZE - 0x1000000   # mmap grows down from here
-
-Args = tuple[int, int, int, int, int, int]
-Handler = Callable[["LinuxKernel", Args], int]
-
 
 _LEGACY = ("ax", "bx", "cx", "dx", "si", "di", "bp", "sp")
 _REG_WIDTHS: dict[str, tuple[str, int]] = {
@@ -46,27 +41,7 @@ _REG_WIDTHS: dict[str, tuple[str, int]] = {
     **{f"r{i}w": (f"r{i}", 2) for i in range(8, 16)},
 }
 
-
-class NoReturnValue(Exception):
-    """Raised by rt_sigreturn: the registers were restored, do not set rax."""
-
-
-SA_ONSTACK, SA_RESTORER, SA_NODEFER, SA_RESETHAND = 0x08000000, 0x04000000, 0x40000000, 0x80000000
-SI_USER, SI_TKILL = 0, -6
-AT_FDCWD = -100                   # dirfd: relative to the current directory
 FAULT_CODES = {sig.SIGFPE: 1, sig.SIGILL: 2, sig.SIGTRAP: 1}   # FPE_INTDIV, ILL_ILLOPN, TRAP_BRKPT
-
-
-class GuestExit(Exception):
-    """Raised inside a handler to end the process (exit or fatal signal)."""
-
-
-@dataclass
-class SigAction:
-    handler: int = sig.SIG_DFL
-    flags: int = 0
-    restorer: int = 0
-    mask: int = 0
 
 
 @dataclass
@@ -74,13 +49,6 @@ class ProcessExit:
     reason: ShutdownReason
     status: int
     icount: int
-
-    def exit_status(self) -> int:
-        if self.reason == ShutdownReason.EXIT:
-            return self.status & 0xFF
-        if self.reason == ShutdownReason.SIGNAL:
-            return 128 + self.status
-        return 130 if self.reason == ShutdownReason.INTERRUPTED else 1
 
 
 @dataclass
@@ -99,27 +67,11 @@ class KernelState:
     exited: ProcessExit | None = None
 
 
-def s64(v: int) -> int:
-    v &= MASK64
-    return v - (1 << 64) if v >> 63 else v
-
-
-def s32(v: int) -> int:
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v >> 31 else v
-
-
 class LinuxKernel:
     """System calls and process lifetime for one guest process."""
 
     def __init__(self, machine: Machine, host: HostIO, pid: int, exe: str, cwd: str,
-                 warn: Callable[[str], None]) -> None:
-        from .sys_files import HANDLERS as FILES
-        from .sys_fsextra import HANDLERS as FSEXTRA
-        from .sys_memory import HANDLERS as MEMORY
-        from .sys_poll import HANDLERS as POLL
-        from .sys_process import HANDLERS as PROCESS
-
+                 warn: Callable[[str], None], ids: Sequence[int] | None = None) -> None:
         self.machine = machine
         self.mem = machine.mem
         self.host = host
@@ -131,8 +83,9 @@ class LinuxKernel:
         self._warn = warn
         self._warned: set[str] = set()
         self._to_deliver: list[SigInfo] = []   # handled signals to enter after this syscall
-        self.handlers: dict[int, Handler] = {**FILES, **FSEXTRA, **MEMORY, **PROCESS, **POLL}
-        self.syscall_count = 0
+        # The recording's ids (header extra.ids); None for a trace without them.
+        self.creds = Credentials.from_header(ids) if ids else None
+        self.handlers = dispatch_table()
         machine.os = self
 
     # -- helpers for handlers ----------------------------------------------------
@@ -202,7 +155,6 @@ class LinuxKernel:
         sysno = uc_regs["rax"]
         args: Args = (uc_regs["rdi"], uc_regs["rsi"], uc_regs["rdx"], uc_regs["r10"],
                       uc_regs["r8"], uc_regs["r9"])
-        self.syscall_count += 1
         handler = self.handlers.get(sysno)
         self._to_deliver.clear()
         try:
@@ -271,7 +223,7 @@ class LinuxKernel:
         return True
 
     # -- process lifetime ---------------------------------------------------------
-    def exit(self, status: int) -> None:
+    def exit(self, status: int) -> NoReturn:
         self.host.shutdown(self.icount, ShutdownReason.EXIT, status)
         self.state.exited = ProcessExit(ShutdownReason.EXIT, status & 0xFF, self.icount)
         self.machine.halt(RunStop(StopKind.HALTED, self.icount, self.machine.pc))
@@ -351,10 +303,3 @@ class LinuxKernel:
     def clock(self, source: ClockSource, clock_id: int) -> int:
         return self.host.clock(self.icount, source, clock_id)
 
-
-def pack_i64(v: int) -> bytes:
-    return struct.pack("<q", v)
-
-
-def page_aligned(v: int) -> bool:
-    return v % PAGE == 0

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from ..events import FileKind
 from ..memory import PAGE, page_up
-from .kernel import MMAP_TOP, Args, Handler, s64
-from .sysnames import SYSCALL_NUMBERS as N
+from .abi import Args, s64
+from .layout import MMAP_TOP
 
 if TYPE_CHECKING:
     from .kernel import LinuxKernel
@@ -26,7 +26,7 @@ PROT_MASK = 7
 TASK_SIZE = 0x7FFFFFFFF000
 
 
-def sys_brk(k: "LinuxKernel", a: Args) -> int:
+def sys_brk(k: LinuxKernel, a: Args) -> int:
     st = k.state
     want = a[0]
     if want < st.brk_start or want >= MMAP_TOP:
@@ -42,7 +42,7 @@ def sys_brk(k: "LinuxKernel", a: Args) -> int:
     return want
 
 
-def _file_bytes(k: "LinuxKernel", fd: int, offset: int, length: int) -> bytes | int:
+def _file_bytes(k: LinuxKernel, fd: int, offset: int, length: int) -> bytes | int:
     f = k.fds.get(fd)
     if f is None:
         return -errno.EBADF
@@ -56,7 +56,7 @@ def _file_bytes(k: "LinuxKernel", fd: int, offset: int, length: int) -> bytes | 
     return -errno.ENODEV if f.std_stream is not None or f.pipe else -errno.EACCES
 
 
-def sys_mmap(k: "LinuxKernel", a: Args) -> int:
+def sys_mmap(k: LinuxKernel, a: Args) -> int:
     addr, length, prot, flags, fd, offset = a
     fd = s64(fd) & 0xFFFFFFFF
     if length == 0 or offset % PAGE:
@@ -93,7 +93,7 @@ def sys_mmap(k: "LinuxKernel", a: Args) -> int:
     return start
 
 
-def sys_munmap(k: "LinuxKernel", a: Args) -> int:
+def sys_munmap(k: LinuxKernel, a: Args) -> int:
     addr, length = a[0], a[1]
     if addr % PAGE or length == 0:
         return -errno.EINVAL
@@ -101,7 +101,7 @@ def sys_munmap(k: "LinuxKernel", a: Args) -> int:
     return 0
 
 
-def sys_mprotect(k: "LinuxKernel", a: Args) -> int:
+def sys_mprotect(k: LinuxKernel, a: Args) -> int:
     addr, length, prot = a[0], page_up(a[1]), a[2]
     if addr % PAGE:
         return -errno.EINVAL
@@ -113,7 +113,7 @@ def sys_mprotect(k: "LinuxKernel", a: Args) -> int:
     return 0
 
 
-def sys_mremap(k: "LinuxKernel", a: Args) -> int:
+def sys_mremap(k: LinuxKernel, a: Args) -> int:
     old, old_size, new_size, flags = a[0], page_up(a[1]), page_up(a[2]), a[3]
     if old % PAGE or new_size == 0:
         return -errno.EINVAL
@@ -142,7 +142,7 @@ def sys_mremap(k: "LinuxKernel", a: Args) -> int:
     return start
 
 
-def sys_madvise(k: "LinuxKernel", a: Args) -> int:
+def sys_madvise(k: LinuxKernel, a: Args) -> int:
     addr, length, advice = a[0], page_up(a[1]), a[2]
     if addr % PAGE:
         return -errno.EINVAL
@@ -159,11 +159,11 @@ def sys_madvise(k: "LinuxKernel", a: Args) -> int:
     return 0
 
 
-def sys_mlock(k: "LinuxKernel", a: Args) -> int:
+def sys_mlock(k: LinuxKernel, a: Args) -> int:
     return 0
 
 
-def sys_mincore(k: "LinuxKernel", a: Args) -> int:
+def sys_mincore(k: LinuxKernel, a: Args) -> int:
     """Every mapped page is resident (the emulator has no swap)."""
     addr, length, vec = a[0], page_up(a[1]), a[2]
     if addr % PAGE:
@@ -175,10 +175,3 @@ def sys_mincore(k: "LinuxKernel", a: Args) -> int:
         return -errno.EFAULT
     k.write(vec, b"\x01" * pages)
     return 0
-
-
-HANDLERS: dict[int, Handler] = {
-    N["brk"]: sys_brk, N["mmap"]: sys_mmap, N["munmap"]: sys_munmap,
-    N["mprotect"]: sys_mprotect, N["mremap"]: sys_mremap, N["madvise"]: sys_madvise,
-    N["mlock"]: sys_mlock, N["mincore"]: sys_mincore, N["munlock"]: sys_mlock, N["msync"]: sys_mlock,
-}

@@ -14,8 +14,8 @@ import struct
 from typing import TYPE_CHECKING
 
 from ..events import FileKind
+from .abi import Args, s32, s64
 from .files import OpenFile
-from .kernel import Args, Handler, s32, s64
 from .structs import TIMESPEC
 from .sysnames import SYSCALL_NUMBERS as N
 
@@ -63,7 +63,7 @@ def _revents(entries: list[tuple[int, int]], files: list[OpenFile | None], hfds:
     return out
 
 
-def _poll(k: "LinuxKernel", sysno: int, fds_ptr: int, nfds: int, timeout_ms: int) -> int:
+def _poll(k: LinuxKernel, sysno: int, fds_ptr: int, nfds: int, timeout_ms: int) -> int:
     if nfds > 1 << 16:
         return -errno.EINVAL
     size = PollFd.size * nfds
@@ -82,11 +82,11 @@ def _poll(k: "LinuxKernel", sysno: int, fds_ptr: int, nfds: int, timeout_ms: int
     return s64(k.host_files_syscall(sysno, files, call))
 
 
-def sys_poll(k: "LinuxKernel", a: Args) -> int:
+def sys_poll(k: LinuxKernel, a: Args) -> int:
     return _poll(k, N["poll"], a[0], a[1], s32(a[2]))
 
 
-def _timespec_ms(k: "LinuxKernel", ptr: int, scale: int) -> int:
+def _timespec_ms(k: LinuxKernel, ptr: int, scale: int) -> int:
     """A timeout in ms from a timespec (scale 1) or timeval (scale 1000); -1 if none."""
     if not ptr:
         return -1
@@ -94,7 +94,7 @@ def _timespec_ms(k: "LinuxKernel", ptr: int, scale: int) -> int:
     return sec * 1000 + frac // (1_000_000 // scale)
 
 
-def sys_ppoll(k: "LinuxKernel", a: Args) -> int:
+def sys_ppoll(k: LinuxKernel, a: Args) -> int:
     return _poll(k, N["ppoll"], a[0], a[1], _timespec_ms(k, a[2], 1))
 
 
@@ -102,7 +102,7 @@ def sys_ppoll(k: "LinuxKernel", a: Args) -> int:
 _IN, _OUT, _EX = POLLIN | POLLHUP | POLLERR, POLLOUT | POLLERR, POLLPRI
 
 
-def _select(k: "LinuxKernel", sysno: int, nfds: int, sets: tuple[int, int, int], timeout_ms: int) -> int:
+def _select(k: LinuxKernel, sysno: int, nfds: int, sets: tuple[int, int, int], timeout_ms: int) -> int:
     if nfds < 0 or nfds > 1 << 16:
         return -errno.EINVAL
     nbytes = ((nfds + 63) // 64) * 8
@@ -134,13 +134,9 @@ def _select(k: "LinuxKernel", sysno: int, nfds: int, sets: tuple[int, int, int],
     return s64(k.host_files_syscall(sysno, files, call))
 
 
-def sys_select(k: "LinuxKernel", a: Args) -> int:
+def sys_select(k: LinuxKernel, a: Args) -> int:
     return _select(k, N["select"], s32(a[0]), (a[1], a[2], a[3]), _timespec_ms(k, a[4], 1000))
 
 
-def sys_pselect6(k: "LinuxKernel", a: Args) -> int:
+def sys_pselect6(k: LinuxKernel, a: Args) -> int:
     return _select(k, N["pselect6"], s32(a[0]), (a[1], a[2], a[3]), _timespec_ms(k, a[4], 1))
-
-
-HANDLERS: dict[int, Handler] = {N["poll"]: sys_poll, N["ppoll"]: sys_ppoll,
-                               N["select"]: sys_select, N["pselect6"]: sys_pselect6}

@@ -1,8 +1,9 @@
-"""Process, signal, time and random system calls.
+"""The process and its host: exit, pids, arch_prctl, uname, limits, usage,
+random bytes, and the single-threaded answers to futex and scheduling.
 
 Identity that the recording fixed (pid) is answered from the trace header;
-host facts (uid, uname, rlimits) go through HostIO.syscall so they are
-logged; clocks and random bytes have their own event kinds.
+host facts (parent and group ids, uname, rlimits, usage) go through
+HostIO.syscall so they are logged; random bytes have their own event kind.
 """
 
 from __future__ import annotations
@@ -14,66 +15,31 @@ import struct
 import time
 from typing import TYPE_CHECKING
 
-from ..events import ClockSource, RandomSource
-from . import signals as sig
-from .kernel import SI_TKILL, Args, GuestExit, Handler, SigAction, s32
-from .sigframe import SS_DISABLE, SS_ONSTACK, AltStack
-from .structs import RLIM_INFINITY, RLIMIT, TIMESPEC, TIMEVAL, pack_utsname
+from ..events import RandomSource
+from .abi import Args, host_value, s32
+from .structs import RLIM_INFINITY, RLIMIT, TIMEVAL, pack_utsname
 from .sysnames import SYSCALL_NUMBERS as N
 
 if TYPE_CHECKING:
     from .kernel import LinuxKernel
 
-VALID_CLOCKS = frozenset({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11})
 ARCH_SET_GS, ARCH_SET_FS, ARCH_GET_FS, ARCH_GET_GS = 0x1001, 0x1002, 0x1003, 0x1004
 FUTEX_WAIT, FUTEX_WAKE, FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET = 0, 1, 9, 10
-SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK = 0, 1, 2
 
 
-def sys_exit_group(k: "LinuxKernel", a: Args) -> int:
+def sys_exit_group(k: LinuxKernel, a: Args) -> int:
     k.exit(a[0] & 0xFF)
-    return 0
 
 
-def sys_getpid(k: "LinuxKernel", a: Args) -> int:
+def sys_getpid(k: LinuxKernel, a: Args) -> int:
     return k.pid
 
 
-def _id_call(name: str, fn):
-    def handler(k: "LinuxKernel", a: Args) -> int:
-        return k.host_syscall(N[name], lambda: (fn(), ()))
-    return handler
-
-
-def sys_getgroups(k: "LinuxKernel", a: Args) -> int:
-    size, out = s32(a[0]), a[1]
-    if size < 0:
-        return -errno.EINVAL
-
-    def call():
-        groups = os.getgroups()
-        if size == 0:
-            return len(groups), ()
-        if len(groups) > size:
-            return -errno.EINVAL, ()
-        return len(groups), ((out, struct.pack(f"<{len(groups)}I", *groups)),) if groups else ()
-    return k.host_syscall(N["getgroups"], call)
-
-
-def sys_set_tid_address(k: "LinuxKernel", a: Args) -> int:
+def sys_set_tid_address(k: LinuxKernel, a: Args) -> int:
     return k.pid
 
 
-def sys_zero(k: "LinuxKernel", a: Args) -> int:
-    return 0
-
-
-def sys_enosys_quiet(k: "LinuxKernel", a: Args) -> int:
-    """Features a kernel may lack (rseq, ...): ENOSYS is a valid Linux answer."""
-    return -errno.ENOSYS
-
-
-def sys_arch_prctl(k: "LinuxKernel", a: Args) -> int:
+def sys_arch_prctl(k: LinuxKernel, a: Args) -> int:
     code, addr = a[0], a[1]
     if code == ARCH_SET_FS:
         k.machine.set_reg("fs_base", addr)
@@ -88,7 +54,7 @@ def sys_arch_prctl(k: "LinuxKernel", a: Args) -> int:
     return -errno.EINVAL
 
 
-def sys_uname(k: "LinuxKernel", a: Args) -> int:
+def sys_uname(k: LinuxKernel, a: Args) -> int:
     buf = a[0]
     if not k.can_write(buf, 390):
         return -errno.EFAULT
@@ -104,7 +70,7 @@ def _rlimit_bytes(resource_id: int) -> bytes | None:
     return RLIMIT.pack(fix(soft), fix(hard))
 
 
-def sys_prlimit64(k: "LinuxKernel", a: Args) -> int:
+def sys_prlimit64(k: LinuxKernel, a: Args) -> int:
     pid, res, new, old = s32(a[0]), a[1], a[2], a[3]
     if pid not in (0, k.pid):
         return -errno.ESRCH
@@ -121,11 +87,16 @@ def sys_prlimit64(k: "LinuxKernel", a: Args) -> int:
     return k.host_syscall(N["prlimit64"], call)
 
 
-def sys_getrlimit(k: "LinuxKernel", a: Args) -> int:
+def sys_getrlimit(k: LinuxKernel, a: Args) -> int:
     return sys_prlimit64(k, (0, a[0], 0, a[1], 0, 0))
 
 
-def sys_getrusage(k: "LinuxKernel", a: Args) -> int:
+def sys_setrlimit(k: LinuxKernel, a: Args) -> int:
+    k.warn_once("setrlimit", "setting resource limits is ignored")
+    return 0
+
+
+def sys_getrusage(k: LinuxKernel, a: Args) -> int:
     who, buf = s32(a[0]), a[1]
     if not k.can_write(buf, 144):
         return -errno.EFAULT
@@ -141,7 +112,7 @@ def sys_getrusage(k: "LinuxKernel", a: Args) -> int:
     return k.host_syscall(N["getrusage"], call)
 
 
-def sys_sysinfo(k: "LinuxKernel", a: Args) -> int:
+def sys_sysinfo(k: LinuxKernel, a: Args) -> int:
     buf = a[0]
     if not k.can_write(buf, 112):
         return -errno.EFAULT
@@ -158,7 +129,7 @@ def sys_sysinfo(k: "LinuxKernel", a: Args) -> int:
     return k.host_syscall(N["sysinfo"], call)
 
 
-def sys_times(k: "LinuxKernel", a: Args) -> int:
+def sys_times(k: LinuxKernel, a: Args) -> int:
     buf = a[0]
 
     def call():
@@ -173,76 +144,7 @@ def sys_times(k: "LinuxKernel", a: Args) -> int:
     return k.host_syscall(N["times"], call)
 
 
-# -- time -----------------------------------------------------------------------
-def sys_clock_gettime(k: "LinuxKernel", a: Args) -> int:
-    clock_id, tp = s32(a[0]), a[1]
-    if clock_id not in VALID_CLOCKS:
-        return -errno.EINVAL
-    if not k.can_write(tp, 16):
-        return -errno.EFAULT
-    ns = k.clock(ClockSource.CLOCK_GETTIME, clock_id)
-    k.write(tp, TIMESPEC.pack(ns // 1_000_000_000, ns % 1_000_000_000))
-    return 0
-
-
-def sys_clock_getres(k: "LinuxKernel", a: Args) -> int:
-    clock_id, res = s32(a[0]), a[1]
-    if clock_id not in VALID_CLOCKS:
-        return -errno.EINVAL
-    if res:
-        coarse = clock_id in (5, 6)
-        k.write(res, TIMESPEC.pack(0, 4_000_000 if coarse else 1))
-    return 0
-
-
-def sys_gettimeofday(k: "LinuxKernel", a: Args) -> int:
-    tv, tz = a[0], a[1]
-    if tv:
-        if not k.can_write(tv, 16):
-            return -errno.EFAULT
-        ns = k.clock(ClockSource.GETTIMEOFDAY, 0)
-        k.write(tv, TIMEVAL.pack(ns // 1_000_000_000, (ns % 1_000_000_000) // 1000))
-    if tz:
-        k.write(tz, bytes(8))
-    return 0
-
-
-def sys_time(k: "LinuxKernel", a: Args) -> int:
-    seconds = k.clock(ClockSource.TIME, 0) // 1_000_000_000
-    if a[0]:
-        if not k.can_write(a[0], 8):
-            return -errno.EFAULT
-        k.write(a[0], struct.pack("<q", seconds))
-    return seconds
-
-
-def _sleep_for(k: "LinuxKernel", req: int) -> int:
-    if not k.can_read(req, 16):
-        return -errno.EFAULT
-    sec, nsec = TIMESPEC.unpack(k.read(req, 16))
-    if sec < 0 or not 0 <= nsec < 1_000_000_000:
-        return -errno.EINVAL
-    k.host.sleep(sec + nsec / 1e9)
-    return 0
-
-
-def sys_nanosleep(k: "LinuxKernel", a: Args) -> int:
-    return _sleep_for(k, a[0])
-
-
-def sys_clock_nanosleep(k: "LinuxKernel", a: Args) -> int:
-    clock_id, flags, req = s32(a[0]), a[1], a[2]
-    if clock_id not in VALID_CLOCKS:
-        return -errno.EINVAL
-    if flags & 1:   # TIMER_ABSTIME: sleep until the given time of that clock
-        now = k.clock(ClockSource.CLOCK_GETTIME, clock_id)
-        sec, nsec = TIMESPEC.unpack(k.read(req, 16))
-        k.host.sleep(max(0, sec * 1_000_000_000 + nsec - now) / 1e9)
-        return 0
-    return _sleep_for(k, req)
-
-
-def sys_getrandom(k: "LinuxKernel", a: Args) -> int:
+def sys_getrandom(k: LinuxKernel, a: Args) -> int:
     buf, count = a[0], a[1]
     count = min(count, 33554431)
     if not k.can_write(buf, count):
@@ -252,92 +154,8 @@ def sys_getrandom(k: "LinuxKernel", a: Args) -> int:
     return len(data)
 
 
-# -- signals ----------------------------------------------------------------------
-def sys_rt_sigaction(k: "LinuxKernel", a: Args) -> int:
-    signum, act, oact = s32(a[0]), a[1], a[2]
-    if not 1 <= signum <= 64 or (act and signum in (sig.SIGKILL, sig.SIGSTOP)):
-        return -errno.EINVAL
-    current = k.state.sigactions.get(signum, SigAction())
-    if oact:
-        k.write(oact, struct.pack("<QQQQ", current.handler, current.flags, current.restorer, current.mask))
-    if act:
-        handler, flags, restorer, mask = struct.unpack("<QQQQ", k.read(act, 32))
-        k.state.sigactions[signum] = SigAction(handler, flags, restorer, mask)
-    return 0
-
-
-def sys_rt_sigprocmask(k: "LinuxKernel", a: Args) -> int:
-    how, new, old = a[0], a[1], a[2]
-    if old:
-        k.write(old, struct.pack("<Q", k.state.sigmask))
-    if new:
-        (mask,) = struct.unpack("<Q", k.read(new, 8))
-        mask &= ~sig.UNBLOCKABLE
-        if how == SIG_BLOCK:
-            k.state.sigmask |= mask
-        elif how == SIG_UNBLOCK:
-            k.state.sigmask &= ~mask
-        elif how == SIG_SETMASK:
-            k.state.sigmask = mask
-        else:
-            return -errno.EINVAL
-        return k.deliver_pending()
-    return 0
-
-
-def sys_sigaltstack(k: "LinuxKernel", a: Args) -> int:
-    new, old = a[0], a[1]
-    alt = k.state.altstack
-    on_it = alt.contains(k.machine.reg("rsp"))
-    if old:
-        k.write(old, struct.pack("<QiiQ", alt.sp, SS_ONSTACK if on_it else alt.flags & SS_DISABLE, 0, alt.size))
-    if new:
-        sp, flags, _pad, size = struct.unpack("<QiiQ", k.read(new, 24))
-        if on_it:
-            return -errno.EPERM
-        if flags & ~SS_DISABLE:
-            return -errno.EINVAL
-        if not flags & SS_DISABLE and size < 2048:
-            return -errno.ENOMEM
-        k.state.altstack = AltStack(0, 0, SS_DISABLE) if flags & SS_DISABLE else AltStack(sp, size, 0)
-    return 0
-
-
-def sys_rt_sigreturn(k: "LinuxKernel", a: Args) -> int:
-    k.sigreturn()
-    return 0
-
-
-def sys_kill(k: "LinuxKernel", a: Args) -> int:
-    pid, signum = s32(a[0]), s32(a[1])
-    if pid in (k.pid, 0, -1):
-        return k.deliver_self_signal(signum)
-    k.warn_once("killother", "signals to other processes are not supported")
-    return -errno.EPERM
-
-
-def sys_tgkill(k: "LinuxKernel", a: Args) -> int:
-    tgid, tid, signum = s32(a[0]), s32(a[1]), s32(a[2])
-    if tgid == k.pid and tid == k.pid:
-        return k.deliver_self_signal(signum, SI_TKILL)
-    return -errno.ESRCH
-
-
-def sys_tkill(k: "LinuxKernel", a: Args) -> int:
-    tid, signum = s32(a[0]), s32(a[1])
-    if tid == k.pid:
-        return k.deliver_self_signal(signum, SI_TKILL)
-    return -errno.ESRCH
-
-
-def sys_pause(k: "LinuxKernel", a: Args) -> int:
-    k.warn_once("pause", "pause() would wait forever for a signal; ending the program")
-    k.exit(0)
-    raise GuestExit()
-
-
 # -- threads and scheduling (single-threaded guest) ---------------------------------
-def sys_futex(k: "LinuxKernel", a: Args) -> int:
+def sys_futex(k: LinuxKernel, a: Args) -> int:
     uaddr, op, val = a[0], a[1] & 0x7F, a[2] & 0xFFFFFFFF
     cmd = op & 0xF
     if cmd in (FUTEX_WAKE, FUTEX_WAKE_BITSET):
@@ -352,7 +170,7 @@ def sys_futex(k: "LinuxKernel", a: Args) -> int:
     return -errno.ENOSYS
 
 
-def sys_sched_getaffinity(k: "LinuxKernel", a: Args) -> int:
+def sys_sched_getaffinity(k: LinuxKernel, a: Args) -> int:
     size, mask = a[1], a[2]
     if size < 8 or size % 8:
         return -errno.EINVAL
@@ -360,14 +178,14 @@ def sys_sched_getaffinity(k: "LinuxKernel", a: Args) -> int:
     return min(size, 128)
 
 
-def sys_getcpu(k: "LinuxKernel", a: Args) -> int:
+def sys_getcpu(k: LinuxKernel, a: Args) -> int:
     for ptr in (a[0], a[1]):
         if ptr:
             k.write(ptr, struct.pack("<I", 0))
     return 0
 
 
-def sys_prctl(k: "LinuxKernel", a: Args) -> int:
+def sys_prctl(k: LinuxKernel, a: Args) -> int:
     option = a[0]
     if option in (15, 16):   # PR_SET_NAME, PR_GET_NAME
         if option == 16:
@@ -376,33 +194,13 @@ def sys_prctl(k: "LinuxKernel", a: Args) -> int:
     return -errno.EINVAL
 
 
-def sys_umask(k: "LinuxKernel", a: Args) -> int:
+def sys_umask(k: LinuxKernel, a: Args) -> int:
     old = k.state.umask
     k.state.umask = a[0] & 0o777
     return old
 
 
-HANDLERS: dict[int, Handler] = {
-    N["exit"]: sys_exit_group, N["exit_group"]: sys_exit_group,
-    N["getpid"]: sys_getpid, N["gettid"]: sys_getpid, N["getppid"]: _id_call("getppid", os.getppid),
-    N["getuid"]: _id_call("getuid", os.getuid), N["geteuid"]: _id_call("geteuid", os.geteuid),
-    N["getgid"]: _id_call("getgid", os.getgid), N["getegid"]: _id_call("getegid", os.getegid),
-    N["getpgrp"]: _id_call("getpgrp", os.getpgrp), N["getsid"]: _id_call("getsid", lambda: os.getsid(0)),
-    N["getpgid"]: _id_call("getpgid", lambda: os.getpgid(0)),
-    N["getgroups"]: sys_getgroups, N["set_tid_address"]: sys_set_tid_address, N["set_robust_list"]: sys_zero,
-    N["rseq"]: sys_enosys_quiet, N["arch_prctl"]: sys_arch_prctl, N["uname"]: sys_uname,
-    N["prlimit64"]: sys_prlimit64, N["getrlimit"]: sys_getrlimit, N["setrlimit"]: sys_zero,
-    N["getrusage"]: sys_getrusage, N["sysinfo"]: sys_sysinfo, N["times"]: sys_times,
-    N["clock_gettime"]: sys_clock_gettime, N["clock_getres"]: sys_clock_getres,
-    N["gettimeofday"]: sys_gettimeofday, N["time"]: sys_time,
-    N["nanosleep"]: sys_nanosleep, N["clock_nanosleep"]: sys_clock_nanosleep,
-    N["getrandom"]: sys_getrandom,
-    N["rt_sigaction"]: sys_rt_sigaction, N["rt_sigprocmask"]: sys_rt_sigprocmask,
-    N["sigaltstack"]: sys_sigaltstack, N["rt_sigreturn"]: sys_rt_sigreturn,
-    N["kill"]: sys_kill, N["tgkill"]: sys_tgkill,
-    N["tkill"]: sys_tkill, N["pause"]: sys_pause,
-    N["futex"]: sys_futex, N["sched_getaffinity"]: sys_sched_getaffinity,
-    N["sched_setaffinity"]: sys_zero, N["sched_yield"]: sys_zero, N["getcpu"]: sys_getcpu,
-    N["prctl"]: sys_prctl, N["umask"]: sys_umask, N["membarrier"]: sys_enosys_quiet,
-    N["get_robust_list"]: sys_enosys_quiet,
-}
+sys_getppid = host_value("getppid", os.getppid)
+sys_getpgrp = host_value("getpgrp", os.getpgrp)
+sys_getsid = host_value("getsid", lambda: os.getsid(0))
+sys_getpgid = host_value("getpgid", lambda: os.getpgid(0))

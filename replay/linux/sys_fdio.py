@@ -1,0 +1,249 @@
+"""Reading and writing through descriptors: read/write and their vector and
+positioned forms, lseek, ftruncate, fsync, sendfile, copy_file_range.
+
+Reads of captured files and of in-guest pipes are deterministic and need no
+events; terminals, outside pipes and host files go through HostIO, which
+logs them while recording and answers them from the log on replay.
+copy_file_range and sendfile are the guest's own read followed by its own
+write, so each half is recorded like any other.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import struct
+from typing import TYPE_CHECKING
+
+from ..events import FileKind
+from . import signals as sig
+from .abi import Args, errno_of, s32, s64
+from .files import OpenFile
+from .sysnames import SYSCALL_NUMBERS as N
+
+if TYPE_CHECKING:
+    from .kernel import LinuxKernel
+
+MAX_RW = 0x7FFFF000
+
+
+def _read_file(k: LinuxKernel, fd: int, f: OpenFile, count: int, offset: int | None) -> tuple[int, bytes]:
+    if not f.readable or f.kind == FileKind.NONE:
+        return -errno.EBADF, b""
+    if f.is_directory:
+        return -errno.EISDIR, b""
+    if f.kind == FileKind.CAPTURED and f.content is not None:
+        pos = f.pos if offset is None else offset
+        data = f.content[pos:pos + count]
+        if offset is None:
+            f.pos += len(data)
+        return len(data), data
+    if f.pipe is not None:
+        if offset is not None:
+            return -errno.ESPIPE, b""
+        if not f.pipe.buffer:
+            if f.pipe.writers == 0:
+                return 0, b""
+            k.warn_once("pipeblock", "read from an empty pipe would block forever (single-threaded guest)")
+            return -errno.EAGAIN, b""
+        data = bytes(f.pipe.buffer[:count])
+        del f.pipe.buffer[:count]
+        return len(data), data
+    return k.host.read(k.icount, fd, f, count, offset)
+
+
+def _write_file(k: LinuxKernel, fd: int, f: OpenFile, data: bytes, offset: int | None) -> int:
+    if not f.writable or f.kind in (FileKind.NONE, FileKind.CAPTURED, FileKind.DIRECTORY):
+        return -errno.EBADF
+    if f.pipe is not None:
+        if offset is not None:
+            return -errno.ESPIPE
+        if f.pipe.readers == 0:
+            return _broken_pipe(k)
+        f.pipe.buffer += data
+        return len(data)
+    result = k.host.write(k.icount, fd, f, data, offset)
+    if result == -errno.EPIPE:
+        return _broken_pipe(k)
+    return result
+
+
+def _broken_pipe(k: LinuxKernel) -> int:
+    k.deliver_self_signal(sig.SIGPIPE)   # ends the program unless SIGPIPE is ignored
+    return -errno.EPIPE
+
+
+def sys_read(k: LinuxKernel, a: Args) -> int:
+    fd, buf, count = s32(a[0]), a[1], min(a[2], MAX_RW)
+    f = k.fds.get(fd)
+    if f is None:
+        return -errno.EBADF
+    if not k.can_write(buf, count):
+        return -errno.EFAULT
+    result, data = _read_file(k, fd, f, count, None)
+    if result > 0:
+        k.write(buf, data[:result])
+    return result
+
+
+def sys_pread64(k: LinuxKernel, a: Args) -> int:
+    fd, buf, count, offset = s32(a[0]), a[1], min(a[2], MAX_RW), s64(a[3])
+    f = k.fds.get(fd)
+    if f is None:
+        return -errno.EBADF
+    if offset < 0:
+        return -errno.EINVAL
+    if not k.can_write(buf, count):
+        return -errno.EFAULT
+    result, data = _read_file(k, fd, f, count, offset)
+    if result > 0:
+        k.write(buf, data[:result])
+    return result
+
+
+def sys_write(k: LinuxKernel, a: Args) -> int:
+    fd, buf, count = s32(a[0]), a[1], min(a[2], MAX_RW)
+    f = k.fds.get(fd)
+    if f is None:
+        return -errno.EBADF
+    if not k.can_read(buf, count):
+        return -errno.EFAULT
+    return _write_file(k, fd, f, k.read(buf, count), None)
+
+
+def sys_pwrite64(k: LinuxKernel, a: Args) -> int:
+    fd, buf, count, offset = s32(a[0]), a[1], min(a[2], MAX_RW), s64(a[3])
+    f = k.fds.get(fd)
+    if f is None:
+        return -errno.EBADF
+    if not k.can_read(buf, count):
+        return -errno.EFAULT
+    return _write_file(k, fd, f, k.read(buf, count), offset)
+
+
+def _iovecs(k: LinuxKernel, iov: int, iovcnt: int) -> list[tuple[int, int]] | int:
+    if iovcnt > 1024:
+        return -errno.EINVAL
+    if not k.can_read(iov, 16 * iovcnt):
+        return -errno.EFAULT
+    raw = k.read(iov, 16 * iovcnt)
+    return [struct.unpack_from("<QQ", raw, 16 * i) for i in range(iovcnt)]
+
+
+def sys_writev(k: LinuxKernel, a: Args) -> int:
+    fd, iov, iovcnt = s32(a[0]), a[1], a[2]
+    f = k.fds.get(fd)
+    if f is None:
+        return -errno.EBADF
+    vecs = _iovecs(k, iov, iovcnt)
+    if isinstance(vecs, int):
+        return vecs
+    parts = []
+    for base, length in vecs:
+        if not k.can_read(base, length):
+            return -errno.EFAULT
+        parts.append(k.read(base, length))
+    return _write_file(k, fd, f, b"".join(parts), None)
+
+
+def sys_readv(k: LinuxKernel, a: Args) -> int:
+    fd, iov, iovcnt = s32(a[0]), a[1], a[2]
+    f = k.fds.get(fd)
+    if f is None:
+        return -errno.EBADF
+    vecs = _iovecs(k, iov, iovcnt)
+    if isinstance(vecs, int):
+        return vecs
+    for base, length in vecs:
+        if not k.can_write(base, length):
+            return -errno.EFAULT
+    total = sum(length for _, length in vecs)
+    result, data = _read_file(k, fd, f, total, None)
+    if result <= 0:
+        return result
+    pos = 0
+    for base, length in vecs:
+        chunk = data[pos:pos + length]
+        if not chunk:
+            break
+        k.write(base, chunk)
+        pos += len(chunk)
+    return result
+
+
+def sys_lseek(k: LinuxKernel, a: Args) -> int:
+    fd, offset, whence = s32(a[0]), s64(a[1]), a[2]
+    f = k.fds.get(fd)
+    if f is None:
+        return -errno.EBADF
+    if f.pipe is not None:
+        return -errno.ESPIPE
+    if f.kind == FileKind.CAPTURED and f.content is not None:
+        base = {0: 0, 1: f.pos, 2: len(f.content)}.get(whence)
+        if base is None or base + offset < 0:
+            return -errno.EINVAL
+        f.pos = base + offset
+        return f.pos
+    if f.is_directory:
+        if whence != 0 or offset < 0:
+            return -errno.EINVAL
+        f.pos = offset
+        return offset
+
+    def call(hfd: int):
+        try:
+            return os.lseek(hfd, offset, whence), ()
+        except OSError as exc:
+            return errno_of(exc), ()
+    return k.host_fd_syscall(N["lseek"], f, call)
+
+
+def sys_ftruncate(k: LinuxKernel, a: Args) -> int:
+    f = k.fds.get(s32(a[0]))
+    if f is None:
+        return -errno.EBADF
+    if f.kind != FileKind.HOST or not f.writable:
+        return -errno.EINVAL
+    length = s64(a[1])
+
+    def call(hfd: int):
+        try:
+            os.ftruncate(hfd, length)
+        except OSError as exc:
+            return errno_of(exc), ()
+        return 0, ()
+    return k.host_fd_syscall(N["ftruncate"], f, call)
+
+
+def sys_fsync(k: LinuxKernel, a: Args) -> int:
+    return 0 if k.fds.get(s32(a[0])) is not None else -errno.EBADF
+
+
+def sys_fadvise(k: LinuxKernel, a: Args) -> int:
+    return 0 if k.fds.get(s32(a[0])) is not None else -errno.EBADF
+
+
+def _copy(k: LinuxKernel, in_fd: int, out_fd: int, count: int, in_off_ptr: int) -> int:
+    src, dst = k.fds.get(in_fd), k.fds.get(out_fd)
+    if src is None or dst is None:
+        return -errno.EBADF
+    offset = None
+    if in_off_ptr:
+        (offset,) = struct.unpack("<q", k.read(in_off_ptr, 8))
+    result, data = _read_file(k, in_fd, src, min(count, 1 << 20), offset)
+    if result <= 0:
+        return result
+    written = _write_file(k, out_fd, dst, data[:result], None)
+    if in_off_ptr and written > 0:
+        k.write(in_off_ptr, struct.pack("<q", offset + written))
+    return written
+
+
+def sys_copy_file_range(k: LinuxKernel, a: Args) -> int:
+    if a[3]:
+        return -errno.EINVAL   # an output offset: let the caller fall back to read/write
+    return _copy(k, s32(a[0]), s32(a[2]), a[4], a[1])
+
+
+def sys_sendfile(k: LinuxKernel, a: Args) -> int:
+    return _copy(k, s32(a[1]), s32(a[0]), a[3], a[2])

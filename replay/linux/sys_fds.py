@@ -1,0 +1,155 @@
+"""The descriptor table: dup, dup2, dup3, fcntl, pipes and ioctl.
+
+All of it is kernel state except the terminal ioctls, which ask the host
+through HostIO (logged while recording).
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import struct
+from typing import TYPE_CHECKING
+
+from ..events import FileKind
+from .abi import Args, errno_of, s32
+from .files import O_ACCMODE, O_APPEND, O_CLOEXEC, O_NONBLOCK, O_RDONLY, O_WRONLY, OpenFile, Pipe
+from .sys_open import release
+from .sysnames import SYSCALL_NUMBERS as N
+
+if TYPE_CHECKING:
+    from .kernel import LinuxKernel
+
+F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC = 0, 1, 2, 3, 4, 1030
+F_GETLK, F_SETLK, F_SETLKW = 5, 6, 7
+FD_CLOEXEC = 1
+
+# ioctl requests answered by the host, with the size of the structure they fill.
+IOCTL_READ = {0x5401: 36, 0x5413: 8, 0x540F: 4, 0x541B: 4}     # TCGETS TIOCGWINSZ TIOCGPGRP FIONREAD
+IOCTL_WRITE = {0x5402: 36, 0x5403: 36, 0x5404: 36, 0x5414: 8}  # TCSETS* TIOCSWINSZ
+FIONBIO = 0x5421
+FIOCLEX, FIONCLEX = 0x5451, 0x5450
+HOST_KINDS = (FileKind.CHAR, FileKind.HOST)
+
+
+def _dup_to(k: LinuxKernel, old: int, new: int, cloexec: bool) -> int:
+    f = k.fds.get(old)
+    if f is None:
+        return -errno.EBADF
+    if new < 0 or new >= 1 << 20:
+        return -errno.EBADF
+    dropped = k.fds.install(new, f, cloexec)
+    if dropped is not None and dropped is not f:
+        release(k, dropped)
+    return new
+
+
+def sys_dup(k: LinuxKernel, a: Args) -> int:
+    old = s32(a[0])
+    if k.fds.get(old) is None:
+        return -errno.EBADF
+    return _dup_to(k, old, k.fds.lowest_free(), False)
+
+
+def sys_dup2(k: LinuxKernel, a: Args) -> int:
+    old, new = s32(a[0]), s32(a[1])
+    if k.fds.get(old) is None:
+        return -errno.EBADF
+    if old == new:
+        return new
+    return _dup_to(k, old, new, False)
+
+
+def sys_dup3(k: LinuxKernel, a: Args) -> int:
+    old, new, flags = s32(a[0]), s32(a[1]), a[2]
+    if old == new or flags & ~O_CLOEXEC:
+        return -errno.EINVAL
+    return _dup_to(k, old, new, bool(flags & O_CLOEXEC))
+
+
+def sys_fcntl(k: LinuxKernel, a: Args) -> int:
+    fd, cmd, arg = s32(a[0]), a[1], a[2]
+    entry = k.fds.entry(fd)
+    if entry is None:
+        return -errno.EBADF
+    if cmd in (F_DUPFD, F_DUPFD_CLOEXEC):
+        return _dup_to(k, fd, k.fds.lowest_free(arg), cmd == F_DUPFD_CLOEXEC)
+    if cmd == F_GETFD:
+        return FD_CLOEXEC if entry.cloexec else 0
+    if cmd == F_SETFD:
+        entry.cloexec = bool(arg & FD_CLOEXEC)
+        return 0
+    if cmd == F_GETFL:
+        return entry.file.flags
+    if cmd == F_SETFL:
+        entry.file.flags = (entry.file.flags & O_ACCMODE) | (arg & (O_APPEND | O_NONBLOCK))
+        return 0
+    if cmd in (F_GETLK, F_SETLK, F_SETLKW):
+        return 0   # one process: every lock is granted
+    k.warn_once(f"fcntl{cmd}", f"fcntl command {cmd} is not supported")
+    return -errno.EINVAL
+
+
+def sys_pipe2(k: LinuxKernel, a: Args) -> int:
+    fds_ptr, flags = a[0], a[1]
+    if not k.can_write(fds_ptr, 8):
+        return -errno.EFAULT
+    pipe = Pipe(readers=1, writers=1)
+    r = OpenFile(k.fds.new_handle(), FileKind.CHAR, "pipe:", O_RDONLY, pipe=pipe, pipe_end="r")
+    w = OpenFile(k.fds.new_handle(), FileKind.CHAR, "pipe:", O_WRONLY, pipe=pipe, pipe_end="w")
+    cloexec = bool(flags & O_CLOEXEC)
+    rfd = k.fds.lowest_free()
+    k.fds.install(rfd, r, cloexec)
+    wfd = k.fds.lowest_free()
+    k.fds.install(wfd, w, cloexec)
+    k.write(fds_ptr, struct.pack("<ii", rfd, wfd))
+    return 0
+
+
+def sys_pipe(k: LinuxKernel, a: Args) -> int:
+    return sys_pipe2(k, (a[0], 0, 0, 0, 0, 0))
+
+
+def sys_ioctl(k: LinuxKernel, a: Args) -> int:
+    fd, request, arg = s32(a[0]), a[1] & 0xFFFFFFFF, a[2]
+    f = k.fds.get(fd)
+    if f is None:
+        return -errno.EBADF
+    if request in (FIOCLEX, FIONCLEX):
+        entry = k.fds.entry(fd)
+        if entry is not None:
+            entry.cloexec = request == FIOCLEX
+        return 0
+    if request == FIONBIO:
+        return 0
+    if f.pipe is not None:
+        if request == 0x541B:
+            k.write(arg, struct.pack("<i", len(f.pipe.buffer)))
+            return 0
+        return -errno.ENOTTY
+    if f.kind not in HOST_KINDS:
+        return -errno.ENOTTY
+    if request in IOCTL_READ:
+        size = IOCTL_READ[request]
+        if not k.can_write(arg, size):
+            return -errno.EFAULT
+
+        def call(hfd: int):
+            try:
+                out = fcntl.ioctl(hfd, request, bytes(size))
+            except OSError as exc:
+                return errno_of(exc), ()
+            return 0, ((arg, bytes(out)),)
+        return k.host_fd_syscall(N["ioctl"], f, call)
+    if request in IOCTL_WRITE:
+        data = k.read(arg, IOCTL_WRITE[request])
+
+        def call_w(hfd: int):
+            try:
+                fcntl.ioctl(hfd, request, data)
+            except OSError as exc:
+                return errno_of(exc), ()
+            return 0, ()
+        return k.host_fd_syscall(N["ioctl"], f, call_w)
+    k.warn_once(f"ioctl{request:x}", f"ioctl request {request:#x} is not supported; returning -ENOTTY")
+    return -errno.ENOTTY

@@ -1,0 +1,280 @@
+"""File metadata: the stat family, access, readlink, chmod, statfs and
+extended attributes.
+
+Every answer about a host file comes from the host through HostIO (logged
+while recording); in-guest pipes and synthetic /proc files get a stat made
+from guest state.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import stat as _stat
+import struct
+from typing import TYPE_CHECKING
+
+from .abi import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, Args, errno_of, host_path_effect, s32
+from .files import OpenFile
+from .structs import pack_stat, pack_statx, synthetic_stat
+from .sysnames import SYSCALL_NUMBERS as N
+
+if TYPE_CHECKING:
+    from .kernel import LinuxKernel
+
+STATFS_SIZE = 120
+XATTR_SIZE_MAX = 65536
+
+
+def _fstat_file(k: LinuxKernel, f: OpenFile, sysno: int, pack) -> int:
+    if f.pipe is not None:
+        return -1   # caller packs a synthetic FIFO stat
+
+    def call(hfd: int):
+        try:
+            return 0, pack(os.fstat(hfd))
+        except OSError as exc:
+            return errno_of(exc), ()
+    return k.host_fd_syscall(sysno, f, call)
+
+
+def sys_fstat(k: LinuxKernel, a: Args) -> int:
+    fd, buf = s32(a[0]), a[1]
+    f = k.fds.get(fd)
+    if f is None:
+        return -errno.EBADF
+    if not k.can_write(buf, 144):
+        return -errno.EFAULT
+    if f.pipe is not None:
+        k.write(buf, synthetic_stat(0, _stat.S_IFIFO | 0o600, ino=f.handle))
+        return 0
+    if f.synthetic:
+        k.write(buf, synthetic_stat(0, _stat.S_IFREG | 0o444, ino=f.handle))   # /proc: size 0
+        return 0
+    return _fstat_file(k, f, N["fstat"], lambda st: ((buf, pack_stat(st)),))
+
+
+def sys_newfstatat(k: LinuxKernel, a: Args) -> int:
+    dirfd, path_ptr, buf, flags = a[0], a[1], a[2], a[3]
+    path = k.cstring(path_ptr)
+    if not path and flags & AT_EMPTY_PATH:
+        return sys_fstat(k, (dirfd, buf, 0, 0, 0, 0))
+    full = k.resolve(dirfd, path)
+    if isinstance(full, int):
+        return full
+    if not k.can_write(buf, 144):
+        return -errno.EFAULT
+    follow = not flags & AT_SYMLINK_NOFOLLOW
+
+    def call():
+        try:
+            return 0, ((buf, pack_stat(os.stat(full, follow_symlinks=follow))),)
+        except OSError as exc:
+            return errno_of(exc), ()
+    return k.host_syscall(N["newfstatat"], call)
+
+
+def sys_stat(k: LinuxKernel, a: Args) -> int:
+    return sys_newfstatat(k, (AT_FDCWD, a[0], a[1], 0, 0, 0))
+
+
+def sys_lstat(k: LinuxKernel, a: Args) -> int:
+    return sys_newfstatat(k, (AT_FDCWD, a[0], a[1], AT_SYMLINK_NOFOLLOW, 0, 0))
+
+
+def sys_statx(k: LinuxKernel, a: Args) -> int:
+    dirfd, path_ptr, flags, mask, buf = a[0], a[1], a[2], a[3], a[4]
+    if not k.can_write(buf, 256):
+        return -errno.EFAULT
+    path = k.cstring(path_ptr)
+    if not path and flags & AT_EMPTY_PATH:
+        f = k.fds.get(s32(dirfd))
+        if f is None:
+            return -errno.EBADF
+        if f.pipe is not None or f.synthetic:
+            mode = _stat.S_IFIFO | 0o600 if f.pipe is not None else _stat.S_IFREG | 0o444
+            st = os.stat_result((mode, f.handle, 0, 1, 0, 0, 0, 0, 0, 0))
+            k.write(buf, pack_statx(st, mask))
+            return 0
+        return _fstat_file(k, f, N["statx"], lambda st: ((buf, pack_statx(st, mask)),))
+    full = k.resolve(dirfd, path)
+    if isinstance(full, int):
+        return full
+    follow = not flags & AT_SYMLINK_NOFOLLOW
+
+    def call():
+        try:
+            return 0, ((buf, pack_statx(os.stat(full, follow_symlinks=follow), mask)),)
+        except OSError as exc:
+            return errno_of(exc), ()
+    return k.host_syscall(N["statx"], call)
+
+
+def sys_faccessat2(k: LinuxKernel, a: Args) -> int:
+    dirfd, path_ptr, mode, flags = a[0], a[1], a[2] & 7, a[3]
+    full = k.resolve(dirfd, k.cstring(path_ptr))
+    if isinstance(full, int):
+        return full
+
+    def call():
+        try:
+            os.stat(full, follow_symlinks=not flags & AT_SYMLINK_NOFOLLOW)
+        except OSError as exc:
+            return errno_of(exc), ()
+        return (0 if os.access(full, mode) else -errno.EACCES), ()
+    return k.host_syscall(N["faccessat2"], call)
+
+
+def sys_faccessat(k: LinuxKernel, a: Args) -> int:
+    return sys_faccessat2(k, (a[0], a[1], a[2], 0, 0, 0))
+
+
+def sys_access(k: LinuxKernel, a: Args) -> int:
+    return sys_faccessat2(k, (AT_FDCWD, a[0], a[1], 0, 0, 0))
+
+
+def sys_readlinkat(k: LinuxKernel, a: Args) -> int:
+    dirfd, path_ptr, buf, size = a[0], a[1], a[2], s32(a[3])
+    if size <= 0:
+        return -errno.EINVAL
+    full = k.resolve(dirfd, k.cstring(path_ptr))
+    if isinstance(full, int):
+        return full
+    if full in ("/proc/self/exe", f"/proc/{k.pid}/exe"):
+        target = k.exe.encode()[:size]
+        k.write(buf, target)
+        return len(target)
+
+    def call():
+        try:
+            target = os.fsencode(os.readlink(full))[:size]
+        except OSError as exc:
+            return errno_of(exc), ()
+        return len(target), ((buf, target),)
+    return k.host_syscall(N["readlinkat"], call)
+
+
+def sys_readlink(k: LinuxKernel, a: Args) -> int:
+    return sys_readlinkat(k, (AT_FDCWD, a[0], a[1], a[2], 0, 0))
+
+
+sys_fchmodat = host_path_effect("fchmodat", 1, lambda p, a: os.chmod(p[0], a[2] & 0o7777))
+
+
+def sys_chmod(k: LinuxKernel, a: Args) -> int:
+    return sys_fchmodat(k, (AT_FDCWD, a[0], a[1], 0, 0, 0))
+
+
+def _libc() -> ctypes.CDLL:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.statfs.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    libc.fstatfs.argtypes = [ctypes.c_int, ctypes.c_void_p]
+    return libc
+
+
+def _host_statfs(target: str | int) -> tuple[int, bytes]:
+    """The host's struct statfs for a path or host fd: (0 or -errno, bytes)."""
+    libc = _libc()
+    buf = ctypes.create_string_buffer(STATFS_SIZE)
+    if isinstance(target, int):
+        rc = libc.fstatfs(target, buf)
+    else:
+        rc = libc.statfs(os.fsencode(target), buf)
+    if rc != 0:
+        return -ctypes.get_errno(), b""
+    return 0, buf.raw
+
+
+def sys_statfs(k: LinuxKernel, a: Args) -> int:
+    full = k.resolve(AT_FDCWD, k.cstring(a[0]))
+    if isinstance(full, int):
+        return full
+    buf = a[1]
+    if not k.can_write(buf, STATFS_SIZE):
+        return -errno.EFAULT
+
+    def call():
+        rc, data = _host_statfs(full)
+        return rc, ((buf, data),) if rc == 0 else ()
+    return k.host_syscall(N["statfs"], call)
+
+
+def sys_fstatfs(k: LinuxKernel, a: Args) -> int:
+    f = k.fds.get(s32(a[0]))
+    if f is None:
+        return -errno.EBADF
+    buf = a[1]
+    if not k.can_write(buf, STATFS_SIZE):
+        return -errno.EFAULT
+
+    def call(hfd: int):
+        rc, data = _host_statfs(hfd)
+        return rc, ((buf, data),) if rc == 0 else ()
+    if f.pipe is not None:
+        return _pipe_statfs(k, buf)
+    return k.host_fd_syscall(N["fstatfs"], f, call)
+
+
+def _pipe_statfs(k: LinuxKernel, buf: int) -> int:
+    # pipefs: PIPEFS_MAGIC, 4 KiB blocks, nothing else of interest.
+    k.write(buf, struct.pack("<qq", 0x50495045, 4096) + bytes(STATFS_SIZE - 16))
+    return 0
+
+
+def _xattr_result(fn, size: int, out: int) -> tuple[int, tuple]:
+    try:
+        value = fn()
+    except OSError as exc:
+        return -(exc.errno or errno.EIO), ()
+    if size == 0:
+        return len(value), ()
+    if len(value) > size:
+        return -errno.ERANGE, ()
+    return len(value), ((out, value),) if value else ()
+
+
+def _getxattr(name: str, follow: bool):
+    def handler(k: LinuxKernel, a: Args) -> int:
+        full = k.resolve(AT_FDCWD, k.cstring(a[0]))
+        if isinstance(full, int):
+            return full
+        attr, out, size = k.cstring(a[1]), a[2], min(a[3], XATTR_SIZE_MAX)
+        if size and not k.can_write(out, size):
+            return -errno.EFAULT
+        return k.host_syscall(N[name], lambda: _xattr_result(
+            lambda: os.getxattr(full, attr, follow_symlinks=follow), size, out))
+    return handler
+
+
+def _listxattr(name: str, follow: bool):
+    def handler(k: LinuxKernel, a: Args) -> int:
+        full = k.resolve(AT_FDCWD, k.cstring(a[0]))
+        if isinstance(full, int):
+            return full
+        out, size = a[1], min(a[2], XATTR_SIZE_MAX)
+        if size and not k.can_write(out, size):
+            return -errno.EFAULT
+        return k.host_syscall(N[name], lambda: _xattr_result(
+            lambda: b"".join(n.encode() + b"\0" for n in os.listxattr(full, follow_symlinks=follow)),
+            size, out))
+    return handler
+
+
+def sys_fgetxattr(k: LinuxKernel, a: Args) -> int:
+    f = k.fds.get(s32(a[0]))
+    if f is None:
+        return -errno.EBADF
+    attr, out, size = k.cstring(a[1]), a[2], min(a[3], XATTR_SIZE_MAX)
+    if size and not k.can_write(out, size):
+        return -errno.EFAULT
+    if f.pipe is not None:
+        return -errno.ENODATA
+    return k.host_fd_syscall(N["fgetxattr"], f, lambda hfd: _xattr_result(
+        lambda: os.getxattr(hfd, attr), size, out))
+
+
+sys_getxattr = _getxattr("getxattr", True)
+sys_lgetxattr = _getxattr("lgetxattr", False)
+sys_listxattr = _listxattr("listxattr", True)
+sys_llistxattr = _listxattr("llistxattr", False)

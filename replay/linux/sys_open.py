@@ -1,0 +1,95 @@
+"""Opening and closing files: open, openat, creat, close, close_range.
+
+An open that reaches the host goes through HostIO.open (logged while
+recording, answered from the log on replay); /proc/self/* files are built
+from guest state (procfs.py).
+"""
+
+from __future__ import annotations
+
+import errno
+from typing import TYPE_CHECKING
+
+from ..events import FileKind
+from .abi import AT_FDCWD, Args, s32
+from .files import O_ACCMODE, O_CLOEXEC, O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY, OpenFile
+from .procfs import SYNTHETIC
+
+if TYPE_CHECKING:
+    from .kernel import LinuxKernel
+
+
+def _proc_self(k: LinuxKernel, path: str, flags: int) -> int | None:
+    """Open /proc/self/* from guest state (maps), or refuse; None: not /proc/self."""
+    if not (path.startswith("/proc/self/") or path.startswith(f"/proc/{k.pid}/")):
+        return None
+    tail = path.split("/", 3)[3]
+    if tail == "exe":
+        return None
+    make = SYNTHETIC.get(tail)
+    if make is None:
+        k.warn_once(f"proc{tail}", f"/proc/self/{tail} is not emulated; opening it fails with ENOENT")
+        return -errno.ENOENT
+    if flags & O_ACCMODE != O_RDONLY:
+        return -errno.EACCES
+    fd = k.fds.lowest_free()
+    f = OpenFile(k.fds.new_handle(), FileKind.CAPTURED, path, flags & ~O_CLOEXEC,
+                 content=make(k.mem), synthetic=True)
+    k.fds.install(fd, f, cloexec=bool(flags & O_CLOEXEC))
+    return fd
+
+
+def sys_openat(k: LinuxKernel, a: Args) -> int:
+    dirfd, path_ptr, flags, mode = a[0], a[1], a[2] & 0xFFFFFFFF, a[3] & 0o7777
+    path = k.resolve(dirfd, k.cstring(path_ptr))
+    if isinstance(path, int):
+        return path
+    special = _proc_self(k, path, flags)
+    if special is not None:
+        return special
+    fd = k.fds.lowest_free()
+    f = OpenFile(k.fds.new_handle(), FileKind.NONE, path, flags & ~O_CLOEXEC)
+    outcome = k.host.open(k.icount, path, flags, mode & ~k.state.umask, fd, f)
+    if outcome.result < 0:
+        return outcome.result
+    f.kind = outcome.kind
+    f.content = outcome.content
+    k.fds.install(fd, f, cloexec=bool(flags & O_CLOEXEC))
+    return fd
+
+
+def sys_open(k: LinuxKernel, a: Args) -> int:
+    return sys_openat(k, (AT_FDCWD, a[0], a[1], a[2], 0, 0))
+
+
+def sys_creat(k: LinuxKernel, a: Args) -> int:
+    return sys_openat(k, (AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, a[1], 0, 0))
+
+
+def release(k: LinuxKernel, f: OpenFile) -> None:
+    """The last fd of `f` was closed."""
+    if f.pipe is not None:
+        if f.pipe_end == "r":
+            f.pipe.readers -= 1
+        else:
+            f.pipe.writers -= 1
+    elif f.std_stream is None and f.kind != FileKind.NONE:
+        k.host.close(f)
+
+
+def sys_close(k: LinuxKernel, a: Args) -> int:
+    fd = s32(a[0])
+    if k.fds.get(fd) is None:
+        return -errno.EBADF
+    dropped = k.fds.remove(fd)
+    if dropped is not None:
+        release(k, dropped)
+    return 0
+
+
+def sys_close_range(k: LinuxKernel, a: Args) -> int:
+    first, last = a[0] & 0xFFFFFFFF, a[1] & 0xFFFFFFFF
+    for fd, _f in k.fds.items():
+        if first <= fd <= last:
+            sys_close(k, (fd, 0, 0, 0, 0, 0))
+    return 0

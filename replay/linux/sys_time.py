@@ -1,0 +1,89 @@
+"""Clocks and sleeping: clock_gettime, gettimeofday, time, clock_getres and
+the sleeps.
+
+Every reading of a clock is a CLOCK event (HostIO.clock); sleeps really
+wait while recording and return at once on replay.
+"""
+
+from __future__ import annotations
+
+import errno
+import struct
+from typing import TYPE_CHECKING
+
+from ..events import ClockSource
+from .abi import Args, s32
+from .structs import TIMESPEC, TIMEVAL
+
+if TYPE_CHECKING:
+    from .kernel import LinuxKernel
+
+VALID_CLOCKS = frozenset({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11})
+
+
+def sys_clock_gettime(k: LinuxKernel, a: Args) -> int:
+    clock_id, tp = s32(a[0]), a[1]
+    if clock_id not in VALID_CLOCKS:
+        return -errno.EINVAL
+    if not k.can_write(tp, 16):
+        return -errno.EFAULT
+    ns = k.clock(ClockSource.CLOCK_GETTIME, clock_id)
+    k.write(tp, TIMESPEC.pack(ns // 1_000_000_000, ns % 1_000_000_000))
+    return 0
+
+
+def sys_clock_getres(k: LinuxKernel, a: Args) -> int:
+    clock_id, res = s32(a[0]), a[1]
+    if clock_id not in VALID_CLOCKS:
+        return -errno.EINVAL
+    if res:
+        coarse = clock_id in (5, 6)
+        k.write(res, TIMESPEC.pack(0, 4_000_000 if coarse else 1))
+    return 0
+
+
+def sys_gettimeofday(k: LinuxKernel, a: Args) -> int:
+    tv, tz = a[0], a[1]
+    if tv:
+        if not k.can_write(tv, 16):
+            return -errno.EFAULT
+        ns = k.clock(ClockSource.GETTIMEOFDAY, 0)
+        k.write(tv, TIMEVAL.pack(ns // 1_000_000_000, (ns % 1_000_000_000) // 1000))
+    if tz:
+        k.write(tz, bytes(8))
+    return 0
+
+
+def sys_time(k: LinuxKernel, a: Args) -> int:
+    seconds = k.clock(ClockSource.TIME, 0) // 1_000_000_000
+    if a[0]:
+        if not k.can_write(a[0], 8):
+            return -errno.EFAULT
+        k.write(a[0], struct.pack("<q", seconds))
+    return seconds
+
+
+def _sleep_for(k: LinuxKernel, req: int) -> int:
+    if not k.can_read(req, 16):
+        return -errno.EFAULT
+    sec, nsec = TIMESPEC.unpack(k.read(req, 16))
+    if sec < 0 or not 0 <= nsec < 1_000_000_000:
+        return -errno.EINVAL
+    k.host.sleep(sec + nsec / 1e9)
+    return 0
+
+
+def sys_nanosleep(k: LinuxKernel, a: Args) -> int:
+    return _sleep_for(k, a[0])
+
+
+def sys_clock_nanosleep(k: LinuxKernel, a: Args) -> int:
+    clock_id, flags, req = s32(a[0]), a[1], a[2]
+    if clock_id not in VALID_CLOCKS:
+        return -errno.EINVAL
+    if flags & 1:   # TIMER_ABSTIME: sleep until the given time of that clock
+        now = k.clock(ClockSource.CLOCK_GETTIME, clock_id)
+        sec, nsec = TIMESPEC.unpack(k.read(req, 16))
+        k.host.sleep(max(0, sec * 1_000_000_000 + nsec - now) / 1e9)
+        return 0
+    return _sleep_for(k, req)

@@ -1,0 +1,248 @@
+"""Every system call the emulated kernel knows, in one table.
+
+One row per call: its name, its handler, how it is answered (its class) and
+a note for users.  Rows are keyed by name, never by number: the numbers are
+per-architecture data (sysnames.py for x86-64), and `dispatch_table` joins
+the two, so another architecture's number table reuses these rows.  A call
+that is not in the table is unsupported: it returns -ENOSYS and the kernel
+warns once, naming it.
+
+The classes (in the spirit of rr's src/syscalls.py):
+  emulated  answered from the guest's own state; deterministic, no event
+  recorded  reaches the host while recording; the result (and the memory it
+            wrote) is logged, and replay answers from the log
+  refused   always fails on purpose, with the errno and reason in the note
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from . import (
+    sys_creds,
+    sys_dirs,
+    sys_fdio,
+    sys_fds,
+    sys_memory,
+    sys_metadata,
+    sys_open,
+    sys_poll,
+    sys_process,
+    sys_signals,
+    sys_time,
+)
+from .abi import Handler, enosys_quiet, zero
+from .sysnames import SYSCALL_NAMES, SYSCALL_NUMBERS
+
+
+class Kind(enum.Enum):
+    EMULATED = "emulated"
+    RECORDED = "recorded"
+    REFUSED = "refused"
+    UNSUPPORTED = "unsupported"     # not in the table: -ENOSYS and a warning
+
+
+@dataclass(frozen=True)
+class Syscall:
+    name: str
+    handler: Handler
+    kind: Kind
+    note: str = ""
+
+
+class DuplicateSyscall(ValueError):
+    """Two rows of a syscall table name the same call."""
+
+
+E, R, X = Kind.EMULATED, Kind.RECORDED, Kind.REFUSED
+_LOCAL_FILES = "captured files and in-guest pipes are answered locally"
+_HOST_FS = "done on the host while recording only"
+_FROM_IDS = "from the recorded ids, Linux's rules"
+_NO_CHANGE = f"{_FROM_IDS}; a real change is refused with ENOSYS"
+
+SYSCALLS: tuple[Syscall, ...] = (
+    # -- opening and closing (sys_open.py)
+    Syscall("open", sys_open.sys_open, R, "/proc/self/maps is built from guest state"),
+    Syscall("openat", sys_open.sys_openat, R, "/proc/self/maps is built from guest state"),
+    Syscall("creat", sys_open.sys_creat, R),
+    Syscall("close", sys_open.sys_close, E),
+    Syscall("close_range", sys_open.sys_close_range, E),
+    # -- reading and writing (sys_fdio.py)
+    Syscall("read", sys_fdio.sys_read, R, _LOCAL_FILES),
+    Syscall("write", sys_fdio.sys_write, R, "in-guest pipes are answered locally"),
+    Syscall("pread64", sys_fdio.sys_pread64, R, _LOCAL_FILES),
+    Syscall("pwrite64", sys_fdio.sys_pwrite64, R),
+    Syscall("readv", sys_fdio.sys_readv, R, _LOCAL_FILES),
+    Syscall("writev", sys_fdio.sys_writev, R, "in-guest pipes are answered locally"),
+    Syscall("lseek", sys_fdio.sys_lseek, R, "captured files and directories are answered locally"),
+    Syscall("ftruncate", sys_fdio.sys_ftruncate, R),
+    Syscall("fsync", sys_fdio.sys_fsync, E, "nothing to flush"),
+    Syscall("fdatasync", sys_fdio.sys_fsync, E, "nothing to flush"),
+    Syscall("fadvise64", sys_fdio.sys_fadvise, E, "advice accepted"),
+    Syscall("sendfile", sys_fdio.sys_sendfile, R, "a read then a write, each recorded"),
+    Syscall("copy_file_range", sys_fdio.sys_copy_file_range, R,
+            "a read then a write; EINVAL with an output offset"),
+    # -- descriptors (sys_fds.py)
+    Syscall("dup", sys_fds.sys_dup, E),
+    Syscall("dup2", sys_fds.sys_dup2, E),
+    Syscall("dup3", sys_fds.sys_dup3, E),
+    Syscall("fcntl", sys_fds.sys_fcntl, E, "locks are always granted (one process)"),
+    Syscall("flock", sys_fdio.sys_fadvise, E, "locks are always granted (one process)"),
+    Syscall("pipe", sys_fds.sys_pipe, E),
+    Syscall("pipe2", sys_fds.sys_pipe2, E),
+    Syscall("ioctl", sys_fds.sys_ioctl, R, "terminal requests only; others ENOTTY with a warning"),
+    # -- readiness (sys_poll.py)
+    Syscall("poll", sys_poll.sys_poll, R, _LOCAL_FILES),
+    Syscall("ppoll", sys_poll.sys_ppoll, R, _LOCAL_FILES),
+    Syscall("select", sys_poll.sys_select, R, _LOCAL_FILES),
+    Syscall("pselect6", sys_poll.sys_pselect6, R, _LOCAL_FILES),
+    # -- metadata (sys_metadata.py)
+    Syscall("stat", sys_metadata.sys_stat, R),
+    Syscall("fstat", sys_metadata.sys_fstat, R, "pipes and /proc files get a synthetic stat"),
+    Syscall("lstat", sys_metadata.sys_lstat, R),
+    Syscall("newfstatat", sys_metadata.sys_newfstatat, R),
+    Syscall("statx", sys_metadata.sys_statx, R),
+    Syscall("access", sys_metadata.sys_access, R),
+    Syscall("faccessat", sys_metadata.sys_faccessat, R),
+    Syscall("faccessat2", sys_metadata.sys_faccessat2, R),
+    Syscall("readlink", sys_metadata.sys_readlink, R, "/proc/self/exe from the trace"),
+    Syscall("readlinkat", sys_metadata.sys_readlinkat, R, "/proc/self/exe from the trace"),
+    Syscall("chmod", sys_metadata.sys_chmod, R, _HOST_FS),
+    Syscall("fchmodat", sys_metadata.sys_fchmodat, R, _HOST_FS),
+    Syscall("statfs", sys_metadata.sys_statfs, R),
+    Syscall("fstatfs", sys_metadata.sys_fstatfs, R),
+    Syscall("getxattr", sys_metadata.sys_getxattr, R),
+    Syscall("lgetxattr", sys_metadata.sys_lgetxattr, R),
+    Syscall("fgetxattr", sys_metadata.sys_fgetxattr, R),
+    Syscall("listxattr", sys_metadata.sys_listxattr, R),
+    Syscall("llistxattr", sys_metadata.sys_llistxattr, R),
+    # -- directories and names (sys_dirs.py)
+    Syscall("getdents64", sys_dirs.sys_getdents64, R),
+    Syscall("getcwd", sys_dirs.sys_getcwd, E),
+    Syscall("chdir", sys_dirs.sys_chdir, R, "the check is recorded; the directory is kernel state"),
+    Syscall("fchdir", sys_dirs.sys_fchdir, E),
+    Syscall("mkdir", sys_dirs.sys_mkdir, R, _HOST_FS),
+    Syscall("mkdirat", sys_dirs.sys_mkdirat, R, _HOST_FS),
+    Syscall("rmdir", sys_dirs.sys_rmdir, R, _HOST_FS),
+    Syscall("unlink", sys_dirs.sys_unlink, R, _HOST_FS),
+    Syscall("unlinkat", sys_dirs.sys_unlinkat, R, _HOST_FS),
+    Syscall("rename", sys_dirs.sys_rename, R, _HOST_FS),
+    Syscall("renameat", sys_dirs.sys_renameat, R, _HOST_FS),
+    # -- memory (sys_memory.py)
+    Syscall("brk", sys_memory.sys_brk, E),
+    Syscall("mmap", sys_memory.sys_mmap, E, "file mappings are copies, read like read()"),
+    Syscall("munmap", sys_memory.sys_munmap, E),
+    Syscall("mprotect", sys_memory.sys_mprotect, E),
+    Syscall("mremap", sys_memory.sys_mremap, E),
+    Syscall("madvise", sys_memory.sys_madvise, E),
+    Syscall("mincore", sys_memory.sys_mincore, E, "every mapped page is resident"),
+    Syscall("mlock", sys_memory.sys_mlock, E, "no swap: nothing to do"),
+    Syscall("munlock", sys_memory.sys_mlock, E, "no swap: nothing to do"),
+    Syscall("msync", sys_memory.sys_mlock, E, "mappings are private copies"),
+    # -- the process (sys_process.py)
+    Syscall("exit", sys_process.sys_exit_group, E),
+    Syscall("exit_group", sys_process.sys_exit_group, E),
+    Syscall("getpid", sys_process.sys_getpid, E, "the recording's pid"),
+    Syscall("gettid", sys_process.sys_getpid, E, "the recording's pid"),
+    Syscall("set_tid_address", sys_process.sys_set_tid_address, E),
+    Syscall("getppid", sys_process.sys_getppid, R),
+    Syscall("getpgrp", sys_process.sys_getpgrp, R),
+    Syscall("getpgid", sys_process.sys_getpgid, R, "always of the process itself"),
+    Syscall("getsid", sys_process.sys_getsid, R, "always of the process itself"),
+    Syscall("arch_prctl", sys_process.sys_arch_prctl, E),
+    Syscall("prctl", sys_process.sys_prctl, E, "PR_SET_NAME/PR_GET_NAME; others EINVAL"),
+    Syscall("uname", sys_process.sys_uname, R),
+    Syscall("umask", sys_process.sys_umask, E),
+    Syscall("prlimit64", sys_process.sys_prlimit64, R, "new limits are ignored, with a warning"),
+    Syscall("getrlimit", sys_process.sys_getrlimit, R),
+    Syscall("setrlimit", sys_process.sys_setrlimit, E, "ignored, with a warning"),
+    Syscall("getrusage", sys_process.sys_getrusage, R),
+    Syscall("sysinfo", sys_process.sys_sysinfo, R),
+    Syscall("times", sys_process.sys_times, R),
+    Syscall("getrandom", sys_process.sys_getrandom, R, "a RANDOM event"),
+    Syscall("futex", sys_process.sys_futex, E, "one thread: wake is a no-op, wait times out with a warning"),
+    Syscall("set_robust_list", zero, E),
+    Syscall("get_robust_list", enosys_quiet, X, "ENOSYS, which callers handle"),
+    Syscall("rseq", enosys_quiet, X, "ENOSYS: glibc then runs without rseq"),
+    Syscall("membarrier", enosys_quiet, X, "ENOSYS, which callers handle"),
+    Syscall("sched_yield", zero, E),
+    Syscall("sched_getaffinity", sys_process.sys_sched_getaffinity, E, "one CPU"),
+    Syscall("sched_setaffinity", zero, E, "one CPU"),
+    Syscall("getcpu", sys_process.sys_getcpu, E, "CPU 0, node 0"),
+    # -- ids (sys_creds.py)
+    Syscall("getuid", sys_creds.sys_getuid, R),
+    Syscall("geteuid", sys_creds.sys_geteuid, R),
+    Syscall("getgid", sys_creds.sys_getgid, R),
+    Syscall("getegid", sys_creds.sys_getegid, R),
+    Syscall("getgroups", sys_creds.sys_getgroups, R),
+    Syscall("getresuid", sys_creds.sys_getresuid, E, _FROM_IDS),
+    Syscall("getresgid", sys_creds.sys_getresgid, E, _FROM_IDS),
+    Syscall("setuid", sys_creds.sys_setuid, E, _NO_CHANGE),
+    Syscall("setgid", sys_creds.sys_setgid, E, _NO_CHANGE),
+    Syscall("setreuid", sys_creds.sys_setreuid, E, _NO_CHANGE),
+    Syscall("setregid", sys_creds.sys_setregid, E, _NO_CHANGE),
+    Syscall("setresuid", sys_creds.sys_setresuid, E, _NO_CHANGE),
+    Syscall("setresgid", sys_creds.sys_setresgid, E, _NO_CHANGE),
+    Syscall("setfsuid", sys_creds.sys_setfsuid, E, _NO_CHANGE),
+    Syscall("setfsgid", sys_creds.sys_setfsgid, E, _NO_CHANGE),
+    Syscall("setgroups", sys_creds.sys_setgroups, E, "EPERM unprivileged; a change is refused with ENOSYS"),
+    # -- time (sys_time.py)
+    Syscall("clock_gettime", sys_time.sys_clock_gettime, R, "a CLOCK event"),
+    Syscall("gettimeofday", sys_time.sys_gettimeofday, R, "a CLOCK event"),
+    Syscall("time", sys_time.sys_time, R, "a CLOCK event"),
+    Syscall("clock_getres", sys_time.sys_clock_getres, E),
+    Syscall("nanosleep", sys_time.sys_nanosleep, R, "sleeps while recording only"),
+    Syscall("clock_nanosleep", sys_time.sys_clock_nanosleep, R, "sleeps while recording only"),
+    # -- signals (sys_signals.py)
+    Syscall("rt_sigaction", sys_signals.sys_rt_sigaction, E),
+    Syscall("rt_sigprocmask", sys_signals.sys_rt_sigprocmask, E),
+    Syscall("rt_sigreturn", sys_signals.sys_rt_sigreturn, E),
+    Syscall("sigaltstack", sys_signals.sys_sigaltstack, E),
+    Syscall("kill", sys_signals.sys_kill, E, "to itself; other processes EPERM with a warning"),
+    Syscall("tgkill", sys_signals.sys_tgkill, E, "to itself; others ESRCH"),
+    Syscall("tkill", sys_signals.sys_tkill, E, "to itself; others ESRCH"),
+    Syscall("pause", sys_signals.sys_pause, E, "would wait forever: ends the program, with a warning"),
+)
+
+
+def index(rows: Iterable[Syscall]) -> dict[str, Syscall]:
+    """The rows by name; DuplicateSyscall if a name appears twice."""
+    by_name: dict[str, Syscall] = {}
+    for row in rows:
+        if row.name in by_name:
+            raise DuplicateSyscall(f"system call {row.name!r} is listed twice")
+        by_name[row.name] = row
+    return by_name
+
+
+BY_NAME: dict[str, Syscall] = index(SYSCALLS)
+
+
+def dispatch_table(numbers: Mapping[str, int] = SYSCALL_NUMBERS) -> dict[int, Handler]:
+    """number -> handler for one architecture's numbering (every row must have a number there)."""
+    return {numbers[row.name]: row.handler for row in SYSCALLS}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the table as users see it: a number of one architecture."""
+
+    number: int
+    name: str
+    kind: Kind
+    note: str
+
+
+def listing(names: Mapping[int, str] = SYSCALL_NAMES, *, unsupported: bool = False) -> list[Entry]:
+    """The table in number order for one architecture's numbering; with
+    `unsupported`, also that architecture's calls the table lacks."""
+    entries = []
+    for number, name in sorted(names.items()):
+        row = BY_NAME.get(name)
+        if row is not None:
+            entries.append(Entry(number, name, row.kind, row.note))
+        elif unsupported:
+            entries.append(Entry(number, name, Kind.UNSUPPORTED, "-ENOSYS, with a warning"))
+    return entries
