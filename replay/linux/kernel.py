@@ -23,6 +23,7 @@ from ..memory import PAGE
 from . import signals as sig
 from .files import FdTable, OpenFile
 from .sigframe import AltStack, SigInfo, build_frame, restore_frame
+from .signals import SignalGate
 from .sysnames import syscall_name
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ class KernelState:
     pending_codes: dict[int, int] = field(default_factory=dict)   # their si_code
     sigactions: dict[int, SigAction] = field(default_factory=dict)
     altstack: AltStack = field(default_factory=AltStack)
+    held: tuple[SigInfo, ...] = ()   # deliveries stopped at the signal gate, not yet made
     exited: ProcessExit | None = None
 
 
@@ -131,6 +133,9 @@ class LinuxKernel:
         self._warn = warn
         self._warned: set[str] = set()
         self._to_deliver: list[SigInfo] = []   # handled signals to enter after this syscall
+        # Asked before each delivery to a handler (before its frame is built); True
+        # holds the delivery in state.held and stops the machine (see signals.py).
+        self.signal_gate: SignalGate | None = None
         self.handlers: dict[int, Handler] = {**FILES, **FSEXTRA, **MEMORY, **PROCESS, **POLL}
         self.syscall_count = 0
         machine.os = self
@@ -224,6 +229,9 @@ class LinuxKernel:
             machine.set_reg("rcx", machine.pc)        # the syscall instruction clobbers
             machine.set_reg("r11", machine.reg("eflags"))  # rcx and r11, as on Linux
         # Signals with handlers are entered on the way back to user mode.
+        if self._to_deliver and self._gate(tuple(self._to_deliver)):
+            machine.halt(RunStop(StopKind.HALTED, self.icount, machine.pc))
+            return
         for info in self._to_deliver:
             self.enter_handler(info)
 
@@ -245,7 +253,9 @@ class LinuxKernel:
             code = FAULT_CODES.get(stop.signal)
             if stop.signal in (sig.SIGSEGV, sig.SIGBUS):
                 code = 2 if self.mem.find(stop.address) is not None else 1   # SEGV_ACCERR / MAPERR
-            self.enter_handler(SigInfo(stop.signal, code or 0, address=stop.address))
+            info = SigInfo(stop.signal, code or 0, address=stop.address)
+            if not self._gate((info,)):
+                self.enter_handler(info)
             return True
         self.terminate(stop.signal, ExceptionCause.FAULT, stop.pc, stop.address, stop.icount)
         return False
@@ -324,6 +334,20 @@ class LinuxKernel:
         build_frame(self.machine, info, action.handler, restorer, saved, self.state.altstack,
                     bool(action.flags & SA_ONSTACK))
         self.state.sigmask = mask & ~sig.UNBLOCKABLE
+
+    def _gate(self, infos: tuple[SigInfo, ...]) -> bool:
+        """True when the gate holds these deliveries (they wait in state.held)."""
+        if self.signal_gate is None or not self.signal_gate(self.icount, infos):
+            return False
+        self.state.held = infos
+        return True
+
+    def release_held(self) -> tuple[SigInfo, ...]:
+        """Make the deliveries the gate held: build their frames (no instruction runs)."""
+        held, self.state.held = self.state.held, ()
+        for info in held:
+            self.enter_handler(info)
+        return held
 
     def sigreturn(self) -> None:
         """rt_sigreturn: back to the interrupted state, then any signal now unblocked."""

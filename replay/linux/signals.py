@@ -1,8 +1,22 @@
-"""Linux signal numbers and the kernel's default actions for them."""
+"""Linux signal numbers, the kernel's default actions for them, and the
+signal gate through which a debugger learns of each delivery.
+
+The gate is asked (with the instruction count and the signals) just before
+the kernel builds a handler's frame, after a system call such as kill() or
+after a fault; when it answers True, the deliveries wait in the kernel's
+state (`held`), the machine stops at that exact instruction count, and
+`LinuxKernel.release_held` makes them later.  A debugger stops there, as a
+ptrace-based one stops when the kernel is about to deliver a signal.
+"""
 
 from __future__ import annotations
 
 import signal as _signal
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .sigframe import SigInfo
 
 SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGKILL = range(1, 10)
 SIGUSR1, SIGSEGV, SIGUSR2, SIGPIPE, SIGALRM, SIGTERM = 10, 11, 12, 13, 14, 15
@@ -24,3 +38,7 @@ def signal_name(signum: int) -> str:
         return _signal.Signals(signum).name
     except ValueError:
         return f"SIG{signum}"
+
+
+SignalGate = Callable[[int, "tuple[SigInfo, ...]"], bool]
+"""(icount, signals about to be delivered) -> True to hold them there."""
