@@ -576,8 +576,6 @@ class Timeline:
             cp = self.index.before(end)
             if cp is None:
                 cp = self.index.at_or_before(0)
-            if signal_at is not None and signal_at >= end:
-                return self._land_delivery(signal_at)
             hits, interrupted = self._scan(cp, end, should_stop)
             if interrupted:
                 self._replay_to(origin)
@@ -592,6 +590,8 @@ class Timeline:
                 if last.watch is not None:
                     return self._stop(StopReason.WATCHPOINT, address=last.address, watch=last.watch)
                 return self._stop(StopReason.BREAKPOINT, address=last.pc)
+            if signal_at is not None and signal_at >= cp.icount:
+                return self._land_delivery(signal_at)
             if should_stop is not None and should_stop():
                 self._replay_to(origin)
                 return self._stop(StopReason.INTERRUPTED)
