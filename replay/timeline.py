@@ -304,7 +304,7 @@ class Timeline:
         for cp in self.index.checkpoints:
             if cp.name == name:
                 self._restore(cp)
-                return self._stop(StopReason.ARRIVED)
+                return self._delivery_stop() if self.kernel.state.held else self._stop(StopReason.ARRIVED)
         raise ReplayError(f"no checkpoint named {name!r}")
 
     def checkpoint_memory(self) -> dict[str, int]:
