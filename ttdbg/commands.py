@@ -46,6 +46,11 @@ class Command:
         return self.help.splitlines()[0]
 
 
+def _handle(r: "Repl", arg: str) -> str:
+    from .handle import handle
+    return handle(r.tl, arg)
+
+
 def _int_arg(arg: str, default: int = 1) -> int:
     arg = arg.strip()
     if not arg:
@@ -160,6 +165,10 @@ COMMANDS: tuple[Command, ...] = (
             lambda r, a: r.checkpoint(a)),
     Command("restart", (), "restart NAME: return to a checkpoint", lambda r, a: r.restart(a),
             complete="checkpoint"),
+    Command("handle", (), "handle SIGNAL [stop|nostop]: whether a signal's delivery stops the replay\n"
+            "Every delivery to a handler stops, both ways, unless `nostop`; the recording\n"
+            "cannot change, so every recorded signal is delivered (`pass` is implied).",
+            lambda r, a: _handle(r, a)),
     # -- the session -------------------------------------------------------------------------------
     Command("help", ("h", "?"), "help [COMMAND]: list commands, or describe one", lambda r, a: help_text(a),
             complete="command"),

@@ -32,6 +32,7 @@ from . import render
 from .commands import CommandError, build_completer, lookup
 from .expressions import INT_TYPES, LValue, Parser, format_int, tokens
 from .gdbmi_bridge import BridgeError, GdbBridge
+from .handle import describe as describe_signal
 from .positions import parse_position
 from .render import SourceCache, Style, XFormat
 from .session import DebugSession
@@ -247,6 +248,8 @@ class Repl:
         if r == StopReason.SIGNALLED:
             name = _SIGNAMES.get(stop.signal, f"signal {stop.signal}")
             return f"\nProgram received signal {name} (recorded; it ends the run)."
+        if r == StopReason.DELIVERY:
+            return f"\nProgram received signal {describe_signal(stop.signal)}."
         if r == StopReason.INTERRUPTED:
             return "\nInterrupted."
         return ""
