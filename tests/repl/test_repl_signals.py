@@ -6,15 +6,16 @@ import os
 import shutil
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
-from conftest import ROOT, Recorded
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GUEST = os.path.join(ROOT, "tests", "guests", "gdb_signals.c")
 
 
 @pytest.fixture(scope="module")
-def signals(tmp_path_factory) -> Recorded:
+def signals(tmp_path_factory) -> SimpleNamespace:
     gcc = shutil.which("gcc")
     if gcc is None:
         pytest.skip("gcc is needed to build the guest")
@@ -25,7 +26,7 @@ def signals(tmp_path_factory) -> Recorded:
     trace = os.path.join(tmp, "trace")
     subprocess.run([sys.executable, "-m", "ttdbg", "record", "-q", "-o", trace, program],
                    cwd=ROOT, stdout=subprocess.DEVNULL)
-    return Recorded(program, trace, "static")
+    return SimpleNamespace(program=program, trace=trace, linking="static")
 
 
 def test_signal_stops_and_handle(signals, make_repl):
