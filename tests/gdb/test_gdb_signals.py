@@ -112,3 +112,15 @@ def test_default_action_ends_the_program_when_asked(connected, native):
     mine, reference = ours.ok("continue"), theirs.ok("continue")
     assert mine.reason == reference.reason == "exited-signalled", (ours.dump(), theirs.dump())
     assert mine.stopped["signal-name"] == reference.stopped["signal-name"] == "SIGTERM"
+
+
+def test_resuming_without_the_signal_still_delivers_it(connected, native):
+    # In `record full` replay, as here, the recorded delivery happens whatever
+    # signal gdb resumes with: `signal 0` and `handle nopass` cannot suppress it.
+    guest, ours, theirs = _at_main(connected, native, "static")
+    commands = ["break on_usr1", "continue", "continue", "next", "reverse-continue", "reverse-continue",
+                "signal 0", "reverse-continue", "handle SIGUSR1 nopass", "continue"]
+    mine = _walk(ours, commands)
+    assert mine == _walk(theirs, commands)
+    assert mine[5][2] == mine[7][2] == "SIGUSR1", mine
+    assert mine[6][1:4:2] == ("breakpoint-hit", "on_usr1") and mine[9][1:4:2] == ("breakpoint-hit", "on_usr1"), mine
