@@ -11,7 +11,7 @@ the function and the line.
 from __future__ import annotations
 
 import pytest
-from gdbtest_support import LINKINGS
+from gdbtest_support import LINKINGS, source_line
 
 
 def _at_main(connected, native, linking):
@@ -124,3 +124,12 @@ def test_resuming_without_the_signal_still_delivers_it(connected, native):
     assert mine == _walk(theirs, commands)
     assert mine[5][2] == mine[7][2] == "SIGUSR1", mine
     assert mine[6][1:4:2] == ("breakpoint-hit", "on_usr1") and mine[9][1:4:2] == ("breakpoint-hit", "on_usr1"), mine
+
+
+def test_next_and_reverse_next_across_the_delivery(connected, native):
+    guest, ours, theirs = _at_main(connected, native, "static")
+    commands = [f"break {source_line(guest, '/* send usr1 */')}", "continue", "next", "next", "next",
+                "reverse-next", "reverse-next", "reverse-next", "reverse-step"]
+    mine = _walk(ours, commands)
+    assert mine == _walk(theirs, commands)
+    assert mine[2][2] == mine[5][2] == "SIGUSR1" and mine[3][3] == "on_usr1", mine
