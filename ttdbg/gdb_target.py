@@ -318,15 +318,18 @@ _MONITOR_HELP = """ttdbg monitor commands:
 
 def _gdb_signal(linux_signal: int) -> int:
     """The remote protocol numbers signals as gdb does (gdb/signals.def), not as Linux."""
-    return _LINUX_TO_GDB.get(linux_signal, linux_signal)
+    return _LINUX_TO_GDB.get(linux_signal, _GDB_UNKNOWN)
 
 
 def _host_signal(gdb_signal: int) -> int:
-    return _GDB_TO_LINUX.get(gdb_signal, gdb_signal)
+    """A gdb signal number as Linux's (0 for gdb's signals Linux has not, e.g. SIGPRIO)."""
+    return _GDB_TO_LINUX.get(gdb_signal, 0)
 
 
-# Linux x86-64 signal numbers -> gdb's where they differ (1-6, 8, 9, 11, 13-15, 21, 22
-# and 24-28 agree; realtime signals 33-63 are gdb's 45-75).
-_LINUX_TO_GDB = {7: 10, 10: 30, 12: 31, 17: 20, 18: 19, 19: 17, 20: 18, 23: 16, 29: 23, 30: 32,
-                 31: 12, 32: 77, 64: 78, **{n: n + 12 for n in range(33, 64)}}
+# Linux x86-64 signal numbers -> gdb's: 1-6, 8, 9, 11, 13-15, 21, 22 and 24-28 agree;
+# realtime signals 33-63 are gdb's 45-75; SIGSTKFLT has no gdb number.
+_GDB_UNKNOWN = 143
+_LINUX_TO_GDB = {n: n for n in (1, 2, 3, 4, 5, 6, 8, 9, 11, 13, 14, 15, 21, 22, 24, 25, 26, 27, 28)} | {
+    7: 10, 10: 30, 12: 31, 17: 20, 18: 19, 19: 17, 20: 18, 23: 16, 29: 23, 30: 32, 31: 12, 32: 77, 64: 78,
+    **{n: n + 12 for n in range(33, 64)}}
 _GDB_TO_LINUX = {g: n for n, g in _LINUX_TO_GDB.items()}

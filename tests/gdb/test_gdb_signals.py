@@ -133,3 +133,16 @@ def test_next_and_reverse_next_across_the_delivery(connected, native):
     mine = _walk(ours, commands)
     assert mine == _walk(theirs, commands)
     assert mine[2][2] == mine[5][2] == "SIGUSR1" and mine[3][3] == "on_usr1", mine
+
+
+def test_signal_numbers_follow_gdbs_table():
+    # gdb/signals.def: the remote protocol's numbers are gdb's, not Linux's
+    from ttdbg.gdb_target import _gdb_signal, _host_signal
+
+    linux_to_gdb = {1: 1, 7: 10, 10: 30, 11: 11, 12: 31, 15: 15, 17: 20, 19: 17, 23: 16, 29: 23, 31: 12,
+                    32: 77, 33: 45, 63: 75, 64: 78}
+    for linux, gdb_number in linux_to_gdb.items():
+        assert _gdb_signal(linux) == gdb_number
+        assert _host_signal(gdb_number) == linux
+    assert _host_signal(44) == 0          # SIGPRIO: no such Linux signal
+    assert _gdb_signal(16) == 143         # SIGSTKFLT: GDB_SIGNAL_UNKNOWN
