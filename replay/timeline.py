@@ -44,6 +44,7 @@ from .errors import ReplayError
 from .events import ShutdownReason
 from .guest import Outcome
 from .icount import NO_LIMIT
+from .linux.signals import QUIET_BY_DEFAULT
 from .machine import Hit, Watchpoint
 from .replayer import Replay
 
@@ -215,7 +216,7 @@ class Timeline:
         self.watchpoints: set[Watchpoint] = set()
         self._event_icounts = [e.icount for e in self.hostio.events]
         self.deliveries: dict[int, Delivery] = {}     # every delivery to a handler replayed so far
-        self.pass_signals: frozenset[int] = frozenset()   # delivered without stopping
+        self.pass_signals: frozenset[int] = QUIET_BY_DEFAULT   # delivered without stopping
         self._gate_stops = False                      # forward motions stop at deliveries
         self._hold_at: int | None = None              # hold exactly the delivery at this count
         self._released_at: int | None = None          # a held delivery was made here

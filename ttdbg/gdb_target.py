@@ -74,7 +74,6 @@ class ReplayTarget:
         self._host_fds.clear()
         self._past_end = False
         self._exit_at_end = False
-        tl.pass_signals = frozenset()
         if rewind:
             tl.seek(0)
         # a plain stop (gdb shows the frame), or the signal waiting to be delivered here

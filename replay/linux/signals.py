@@ -21,10 +21,14 @@ if TYPE_CHECKING:
 SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGKILL = range(1, 10)
 SIGUSR1, SIGSEGV, SIGUSR2, SIGPIPE, SIGALRM, SIGTERM = 10, 11, 12, 13, 14, 15
 SIGCHLD, SIGCONT, SIGSTOP, SIGTSTP = 17, 18, 19, 20
-SIGURG, SIGWINCH = 23, 28
+SIGURG, SIGVTALRM, SIGPROF, SIGWINCH, SIGIO = 23, 26, 27, 28, 29
 
 # Signals whose default action is to do nothing.
 IGNORED_BY_DEFAULT = frozenset({SIGCHLD, SIGURG, SIGWINCH, SIGCONT})
+
+# Signals a debugger lets through without a stop unless asked (gdb's `handle`
+# defaults): timers and notifications, which some programs receive constantly.
+QUIET_BY_DEFAULT = frozenset({SIGALRM, SIGURG, SIGCHLD, SIGIO, SIGVTALRM, SIGPROF, SIGWINCH})
 
 # Signals no mask can block.
 UNBLOCKABLE = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1))
