@@ -132,7 +132,7 @@ class LinuxKernel:
         self.fds = FdTable()
         self._warn = warn
         self._warned: set[str] = set()
-        self._to_deliver: list[SigInfo] = []   # handled signals to enter after this syscall
+        self._to_deliver: list[SigInfo] = []   # signals to enter (or ignore) after this syscall
         # Asked before each delivery to a handler (before its frame is built); True
         # holds the delivery in state.held and stops the machine (see signals.py).
         self.signal_gate: SignalGate | None = None
@@ -304,10 +304,10 @@ class LinuxKernel:
             return -errno.EINVAL
         action = self.state.sigactions.get(signum, SigAction())
         if signum not in (sig.SIGKILL, sig.SIGSTOP):
-            if action.handler == sig.SIG_IGN:
-                return 0
-            if action.handler == sig.SIG_DFL and (signum in sig.IGNORED_BY_DEFAULT
-                                                  or signum in (sig.SIGTSTP, 21, 22)):
+            if action.handler == sig.SIG_IGN or (action.handler == sig.SIG_DFL and (
+                    signum in sig.IGNORED_BY_DEFAULT or signum in (sig.SIGTSTP, 21, 22))):
+                # Nothing happens, but a debugger sees it (as ptrace reports it).
+                self._to_deliver.append(SigInfo(signum, code, pid=self.pid, ignored=True))
                 return 0
             if self.state.sigmask & (1 << (signum - 1)):
                 # Pending until unblocked (musl's raise() and abort() rely on it).
@@ -323,6 +323,8 @@ class LinuxKernel:
 
     def enter_handler(self, info: SigInfo) -> None:
         """Build the signal frame and continue in the handler."""
+        if info.ignored:
+            return
         action = self.state.sigactions.get(info.signo, SigAction())
         saved = self.state.sigmask
         mask = saved | action.mask

@@ -1,6 +1,6 @@
 /* Signals for the real-gdb tier: SIGUSR1 sent with kill() to a handler,
- * a SIGSEGV fault caught by a handler that escapes with siglongjmp, and
- * SIGTERM with its default action ending the program. */
+ * a SIGSEGV fault caught by a handler that escapes with siglongjmp, SIGUSR2
+ * ignored (SIG_IGN), and SIGTERM with its default action ending the program. */
 #include <setjmp.h>
 #include <signal.h>
 #include <unistd.h>
@@ -32,6 +32,8 @@ int main(void)
     if (sigsetjmp(escape, 1) == 0)
         hits += *(volatile int *)8;      /* fault */
     hits += 3;                           /* after fault */
+    signal(SIGUSR2, SIG_IGN);
+    kill(getpid(), SIGUSR2);             /* send ignored usr2 */
     kill(getpid(), SIGTERM);             /* send term */
     return hits;                         /* never reached */
 }

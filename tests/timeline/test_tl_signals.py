@@ -2,7 +2,7 @@
 interrupted reverse step.
 
 The guest is tests/guests/gdb_signals.c (SIGUSR1 by kill() to a handler, a
-SIGSEGV fault caught by a handler, SIGTERM by default action).  States are
+SIGSEGV fault caught by a handler, SIGUSR2 ignored, SIGTERM by default action).  States are
 compared with a straight replay (`reference`); the state held at a
 delivery's gate is compared with a straight replay stopped by the same gate.
 """
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from replay.timeline import Direction, StopReason, Timeline
 
-SIGUSR1, SIGSEGV, SIGTERM = 10, 11, 15
+SIGUSR1, SIGSEGV, SIGUSR2, SIGTERM = 10, 11, 12, 15
 BACK = Direction.BACKWARD
 
 
@@ -37,8 +37,8 @@ def deliveries(signals) -> list[tuple[int, int, int]]:
         if stop.reason != StopReason.DELIVERY:
             break
     assert [(r, s) for r, _, s, _ in stops] == [(StopReason.DELIVERY, SIGUSR1), (StopReason.DELIVERY, SIGSEGV),
-                                                (StopReason.SIGNALLED, SIGTERM)]
-    return [(i, s, pc) for _, i, s, pc in stops[:2]]
+                                                (StopReason.DELIVERY, SIGUSR2), (StopReason.SIGNALLED, SIGTERM)]
+    return [(i, s, pc) for _, i, s, pc in stops[:3]]
 
 
 def held_reference(signals, icount: int):
@@ -60,7 +60,7 @@ def here(tl: Timeline):
 
 def test_forward_stops_hold_the_delivery_before_the_frame(signals, deliveries) -> None:
     tl = signals.timeline()
-    (d1, _, pc1), (d2, _, pc2) = deliveries
+    (d1, _, pc1), (d2, _, pc2), (d3, _, pc3) = deliveries
     assert tl.cont().icount == d1
     assert here(tl) == held_reference(signals, d1)
     assert pc1 != signals.addr("on_usr1")
@@ -76,12 +76,19 @@ def test_forward_stops_hold_the_delivery_before_the_frame(signals, deliveries) -
     assert tl.step().pc == signals.addr("on_segv")
     tl.step()
     assert signals.state_of(tl) == signals.reference(d2 + 1)
+    # an ignored signal: a stop, and no frame (the same state after it)
+    stop = tl.cont()
+    assert (stop.reason, stop.icount, stop.pc) == (StopReason.DELIVERY, d3, pc3)
+    assert signals.state_of(tl) == signals.reference(d3)
+    stop = tl.step()
+    assert (stop.reason, stop.icount, stop.pc) == (StopReason.ARRIVED, d3, pc3)
+    assert signals.state_of(tl) == signals.reference(d3)
 
 
-@pytest.mark.parametrize("which", [0, 1])
+@pytest.mark.parametrize("which", [0, 1, 2])
 def test_reverse_steps_cross_the_delivery(signals, deliveries, which) -> None:
     d, signal, pc = deliveries[which]
-    handler = signals.addr("on_usr1" if signal == SIGUSR1 else "on_segv")
+    handler = {SIGUSR1: signals.addr("on_usr1"), SIGSEGV: signals.addr("on_segv"), SIGUSR2: pc}[signal]
     tl = signals.timeline()
     tl.seek(d + 3)
     tl.step(2, BACK)
@@ -119,7 +126,7 @@ def test_reverse_continue_lands_on_the_last_stop_before(signals, deliveries, fra
         stops = []
         while (stop := tl.cont()).reason in (StopReason.DELIVERY, StopReason.BREAKPOINT):
             stops.append((stop.icount, stop.reason))
-        assert len(stops) == 4
+        assert len(stops) == 5
     tl.seek(origin)
     before = [s for s in stops if s[0] < origin]
     stop = tl.cont(BACK)
@@ -131,10 +138,11 @@ def test_reverse_continue_lands_on_the_last_stop_before(signals, deliveries, fra
 
 def test_passed_signals_do_not_stop(signals, deliveries) -> None:
     tl = signals.timeline()
+    assert 14 in tl.pass_signals and SIGUSR1 not in tl.pass_signals      # SIGALRM is quiet by default
     tl.pass_signals = frozenset({SIGUSR1})
     stop = tl.cont()
     assert (stop.reason, stop.signal) == (StopReason.DELIVERY, SIGSEGV)
-    tl.pass_signals = frozenset({SIGUSR1, SIGSEGV})
+    tl.pass_signals = frozenset({SIGUSR1, SIGSEGV, SIGUSR2})
     assert tl.cont().reason == StopReason.SIGNALLED
     assert tl.cont(BACK).reason == StopReason.HISTORY_START
 
