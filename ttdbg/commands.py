@@ -166,8 +166,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("restart", (), "restart NAME: return to a checkpoint", lambda r, a: r.restart(a),
             complete="checkpoint"),
     Command("handle", (), "handle SIGNAL [stop|nostop]: whether a signal's delivery stops the replay\n"
-            "Every delivery to a handler stops, both ways, unless `nostop`; the recording\n"
-            "cannot change, so every recorded signal is delivered (`pass` is implied).",
+            "Every signal the program received stops motions both ways, unless `nostop`\n"
+            "(SIGALRM, SIGCHLD and other timers and notifications are `nostop` at first).\n"
+            "The recording cannot change, so every recorded signal is delivered.",
             lambda r, a: _handle(r, a)),
     # -- the session -------------------------------------------------------------------------------
     Command("help", ("h", "?"), "help [COMMAND]: list commands, or describe one", lambda r, a: help_text(a),
