@@ -170,6 +170,8 @@ def supported_reply(capabilities: frozenset[Capability], packet_size: int) -> by
         (Capability.EXEC_FILE, "qXfer:exec-file:read+"),
         (Capability.REVERSE_STEP, "ReverseStep+"),
         (Capability.REVERSE_CONTINUE, "ReverseContinue+"),
+        (Capability.PASS_SIGNALS, "QPassSignals+"),
+        (Capability.PASS_SIGNALS, "QProgramSignals+"),
     )
     features += [name for cap, name in optional if cap in capabilities]
     return ";".join(features).encode("ascii")

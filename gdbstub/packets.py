@@ -105,6 +105,14 @@ class Resume:
 
 
 @dataclass(frozen=True)
+class SignalList:
+    """``QPassSignals:a;e;...`` (``program`` False) or ``QProgramSignals:...``."""
+
+    program: bool
+    signals: frozenset[int]
+
+
+@dataclass(frozen=True)
 class VContQuery:
     pass
 
@@ -307,6 +315,13 @@ def _thread_id(text: str) -> ThreadId:
     return ThreadId(one(text))
 
 
+def _signal_number(text: str) -> int:
+    """One entry of a QPassSignals list: gdb writes "e", not "0e"."""
+    if not 1 <= len(text) <= 2:
+        raise _Bad(f"bad signal number {text[:20]!r}")
+    return _hex(text, "signal")
+
+
 def _signal(text: str) -> int:
     if len(text) != 2:
         raise _Bad(f"bad signal number {text!r}")
@@ -493,6 +508,11 @@ def _parse_q(body: str, raw: bytes, lead: str) -> Request:
     if name == "qSupported":
         features = tuple(f for f in rest[1:].split(";") if f) if rest.startswith(":") else ()
         return QuerySupported(features)
+    if name in ("QPassSignals", "QProgramSignals"):
+        if not rest.startswith(":"):
+            raise _Bad(f"{name} needs ':'")
+        signals = frozenset(_signal_number(s) for s in rest[1:].split(";") if s)
+        return SignalList(name == "QProgramSignals", signals)
     if name == "QStartNoAckMode" and not rest:
         return StartNoAckMode()
     if name == "qAttached":

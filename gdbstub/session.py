@@ -55,6 +55,7 @@ from .packets import (
     Request,
     Resume,
     SetThread,
+    SignalList,
     StartNoAckMode,
     ThreadAlive,
     ThreadId,
@@ -141,6 +142,7 @@ class Session:
             ThreadInfoNext: lambda req: b"l",
             QuerySymbol: lambda req: replies.OK,
             Monitor: self._monitor,
+            SignalList: self._signal_list,
             HostOpen: self._host_open,
             HostPread: self._host_pread,
             HostClose: self._host_close,
@@ -345,7 +347,9 @@ class Session:
         if req.address is not None:
             logger.info("ignoring resume address 0x%x", req.address)
         if req.signal:
-            logger.debug("ignoring signal %d on resume", req.signal)
+            # A replay cannot change the recorded signal: the target makes the delivery
+            # it stopped at, whatever signal gdb resumes with (as `record full` replay).
+            logger.debug("resume with signal %d: the recorded delivery goes ahead", req.signal)
         return self._run(req.step, req.direction)
 
     def _vcont(self, req: VCont) -> Reply:
@@ -382,6 +386,15 @@ class Session:
         else:
             return replies.EMPTY
         return xfer_chunk(data, req.offset, min(req.length, self._packet_size - 1))
+
+    def _signal_list(self, req: SignalList) -> Reply:
+        if not self._has(Capability.PASS_SIGNALS):
+            return replies.EMPTY
+        if req.program:
+            self._target.program_signals(req.signals)
+        else:
+            self._target.pass_signals(req.signals)
+        return replies.OK
 
     def _monitor(self, req: Monitor) -> Reply:
         if not self._has(Capability.MONITOR):

@@ -42,6 +42,7 @@ class Capability(Enum):
     MONITOR = "monitor"
     WRITE_REGISTERS = "write-registers"
     WRITE_MEMORY = "write-memory"
+    PASS_SIGNALS = "pass-signals"  # QPassSignals / QProgramSignals
 
 
 class Direction(Enum):
@@ -293,6 +294,14 @@ class Target(Protocol):
 
     def monitor(self, command: str) -> str:
         """Needs MONITOR: run a ``monitor`` command, return its output text."""
+        ...
+
+    def pass_signals(self, signals: frozenset[int]) -> None:
+        """Needs PASS_SIGNALS: deliver these signals without reporting a stop."""
+        ...
+
+    def program_signals(self, signals: frozenset[int]) -> None:
+        """Needs PASS_SIGNALS: only these may reach the program when gdb resumes with them."""
         ...
 
     def kill(self) -> None: ...

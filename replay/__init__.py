@@ -33,7 +33,7 @@ from .trace import TraceDir, create_trace, mark_latest, open_trace, trace_root
 
 __all__ = [
     "PIE_BASE", "SYNTHETIC_PROC_FILES", "Direction", "EventKind", "FileKind", "Instruction", "LogContents",
-    "OutputSink", "Replay", "ReplayError", "StopReason", "SyscallKind", "TimeStop", "Timeline", "TraceDir", "TraceTruncated",
-    "WatchKind", "Watchpoint", "create_trace", "mark_latest", "open_trace", "parse_elf", "read_log",
+    "OutputSink", "Replay", "ReplayError", "StopReason", "SyscallKind", "TimeStop", "Timeline", "TraceDir",
+    "TraceTruncated", "WatchKind", "Watchpoint", "create_trace", "mark_latest", "open_trace", "parse_elf", "read_log",
     "read_program", "record", "resolve_program", "shared_disassembler", "syscall_listing", "trace_root",
 ]

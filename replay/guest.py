@@ -54,6 +54,7 @@ class Outcome(enum.Enum):
     LIMIT = "limit"              # reached the requested instruction count
     INTERRUPTED = "interrupted"  # should_stop() said so, or request_stop()
     TRAPPED = "trapped"          # a breakpoint or watchpoint (see last_stop)
+    SIGNAL = "signal"            # a delivery waits at the signal gate (kernel.state.held)
 
 
 @dataclass(frozen=True)
@@ -158,10 +159,11 @@ class GuestProcess:
                 continue
             if stop.kind == StopKind.INTERRUPTED:
                 return Outcome.INTERRUPTED
-            if stop.kind == StopKind.FAULT:
-                self.kernel.on_fault(stop)
-                continue
-            if stop.kind == StopKind.HALTED:
+            if stop.kind in (StopKind.FAULT, StopKind.HALTED):
+                if stop.kind == StopKind.FAULT:
+                    self.kernel.on_fault(stop)
+                if self.kernel.state.held:
+                    return Outcome.SIGNAL
                 continue
             if stop.kind in (StopKind.BREAKPOINT, StopKind.WATCH):
                 self.last_stop = stop

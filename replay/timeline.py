@@ -15,6 +15,19 @@ backward motion is restore-then-replay-forward, as in rr and QEMU:
 A reverse watchpoint stops *before* the access (the accessing instruction
 is the next to run); a forward one stops just after it.  A breakpoint at
 the starting position is skipped in both directions.
+
+Signals.  Every delivery of a signal to a handler passes the kernel's
+signal gate (replay/linux/signals.py) at an exact instruction count d,
+before the handler's frame is built; the timeline notes each one in
+`deliveries`.  Three states share the count d: the delivery held at the
+gate (a DELIVERY stop, like gdb's "Program received signal"), and the
+handler's entry once the frame is built; for a fault, the faulting
+instruction not yet run comes first (a plain seek(d) lands there).  Forward
+motions stop at the gate for signals not in `pass_signals`, and a resume
+from there makes the delivery and goes on into the handler; reverse-stepi
+from a handler's entry, and reverse-continue from anywhere later, stop at
+the gate again.  The recording cannot change, so every held delivery is
+always made when execution resumes.
 """
 
 from __future__ import annotations
@@ -31,6 +44,7 @@ from .errors import ReplayError
 from .events import ShutdownReason
 from .guest import Outcome
 from .icount import NO_LIMIT
+from .linux.signals import QUIET_BY_DEFAULT
 from .machine import Hit, Watchpoint
 from .replayer import Replay
 
@@ -51,6 +65,7 @@ class StopReason(enum.Enum):
     HISTORY_START = "history-start"  # reverse execution reached instruction 0
     HISTORY_END = "history-end"      # the end of the recording (exit, truncation)
     SIGNALLED = "signalled"          # the recorded fatal signal is next
+    DELIVERY = "delivery"            # a signal is about to be delivered to its handler
     INTERRUPTED = "interrupted"      # should_stop() asked
 
 
@@ -61,8 +76,18 @@ class TimeStop:
     pc: int
     address: int | None = None       # breakpoint address, or the watched address accessed
     watch: Watchpoint | None = None
-    signal: int = 0                  # SIGNALLED: the signal
+    signal: int = 0                  # SIGNALLED, DELIVERY: the signal
     exit_status: int | None = None   # HISTORY_END after an exit: the exit code
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Signals delivered to handlers at one instruction count."""
+
+    icount: int
+    signals: tuple[int, ...]
+    fault: bool                      # a fault's signal: the faulting instruction had not run
+    pc: int                          # where the gate held it
 
 
 @dataclass(frozen=True)
@@ -97,11 +122,15 @@ class CheckpointIndex:
 
     def at_or_before(self, icount: int) -> Checkpoint:
         i = bisect.bisect_right(self.icounts(), icount) - 1
+        while i > 0 and _holds_signal(self.checkpoints[i]):
+            i -= 1
         return self.checkpoints[max(i, 0)]
 
     def before(self, icount: int) -> Checkpoint | None:
         """The last checkpoint strictly before `icount`."""
         i = bisect.bisect_left(self.icounts(), icount) - 1
+        while i > 0 and _holds_signal(self.checkpoints[i]):
+            i -= 1
         return self.checkpoints[i] if i >= 0 else None
 
     def has(self, icount: int) -> bool:
@@ -109,14 +138,10 @@ class CheckpointIndex:
         return i < len(self.checkpoints) and self.checkpoints[i].icount == icount
 
     def add(self, cp: Checkpoint) -> None:
+        """Keep `cp`; at an instruction count already held, only a named one is
+        added, beside the others (bookmarks may share a position)."""
         i = bisect.bisect_left(self.icounts(), cp.icount)
-        if i < len(self.checkpoints) and self.checkpoints[i].icount == cp.icount:
-            old = self.checkpoints[i]
-            if old.name and not cp.name:
-                return
-            if not cp.name:
-                return
-            self.checkpoints[i] = cp
+        if i < len(self.checkpoints) and self.checkpoints[i].icount == cp.icount and not cp.name:
             return
         self.checkpoints.insert(i, cp)
 
@@ -143,6 +168,7 @@ class CheckpointIndex:
         return dropped
 
     def _remove(self, i: int) -> None:
+        """Drop checkpoint i; pages it alone stored are charged to the next one."""
         cps = self.checkpoints
         gone = cps.pop(i)
         if i < len(cps):
@@ -162,6 +188,11 @@ class CheckpointIndex:
                         continue
                     moved += len(page)
             nxt.new_bytes += moved
+
+
+def _holds_signal(cp: Checkpoint) -> bool:
+    """A bookmark taken at a signal stop: restored only by name."""
+    return bool(cp.guest[0].held)
 
 
 class Timeline:
@@ -184,6 +215,12 @@ class Timeline:
         self.breakpoints: set[int] = set()
         self.watchpoints: set[Watchpoint] = set()
         self._event_icounts = [e.icount for e in self.hostio.events]
+        self.deliveries: dict[int, Delivery] = {}     # every delivery to a handler replayed so far
+        self.pass_signals: frozenset[int] = QUIET_BY_DEFAULT   # delivered without stopping
+        self._gate_stops = False                      # forward motions stop at deliveries
+        self._hold_at: int | None = None              # hold exactly the delivery at this count
+        self._released_at: int | None = None          # a held delivery was made here
+        self.kernel.signal_gate = self._signal_gate
         self.index = CheckpointIndex(budget or 0)
         self._fixed_budget = budget is not None
         self.stats = {"restores": 0, "checkpoints_taken": 0, "replayed": 0, "thinned": 0}
@@ -231,9 +268,9 @@ class Timeline:
         self.stats["checkpoints_taken"] += 1
         return cp
 
-    def _checkpoint_here(self, name: str | None = None) -> Checkpoint:
-        if not name and self.index.has(self.position):
-            return self.index.at_or_before(self.position)
+    def _checkpoint_here(self, name: str | None = None) -> Checkpoint | None:
+        if not name and (self.index.has(self.position) or self.kernel.state.held):
+            return None
         cp = self._capture(name)
         self.index.add(cp)
         self._update_budget(cp)
@@ -249,10 +286,12 @@ class Timeline:
         self.hostio.set_cursor(cp.cursor)
         self.machine.set_icount(cp.icount)
         self.machine.reset_block_tracking()
+        self._released_at = None
         self.stats["restores"] += 1
 
     def bookmark(self, name: str) -> int:
-        """A named checkpoint at the current position (never thinned)."""
+        """A named checkpoint at the current position (never thinned); a name
+        given again moves to here."""
         for cp in self.index.checkpoints:
             if cp.name == name:
                 cp.name = None
@@ -266,7 +305,7 @@ class Timeline:
         for cp in self.index.checkpoints:
             if cp.name == name:
                 self._restore(cp)
-                return self._stop(StopReason.ARRIVED)
+                return self._delivery_stop() if self.kernel.state.held else self._stop(StopReason.ARRIVED)
         raise ReplayError(f"no checkpoint named {name!r}")
 
     def checkpoint_memory(self) -> dict[str, int]:
@@ -289,12 +328,88 @@ class Timeline:
                 return Outcome.INTERRUPTED      # chunks are shorter than Process.run's poll slice
             next_cp = (self.position // self.interval + 1) * self.interval
             start = self.position
-            outcome = self.replay.run(min(target, next_cp), should_stop)
+            outcome = self._run(min(target, next_cp), should_stop)
             self.stats["replayed"] += self.position - start
             if outcome == Outcome.LIMIT and self.position == next_cp and not self.process.exited:
                 self._checkpoint_here()
                 continue
             return outcome
+
+    def _run(self, limit: int, should_stop: ShouldStop | None) -> Outcome:
+        """Replay.run, making first any delivery held here (resuming makes it)."""
+        if self.kernel.state.held:
+            self.kernel.release_held()
+            self._released_at = self.position
+        return self.replay.run(limit, should_stop)
+
+    # -- signals ---------------------------------------------------------------------
+    def _signal_gate(self, icount: int, infos: tuple) -> bool:
+        fault = infos[0].address is not None
+        self.deliveries.setdefault(icount, Delivery(icount, tuple(i.signo for i in infos), fault, self.pc))
+        if self._hold_at is not None:
+            return icount == self._hold_at
+        return self._gate_stops and self._stops_at(self.deliveries[icount])
+
+    def _stops_at(self, d: Delivery) -> bool:
+        return any(s not in self.pass_signals for s in d.signals)
+
+    @property
+    def held_signal(self) -> int:
+        """The signal waiting at the gate here (0: none)."""
+        held = self.kernel.state.held
+        return held[0].signo if held else 0
+
+    def _after_delivery_here(self) -> bool:
+        """At a delivery's count, past it (in the handler's entry state)."""
+        d = self.deliveries.get(self.position)
+        if d is None or self.kernel.state.held:
+            return False
+        return not d.fault or self._released_at == self.position
+
+    def _last_delivery_stop(self, origin: int) -> int | None:
+        """The count of the last stopping delivery before the current state."""
+        here = self._after_delivery_here()
+        found = [i for i, d in self.deliveries.items()
+                 if (i < origin or (i == origin and here)) and self._stops_at(d)]
+        return max(found) if found else None
+
+    def _hold(self, icount: int) -> bool:
+        """Stand at the delivery at `icount`, held at the gate; False if it is not there."""
+        self._replay_to(icount - 1)
+        self._hold_at = icount
+        try:
+            self._arm(False)
+            self._run(icount + 1, None)
+        finally:
+            self._hold_at = None
+        if self.position == icount and self.kernel.state.held:
+            return True
+        log.warning("no signal delivery found at instruction %d", icount)
+        self._replay_to(icount)
+        return False
+
+    def _delivery_stop(self) -> TimeStop:
+        return self._stop(StopReason.DELIVERY, signal=self.held_signal)
+
+    def _land_delivery(self, icount: int) -> TimeStop:
+        if self._hold(icount):
+            return self._delivery_stop()
+        return self._stop(StopReason.ARRIVED)
+
+    def _before_delivery(self, icount: int, pc: int) -> bool:
+        """Is (icount, pc) the faulting instruction of a fault delivered at icount?"""
+        d = self.deliveries.get(icount)
+        return d is not None and d.fault and pc == d.pc
+
+    def _back_to(self, icount: int, should_stop: ShouldStop | None, pc: int | None = None) -> Outcome:
+        """To the last state at `icount` (at `pc`, if given): for a fault's
+        delivery, the handler's entry rather than the faulting instruction."""
+        d = self.deliveries.get(icount)
+        if d is not None and d.fault and icount > 0 and pc != d.pc and self._hold(icount):
+            self.kernel.release_held()
+            self._released_at = icount
+            return Outcome.LIMIT
+        return self._replay_to(icount, should_stop)
 
     def _arm(self, traps: bool) -> None:
         self.machine.set_breakpoints(self.breakpoints if traps else set())
@@ -305,10 +420,10 @@ class Timeline:
         """Exactly to `target` (no traps), from the best starting point."""
         target = max(0, min(target, self.end.icount))
         here = self.position
-        if here == target and (not self.process.exited or target == self.end.icount):
+        if here == target and not self.kernel.state.held and (not self.process.exited or target == self.end.icount):
             return Outcome.LIMIT
         cp = self.index.at_or_before(target)
-        if self.process.exited or here > target or here < cp.icount:
+        if self.process.exited or here > target or here < cp.icount or (here == target and self.kernel.state.held):
             self._restore(cp)
         # Keep single-instruction reverse stepping cheap: leave a checkpoint
         # half-way when the replay is long in instructions or in events (system
@@ -353,23 +468,47 @@ class Timeline:
 
     def step(self, count: int = 1, direction: Direction = Direction.FORWARD,
              should_stop: ShouldStop | None = None) -> TimeStop:
+        """`count` instructions; making a held delivery counts as one, and a
+        forward step stops at a signal's delivery (DELIVERY)."""
         if direction == Direction.BACKWARD:
-            if self.position == 0:
-                return self._stop(StopReason.HISTORY_START)
-            target = self.position - count
-            if target < 0:
-                self._replay_to(0)
-                return self._stop(StopReason.HISTORY_START)
-            self._replay_to(target, should_stop)
-            return self._stop(StopReason.ARRIVED)
+            return self._step_backward(count, should_stop)
+        if self.kernel.state.held:
+            self.kernel.release_held()
+            self._released_at = self.position
+            count -= 1
+            if count <= 0:
+                return self._stop(StopReason.ARRIVED)
         if self.at_end:
             return self._end_stop()
         target = self.position + count
-        outcome = self._run_forward(target, should_stop, traps=False)
+        self._gate_stops = True
+        try:
+            outcome = self._run_forward(target, should_stop, traps=False)
+        finally:
+            self._gate_stops = False
+        if outcome == Outcome.SIGNAL:
+            return self._delivery_stop()
         if outcome == Outcome.INTERRUPTED:
             return self._stop(StopReason.INTERRUPTED)
         if self.position >= self.end.icount and target > self.end.icount:
             return self._end_stop()
+        return self._stop(StopReason.ARRIVED)
+
+    def _step_backward(self, count: int, should_stop: ShouldStop | None) -> TimeStop:
+        origin = self.position
+        if count == 1 and self._after_delivery_here() and self._stops_at(self.deliveries[origin]):
+            return self._land_delivery(origin)          # from the handler's entry back to the gate
+        if origin == 0:
+            return self._stop(StopReason.HISTORY_START)
+        target = origin - count
+        if target < 0:
+            self._replay_to(0)
+            return self._stop(StopReason.HISTORY_START)
+        outcome = self._back_to(target, should_stop)
+        if outcome == Outcome.INTERRUPTED:
+            # Where it got to is not where it was asked to go: go back to the start.
+            self._replay_to(origin)
+            return self._stop(StopReason.INTERRUPTED)
         return self._stop(StopReason.ARRIVED)
 
     def cont(self, direction: Direction = Direction.FORWARD, should_stop: ShouldStop | None = None) -> TimeStop:
@@ -378,16 +517,22 @@ class Timeline:
         return self._cont_backward(should_stop)
 
     def _cont_forward(self, should_stop: ShouldStop | None) -> TimeStop:
-        if self.at_end:
+        if self.at_end and not self.kernel.state.held:
             return self._end_stop()
         start = self.position
-        self.machine.skip_breakpoint_icount = start
+        # A breakpoint where we stand is skipped, unless a held delivery moves us
+        # into a handler first (its entry may hold a breakpoint of its own).
+        self.machine.skip_breakpoint_icount = -1 if self.kernel.state.held else start
+        self._gate_stops = True
         try:
             outcome = self._run_forward(self.end.icount, should_stop, traps=True)
             hits = list(self.machine.hits)
         finally:
+            self._gate_stops = False
             self.machine.skip_breakpoint_icount = -1
             self._arm(False)
+        if outcome == Outcome.SIGNAL:
+            return self._delivery_stop()
         if outcome == Outcome.TRAPPED:
             hit = hits[-1] if hits else None
             stop = self.process.last_stop
@@ -408,7 +553,7 @@ class Timeline:
         self.machine.collect_hits = True
         self.machine.skip_breakpoint_icount = -1
         try:
-            outcome = self.replay.run(end, should_stop)
+            outcome = self._run(end, should_stop)
             self.stats["replayed"] += self.position - start.icount
         finally:
             self.machine.collect_hits = False
@@ -420,7 +565,11 @@ class Timeline:
         origin = self.position
         if origin == 0:
             return self._stop(StopReason.HISTORY_START)
+        # Every delivery before here has been replayed, so the last one is known.
+        signal_at = self._last_delivery_stop(origin)
         if not self.breakpoints and not self.watchpoints:
+            if signal_at is not None:
+                return self._land_delivery(signal_at)
             self._replay_to(0)           # nothing can stop us: straight to the start
             return self._stop(StopReason.HISTORY_START)
         end = origin
@@ -434,11 +583,16 @@ class Timeline:
                 return self._stop(StopReason.INTERRUPTED)
             hits = [h for h in hits if h.icount < origin]
             if hits:
-                last = max(hits, key=lambda h: h.icount)
-                self._replay_to(last.icount)
+                last = max(hits, key=lambda h: (h.icount, not self._before_delivery(h.icount, h.pc)))
+                if signal_at is not None and (signal_at > last.icount or (
+                        signal_at == last.icount and self._before_delivery(last.icount, last.pc))):
+                    return self._land_delivery(signal_at)   # the delivery came after the hit
+                self._back_to(last.icount, None, last.pc)
                 if last.watch is not None:
                     return self._stop(StopReason.WATCHPOINT, address=last.address, watch=last.watch)
                 return self._stop(StopReason.BREAKPOINT, address=last.pc)
+            if signal_at is not None and signal_at >= cp.icount:
+                return self._land_delivery(signal_at)
             if should_stop is not None and should_stop():
                 self._replay_to(origin)
                 return self._stop(StopReason.INTERRUPTED)

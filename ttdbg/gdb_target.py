@@ -38,7 +38,7 @@ class ReplayTarget:
         Capability.REVERSE_STEP, Capability.REVERSE_CONTINUE, Capability.SW_BREAK,
         Capability.HW_BREAK, Capability.WATCH_WRITE, Capability.WATCH_READ,
         Capability.WATCH_ACCESS, Capability.HOST_IO, Capability.AUXV, Capability.EXEC_FILE,
-        Capability.MONITOR,
+        Capability.MONITOR, Capability.PASS_SIGNALS,
     })
     description = X86_64
 
@@ -50,6 +50,8 @@ class ReplayTarget:
         self._break_kinds: dict[int, BreakKind] = {}
         self._last = StopReason(StopKind.SIGNAL, SIGTRAP)
         self._past_end = False
+        self._exit_at_end = False      # `monitor exit`: a continue at the end reports the exit
+        self._program_signals: frozenset[int] | None = None
         self._host_fds: dict[int, bytes] = {}
         self._next_fd = 3
 
@@ -69,10 +71,11 @@ class ReplayTarget:
         self._break_kinds.clear()
         self._host_fds.clear()
         self._past_end = False
+        self._exit_at_end = False
         if rewind:
             tl.seek(0)
-        # a plain stop (gdb shows the frame); at the end, `continue` then reports the exit
-        self._last = StopReason(StopKind.SIGNAL, SIGTRAP)
+        # a plain stop (gdb shows the frame), or the signal waiting to be delivered here
+        self._last = StopReason(StopKind.SIGNAL, _gdb_signal(tl.held_signal) if tl.held_signal else SIGTRAP)
 
     # -- state --------------------------------------------------------------------------
     def stop_reason(self) -> StopReason:
@@ -115,13 +118,20 @@ class ReplayTarget:
 
     # -- motion ------------------------------------------------------------------------------
     def resume(self, step: bool, direction: Direction, should_stop) -> StopReason:
+        """Run or step.  At the end of the recording a forward resume stops there
+        again ("No more reverse-execution history"), as `record full` replay does
+        at the end of its log, so gdb keeps the process and can go back; only after
+        `monitor exit` does it report how the recorded run ended (gdb then
+        considers the process gone)."""
         tl = self.timeline
         tdir = TimeDirection.BACKWARD if direction == Direction.BACKWARD else TimeDirection.FORWARD
-        if tdir == TimeDirection.FORWARD and tl.at_end and self._past_end is False and not step:
-            # Already stopped at the end once: running past it reports the recorded exit.
-            if self._last.kind in (StopKind.REPLAY_END, StopKind.SIGNAL) and self._at_recorded_end():
-                self._past_end = True
-                return self._remember(self._final_exit())
+        at_end = (tdir == TimeDirection.FORWARD and not tl.held_signal and tl.at_end
+                  and self._at_recorded_end())
+        if at_end and self._exit_at_end and not step:
+            self._past_end = True
+            return self._remember(self._final_exit())
+        if at_end:
+            return self._remember(StopReason(StopKind.REPLAY_END))
         try:
             if step:
                 stop = tl.step(1, tdir, should_stop)
@@ -131,7 +141,11 @@ class ReplayTarget:
             log.error("%s", exc)
             raise TargetError(errno.EIO, str(exc)) from None
         self._past_end = False
-        return self._remember(self._translate(stop, step))
+        reason = self._translate(stop, step)
+        if (self._exit_at_end and not step and stop.reason == TimeReason.HISTORY_END
+                and stop.exit_status is not None):
+            reason = self._final_exit()            # ran into the recorded exit
+        return self._remember(reason)
 
     def _at_recorded_end(self) -> bool:
         return self.timeline.position >= self.timeline.end.icount
@@ -141,7 +155,7 @@ class ReplayTarget:
         if end.reason is not None and end.reason.name == "EXIT":
             return StopReason(StopKind.EXITED, exit_status=end.status)
         if end.reason is not None and end.reason.name == "SIGNAL":
-            return StopReason(StopKind.TERMINATED, signal=end.status)
+            return StopReason(StopKind.TERMINATED, signal=_gdb_signal(end.status))
         return StopReason(StopKind.REPLAY_END)
 
     def _remember(self, reason: StopReason) -> StopReason:
@@ -159,8 +173,8 @@ class ReplayTarget:
             return StopReason(StopKind.REPLAY_BEGIN)
         if r == TimeReason.HISTORY_END:
             return StopReason(StopKind.REPLAY_END)
-        if r == TimeReason.SIGNALLED:
-            return StopReason(StopKind.SIGNAL, signal=stop.signal)
+        if r in (TimeReason.SIGNALLED, TimeReason.DELIVERY):
+            return StopReason(StopKind.SIGNAL, signal=_gdb_signal(stop.signal))
         if r == TimeReason.INTERRUPTED:
             return StopReason(StopKind.INTERRUPTED, signal=2)
         return StopReason(StopKind.SIGNAL, SIGTRAP)
@@ -178,6 +192,17 @@ class ReplayTarget:
             self.timeline.remove_breakpoint(addr)
         else:
             self.timeline.remove_watchpoint(Watchpoint(addr, length, _WATCH_KIND[kind]))
+
+    # -- signals ---------------------------------------------------------------------------------
+    def pass_signals(self, signals: frozenset[int]) -> None:
+        """gdb's `handle SIG nostop noprint pass` list: delivered without a stop."""
+        self.timeline.pass_signals = frozenset(_host_signal(s) for s in signals)
+
+    def program_signals(self, signals: frozenset[int]) -> None:
+        """Which signals gdb lets reach the program.  A replay delivers what was
+        recorded whatever gdb resumes with (as `record full` replay does), so this
+        is only remembered."""
+        self._program_signals = frozenset(_host_signal(s) for s in signals)
 
     # -- process facts -------------------------------------------------------------------------
     def auxv(self) -> bytes:
@@ -257,6 +282,10 @@ class ReplayTarget:
                         "Run `maintenance flush register-cache` (`flushregs`) so gdb rereads the registers.\n")
             if name == "info":
                 return self.session.summary() + "\n"
+            if name == "exit":
+                self._exit_at_end = True
+                return ("At the end of the recording, `continue` now reports how the program ended;\n"
+                        "gdb then considers the process gone.\n")
             if name == "help":
                 return _MONITOR_HELP
         except (ReplayError, ValueError) as exc:
@@ -277,4 +306,24 @@ _MONITOR_HELP = """ttdbg monitor commands:
   monitor checkpoints       list remembered positions
   monitor restart NAME      return to a remembered position
   monitor info              trace summary
+  monitor exit              let `continue` at the end report the recorded exit
 """
+
+
+def _gdb_signal(linux_signal: int) -> int:
+    """The remote protocol numbers signals as gdb does (gdb/signals.def), not as Linux."""
+    return _LINUX_TO_GDB.get(linux_signal, _GDB_UNKNOWN)
+
+
+def _host_signal(gdb_signal: int) -> int:
+    """A gdb signal number as Linux's (0 for gdb's signals Linux has not, e.g. SIGPRIO)."""
+    return _GDB_TO_LINUX.get(gdb_signal, 0)
+
+
+# Linux x86-64 signal numbers -> gdb's: 1-6, 8, 9, 11, 13-15, 21, 22 and 24-28 agree;
+# realtime signals 33-63 are gdb's 45-75; SIGSTKFLT has no gdb number.
+_GDB_UNKNOWN = 143
+_LINUX_TO_GDB = {n: n for n in (1, 2, 3, 4, 5, 6, 8, 9, 11, 13, 14, 15, 21, 22, 24, 25, 26, 27, 28)} | {
+    7: 10, 10: 30, 12: 31, 17: 20, 18: 19, 19: 17, 20: 18, 23: 16, 29: 23, 30: 32, 31: 12, 32: 77, 64: 78,
+    **{n: n + 12 for n in range(33, 64)}}
+_GDB_TO_LINUX = {g: n for n, g in _LINUX_TO_GDB.items()}

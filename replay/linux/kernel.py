@@ -25,7 +25,7 @@ from .abi import AT_FDCWD, MASK64, Args, GuestExit, NoReturnValue, s32
 from .creds import Credentials
 from .files import FdTable, OpenFile
 from .sigframe import AltStack, SigInfo, build_frame, restore_frame
-from .signals import SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTORER, SI_USER, SigAction
+from .signals import SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTORER, SI_USER, SigAction, SignalGate
 from .syscalls import dispatch_table
 from .sysnames import syscall_name
 
@@ -64,6 +64,7 @@ class KernelState:
     pending_codes: dict[int, int] = field(default_factory=dict)   # their si_code
     sigactions: dict[int, SigAction] = field(default_factory=dict)
     altstack: AltStack = field(default_factory=AltStack)
+    held: tuple[SigInfo, ...] = ()   # deliveries stopped at the signal gate, not yet made
     exited: ProcessExit | None = None
 
 
@@ -82,7 +83,10 @@ class LinuxKernel:
         self.fds = FdTable()
         self._warn = warn
         self._warned: set[str] = set()
-        self._to_deliver: list[SigInfo] = []   # handled signals to enter after this syscall
+        self._to_deliver: list[SigInfo] = []   # signals to enter (or ignore) after this syscall
+        # Asked before each delivery to a handler (before its frame is built); True
+        # holds the delivery in state.held and stops the machine (see signals.py).
+        self.signal_gate: SignalGate | None = None
         # The recording's ids (header extra.ids); None for a trace without them.
         self.creds = Credentials.from_header(ids) if ids else None
         self.handlers = dispatch_table()
@@ -176,6 +180,9 @@ class LinuxKernel:
             machine.set_reg("rcx", machine.pc)        # the syscall instruction clobbers
             machine.set_reg("r11", machine.reg("eflags"))  # rcx and r11, as on Linux
         # Signals with handlers are entered on the way back to user mode.
+        if self._to_deliver and self._gate(tuple(self._to_deliver)):
+            machine.halt(RunStop(StopKind.HALTED, self.icount, machine.pc))
+            return
         for info in self._to_deliver:
             self.enter_handler(info)
 
@@ -197,7 +204,9 @@ class LinuxKernel:
             code = FAULT_CODES.get(stop.signal)
             if stop.signal in (sig.SIGSEGV, sig.SIGBUS):
                 code = 2 if self.mem.find(stop.address) is not None else 1   # SEGV_ACCERR / MAPERR
-            self.enter_handler(SigInfo(stop.signal, code or 0, address=stop.address))
+            info = SigInfo(stop.signal, code or 0, address=stop.address)
+            if not self._gate((info,)):
+                self.enter_handler(info)
             return True
         self.terminate(stop.signal, ExceptionCause.FAULT, stop.pc, stop.address, stop.icount)
         return False
@@ -246,10 +255,10 @@ class LinuxKernel:
             return -errno.EINVAL
         action = self.state.sigactions.get(signum, SigAction())
         if signum not in (sig.SIGKILL, sig.SIGSTOP):
-            if action.handler == sig.SIG_IGN:
-                return 0
-            if action.handler == sig.SIG_DFL and (signum in sig.IGNORED_BY_DEFAULT
-                                                  or signum in (sig.SIGTSTP, 21, 22)):
+            if action.handler == sig.SIG_IGN or (action.handler == sig.SIG_DFL and (
+                    signum in sig.IGNORED_BY_DEFAULT or signum in (sig.SIGTSTP, 21, 22))):
+                # Nothing happens, but a debugger sees it (as ptrace reports it).
+                self._to_deliver.append(SigInfo(signum, code, pid=self.pid, ignored=True))
                 return 0
             if self.state.sigmask & (1 << (signum - 1)):
                 # Pending until unblocked (musl's raise() and abort() rely on it).
@@ -265,6 +274,8 @@ class LinuxKernel:
 
     def enter_handler(self, info: SigInfo) -> None:
         """Build the signal frame and continue in the handler."""
+        if info.ignored:
+            return
         action = self.state.sigactions.get(info.signo, SigAction())
         saved = self.state.sigmask
         mask = saved | action.mask
@@ -276,6 +287,20 @@ class LinuxKernel:
         build_frame(self.machine, info, action.handler, restorer, saved, self.state.altstack,
                     bool(action.flags & SA_ONSTACK))
         self.state.sigmask = mask & ~sig.UNBLOCKABLE
+
+    def _gate(self, infos: tuple[SigInfo, ...]) -> bool:
+        """True when the gate holds these deliveries (they wait in state.held)."""
+        if self.signal_gate is None or not self.signal_gate(self.icount, infos):
+            return False
+        self.state.held = infos
+        return True
+
+    def release_held(self) -> tuple[SigInfo, ...]:
+        """Make the deliveries the gate held: build their frames (no instruction runs)."""
+        held, self.state.held = self.state.held, ()
+        for info in held:
+            self.enter_handler(info)
+        return held
 
     def sigreturn(self) -> None:
         """rt_sigreturn: back to the interrupted state, then any signal now unblocked."""

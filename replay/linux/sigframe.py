@@ -38,6 +38,7 @@ class SigInfo:
     pid: int = 0
     uid: int = 0
     address: int | None = None     # faults: the faulting address
+    ignored: bool = False          # not packed: the program ignores it (only a debugger sees it)
 
     def pack(self) -> bytes:
         head = struct.pack("<iii4x", self.signo, 0, self.code)

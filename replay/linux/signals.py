@@ -1,17 +1,35 @@
-"""Linux signal numbers, the kernel's default actions for them, and sigaction's values."""
+"""Linux signal numbers, the kernel's default actions for them, sigaction's values, and the
+signal gate through which a debugger learns of each delivery.
+
+The gate is asked (with the instruction count and the signals) just before
+the kernel builds a handler's frame, after a system call such as kill() or
+after a fault; when it answers True, the deliveries wait in the kernel's
+state (`held`), the machine stops at that exact instruction count, and
+`LinuxKernel.release_held` makes them later.  A debugger stops there, as a
+ptrace-based one stops when the kernel is about to deliver a signal.
+"""
 
 from __future__ import annotations
 
 import signal as _signal
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .sigframe import SigInfo
 
 SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGKILL = range(1, 10)
 SIGUSR1, SIGSEGV, SIGUSR2, SIGPIPE, SIGALRM, SIGTERM = 10, 11, 12, 13, 14, 15
 SIGCHLD, SIGCONT, SIGSTOP, SIGTSTP = 17, 18, 19, 20
-SIGURG, SIGWINCH = 23, 28
+SIGURG, SIGVTALRM, SIGPROF, SIGWINCH, SIGIO = 23, 26, 27, 28, 29
 
 # Signals whose default action is to do nothing.
 IGNORED_BY_DEFAULT = frozenset({SIGCHLD, SIGURG, SIGWINCH, SIGCONT})
+
+# Signals a debugger lets through without a stop unless asked (gdb's `handle`
+# defaults): timers and notifications, which some programs receive constantly.
+QUIET_BY_DEFAULT = frozenset({SIGALRM, SIGURG, SIGCHLD, SIGIO, SIGVTALRM, SIGPROF, SIGWINCH})
 
 # Signals no mask can block.
 UNBLOCKABLE = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1))
@@ -39,3 +57,7 @@ class SigAction:
     flags: int = 0
     restorer: int = 0
     mask: int = 0
+
+
+SignalGate = Callable[[int, "tuple[SigInfo, ...]"], bool]
+"""(icount, signals about to be delivered) -> True to hold them there."""

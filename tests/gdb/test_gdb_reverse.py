@@ -127,7 +127,17 @@ def test_continue_at_end_of_history_then_exit(connected, linking):
     stop = g.ok("-exec-continue")
     assert "No more reverse-execution history." in stop.text, g.dump(12)
     assert g.when() == total
-    # a second continue runs "past" the end: the recorded exit
+    # further continues stay at the end, as `record full` replay does at the end
+    # of its log, so gdb keeps the process and can still go back
+    for command in ("continue", "continue", "stepi"):
+        stop = g.ok(command)
+        assert "No more reverse-execution history." in stop.text, g.dump(12)
+        assert g.when() == total
+    g.ok("reverse-stepi")
+    assert g.when() == total - 1
+    g.ok("continue")
+    # `monitor exit`: the next continue at the end reports the recorded exit
+    assert "report" in g.ok("monitor exit").text
     stop = g.ok("continue")
     assert stop.reason == "exited", g.dump()
     assert stop.stopped["exit-code"] == "07"
@@ -145,6 +155,9 @@ def test_continue_into_recorded_crash_then_termination(connected):
     stop = g.ok("continue")
     assert stop.stopped.get("signal-name") == "SIGSEGV", g.dump()
     assert g.when() == total
+    stop = g.ok("continue")
+    assert "No more reverse-execution history." in stop.text, g.dump(12)
+    g.ok("monitor exit")
     stop = g.ok("continue")
     assert stop.reason == "exited-signalled", g.dump()
     assert stop.stopped["signal-name"] == "SIGSEGV"

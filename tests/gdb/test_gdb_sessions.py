@@ -103,6 +103,7 @@ def test_reconnect_starts_where_the_last_session_left(gdb_guest, serve, gdb):
     stop = g3.ok("continue")
     assert "No more reverse-execution history." in stop.text, g3.dump()
     total = g3.when()
+    g3.ok("monitor exit")
     assert g3.ok("continue").reason == "exited"   # this gdb saw the process go
     g3.close()
 
@@ -128,6 +129,7 @@ def test_fresh_starts_every_session_at_zero(gdb_guest, serve, gdb):
     assert g1.when() > 0
     g1.ok("delete")
     g1.ok("continue")
+    g1.ok("monitor exit")
     assert g1.ok("continue").reason == "exited"    # the process is "gone" for g1
     g1.close()
 

@@ -172,7 +172,7 @@ def test_supported_reply_all_capabilities() -> None:
     assert reply == (
         b"PacketSize=4000;QStartNoAckMode+;qXfer:features:read+;vContSupported+;"
         b"swbreak+;hwbreak+;qXfer:auxv:read+;qXfer:exec-file:read+;"
-        b"ReverseStep+;ReverseContinue+"
+        b"ReverseStep+;ReverseContinue+;QPassSignals+;QProgramSignals+"
     )
     assert b"multiprocess" not in reply
 

@@ -74,7 +74,7 @@ def test_qsupported_exact_bytes(target: FakeTarget) -> None:
     assert out == ok_reply(
         b"PacketSize=4000;QStartNoAckMode+;qXfer:features:read+;vContSupported+;"
         b"swbreak+;hwbreak+;qXfer:auxv:read+;qXfer:exec-file:read+;"
-        b"ReverseStep+;ReverseContinue+"
+        b"ReverseStep+;ReverseContinue+;QPassSignals+;QProgramSignals+"
     )
 
 

@@ -16,6 +16,7 @@ from replay import StopReason, TimeStop, WatchKind
 from .. import render
 from .breakpoints import WATCH_TITLE, format_bytes, watch_value
 from .frames import frame_text, where
+from .signals import describe as describe_signal
 from .state import ReplState
 
 SIGNAL_NAMES = {4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL",
@@ -94,12 +95,17 @@ def _signalled(r: ReplState, stop: TimeStop) -> str:
     return f"\nProgram received signal {name} (recorded; it ends the run)."
 
 
+def _delivery(r: ReplState, stop: TimeStop) -> str:
+    return f"\nProgram received signal {describe_signal(stop.signal)}."
+
+
 REASONS: dict[StopReason, Callable[[ReplState, TimeStop], str]] = {
     StopReason.BREAKPOINT: _breakpoint,
     StopReason.WATCHPOINT: _watchpoint,
     StopReason.HISTORY_START: lambda r, stop: "\nNo more reverse-execution history.",
     StopReason.HISTORY_END: _history_end,
     StopReason.SIGNALLED: _signalled,
+    StopReason.DELIVERY: _delivery,
     StopReason.INTERRUPTED: lambda r, stop: "\nInterrupted.",
 }
 
