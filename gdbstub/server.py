@@ -1,8 +1,9 @@
 """The only socket code in the stub.
 
-:class:`GdbServer` listens on a TCP port (127.0.0.1 by default), serves one
-gdb at a time and, unless ``once=True``, keeps listening after a client goes
-away.  Each connection gets a fresh :class:`~gdbstub.session.Session`.
+:class:`GdbServer` listens on a TCP port (127.0.0.1 by default; IPv4 or
+IPv6, as the host address says), serves one gdb at a time and, unless
+``once=True``, keeps listening after a client goes away.  Each connection
+gets a fresh :class:`~gdbstub.session.Session`.
 
 Ctrl-C needs two threads: while the session is inside ``Target.resume`` the
 main thread is busy, so a reader thread keeps decoding incoming bytes.  When
@@ -52,7 +53,9 @@ class GdbServer:
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._conn: socket.socket | None = None
-        self._listener = socket.create_server((host, port))
+        # The family from the address itself, so that "::1" or "::" binds IPv6.
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
+        self._listener = socket.create_server((host, port), family=family)
         self._listener.settimeout(_ACCEPT_POLL_SECONDS)
         self._address: tuple[str, int] = self._listener.getsockname()[:2]
         logger.info("gdb stub listening on %s:%d", *self._address)
