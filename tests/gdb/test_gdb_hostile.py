@@ -88,3 +88,114 @@ def test_captured_paths_that_climb_out_stay_in_the_sysroot(gdb_guest, tmp_path):
     assert any("/x/y/z" in w for w in warnings), run.stderr
     assert "Traceback" not in run.stderr
     assert os.listdir(tmp_path / "tmp") == []
+
+
+# -- ttdbg serve: ports, hosts, bind failures -----------------------------------------------
+def _serve(trace: Path, tmp_path: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ttdbg", "serve", str(trace), *args],
+                          capture_output=True, text=True, cwd=tmp_path, env=ttdbg_env(tmp_path),
+                          stdin=subprocess.DEVNULL, timeout=timeout)
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "65536", "http"])
+def test_a_port_out_of_range_is_a_usage_error(gdb_guest, tmp_path, port):
+    run = _serve(gdb_guest("basic", "static").trace, tmp_path, f"--port={port}")
+    assert run.returncode == 2, run.stderr
+    assert "--port" in run.stderr and "Traceback" not in run.stderr and "internal error" not in run.stderr
+
+
+def test_a_port_in_use_exits_69_with_one_line(gdb_guest, tmp_path):
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        run = _serve(gdb_guest("basic", "static").trace, tmp_path, "--port", str(port))
+    assert run.returncode == 69, run.stderr
+    assert run.stderr.splitlines() == [f"ttdbg: cannot listen on 127.0.0.1:{port}: Address already in use"]
+
+
+def test_an_address_not_available_exits_69_with_one_line(gdb_guest, tmp_path):
+    run = _serve(gdb_guest("basic", "static").trace, tmp_path, "--host", "192.0.2.1", "--port", "0")  # TEST-NET-1
+    assert run.returncode == 69, run.stderr
+    lines = run.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ttdbg: cannot listen on 192.0.2.1:0: "), run.stderr
+
+
+def _has_ipv6_loopback() -> bool:
+    try:
+        with socket.create_server(("::1", 0), family=socket.AF_INET6):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _has_ipv6_loopback(), reason="no IPv6 loopback on this machine")
+def test_serving_on_ipv6_loopback(gdb_guest, serve, gdb):
+    guest = gdb_guest("basic", "static")
+    server = serve(guest.trace, "--once", "--host", "::1")
+    assert server.host == "::1"
+    assert "warning" not in server.stderr
+    g = gdb(guest.binary)
+    g.connect(server.address)                      # [::1]:PORT, as printed
+    g.ok("break square")
+    assert g.ok("continue").reason == "breakpoint-hit"
+    g.ok("detach")
+    assert server.wait(timeout=15) == 0
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::"])
+def test_a_non_loopback_bind_warns_that_the_recording_is_exposed(gdb_guest, serve, host):
+    if host == "::" and not _has_ipv6_loopback():
+        pytest.skip("no IPv6 on this machine")
+    server = serve(gdb_guest("basic", "static").trace, "--host", host)
+    warning = [line for line in server.stderr.splitlines() if line.startswith("ttdbg: warning: ")]
+    assert len(warning) == 1, server.stderr
+    assert "anyone who can reach this port can read the whole recording" in warning[0]
+    loopback = server.stderr.replace(warning[0], "")
+    assert "warning" not in loopback
+
+
+def test_loopback_binds_do_not_warn(gdb_guest, serve):
+    server = serve(gdb_guest("basic", "static").trace, "--host", "localhost")
+    assert "warning" not in server.stderr, server.stderr
+
+
+# -- addresses at the top of the address space ------------------------------------------------
+def test_a_breakpoint_at_the_last_address_is_harmless(connected):
+    guest, server, g = connected("basic", "static")
+    g.ok("break *0xffffffffffffffff")
+    g.ok("break square")
+    reply = g.ok("continue")
+    assert reply.reason == "breakpoint-hit" and reply.func == "square", reply.stopped
+    g.ok("delete 2")
+    assert "No more reverse-execution history" in g.ok("continue").text
+    assert "Traceback" not in server.stderr and "error" not in server.stderr
+
+
+def _ask(sock: socket.socket, payload: bytes) -> bytes:
+    """Send one packet in ack mode; returns the reply payload (and acks it)."""
+    sock.sendall(b"$" + payload + b"#" + b"%02x" % (sum(payload) & 0xFF))
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        assert chunk, f"connection closed after {payload!r}; had {data!r}"
+        data += chunk
+        start = data.find(b"$")
+        end = data.find(b"#", start + 1) if start >= 0 else -1
+        if end >= 0 and len(data) >= end + 3:
+            sock.sendall(b"+")
+            return data[start + 1:end]
+
+
+@pytest.mark.parametrize("packet", [b"Z2,fffffffffffffff8,10", b"Z3,ffffffffffffffff,2", b"Z4,fffffffffffffffe,4",
+                                    b"Z0,10000000000000000,1"])
+def test_ranges_past_the_end_of_the_address_space_are_refused(gdb_guest, serve, packet):
+    guest = gdb_guest("basic", "static")
+    server = serve(guest.trace, "--once")
+    with socket.create_connection((server.host, server.port), timeout=30) as sock:
+        assert _ask(sock, b"qSupported:swbreak+;hwbreak+").startswith(b"PacketSize=")
+        assert _ask(sock, packet) == b"E16"                      # EINVAL
+        stop = _ask(sock, b"c")                                  # no false stop at instruction 2
+        assert stop.startswith(b"T05") and b"replaylog:end" in stop, stop
+        assert b"watch" not in stop
+        _ask(sock, b"D")
+    assert server.wait(timeout=15) == 0
+    assert "Traceback" not in server.stderr
