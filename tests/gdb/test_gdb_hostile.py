@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -198,4 +199,34 @@ def test_ranges_past_the_end_of_the_address_space_are_refused(gdb_guest, serve, 
         assert b"watch" not in stop
         _ask(sock, b"D")
     assert server.wait(timeout=15) == 0
+    assert "Traceback" not in server.stderr
+
+
+# -- a gdb that vanishes mid-motion ---------------------------------------------------------
+def _when(g) -> tuple[int, int]:
+    text = g.ok("monitor when").text
+    here, total = text.split("Current instruction: ")[1].split(" (")[0].split(" of ")
+    return int(here.replace(",", "")), int(total.replace(",", ""))
+
+
+@pytest.mark.parametrize("motion", ["monitor goto end", "continue"])
+def test_a_gdb_killed_mid_motion_stops_the_motion(gdb_guest, serve, gdb, motion):
+    guest = gdb_guest("spin", "static")
+    server = serve(guest.trace)                        # keeps serving
+    g1 = gdb(guest.binary)
+    g1.connect(server.address)
+    g1.send(motion)
+    time.sleep(1.0)                                    # well into a ~3 s replay
+    g1.process.kill()
+    g1.process.wait(10)
+    sent = time.monotonic()
+    g2 = gdb(guest.binary)
+    g2.connect(server.address)
+    here, total = _when(g2)
+    assert time.monotonic() - sent < 10
+    assert 0 < here < total, (here, total)            # the motion stopped when gdb went away
+    g2.ok("stepi")
+    assert _when(g2)[0] == here + 1                   # and the new session is sound
+    g2.ok("reverse-stepi")
+    assert _when(g2)[0] == here
     assert "Traceback" not in server.stderr
