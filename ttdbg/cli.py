@@ -402,7 +402,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entry() -> None:
-    sys.exit(main())
+    try:
+        status = main()
+    except KeyboardInterrupt:              # Ctrl-C outside a command (parsing, set-up)
+        _say("interrupted")
+        status = 130
+    sys.exit(status)
 
 
 if __name__ == "__main__":

@@ -230,3 +230,36 @@ def test_a_gdb_killed_mid_motion_stops_the_motion(gdb_guest, serve, gdb, motion)
     g2.ok("reverse-stepi")
     assert _when(g2)[0] == here
     assert "Traceback" not in server.stderr
+
+
+# -- Ctrl-C while starting up -----------------------------------------------------------------
+# A real SIGINT, sent by the process to itself at a chosen point of its start-up
+# (an audit hook watches for the event), then `python -m ttdbg` as usual.
+_SIGINT_AT = """
+import os, runpy, signal, sys
+when = os.environ["SIGINT_AT"]
+fired = []
+def hook(event, args):
+    if fired:
+        return
+    if (when == "import" and event == "import" and args[0] == "unicorn") or \\
+       (when == "load" and event == "open" and str(args[0]).endswith("events.log")):
+        fired.append(event)
+        os.kill(os.getpid(), signal.SIGINT)
+sys.addaudithook(hook)
+sys.argv[0] = "ttdbg"
+runpy.run_module("ttdbg", run_name="__main__", alter_sys=True)
+"""
+
+
+@pytest.mark.parametrize("when", ["import", "load"])
+@pytest.mark.parametrize("command", [("serve", "--port", "0"), ("replay",)])
+def test_ctrl_c_during_start_up_is_one_line_and_130(gdb_guest, tmp_path, command, when):
+    guest = gdb_guest("basic", "static")
+    name, *rest = command
+    env = {**ttdbg_env(tmp_path), "SIGINT_AT": when}
+    run = subprocess.run([sys.executable, "-c", _SIGINT_AT, name, str(guest.trace), *rest],
+                         capture_output=True, text=True, cwd=tmp_path, env=env, stdin=subprocess.DEVNULL,
+                         timeout=60)
+    assert run.stderr == "ttdbg: interrupted\n", run.stderr
+    assert run.returncode == 130
