@@ -263,3 +263,56 @@ def test_ctrl_c_during_start_up_is_one_line_and_130(gdb_guest, tmp_path, command
                          timeout=60)
     assert run.stderr == "ttdbg: interrupted\n", run.stderr
     assert run.returncode == 130
+
+
+# -- the real engine under a batch of malformed traffic, then a real gdb ------------------------
+def _malformed_batch() -> list[bytes]:
+    """Deterministic hostile traffic: broken frames, absurd numbers, hostile host I/O, noise."""
+    def frame(payload: bytes, good: bool = True) -> bytes:
+        total = sum(payload) & 0xFF
+        return b"$" + payload + b"#" + b"%02x" % (total if good else total ^ 0xFF)
+
+    batch = [frame(b"qSupported:swbreak+;hwbreak+"), frame(b"?", good=False), b"\x00\xff garbage \x7f",
+             frame(b"m" + b"f" * 40 + b",ffffffff"), frame(b"mffffffffffffffff,10"), frame(b"m0,0"),
+             frame(b"M1000,4:zz"), frame(b"X401000,4:" + b"}\x03}\x04\x00\x01"), frame(b"X0,ffffffff:"),
+             frame(b"Gxx"), frame(b"P10=0011"), frame(b"pffffffff"),
+             frame(b"Z0,ffffffffffffffff,1"), frame(b"Z2,fffffffffffffff8,10"), frame(b"Z3,ffffffffffffffff,2"),
+             frame(b"Z1,0,0"), frame(b"z0,ffffffffffffffff,1"), frame(b"Z9,0,1"), frame(b"Z0,,"),
+             frame(b"vFile:open:" + b"../../../../etc/passwd".hex().encode() + b",0,0"),
+             frame(b"vFile:open:" + b"/proc/self/../../etc/shadow".hex().encode() + b",0,0"),
+             frame(b"vFile:open:" + (b"/" + b"a/" * 2000).hex().encode()[:8000] + b",0,0"),
+             frame(b"vFile:pread:7fffffff,ffffffff,ffffffffffffffff"), frame(b"vFile:close:-1"),
+             frame(b"qXfer:features:read:target.xml:ffffffffffffffffffff,ffffffff"),
+             frame(b"qXfer:auxv:read::" + b"f" * 30 + b",10"), frame(b"qXfer:exec-file:read:ffff:0,fff"),
+             frame(b"qXfer:features:read:../../etc/passwd:0,100"),
+             frame(b"qRcmd," + b"goto 99999999999999999999999".hex().encode()),
+             frame(b"qRcmd," + b"restart nowhere".hex().encode()), frame(b"qRcmd,zz"),
+             frame(b"vCont;x"), frame(b"vCont;c:p1234.5678"), frame(b"Hgp-1.-1"), frame(b"Tzz"),
+             b"$" + b"A" * 70_000 + b"#00", b"$m0," + b"9" * 20_000, b"#00", b"}}}}$", b"*#00",
+             frame(b"qC"), b"-" * 200]
+    return batch
+
+
+def test_the_real_engine_survives_malformed_traffic_then_serves_gdb(gdb_guest, serve, gdb):
+    guest = gdb_guest("basic", "static")
+    server = serve(guest.trace, "--fresh")                        # keeps serving, from the start
+    with socket.create_connection((server.host, server.port), timeout=30) as sock:
+        for chunk in _malformed_batch():
+            sock.sendall(chunk)
+        sock.settimeout(30)
+        received = 0
+        while True:                                              # the NAK flood ends the connection
+            data = sock.recv(65536)
+            if not data:
+                break
+            received += len(data)
+    assert received < 200_000, received
+    g = gdb(guest.binary)
+    g.connect(server.address)
+    g.ok("break square")
+    assert g.ok("continue").reason == "breakpoint-hit"
+    assert g.ok("continue").reason == "breakpoint-hit"
+    assert g.eval("x") == "1"
+    g.ok("reverse-continue")
+    assert g.eval("x") == "0"
+    assert "Traceback" not in server.stderr, server.stderr
