@@ -27,6 +27,13 @@ logger = logging.getLogger(__name__)
 
 _ACCEPT_POLL_SECONDS = 0.2
 _RECV_SIZE = 65536
+MAX_PENDING_EVENTS = 4096
+"""Frame events read but not yet handled, beyond which the client is dropped.
+
+gdb waits for each reply (only 0x03 comes unasked), so a backlog this long
+while the target runs is a peer flooding the stub, whose queue would otherwise
+grow without bound in memory.
+"""
 
 
 class GdbServer:
@@ -137,6 +144,7 @@ class GdbServer:
         except OSError:  # pragma: no cover - not a TCP socket
             pass
         interrupt = threading.Event()
+        flooded = threading.Event()             # the reader gave up on a flooding peer
         events: queue.Queue[FrameEvent | None] = queue.Queue()
 
         def should_stop() -> bool:
@@ -147,7 +155,7 @@ class GdbServer:
         )
         reader = threading.Thread(
             target=self._read_loop,
-            args=(conn, Decoder(self._packet_size), events, interrupt),
+            args=(conn, Decoder(self._packet_size), events, interrupt, flooded),
             name="gdbstub-reader",
             daemon=True,
         )
@@ -155,7 +163,7 @@ class GdbServer:
         try:
             while True:
                 event = events.get()
-                if event is None:
+                if event is None or flooded.is_set():
                     break
                 if isinstance(event, Interrupt):
                     # Any resume this 0x03 was meant for has already returned.
@@ -182,6 +190,7 @@ class GdbServer:
         decoder: Decoder,
         events: queue.Queue[FrameEvent | None],
         interrupt: threading.Event,
+        flooded: threading.Event,
     ) -> None:
         while True:
             try:
@@ -196,3 +205,10 @@ class GdbServer:
                 if isinstance(event, Interrupt):
                     interrupt.set()
                 events.put(event)
+            if events.qsize() > MAX_PENDING_EVENTS:
+                logger.warning("more than %d packets waiting unanswered: dropping the connection",
+                               MAX_PENDING_EVENTS)
+                flooded.set()
+                interrupt.set()
+                events.put(None)
+                return

@@ -36,6 +36,8 @@ _ADDRESS_SPACE = 1 << 64
 # The replayed program is a user-space process: nothing at or above the top of
 # the x86-64 user half is ever mapped for it, so no instruction there can run.
 _USER_END = 1 << 47
+# gdb opens a handful of files at a time; each open holds a whole captured file.
+_MAX_HOST_FDS = 64
 
 
 class ReplayTarget:
@@ -204,6 +206,8 @@ class ReplayTarget:
             data = self.session.read_captured(path)
         if data is None:
             raise TargetError(errno.ENOENT, f"{path} is not in the trace")
+        if len(self._host_fds) >= _MAX_HOST_FDS:
+            raise TargetError(errno.EMFILE, f"{_MAX_HOST_FDS} files already open")
         fd = self._next_fd
         self._next_fd += 1
         self._host_fds[fd] = data

@@ -316,3 +316,18 @@ def test_the_real_engine_survives_malformed_traffic_then_serves_gdb(gdb_guest, s
     g.ok("reverse-continue")
     assert g.eval("x") == "0"
     assert "Traceback" not in server.stderr, server.stderr
+
+
+def test_host_io_opens_are_bounded(gdb_guest, serve):
+    guest = gdb_guest("basic", "static")
+    server = serve(guest.trace, "--once")
+    program = read_log(str(guest.trace / LOG_NAME)).header.program.encode()
+    with socket.create_connection((server.host, server.port), timeout=30) as sock:
+        replies = [_ask(sock, b"vFile:open:" + program.hex().encode() + b",0,0") for _ in range(100)]
+        assert replies[0] == b"F3"
+        assert replies[-1] == b"F-1,18"                          # EMFILE, not one more copy in memory
+        assert _ask(sock, b"vFile:close:3") == b"F0"
+        reopened = _ask(sock, b"vFile:open:" + program.hex().encode() + b",0,0")   # a freed slot is usable
+        assert reopened.startswith(b"F") and not reopened.startswith(b"F-1,"), reopened
+        _ask(sock, b"D")
+    assert server.wait(timeout=15) == 0

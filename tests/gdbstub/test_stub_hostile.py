@@ -210,3 +210,28 @@ class _ErrorLog(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
+
+
+def test_a_flood_of_packets_during_a_long_resume_drops_the_connection() -> None:
+    target = FakeTarget(spin=True)                      # a continue ends only when interrupted
+    srv = GdbServer(target, port=0)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=TIMEOUT) as sock:
+            sock.sendall(wire(b"c"))
+            deadline = time.monotonic() + TIMEOUT
+            while target.resume_started == 0:
+                assert time.monotonic() < deadline
+                time.sleep(0.005)
+            try:
+                sock.sendall(wire(b"qC") * 20_000)       # 20,000 packets nobody waits for
+            except OSError:
+                pass                                    # dropped while sending: fine
+            started = time.monotonic()
+            _recv_all(sock)                             # EOF, well before the spin's 10 s
+            assert time.monotonic() - started < TIMEOUT
+        assert target.current_stop.kind.name == "INTERRUPTED"
+    finally:
+        srv.shutdown()
+        thread.join(TIMEOUT)
