@@ -38,6 +38,8 @@ _ADDRESS_SPACE = 1 << 64
 _USER_END = 1 << 47
 # gdb opens a handful of files at a time; each open holds a whole captured file.
 _MAX_HOST_FDS = 64
+# Named checkpoints are never thinned: bound what one gdb can pile up.
+_MAX_NAMED_CHECKPOINTS = 256
 
 
 class ReplayTarget:
@@ -263,6 +265,8 @@ class ReplayTarget:
                         "Run `maintenance flush register-cache` (`flushregs`) so gdb rereads the registers.\n")
             if name == "checkpoint":
                 label = args[0] if args else f"c{len(tl.bookmarks()) + 1}"
+                if label not in tl.bookmarks() and len(tl.bookmarks()) >= _MAX_NAMED_CHECKPOINTS:
+                    return f"monitor checkpoint: already {_MAX_NAMED_CHECKPOINTS} checkpoints; reuse a name\n"
                 at = tl.bookmark(label)
                 return f"Checkpoint {label!r} at instruction {at:,}.\n"
             if name in ("checkpoints", "info-checkpoints"):

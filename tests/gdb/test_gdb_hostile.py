@@ -331,3 +331,43 @@ def test_host_io_opens_are_bounded(gdb_guest, serve):
         assert reopened.startswith(b"F") and not reopened.startswith(b"F-1,"), reopened
         _ask(sock, b"D")
     assert server.wait(timeout=15) == 0
+
+
+def test_named_checkpoints_are_bounded(gdb_guest, serve):
+    guest = gdb_guest("basic", "static")
+    server = serve(guest.trace, "--once")
+    buffer = bytearray()
+
+    def reply(sock: socket.socket) -> bytes:
+        while True:
+            start = buffer.find(b"$")
+            end = buffer.find(b"#", start + 1) if start >= 0 else -1
+            if end >= 0 and len(buffer) >= end + 3:
+                payload = bytes(buffer[start + 1:end])
+                del buffer[:end + 3]
+                return payload
+            chunk = sock.recv(65536)
+            assert chunk, bytes(buffer)
+            buffer.extend(chunk)
+
+    def monitor(sock: socket.socket, command: str) -> str:
+        payload = b"qRcmd," + command.encode().hex().encode()
+        sock.sendall(b"$" + payload + b"#" + b"%02x" % (sum(payload) & 0xFF))
+        text = b""
+        while (got := reply(sock)) != b"OK":
+            assert got.startswith(b"O"), got
+            text += bytes.fromhex(got[1:].decode())
+        return text.decode()
+
+    with socket.create_connection((server.host, server.port), timeout=30) as sock:
+        sock.sendall(b"$QStartNoAckMode#b0")
+        assert reply(sock) == b"OK"
+        for i in range(256):
+            monitor(sock, f"goto {(i + 1) * 50}")          # one named checkpoint per position
+            assert f"Checkpoint 'n{i}'" in monitor(sock, f"checkpoint n{i}")
+        monitor(sock, "goto 20000")
+        assert "already 256 checkpoints" in monitor(sock, "checkpoint one-too-many")
+        assert "Checkpoint 'n7'" in monitor(sock, "checkpoint n7")       # an existing name moves
+        sock.sendall(b"$D#44")
+        assert reply(sock) == b"OK"
+    assert server.wait(timeout=15) == 0
