@@ -205,7 +205,10 @@ class ReplayTarget:
             raise TargetError(errno.EACCES, "the trace's files are read-only")
         data = self._proc_file(path)
         if data is None:
-            data = self.session.read_captured(path)
+            try:                            # a captured file missing or corrupt in the trace: EIO
+                data = self.session.read_captured(path)
+            except ReplayError as exc:
+                raise TargetError(errno.EIO, str(exc)) from None
         if data is None:
             raise TargetError(errno.ENOENT, f"{path} is not in the trace")
         if len(self._host_fds) >= _MAX_HOST_FDS:

@@ -42,6 +42,11 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+def is_sha256(digest: str) -> bool:
+    """True for the only digests a trace may name: 64 lowercase hex digits (no path)."""
+    return _SHA256.fullmatch(digest) is not None
+
+
 class SysrootError(LogFormatError):
     """The trace names its program with a path that cannot be trusted."""
 
@@ -84,13 +89,13 @@ def build_sysroot(session: DebugSession, root: str) -> str:
     """Populate `root` (an empty directory); returns the path of the program inside it."""
     program = session.program
     if (not program.startswith("/") or _CONTROL.search(program) or posixpath.normpath(program) != program
-            or not _SHA256.fullmatch(session.header.program_sha256)):
+            or not is_sha256(session.header.program_sha256)):
         raise SysrootError(f"{session.trace.path}: the trace names its program {program!r} "
                            "(not a normalised absolute path with a SHA-256 digest): refusing to use it")
     link: str | None = None
     # The program first, so that no other entry can take its place.
     for path, captured in sorted(session.files.items(), key=lambda item: item[0] != program):
-        if not _SHA256.fullmatch(captured.sha256):
+        if not is_sha256(captured.sha256):
             log.warning("not giving gdb the captured file %r: its digest is not a SHA-256", path)
             continue
         if not path.startswith("/"):

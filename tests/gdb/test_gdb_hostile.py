@@ -21,11 +21,11 @@ from replay.events import FileKind, FileOpen
 from replay.trace import FILES_DIR, LOG_NAME
 
 
-def _rewrite(src: Path, dst: Path, *, program: str | None = None, files: dict[str, str] | None = None) -> Path:
-    """Copy trace `src` to `dst`, through the project's own log writer, with a changed header
-    program and/or extra captured files (path -> digest) before the END event."""
+def _rewrite(src: Path, dst: Path, *, files: dict[str, str] | None = None, **header_fields: str) -> Path:
+    """Copy trace `src` to `dst`, through the project's own log writer, with changed header
+    fields and/or extra captured files (path -> digest) before the END event."""
     contents = read_log(str(src / LOG_NAME))
-    header = contents.header if program is None else dataclasses.replace(contents.header, program=program)
+    header = dataclasses.replace(contents.header, **header_fields)
     dst.mkdir()
     shutil.copytree(src / FILES_DIR, dst / FILES_DIR)
     writer = LogWriter(str(dst / LOG_NAME), header)
@@ -65,6 +65,28 @@ def test_a_trace_whose_program_path_climbs_out_is_refused(gdb_guest, tmp_path):
     assert "Traceback" not in run.stderr
     assert not escape.exists()
     assert os.listdir(tmp_path / "tmp") == []              # and nothing left behind
+
+
+def test_a_program_digest_that_is_a_path_is_refused(gdb_guest, tmp_path):
+    guest = gdb_guest("basic", "static")
+    secret = tmp_path / "secret"
+    secret.write_text("not for gdb\n")
+    trace = _rewrite(guest.trace, tmp_path / "hostile", program_sha256=_escape(secret))
+    run = _replay(trace, tmp_path, "-ex", "print 1")
+    assert run.returncode == 65 and len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_a_captured_file_missing_from_the_trace_is_an_io_error_for_gdb(gdb_guest, serve, tmp_path):
+    guest = gdb_guest("basic", "static")
+    trace = _rewrite(guest.trace, tmp_path / "hostile", files={"/lib/gone.so": "ab" * 32})
+    server = serve(trace, "--once")
+    with socket.create_connection((server.host, server.port), timeout=30) as sock:
+        assert _ask(sock, b"vFile:open:" + b"/lib/gone.so".hex().encode() + b",0,0") == b"F-1,270f"  # EIO (EUNKNOWN)
+        assert _ask(sock, b"vFile:open:" + b"/lib/never.so".hex().encode() + b",0,0") == b"F-1,2"  # ENOENT
+        _ask(sock, b"D")
+    assert server.wait(timeout=15) == 0
+    assert "Traceback" not in server.stderr, server.stderr
 
 
 def test_captured_paths_that_climb_out_stay_in_the_sysroot(gdb_guest, tmp_path):
