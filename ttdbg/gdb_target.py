@@ -261,10 +261,11 @@ class ReplayTarget:
                 target = parse_position(args[0], tl.position, tl.end.icount)
                 stop = tl.seek(target, should_stop)
                 self._last = self._translate(stop, True)
+                done = "Now at"
                 if stop.reason == TimeReason.INTERRUPTED:
                     log.info("monitor goto interrupted at instruction %d", tl.position)
-                    return f"Interrupted at instruction {tl.position:,}, pc {tl.pc:#x}.\n"
-                return (f"Now at instruction {tl.position:,}, pc {tl.pc:#x}.\n"
+                    done = "Interrupted at"
+                return (f"{done} instruction {tl.position:,}, pc {tl.pc:#x}.\n"
                         "Run `maintenance flush register-cache` (`flushregs`) so gdb rereads the registers.\n")
             if name == "checkpoint":
                 label = args[0] if args else f"c{len(tl.bookmarks()) + 1}"
