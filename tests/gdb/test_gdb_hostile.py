@@ -345,7 +345,7 @@ def test_host_io_opens_are_bounded(gdb_guest, serve):
     server = serve(guest.trace, "--once")
     program = read_log(str(guest.trace / LOG_NAME)).header.program.encode()
     with socket.create_connection((server.host, server.port), timeout=30) as sock:
-        replies = [_ask(sock, b"vFile:open:" + program.hex().encode() + b",0,0") for _ in range(100)]
+        replies = [_ask(sock, b"vFile:open:" + program.hex().encode() + b",0,0") for _ in range(66)]
         assert replies[0] == b"F3"
         assert replies[-1] == b"F-1,18"                          # EMFILE, not one more copy in memory
         assert _ask(sock, b"vFile:close:3") == b"F0"
