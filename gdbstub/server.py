@@ -1,8 +1,9 @@
 """The only socket code in the stub.
 
-:class:`GdbServer` listens on a TCP port (127.0.0.1 by default), serves one
-gdb at a time and, unless ``once=True``, keeps listening after a client goes
-away.  Each connection gets a fresh :class:`~gdbstub.session.Session`.
+:class:`GdbServer` listens on a TCP port (127.0.0.1 by default; IPv4 or
+IPv6, as the host address says), serves one gdb at a time and, unless
+``once=True``, keeps listening after a client goes away.  Each connection
+gets a fresh :class:`~gdbstub.session.Session`.
 
 Ctrl-C needs two threads: while the session is inside ``Target.resume`` the
 main thread is busy, so a reader thread keeps decoding incoming bytes.  When
@@ -26,6 +27,13 @@ logger = logging.getLogger(__name__)
 
 _ACCEPT_POLL_SECONDS = 0.2
 _RECV_SIZE = 65536
+MAX_PENDING_EVENTS = 4096
+"""Frame events read but not yet handled, beyond which the client is dropped.
+
+gdb waits for each reply (only 0x03 comes unasked), so a backlog this long
+while the target runs is a peer flooding the stub, whose queue would otherwise
+grow without bound in memory.
+"""
 
 
 class GdbServer:
@@ -52,7 +60,9 @@ class GdbServer:
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._conn: socket.socket | None = None
-        self._listener = socket.create_server((host, port))
+        # The family from the address itself, so that "::1" or "::" binds IPv6.
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
+        self._listener = socket.create_server((host, port), family=family)
         self._listener.settimeout(_ACCEPT_POLL_SECONDS)
         self._address: tuple[str, int] = self._listener.getsockname()[:2]
         logger.info("gdb stub listening on %s:%d", *self._address)
@@ -134,6 +144,7 @@ class GdbServer:
         except OSError:  # pragma: no cover - not a TCP socket
             pass
         interrupt = threading.Event()
+        flooded = threading.Event()             # the reader gave up on a flooding peer
         events: queue.Queue[FrameEvent | None] = queue.Queue()
 
         def should_stop() -> bool:
@@ -144,7 +155,7 @@ class GdbServer:
         )
         reader = threading.Thread(
             target=self._read_loop,
-            args=(conn, Decoder(self._packet_size), events, interrupt),
+            args=(conn, Decoder(self._packet_size), events, interrupt, flooded),
             name="gdbstub-reader",
             daemon=True,
         )
@@ -152,7 +163,7 @@ class GdbServer:
         try:
             while True:
                 event = events.get()
-                if event is None:
+                if event is None or flooded.is_set():
                     break
                 if isinstance(event, Interrupt):
                     # Any resume this 0x03 was meant for has already returned.
@@ -179,6 +190,7 @@ class GdbServer:
         decoder: Decoder,
         events: queue.Queue[FrameEvent | None],
         interrupt: threading.Event,
+        flooded: threading.Event,
     ) -> None:
         while True:
             try:
@@ -193,3 +205,10 @@ class GdbServer:
                 if isinstance(event, Interrupt):
                     interrupt.set()
                 events.put(event)
+            if events.qsize() > MAX_PENDING_EVENTS:
+                logger.warning("more than %d packets waiting unanswered: dropping the connection",
+                               MAX_PENDING_EVENTS)
+                flooded.set()
+                interrupt.set()
+                events.put(None)
+                return

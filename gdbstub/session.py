@@ -82,6 +82,13 @@ from .target import (
 logger = logging.getLogger(__name__)
 
 DEFAULT_PACKET_SIZE = 0x4000
+MAX_RESENDS = 4
+"""How many times one packet is sent again on ``-`` before the connection is dropped.
+
+A real gdb NAKs a packet only when a byte got mangled on the way, so a few
+retransmissions are plenty; a peer that keeps NAKing would otherwise make the
+stub send the same packet for ever (20,000 ``-`` cost 164 MB of output).
+"""
 
 Reply = bytes | list[bytes] | None
 """A handler's answer: one payload, several (e.g. ``O`` output then ``OK``), or none."""
@@ -114,6 +121,7 @@ class Session:
         self._ack_mode = True
         self._enter_noack = False
         self._last_sent: bytes | None = None
+        self._resends = 0
         self._gdb_features: frozenset[str] = frozenset()
         self._closed = False
         self._thread_g = ThreadId(ThreadId.ANY)
@@ -184,10 +192,15 @@ class Session:
             logger.warning("packet of %d bytes exceeds %d", event.length, self._packet_size)
             return (b"+" if self._ack_mode else b"") + self._send([replies.error(errno.E2BIG)])
         if isinstance(event, Nak):
-            if self._ack_mode and self._last_sent is not None:
-                logger.debug("-> (resend) %r", self._last_sent)
-                return self._last_sent
-            return b""
+            if not self._ack_mode or self._last_sent is None or self._closed:
+                return b""
+            if self._resends >= MAX_RESENDS:
+                logger.warning("gdb refused the same packet %d times: dropping the connection", self._resends + 1)
+                self._closed = True
+                return b""
+            self._resends += 1
+            logger.debug("-> (resend) %r", self._last_sent)
+            return self._last_sent
         if isinstance(event, Interrupt):
             logger.debug("<- interrupt while stopped: ignored")
             return b""
@@ -231,6 +244,7 @@ class Session:
             frames.append(frame(payload, rle=self._rle))
         if frames:
             self._last_sent = frames[-1]
+            self._resends = 0
         return b"".join(frames)
 
     def _has(self, capability: Capability) -> bool:
@@ -399,7 +413,7 @@ class Session:
     def _monitor(self, req: Monitor) -> Reply:
         if not self._has(Capability.MONITOR):
             return replies.EMPTY
-        output = self._target.monitor(req.command)
+        output = self._target.monitor(req.command, self._should_stop)
         return [*replies.console_output(output, self._packet_size), replies.OK]
 
     def _host_io(self, call: Callable[[], bytes]) -> Reply:

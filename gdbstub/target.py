@@ -292,8 +292,12 @@ class Target(Protocol):
 
     def host_fstat(self, fd: int) -> HostStat: ...
 
-    def monitor(self, command: str) -> str:
-        """Needs MONITOR: run a ``monitor`` command, return its output text."""
+    def monitor(self, command: str, should_stop: ShouldStop) -> str:
+        """Needs MONITOR: run a ``monitor`` command, return its output text.
+
+        A command that moves in time polls ``should_stop`` like :meth:`resume`
+        (gdb's Ctrl-C, or gdb gone).
+        """
         ...
 
     def pass_signals(self, signals: frozenset[int]) -> None:

@@ -7,6 +7,7 @@ to one line on stderr and a documented exit status (see README):
     2      bad command-line usage
     65     corrupt, foreign or newer-version trace
     66     trace directory problem (missing, exists, unwritable)
+    69     serve: cannot listen on the address and port
     70     the program needs something ttdbg does not support
     74     the trace is truncated (replay -a ran up to its last complete event)
     75     the replay diverged from the recording
@@ -282,6 +283,17 @@ class _Fail(Exception):
         self.status = status
 
 
+def _port(text: str) -> int:
+    """argparse type for a TCP port: a usage error (exit 2) unless 0-65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is out of range (0-65535)")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ttdbg", description="Time-travel debugging of x86-64 Linux programs.")
     p.add_argument("--log", metavar="SPEC", help="log levels, e.g. debug or gdbstub=debug (or $TTDBG_LOG)")
@@ -312,8 +324,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("serve", help="serve a trace to gdb (target remote)")
     s.add_argument("trace", nargs="?")
-    s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=1234)
+    s.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1; IPv6 such as ::1 works too)")
+    s.add_argument("--port", type=_port, default=1234, help="TCP port, 0-65535; 0 picks a free one (default 1234)")
     s.add_argument("--once", action="store_true", help="exit after the first gdb session")
     s.add_argument("--fresh", action="store_true", help="every connection starts at the beginning")
     s.set_defaults(func=cmd_serve)
@@ -384,7 +397,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entry() -> None:
-    sys.exit(main())
+    try:
+        status = main()
+    except KeyboardInterrupt:              # Ctrl-C outside a command (parsing, set-up)
+        _say("interrupted")
+        status = 130
+    sys.exit(status)
 
 
 if __name__ == "__main__":

@@ -49,6 +49,11 @@ end
 """
 
 
+def _gdb_word(path: str) -> str:
+    """`path` as one argument of a gdb command such as `file` (libiberty's buildargv quoting)."""
+    return "".join("\\" + c if c in " \t\\'\"" else c for c in path)
+
+
 def replay_with_gdb(trace: TraceDir, gdb: str = "gdb", gdb_args: list[str] | None = None) -> int:
     gdb_path = shutil.which(gdb)
     if gdb_path is None:
@@ -56,21 +61,28 @@ def replay_with_gdb(trace: TraceDir, gdb: str = "gdb", gdb_args: list[str] | Non
     server, target = make_server(trace, "127.0.0.1", 0, once=True)
     host, port = server.address
     thread = threading.Thread(target=server.serve_one, name="ttdbg-stub", daemon=True)
-    thread.start()
-    sysroot = tempfile.mkdtemp(prefix="ttdbg-sysroot-")
-    program = build_sysroot(target.session, sysroot)
-    commands = os.path.join(sysroot, "ttdbg-commands.gdb")
-    with open(commands, "w") as f:
-        f.write(GDB_COMMANDS)
-    argv = [gdb_path, "-q", "-ex", f"set sysroot {sysroot}", "-ex", f"file {program}",
-            "-x", commands, "-ex", f"target remote {host}:{port}", *(gdb_args or [])]
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The sysroot (whose paths come from the trace) and our own command file
+    # live side by side, so that no captured path can stand in for the latter.
+    workdir = tempfile.mkdtemp(prefix="ttdbg-gdb-")
     try:
-        status = subprocess.call(argv, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        sysroot = os.path.join(workdir, "sysroot")
+        os.mkdir(sysroot)
+        program = build_sysroot(target.session, sysroot)
+        commands = os.path.join(workdir, "ttdbg-commands.gdb")
+        with open(commands, "x") as f:
+            f.write(GDB_COMMANDS)
+        argv = [gdb_path, "-q", "-ex", f"set sysroot {sysroot}", "-ex", f"file {_gdb_word(program)}",
+                "-x", commands, "-ex", f"target remote {host}:{port}", *(gdb_args or [])]
+        thread.start()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            status = subprocess.call(argv, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        finally:
+            signal.signal(signal.SIGINT, previous)
     finally:
-        signal.signal(signal.SIGINT, previous)
         server.shutdown()
-        thread.join(timeout=5)
-        shutil.rmtree(sysroot, ignore_errors=True)
+        if thread.is_alive():
+            thread.join(timeout=5)
+        shutil.rmtree(workdir, ignore_errors=True)
     sys.stdout.flush()
     return status

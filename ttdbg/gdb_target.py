@@ -13,6 +13,7 @@ import logging
 import shlex
 
 from gdbstub import X86_64, BreakKind, Capability, Direction, HostStat, StopKind, StopReason, TargetError
+from gdbstub.target import ShouldStop
 from replay import SYNTHETIC_PROC_FILES as SYNTHETIC
 from replay import Direction as TimeDirection
 from replay import ReplayError, TimeStop, WatchKind, Watchpoint
@@ -29,6 +30,13 @@ _WATCH_STOP = {WatchKind.WRITE: StopKind.WATCH, WatchKind.READ: StopKind.RWATCH,
                WatchKind.ACCESS: StopKind.AWATCH}
 _UNAVAILABLE = {"orig_rax"}
 SIGTRAP = 5
+_ADDRESS_SPACE = 1 << 64
+# The replayed program is a user-space process: nothing at or above the top of
+# the x86-64 user half is ever mapped for it, so no instruction there can run.
+_USER_END = 1 << 47
+# gdb opens a handful of files at a time; each open holds a whole captured file.
+_MAX_HOST_FDS = 64
+# Named checkpoints are never thinned: bound what one gdb can pile up.
 
 
 class ReplayTarget:
@@ -180,13 +188,16 @@ class ReplayTarget:
         return StopReason(StopKind.SIGNAL, SIGTRAP)
 
     def insert_breakpoint(self, kind: BreakKind, addr: int, length: int) -> None:
+        _check_range(kind, addr, length)
         if kind in (BreakKind.SOFTWARE, BreakKind.HARDWARE):
             self._break_kinds[addr] = kind
-            self.timeline.add_breakpoint(addr)
+            if addr < _USER_END:            # above it: accepted, and never hit
+                self.timeline.add_breakpoint(addr)
         else:
             self.timeline.add_watchpoint(Watchpoint(addr, length, _WATCH_KIND[kind]))
 
     def remove_breakpoint(self, kind: BreakKind, addr: int, length: int) -> None:
+        _check_range(kind, addr, length)
         if kind in (BreakKind.SOFTWARE, BreakKind.HARDWARE):
             self._break_kinds.pop(addr, None)
             self.timeline.remove_breakpoint(addr)
@@ -216,9 +227,14 @@ class ReplayTarget:
             raise TargetError(errno.EACCES, "the trace's files are read-only")
         data = self._proc_file(path)
         if data is None:
-            data = self.session.read_captured(path)
+            try:                            # a captured file missing or corrupt in the trace: EIO
+                data = self.session.read_captured(path)
+            except ReplayError as exc:
+                raise TargetError(errno.EIO, str(exc)) from None
         if data is None:
             raise TargetError(errno.ENOENT, f"{path} is not in the trace")
+        if len(self._host_fds) >= _MAX_HOST_FDS:
+            raise TargetError(errno.EMFILE, f"{_MAX_HOST_FDS} files already open")
         fd = self._next_fd
         self._next_fd += 1
         self._host_fds[fd] = data
@@ -249,7 +265,7 @@ class ReplayTarget:
         return HostStat(size=len(data))
 
     # -- monitor -------------------------------------------------------------------------------
-    def monitor(self, command: str) -> str:
+    def monitor(self, command: str, should_stop: ShouldStop) -> str:
         try:
             words = shlex.split(command)
         except ValueError as exc:
@@ -263,9 +279,13 @@ class ReplayTarget:
                 return f"{self.session.when()}\n"
             if name == "goto" and len(args) == 1:
                 target = parse_position(args[0], tl.position, tl.end.icount)
-                stop = tl.seek(target)
+                stop = tl.seek(target, should_stop)
                 self._last = self._translate(stop, True)
-                return (f"Now at instruction {tl.position:,}, pc {tl.pc:#x}.\n"
+                done = "Now at"
+                if stop.reason == TimeReason.INTERRUPTED:
+                    log.info("monitor goto interrupted at instruction %d", tl.position)
+                    done = "Interrupted at"
+                return (f"{done} instruction {tl.position:,}, pc {tl.pc:#x}.\n"
                         "Run `maintenance flush register-cache` (`flushregs`) so gdb rereads the registers.\n")
             if name == "checkpoint":
                 mark = self.session.checkpoint(args[0] if args else None)
@@ -297,6 +317,14 @@ class ReplayTarget:
 
     def detach(self) -> None:
         pass
+
+
+def _check_range(kind: BreakKind, addr: int, length: int) -> None:
+    """Refuse (EINVAL) an address, or a watched range, that does not fit in 64 bits."""
+    if addr >= _ADDRESS_SPACE:
+        raise TargetError(errno.EINVAL, f"address {addr:#x} does not fit in 64 bits")
+    if kind in _WATCH_KIND and addr + max(length, 1) > _ADDRESS_SPACE:
+        raise TargetError(errno.EINVAL, f"watched range {addr:#x}+{length:#x} wraps past 2^64")
 
 
 _MONITOR_HELP = """ttdbg monitor commands:

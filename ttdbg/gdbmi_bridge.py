@@ -18,6 +18,7 @@ import threading
 import time
 
 from gdbstub import GdbServer
+from replay import ReplayError
 
 from .serve import serve_session
 from .session import DebugSession
@@ -68,8 +69,8 @@ class GdbBridge:
         self._thread.start()
         # Give gdb the recorded program image, so its symbols match the recording.
         self._tmp = tempfile.TemporaryDirectory(prefix="ttdbg-repl-")
-        program = build_sysroot(self.session, self._tmp.name)
         try:
+            program = build_sysroot(self.session, self._tmp.name)   # SysrootError for a hostile trace
             self._controller = GdbController(command=[path, "--nx", "-q", "--interpreter=mi3"],
                                              time_to_check_for_additional_output_sec=0.05)
             for cmd in ("-gdb-set confirm off", "-gdb-set pagination off", "-gdb-set width 0",
@@ -78,7 +79,7 @@ class GdbBridge:
                         f'-file-exec-and-symbols "{program}"',
                         f"-target-select remote {host}:{port}"):
                 self._mi(cmd)
-        except (BridgeError, OSError, ValueError) as exc:
+        except (BridgeError, OSError, ValueError, ReplayError) as exc:
             self.failed = f"cannot start gdb: {exc}"
             self.close()
             raise BridgeError(self.failed) from None

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import os
+import socket
 from collections.abc import Callable
 
 from gdbstub import GdbServer
@@ -12,6 +15,9 @@ from .gdb_target import ReplayTarget
 from .session import DebugSession
 
 log = logging.getLogger(__name__)
+
+EXIT_UNAVAILABLE = 69
+"""The port cannot be listened on (in use, address not available, unknown host)."""
 
 
 def make_server(trace: TraceDir, host: str = "127.0.0.1", port: int = 0,
@@ -27,16 +33,35 @@ def serve_session(session: DebugSession, host: str = "127.0.0.1", port: int = 0,
     return GdbServer(target, host=host, port=port, once=once), target
 
 
+def host_port(host: str, port: int) -> str:
+    """`host:port`, with an IPv6 address in brackets (as gdb's `target remote` wants it)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def is_loopback(host: str) -> bool:
+    """True if the bound (numeric) address is reachable only from this machine."""
+    try:
+        return ipaddress.ip_address(host.partition("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
 def serve(trace: TraceDir, *, host: str, port: int, once: bool, fresh: bool,
           say: Callable[[str], None]) -> int:
+    session = DebugSession(trace)
     try:
-        server, target = make_server(trace, host, port, once)
+        server, target = serve_session(session, host, port, once)
     except OSError as exc:
-        say(f"cannot listen on {host}:{port}: {exc.strerror}")
-        return 69
+        # socket.create_server appends the address to strerror: say it once
+        why = exc.strerror if isinstance(exc, socket.gaierror) or not exc.errno else os.strerror(exc.errno)
+        say(f"cannot listen on {host_port(host, port)}: {why}")
+        return EXIT_UNAVAILABLE
     bound_host, bound_port = server.address
+    if not is_loopback(bound_host):
+        say(f"warning: listening on {host_port(bound_host, bound_port)}, which is not a loopback address; "
+            "the stub has no authentication: anyone who can reach this port can read the whole recording")
     say(f"serving {trace.path} ({target.session.timeline.end.icount:,} instructions)")
-    say(f"connect with: gdb {target.session.program} -ex 'target remote {bound_host}:{bound_port}'")
+    say(f"connect with: gdb {target.session.program} -ex 'target remote {host_port(bound_host, bound_port)}'")
     try:
         # One gdb at a time; each finds the replay stopped where the previous one
         # left it (or at instruction 0 with --fresh), with no breakpoints of its own.

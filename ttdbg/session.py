@@ -33,6 +33,16 @@ class CapturedFile:
     size: int
 
 
+MAX_CHECKPOINTS = 256    # named positions are never thinned: a client cannot pile up unbounded memory
+
+
+class TooManyCheckpoints(ReplayError):
+    """`checkpoint NEW` when MAX_CHECKPOINTS names exist already."""
+
+    def __init__(self) -> None:
+        super().__init__(f"already {MAX_CHECKPOINTS} checkpoints; reuse a name")
+
+
 class NoSuchCheckpoint(ReplayError):
     """`restart NAME` with no checkpoint of that name."""
 
@@ -100,7 +110,10 @@ class DebugSession:
 
     def checkpoint(self, name: str | None = None) -> Bookmark:
         """Name this position (`c1`, `c2`... without a name); a name already used moves here."""
-        name = name or f"c{len(self.timeline.bookmarks()) + 1}"
+        marks = self.timeline.bookmarks()
+        name = name or f"c{len(marks) + 1}"
+        if name not in marks and len(marks) >= MAX_CHECKPOINTS:
+            raise TooManyCheckpoints()
         return Bookmark(name, self.timeline.bookmark(name))
 
     def checkpoints(self) -> list[Bookmark]:

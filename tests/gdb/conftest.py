@@ -102,7 +102,7 @@ def gdb_guest(gdb_builder: GuestBuilder) -> Callable[..., Guest]:
 
 
 # -- ttdbg serve -----------------------------------------------------------------------------
-_CONNECT = re.compile(r"connect with: .*target remote ([\d.]+):(\d+)")
+_CONNECT = re.compile(r"connect with: .*target remote \[?([\d.:a-f]+?)\]?:(\d+)'")
 
 
 class Server:
@@ -136,7 +136,7 @@ class Server:
 
     @property
     def address(self) -> str:
-        return f"{self.host}:{self.port}"
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
     def wait(self, timeout: float = 10.0) -> int:
         return self.proc.wait(timeout)

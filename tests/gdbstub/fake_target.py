@@ -180,10 +180,18 @@ class FakeTarget:
             raise TargetError(errno.EBADF)
         return HostStat(size=len(self.open_files[fd]), mode=0o100755, mtime=0x5F5E100)
 
-    def monitor(self, command: str) -> str:
+    def monitor(self, command: str, should_stop: Callable[[], bool]) -> str:
         self.calls.append(("monitor", command))
         if command == "fail":
             raise TargetError(errno.EINVAL)
+        if command == "spin":  # a long seek: only should_stop ends it
+            deadline = time.monotonic() + 10.0
+            while time.monotonic() < deadline:
+                if should_stop():
+                    self.calls.append(("monitor interrupted", command))
+                    return "interrupted\n"
+                time.sleep(0.002)
+            return "spun for 10 s\n"
         if command == "quiet":
             return ""
         return f"ran {command}\n"
