@@ -183,6 +183,10 @@ class Stepper:
 
     # -- line motion ------------------------------------------------------------------------
     def step_line(self, over: bool, direction: Direction) -> Motion:
+        if direction == FORWARD and self.tl.held_signal and self.sym is not None:
+            entered = self._into_handler()
+            if entered is not None:
+                return Motion(entered)
         if self.sym is None or self._line(self.tl.pc) is None:
             names = self.images or self.sym
             fn = names.name_at(self.tl.pc) if names is not None else None
@@ -195,6 +199,20 @@ class Stepper:
         if direction == FORWARD:
             return Motion(self._step_forward(over))
         return Motion(self._step_backward(over))
+
+    def _into_handler(self) -> TimeStop | None:
+        """At a signal's delivery, gdb's step and next go into the handler, to its first line.
+        None when the delivery entered nothing with lines (an ignored signal): step as usual."""
+        tl, sym = self.tl, self.sym
+        assert sym is not None
+        stop = tl.step(1, FORWARD, self.should_stop)          # makes the delivery
+        if stop.reason != StopReason.ARRIVED:
+            return stop
+        f = sym.function_at(tl.pc)
+        if f is None or tl.pc != f.low or sym.line_at(tl.pc) is None:
+            return None
+        body = sym.after_prologue(f)
+        return self.run_to(body, FORWARD, lambda: True) if body != tl.pc else stop
 
     def _step_forward(self, over: bool) -> TimeStop:
         tl, sym = self.tl, self.sym

@@ -410,9 +410,22 @@ class Symbols:
             addr = self.after_prologue(f)
         return addr
 
-    def resolve(self, text: str) -> int:
-        """A breakpoint LOCATION: `*ADDR`, `FUNC`, `FILE:LINE`, `LINE` is not supported here."""
+    def default_file(self, pc: int) -> str | None:
+        """gdb's default source file for a bare `LINE`: the one at `pc`, else main's."""
+        row = self.line_at(pc)
+        if row is None:
+            main = self.function_named("main")
+            row = self.line_at(main.low) if main is not None else None
+        return row.file if row is not None else None
+
+    def resolve(self, text: str, pc: int | None = None) -> int:
+        """A breakpoint LOCATION: `*ADDR`, `FUNC`, `FILE:LINE`, or `LINE` in the default file (see default_file)."""
         text = text.strip()
+        if text.isdigit():
+            file = self.default_file(pc) if pc is not None else None
+            if file is None:
+                raise SymbolError("No default source file; use FILE:LINE.")
+            return self.resolve_line(file, int(text))
         if text.startswith("*"):
             try:
                 return int(text[1:].strip(), 0)

@@ -197,3 +197,13 @@ def test_help_lists_the_whole_table_once():
     assert [line.split()[0] for line in lines] == [c.name for c in COMMANDS]
     assert len({c.name for c in COMMANDS}) == len(COMMANDS)
     assert help_text("info").splitlines()[-len(INFO_COMMANDS):] == [f"  {c.summary}" for c in INFO_COMMANDS]
+
+
+def test_break_line_is_a_line_of_the_default_file(recorded, make_repl):
+    """gdb's `break LINE`: that line of the current file (main's file before the program runs), not an address."""
+    r = make_repl(recorded)
+    assert "file tally.c, line 17." in r.execute("break 17")
+    assert "Breakpoint 1, bump () at tally.c:17" in r.execute("continue")
+    r.execute("delete")
+    r.execute("goto start")                              # in the C library's start-up: main's file
+    assert "file tally.c, line 23." in r.execute("break 23")

@@ -42,3 +42,13 @@ def test_signal_stops_and_handle(signals, make_repl):
     assert "No more reverse-execution history." in r.execute("reverse-continue")
     assert "SIGUSR1       Yes" in r.execute("handle usr1 stop")
     assert "Program received signal SIGUSR1" in r.execute("continue")
+
+
+def test_step_and_next_at_a_delivery_enter_the_handler(signals, make_repl):
+    """As in gdb: a stepping command at a signal stop goes into the handler, to its first line."""
+    for command in ("next", "step"):
+        r = make_repl(signals)
+        assert "Program received signal SIGUSR1" in r.execute("continue")
+        out = r.execute(command)
+        assert "on_usr1 () at gdb_signals.c:13" in out, out
+        assert "\n13\t" in "\n" + out.split("on_usr1 () at gdb_signals.c:13", 1)[1]

@@ -32,7 +32,7 @@ def resolve(r: ReplState, arg: str) -> int:
     arg = arg.strip()
     try:
         if r.symbols is not None:
-            return r.symbols.resolve(arg)
+            return r.symbols.resolve(arg, r.tl.pc)
         if arg.startswith("*"):
             return parse_int(arg[1:])
         error = SymbolError('No symbol table is loaded; use "break *ADDRESS".')
