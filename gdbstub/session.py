@@ -124,8 +124,6 @@ class Session:
         self._resends = 0
         self._gdb_features: frozenset[str] = frozenset()
         self._closed = False
-        self._thread_g = ThreadId(ThreadId.ANY)
-        self._thread_c = ThreadId(ThreadId.ANY)
         self._target_xml: bytes | None = None
         self._handlers: dict[type, Callable[[Any], Reply]] = {
             QuerySupported: self._query_supported,
@@ -338,13 +336,8 @@ class Session:
         return replies.OK
 
     def _set_thread(self, req: SetThread) -> Reply:
-        if not self._is_our_thread(req.thread):
-            return replies.error(errno.ESRCH)
-        if req.operation == "g":
-            self._thread_g = req.thread
-        else:
-            self._thread_c = req.thread
-        return replies.OK
+        # One thread: selecting it (or any) is all there is to do.
+        return replies.OK if self._is_our_thread(req.thread) else replies.error(errno.ESRCH)
 
     def _thread_alive(self, req: ThreadAlive) -> Reply:
         return replies.OK if self._is_our_thread(req.thread) else replies.error(errno.ESRCH)
