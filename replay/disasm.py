@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import capstone
+from capstone import x86_const
+
+from .icount import DecoderLayout, InsnClass
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,18 @@ class Disassembler:
         disasm = ctypes.cast(lib.cs_disasm, ctypes.c_void_p).value
         free = ctypes.cast(lib.cs_free, ctypes.c_void_p).value
         return int(disasm or 0), int(free or 0), int(self._cs.csh.value)
+
+    @staticmethod
+    def decoder_layout(trapped: frozenset[str], vex_allowed: frozenset[str]) -> DecoderLayout:
+        """How the C counter finds an instruction's id, size and bytes in
+        Capstone's cs_insn, and the class of each instruction (by mnemonic)."""
+        classes = bytearray(x86_const.X86_INS_ENDING)
+        for names, cls in ((vex_allowed, InsnClass.VEX_OK), (trapped, InsnClass.TRAP)):
+            for name in names:
+                classes[getattr(x86_const, f"X86_INS_{name.upper()}")] = cls
+        insn = capstone._cs_insn
+        return DecoderLayout(ctypes.sizeof(insn), insn.id.offset, insn.size.offset, insn.bytes.offset,
+                             bytes(classes))
 
     def instruction_index(self, code: bytes, base: int, pc: int) -> int | None:
         """How many instructions of `code` (at `base`) lie before `pc`."""

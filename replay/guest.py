@@ -125,6 +125,7 @@ class GuestProcess:
     def run(self, limit: int = NO_LIMIT, should_stop: Callable[[], bool] | None = None) -> Outcome:
         """Run until the program ends, `limit` instructions, or an interrupt."""
         m = self.machine
+        m.should_stop = should_stop
         while True:
             if self.kernel.state.exited is not None:
                 return Outcome.EXITED
