@@ -56,6 +56,7 @@ from unicorn.unicorn_py3.arch.intel import HOOK_INSN_CPUID_CFUNC
 
 from . import cpu
 from .disasm import Disassembler, Instruction
+from .errors import ReplayError
 from .icount import NO_LIMIT, Counter, Special, StopCause
 from .linux.signals import SIGFPE, SIGILL, SIGSEGV, SIGTRAP
 from .memory import AddressSpace
@@ -385,6 +386,7 @@ class Machine:
             st.soft_limit = slice_end
             st.fast_limit = 0 if st.stop_request else min(limit, slice_end)
             st.stop_reason = StopCause.NONE
+            before = (st.icount, self.pc)
             stop = self._emulate()
             if stop is not None:
                 return stop
@@ -407,7 +409,11 @@ class Machine:
             stop = self._stopped_by_hlt()
             if stop is not None:
                 return stop
-            # emu_start returned for no reason we know (should not happen): go on
+            if (st.icount, self.pc) == before:
+                # emu_start returned for no reason we know, without progress:
+                # going on would spin forever, deaf to Ctrl-C.
+                raise ReplayError(f"the emulator stopped without progress at {self.pc:#x} "
+                                  f"(instruction {st.icount:,})")
 
     def _emulate(self) -> RunStop | None:
         self._halt = None
@@ -469,11 +475,13 @@ class Machine:
                 return stop                     # a fault, a trap, or `limit` came first
         pc = self.pc
         insn = self.instruction_at(pc)
-        text = insn.text() if insn is not None else "undecodable instruction"
+        text = insn.text() if insn is not None else "(undecodable)"
         if kind == Special.TRAP:
             return RunStop(StopKind.FAULT, at, pc, SIGILL, pc, text)
-        why = ("AVX and other VEX/EVEX/XOP-encoded vector instructions are not supported by the emulated CPU"
-               if kind == Special.ILLEGAL else "Capstone cannot decode it, so its instruction count is unknown")
+        why = ("an instruction of an extension the emulated CPU does not offer (AVX, AVX2, AVX-512, FMA, "
+               "BMI1, ...: see the README's \"The emulated CPU\")" if kind == Special.ILLEGAL or
+               (insn is not None and self.disasm.vex_encoded(self.mem.read(pc, insn.size)))
+               else "an instruction the emulator cannot decode")
         note = f"illegal instruction `{text}' at {pc:#x}: {why}; the program gets SIGILL"
         return RunStop(StopKind.FAULT, at, pc, SIGILL, pc, f"refused instruction: {text}", note)
 

@@ -4,7 +4,8 @@
  * and prints the results (and the flags each instruction defines) in hex,
  * otherwise it prints "absent".  Under ttdbg the output must equal the native
  * run's on the same host.  argv[1..] selects features; "list" prints the
- * names of the known-answer tests.
+ * names of the known-answer tests; "cpuid" prints every CPUID leaf (and
+ * subleaves 0-3 of the leaves that have them) as "cpuid LEAF SUB: A B C D".
  *
  * Built with the project's default flags: each test enables its instruction
  * set with a target attribute, so nothing else in the program uses it. */
@@ -394,6 +395,21 @@ static void run(const struct test *t) {
 }
 
 int main(int argc, char **argv) {
+    if (argc > 1 && !strcmp(argv[1], "cpuid")) {
+        static const unsigned bases[] = {0, 0x80000000u};
+        for (unsigned b = 0; b < 2; b++) {
+            unsigned base = bases[b], max = __get_cpuid_max(base, NULL);
+            for (unsigned leaf = base; leaf <= max; leaf++)
+                for (unsigned sub = 0; sub < 4; sub++) {
+                    unsigned r[4];
+                    if (sub && leaf != 4 && leaf != 7 && leaf != 0xb && leaf != 0xd)
+                        break;
+                    __cpuid_count(leaf, sub, r[0], r[1], r[2], r[3]);
+                    printf("cpuid %x %x: %x %x %x %x\n", leaf, sub, r[0], r[1], r[2], r[3]);
+                }
+        }
+        return 0;
+    }
     if (argc > 1 && !strcmp(argv[1], "list")) {
         for (unsigned i = 0; i < NTESTS; i++)
             printf("%s\n", TESTS[i].name);
