@@ -32,9 +32,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from unicorn import x86_const as _X
-
-UNICORN_MODEL = _X.UC_CPU_X86_BROADWELL
+UNICORN_MODEL = "BROADWELL"       # unicorn.x86_const.UC_CPU_X86_<this> (machine.py selects it)
 
 
 class Reg(enum.IntEnum):

@@ -89,18 +89,25 @@ def _load_library() -> ctypes.CDLL:
     return lib
 
 
-def _check_layout(lib: ctypes.CDLL) -> None:
-    """CounterState mirrors struct tt_counter by hand: refuse to run on a mismatch
-    (a stale build), which would otherwise corrupt the count silently."""
-    names = [name for name, _ in CounterState._fields_]
-    out = (ctypes.c_uint64 * (len(names) + 2))()
+# The fields tt_counter_layout() reports, in its order (after the size of the
+# public part).
+_C_FIELDS = ("icount", "limit", "soft_limit", "block_start_icount", "block_addr", "block_size", "block_count",
+             "pending_addr", "pending_size", "stop_reason", "precise", "stop_request", "blocks_decoded",
+             "fast_limit", "pending_index", "pending_kind")
+
+
+def _check_layout(lib: ctypes.CDLL, state: type[ctypes.Structure] = CounterState) -> None:
+    """`state` mirrors struct tt_counter's public part by hand: refuse to run on a
+    mismatch (a stale build), which would otherwise corrupt the count silently."""
+    out = (ctypes.c_uint64 * 64)()
     n = lib.tt_counter_layout(out, len(out))
-    c_layout = list(out[:min(n, len(out))])
-    expected = [None, ctypes.sizeof(CounterState)] + [getattr(CounterState, name).offset for name in names]
-    if n != len(out) or c_layout[1:] != expected[1:]:
+    c_layout = list(out[1:min(n, len(out))])
+    fields = {name: getattr(state, name).offset for name, _ in state._fields_}
+    py_layout = [ctypes.sizeof(state)] + [fields.get(name) for name in _C_FIELDS]
+    if c_layout != py_layout or set(fields) != set(_C_FIELDS):
         raise ReplayError("ttdbg's compiled counter (replay/_icount) does not match replay/icount.py "
-                          f"(C layout {c_layout}, Python {expected[1:]}); rebuild it with "
-                          "`python setup.py build_ext --inplace` or `pip install -e .`")
+                          f"(public size and field offsets in C {c_layout}, in Python {py_layout}); "
+                          "rebuild it with `python setup.py build_ext --inplace` or `pip install -e .`")
 
 
 _LIB: ctypes.CDLL | None = None

@@ -146,7 +146,7 @@ class Machine:
 
     def __init__(self) -> None:
         self.uc = Uc(UC_ARCH_X86, UC_MODE_64)
-        self.uc.ctl_set_cpu_model(cpu.UNICORN_MODEL)
+        self.uc.ctl_set_cpu_model(getattr(X, f"UC_CPU_X86_{cpu.UNICORN_MODEL}"))
         self.disasm = Disassembler()
         cs_disasm, cs_free, cs_handle = self.disasm.native_handles()
         decoder = self.disasm.decoder_layout(cpu.TRAPPED, cpu.VEX_ALLOWED)
@@ -473,7 +473,17 @@ class Machine:
             stop = self._run_precise(min(limit, at))
             if stop is not None or st.icount < at:
                 return stop                     # a fault, a trap, or `limit` came first
+        if st.icount >= limit:
+            return None                         # stand before it: the run loop reports LIMIT
         pc = self.pc
+        if pc in self._bp_hooks and at != self.skip_breakpoint_icount:
+            # A breakpoint on the instruction itself comes first, as for any other
+            # (its hook did not fire: the instruction was never translated to run).
+            hit = Hit(at, pc)
+            if not self.hits or self.hits[-1] != hit:
+                self.hits.append(hit)
+            if not self.collect_hits:
+                return RunStop(StopKind.BREAKPOINT, at, pc)
         insn = self.instruction_at(pc)
         text = insn.text() if insn is not None else "(undecodable)"
         if kind == Special.TRAP:

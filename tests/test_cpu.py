@@ -24,6 +24,9 @@ from guestbuild import CompilerMissing, GuestBuilder
 from harness import Run, Ttdbg
 
 from replay import cpu
+from replay.replayer import Replay
+from replay.timeline import Direction, StopReason, Timeline
+from replay.trace import open_trace
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 KAT_FEATURES = sorted(f.name for f in cpu.FEATURES if f.check == cpu.Check.KAT)
@@ -167,3 +170,29 @@ def _readme_cpu_table() -> dict[str, str]:
 def test_readme_feature_table_is_cpu_py() -> None:
     table = _readme_cpu_table()
     assert table == {f.name: f.check.value for f in cpu.FEATURES}
+
+
+@pytest.mark.parametrize("argv", [("avx", "handled"), ("rdrand",)])
+def test_breakpoint_on_a_stopped_instruction(builder: GuestBuilder, ttdbg: Ttdbg, argv: tuple[str, ...]) -> None:
+    """The machine stops before refused and trapped instructions itself (no
+    hook runs for them): a breakpoint on one must still be hit first, forward
+    and backward, at the exact count (the two instructions before it ran)."""
+    program = _build(builder, "cpu_refused", "static")
+    trace, rec = ttdbg.record(program, *argv)
+    assert rec.status == 0, rec.err
+    address = int(rec.out.split(" at ", 1)[1].split()[0], 16)
+    tl = Timeline(Replay(open_trace(str(trace))))
+    tl.add_breakpoint(address)
+    stop = tl.cont(Direction.FORWARD)
+    assert (stop.reason, stop.pc) == (StopReason.BREAKPOINT, address)
+    assert tl.read_register("rax") & 0xFFFFFFFF == 3
+    at = stop.icount
+    stop = tl.cont(Direction.FORWARD)
+    assert stop.reason == StopReason.HISTORY_END
+    stop = tl.cont(Direction.BACKWARD)
+    assert (stop.reason, stop.pc, stop.icount) == (StopReason.BREAKPOINT, address, at)
+    tl.remove_breakpoint(address)
+    stop = tl.step(1, Direction.FORWARD)
+    assert stop.icount == at + 1
+    if argv == ("rdrand",):
+        assert tl.read_register("rip") == address + 4      # emulated, from the log

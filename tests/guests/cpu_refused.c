@@ -2,7 +2,8 @@
  * chosen by argv[1]: avx (vaddps, VEX), avx512 (vpaddd zmm, EVEX), blsi
  * (BMI1, VEX: not advertised because Unicorn sets its CF wrong).  Under ttdbg
  * each raises SIGILL at that instruction; natively (on a host that has the
- * feature) it runs.  It prints the instruction's address first.  With a
+ * feature) it runs.  "rdrand" runs rdrand the same way: ttdbg stops before
+ * it too, but emulates it (its value comes from the event log).  It prints the instruction's address first.  With a
  * second argument "handled" a SIGILL handler reports si_code and si_addr and
  * skips the instruction, and the program goes on. */
 #define _GNU_SOURCE
@@ -14,9 +15,9 @@
 
 /* Each routine: two plain instructions, the refused one (its address is the
  * label *_insn), then ret.  eax = 3 shows that the first two ran. */
-extern int refused_avx(void), refused_avx512(void), refused_blsi(void);
-extern char refused_avx_insn[], refused_avx512_insn[], refused_blsi_insn[], refused_avx_end[],
-    refused_avx512_end[], refused_blsi_end[];
+extern int refused_avx(void), refused_avx512(void), refused_blsi(void), trapped_rdrand(void);
+extern char refused_avx_insn[], refused_avx512_insn[], refused_blsi_insn[], trapped_rdrand_insn[],
+    refused_avx_end[], refused_avx512_end[], refused_blsi_end[], trapped_rdrand_end[];
 __asm__(".text\n"
         "refused_avx: mov $1, %eax\n add $2, %eax\n"
         "refused_avx_insn: vaddps %xmm2, %xmm1, %xmm0\n"
@@ -26,7 +27,10 @@ __asm__(".text\n"
         "refused_avx512_end: ret\n"
         "refused_blsi: mov $1, %eax\n add $2, %eax\n"
         "refused_blsi_insn: blsi %ecx, %edx\n"
-        "refused_blsi_end: ret\n");
+        "refused_blsi_end: ret\n"
+        "trapped_rdrand: mov $1, %eax\n add $2, %eax\n"
+        "trapped_rdrand_insn: rdrand %rcx\n"
+        "trapped_rdrand_end: ret\n");
 
 static char *skip_to;
 
@@ -47,6 +51,8 @@ int main(int argc, char **argv) {
         fn = refused_avx512, insn = refused_avx512_insn, skip_to = refused_avx512_end;
     } else if (!strcmp(what, "blsi")) {
         fn = refused_blsi, insn = refused_blsi_insn, skip_to = refused_blsi_end;
+    } else if (!strcmp(what, "rdrand")) {
+        fn = trapped_rdrand, insn = trapped_rdrand_insn, skip_to = trapped_rdrand_end;
     }
     if (argc > 2 && !strcmp(argv[2], "handled")) {
         struct sigaction sa;
