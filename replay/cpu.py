@@ -30,6 +30,7 @@ emulated CPU"):
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass
 
 UNICORN_MODEL = "BROADWELL"       # unicorn.x86_const.UC_CPU_X86_<this> (machine.py selects it)
@@ -178,3 +179,16 @@ def hwcap() -> int:
 
 def advertised(name: str) -> bool:
     return any(f.name == name for f in FEATURES)
+
+
+def _signature() -> str:
+    digest = hashlib.sha256(repr((UNICORN_MODEL, sorted(LEAVES.items()), sorted(VEX_ALLOWED),
+                                  sorted(TRAPPED))).encode()).hexdigest()
+    return f"{UNICORN_MODEL.lower()}-{digest[:12]}"
+
+
+# Names this CPU in a trace's header: a program that ran on one CPU takes
+# other paths on another (glibc picks its functions from CPUID), so a trace
+# replays only on the CPU it was recorded on.  Traces from before this table
+# (no "cpu" in the header) were recorded on Unicorn's QEMU64 model.
+SIGNATURE = _signature()

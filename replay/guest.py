@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from . import cpu
 from .errors import LogFormatError
 from .eventlog import TraceHeader
 from .events import RandomSource
@@ -51,6 +52,7 @@ class GuestProcess:
                  warn: Callable[[str], None]) -> None:
         self.header = header
         self.host = host
+        self._check_cpu(header)
         self.machine = Machine()
         self.kernel = LinuxKernel(self.machine, host, header.pid, header.program, header.cwd, warn)
         self.auxv = b""
@@ -108,6 +110,14 @@ class GuestProcess:
         if name not in functions:
             raise LogFormatError(f"the trace uses state hash {name!r}, unknown to this ttdbg; upgrade ttdbg")
         return functions[name]
+
+    @staticmethod
+    def _check_cpu(header: TraceHeader) -> None:
+        """A trace replays only on the emulated CPU it was recorded on (cpu.py)."""
+        recorded = header.extra.get("cpu", "qemu64 (before ttdbg described its CPU)")
+        if recorded != cpu.SIGNATURE:
+            raise LogFormatError(f"the trace was recorded on another emulated CPU ({recorded}; this ttdbg "
+                                 f"emulates {cpu.SIGNATURE}): replay it with the ttdbg that recorded it")
 
     @staticmethod
     def _mmap_top() -> int:

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from . import cpu
 from .errors import ProgramError, TraceError
 from .eventlog import EM_X86_64, LogWriter, TraceHeader
 from .events import (
@@ -287,7 +288,7 @@ def record(program_path: str, argv: list[str], trace: TraceDir, *,
         env=tuple(env if env is not None else (f"{k}={v}" for k, v in os.environ.items())),
         cwd=os.getcwd(), pid=os.getpid(), interpreter=image.interp, interpreter_sha256=interp_digest,
         extra={"ids": [os.getuid(), os.geteuid(), os.getgid(), os.getegid()],
-               "checkpoint_interval": checkpoint_interval, "state_hash": "crc32",
+               "checkpoint_interval": checkpoint_interval, "state_hash": "crc32", "cpu": cpu.SIGNATURE,
                "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
     )
     try:

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import signal
 from collections.abc import Callable
@@ -24,6 +25,9 @@ from guestbuild import CompilerMissing, GuestBuilder
 from harness import Run, Ttdbg
 
 from replay import cpu
+from replay.errors import LogFormatError
+from replay.eventlog import TraceHeader, read_log
+from replay.guest import GuestProcess
 from replay.replayer import Replay
 from replay.timeline import Direction, StopReason, Timeline
 from replay.trace import open_trace
@@ -196,3 +200,19 @@ def test_breakpoint_on_a_stopped_instruction(builder: GuestBuilder, ttdbg: Ttdbg
     assert stop.icount == at + 1
     if argv == ("rdrand",):
         assert tl.read_register("rip") == address + 4      # emulated, from the log
+
+
+@pytest.mark.parametrize("extra", [{}, {"cpu": "qemu64-000000000000"}])
+def test_a_trace_from_another_cpu_is_refused(extra: dict[str, str]) -> None:
+    """glibc picks its code from CPUID: a trace replays only on the CPU it was recorded on."""
+    header = TraceHeader(machine=62, program="/bin/prog", program_sha256="ab" * 32, argv=("prog",),
+                         env=(), cwd="/", pid=1, extra=extra)
+    with pytest.raises(LogFormatError, match="another emulated CPU"):
+        GuestProcess._check_cpu(header)
+    GuestProcess._check_cpu(dataclasses.replace(header, extra={"cpu": cpu.SIGNATURE}))
+
+
+def test_recorded_traces_name_their_cpu(guest: Callable[..., Path], ttdbg: Ttdbg) -> None:
+    trace, rec = ttdbg.record(guest("hello", "static"))
+    assert rec.status == 0, rec.err
+    assert read_log(open_trace(str(trace)).log_path).header.extra["cpu"] == cpu.SIGNATURE
