@@ -116,3 +116,31 @@ def test_ctrl_c_while_computing_without_system_calls(ttdbg: Ttdbg, guest) -> Non
     status, took, err, trace = _record_and_interrupt(ttdbg, guest("spin_quiet", "static"), subprocess.DEVNULL,
                                                      _printed_a_line)
     _assert_clean_interrupt(ttdbg, status, took, err, trace)
+
+
+def test_ctrl_c_while_blocked_writing_to_a_full_pipe(ttdbg: Ttdbg, guest) -> None:
+    """`yes | ttdbg record cat_raw | (nobody reads)`: the guest's write blocks."""
+    yes = subprocess.Popen(["yes"], stdout=subprocess.PIPE)
+    read_end, write_end = os.pipe()
+    trace = ttdbg.new_trace()
+    try:
+        assert yes.stdout is not None
+        proc = subprocess.Popen(ttdbg.argv("record", "-o", trace, guest("cat_raw", "static")),
+                                stdin=yes.stdout, stdout=write_end, stderr=subprocess.PIPE, env=ttdbg.env,
+                                cwd=ttdbg.workdir)
+        try:
+            time.sleep(2.0)      # the pipe (64 KiB) is full long before
+            sent = time.monotonic()
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=PROMPT)
+            took = time.monotonic() - sent
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    finally:
+        yes.kill()
+        yes.wait()
+        os.close(read_end)
+        os.close(write_end)
+    _assert_clean_interrupt(ttdbg, proc.returncode, took, err.decode("utf-8", "replace"), trace)
