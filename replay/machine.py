@@ -186,6 +186,11 @@ class Machine:
         cr0 = self.uc.reg_read(X.UC_X86_REG_CR0)
         self.uc.reg_write(X.UC_X86_REG_CR0, (cr0 & ~4) | 2)
         self.uc.reg_write(X.UC_X86_REG_CR4, self.uc.reg_read(X.UC_X86_REG_CR4) | 0x600)
+        # The FPU state Linux starts a process with (Unicorn starts with zeros:
+        # x87 single precision once anything loads the control word, and every
+        # exception unmasked): fninit's control word, MXCSR's default.
+        self.uc.reg_write(X.UC_X86_REG_FPCW, 0x037F)
+        self.uc.reg_write(X.UC_X86_REG_MXCSR, 0x1F80)
 
     # -- code that the guest writes --------------------------------------------
     def _on_region_change(self, region, installed: bool) -> None:

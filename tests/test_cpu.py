@@ -50,10 +50,13 @@ def module_ttdbg(tmp_path_factory: pytest.TempPathFactory) -> Ttdbg:
     return Ttdbg(base / "traces", base / "work")
 
 
-@pytest.fixture(scope="module")
-def kat_runs(builder: GuestBuilder, module_ttdbg: Ttdbg) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
-    """cpu_features run natively, recorded and replayed: (native, record, replay)."""
-    program = builder.build("cpu_features", "static")
+@pytest.fixture(scope="module", params=["static", "dynamic"])
+def kat_runs(request: pytest.FixtureRequest, builder: GuestBuilder,
+             module_ttdbg: Ttdbg) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """cpu_features run natively, recorded and replayed: (native, record, replay).
+    Both flavours: the dynamic loader's fxsave/fxrstor once exposed a wrong
+    initial x87 control word (single precision) that static programs hid."""
+    program = builder.build("cpu_features", request.param)
     native = module_ttdbg.native(program)
     assert native.status == 0, native.err
     _, rec, rep = module_ttdbg.record_replay(program)
