@@ -120,6 +120,8 @@ def test_x86_64_v2_program_records_and_replays_as_natively(builder: GuestBuilder
                                                           flavour: str) -> None:
     program = _build(builder, "cpu_v2", flavour, V2)
     native = ttdbg.native(program)
+    if native.status == 128 + signal.SIGILL:
+        pytest.skip("this host's CPU is not x86-64-v2")
     assert native.status == 0, native.err
     _, rec, rep = ttdbg.record_replay(program)
     assert (rec.status, rec.stdout, rec.err) == (0, native.stdout, ""), rec.err
