@@ -221,3 +221,20 @@ def test_recorded_traces_name_their_cpu(guest: Callable[..., Path], ttdbg: Ttdbg
     trace, rec = ttdbg.record(guest("hello", "static"))
     assert rec.status == 0, rec.err
     assert read_log(open_trace(str(trace)).log_path).header.extra["cpu"] == cpu.SIGNATURE
+
+
+def test_documented_differences_from_hardware(guest: Callable[..., Path], ttdbg: Ttdbg) -> None:
+    """What the README says differs: x87 transcendentals are computed in double
+    precision (53 of 64 mantissa bits, the rest zero, within two units of
+    the 53rd bit of the host's result); with two NaN operands SSE returns the source's NaN."""
+    program = guest("cpu_features", "static")
+    native = _sections(ttdbg.native(program, "differences").out)
+    _, rec = ttdbg.record(program, "differences")
+    emulated = _sections(rec.out)
+    for op in ("fsin", "fcos", "fptan", "fpatan", "fyl2x", "f2xm1"):
+        host, emu = int(native[op], 16), int(emulated[op], 16)
+        assert host >> 64 == emu >> 64, f"{op}: sign and exponent"
+        mantissa_host, mantissa_emu = host & (1 << 64) - 1, emu & (1 << 64) - 1
+        assert mantissa_emu & 0x7FF == 0, f"{op}: more than double precision"
+        assert abs(mantissa_host - mantissa_emu) <= 2 << 11, f"{op}: more than two double ulps off"
+    assert emulated["mulss_qnan_qnan"] == "7fc00002" and emulated["addss_snan_qnan"] == "7fc00002"
