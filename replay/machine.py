@@ -78,6 +78,7 @@ REGISTER_IDS: dict[str, int] = {
     **{f"st{i}": getattr(X, f"UC_X86_REG_ST{i}") for i in range(8)},
     **{f"xmm{i}": getattr(X, f"UC_X86_REG_XMM{i}") for i in range(16)},
 }
+_DELIBERATELY_INVALID = frozenset({"ud0", "ud1", "ud2"})   # SIGILL on every CPU: no note
 _X87 = frozenset(f"st{i}" for i in range(8))
 _SYSCALL_LEN = 2
 _HASHED = tuple(REGISTER_IDS[n] for n in (*GPR_NAMES, "rip", "eflags", "fs_base", "mxcsr",
@@ -534,7 +535,14 @@ class Machine:
                       UC_ERR_READ_PROT, UC_ERR_WRITE_PROT, UC_ERR_FETCH_PROT):
             return RunStop(StopKind.FAULT, exact, pc, SIGSEGV, address, str(exc))
         if errno_ == UC_ERR_INSN_INVALID:
-            return RunStop(StopKind.FAULT, exact, pc, SIGILL, pc, "invalid instruction")
+            insn = self.instruction_at(pc)
+            note = ""
+            if insn is not None and insn.mnemonic not in _DELIBERATELY_INVALID:
+                # Valid x86-64 the emulator does not implement (sha256rnds2, ...):
+                # as refused, the program gets SIGILL and the user a note.
+                note = (f"illegal instruction `{insn.text()}' at {pc:#x}: the emulated CPU does not "
+                        "implement it (see the README's \"The emulated CPU\"); the program gets SIGILL")
+            return RunStop(StopKind.FAULT, exact, pc, SIGILL, pc, "invalid instruction", note)
         return RunStop(StopKind.FAULT, exact, pc, SIGSEGV, address, str(exc))
 
     def _fault_from_trap(self, intno: int, pc: int) -> RunStop:
