@@ -7,6 +7,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import capstone
+from capstone import x86_const
+
+from .icount import DecoderLayout, InsnClass
+
+_LEGACY_PREFIXES = frozenset({0x26, 0x2E, 0x36, 0x3E, 0x64, 0x65, 0x66, 0x67, 0xF0, 0xF2, 0xF3})
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,29 @@ class Disassembler:
         disasm = ctypes.cast(lib.cs_disasm, ctypes.c_void_p).value
         free = ctypes.cast(lib.cs_free, ctypes.c_void_p).value
         return int(disasm or 0), int(free or 0), int(self._cs.csh.value)
+
+    @staticmethod
+    def decoder_layout(trapped: frozenset[str], vex_allowed: frozenset[str]) -> DecoderLayout:
+        """How the C counter finds an instruction's id, size and bytes in
+        Capstone's cs_insn, and the class of each instruction (by mnemonic)."""
+        classes = bytearray(x86_const.X86_INS_ENDING)
+        for names, cls in ((vex_allowed, InsnClass.VEX_OK), (trapped, InsnClass.TRAP)):
+            for name in names:
+                classes[getattr(x86_const, f"X86_INS_{name.upper()}")] = cls
+        insn = capstone._cs_insn
+        return DecoderLayout(ctypes.sizeof(insn), insn.id.offset, insn.size.offset, insn.bytes.offset,
+                             bytes(classes))
+
+    @staticmethod
+    def vex_encoded(code: bytes) -> bool:
+        """Whether the instruction in `code` has a VEX, EVEX or XOP prefix (as
+        _icount.c's vex_encoded decides, for messages)."""
+        i = 0
+        while i < len(code) and (code[i] in _LEGACY_PREFIXES or code[i] & 0xF0 == 0x40):
+            i += 1
+        if i >= len(code):
+            return False
+        return code[i] in (0xC4, 0xC5, 0x62) or (code[i] == 0x8F and i + 1 < len(code) and code[i + 1] & 0x1F >= 8)
 
     def instruction_index(self, code: bytes, base: int, pc: int) -> int | None:
         """How many instructions of `code` (at `base`) lie before `pc`."""

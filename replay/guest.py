@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from . import cpu
 from .errors import LogFormatError
 from .eventlog import TraceHeader
 from .events import RandomSource
@@ -71,6 +72,7 @@ class GuestProcess:
                  warn: Callable[[str], None]) -> None:
         self.header = header
         self.host = host
+        self._check_cpu(header)
         self.machine = Machine()
         self.kernel = LinuxKernel(self.machine, host, header.pid, header.program, header.cwd, warn,
                                   ids=header.extra.get("ids"))
@@ -130,6 +132,14 @@ class GuestProcess:
             raise LogFormatError(f"the trace uses state hash {name!r}, unknown to this ttdbg; upgrade ttdbg")
         return functions[name]
 
+    @staticmethod
+    def _check_cpu(header: TraceHeader) -> None:
+        """A trace replays only on the emulated CPU it was recorded on (cpu.py)."""
+        recorded = header.extra.get("cpu", "qemu64 (before ttdbg described its CPU)")
+        if recorded != cpu.SIGNATURE:
+            raise LogFormatError(f"the trace was recorded on another emulated CPU ({recorded}; this ttdbg "
+                                 f"emulates {cpu.SIGNATURE}): replay it with the ttdbg that recorded it")
+
     @property
     def icount(self) -> int:
         return self.machine.icount
@@ -141,6 +151,7 @@ class GuestProcess:
     def run(self, limit: int = NO_LIMIT, should_stop: Callable[[], bool] | None = None) -> Outcome:
         """Run until the program ends, `limit` instructions, or an interrupt."""
         m = self.machine
+        m.should_stop = should_stop
         while True:
             if self.kernel.state.exited is not None:
                 return Outcome.EXITED

@@ -7,8 +7,12 @@ reports which as a `RunStop`.  It knows nothing of Linux: system calls,
 rdtsc and invalid instructions are handed to a `GuestOS` object.
 
 Hazards from ../shared/UNICORN-FACTS.md handled here:
- - the default CPU model executes rdrand with host randomness; we select
-   QEMU64, where rdrand/rdseed trap as invalid and the OS layer emulates them;
+ - the CPU model and every CPUID answer come from cpu.py, which advertises
+   exactly what Unicorn executes correctly;
+ - Unicorn runs rdrand with host randomness and some VEX (AVX) instructions
+   with wrong results: the counter finds them when it decodes a block and
+   stops before them (StopCause.SPECIAL); rdrand/rdseed are handed to the OS
+   layer, the others become SIGILL with a note naming the instruction;
  - rdtsc/rdtscp are hooked through the raw C API (the binding refuses them);
  - code hooks added after translation are not applied to cached blocks, so
    the precise-count hook is added only after removing the block's cache.
@@ -21,6 +25,7 @@ import enum
 import hashlib
 import struct
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -49,8 +54,10 @@ from unicorn import x86_const as X
 from unicorn.unicorn_py3 import unicorn as _ucmod
 from unicorn.unicorn_py3.arch.intel import HOOK_INSN_CPUID_CFUNC
 
+from . import cpu
 from .disasm import Disassembler, Instruction
-from .icount import NO_LIMIT, Counter, StopCause
+from .errors import ReplayError
+from .icount import NO_LIMIT, Counter, Special, StopCause
 from .linux.signals import SIGFPE, SIGILL, SIGSEGV, SIGTRAP
 from .memory import AddressSpace
 
@@ -71,6 +78,7 @@ REGISTER_IDS: dict[str, int] = {
     **{f"st{i}": getattr(X, f"UC_X86_REG_ST{i}") for i in range(8)},
     **{f"xmm{i}": getattr(X, f"UC_X86_REG_XMM{i}") for i in range(16)},
 }
+_DELIBERATELY_INVALID = frozenset({"ud0", "ud1", "ud2"})   # SIGILL on every CPU: no note
 _X87 = frozenset(f"st{i}" for i in range(8))
 _SYSCALL_LEN = 2
 _HASHED = tuple(REGISTER_IDS[n] for n in (*GPR_NAMES, "rip", "eflags", "fs_base", "mxcsr",
@@ -95,6 +103,7 @@ class RunStop:
     signal: int = 0
     address: int = 0
     detail: str = ""
+    note: str = ""     # for the user: why ttdbg refused an instruction (one `ttdbg:` line)
 
 
 class WatchKind(enum.Enum):
@@ -138,15 +147,16 @@ class Machine:
 
     def __init__(self) -> None:
         self.uc = Uc(UC_ARCH_X86, UC_MODE_64)
-        self.uc.ctl_set_cpu_model(X.UC_CPU_X86_QEMU64)
+        self.uc.ctl_set_cpu_model(getattr(X, f"UC_CPU_X86_{cpu.UNICORN_MODEL}"))
         self.disasm = Disassembler()
         cs_disasm, cs_free, cs_handle = self.disasm.native_handles()
+        decoder = self.disasm.decoder_layout(cpu.TRAPPED, cpu.VEX_ALLOWED)
         uclib = _ucmod.uclib
         handle = self.uc._uch.value if hasattr(self.uc._uch, "value") else self.uc._uch
         self._handle = handle
         self.counter = Counter(handle, ctypes.cast(uclib.uc_emu_stop, ctypes.c_void_p).value,
                                ctypes.cast(uclib.uc_mem_read, ctypes.c_void_p).value,
-                               cs_disasm, cs_free, cs_handle)
+                               cs_disasm, cs_free, cs_handle, decoder)
         self._code_write_hooks: dict[tuple[int, int], int] = {}
         self._index_cache: dict[tuple[int, int, int], int] = {}
         self.mem = AddressSpace(self.uc, on_code_changed=self.forget_code,
@@ -163,16 +173,25 @@ class Machine:
         self.collect_hits = False     # record hits instead of stopping at them
         self.hits: list[Hit] = []
         self.skip_breakpoint_icount = -1
+        # Polled after each system call (cheap: a flag): True stops the run at
+        # the next block boundary, so Ctrl-C works however busy the guest is.
+        self.should_stop: Callable[[], bool] | None = None
         self._block_hook = self._add_raw_hook(UC_HOOK_BLOCK, self.counter.block_hook, 1, 0)
         self.uc.hook_add(UC_HOOK_INSN, self._on_syscall, None, 1, 0, X.UC_X86_INS_SYSCALL)
         self.uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
         self.uc.hook_add(UC_HOOK_MEM_INVALID, self._on_mem_invalid)
         for insn, aux in ((X.UC_X86_INS_RDTSC, False), (X.UC_X86_INS_RDTSCP, True)):
             self._add_tsc_hook(insn, aux)
+        self._add_insn_hook(X.UC_X86_INS_CPUID, self._on_cpuid)
         # SSE on, as Linux leaves it: CR0.MP set, CR0.EM clear; CR4.OSFXSR|OSXMMEXCPT.
         cr0 = self.uc.reg_read(X.UC_X86_REG_CR0)
         self.uc.reg_write(X.UC_X86_REG_CR0, (cr0 & ~4) | 2)
         self.uc.reg_write(X.UC_X86_REG_CR4, self.uc.reg_read(X.UC_X86_REG_CR4) | 0x600)
+        # The FPU state Linux starts a process with (Unicorn starts with zeros:
+        # x87 single precision once anything loads the control word, and every
+        # exception unmasked): fninit's control word, MXCSR's default.
+        self.uc.reg_write(X.UC_X86_REG_FPCW, 0x037F)
+        self.uc.reg_write(X.UC_X86_REG_MXCSR, 0x1F80)
 
     # -- code that the guest writes --------------------------------------------
     def _on_region_change(self, region, installed: bool) -> None:
@@ -208,21 +227,33 @@ class Machine:
         return h.value
 
     def _add_tsc_hook(self, insn: int, with_aux: bool) -> None:
+        def on_tsc() -> None:
+            if self.os is None:
+                return
+            value, aux = self.os.on_rdtsc(self, with_aux)
+            self.uc.reg_write(X.UC_X86_REG_RAX, value & 0xFFFFFFFF)
+            self.uc.reg_write(X.UC_X86_REG_RDX, (value >> 32) & 0xFFFFFFFF)
+            if with_aux:
+                self.uc.reg_write(X.UC_X86_REG_RCX, aux & 0xFFFFFFFF)
+        self._add_insn_hook(insn, on_tsc)
+
+    def _on_cpuid(self) -> None:
+        """Every CPUID answer comes from cpu.py's table, never from Unicorn's model."""
+        regs = cpu.cpuid(self.uc.reg_read(X.UC_X86_REG_RAX), self.uc.reg_read(X.UC_X86_REG_RCX))
+        for rid, value in zip((X.UC_X86_REG_RAX, X.UC_X86_REG_RBX, X.UC_X86_REG_RCX, X.UC_X86_REG_RDX), regs):
+            self.uc.reg_write(rid, value)
+
+    def _add_insn_hook(self, insn: int, handler: Callable[[], None]) -> None:
+        """A UC_HOOK_INSN through the raw C API (the binding refuses rdtsc):
+        `handler` replaces the instruction (the hook returns 1: skip it)."""
         def cb(_uc_handle: object, _user: object) -> int:
             try:
-                if self.os is None:
-                    return 0
-                value, aux = self.os.on_rdtsc(self, with_aux)
-                self.uc.reg_write(X.UC_X86_REG_RAX, value & 0xFFFFFFFF)
-                self.uc.reg_write(X.UC_X86_REG_RDX, (value >> 32) & 0xFFFFFFFF)
-                if with_aux:
-                    self.uc.reg_write(X.UC_X86_REG_RCX, aux & 0xFFFFFFFF)
-                return 1
+                handler()
             except BaseException as exc:  # surfaced after emu_start returns
                 if self.uc._hook_exception is None:
                     self.uc._hook_exception = exc
                 self.uc.emu_stop()
-                return 1
+            return 1
         fn = HOOK_INSN_CPUID_CFUNC(cb)
         self._callbacks.append(fn)
         h = ctypes.c_size_t()
@@ -244,6 +275,8 @@ class Machine:
             self.os.on_syscall(self)
         finally:
             self._in_syscall = False
+        if self.should_stop is not None and self.should_stop():
+            self.request_stop()
 
     def _on_interrupt(self, uc: Uc, intno: int, _user: object) -> None:
         self._trap = (intno, uc.reg_read(X.UC_X86_REG_RIP))
@@ -359,12 +392,18 @@ class Machine:
             st.soft_limit = slice_end
             st.fast_limit = 0 if st.stop_request else min(limit, slice_end)
             st.stop_reason = StopCause.NONE
+            before = (st.icount, self.pc)
             stop = self._emulate()
             if stop is not None:
                 return stop
             cause = st.stop_reason
             if cause == StopCause.LIMIT:
                 stop = self._run_precise(limit)
+                if stop is not None:
+                    return stop
+                continue
+            if cause == StopCause.SPECIAL:
+                stop = self._run_to_special(limit)
                 if stop is not None:
                     return stop
                 continue
@@ -376,13 +415,22 @@ class Machine:
             stop = self._stopped_by_hlt()
             if stop is not None:
                 return stop
-            # emu_start returned for no reason we know (should not happen): go on
+            if (st.icount, self.pc) == before:
+                # emu_start returned for no reason we know, without progress:
+                # going on would spin forever, deaf to Ctrl-C.
+                raise ReplayError(f"the emulator stopped without progress at {self.pc:#x} "
+                                  f"(instruction {st.icount:,})")
 
     def _emulate(self) -> RunStop | None:
         self._halt = None
         self._trap = None
         self._mem_fault = None
         self._trap_stop = None
+        if self.pc == _UNTIL:
+            # emu_start would stop at once (its `until` address) and the run loop
+            # would spin: fetching the last byte of the address space faults, as
+            # natively (no user mapping can reach it).
+            return RunStop(StopKind.FAULT, self.icount, _UNTIL, SIGSEGV, _UNTIL, "fetch at 0xffffffffffffffff")
         try:
             self.uc.emu_start(self.pc, _UNTIL)
         except UcError as exc:
@@ -421,6 +469,38 @@ class Machine:
             self.uc.ctl_remove_cache(addr, addr + max(size, 1))
         return stop
 
+    def _run_to_special(self, limit: int) -> RunStop | None:
+        """The next block holds an instruction the CPU must not run: count up to
+        it exactly, then stop there as a fault (SIGILL) the OS layer handles."""
+        st = self.counter.state
+        kind = Special(st.pending_kind)
+        at = st.icount + st.pending_index
+        if at > st.icount:
+            stop = self._run_precise(min(limit, at))
+            if stop is not None or st.icount < at:
+                return stop                     # a fault, a trap, or `limit` came first
+        if st.icount >= limit:
+            return None                         # stand before it: the run loop reports LIMIT
+        pc = self.pc
+        if pc in self._bp_hooks and at != self.skip_breakpoint_icount:
+            # A breakpoint on the instruction itself comes first, as for any other
+            # (its hook did not fire: the instruction was never translated to run).
+            hit = Hit(at, pc)
+            if not self.hits or self.hits[-1] != hit:
+                self.hits.append(hit)
+            if not self.collect_hits:
+                return RunStop(StopKind.BREAKPOINT, at, pc)
+        insn = self.instruction_at(pc)
+        text = insn.text() if insn is not None else "(undecodable)"
+        if kind == Special.TRAP:
+            return RunStop(StopKind.FAULT, at, pc, SIGILL, pc, text)
+        why = ("an instruction of an extension the emulated CPU does not offer (AVX, AVX2, AVX-512, FMA, "
+               "BMI1, ...: see the README's \"The emulated CPU\")" if kind == Special.ILLEGAL or
+               (insn is not None and self.disasm.vex_encoded(self.mem.read(pc, insn.size)))
+               else "an instruction the emulator cannot decode")
+        note = f"illegal instruction `{text}' at {pc:#x}: {why}; the program gets SIGILL"
+        return RunStop(StopKind.FAULT, at, pc, SIGILL, pc, f"refused instruction: {text}", note)
+
     # -- faults ----------------------------------------------------------------
     def exact_icount_at(self, pc: int) -> int:
         """Instructions retired before `pc`, when stopped inside the current block
@@ -455,7 +535,14 @@ class Machine:
                       UC_ERR_READ_PROT, UC_ERR_WRITE_PROT, UC_ERR_FETCH_PROT):
             return RunStop(StopKind.FAULT, exact, pc, SIGSEGV, address, str(exc))
         if errno_ == UC_ERR_INSN_INVALID:
-            return RunStop(StopKind.FAULT, exact, pc, SIGILL, pc, "invalid instruction")
+            insn = self.instruction_at(pc)
+            note = ""
+            if insn is not None and insn.mnemonic not in _DELIBERATELY_INVALID:
+                # Valid x86-64 the emulator does not implement (sha256rnds2, ...):
+                # as refused, the program gets SIGILL and the user a note.
+                note = (f"illegal instruction `{insn.text()}' at {pc:#x}: the emulated CPU does not "
+                        "implement it (see the README's \"The emulated CPU\"); the program gets SIGILL")
+            return RunStop(StopKind.FAULT, exact, pc, SIGILL, pc, "invalid instruction", note)
         return RunStop(StopKind.FAULT, exact, pc, SIGSEGV, address, str(exc))
 
     def _fault_from_trap(self, intno: int, pc: int) -> RunStop:

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from . import cpu
 from .errors import ProgramError, TraceError
 from .eventlog import EM_X86_64, LogWriter, TraceHeader
 from .events import (
@@ -122,7 +123,7 @@ class RecordingHostIO:
     def write(self, icount: int, fd: int, file: OpenFile, data: bytes, offset: int | None) -> int:
         try:
             hfd = self._hfd(file)
-            result = os.write(hfd, data) if offset is None else os.pwrite(hfd, data, offset)
+            result = self._write(hfd, data) if offset is None else os.pwrite(hfd, data, offset)
         except OSError as exc:
             result = -(exc.errno or errno.EIO)
         self.writer.append(CharWrite(icount, fd, len(data), result))
@@ -178,6 +179,26 @@ class RecordingHostIO:
         event = Shutdown(icount, reason, status)
         self.shutdown_event = event
         self.writer.append(event)
+
+    def _write(self, hfd: int, data: bytes) -> int:
+        """os.write, but a pipe nobody reads must not make Ctrl-C wait: write
+        PIPE_BUF bytes at a time (never blocks once select says writable),
+        polling should_stop() (Ctrl-C) while the pipe is full.  All of `data`
+        is written, as a blocking write to a pipe does."""
+        if self.should_stop is None or not _stat.S_ISFIFO(os.fstat(hfd).st_mode):
+            return os.write(hfd, data)
+        done = 0
+        while done < len(data):
+            while not select.select([], [hfd], [], WAIT_POLL)[1]:
+                if self.should_stop():
+                    raise RecordingStopped()
+            try:
+                done += os.write(hfd, data[done:done + select.PIPE_BUF])
+            except OSError:
+                if not done:
+                    raise
+                break                       # as Linux: the bytes written so far count
+        return done
 
     def _wait_readable(self, hfd: int) -> None:
         """Block until `hfd` is readable, polling should_stop() (Ctrl-C) meanwhile."""
@@ -287,7 +308,7 @@ def record(program_path: str, argv: list[str], trace: TraceDir, *,
         env=tuple(env if env is not None else (f"{k}={v}" for k, v in os.environ.items())),
         cwd=os.getcwd(), pid=os.getpid(), interpreter=image.interp, interpreter_sha256=interp_digest,
         extra={"ids": [os.getuid(), os.geteuid(), os.getgid(), os.getegid()],
-               "checkpoint_interval": checkpoint_interval, "state_hash": "crc32",
+               "checkpoint_interval": checkpoint_interval, "state_hash": "crc32", "cpu": cpu.SIGNATURE,
                "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
     )
     try:

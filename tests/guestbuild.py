@@ -33,14 +33,15 @@ class GuestBuilder:
     def __init__(self, outdir: Path) -> None:
         self.outdir = outdir
         self._lock = threading.Lock()
-        self._built: dict[tuple[str, str], Path] = {}
+        self._built: dict[tuple[str, ...], Path] = {}
 
     def compiler(self, flavour: str) -> str | None:
         return shutil.which(_COMMANDS[flavour][0])
 
-    def build(self, name: str, flavour: str) -> Path:
-        """The path of guests/<name>.c built as `flavour` (built once)."""
-        key = (name, flavour)
+    def build(self, name: str, flavour: str, cflags: tuple[str, ...] = ()) -> Path:
+        """The path of guests/<name>.c built as `flavour` (built once), with
+        `cflags` after the flavour's own flags (e.g. -march=x86-64-v2 -O2)."""
+        key = (name, flavour, *cflags)
         with self._lock:
             if key in self._built:
                 return self._built[key]
@@ -48,8 +49,9 @@ class GuestBuilder:
             if cc is None:
                 raise CompilerMissing(f"{_COMMANDS[flavour][0]} is not installed")
             source = GUEST_SOURCES / f"{name}.c"
-            out = self.outdir / f"{name}.{flavour}"
-            cmd = [cc, *_COMMANDS[flavour][1], "-o", str(out), str(source)]
+            suffix = "".join(f.strip("-").replace("=", "_") for f in cflags)
+            out = self.outdir / f"{name}.{flavour}{'.' + suffix if suffix else ''}"
+            cmd = [cc, *_COMMANDS[flavour][1], *cflags, "-o", str(out), str(source)]
             proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "LC_ALL": "C"})
             if proc.returncode != 0:
                 raise RuntimeError(f"building {name} ({flavour}) failed:\n{' '.join(cmd)}\n{proc.stderr}")

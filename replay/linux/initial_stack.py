@@ -9,12 +9,14 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from ..cpu import hwcap
+
 AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_BASE, AT_FLAGS, AT_ENTRY = 0, 3, 4, 5, 6, 7, 8, 9
 AT_UID, AT_EUID, AT_GID, AT_EGID, AT_PLATFORM, AT_HWCAP, AT_CLKTCK = 11, 12, 13, 14, 15, 16, 17
 AT_SECURE, AT_RANDOM, AT_HWCAP2, AT_EXECFN, AT_MINSIGSTKSZ = 23, 25, 26, 31, 51
 
-# cpuid(1).edx of Unicorn's QEMU64 model, as the kernel reports it in AT_HWCAP.
-HWCAP_X86_64 = 0x078BFBFF
+# cpuid(1).edx of the emulated CPU, as the kernel reports it in AT_HWCAP.
+HWCAP_X86_64 = hwcap()
 
 
 @dataclass(frozen=True)

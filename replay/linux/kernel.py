@@ -194,6 +194,8 @@ class LinuxKernel:
         """Handle a fault; True when execution may continue (emulated insn)."""
         if stop.signal == sig.SIGILL and self._emulate_random_insn(stop):
             return True
+        if stop.note:
+            self.warn_once(f"insn@{stop.pc:x}", stop.note)
         if stop.detail.startswith("int 0x80"):
             self.warn_once("int80", "32-bit system calls (int 0x80) are not supported")
         action = self.state.sigactions.get(stop.signal, SigAction())

@@ -1,6 +1,8 @@
 /* faults: ends the process by a fault or a fatal signal chosen by argv[1]:
  * segv (NULL write), abort, term (raise SIGTERM), usr1 (kill(getpid(),
- * SIGUSR1)), div0 (integer division by zero), ill (__builtin_trap = ud2).
+ * SIGUSR1)), div0 (integer division by zero), ill (__builtin_trap = ud2),
+ * wild (a call to address 0xffffffffffffffff, the last byte of the address
+ * space: SIGSEGV).
  * Prints one line first (flushed) so output before the fault is checked. */
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +29,8 @@ int main(int argc, char **argv) {
         (void)x;
     } else if (!strcmp(what, "ill")) {
         __builtin_trap();
+    } else if (!strcmp(what, "wild")) {
+        ((void (*)(void))-1)();
     }
     printf("still alive\n");
     return 3;
