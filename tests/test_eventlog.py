@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import struct
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,19 @@ u64 = st.integers(0, 2**64 - 1)
 icounts = u64
 blobs = st.binary(max_size=300)
 paths = st.text(st.characters(blacklist_categories=("Cs",)), max_size=60)
-digests = st.one_of(st.just(""), st.binary(min_size=32, max_size=32).map(bytes.hex))
+digests = st.binary(min_size=32, max_size=32).map(bytes.hex)
+signals = st.integers(1, 64)
+
+
+def _captured_only(event: FileOpen) -> FileOpen:
+    """Only a successful captured open names a digest (the decoder refuses anything else)."""
+    keep = event.file_kind == FileKind.CAPTURED and event.result >= 0
+    return replace(event, sha256=event.sha256 if keep else "")
+
+
+def _signal_status(event: Shutdown) -> Shutdown:
+    return replace(event, status=abs(event.status) % 64 + 1) if event.reason == ShutdownReason.SIGNAL else event
+
 
 EVENTS: dict[EventKind, st.SearchStrategy] = {
     EventKind.CHAR_READ: st.builds(CharRead, icounts, i32, i64, blobs),
@@ -50,9 +63,10 @@ EVENTS: dict[EventKind, st.SearchStrategy] = {
     EventKind.RANDOM: st.builds(Random, icounts, st.sampled_from(RandomSource), blobs),
     EventKind.SYSCALL: st.builds(SyscallResult, icounts, u16, i64,
                                  st.lists(st.tuples(u64, blobs), max_size=4).map(tuple)),
-    EventKind.FILE_OPEN: st.builds(FileOpen, icounts, paths, i32, i64, st.sampled_from(FileKind), digests, u64),
-    EventKind.EXCEPTION: st.builds(GuestException, icounts, u8, st.sampled_from(ExceptionCause), u64, u64),
-    EventKind.SHUTDOWN: st.builds(Shutdown, icounts, st.sampled_from(ShutdownReason), i32),
+    EventKind.FILE_OPEN: st.builds(FileOpen, icounts, paths, i32, i64, st.sampled_from(FileKind), digests,
+                                   u64).map(_captured_only),
+    EventKind.EXCEPTION: st.builds(GuestException, icounts, signals, st.sampled_from(ExceptionCause), u64, u64),
+    EventKind.SHUTDOWN: st.builds(Shutdown, icounts, st.sampled_from(ShutdownReason), i32).map(_signal_status),
     EventKind.CHECKPOINT: st.builds(Checkpoint, icounts, blobs),
     EventKind.END: st.builds(End, icounts),
 }
