@@ -209,6 +209,8 @@ def _makedirs(directory: str) -> None:
 
 def _lock(path: str) -> None:
     """Take the recording lock on directory `path`, or say who holds it."""
+    if os.path.abspath(path) in _held_locks:
+        return                                  # this process holds it already (an unreleased trace)
     fd = open_dir(path, follow=False)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

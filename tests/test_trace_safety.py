@@ -305,21 +305,29 @@ def _in_small_tmpfs(size_kib: int, script: str, *args: str) -> subprocess.Comple
                           capture_output=True, timeout=300)
 
 
-def test_full_disk_while_recording(ttdbg: Ttdbg, guest, tmp_path: Path) -> None:
+@pytest.mark.parametrize("filler", ["log", "captured-file"])
+def test_full_disk_while_recording(ttdbg: Ttdbg, guest, tmp_path: Path, filler: str) -> None:
+    """The log fills the device (stdin_echo of 5 MB), or a captured file does (readdata of 4 MB)."""
     if os.geteuid() != 0 or shutil.which("unshare") is None:
         pytest.skip("a real full device needs root (a small tmpfs in a private mount namespace)")
     if _in_small_tmpfs(64, "true", str(tmp_path)).returncode != 0:
         pytest.skip("cannot mount a tmpfs in a private mount namespace here")
-    program = guest("stdin_echo", "static")
     mnt = tmp_path / "mnt"
     mnt.mkdir()
-    lines = b"".join(b"line %06d of the input\n" % i for i in range(200_000))       # ~5 MB of CHAR_READs
-    size_kib = program.stat().st_size // 1024 + 1024                                 # room for ~1 MB of log
+    if filler == "log":
+        program, args = guest("stdin_echo", "static"), []
+        (tmp_path / "mnt.in").write_bytes(b"".join(b"line %06d of the input\n" % i for i in range(200_000)))
+    else:
+        program = guest("readdata", "static")
+        big = tmp_path / "big.bin"
+        big.write_bytes(os.urandom(4 << 20))
+        args = [str(big)]
+        (tmp_path / "mnt.in").write_bytes(b"")
+    size_kib = program.stat().st_size // 1024 + 1024                                 # room for ~1 MB more
     trace = mnt / "t"
     script = ('"$@" < "$0.in" > "$0.out" 2> "$0.err"; echo $? > "$0.rc"; '
               'cp -a "$0/t" "$0.copy"; ls -a "$0/t/files" > "$0.files"')
-    (tmp_path / "mnt.in").write_bytes(lines)
-    proc = _in_small_tmpfs(size_kib, script, str(mnt), *ttdbg.argv("record", "-q", "-o", trace, program))
+    proc = _in_small_tmpfs(size_kib, script, str(mnt), *ttdbg.argv("record", "-q", "-o", trace, program, *args))
     assert proc.returncode == 0, proc.stderr
     err = (tmp_path / "mnt.err").read_text()
     assert int((tmp_path / "mnt.rc").read_text()) == EXIT_DISK_FULL, err
@@ -335,7 +343,9 @@ def test_full_disk_while_recording(ttdbg: Ttdbg, guest, tmp_path: Path) -> None:
     assert rep.status == 1, rep.err                   # SHUTDOWN "error": the recording stopped there
     assert f"at instruction {icount:,}" in rep.err
     recorded = (tmp_path / "mnt.out").read_bytes()
-    assert recorded and rep.stdout == recorded, "replay reproduces everything the program printed"
+    assert rep.stdout == recorded, "replay reproduces everything the program printed"
+    if filler == "log":
+        assert recorded.startswith(b"1: LINE 000000 OF THE INPUT\n")
 
 
 def test_full_disk_before_recording_leaves_no_trace(ttdbg: Ttdbg, guest, tmp_path: Path) -> None:
