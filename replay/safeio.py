@@ -63,11 +63,16 @@ def read_regular(name: str, what: str, max_size: int, *, dir_fd: int | None = No
 
 
 def _read_exactly(fd: int, size: int) -> bytes:
-    """`size` bytes, plus one more if the file grew (so the caller sees the change)."""
-    buf = bytearray()
-    while len(buf) <= size:
-        chunk = os.read(fd, min(size + 1 - len(buf), 1 << 24))
+    """`size` bytes, plus one more if the file grew (so the caller sees the change).
+
+    One read() fills one buffer for files up to 1 GiB: no second copy of a large log.
+    """
+    chunks = []
+    left = size + 1
+    while left > 0:
+        chunk = os.read(fd, min(left, 1 << 30))
         if not chunk:
             break
-        buf += chunk
-    return bytes(buf)
+        chunks.append(chunk)
+        left -= len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
