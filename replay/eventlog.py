@@ -45,8 +45,8 @@ _CRC = struct.Struct("<I")
 MAX_PAYLOAD = 1 << 30
 MAX_HEADER = 64 << 20           # argv + env are bounded by the kernel's ARG_MAX, far below this
 MAX_LOG = 1 << 40
-MAX_STRING = 1 << 20            # one argv/env string (Linux: MAX_ARG_STRLEN = 128 KiB)
-MAX_STRINGS = 1 << 20           # argv or env entries
+MAX_STRING = 32 * 4096 - 1     # one argv/env string, in bytes (Linux: MAX_ARG_STRLEN with its NUL)
+MAX_ARG_SPACE = 6 << 20         # argv + env strings and pointers (Linux: 3/4 of _STK_LIM)
 MAX_PATH = 4096                 # PATH_MAX
 MAX_PID = 1 << 22               # PID_MAX_LIMIT
 _KINDS = frozenset(int(k) for k in EventKind)
@@ -95,6 +95,10 @@ class TraceHeader:
                      _extra(extra))
         if bool(header.interpreter) != bool(header.interpreter_sha256):
             raise ValueError("interpreter and interpreter_sha256 must come together")
+        space = sum(len(v.encode("utf-8", "surrogateescape")) + 1 + 8 for v in (*header.argv, *header.env))
+        if space > MAX_ARG_SPACE:
+            raise ValueError(f"argv and env take {space:,} bytes, more than Linux gives a program "
+                             f"({MAX_ARG_SPACE:,})")
         return header
 
 
@@ -104,9 +108,11 @@ def _string(value: object, what: str, limit: int) -> str:
     if len(value) > limit or "\0" in value:
         raise ValueError(f"{what} is too long or holds a NUL")
     try:
-        value.encode("utf-8", "surrogateescape")
+        size = len(value.encode("utf-8", "surrogateescape"))
     except UnicodeEncodeError:
         raise ValueError(f"{what} is not a host string") from None
+    if size > limit:
+        raise ValueError(f"{what} is too long")
     return value
 
 
@@ -135,8 +141,8 @@ def _digest(d: dict[str, Any], key: str, optional: bool = False) -> str:
 
 def _strings(d: dict[str, Any], key: str) -> tuple[str, ...]:
     value = d.get(key)
-    if not isinstance(value, list) or len(value) > MAX_STRINGS:
-        raise ValueError(f"{key} is not a list of strings")
+    if not isinstance(value, list) or len(value) > MAX_ARG_SPACE // 9:
+        raise ValueError(f"{key} is not a list of strings (or too long a one)")
     return tuple(_string(v, f"{key}[{i}]", MAX_STRING) for i, v in enumerate(value))
 
 

@@ -198,6 +198,9 @@ BAD_HEADERS = {
     "nul": lambda d: d.update(cwd="/tmp\0/x"),
     "cwd-none": lambda d: d.update(cwd=None),
     "state-hash-int": lambda d: d["extra"].update(state_hash=3),
+    "arg-over-128k": lambda d: d.update(argv=["prog", "a" * 140_000]),
+    "env-over-stack": lambda d: d.update(env=[f"X{i}=" + "a" * 100_000 for i in range(70)]),
+    "env-many-empty": lambda d: d.update(env=[""] * 1_000_000),
 }
 
 
@@ -211,7 +214,7 @@ def test_impossible_header_fields_are_corruption(hello_trace: Path, name: str) -
         read_log(str(log))
 
 
-@pytest.mark.parametrize("what", ["machine", "deep-json", "not-object", "not-utf8"])
+@pytest.mark.parametrize("what", ["machine", "deep-json", "not-object", "not-utf8", "env-over-stack"])
 def test_impossible_headers_exit_65(ttdbg: Ttdbg, hello_trace: Path, what: str) -> None:
     log = hello_trace / "events.log"
     _, machine, header, events = split_header(log.read_bytes())
@@ -220,6 +223,8 @@ def test_impossible_headers_exit_65(ttdbg: Ttdbg, hello_trace: Path, what: str) 
         machine = 183
     elif what == "deep-json":
         blob = b"[" * 200_000 + b"]" * 200_000
+    elif what == "env-over-stack":        # more than the guest's 8 MiB stack could take
+        blob = json.dumps({**header, "env": [f"X{i}=" + "a" * 100_000 for i in range(70)]}).encode()
     elif what == "not-object":
         blob = b"[1, 2, 3]"
     else:
