@@ -367,3 +367,15 @@ def test_full_disk_before_recording_leaves_no_trace(ttdbg: Ttdbg, guest, tmp_pat
     assert int((tmp_path / "mnt.rc").read_text()) == EXIT_DISK_FULL, err
     assert len(err.splitlines()) == 1 and "nothing was recorded" in err, err
     assert (tmp_path / "mnt.ls").read_text().split() == [".", ".."]
+
+
+def test_info_escapes_control_characters_from_the_header(ttdbg: Ttdbg, hello_trace: Path) -> None:
+    log = hello_trace / "events.log"
+    _, machine, header, events = split_header(log.read_bytes())
+    header["argv"] = ["prog", "\x1b]0;pwned\x07\x1b[2J"]
+    header["cwd"] = "/tmp/\x1b[31mred"
+    log.write_bytes(join_header(machine, json.dumps(header).encode(), events))
+    run = ttdbg("info", hello_trace)
+    assert run.status == 0, run.err
+    assert "\x1b" not in run.out and "\x07" not in run.out
+    assert "\\x1b]0;pwned\\x07" in run.out and "/tmp/\\x1b[31mred" in run.out

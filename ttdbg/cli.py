@@ -228,12 +228,12 @@ def trace_info(trace: TraceDir) -> str:
     shutdown = next((e for e in reversed(contents.events) if e.kind == EventKind.SHUTDOWN), None)
     files = len(os.listdir(trace.files_path)) if os.path.isdir(trace.files_path) else 0
     lines = [
-        f"trace:        {trace.path}",
-        f"program:      {h.program}",
-        f"arguments:    {' '.join(h.argv)}",
+        f"trace:        {_shown(trace.path)}",
+        f"program:      {_shown(h.program)}",
+        f"arguments:    {' '.join(map(_shown, h.argv))}",
         f"arch:         x86-64 (ELF machine {h.machine})" if h.machine == 62 else f"arch: ELF machine {h.machine}",
-        f"linking:      {'dynamic (' + h.interpreter + ')' if h.interpreter else 'static'}",
-        f"recorded:     {h.extra.get('recorded_at', '?')} in {h.cwd}",
+        f"linking:      {'dynamic (' + _shown(h.interpreter) + ')' if h.interpreter else 'static'}",
+        f"recorded:     {_shown(str(h.extra.get('recorded_at', '?')))} in {_shown(h.cwd)}",
         f"log version:  {contents.version}",
         f"instructions: {last:,}",
         f"events:       {len(contents.events):,}",
@@ -248,6 +248,11 @@ def trace_info(trace: TraceDir) -> str:
     lines.append(f"captured:     {files} files")
     lines.append(f"size:         {trace.size_on_disk():,} bytes (log {contents.size:,})")
     return "\n".join(lines)
+
+
+def _shown(text: str) -> str:
+    """A string from a trace, safe for a terminal: control characters escaped (a trace may be a stranger's)."""
+    return text if text.isprintable() else repr(text)[1:-1]
 
 
 def cmd_dump(args: argparse.Namespace) -> int:
