@@ -188,8 +188,13 @@ class LogWriter:
         self.events_written = 0
         self.bytes_written = 0
         self._reserved_to = 0
-        self._reserve(len(head) + _CRC.size)
-        self._write(head + _CRC.pack(zlib.crc32(head)))
+        try:
+            self._reserve(len(head) + _CRC.size)
+            self._write(head + _CRC.pack(zlib.crc32(head)))
+        except OSError:
+            os.close(self._fd)
+            self._fd = -1
+            raise
 
     def append(self, event: Event, *, closing: bool = False) -> None:
         """Append one event.  OSError(ENOSPC) leaves the log as it was, still closable:
