@@ -58,7 +58,7 @@ def join_header(machine: int, blob: bytes, events: bytes, version: int = 2) -> b
 
 
 # -- permissions and the environment --------------------------------------------------------
-@pytest.mark.parametrize("umask", [0o022, 0o077, 0o027])
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o027], ids=lambda m: f"umask-{m:03o}")
 def test_trace_is_private(ttdbg: Ttdbg, guest, tmp_path: Path, umask: int) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("the password\n")
