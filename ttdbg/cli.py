@@ -226,7 +226,8 @@ def trace_info(trace: TraceDir) -> str:
     kinds = Counter(e.kind for e in contents.events)
     last = contents.events[-1].icount if contents.events else 0
     shutdown = next((e for e in reversed(contents.events) if e.kind == EventKind.SHUTDOWN), None)
-    files = len(os.listdir(trace.files_path)) if os.path.isdir(trace.files_path) else 0
+    real_dir = os.path.isdir(trace.files_path) and not os.path.islink(trace.files_path)
+    files = len(os.listdir(trace.files_path)) if real_dir else 0
     lines = [
         f"trace:        {_shown(trace.path)}",
         f"program:      {_shown(h.program)}",
