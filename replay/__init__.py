@@ -15,11 +15,12 @@ from `replay` only, never from its submodules
 - the kernel: SyscallKind, syscall_listing (the syscall table, for `info --syscalls`)
 - /proc:      SYNTHETIC_PROC_FILES (name -> the file's text from an address space)
 - errors:     ReplayError (the base of every engine error), LogFormatError (a damaged or foreign trace),
+              DiskFullError (no space left while recording),
               TraceTruncated
 """
 
 from .disasm import Instruction, shared_disassembler
-from .errors import LogFormatError, ReplayError, TraceTruncated
+from .errors import DiskFullError, LogFormatError, ReplayError, TraceTruncated
 from .eventlog import LogContents, read_log
 from .events import EventKind, FileKind
 from .linux.procfs import SYNTHETIC as SYNTHETIC_PROC_FILES
@@ -33,9 +34,9 @@ from .timeline import Direction, StopReason, Timeline, TimeStop
 from .trace import TraceDir, create_trace, mark_latest, open_trace, trace_root
 
 __all__ = [
-    "PIE_BASE", "SYNTHETIC_PROC_FILES", "Direction", "EventKind", "FileKind", "Instruction", "LogContents",
-    "LogFormatError", "OutputSink", "Replay", "ReplayError", "StopReason", "SyscallKind", "TimeStop",
-    "Timeline", "TraceDir", "TraceTruncated", "WatchKind", "Watchpoint", "create_trace", "mark_latest",
-    "open_trace", "parse_elf", "read_log", "read_program", "record", "resolve_program", "shared_disassembler",
-    "syscall_listing", "trace_root",
+    "DiskFullError", "PIE_BASE", "SYNTHETIC_PROC_FILES", "Direction", "EventKind", "FileKind", "Instruction",
+    "LogContents", "LogFormatError", "OutputSink", "Replay", "ReplayError", "StopReason", "SyscallKind",
+    "TimeStop", "Timeline", "TraceDir", "TraceTruncated", "WatchKind", "Watchpoint", "create_trace",
+    "mark_latest", "open_trace", "parse_elf", "read_log", "read_program", "record", "resolve_program",
+    "shared_disassembler", "syscall_listing", "trace_root",
 ]

@@ -38,6 +38,30 @@ class LogFormatError(TraceError):
     exit_status = 65
 
 
+class TraceBusyError(TraceError):
+    """Another ttdbg is recording into the same trace directory."""
+
+    exit_status = 66
+
+
+class DiskFullError(TraceError):
+    """The device holding the trace filled up while recording.
+
+    The recording is stopped and the trace closed: it replays up to `icount`.
+    """
+
+    exit_status = 73
+
+    def __init__(self, device: str, icount: int | None) -> None:
+        self.device = device
+        self.icount = icount
+        if icount is None:
+            super().__init__(f"no space left on {device} while creating the trace; nothing was recorded")
+        else:
+            super().__init__(f"no space left on {device} while recording; "
+                             f"the trace is complete up to instruction {icount:,}")
+
+
 class ReplayDivergence(ReplayError):
     """The replay does not match the recording.
 

@@ -3,18 +3,28 @@
 Layout (all integers little-endian; documented in README "Trace format"):
 
     header:  magic b"TTDBGLOG" | u16 version | u16 ELF machine | u32 n | n bytes JSON
+             | u32 crc32(magic..JSON)          (version 2; version 1 has no header CRC)
     event:   u8 kind | u64 icount | u32 n | n bytes payload | u32 crc32(kind..payload)
 
 The writer appends each event with a single write() to an unbuffered file,
 so a recording killed with SIGKILL leaves every complete event readable; the
 reader stops cleanly at a torn last record and reports the log truncated.
-A CRC mismatch anywhere else is corruption and refuses the log.
+A CRC mismatch anywhere else is corruption and refuses the log, and so is a
+header whose fields have impossible types or sizes: a trace may come from a
+stranger, and nothing in it reaches the rest of ttdbg unchecked.
+
+The writer keeps a little disk space reserved ahead of the log (fallocate
+with FALLOC_FL_KEEP_SIZE), so that when the device fills up the recording
+can still be closed with its SHUTDOWN and END events.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import json
 import os
+import stat
 import struct
 import zlib
 from collections.abc import Iterator
@@ -23,16 +33,25 @@ from typing import Any
 
 from .errors import LogFormatError
 from .events import Event, EventKind, decode_event
+from .safeio import is_digest, read_regular
 
 MAGIC = b"TTDBGLOG"
-LOG_VERSION = 1
+LOG_VERSION = 2                 # 2: the header has a CRC-32; 1 (still read): it has none
 EM_X86_64 = 62
 
 _HEAD = struct.Struct("<8sHHI")
 _EVHEAD = struct.Struct("<BQI")
 _CRC = struct.Struct("<I")
 MAX_PAYLOAD = 1 << 30
+MAX_HEADER = 64 << 20           # argv + env are bounded by the kernel's ARG_MAX, far below this
+MAX_LOG = 1 << 40
+MAX_STRING = 32 * 4096 - 1     # one argv/env string, in bytes (Linux: MAX_ARG_STRLEN with its NUL)
+MAX_ARG_SPACE = 6 << 20         # argv + env strings and pointers (Linux: 3/4 of _STK_LIM)
+MAX_PATH = 4096                 # PATH_MAX
+MAX_PID = 1 << 22               # PID_MAX_LIMIT
 _KINDS = frozenset(int(k) for k in EventKind)
+_RESYNC_BUDGET = 64 << 20       # bytes checksummed while telling a torn last record from damage
+_RESYNC_SPAN = 16 << 20         # a torn last record longer than this is taken for damage
 
 
 @dataclass(frozen=True)
@@ -60,39 +79,190 @@ class TraceHeader:
 
     @classmethod
     def from_json(cls, machine: int, blob: bytes) -> "TraceHeader":
-        d = json.loads(blob)
-        return cls(machine, d["program"], d["program_sha256"], tuple(d["argv"]),
-                   tuple(d["env"]), d["cwd"], int(d["pid"]), d.get("interpreter", ""),
-                   d.get("interpreter_sha256", ""), d.get("extra", {}))
+        """Parse and validate; raises ValueError naming the first impossible field."""
+        if machine != EM_X86_64:
+            raise ValueError(f"ELF machine {machine} (only x86-64, {EM_X86_64}, is recorded)")
+        try:
+            d = json.loads(blob)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+        if not isinstance(d, dict):
+            raise ValueError("not a JSON object")
+        extra = d.get("extra", {})
+        header = cls(machine, _path(d, "program"), _digest(d, "program_sha256"),
+                     _strings(d, "argv"), _strings(d, "env"), _path(d, "cwd"), _pid(d),
+                     _path(d, "interpreter", optional=True), _digest(d, "interpreter_sha256", optional=True),
+                     _extra(extra))
+        if bool(header.interpreter) != bool(header.interpreter_sha256):
+            raise ValueError("interpreter and interpreter_sha256 must come together")
+        space = sum(len(v.encode("utf-8", "surrogateescape")) + 1 + 8 for v in (*header.argv, *header.env))
+        if space > MAX_ARG_SPACE:
+            raise ValueError(f"argv and env take {space:,} bytes, more than Linux gives a program "
+                             f"({MAX_ARG_SPACE:,})")
+        return header
+
+
+def _string(value: object, what: str, limit: int) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{what} is not a string")
+    if len(value) > limit or "\0" in value:
+        raise ValueError(f"{what} is too long or holds a NUL")
+    try:
+        size = len(value.encode("utf-8", "surrogateescape"))
+    except UnicodeEncodeError:
+        raise ValueError(f"{what} is not a host string") from None
+    if size > limit:
+        raise ValueError(f"{what} is too long")
+    return value
+
+
+def _path(d: dict[str, Any], key: str, optional: bool = False) -> str:
+    if optional and key not in d:
+        return ""
+    if key not in d:
+        raise ValueError(f"no {key}")
+    value = _string(d[key], key, MAX_PATH)
+    if value and not value.startswith("/"):
+        raise ValueError(f"{key} is not an absolute path")
+    if not value and not optional:
+        raise ValueError(f"{key} is empty")
+    return value
+
+
+def _digest(d: dict[str, Any], key: str, optional: bool = False) -> str:
+    value = d.get(key, "" if optional else None)
+    if optional and value == "":
+        return ""
+    if not is_digest(value):
+        raise ValueError(f"{key} is not a SHA-256 hex digest")
+    assert isinstance(value, str)
+    return value
+
+
+def _strings(d: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = d.get(key)
+    if not isinstance(value, list) or len(value) > MAX_ARG_SPACE // 9:
+        raise ValueError(f"{key} is not a list of strings (or too long a one)")
+    return tuple(_string(v, f"{key}[{i}]", MAX_STRING) for i, v in enumerate(value))
+
+
+def _int(value: object, what: str, low: int, high: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ValueError(f"{what} is not an integer in [{low}, {high}]")
+    return value
+
+
+def _pid(d: dict[str, Any]) -> int:
+    return _int(d.get("pid"), "pid", 1, MAX_PID)
+
+
+_EXTRA_CHECKS = {
+    "ids": lambda v: (isinstance(v, list) and len(v) == 4
+                      and all(_int(x, "ids", 0, 0xFFFFFFFF) >= 0 for x in v)),
+    "checkpoint_interval": lambda v: _int(v, "checkpoint_interval", 1, 1 << 62) > 0,
+    "state_hash": lambda v: isinstance(v, str) and len(v) <= 64,
+    "recorded_at": lambda v: isinstance(v, str) and len(v) <= 64,
+}
+
+
+def _extra(value: object) -> dict[str, Any]:
+    """The header's open-ended `extra`: a JSON object whose known keys have their types."""
+    if not isinstance(value, dict):
+        raise ValueError("extra is not a JSON object")
+    for key, check in _EXTRA_CHECKS.items():
+        if key in value and not check(value[key]):
+            raise ValueError(f"extra.{key} has an impossible value")
+    return value
 
 
 class LogWriter:
     """Appends events to a log file; each event reaches the OS at once."""
 
-    def __init__(self, path: str, header: TraceHeader) -> None:
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        blob = header.to_json()
-        os.write(self._fd, _HEAD.pack(MAGIC, LOG_VERSION, header.machine, len(blob)) + blob)
-        self.events_written = 0
-        self.bytes_written = _HEAD.size + len(blob)
+    RESERVE = 1 << 20           # disk space kept allocated ahead of the log
+    CLOSING = 4096              # what closing a log (SHUTDOWN + END) may need, at least
 
-    def append(self, event: Event) -> None:
+    def __init__(self, path: str, header: TraceHeader) -> None:
+        blob = header.to_json()
+        head = _HEAD.pack(MAGIC, LOG_VERSION, header.machine, len(blob)) + blob
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        self.events_written = 0
+        self.bytes_written = 0
+        self._reserved_to = 0
+        try:
+            self._reserve(len(head) + _CRC.size)
+            self._write(head + _CRC.pack(zlib.crc32(head)))
+        except OSError:
+            os.close(self._fd)
+            self._fd = -1
+            raise
+
+    def append(self, event: Event, *, closing: bool = False) -> None:
+        """Append one event.  OSError(ENOSPC) leaves the log as it was, still closable:
+        events passed with `closing` (SHUTDOWN, END) use the space reserved for them."""
         payload = event.encode()
         head = _EVHEAD.pack(event.kind, event.icount, len(payload))
         crc = zlib.crc32(payload, zlib.crc32(head))
         record = head + payload + _CRC.pack(crc)
-        view = memoryview(record)
-        while view:
-            n = os.write(self._fd, view)
-            view = view[n:]
+        if not closing:
+            self._reserve(len(record))
+        self._write(record)
         self.events_written += 1
+
+    def _write(self, record: bytes) -> None:
+        view = memoryview(record)
+        try:
+            while view:
+                n = os.write(self._fd, view)
+                view = view[n:]
+        except OSError:
+            os.ftruncate(self._fd, self.bytes_written)      # never leave a torn record behind
+            os.lseek(self._fd, self.bytes_written, os.SEEK_SET)
+            raise
         self.bytes_written += len(record)
+
+    def _reserve(self, size: int) -> None:
+        """Make sure `size` more bytes and the closing reserve fit in allocated space."""
+        need = self.bytes_written + size + self.CLOSING
+        if need <= self._reserved_to or self._reserved_to < 0:
+            return
+        for target in (need + self.RESERVE, need):
+            result = _fallocate_keep_size(self._fd, self.bytes_written, target - self.bytes_written)
+            if result == 0:
+                self._reserved_to = target
+                return
+            if result not in (errno.ENOSPC, errno.EDQUOT):
+                self._reserved_to = -1                     # not supported here: best effort
+                return
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     def close(self) -> None:
         if self._fd >= 0:
-            os.fsync(self._fd)
-            os.close(self._fd)
-            self._fd = -1
+            try:
+                os.ftruncate(self._fd, self.bytes_written)   # give back the reserve
+                os.fsync(self._fd)
+            finally:
+                os.close(self._fd)
+                self._fd = -1
+
+
+_FALLOC_FL_KEEP_SIZE = 1
+_libc: Any = None
+
+
+def _fallocate_keep_size(fd: int, offset: int, length: int) -> int:
+    """fallocate(fd, FALLOC_FL_KEEP_SIZE, ...): 0, or the errno (EOPNOTSUPP where unknown)."""
+    global _libc
+    if _libc is None:
+        try:
+            _libc = ctypes.CDLL(None, use_errno=True)
+            _libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_long, ctypes.c_long]
+        except (OSError, AttributeError):
+            _libc = False
+    if not _libc:
+        return errno.EOPNOTSUPP
+    if _libc.fallocate(fd, _FALLOC_FL_KEEP_SIZE, offset, length) == 0:
+        return 0
+    return ctypes.get_errno() or errno.EOPNOTSUPP
 
 
 @dataclass
@@ -105,15 +275,32 @@ class LogContents:
     size: int
 
 
+def looks_like_log(path: str) -> bool:
+    """Whether `path` is a regular file starting with a ttdbg log's magic and a known version."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        head = os.pread(fd, _HEAD.size, 0)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    if len(head) < _HEAD.size:
+        return False
+    magic, version, _machine, _n = _HEAD.unpack(head)
+    return magic == MAGIC and 1 <= version <= LOG_VERSION
+
+
 def read_log(path: str) -> LogContents:
     """Read and validate a whole log; raises LogFormatError with one clear line."""
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        data = read_regular(path, path, MAX_LOG)
     except FileNotFoundError:
         raise LogFormatError(f"{path}: no event log (not a ttdbg trace?)") from None
-    except OSError as exc:
-        raise LogFormatError(f"{path}: cannot read: {exc.strerror}") from None
     if len(data) < _HEAD.size or not data.startswith(MAGIC):
         raise LogFormatError(f"{path}: not a ttdbg event log (bad magic)")
     magic, version, machine, n = _HEAD.unpack_from(data, 0)
@@ -123,13 +310,21 @@ def read_log(path: str) -> LogContents:
             f"({LOG_VERSION}); upgrade ttdbg")
     if version < 1:
         raise LogFormatError(f"{path}: unknown log version {version}")
-    if _HEAD.size + n > len(data):
+    header_crc = _CRC.size if version >= 2 else 0
+    if n > MAX_HEADER:
+        raise LogFormatError(f"{path}: corrupt header (size {n:,})")
+    if _HEAD.size + n + header_crc > len(data):
         raise LogFormatError(f"{path}: truncated header")
-    try:
-        header = TraceHeader.from_json(machine, data[_HEAD.size:_HEAD.size + n])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise LogFormatError(f"{path}: corrupt header ({exc})") from None
     off = _HEAD.size + n
+    if header_crc:
+        (crc,) = _CRC.unpack_from(data, off)
+        if zlib.crc32(data[:off]) != crc:
+            raise LogFormatError(f"{path}: corrupt header (checksum mismatch)")
+    try:
+        header = TraceHeader.from_json(machine, data[_HEAD.size:off])
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise LogFormatError(f"{path}: corrupt header ({exc})") from None
+    off += header_crc
     events: list[Event] = []
     truncated = False
     last_icount = 0
@@ -145,6 +340,10 @@ def read_log(path: str) -> LogContents:
             if kind not in _KINDS or icount < last_icount:
                 # A torn record still has the header the writer wrote; a bad one is damage.
                 raise LogFormatError(f"{path}: corrupt event #{len(events)} at byte {off} (bad record header)")
+            if _records_follow(data, off + _EVHEAD.size, last_icount):
+                # Intact records after it: its length field is damaged, it is not the torn last one.
+                raise LogFormatError(f"{path}: corrupt event #{len(events)} at byte {off} "
+                                     f"(its length runs over the events after it)")
             truncated = True
             break
         (crc,) = _CRC.unpack_from(data, end - _CRC.size)
@@ -161,6 +360,34 @@ def read_log(path: str) -> LogContents:
         off = end
     complete = bool(events) and events[-1].kind.name == "END"
     return LogContents(header, version, events, truncated, complete, len(data))
+
+
+def _records_follow(data: bytes, start: int, last_icount: int) -> bool:
+    """Whether an intact event record (checksum and all) starts anywhere in data[start:].
+
+    A torn last record is the end of the file; a record whose damaged length
+    runs past the end hides the intact records that follow it.  The search is
+    bounded (a hostile file cannot make it quadratic): past the budget, or
+    with more than _RESYNC_SPAN bytes left, the record counts as damaged.
+    """
+    budget = _RESYNC_BUDGET
+    limit = min(len(data) - _EVHEAD.size - _CRC.size, start + _RESYNC_SPAN)
+    if len(data) - start > _RESYNC_SPAN:
+        return True
+    for pos in range(start, limit + 1):
+        kind, icount, plen = _EVHEAD.unpack_from(data, pos)
+        if kind not in _KINDS or icount < last_icount:
+            continue
+        end = pos + _EVHEAD.size + plen + _CRC.size
+        if end > len(data):
+            continue
+        budget -= end - pos
+        if budget < 0:
+            return True
+        (crc,) = _CRC.unpack_from(data, end - _CRC.size)
+        if zlib.crc32(data[pos:end - _CRC.size]) == crc:
+            return True
+    return False
 
 
 def iter_events(contents: LogContents) -> Iterator[Event]:

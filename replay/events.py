@@ -64,6 +64,7 @@ class ExceptionCause(enum.IntEnum):
     KILL = 1          # kill/tgkill/tkill to itself (abort, raise)
 
 
+MAX_SIGNAL = 64
 _I64 = struct.Struct("<q")
 _U32 = struct.Struct("<I")
 
@@ -235,6 +236,8 @@ class FileOpen(Event):
         flags, result, file_kind, size = cls._S.unpack_from(payload, 0)
         path, off = _unpack_bytes(payload, cls._S.size)
         digest, _ = _unpack_bytes(payload, off)
+        if len(digest) not in (0, 32) or (file_kind == FileKind.CAPTURED and result >= 0) != bool(digest):
+            raise ValueError("a captured file has one 32-byte SHA-256 digest, other opens none")
         return cls(icount, path.decode("utf-8", "surrogateescape"), flags, result,
                    FileKind(file_kind), digest.hex(), size)
 
@@ -259,6 +262,8 @@ class GuestException(Event):
     @classmethod
     def decode(cls, icount: int, payload: bytes) -> "GuestException":
         sig, cause, pc, addr = cls._S.unpack_from(payload, 0)
+        if not 1 <= sig <= MAX_SIGNAL:
+            raise ValueError(f"no signal {sig}")
         return cls(icount, sig, ExceptionCause(cause), pc, addr)
 
     def describe(self) -> str:
@@ -281,6 +286,8 @@ class Shutdown(Event):
     @classmethod
     def decode(cls, icount: int, payload: bytes) -> "Shutdown":
         reason, status = cls._S.unpack_from(payload, 0)
+        if reason == ShutdownReason.SIGNAL and not 1 <= status <= MAX_SIGNAL:
+            raise ValueError(f"no signal {status}")
         return cls(icount, ShutdownReason(reason), status)
 
     def exit_status(self) -> int:
@@ -334,12 +341,16 @@ Decoder = Callable[[int, bytes], Event]
 
 
 def decode_event(kind_code: int, icount: int, payload: bytes) -> Event:
-    """Decode one event; raises ValueError on an unknown kind or bad payload."""
+    """Decode one event; raises ValueError (only) on an unknown kind or a bad payload."""
     try:
         kind = EventKind(kind_code)
     except ValueError:
         raise ValueError(f"unknown event kind {kind_code}") from None
     try:
-        return EVENT_CLASSES[kind].decode(icount, payload)
+        event = EVENT_CLASSES[kind].decode(icount, payload)
     except (struct.error, ValueError, IndexError) as exc:
         raise ValueError(f"bad {kind.name} payload: {exc}") from None
+    if event.encode() != payload:
+        # Every payload has one encoding: anything else (trailing bytes, ...) is damage.
+        raise ValueError(f"bad {kind.name} payload: {len(payload)} bytes where its fields take others")
+    return event

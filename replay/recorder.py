@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import cpu
-from .errors import ProgramError, TraceError
+from .errors import DiskFullError, ProgramError, TraceError
 from .eventlog import EM_X86_64, LogWriter, TraceHeader
 from .events import (
     CharRead,
@@ -42,12 +42,13 @@ from .guest import GuestProcess, Outcome, Program
 from .hostio import HostCall, HostFdCall, HostFdsCall, OpenOutcome, Writes
 from .linux.files import O_ACCMODE, O_RDONLY, OpenFile
 from .loader import parse_elf
-from .trace import TraceDir
+from .trace import TraceDir, device_of
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CHECKPOINT_INTERVAL = 1 << 28   # instructions between state-hash events
 O_PATH = 0o10000000
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 WAIT_POLL = 0.1                          # seconds between should_stop() polls in blocking host calls
 
 
@@ -178,7 +179,7 @@ class RecordingHostIO:
     def shutdown(self, icount: int, reason: ShutdownReason, status: int) -> None:
         event = Shutdown(icount, reason, status)
         self.shutdown_event = event
-        self.writer.append(event)
+        self.writer.append(event, closing=True)
 
     def _write(self, hfd: int, data: bytes) -> int:
         """os.write, but a pipe nobody reads must not make Ctrl-C wait: write
@@ -314,10 +315,13 @@ def record(program_path: str, argv: list[str], trace: TraceDir, *,
     try:
         writer = LogWriter(trace.log_path, header)
     except OSError as exc:
+        if exc.errno in _NO_SPACE:
+            raise DiskFullError(device_of(trace.path), None) from None
         raise TraceError(f"cannot write {trace.log_path}: {exc.strerror}") from None
     hostio = RecordingHostIO(writer, trace, checkpoint_interval, should_stop)
     started = time.monotonic()
     process = GuestProcess(header, Program(program_path, data, interp_data), hostio, warn)
+    failed = False
     try:
         outcome = _run(process, progress, should_stop)
         if outcome != Outcome.EXITED and hostio.shutdown_event is None:
@@ -325,14 +329,22 @@ def record(program_path: str, argv: list[str], trace: TraceDir, *,
     except (KeyboardInterrupt, RecordingStopped):
         if hostio.shutdown_event is None:
             hostio.shutdown(process.icount, ShutdownReason.INTERRUPTED, 0)
-    except Exception:
-        # ttdbg itself failed: keep everything recorded so far, closed properly.
+    except Exception as exc:
+        failed = True
+        # ttdbg itself failed, or the device filled up: keep everything recorded
+        # so far, closed properly (the log keeps space reserved for this).
         if hostio.shutdown_event is None:
-            hostio.shutdown(process.icount, ShutdownReason.ERROR, 0)
+            _closing(lambda: hostio.shutdown(process.icount, ShutdownReason.ERROR, 0))
+        if isinstance(exc, DiskFullError) or (isinstance(exc, OSError) and exc.errno in _NO_SPACE):
+            raise DiskFullError(device_of(trace.path), process.icount) from None
         raise
     finally:
-        writer.append(End(process.icount))
-        writer.close()
+        if failed:
+            _closing(lambda: writer.append(End(process.icount), closing=True))
+            _closing(writer.close)
+        else:
+            writer.append(End(process.icount), closing=True)
+            writer.close()
         hostio.close_all()
     elapsed = time.monotonic() - started
     shutdown = hostio.shutdown_event
@@ -340,6 +352,14 @@ def record(program_path: str, argv: list[str], trace: TraceDir, *,
     icount = process.icount
     process.close()
     return RecordResult(trace, status, shutdown, icount, writer.events_written, elapsed)
+
+
+def _closing(step: Callable[[], None]) -> None:
+    """One step of closing a log after a failure: a second failure must not hide the first."""
+    try:
+        step()
+    except OSError as exc:
+        log.warning("could not close the trace cleanly: %s", exc.strerror)
 
 
 def _run(process: GuestProcess, progress: Callable[[int], None] | None,

@@ -31,8 +31,8 @@ def assert_one_line_error(run: Run, status: int, *needles: str) -> None:
 
 def records(log: bytes) -> list[tuple[int, int, int]]:
     """(offset, kind, payload length) of each event record, from the documented framing."""
-    _, _, _, n = HEAD.unpack_from(log, 0)
-    off = HEAD.size + n
+    _, version, _, n = HEAD.unpack_from(log, 0)
+    off = HEAD.size + n + (CRC_SIZE if version >= 2 else 0)     # version 2: the header's CRC
     out = []
     while off < len(log):
         kind, _, plen = EVHEAD.unpack_from(log, off)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import struct
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,19 @@ u64 = st.integers(0, 2**64 - 1)
 icounts = u64
 blobs = st.binary(max_size=300)
 paths = st.text(st.characters(blacklist_categories=("Cs",)), max_size=60)
-digests = st.one_of(st.just(""), st.binary(min_size=32, max_size=32).map(bytes.hex))
+digests = st.binary(min_size=32, max_size=32).map(bytes.hex)
+signals = st.integers(1, 64)
+
+
+def _captured_only(event: FileOpen) -> FileOpen:
+    """Only a successful captured open names a digest (the decoder refuses anything else)."""
+    keep = event.file_kind == FileKind.CAPTURED and event.result >= 0
+    return replace(event, sha256=event.sha256 if keep else "")
+
+
+def _signal_status(event: Shutdown) -> Shutdown:
+    return replace(event, status=abs(event.status) % 64 + 1) if event.reason == ShutdownReason.SIGNAL else event
+
 
 EVENTS: dict[EventKind, st.SearchStrategy] = {
     EventKind.CHAR_READ: st.builds(CharRead, icounts, i32, i64, blobs),
@@ -50,9 +63,10 @@ EVENTS: dict[EventKind, st.SearchStrategy] = {
     EventKind.RANDOM: st.builds(Random, icounts, st.sampled_from(RandomSource), blobs),
     EventKind.SYSCALL: st.builds(SyscallResult, icounts, u16, i64,
                                  st.lists(st.tuples(u64, blobs), max_size=4).map(tuple)),
-    EventKind.FILE_OPEN: st.builds(FileOpen, icounts, paths, i32, i64, st.sampled_from(FileKind), digests, u64),
-    EventKind.EXCEPTION: st.builds(GuestException, icounts, u8, st.sampled_from(ExceptionCause), u64, u64),
-    EventKind.SHUTDOWN: st.builds(Shutdown, icounts, st.sampled_from(ShutdownReason), i32),
+    EventKind.FILE_OPEN: st.builds(FileOpen, icounts, paths, i32, i64, st.sampled_from(FileKind), digests,
+                                   u64).map(_captured_only),
+    EventKind.EXCEPTION: st.builds(GuestException, icounts, signals, st.sampled_from(ExceptionCause), u64, u64),
+    EventKind.SHUTDOWN: st.builds(Shutdown, icounts, st.sampled_from(ShutdownReason), i32).map(_signal_status),
     EventKind.CHECKPOINT: st.builds(Checkpoint, icounts, blobs),
     EventKind.END: st.builds(End, icounts),
 }
@@ -153,7 +167,7 @@ def test_truncated_header_is_a_format_error(tmp_path: Path) -> None:
 
 
 @given(st.lists(any_event, min_size=2, max_size=6), st.data())
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_any_flipped_byte_before_the_last_record_is_refused_or_torn(tmp_path: Path, events: list, data) -> None:
     """A flipped byte is never silently accepted as different events."""
     events = _sorted(events)
@@ -169,9 +183,11 @@ def test_any_flipped_byte_before_the_last_record_is_refused_or_torn(tmp_path: Pa
     except LogFormatError as exc:
         assert "corrupt" in str(exc)
         return
-    # Only a damaged length field can pass for a torn last record; the events
-    # before it are intact and nothing is invented.
+    # Only a damaged length field of the last record can pass for a torn last
+    # record (a damaged one mid-log has intact records after it: corruption);
+    # the events before it are intact and nothing is invented.
     assert contents.truncated
+    assert pos >= sizes[-2], "a damaged length mid-log was taken for a torn last record"
     assert contents.events == events[:len(contents.events)]
 
 
@@ -195,3 +211,38 @@ def test_icount_going_backwards_is_corrupt(tmp_path: Path) -> None:
 def test_missing_log(tmp_path: Path) -> None:
     with pytest.raises(LogFormatError):
         read_log(str(tmp_path / "nope.log"))
+
+
+def test_damaged_length_mid_log_is_corrupt_not_truncated(tmp_path: Path) -> None:
+    path = tmp_path / "events.log"
+    events = [Clock(i, ClockSource.RDTSC, 0, i) for i in range(5)] + [End(9)]
+    sizes = _write(path, events)
+    raw = bytearray(path.read_bytes())
+    struct.pack_into("<I", raw, sizes[2] + 9, 1 << 20)     # event #2's length now runs past the end
+    path.write_bytes(bytes(raw))
+    with pytest.raises(LogFormatError, match="corrupt event #2"):
+        read_log(str(path))
+
+
+def test_header_checksum(tmp_path: Path) -> None:
+    path = tmp_path / "events.log"
+    sizes = _write(path, [End(0)])
+    raw = bytearray(path.read_bytes())
+    at = raw.index(b'"x"')
+    raw[at + 1] ^= 0x01                                      # argv[1] "x" -> "y"
+    path.write_bytes(bytes(raw))
+    with pytest.raises(LogFormatError, match="corrupt header .checksum"):
+        read_log(str(path))
+    assert sizes[0] == len(raw) - 17                          # the header ends with its CRC
+
+
+def test_log_file_is_private(tmp_path: Path) -> None:
+    path = tmp_path / "events.log"
+    _write(path, [End(0)])
+    assert path.stat().st_mode & 0o777 == 0o600 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -6,9 +6,10 @@ to one line on stderr and a documented exit status (see README):
     0-255  record / replay -a: the program's own status (128+N for signal N)
     2      bad command-line usage
     65     corrupt, foreign or newer-version trace
-    66     trace directory problem (missing, exists, unwritable)
+    66     trace directory problem (missing, exists, unwritable, being recorded into)
     69     serve: cannot listen on the address and port
     70     the program needs something ttdbg does not support
+    73     record: no space left on the trace's device (the trace is closed and replays up to there)
     74     the trace is truncated (replay -a ran up to its last complete event)
     75     the replay diverged from the recording
     127    the program is missing or is not an x86-64 ELF executable
@@ -19,12 +20,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import shutil
 import signal
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 
 from replay import (
+    DiskFullError,
     EventKind,
     OutputSink,
     Replay,
@@ -141,11 +144,19 @@ def cmd_record(args: argparse.Namespace) -> int:
     try:
         with CtrlC().installed() as ctrl_c:
             result = record(program, [args.program[0], *args.program[1:]], trace,
+                            env=[] if args.no_env else None,
                             checkpoint_interval=args.checkpoint_interval, warn=_guest_warning,
                             progress=progress if progress.enabled else None, should_stop=ctrl_c,
                             program_data=data)
+    except DiskFullError as exc:
+        if exc.icount is None:                          # nothing recorded: leave no half trace behind
+            shutil.rmtree(trace.path, ignore_errors=True)
+        else:
+            mark_latest(trace)
+        raise
     finally:
         progress.done()
+        trace.release()
     mark_latest(trace)
     shutdown = result.shutdown
     if shutdown is not None and shutdown.reason.name == "INTERRUPTED":
@@ -211,8 +222,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
              f"{result.icount:,} instructions up to its last complete event")
         return EXIT_TRUNCATED
     if result.interrupted_recording:
-        why = "stopped by an internal error" if result.shutdown and result.shutdown.reason.name == "ERROR" \
-            else "interrupted"
+        why = "stopped by an error (internal, or a full disk)" \
+            if result.shutdown and result.shutdown.reason.name == "ERROR" else "interrupted"
         _say(f"note: the recording was {why} at instruction {result.icount:,}; replay stops there")
     if args.stats:
         _say(verified_summary(result.icount, len(replay.contents.events), result.verified_checkpoints,
@@ -304,6 +315,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("-f", "--force", action="store_true", help="replace an existing trace at DIR")
     r.add_argument("-q", "--quiet", action="store_true", help="do not print the trace location")
     r.add_argument("--stats", action="store_true", help="print instruction count and speed at the end")
+    r.add_argument("--no-env", action="store_true",
+                   help="run PROGRAM with an empty environment, so none of yours is stored in the trace")
     r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show progress on stderr (default: when stderr is a terminal and stdin is not)")
     r.add_argument("--checkpoint-interval", type=int, default=1 << 28, metavar="N",

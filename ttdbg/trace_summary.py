@@ -19,14 +19,15 @@ def trace_info(trace: TraceDir) -> str:
     kinds = Counter(e.kind for e in contents.events)
     last = contents.events[-1].icount if contents.events else 0
     shutdown = next((e for e in reversed(contents.events) if e.kind == EventKind.SHUTDOWN), None)
-    files = len(os.listdir(trace.files_path)) if os.path.isdir(trace.files_path) else 0
+    real_dir = os.path.isdir(trace.files_path) and not os.path.islink(trace.files_path)
+    files = len(os.listdir(trace.files_path)) if real_dir else 0
     lines = [
-        f"trace:        {trace.path}",
-        f"program:      {h.program}",
-        f"arguments:    {' '.join(h.argv)}",
+        f"trace:        {_shown(trace.path)}",
+        f"program:      {_shown(h.program)}",
+        f"arguments:    {' '.join(map(_shown, h.argv))}",
         f"arch:         x86-64 (ELF machine {h.machine})" if h.machine == 62 else f"arch: ELF machine {h.machine}",
-        f"linking:      {'dynamic (' + h.interpreter + ')' if h.interpreter else 'static'}",
-        f"recorded:     {h.extra.get('recorded_at', '?')} in {h.cwd}",
+        f"linking:      {'dynamic (' + _shown(h.interpreter) + ')' if h.interpreter else 'static'}",
+        f"recorded:     {_shown(str(h.extra.get('recorded_at', '?')))} in {_shown(h.cwd)}",
         f"log version:  {contents.version}",
         f"instructions: {last:,}",
         f"events:       {len(contents.events):,}",
@@ -41,3 +42,8 @@ def trace_info(trace: TraceDir) -> str:
     lines.append(f"captured:     {files} files")
     lines.append(f"size:         {trace.size_on_disk():,} bytes (log {contents.size:,})")
     return "\n".join(lines)
+
+
+def _shown(text: str) -> str:
+    """A string from a trace, safe for a terminal: control characters escaped (a trace may be a stranger's)."""
+    return text if text.isprintable() else repr(text)[1:-1]
