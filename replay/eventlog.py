@@ -27,7 +27,6 @@ import os
 import stat
 import struct
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -388,7 +387,3 @@ def _records_follow(data: bytes, start: int, last_icount: int) -> bool:
         if zlib.crc32(data[pos:end - _CRC.size]) == crc:
             return True
     return False
-
-
-def iter_events(contents: LogContents) -> Iterator[Event]:
-    return iter(contents.events)
