@@ -16,7 +16,6 @@ from replay.events import (
     EVENT_CLASSES,
     CharRead,
     CharWrite,
-    Checkpoint,
     Clock,
     ClockSource,
     End,
@@ -29,6 +28,7 @@ from replay.events import (
     RandomSource,
     Shutdown,
     ShutdownReason,
+    StateHash,
     SyscallResult,
     decode_event,
 )
@@ -53,7 +53,7 @@ EVENTS: dict[EventKind, st.SearchStrategy] = {
     EventKind.FILE_OPEN: st.builds(FileOpen, icounts, paths, i32, i64, st.sampled_from(FileKind), digests, u64),
     EventKind.EXCEPTION: st.builds(GuestException, icounts, u8, st.sampled_from(ExceptionCause), u64, u64),
     EventKind.SHUTDOWN: st.builds(Shutdown, icounts, st.sampled_from(ShutdownReason), i32),
-    EventKind.CHECKPOINT: st.builds(Checkpoint, icounts, blobs),
+    EventKind.STATE_HASH: st.builds(StateHash, icounts, blobs),
     EventKind.END: st.builds(End, icounts),
 }
 any_event = st.one_of(*EVENTS.values())
