@@ -28,6 +28,17 @@ class EventKind(enum.IntEnum):
     STATE_HASH = 9       # a digest of the machine state at a fixed instruction count (verified by replay)
     END = 10             # the log is complete
 
+    @classmethod
+    def named(cls, name: str) -> EventKind:
+        """The kind called `name`, in any case (as `ttdbg dump --kind` takes it);
+        `checkpoint`, STATE_HASH's name in earlier versions, still means it.
+        Raises KeyError for any other name."""
+        key = name.strip().upper()
+        return cls[_FORMER_NAMES.get(key, key)]
+
+
+_FORMER_NAMES = {"CHECKPOINT": "STATE_HASH"}
+
 
 class ClockSource(enum.IntEnum):
     CLOCK_GETTIME = 0

@@ -90,6 +90,8 @@ class StopKind(enum.Enum):
 
 @dataclass(frozen=True)
 class RunStop:
+    """Why Machine.run returned (engine-internal: the process turns it into an Outcome)."""
+
     kind: StopKind
     icount: int
     pc: int

@@ -12,6 +12,17 @@ backward motion is restore-then-replay-forward, as in rr and QEMU:
                replay_reverse_continue).  No hit is ever missed, because
                every instruction of each interval runs with the hooks on.
 
+Words.  A checkpoint (checkpoint.py) is a restorable snapshot of the replay,
+kept in a CheckpointIndex (checkpoint_index.py, with the thinning policy); a
+bookmark is a user's name pinned to one (gdb's and the REPL's `checkpoint
+NAME` / `restart NAME`); the log's STATE_HASH events are neither.  The
+checkpointed state is saved and restored by its owners (GuestProcess, which
+composes Machine and LinuxKernel): the timeline never reaches inside them.
+
+Stops.  TimeStop and StopReason are the engine's public stop vocabulary,
+for front ends; Machine's RunStop and GuestProcess's Outcome stay inside
+the engine.
+
 A reverse watchpoint stops *before* the access (the accessing instruction
 is the next to run); a forward one stops just after it.  A breakpoint at
 the starting position is skipped in both directions.

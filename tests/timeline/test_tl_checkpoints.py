@@ -118,12 +118,12 @@ def test_recorded_state_hashes_are_verified(hashed) -> None:
     expected = sum(1 for e in tl.replay.contents.events if e.kind == EventKind.STATE_HASH)
     assert expected >= 15
     tl.seek(tl.end.icount)
-    assert tl.hostio.verified_checkpoints == expected
+    assert tl.hostio.verified_state_hashes == expected
     for n in (300_000, 10_000, 500_000, 123_456):
         tl.seek(n)
         tl.step(3, Direction.BACKWARD)
     tl.seek(tl.end.icount + 1)
-    assert tl.hostio.verified_checkpoints > 0
+    assert tl.hostio.verified_state_hashes > 0
 
 
 def test_corrupted_state_hash_is_a_divergence(hashed) -> None:
