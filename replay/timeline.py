@@ -127,8 +127,8 @@ class Timeline:
                  budget: int | None = None, slice_: int = 1 << 24) -> None:
         self.replay = replay
         self.process = replay.process
-        self.machine = replay.process.machine
-        self.kernel = replay.process.kernel
+        self._machine = replay.process.machine
+        self._kernel = replay.process.kernel
         self.hostio = replay.hostio
         self.end = self._end_of_history()
         # At least every 4M instructions; for very long traces, about 512
@@ -144,7 +144,7 @@ class Timeline:
         self._gate_stops = False                      # forward motions stop at deliveries
         self._hold_at: int | None = None              # hold exactly the delivery at this count
         self._released_at: int | None = None          # a held delivery was made here
-        self.kernel.signal_gate = self._signal_gate
+        self._kernel.signal_gate = self._signal_gate
         self.index: CheckpointIndex[Checkpoint] = CheckpointIndex(budget or 0)
         self._fixed_budget = budget is not None
         self.stats = {"restores": 0, "checkpoints_taken": 0, "replayed": 0, "thinned": 0}
@@ -161,11 +161,11 @@ class Timeline:
     # -- facts ---------------------------------------------------------------------
     @property
     def position(self) -> int:
-        return self.machine.icount
+        return self._machine.icount
 
     @property
     def pc(self) -> int:
-        return self.machine.pc
+        return self._machine.pc
 
     def _end_of_history(self) -> EndOfHistory:
         events = self.hostio.events
@@ -187,7 +187,7 @@ class Timeline:
         return cp
 
     def _checkpoint_here(self, bookmark: str | None = None) -> Checkpoint | None:
-        if not bookmark and (self.index.has(self.position) or self.kernel.held):
+        if not bookmark and (self.index.has(self.position) or self._kernel.held):
             return None
         cp = self._capture()
         self.index.add(cp, bookmark)
@@ -221,12 +221,12 @@ class Timeline:
 
     def checkpoint_memory(self) -> dict[str, int]:
         return {"checkpoints": len(self.index), "page_bytes": self.index.memory(),
-                "shadow_bytes": self.machine.saved_state_overhead(), "budget": self.index.budget}
+                "shadow_bytes": self._machine.saved_state_overhead(), "budget": self.index.budget}
 
     # -- running forward -------------------------------------------------------------
     def _run_forward(self, target: int, should_stop: ShouldStop | None, traps: bool) -> Outcome:
         """Replay from the current state toward `target`, checkpointing on the way."""
-        self.machine.collect_hits = False
+        self._machine.collect_hits = False
         self._arm(traps)
         target = min(target, self.end.icount)
         start0 = self.position
@@ -248,8 +248,8 @@ class Timeline:
 
     def _run(self, limit: int, should_stop: ShouldStop | None) -> Outcome:
         """Replay.run, making first any delivery held here (resuming makes it)."""
-        if self.kernel.held:
-            self.kernel.release_held()
+        if self._kernel.held:
+            self._kernel.release_held()
             self._released_at = self.position
         return self.replay.run(limit, should_stop)
 
@@ -267,13 +267,13 @@ class Timeline:
     @property
     def held_signal(self) -> int:
         """The signal waiting at the gate here (0: none)."""
-        held = self.kernel.held
+        held = self._kernel.held
         return held[0].signo if held else 0
 
     def _after_delivery_here(self) -> bool:
         """At a delivery's count, past it (in the handler's entry state)."""
         d = self.deliveries.get(self.position)
-        if d is None or self.kernel.held:
+        if d is None or self._kernel.held:
             return False
         return not d.fault or self._released_at == self.position
 
@@ -293,7 +293,7 @@ class Timeline:
             self._run(icount + 1, None)
         finally:
             self._hold_at = None
-        if self.position == icount and self.kernel.held:
+        if self.position == icount and self._kernel.held:
             return True
         log.warning("no signal delivery found at instruction %d", icount)
         self._replay_to(icount)
@@ -317,24 +317,24 @@ class Timeline:
         delivery, the handler's entry rather than the faulting instruction."""
         d = self.deliveries.get(icount)
         if d is not None and d.fault and icount > 0 and pc != d.pc and self._hold(icount):
-            self.kernel.release_held()
+            self._kernel.release_held()
             self._released_at = icount
             return Outcome.LIMIT
         return self._replay_to(icount, should_stop)
 
     def _arm(self, traps: bool) -> None:
-        self.machine.set_breakpoints(self.breakpoints if traps else set())
-        self.machine.set_watchpoints(self.watchpoints if traps else set())
-        self.machine.hits.clear()
+        self._machine.set_breakpoints(self.breakpoints if traps else set())
+        self._machine.set_watchpoints(self.watchpoints if traps else set())
+        self._machine.hits.clear()
 
     def _replay_to(self, target: int, should_stop: ShouldStop | None = None) -> Outcome:
         """Exactly to `target` (no traps), from the best starting point."""
         target = max(0, min(target, self.end.icount))
         here = self.position
-        if here == target and not self.kernel.held and (not self.process.exited or target == self.end.icount):
+        if here == target and not self._kernel.held and (not self.process.exited or target == self.end.icount):
             return Outcome.LIMIT
         cp = self.index.at_or_before(target)
-        if self.process.exited or here > target or here < cp.icount or (here == target and self.kernel.held):
+        if self.process.exited or here > target or here < cp.icount or (here == target and self._kernel.held):
             self._restore(cp)
         # Keep single-instruction reverse stepping cheap: leave a checkpoint
         # half-way when the replay is long in instructions or in events (system
@@ -354,7 +354,7 @@ class Timeline:
     def here(self) -> TimeStop:
         """Where the timeline stands: a DELIVERY stop while a delivery waits at
         the gate, ARRIVED otherwise."""
-        return self._delivery_stop() if self.kernel.held else self._stop(StopReason.ARRIVED)
+        return self._delivery_stop() if self._kernel.held else self._stop(StopReason.ARRIVED)
 
     def _stop(self, reason: StopReason, **kw) -> TimeStop:
         return TimeStop(reason, self.position, self.pc, **kw)
@@ -390,8 +390,8 @@ class Timeline:
         forward step stops at a signal's delivery (DELIVERY)."""
         if direction == Direction.BACKWARD:
             return self._step_backward(count, should_stop)
-        if self.kernel.held:
-            self.kernel.release_held()
+        if self._kernel.held:
+            self._kernel.release_held()
             self._released_at = self.position
             count -= 1
             if count <= 0:
@@ -435,19 +435,19 @@ class Timeline:
         return self._cont_backward(should_stop)
 
     def _cont_forward(self, should_stop: ShouldStop | None) -> TimeStop:
-        if self.at_end and not self.kernel.held:
+        if self.at_end and not self._kernel.held:
             return self.end_stop()
         start = self.position
         # A breakpoint where we stand is skipped, unless a held delivery moves us
         # into a handler first (its entry may hold a breakpoint of its own).
-        self.machine.skip_breakpoint_icount = -1 if self.kernel.held else start
+        self._machine.skip_breakpoint_icount = -1 if self._kernel.held else start
         self._gate_stops = True
         try:
             outcome = self._run_forward(self.end.icount, should_stop, traps=True)
-            hits = list(self.machine.hits)
+            hits = list(self._machine.hits)
         finally:
             self._gate_stops = False
-            self.machine.skip_breakpoint_icount = -1
+            self._machine.skip_breakpoint_icount = -1
             self._arm(False)
         if outcome == Outcome.SIGNAL:
             return self._delivery_stop()
@@ -468,14 +468,14 @@ class Timeline:
         """Replay [start, end) with every trap recording hits; (hits, interrupted)."""
         self._restore(start)
         self._arm(True)
-        self.machine.collect_hits = True
-        self.machine.skip_breakpoint_icount = -1
+        self._machine.collect_hits = True
+        self._machine.skip_breakpoint_icount = -1
         try:
             outcome = self._run(end, should_stop)
             self.stats["replayed"] += self.position - start.icount
         finally:
-            self.machine.collect_hits = False
-        hits = [h for h in self.machine.hits if h.icount < end]
+            self._machine.collect_hits = False
+        hits = [h for h in self._machine.hits if h.icount < end]
         self._arm(False)
         return hits, outcome == Outcome.INTERRUPTED
 
@@ -532,18 +532,18 @@ class Timeline:
         self.watchpoints.discard(watch)
 
     def read_register(self, name: str) -> int:
-        return self.machine.reg(name)
+        return self._machine.reg(name)
 
     def read_memory(self, address: int, length: int) -> bytes:
         """Guest bytes; raises ReplayError if any byte is unmapped."""
         try:
-            return self.machine.mem.read(address, length)
+            return self._machine.mem.read(address, length)
         except ValueError:
             raise ReplayError(f"cannot access memory at address {address:#x}") from None
 
     def read_memory_prefix(self, address: int, length: int) -> bytes:
         """Guest bytes from `address`, up to `length` or the first unmapped byte."""
-        mem = self.machine.mem
+        mem = self._machine.mem
         out = bytearray()
         pos, end = address, address + length
         while pos < end:
@@ -557,17 +557,17 @@ class Timeline:
 
     def memory_map(self) -> tuple[MemoryRegion, ...]:
         """The guest's mappings here, in address order."""
-        return tuple(MemoryRegion(r.start, r.end, r.prot, r.name) for r in self.machine.mem.regions())
+        return tuple(MemoryRegion(r.start, r.end, r.prot, r.name) for r in self._machine.mem.regions())
 
     def proc_file(self, name: str) -> bytes | None:
         """The text of /proc/PID/`name` here, for the files the kernel makes from
         guest state alone (procfs.py); None for any other."""
         make = SYNTHETIC_PROC_FILES.get(name)
-        return make(self.machine.mem) if make is not None else None
+        return make(self._machine.mem) if make is not None else None
 
     def instruction_at(self, address: int) -> Instruction | None:
         """The instruction at `address` in guest memory here (None: unmapped or undecodable)."""
-        return self.machine.instruction_at(address)
+        return self._machine.instruction_at(address)
 
     def write_register(self, name: str, value: int) -> None:
         """Refused: the replay must stay the recording (no diversions yet)."""
@@ -578,5 +578,5 @@ class Timeline:
         raise ReplayError(f"cannot write memory at {address:#x}: memory cannot be changed during replay")
 
     def state_digest(self) -> bytes:
-        return self.machine.state_hash()
+        return self._machine.state_hash()
 
