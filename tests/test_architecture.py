@@ -3,7 +3,7 @@
 - gdbstub/ imports only the standard library, and nothing of replay/ or ttdbg/;
 - replay/ never imports gdbstub, ttdbg, prompt_toolkit or pygdbmi;
 - only replay/machine.py imports unicorn, only replay/disasm.py imports capstone
-  (replay/checkpoint.py and icount.py reach Unicorn only through machine.py);
+  (replay/page_images.py and icount.py reach Unicorn only through machine.py);
 - ttdbg/ reaches the engine only through replay's public API (`from replay import X`,
   X listed in replay/__init__.py's __all__), and never through the engine's insides:
   no `.machine`, `.uc` or `.kernel` attribute of an engine object (the Timeline answers);
