@@ -131,7 +131,7 @@ class ReplayTarget:
             raise TargetError(errno.EIO, str(exc)) from None
         self._past_end = False
         ran_into_exit = stop.reason == TimeReason.HISTORY_END and stop.exit_status is not None
-        return self._remember(self._translate(stop, final=self._exit_at_end and not step and ran_into_exit))
+        return self._remember(self._translate(stop, step, final=self._exit_at_end and not step and ran_into_exit))
 
     def _at_recorded_end(self) -> bool:
         return self.timeline.position >= self.timeline.end.icount
@@ -140,7 +140,7 @@ class ReplayTarget:
         self._last = reason
         return reason
 
-    def _translate(self, stop: TimeStop, *, final: bool = False) -> StopReason:
+    def _translate(self, stop: TimeStop, step: bool = False, *, final: bool = False) -> StopReason:
         """The one mapping of the engine's stops to the stub's.  `final`: at the
         end of the recording, report how the recorded run ended (after `monitor
         exit`: gdb then considers the process gone)."""
@@ -248,7 +248,7 @@ class ReplayTarget:
             if name == "goto" and len(args) == 1:
                 target = parse_position(args[0], tl.position, tl.end.icount)
                 stop = tl.seek(target)
-                self._last = self._translate(stop)
+                self._last = self._translate(stop, True)
                 return (f"Now at instruction {tl.position:,}, pc {tl.pc:#x}.\n"
                         "Run `maintenance flush register-cache` (`flushregs`) so gdb rereads the registers.\n")
             if name == "checkpoint":
@@ -261,7 +261,7 @@ class ReplayTarget:
                 return "".join(f"{mark}\n" for mark in marks)
             if name == "restart" and len(args) == 1:
                 stop = self.session.restart(args[0])
-                self._last = self._translate(stop)
+                self._last = self._translate(stop, True)
                 return (f"Restarted from {args[0]!r} at instruction {tl.position:,}.\n"
                         "Run `maintenance flush register-cache` (`flushregs`) so gdb rereads the registers.\n")
             if name == "info":
