@@ -114,9 +114,9 @@ def baseline(prog: str, path: str) -> tuple[float, int]:
     machine.set_breakpoints(set())
     begin = machine.icount
     assert outcome.name == "TRAPPED", outcome
-    # The next event a system call made (state-hash CHECKPOINT events are not calls).
+    # The next event a system call made (STATE_HASH events are not calls).
     stop = min(e.icount for e in replay.contents.events
-               if e.icount > begin and e.kind.name != "CHECKPOINT")
+               if e.icount > begin and e.kind.name != "STATE_HASH")
     machine.remove_counter_for_baseline()
     machine.os = _StopAtSyscall()
     t = time.perf_counter()

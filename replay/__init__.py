@@ -10,10 +10,12 @@ from `replay` only, never from its submodules
 - recording:  record, resolve_program, read_program, parse_elf, PIE_BASE
 - the log:    read_log, LogContents, EventKind, FileKind
 - replaying:  Replay, OutputSink
-- time:       Timeline, TimeStop, StopReason, Direction, Watchpoint, WatchKind
+- time:       Timeline, TimeStop, StopReason, Direction, Watchpoint, WatchKind,
+              MemoryRegion (Timeline.memory_map's rows); the Timeline also answers
+              for guest state (registers, memory, instructions, /proc files), so
+              front ends never reach the machine or the kernel behind it
 - code:       Instruction, shared_disassembler
 - the kernel: SyscallKind, syscall_listing (the syscall table, for `info --syscalls`)
-- /proc:      SYNTHETIC_PROC_FILES (name -> the file's text from an address space)
 - errors:     ReplayError (the base of every engine error), LogFormatError (a damaged or foreign trace),
               DiskFullError (no space left while recording),
               TraceTruncated
@@ -23,19 +25,18 @@ from .disasm import Instruction, shared_disassembler
 from .errors import DiskFullError, LogFormatError, ReplayError, TraceTruncated
 from .eventlog import LogContents, read_log
 from .events import EventKind, FileKind
-from .linux.procfs import SYNTHETIC as SYNTHETIC_PROC_FILES
 from .linux.syscalls import Kind as SyscallKind
 from .linux.syscalls import listing as syscall_listing
 from .loader import PIE_BASE, parse_elf
 from .machine import WatchKind, Watchpoint
 from .recorder import read_program, record, resolve_program
 from .replayer import OutputSink, Replay
-from .timeline import Direction, StopReason, Timeline, TimeStop
+from .timeline import Direction, MemoryRegion, StopReason, Timeline, TimeStop
 from .trace import TraceDir, create_trace, mark_latest, open_trace, trace_root
 
 __all__ = [
-    "DiskFullError", "PIE_BASE", "SYNTHETIC_PROC_FILES", "Direction", "EventKind", "FileKind", "Instruction",
-    "LogContents", "LogFormatError", "OutputSink", "Replay", "ReplayError", "StopReason", "SyscallKind",
+    "DiskFullError", "PIE_BASE", "Direction", "EventKind", "FileKind", "Instruction", "LogContents",
+    "LogFormatError", "MemoryRegion", "OutputSink", "Replay", "ReplayError", "StopReason", "SyscallKind",
     "TimeStop", "Timeline", "TraceDir", "TraceTruncated", "WatchKind", "Watchpoint", "create_trace",
     "mark_latest", "open_trace", "parse_elf", "read_log", "read_program", "record", "resolve_program",
     "shared_disassembler", "syscall_listing", "trace_root",

@@ -25,8 +25,19 @@ class EventKind(enum.IntEnum):
     FILE_OPEN = 6        # an open of a host path, with the captured content hash
     EXCEPTION = 7        # a fault or a fatal signal ending the run
     SHUTDOWN = 8         # the program ended (exit status / signal / interrupt)
-    CHECKPOINT = 9       # a state hash at a fixed instruction count
+    STATE_HASH = 9       # a digest of the machine state at a fixed instruction count (verified by replay)
     END = 10             # the log is complete
+
+    @classmethod
+    def named(cls, name: str) -> EventKind:
+        """The kind called `name`, in any case (as `ttdbg dump --kind` takes it);
+        `checkpoint`, STATE_HASH's name in earlier versions, still means it.
+        Raises KeyError for any other name."""
+        key = name.strip().upper()
+        return cls[_FORMER_NAMES.get(key, key)]
+
+
+_FORMER_NAMES = {"CHECKPOINT": "STATE_HASH"}
 
 
 class ClockSource(enum.IntEnum):
@@ -303,20 +314,20 @@ class Shutdown(Event):
 
 
 @dataclass(frozen=True)
-class Checkpoint(Event):
+class StateHash(Event):
     state_hash: bytes
-    kind: ClassVar[EventKind] = EventKind.CHECKPOINT
+    kind: ClassVar[EventKind] = EventKind.STATE_HASH
 
     def encode(self) -> bytes:
         return _pack_bytes(self.state_hash)
 
     @classmethod
-    def decode(cls, icount: int, payload: bytes) -> "Checkpoint":
+    def decode(cls, icount: int, payload: bytes) -> "StateHash":
         h, _ = _unpack_bytes(payload, 0)
         return cls(icount, h)
 
     def describe(self) -> str:
-        return f"CHECKPOINT hash={self.state_hash.hex()[:16]}"
+        return f"STATE_HASH {self.state_hash.hex()[:16]}"
 
 
 @dataclass(frozen=True)
@@ -334,7 +345,7 @@ class End(Event):
 EVENT_CLASSES: dict[EventKind, type[Event]] = {
     cls.kind: cls
     for cls in (CharRead, CharWrite, Clock, Random, SyscallResult, FileOpen,
-                GuestException, Shutdown, Checkpoint, End)
+                GuestException, Shutdown, StateHash, End)
 }
 
 Decoder = Callable[[int, bytes], Event]

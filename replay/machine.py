@@ -60,6 +60,7 @@ from .errors import ReplayError
 from .icount import NO_LIMIT, Counter, Special, StopCause
 from .linux.signals import SIGFPE, SIGILL, SIGSEGV, SIGTRAP
 from .memory import AddressSpace
+from .page_images import MemoryImage, PageImager
 
 _UNTIL = (1 << 64) - 1   # an address never executed: run until told to stop
 
@@ -97,6 +98,8 @@ class StopKind(enum.Enum):
 
 @dataclass(frozen=True)
 class RunStop:
+    """Why Machine.run returned (engine-internal: the process turns it into an Outcome)."""
+
     kind: StopKind
     icount: int
     pc: int
@@ -135,6 +138,16 @@ class Hit:
     size: int = 0
     value: int = 0
     is_write: bool = False
+
+
+@dataclass(frozen=True)
+class MachineState:
+    """What Machine.save() keeps: the CPU (an opaque Unicorn context, never
+    changed once taken), the exact instruction count and guest memory."""
+
+    icount: int
+    cpu: object
+    memory: MemoryImage
 
 
 class GuestOS(Protocol):
@@ -621,6 +634,30 @@ class Machine:
         for r in self.mem.regions():
             h.update(struct.pack("<QQII", r.start, r.end, r.prot, zlib.crc32(r.view())))
         return h.digest()
+
+    # -- saving and restoring (checkpoints) ------------------------------------------
+    _pages: PageImager | None = None     # made by the first save or restore
+
+    def _page_imager(self) -> PageImager:
+        if self._pages is None:
+            self._pages = PageImager(self.mem, self.uc.ctl_remove_cache)
+        return self._pages
+
+    def save(self) -> MachineState:
+        """The CPU and memory as they are now (memory incrementally: see page_images.py)."""
+        return MachineState(self.icount, self.uc.context_save(), self._page_imager().take())
+
+    def restore(self, state: MachineState) -> None:
+        """Be exactly as when `state` was saved."""
+        self.uc.context_restore(state.cpu)
+        if self._page_imager().restore(state.memory):
+            self.forget_code()
+        self.set_icount(state.icount)
+        self.reset_block_tracking()
+
+    def saved_state_overhead(self) -> int:
+        """Bytes held to make saving incremental (a shadow copy of memory)."""
+        return self._pages.shadow_bytes() if self._pages is not None else 0
 
     def close(self) -> None:
         self.counter.close()

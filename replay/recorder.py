@@ -24,7 +24,6 @@ from .eventlog import EM_X86_64, LogWriter, TraceHeader
 from .events import (
     CharRead,
     CharWrite,
-    Checkpoint,
     Clock,
     ClockSource,
     End,
@@ -36,12 +35,13 @@ from .events import (
     RandomSource,
     Shutdown,
     ShutdownReason,
+    StateHash,
     SyscallResult,
 )
-from .guest import GuestProcess, Outcome, Program
 from .hostio import HostCall, HostFdCall, HostFdsCall, OpenOutcome, Writes
 from .linux.files import O_ACCMODE, O_RDONLY, OpenFile
 from .loader import parse_elf
+from .process import GuestProcess, Outcome, Program
 from .trace import TraceDir, device_of
 
 log = logging.getLogger(__name__)
@@ -226,7 +226,7 @@ class RecordingHostIO:
         return (icount // self.interval + 1) * self.interval
 
     def sync(self, icount: int, state_hash: bytes) -> None:
-        self.writer.append(Checkpoint(icount, state_hash))
+        self.writer.append(StateHash(icount, state_hash))
 
     def close_all(self) -> None:
         for hfd in self._host_fds.values():

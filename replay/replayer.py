@@ -4,7 +4,7 @@
 which it was recorded and checks that the guest asks the same question
 (kind, fd, syscall number, sizes); any mismatch raises ReplayDivergence
 naming the instruction count, the event and both sides.  State-hash
-CHECKPOINT events are verified when the replay reaches their count.
+STATE_HASH events are verified when the replay reaches their count.
 Program output is written again to an OutputSink (stdout/stderr by default).
 """
 
@@ -22,7 +22,6 @@ from .eventlog import LogContents, read_log
 from .events import (
     CharRead,
     CharWrite,
-    Checkpoint,
     Clock,
     ClockSource,
     Event,
@@ -35,13 +34,14 @@ from .events import (
     RandomSource,
     Shutdown,
     ShutdownReason,
+    StateHash,
     SyscallResult,
 )
-from .guest import GuestProcess, Outcome, Program
 from .hostio import HostCall, HostFdCall, HostFdsCall, OpenOutcome, Writes
 from .icount import NO_LIMIT
 from .linux.files import OpenFile
 from .linux.sysnames import syscall_name
+from .process import GuestProcess, Outcome, Program
 from .trace import TraceDir
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,10 @@ class RecordingEnded(Exception):
         self.icount = icount
 
 
+# Where the replay stands in the log: the next event, a recording-ended shutdown met, hashes verified.
+LogCursor = tuple[int, Shutdown | None, int]
+
+
 class ReplayingHostIO:
     """HostIO answered from the event log."""
 
@@ -89,8 +93,8 @@ class ReplayingHostIO:
         self.trace = trace
         self.sink = sink
         self.index = 0                 # next event to consume
-        self._checkpoints = [i for i, e in enumerate(self.events) if e.kind == EventKind.CHECKPOINT]
-        self.verified_checkpoints = 0
+        self._state_hashes = [i for i, e in enumerate(self.events) if e.kind == EventKind.STATE_HASH]
+        self.verified_state_hashes = 0
         self.shutdown_event: Shutdown | None = None
         # A SHUTDOWN that ended the recording rather than the program, if any.
         self.recording_stopped = next((e for e in reversed(self.events) if isinstance(e, Shutdown)
@@ -215,32 +219,32 @@ class ReplayingHostIO:
     def sleep(self, seconds: float) -> None:
         pass
 
-    def _next_checkpoint(self) -> Checkpoint | None:
-        i = bisect.bisect_left(self._checkpoints, self.index)
-        if i < len(self._checkpoints):
-            ev = self.events[self._checkpoints[i]]
-            assert isinstance(ev, Checkpoint)
+    def _next_state_hash(self) -> StateHash | None:
+        i = bisect.bisect_left(self._state_hashes, self.index)
+        if i < len(self._state_hashes):
+            ev = self.events[self._state_hashes[i]]
+            assert isinstance(ev, StateHash)
             return ev
         return None
 
     # -- time travel support --------------------------------------------------------------
-    def cursor(self) -> tuple[int, Shutdown | None, int]:
-        return (self.index, self.shutdown_event, self.verified_checkpoints)
+    def cursor(self) -> LogCursor:
+        return (self.index, self.shutdown_event, self.verified_state_hashes)
 
-    def set_cursor(self, cursor: tuple[int, Shutdown | None, int]) -> None:
-        self.index, self.shutdown_event, self.verified_checkpoints = cursor
+    def set_cursor(self, cursor: LogCursor) -> None:
+        self.index, self.shutdown_event, self.verified_state_hashes = cursor
 
     def next_sync(self, icount: int) -> int:
-        ev = self._next_checkpoint()
+        ev = self._next_state_hash()
         return ev.icount if ev is not None else NO_LIMIT
 
     def sync(self, icount: int, state_hash: bytes) -> None:
-        ev = self._take(icount, EventKind.CHECKPOINT, f"state hash {state_hash.hex()[:16]}")
-        assert isinstance(ev, Checkpoint)
+        ev = self._take(icount, EventKind.STATE_HASH, f"state hash {state_hash.hex()[:16]}")
+        assert isinstance(ev, StateHash)
         if ev.state_hash != state_hash:
             raise ReplayDivergence(icount, self.index - 1, f"state hash {ev.state_hash.hex()[:16]}",
                                    f"state hash {state_hash.hex()[:16]} (registers or memory differ)")
-        self.verified_checkpoints += 1
+        self.verified_state_hashes += 1
 
 
 def load_program(trace: TraceDir, contents: LogContents) -> Program:
@@ -257,7 +261,7 @@ class ReplayResult:
     shutdown: Shutdown | None
     truncated: bool
     interrupted_recording: bool
-    verified_checkpoints: int
+    verified_state_hashes: int
 
 
 class Replay:
@@ -287,7 +291,7 @@ class Replay:
         status = shutdown.exit_status() if shutdown else 1
         return ReplayResult(status, self.process.icount, shutdown, not self.contents.complete,
                             bool(shutdown and shutdown.reason in _RECORDING_STOPPED),
-                            self.hostio.verified_checkpoints)
+                            self.hostio.verified_state_hashes)
 
     def close(self) -> None:
         self.process.close()

@@ -12,6 +12,17 @@ backward motion is restore-then-replay-forward, as in rr and QEMU:
                replay_reverse_continue).  No hit is ever missed, because
                every instruction of each interval runs with the hooks on.
 
+Words.  A checkpoint (checkpoint.py) is a restorable snapshot of the replay,
+kept in a CheckpointIndex (checkpoint_index.py, with the thinning policy); a
+bookmark is a user's name pinned to one (gdb's and the REPL's `checkpoint
+NAME` / `restart NAME`); the log's STATE_HASH events are neither.  The
+checkpointed state is saved and restored by its owners (GuestProcess, which
+composes Machine and LinuxKernel): the timeline never reaches inside them.
+
+Stops.  TimeStop and StopReason are the engine's public stop vocabulary,
+for front ends; Machine's RunStop and GuestProcess's Outcome stay inside
+the engine.
+
 A reverse watchpoint stops *before* the access (the accessing instruction
 is the next to run); a forward one stops just after it.  A breakpoint at
 the starting position is skipped in both directions.
@@ -33,19 +44,21 @@ always made when execution resumes.
 from __future__ import annotations
 
 import bisect
-import copy
 import enum
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from .checkpoint import Checkpoint, MemorySnapshotter
+from .checkpoint import Checkpoint
+from .checkpoint_index import CheckpointIndex
+from .disasm import Instruction
 from .errors import ReplayError
 from .events import ShutdownReason
-from .guest import Outcome
 from .icount import NO_LIMIT
+from .linux.procfs import SYNTHETIC as SYNTHETIC_PROC_FILES
 from .linux.signals import QUIET_BY_DEFAULT
 from .machine import Hit, Watchpoint
+from .process import Outcome
 from .replayer import Replay
 
 log = logging.getLogger(__name__)
@@ -81,6 +94,16 @@ class TimeStop:
 
 
 @dataclass(frozen=True)
+class MemoryRegion:
+    """One mapping of the guest's address space."""
+
+    start: int
+    end: int                         # exclusive
+    prot: int                        # PROT_READ 1 | PROT_WRITE 2 | PROT_EXEC 4
+    name: str                        # the file's guest path, [stack], [heap], or ""
+
+
+@dataclass(frozen=True)
 class Delivery:
     """Signals delivered to handlers at one instruction count."""
 
@@ -97,104 +120,6 @@ class EndOfHistory:
     status: int                      # exit code or signal number
 
 
-# -- the checkpoint index ---------------------------------------------------------
-#
-# Thinning policy (after rr's ReplayTimeline).  Checkpoints are taken
-# automatically every `interval` instructions while replaying forward (4M,
-# or ~1/512 of a very long trace), and
-# one is taken near the target of a long seek (`near`) so that gdb's
-# one-instruction-at-a-time reverse stepping replays at most `near`
-# instructions per step.  When their memory exceeds the budget, checkpoints
-# are dropped one at a time, always the one whose removal leaves the
-# smallest gap *relative to its distance from the current position*:
-# score = (next.icount - prev.icount) / (1 + |icount - position|).  Dense
-# checkpoints far away go first, so the spacing grows with distance from
-# the present and their number stays logarithmic in the trace length.  The
-# checkpoint at instruction 0 and named ones (bookmarks) are never dropped.
-
-@dataclass
-class CheckpointIndex:
-    budget: int
-    checkpoints: list[Checkpoint] = field(default_factory=list)
-
-    def icounts(self) -> list[int]:
-        return [c.icount for c in self.checkpoints]
-
-    def at_or_before(self, icount: int) -> Checkpoint:
-        i = bisect.bisect_right(self.icounts(), icount) - 1
-        while i > 0 and _holds_signal(self.checkpoints[i]):
-            i -= 1
-        return self.checkpoints[max(i, 0)]
-
-    def before(self, icount: int) -> Checkpoint | None:
-        """The last checkpoint strictly before `icount`."""
-        i = bisect.bisect_left(self.icounts(), icount) - 1
-        while i > 0 and _holds_signal(self.checkpoints[i]):
-            i -= 1
-        return self.checkpoints[i] if i >= 0 else None
-
-    def has(self, icount: int) -> bool:
-        i = bisect.bisect_left(self.icounts(), icount)
-        return i < len(self.checkpoints) and self.checkpoints[i].icount == icount
-
-    def add(self, cp: Checkpoint) -> None:
-        """Keep `cp`; at an instruction count already held, only a named one is
-        added, beside the others (bookmarks may share a position)."""
-        i = bisect.bisect_left(self.icounts(), cp.icount)
-        if i < len(self.checkpoints) and self.checkpoints[i].icount == cp.icount and not cp.name:
-            return
-        self.checkpoints.insert(i, cp)
-
-    def memory(self) -> int:
-        return sum(c.new_bytes for c in self.checkpoints)
-
-    def thin(self, position: int) -> int:
-        """Drop checkpoints until within budget; returns how many were dropped."""
-        dropped = 0
-        while self.memory() > self.budget and len(self.checkpoints) > 2:
-            best, best_score = -1, float("inf")
-            cps = self.checkpoints
-            for i in range(1, len(cps) - 1):
-                if cps[i].name:
-                    continue
-                gap = cps[i + 1].icount - cps[i - 1].icount
-                score = gap / (1 + abs(cps[i].icount - position))
-                if score < best_score:
-                    best, best_score = i, score
-            if best < 0:
-                break
-            self._remove(best)
-            dropped += 1
-        return dropped
-
-    def _remove(self, i: int) -> None:
-        """Drop checkpoint i; pages it alone stored are charged to the next one."""
-        cps = self.checkpoints
-        gone = cps.pop(i)
-        if i < len(cps):
-            # Pages first stored by `gone` and still used by the next one move to it.
-            nxt = cps[i]
-            prev = cps[i - 1] if i > 0 else None
-            moved = 0
-            for key, pages in gone.memory.pages.items():
-                later = nxt.memory.pages.get(key)
-                earlier = prev.memory.pages.get(key) if prev is not None else None
-                if later is None:
-                    continue
-                for j, page in enumerate(pages):
-                    if page is None or j >= len(later) or later[j] is not page:
-                        continue
-                    if earlier is not None and j < len(earlier) and earlier[j] is page:
-                        continue
-                    moved += len(page)
-            nxt.new_bytes += moved
-
-
-def _holds_signal(cp: Checkpoint) -> bool:
-    """A bookmark taken at a signal stop: restored only by name."""
-    return bool(cp.guest[0].held)
-
-
 class Timeline:
     """One debugging session's time axis over a trace."""
 
@@ -202,8 +127,8 @@ class Timeline:
                  budget: int | None = None, slice_: int = 1 << 24) -> None:
         self.replay = replay
         self.process = replay.process
-        self.machine = replay.process.machine
-        self.kernel = replay.process.kernel
+        self._machine = replay.process.machine
+        self._kernel = replay.process.kernel
         self.hostio = replay.hostio
         self.end = self._end_of_history()
         # At least every 4M instructions; for very long traces, about 512
@@ -211,7 +136,6 @@ class Timeline:
         self.interval = interval or max(1 << 22, 1 << max(0, (self.end.icount // 512).bit_length()))
         self.near = near
         self.process.slice = slice_
-        self.snapshotter = MemorySnapshotter(self.machine)
         self.breakpoints: set[int] = set()
         self.watchpoints: set[Watchpoint] = set()
         self._event_icounts = [e.icount for e in self.hostio.events]
@@ -220,8 +144,8 @@ class Timeline:
         self._gate_stops = False                      # forward motions stop at deliveries
         self._hold_at: int | None = None              # hold exactly the delivery at this count
         self._released_at: int | None = None          # a held delivery was made here
-        self.kernel.signal_gate = self._signal_gate
-        self.index = CheckpointIndex(budget or 0)
+        self._kernel.signal_gate = self._signal_gate
+        self.index: CheckpointIndex[Checkpoint] = CheckpointIndex(budget or 0)
         self._fixed_budget = budget is not None
         self.stats = {"restores": 0, "checkpoints_taken": 0, "replayed": 0, "thinned": 0}
         first = self._capture()
@@ -232,17 +156,16 @@ class Timeline:
         """Default budget: 2x the guest's resident memory now, plus 64 MiB."""
         if self._fixed_budget:
             return
-        resident = sum(len(p) for pages in latest.memory.pages.values() for p in pages if p is not None)
-        self.index.budget = 2 * resident + (64 << 20)
+        self.index.budget = 2 * latest.resident_bytes + (64 << 20)
 
     # -- facts ---------------------------------------------------------------------
     @property
     def position(self) -> int:
-        return self.machine.icount
+        return self._machine.icount
 
     @property
     def pc(self) -> int:
-        return self.machine.pc
+        return self._machine.pc
 
     def _end_of_history(self) -> EndOfHistory:
         events = self.hostio.events
@@ -258,64 +181,52 @@ class Timeline:
         return self.process.exited or self.position >= self.end.icount
 
     # -- checkpoints -----------------------------------------------------------------
-    def _capture(self, name: str | None = None) -> Checkpoint:
-        memory, new_bytes = self.snapshotter.take()
-        guest = copy.deepcopy((self.kernel.state, self.kernel.fds))
-        # Each checkpoint also costs its page lists (8 bytes a page) and the CPU context.
-        overhead = 8 * sum(len(p) for p in memory.pages.values()) + 4096
-        cp = Checkpoint(self.position, self.machine.uc.context_save(), memory, guest,
-                        self.hostio.cursor(), name, new_bytes + overhead)
+    def _capture(self) -> Checkpoint:
+        cp = Checkpoint(self.position, self.process.save(), self.hostio.cursor())
         self.stats["checkpoints_taken"] += 1
         return cp
 
-    def _checkpoint_here(self, name: str | None = None) -> Checkpoint | None:
-        if not name and (self.index.has(self.position) or self.kernel.state.held):
+    def _checkpoint_here(self, bookmark: str | None = None) -> Checkpoint | None:
+        if not bookmark and (self.index.has(self.position) or self._kernel.held):
             return None
-        cp = self._capture(name)
-        self.index.add(cp)
+        cp = self._capture()
+        self.index.add(cp, bookmark)
         self._update_budget(cp)
         self.stats["thinned"] += self.index.thin(self.position)
         return cp
 
     def _restore(self, cp: Checkpoint) -> None:
-        self.machine.uc.context_restore(cp.cpu)
-        self.snapshotter.restore(cp.memory)
-        state, fds = copy.deepcopy(cp.guest)
-        self.kernel.state = state
-        self.kernel.fds = fds
+        self.process.restore(cp.process)
         self.hostio.set_cursor(cp.cursor)
-        self.machine.set_icount(cp.icount)
-        self.machine.reset_block_tracking()
         self._released_at = None
         self.stats["restores"] += 1
 
+    # -- bookmarks (the user's named positions: `checkpoint NAME` in gdb and the REPL) --
     def bookmark(self, name: str) -> int:
-        """A named checkpoint at the current position (never thinned); a name
-        given again moves to here."""
-        for cp in self.index.checkpoints:
-            if cp.name == name:
-                cp.name = None
+        """Pin `name` to a checkpoint of the current state (never thinned); a
+        name given again moves to here."""
+        self.index.unpin(name)
         self._checkpoint_here(name)
         return self.position
 
     def bookmarks(self) -> dict[str, int]:
-        return {cp.name: cp.icount for cp in self.index.checkpoints if cp.name}
+        return self.index.bookmarks()
 
     def restart(self, name: str) -> TimeStop:
-        for cp in self.index.checkpoints:
-            if cp.name == name:
-                self._restore(cp)
-                return self._delivery_stop() if self.kernel.state.held else self._stop(StopReason.ARRIVED)
-        raise ReplayError(f"no checkpoint named {name!r}")
+        cp = self.index.bookmarked(name)
+        if cp is None:
+            raise ReplayError(f"no checkpoint named {name!r}")
+        self._restore(cp)
+        return self.here()
 
     def checkpoint_memory(self) -> dict[str, int]:
-        return {"checkpoints": len(self.index.checkpoints), "page_bytes": self.index.memory(),
-                "shadow_bytes": self.snapshotter.shadow_bytes(), "budget": self.index.budget}
+        return {"checkpoints": len(self.index), "page_bytes": self.index.memory(),
+                "shadow_bytes": self._machine.saved_state_overhead(), "budget": self.index.budget}
 
     # -- running forward -------------------------------------------------------------
     def _run_forward(self, target: int, should_stop: ShouldStop | None, traps: bool) -> Outcome:
         """Replay from the current state toward `target`, checkpointing on the way."""
-        self.machine.collect_hits = False
+        self._machine.collect_hits = False
         self._arm(traps)
         target = min(target, self.end.icount)
         start0 = self.position
@@ -337,8 +248,8 @@ class Timeline:
 
     def _run(self, limit: int, should_stop: ShouldStop | None) -> Outcome:
         """Replay.run, making first any delivery held here (resuming makes it)."""
-        if self.kernel.state.held:
-            self.kernel.release_held()
+        if self._kernel.held:
+            self._kernel.release_held()
             self._released_at = self.position
         return self.replay.run(limit, should_stop)
 
@@ -356,13 +267,13 @@ class Timeline:
     @property
     def held_signal(self) -> int:
         """The signal waiting at the gate here (0: none)."""
-        held = self.kernel.state.held
+        held = self._kernel.held
         return held[0].signo if held else 0
 
     def _after_delivery_here(self) -> bool:
         """At a delivery's count, past it (in the handler's entry state)."""
         d = self.deliveries.get(self.position)
-        if d is None or self.kernel.state.held:
+        if d is None or self._kernel.held:
             return False
         return not d.fault or self._released_at == self.position
 
@@ -382,7 +293,7 @@ class Timeline:
             self._run(icount + 1, None)
         finally:
             self._hold_at = None
-        if self.position == icount and self.kernel.state.held:
+        if self.position == icount and self._kernel.held:
             return True
         log.warning("no signal delivery found at instruction %d", icount)
         self._replay_to(icount)
@@ -406,24 +317,24 @@ class Timeline:
         delivery, the handler's entry rather than the faulting instruction."""
         d = self.deliveries.get(icount)
         if d is not None and d.fault and icount > 0 and pc != d.pc and self._hold(icount):
-            self.kernel.release_held()
+            self._kernel.release_held()
             self._released_at = icount
             return Outcome.LIMIT
         return self._replay_to(icount, should_stop)
 
     def _arm(self, traps: bool) -> None:
-        self.machine.set_breakpoints(self.breakpoints if traps else set())
-        self.machine.set_watchpoints(self.watchpoints if traps else set())
-        self.machine.hits.clear()
+        self._machine.set_breakpoints(self.breakpoints if traps else set())
+        self._machine.set_watchpoints(self.watchpoints if traps else set())
+        self._machine.hits.clear()
 
     def _replay_to(self, target: int, should_stop: ShouldStop | None = None) -> Outcome:
         """Exactly to `target` (no traps), from the best starting point."""
         target = max(0, min(target, self.end.icount))
         here = self.position
-        if here == target and not self.kernel.state.held and (not self.process.exited or target == self.end.icount):
+        if here == target and not self._kernel.held and (not self.process.exited or target == self.end.icount):
             return Outcome.LIMIT
         cp = self.index.at_or_before(target)
-        if self.process.exited or here > target or here < cp.icount or (here == target and self.kernel.state.held):
+        if self.process.exited or here > target or here < cp.icount or (here == target and self._kernel.held):
             self._restore(cp)
         # Keep single-instruction reverse stepping cheap: leave a checkpoint
         # half-way when the replay is long in instructions or in events (system
@@ -440,10 +351,17 @@ class Timeline:
     def _events_between(self, lo: int, hi: int) -> int:
         return bisect.bisect_right(self._event_icounts, hi) - bisect.bisect_right(self._event_icounts, lo)
 
+    def here(self) -> TimeStop:
+        """Where the timeline stands: a DELIVERY stop while a delivery waits at
+        the gate, ARRIVED otherwise."""
+        return self._delivery_stop() if self._kernel.held else self._stop(StopReason.ARRIVED)
+
     def _stop(self, reason: StopReason, **kw) -> TimeStop:
         return TimeStop(reason, self.position, self.pc, **kw)
 
-    def _end_stop(self) -> TimeStop:
+    def end_stop(self) -> TimeStop:
+        """How the recording ends, as a stop here: SIGNALLED for a fatal signal,
+        HISTORY_END (with the exit status after an exit) otherwise."""
         end = self.end
         if end.reason == ShutdownReason.SIGNAL:
             return self._stop(StopReason.SIGNALLED, signal=end.status)
@@ -460,7 +378,7 @@ class Timeline:
         if icount >= self.end.icount:
             self._replay_to(self.end.icount, should_stop)
             if icount > self.end.icount or self.position >= self.end.icount:
-                return self._end_stop() if icount > self.end.icount else self._stop(StopReason.ARRIVED)
+                return self.end_stop() if icount > self.end.icount else self._stop(StopReason.ARRIVED)
         outcome = self._replay_to(icount, should_stop)
         if outcome == Outcome.INTERRUPTED:
             return self._stop(StopReason.INTERRUPTED)
@@ -472,14 +390,14 @@ class Timeline:
         forward step stops at a signal's delivery (DELIVERY)."""
         if direction == Direction.BACKWARD:
             return self._step_backward(count, should_stop)
-        if self.kernel.state.held:
-            self.kernel.release_held()
+        if self._kernel.held:
+            self._kernel.release_held()
             self._released_at = self.position
             count -= 1
             if count <= 0:
                 return self._stop(StopReason.ARRIVED)
         if self.at_end:
-            return self._end_stop()
+            return self.end_stop()
         target = self.position + count
         self._gate_stops = True
         try:
@@ -491,7 +409,7 @@ class Timeline:
         if outcome == Outcome.INTERRUPTED:
             return self._stop(StopReason.INTERRUPTED)
         if self.position >= self.end.icount and target > self.end.icount:
-            return self._end_stop()
+            return self.end_stop()
         return self._stop(StopReason.ARRIVED)
 
     def _step_backward(self, count: int, should_stop: ShouldStop | None) -> TimeStop:
@@ -517,19 +435,19 @@ class Timeline:
         return self._cont_backward(should_stop)
 
     def _cont_forward(self, should_stop: ShouldStop | None) -> TimeStop:
-        if self.at_end and not self.kernel.state.held:
-            return self._end_stop()
+        if self.at_end and not self._kernel.held:
+            return self.end_stop()
         start = self.position
         # A breakpoint where we stand is skipped, unless a held delivery moves us
         # into a handler first (its entry may hold a breakpoint of its own).
-        self.machine.skip_breakpoint_icount = -1 if self.kernel.state.held else start
+        self._machine.skip_breakpoint_icount = -1 if self._kernel.held else start
         self._gate_stops = True
         try:
             outcome = self._run_forward(self.end.icount, should_stop, traps=True)
-            hits = list(self.machine.hits)
+            hits = list(self._machine.hits)
         finally:
             self._gate_stops = False
-            self.machine.skip_breakpoint_icount = -1
+            self._machine.skip_breakpoint_icount = -1
             self._arm(False)
         if outcome == Outcome.SIGNAL:
             return self._delivery_stop()
@@ -544,20 +462,20 @@ class Timeline:
             return self._stop(StopReason.BREAKPOINT, address=stop.pc)
         if outcome == Outcome.INTERRUPTED:
             return self._stop(StopReason.INTERRUPTED)
-        return self._end_stop()
+        return self.end_stop()
 
     def _scan(self, start: Checkpoint, end: int, should_stop: ShouldStop | None) -> tuple[list[Hit], bool]:
         """Replay [start, end) with every trap recording hits; (hits, interrupted)."""
         self._restore(start)
         self._arm(True)
-        self.machine.collect_hits = True
-        self.machine.skip_breakpoint_icount = -1
+        self._machine.collect_hits = True
+        self._machine.skip_breakpoint_icount = -1
         try:
             outcome = self._run(end, should_stop)
             self.stats["replayed"] += self.position - start.icount
         finally:
-            self.machine.collect_hits = False
-        hits = [h for h in self.machine.hits if h.icount < end]
+            self._machine.collect_hits = False
+        hits = [h for h in self._machine.hits if h.icount < end]
         self._arm(False)
         return hits, outcome == Outcome.INTERRUPTED
 
@@ -614,14 +532,42 @@ class Timeline:
         self.watchpoints.discard(watch)
 
     def read_register(self, name: str) -> int:
-        return self.machine.reg(name)
+        return self._machine.reg(name)
 
     def read_memory(self, address: int, length: int) -> bytes:
         """Guest bytes; raises ReplayError if any byte is unmapped."""
         try:
-            return self.machine.mem.read(address, length)
+            return self._machine.mem.read(address, length)
         except ValueError:
             raise ReplayError(f"cannot access memory at address {address:#x}") from None
+
+    def read_memory_prefix(self, address: int, length: int) -> bytes:
+        """Guest bytes from `address`, up to `length` or the first unmapped byte."""
+        mem = self._machine.mem
+        out = bytearray()
+        pos, end = address, address + length
+        while pos < end:
+            region = mem.find(pos)
+            if region is None:
+                break
+            n = min(end, region.end) - pos
+            out += mem.read(pos, n)
+            pos += n
+        return bytes(out)
+
+    def memory_map(self) -> tuple[MemoryRegion, ...]:
+        """The guest's mappings here, in address order."""
+        return tuple(MemoryRegion(r.start, r.end, r.prot, r.name) for r in self._machine.mem.regions())
+
+    def proc_file(self, name: str) -> bytes | None:
+        """The text of /proc/PID/`name` here, for the files the kernel makes from
+        guest state alone (procfs.py); None for any other."""
+        make = SYNTHETIC_PROC_FILES.get(name)
+        return make(self._machine.mem) if make is not None else None
+
+    def instruction_at(self, address: int) -> Instruction | None:
+        """The instruction at `address` in guest memory here (None: unmapped or undecodable)."""
+        return self._machine.instruction_at(address)
 
     def write_register(self, name: str, value: int) -> None:
         """Refused: the replay must stay the recording (no diversions yet)."""
@@ -632,5 +578,5 @@ class Timeline:
         raise ReplayError(f"cannot write memory at {address:#x}: memory cannot be changed during replay")
 
     def state_digest(self) -> bytes:
-        return self.machine.state_hash()
+        return self._machine.state_hash()
 

@@ -3,9 +3,12 @@
 - gdbstub/ imports only the standard library, and nothing of replay/ or ttdbg/;
 - replay/ never imports gdbstub, ttdbg, prompt_toolkit or pygdbmi;
 - only replay/machine.py imports unicorn, only replay/disasm.py imports capstone
-  (replay/checkpoint.py and icount.py reach Unicorn only through machine.py);
+  (replay/page_images.py and icount.py reach Unicorn only through machine.py);
 - ttdbg/ reaches the engine only through replay's public API (`from replay import X`,
-  X listed in replay/__init__.py's __all__);
+  X listed in replay/__init__.py's __all__), and never through the engine's insides:
+  no `.machine`, `.uc` or `.kernel` attribute of an engine object (the Timeline answers);
+- ttdbg/ maps the engine's stops to the stub's in one place: gdbstub's StopReason is built
+  only in gdb_target.py's `_translate`;
 - no package has an import cycle (imports inside functions count: a lazy import is how a
   cycle hides; imports under `if TYPE_CHECKING:` never run and do not).
 
@@ -176,6 +179,47 @@ def private_engine_imports(root: pathlib.Path) -> list[str]:
     return out
 
 
+# Attributes behind the engine's public objects (the Timeline's machine, its Unicorn, its kernel).
+ENGINE_INSIDES = frozenset({"machine", "uc", "kernel"})
+# (file, expression) uses of those names that are not the engine's insides.
+NOT_ENGINE_INSIDES = {("ttdbg/trace_summary.py", "h.machine")}     # the trace header's ELF machine number
+
+
+def engine_insides_touched(root: pathlib.Path) -> list[str]:
+    """ttdbg expressions reading `.machine`, `.uc` or `.kernel` of anything."""
+    out = []
+    for path in files("ttdbg", root):
+        rel = path.relative_to(root).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Attribute) and node.attr in ENGINE_INSIDES:
+                text = ast.unparse(node)
+                if (rel, text) not in NOT_ENGINE_INSIDES:
+                    out.append(f"{rel}:{node.lineno}: {text}")
+    return sorted(out)
+
+
+def stub_stops_built_outside_translate(root: pathlib.Path) -> list[str]:
+    """ttdbg code building gdbstub's StopReason anywhere but in a function named `_translate`."""
+    out = []
+    for path in files("ttdbg", root):
+        rel = path.relative_to(root).as_posix()
+        tree = ast.parse(path.read_text(), filename=str(path))
+        names = {a.asname or a.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                 and node.module == "gdbstub" for a in node.names if a.name == "StopReason"}
+        if not names:
+            continue
+        todo: list[tuple[ast.AST, str]] = [(tree, "")]
+        while todo:
+            node, function = todo.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                function = node.name
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names
+                    and function != "_translate"):
+                out.append(f"{rel}:{node.lineno} in {function or 'the module'}")
+            todo.extend((child, function) for child in ast.iter_child_nodes(node))
+    return sorted(out)
+
+
 def _fake_tree(tmp_path: pathlib.Path, modules: dict[str, str]) -> pathlib.Path:
     for name, text in modules.items():
         path = tmp_path / name
@@ -218,6 +262,31 @@ def test_ttdbg_uses_only_the_engines_public_api(tmp_path) -> None:
                                  "ttdbg/bad.py": "from replay.machine import Machine\nfrom replay import Secret\n"})
     assert private_engine_imports(fake) == ["ttdbg/bad.py: from replay.machine import ...",
                                             "ttdbg/bad.py: replay.Secret is not public"]
+
+
+def test_ttdbg_never_reaches_behind_the_timeline(tmp_path) -> None:
+    assert engine_insides_touched(ROOT) == []
+    fake = _fake_tree(tmp_path, {
+        "ttdbg/__init__.py": "",
+        "ttdbg/ok.py": "def f(tl):\n    return tl.instruction_at(tl.pc)\n",
+        "ttdbg/bad.py": "def f(tl, r):\n    tl.machine.mem.read(0, 1)\n    return r.tl.kernel.state, tl.machine.uc\n",
+        "ttdbg/trace_summary.py": "def g(h):\n    return h.machine\n",
+    })
+    assert engine_insides_touched(fake) == ["ttdbg/bad.py:2: tl.machine", "ttdbg/bad.py:3: r.tl.kernel",
+                                            "ttdbg/bad.py:3: tl.machine", "ttdbg/bad.py:3: tl.machine.uc"]
+
+
+def test_engine_stops_map_to_the_stubs_in_one_place(tmp_path) -> None:
+    assert stub_stops_built_outside_translate(ROOT) == []
+    fake = _fake_tree(tmp_path, {
+        "ttdbg/__init__.py": "",
+        "ttdbg/ok.py": "from gdbstub import StopReason as S\nclass T:\n    def _translate(self, stop):\n"
+                       "        return S(1)\n",
+        "ttdbg/bad.py": "from gdbstub import StopKind, StopReason\nclass T:\n    def resume(self):\n"
+                        "        return StopReason(StopKind.REPLAY_END)\n",
+        "ttdbg/other.py": "from replay import StopReason\nX = StopReason('arrived')\n",   # the engine's own
+    })
+    assert stub_stops_built_outside_translate(fake) == ["ttdbg/bad.py:4 in resume"]
 
 
 def test_no_import_cycles(tmp_path) -> None:

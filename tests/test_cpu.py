@@ -27,7 +27,7 @@ from harness import Run, Ttdbg
 from replay import cpu
 from replay.errors import LogFormatError
 from replay.eventlog import TraceHeader, read_log
-from replay.guest import GuestProcess
+from replay.process import GuestProcess
 from replay.replayer import Replay
 from replay.timeline import Direction, StopReason, Timeline
 from replay.trace import open_trace

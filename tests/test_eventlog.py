@@ -17,7 +17,6 @@ from replay.events import (
     EVENT_CLASSES,
     CharRead,
     CharWrite,
-    Checkpoint,
     Clock,
     ClockSource,
     End,
@@ -30,6 +29,7 @@ from replay.events import (
     RandomSource,
     Shutdown,
     ShutdownReason,
+    StateHash,
     SyscallResult,
     decode_event,
 )
@@ -67,7 +67,7 @@ EVENTS: dict[EventKind, st.SearchStrategy] = {
                                    u64).map(_captured_only),
     EventKind.EXCEPTION: st.builds(GuestException, icounts, signals, st.sampled_from(ExceptionCause), u64, u64),
     EventKind.SHUTDOWN: st.builds(Shutdown, icounts, st.sampled_from(ShutdownReason), i32).map(_signal_status),
-    EventKind.CHECKPOINT: st.builds(Checkpoint, icounts, blobs),
+    EventKind.STATE_HASH: st.builds(StateHash, icounts, blobs),
     EventKind.END: st.builds(End, icounts),
 }
 any_event = st.one_of(*EVENTS.values())

@@ -27,7 +27,10 @@ def test_stats_say_what_was_verified(guest, ttdbg):
 
     trace = ttdbg.new_trace()
     assert ttdbg("record", "-q", "--checkpoint-interval", "5000", "-o", trace, program).status == 0
-    hashes = len(dump_events(ttdbg, trace, "--kind", "checkpoint"))
+    state_hashes = dump_events(ttdbg, trace, "--kind", "state_hash")
+    assert dump_events(ttdbg, trace, "--kind", "checkpoint") == state_hashes     # the kind's former name
+    assert all(line.split()[2] == "STATE_HASH" for line in state_hashes)
+    hashes = len(state_hashes)
     assert hashes > 1
     line = ttdbg.replay(trace, "--stats").err.strip().splitlines()[-1]
     assert line.endswith(f"; {hashes:,} state hashes verified"), line

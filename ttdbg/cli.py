@@ -226,7 +226,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
             if result.shutdown and result.shutdown.reason.name == "ERROR" else "interrupted"
         _say(f"note: the recording was {why} at instruction {result.icount:,}; replay stops there")
     if args.stats:
-        _say(verified_summary(result.icount, len(replay.contents.events), result.verified_checkpoints,
+        _say(verified_summary(result.icount, len(replay.contents.events), result.verified_state_hashes,
                               replay.contents.header.extra.get("checkpoint_interval")))
     replay.close()
     return result.status
@@ -251,7 +251,7 @@ def cmd_dump(args: argparse.Namespace) -> int:
     wanted = None
     if args.kind:
         try:
-            wanted = {EventKind[k.strip().upper()] for k in args.kind.split(",")}
+            wanted = {EventKind.named(k) for k in args.kind.split(",")}
         except KeyError as exc:
             names = ", ".join(k.name.lower() for k in EventKind)
             raise _Fail(f"unknown event kind {exc.args[0]!r} (one of: {names})", EXIT_USAGE) from None

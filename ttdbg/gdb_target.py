@@ -14,7 +14,6 @@ import shlex
 
 from gdbstub import X86_64, BreakKind, Capability, Direction, HostStat, StopKind, StopReason, TargetError
 from gdbstub.target import ShouldStop
-from replay import SYNTHETIC_PROC_FILES as SYNTHETIC
 from replay import Direction as TimeDirection
 from replay import ReplayError, TimeStop, WatchKind, Watchpoint
 from replay import StopReason as TimeReason
@@ -56,7 +55,7 @@ class ReplayTarget:
         self.pid = session.pid
         self.tid = session.pid
         self._break_kinds: dict[int, BreakKind] = {}
-        self._last = StopReason(StopKind.SIGNAL, SIGTRAP)
+        self._last = self._translate(self.timeline.here())
         self._past_end = False
         self._exit_at_end = False      # `monitor exit`: a continue at the end reports the exit
         self._program_signals: frozenset[int] | None = None
@@ -83,7 +82,7 @@ class ReplayTarget:
         if rewind:
             tl.seek(0)
         # a plain stop (gdb shows the frame), or the signal waiting to be delivered here
-        self._last = StopReason(StopKind.SIGNAL, _gdb_signal(tl.held_signal) if tl.held_signal else SIGTRAP)
+        self._last = self._translate(tl.here())
 
     # -- state --------------------------------------------------------------------------
     def stop_reason(self) -> StopReason:
@@ -106,20 +105,10 @@ class ReplayTarget:
         raise TargetError(errno.EPERM, "registers cannot be changed during replay")
 
     def read_memory(self, addr: int, length: int) -> bytes:
-        out = bytearray()
-        pos = addr
-        end = addr + length
-        mem = self.timeline.machine.mem
-        while pos < end:
-            region = mem.find(pos)
-            if region is None:
-                break
-            n = min(end, region.end) - pos
-            out += mem.read(pos, n)
-            pos += n
+        out = self.timeline.read_memory_prefix(addr, length)
         if not out and length:
             raise TargetError(errno.EFAULT, f"cannot access memory at {addr:#x}")
-        return bytes(out)
+        return out
 
     def write_memory(self, addr: int, data: bytes) -> None:
         raise TargetError(errno.EPERM, "memory cannot be changed during replay")
@@ -137,9 +126,9 @@ class ReplayTarget:
                   and self._at_recorded_end())
         if at_end and self._exit_at_end and not step:
             self._past_end = True
-            return self._remember(self._final_exit())
+            return self._remember(self._translate(tl.end_stop(), final=True))
         if at_end:
-            return self._remember(StopReason(StopKind.REPLAY_END))
+            return self._remember(self._translate(TimeStop(TimeReason.HISTORY_END, tl.position, tl.pc)))
         try:
             if step:
                 stop = tl.step(1, tdir, should_stop)
@@ -149,29 +138,25 @@ class ReplayTarget:
             log.error("%s", exc)
             raise TargetError(errno.EIO, str(exc)) from None
         self._past_end = False
-        reason = self._translate(stop, step)
-        if (self._exit_at_end and not step and stop.reason == TimeReason.HISTORY_END
-                and stop.exit_status is not None):
-            reason = self._final_exit()            # ran into the recorded exit
-        return self._remember(reason)
+        ran_into_exit = stop.reason == TimeReason.HISTORY_END and stop.exit_status is not None
+        return self._remember(self._translate(stop, step, final=self._exit_at_end and not step and ran_into_exit))
 
     def _at_recorded_end(self) -> bool:
         return self.timeline.position >= self.timeline.end.icount
-
-    def _final_exit(self) -> StopReason:
-        end = self.timeline.end
-        if end.reason is not None and end.reason.name == "EXIT":
-            return StopReason(StopKind.EXITED, exit_status=end.status)
-        if end.reason is not None and end.reason.name == "SIGNAL":
-            return StopReason(StopKind.TERMINATED, signal=_gdb_signal(end.status))
-        return StopReason(StopKind.REPLAY_END)
 
     def _remember(self, reason: StopReason) -> StopReason:
         self._last = reason
         return reason
 
-    def _translate(self, stop: TimeStop, step: bool) -> StopReason:
+    def _translate(self, stop: TimeStop, step: bool = False, *, final: bool = False) -> StopReason:
+        """The one mapping of the engine's stops to the stub's.  `final`: at the
+        end of the recording, report how the recorded run ended (after `monitor
+        exit`: gdb then considers the process gone)."""
         r = stop.reason
+        if final and r == TimeReason.SIGNALLED:
+            return StopReason(StopKind.TERMINATED, signal=_gdb_signal(stop.signal))
+        if final and r == TimeReason.HISTORY_END and stop.exit_status is not None:
+            return StopReason(StopKind.EXITED, exit_status=stop.exit_status)
         if r == TimeReason.BREAKPOINT:
             kind = self._break_kinds.get(stop.address or 0, BreakKind.SOFTWARE)
             return StopReason(StopKind.HW_BREAK if kind == BreakKind.HARDWARE else StopKind.SW_BREAK)
@@ -244,8 +229,7 @@ class ReplayTarget:
         """/proc/PID/maps of the replayed process at the current position."""
         for prefix in (f"/proc/{self.pid}/", "/proc/self/"):
             if path.startswith(prefix):
-                make = SYNTHETIC.get(path[len(prefix):])
-                return make(self.timeline.machine.mem) if make else None
+                return self.timeline.proc_file(path[len(prefix):])
         return None
 
     def host_pread(self, fd: int, count: int, offset: int) -> bytes:

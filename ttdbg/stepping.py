@@ -134,7 +134,7 @@ class Stepper:
     def nexti(self, direction: Direction) -> TimeStop:
         if direction == BACKWARD:
             return self._back_one(over=True)
-        insn = self.tl.machine.instruction_at(self.tl.pc)
+        insn = self.tl.instruction_at(self.tl.pc)
         if insn is not None and insn.mnemonic.startswith("call"):
             sp = self.reg("rsp")
             ret = insn.address + insn.size
@@ -150,7 +150,7 @@ class Stepper:
         stop = self.tl.step(1, BACKWARD, self.should_stop)
         if stop.reason != StopReason.ARRIVED:
             return stop
-        insn = self.tl.machine.instruction_at(self.tl.pc)
+        insn = self.tl.instruction_at(self.tl.pc)
         if insn is None or not insn.mnemonic.startswith("ret"):
             return stop
         try:
@@ -172,7 +172,7 @@ class Stepper:
         return TimeStop(StopReason.INTERRUPTED, self.tl.position, self.tl.pc)
 
     def _is_call_ending_at(self, address: int, end: int) -> bool:
-        insn = self.tl.machine.instruction_at(address)
+        insn = self.tl.instruction_at(address)
         return insn is not None and insn.mnemonic.startswith("call") and insn.address + insn.size == end
 
     def _call_site(self, return_address: int) -> int | None:
@@ -222,7 +222,7 @@ class Stepper:
         while True:
             if self.should_stop():
                 return TimeStop(StopReason.INTERRUPTED, tl.position, tl.pc)
-            insn = tl.machine.instruction_at(tl.pc)
+            insn = tl.instruction_at(tl.pc)
             if insn is not None and insn.mnemonic.startswith("call"):
                 sp = self.reg("rsp")
                 ret = insn.address + insn.size

@@ -10,6 +10,7 @@ modules and share the vocabulary of abi.py.
 
 from __future__ import annotations
 
+import copy
 import errno
 import logging
 import posixpath
@@ -66,6 +67,20 @@ class KernelState:
     altstack: AltStack = field(default_factory=AltStack)
     held: tuple[SigInfo, ...] = ()   # deliveries stopped at the signal gate, not yet made
     exited: ProcessExit | None = None
+
+
+@dataclass(frozen=True)
+class KernelSnapshot:
+    """What LinuxKernel.save() keeps: private copies of its state and its
+    file descriptors, never changed once taken (restore copies them again)."""
+
+    state: KernelState
+    fds: FdTable
+
+    @property
+    def held(self) -> bool:
+        """Taken with a delivery waiting at the signal gate."""
+        return bool(self.state.held)
 
 
 class LinuxKernel:
@@ -319,6 +334,19 @@ class LinuxKernel:
             code = self.state.pending_codes.pop(signum, SI_USER)
             self.deliver_self_signal(signum, code)      # raises GuestExit when fatal
         return 0
+
+    # -- saving and restoring (checkpoints) -----------------------------------------
+    def save(self) -> KernelSnapshot:
+        state, fds = copy.deepcopy((self.state, self.fds))
+        return KernelSnapshot(state, fds)
+
+    def restore(self, snapshot: KernelSnapshot) -> None:
+        self.state, self.fds = copy.deepcopy((snapshot.state, snapshot.fds))
+
+    @property
+    def held(self) -> tuple[SigInfo, ...]:
+        """Deliveries waiting at the signal gate (not yet made)."""
+        return self.state.held
 
     # -- set-up ---------------------------------------------------------------------
     def setup_std_streams(self) -> None:

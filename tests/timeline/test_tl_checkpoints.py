@@ -28,10 +28,10 @@ def test_tiny_budget_thins_but_keeps_bookmarks(work) -> None:
         tl.seek(n)
         tl.step(rng.randrange(1, 50), Direction.BACKWARD)
         # The first checkpoint, the bookmarks and at most the one just taken.
-        assert len(tl.index.checkpoints) <= 2 + len(marks) + 1
+        assert len(tl.index) <= 2 + len(marks) + 1
     assert tl.stats["thinned"] > 100
     assert tl.bookmarks() == marks
-    assert tl.index.checkpoints[0].icount == 0
+    assert tl.index.icounts()[0] == 0
     for name, n in marks.items():
         stop = tl.restart(name)
         assert stop.reason == StopReason.ARRIVED and stop.icount == n
@@ -43,7 +43,7 @@ def test_tiny_budget_thins_but_keeps_bookmarks(work) -> None:
 
 @pytest.fixture(scope="module")
 def thin_tl(work) -> Timeline:
-    first = work.timeline().index.checkpoints[0].new_bytes
+    first = work.timeline().index.memory()
     # Room for the first checkpoint's full image and as much again: a dozen or so more.
     return work.timeline(interval=1 << 14, near=1 << 10, budget=2 * first)
 
@@ -58,7 +58,7 @@ def test_seeks_stay_right_under_thinning(thin_tl: Timeline, work, n: int, back: 
     target = max(n - back, 0)
     assert work.state_of(tl) == work.reference(target)
     assert tl.index.memory() <= tl.index.budget
-    assert len(tl.index.checkpoints) <= 40
+    assert len(tl.index) <= 40
 
 
 def test_bookmark_renamed_and_moved(thin_tl: Timeline, work) -> None:
@@ -115,21 +115,21 @@ def hashed(recorder):
 
 def test_recorded_state_hashes_are_verified(hashed) -> None:
     tl = hashed.timeline(interval=1 << 14, near=1 << 10)
-    expected = sum(1 for e in tl.replay.contents.events if e.kind == EventKind.CHECKPOINT)
+    expected = sum(1 for e in tl.replay.contents.events if e.kind == EventKind.STATE_HASH)
     assert expected >= 15
     tl.seek(tl.end.icount)
-    assert tl.hostio.verified_checkpoints == expected
+    assert tl.hostio.verified_state_hashes == expected
     for n in (300_000, 10_000, 500_000, 123_456):
         tl.seek(n)
         tl.step(3, Direction.BACKWARD)
     tl.seek(tl.end.icount + 1)
-    assert tl.hostio.verified_checkpoints > 0
+    assert tl.hostio.verified_state_hashes > 0
 
 
 def test_corrupted_state_hash_is_a_divergence(hashed) -> None:
     replay = Replay(open_trace(hashed.trace_path))
     events = replay.contents.events
-    indexes = [i for i, e in enumerate(events) if e.kind == EventKind.CHECKPOINT]
+    indexes = [i for i, e in enumerate(events) if e.kind == EventKind.STATE_HASH]
     i = indexes[len(indexes) // 2]
     bad = events[i]
     events[i] = dataclasses.replace(bad, state_hash=bytes(b ^ 0xFF for b in bad.state_hash))

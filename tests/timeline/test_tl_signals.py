@@ -61,12 +61,15 @@ def here(tl: Timeline):
 def test_forward_stops_hold_the_delivery_before_the_frame(signals, deliveries) -> None:
     tl = signals.timeline()
     (d1, _, pc1), (d2, _, pc2), (d3, _, pc3) = deliveries
-    assert tl.cont().icount == d1
+    stop = tl.cont()
+    assert stop.icount == d1
     assert here(tl) == held_reference(signals, d1)
+    assert tl.here() == stop                        # standing at the gate is that DELIVERY stop
     assert pc1 != signals.addr("on_usr1")
     # the kill() system call's delivery: the handler's entry is the plain state at d1
     stop = tl.step()
     assert (stop.reason, stop.icount, stop.pc) == (StopReason.ARRIVED, d1, signals.addr("on_usr1"))
+    assert tl.here() == stop
     assert signals.state_of(tl) == signals.reference(d1)
     # the fault: held at the faulting instruction, which is the plain state at d2
     stop = tl.cont()

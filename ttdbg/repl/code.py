@@ -34,7 +34,7 @@ def disassemble(r: ReplState, arg: str) -> str:
     insns = []
     addr = lo
     while addr < hi and len(insns) < 400:
-        insn = r.tl.machine.instruction_at(addr)
+        insn = r.tl.instruction_at(addr)
         if insn is None:
             break
         insns.append(insn)

@@ -39,7 +39,7 @@ def events(r: ReplState, arg: str) -> str:
             lo, hi = parse_int(a), parse_int(b)
         else:
             try:
-                kinds = {EventKind[k.strip().upper()] for k in w.split(",") if k.strip()}
+                kinds = {EventKind.named(k) for k in w.split(",") if k.strip()}
             except KeyError as exc:
                 names = ", ".join(k.name.lower() for k in EventKind)
                 raise CommandError(f"Unknown event kind {exc.args[0]!r} (one of: {names}).") from None

@@ -126,7 +126,7 @@ class ReplState:
         self.libraries: SharedLibraries | None = None
         if session.header.interpreter:
             self.libraries = SharedLibraries(session.read_captured, session.files,
-                                             lambda: self.tl.machine.mem.regions(), lambda: self.tl.position,
+                                             lambda: self.tl.memory_map(), lambda: self.tl.position,
                                              session.program, session.header.interpreter)
         self.images = ImageSymbols(self.symbols, self.libraries)
         self.interrupt = threading.Event()
@@ -148,7 +148,7 @@ class ReplState:
         """Up to `count` instructions from `address` (fewer where the code ends)."""
         insns = []
         for _ in range(count):
-            insn = self.tl.machine.instruction_at(address)
+            insn = self.tl.instruction_at(address)
             if insn is None:
                 break
             insns.append(insn)

@@ -1,10 +1,15 @@
-"""A guest process: machine + kernel + loaded program, and its run loop.
+"""A guest process: machine + kernel + loaded program, its run loop, its saved state.
 
 Booting is deterministic given the trace header, the program and
 interpreter bytes and the AT_RANDOM bytes (which come through HostIO as the
 first event), so the recorder and the replayer build identical processes.
 The run loop slices execution so that interrupts are noticed, stops at the
-HostIO's sync points (state-hash checkpoints) and hands faults to the kernel.
+HostIO's sync points (where the log holds a state hash) and hands faults to
+the kernel.  Its state is the machine's and the kernel's, each saved and
+restored by its owner; `ProcessState` composes the two.
+
+`Outcome` is engine-internal: why `run` returned, for the replayer and the
+timeline (the timeline's StopReason is what front ends see).
 """
 
 from __future__ import annotations
@@ -39,10 +44,10 @@ from .linux.initial_stack import (
     HWCAP_X86_64,
     build_stack,
 )
-from .linux.kernel import LinuxKernel
+from .linux.kernel import KernelSnapshot, LinuxKernel
 from .linux.layout import MMAP_TOP, STACK_SIZE, STACK_TOP
 from .loader import PIE_BASE, load_image, parse_elf
-from .machine import Machine, StopKind
+from .machine import Machine, MachineState, StopKind
 from .memory import PAGE, page_up
 
 log = logging.getLogger(__name__)
@@ -51,11 +56,13 @@ SLICE = 1 << 26     # instructions between checks of should_stop (~0.1-0.2 s)
 
 
 class Outcome(enum.Enum):
+    """Why GuestProcess.run returned (engine-internal)."""
+
     EXITED = "exited"            # the program ended (see kernel.state.exited)
     LIMIT = "limit"              # reached the requested instruction count
     INTERRUPTED = "interrupted"  # should_stop() said so, or request_stop()
     TRAPPED = "trapped"          # a breakpoint or watchpoint (see last_stop)
-    SIGNAL = "signal"            # a delivery waits at the signal gate (kernel.state.held)
+    SIGNAL = "signal"            # a delivery waits at the signal gate (kernel.held)
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,23 @@ class Program:
     path: str
     data: bytes
     interp_data: bytes | None = None
+
+
+@dataclass(frozen=True)
+class ProcessState:
+    """A process's whole state at one instruction count: its machine's and its kernel's."""
+
+    machine: MachineState
+    kernel: KernelSnapshot
+
+    @property
+    def icount(self) -> int:
+        return self.machine.icount
+
+    @property
+    def held(self) -> bool:
+        """Saved with a signal delivery waiting at the gate."""
+        return self.kernel.held
 
 
 class GuestProcess:
@@ -125,7 +149,7 @@ class GuestProcess:
         m.set_reg("rdx", 0)
 
     def _sync_hash_function(self, header: TraceHeader) -> Callable[[], bytes]:
-        """The digest the log's CHECKPOINT events hold (named in the header)."""
+        """The digest the log's STATE_HASH events hold (named in the header)."""
         name = header.extra.get("state_hash", "blake2b")
         functions = {"blake2b": self.machine.state_hash, "crc32": self.machine.quick_hash}
         if name not in functions:
@@ -147,6 +171,13 @@ class GuestProcess:
     @property
     def exited(self) -> bool:
         return self.kernel.state.exited is not None
+
+    def save(self) -> ProcessState:
+        return ProcessState(self.machine.save(), self.kernel.save())
+
+    def restore(self, state: ProcessState) -> None:
+        self.machine.restore(state.machine)
+        self.kernel.restore(state.kernel)
 
     def run(self, limit: int = NO_LIMIT, should_stop: Callable[[], bool] | None = None) -> Outcome:
         """Run until the program ends, `limit` instructions, or an interrupt."""
@@ -173,7 +204,7 @@ class GuestProcess:
             if stop.kind in (StopKind.FAULT, StopKind.HALTED):
                 if stop.kind == StopKind.FAULT:
                     self.kernel.on_fault(stop)
-                if self.kernel.state.held:
+                if self.kernel.held:
                     return Outcome.SIGNAL
                 continue
             if stop.kind in (StopKind.BREAKPOINT, StopKind.WATCH):
