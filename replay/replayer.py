@@ -284,6 +284,29 @@ class Replay:
         except RecordingEnded:
             return Outcome.EXITED
 
+    @property
+    def icount(self) -> int:
+        """Instructions replayed so far."""
+        return self.process.icount
+
+    @property
+    def auxv(self) -> bytes:
+        """The auxiliary vector the program started with."""
+        return self.process.auxv
+
+    def run_to_end(self, should_stop: Callable[[], bool] | None = None,
+                   progress: Callable[[int], None] | None = None, slice_length: int = 1 << 29) -> bool:
+        """Replay to the end of the recording, calling progress(icount) every `slice_length`
+        instructions; False when should_stop() interrupted it first."""
+        while True:
+            outcome = self.run(self.process.icount + slice_length, should_stop)
+            if outcome is Outcome.INTERRUPTED:
+                return False
+            if outcome is not Outcome.LIMIT or self.process.icount >= self.end_limit:
+                return True
+            if progress is not None:
+                progress(self.process.icount)
+
     def result(self) -> ReplayResult:
         shutdown = self.hostio.shutdown_event
         if shutdown is None and self.process.icount >= self.end_limit:

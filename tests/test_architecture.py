@@ -180,7 +180,7 @@ def private_engine_imports(root: pathlib.Path) -> list[str]:
 
 
 # Attributes behind the engine's public objects (the Timeline's machine, its Unicorn, its kernel).
-ENGINE_INSIDES = frozenset({"machine", "uc", "kernel"})
+ENGINE_INSIDES = frozenset({"machine", "uc", "kernel", "process"})
 # (file, expression) uses of those names that are not the engine's insides.
 NOT_ENGINE_INSIDES = {("ttdbg/trace_summary.py", "h.machine")}     # the trace header's ELF machine number
 

@@ -199,14 +199,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
                         total=replay.contents.events[-1].icount)
     try:
         with CtrlC().installed() as ctrl_c:
-            while True:
-                outcome = replay.run(limit=replay.process.icount + (1 << 29), should_stop=ctrl_c)
-                if outcome.name != "LIMIT" or replay.process.icount >= replay.end_limit:
-                    break
-                progress(replay.process.icount)
-        if outcome.name == "INTERRUPTED":
+            finished = replay.run_to_end(ctrl_c, progress)
+        if not finished:
             progress.done()
-            _say(f"interrupted at instruction {replay.process.icount:,}")
+            _say(f"interrupted at instruction {replay.icount:,}")
             return 130
     except TraceTruncated as exc:
         progress.done()

@@ -129,7 +129,7 @@ class DebugSession:
 
     @property
     def auxv(self) -> bytes:
-        return self.replay.process.auxv
+        return self.replay.auxv
 
     @property
     def pid(self) -> int:
