@@ -50,15 +50,24 @@ def _record_and_interrupt(ttdbg: Ttdbg, program: Path, stdin: int | None,
         while not started(proc, trace):
             assert proc.poll() is None and time.monotonic() < deadline, "the recording did not start"
             time.sleep(0.05)
-        sent = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=PROMPT)
-        took = time.monotonic() - sent
+        took, err = _interrupt(proc)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    return proc.returncode, took, err.decode("utf-8", "replace"), trace
+        _reap(proc)
+    return proc.returncode, took, err, trace
+
+
+def _interrupt(proc: subprocess.Popen[bytes]) -> tuple[float, str]:
+    """Ctrl-C to a running `ttdbg record`: how long it took to end, and its stderr."""
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=PROMPT)
+    return time.monotonic() - sent, err.decode("utf-8", "replace")
+
+
+def _reap(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
 
 
 def _log_grew(proc: subprocess.Popen[bytes], trace: Path) -> bool:
@@ -130,17 +139,12 @@ def test_ctrl_c_while_blocked_writing_to_a_full_pipe(ttdbg: Ttdbg, guest) -> Non
                                 cwd=ttdbg.workdir)
         try:
             time.sleep(2.0)      # the pipe (64 KiB) is full long before
-            sent = time.monotonic()
-            proc.send_signal(signal.SIGINT)
-            _, err = proc.communicate(timeout=PROMPT)
-            took = time.monotonic() - sent
+            took, err = _interrupt(proc)
         finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+            _reap(proc)
     finally:
         yes.kill()
         yes.wait()
         os.close(read_end)
         os.close(write_end)
-    _assert_clean_interrupt(ttdbg, proc.returncode, took, err.decode("utf-8", "replace"), trace)
+    _assert_clean_interrupt(ttdbg, proc.returncode, took, err, trace)
