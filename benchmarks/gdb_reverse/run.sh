@@ -12,7 +12,7 @@
 # 900) bounds each .exp file.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-board=${1:?usage: run.sh native|ttdbg [NAME.exp ...]}
+board=${1:?usage: run.sh native|ttdbg|ttdbg-precsave [NAME.exp ...]}
 shift
 : "${GDB_TESTSUITE:?set GDB_TESTSUITE to gdb-13.1/gdb/testsuite}"
 GDB=${GDB:-$(command -v gdb)}
@@ -30,8 +30,9 @@ if [ ! -f site.exp ]; then
 fi
 case $board in
     native) board_args= ;;
+    ttdbg-precsave) board_args=--target_board=ttdbg-precsave ;;
     ttdbg) board_args=--target_board=ttdbg ;;
-    *) echo "run.sh: board must be native or ttdbg" >&2; exit 2 ;;
+    *) echo "run.sh: board must be native, ttdbg or ttdbg-precsave" >&2; exit 2 ;;
 esac
 if [ $# -eq 0 ]; then
     set -- $(cd "$GDB_TESTSUITE/gdb.reverse" && ls *.exp)
@@ -45,7 +46,7 @@ for exp in "$@"; do
     cp gdb.sum "results/$name.sum" 2>/dev/null || :
     cp gdb.log "results/$name.log" 2>/dev/null || :
     [ $rc -eq 124 ] && echo "TIMEOUT after ${PER_TEST_TIMEOUT}s" >>"results/$name.sum"
-    counts=$(grep -E '^(PASS|FAIL|UNSUPPORTED|UNRESOLVED|UNTESTED|XFAIL|KFAIL|ERROR|TIMEOUT)' "results/$name.sum" \
+    counts=$(grep -E '^(PASS|FAIL|KPASS|KFAIL|XPASS|XFAIL|UNSUPPORTED|UNRESOLVED|UNTESTED|ERROR|TIMEOUT)' "results/$name.sum" \
         | sed 's/:.*//; s/ .*//' | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}')
     echo "$name: ${counts:-nothing} ($(($(date +%s) - start))s)"
 done
