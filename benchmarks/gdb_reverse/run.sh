@@ -1,5 +1,6 @@
 #!/bin/sh
-# Run gdb's gdb.reverse tests one .exp file at a time, either natively (gdb's
+# Run gdb's gdb.reverse tests (or DIR/NAME.exp from elsewhere in gdb's
+# testsuite) one .exp file at a time, either natively (gdb's
 # own "record full") or against ttdbg (boards/ttdbg.exp), and keep each file's
 # gdb.sum and gdb.log.  Not part of the pytest suite: it needs gdb's sources.
 #
@@ -38,11 +39,12 @@ if [ $# -eq 0 ]; then
     set -- $(cd "$GDB_TESTSUITE/gdb.reverse" && ls *.exp)
 fi
 for exp in "$@"; do
-    name=${exp%.exp}
+    case $exp in */*) ;; *) exp=gdb.reverse/$exp ;; esac
+    name=$(basename "$exp" .exp)
     start=$(date +%s)
     rc=0
     timeout -k 10 "$PER_TEST_TIMEOUT" runtest $board_args GDB="$GDB" \
-        GDB_DATA_DIRECTORY="$GDB_DATA_DIRECTORY" "gdb.reverse/$exp" >/dev/null 2>&1 || rc=$?
+        GDB_DATA_DIRECTORY="$GDB_DATA_DIRECTORY" "$exp" >/dev/null 2>&1 || rc=$?
     cp gdb.sum "results/$name.sum" 2>/dev/null || :
     cp gdb.log "results/$name.log" 2>/dev/null || :
     [ $rc -eq 124 ] && echo "TIMEOUT after ${PER_TEST_TIMEOUT}s" >>"results/$name.sum"
