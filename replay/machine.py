@@ -205,6 +205,8 @@ class Machine:
         # exception unmasked): fninit's control word, MXCSR's default.
         self.uc.reg_write(X.UC_X86_REG_FPCW, 0x037F)
         self.uc.reg_write(X.UC_X86_REG_MXCSR, 0x1F80)
+        # User mode runs with interrupts enabled (Unicorn starts with RFLAGS 0x2): pushf shows IF.
+        self.uc.reg_write(X.UC_X86_REG_EFLAGS, 0x202)
 
     # -- code that the guest writes --------------------------------------------
     def _on_region_change(self, region, installed: bool) -> None:

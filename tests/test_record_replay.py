@@ -59,6 +59,7 @@ DETERMINISTIC = {
     "sysmisc": (["/tmp/ttdbg-test-sysmisc.tmp"], None),   # statfs, xattr, sendfile, mincore, ...
     "readiness": ([], b"hello\n"),    # poll, ppoll, select, pselect6
     "sighandlers": ([], None),         # handlers for raise/kill, SIGSEGV/SIGFPE, sigaltstack
+    "startregs": ([], None),           # RFLAGS (IF), x87 control word and MXCSR at start
 }
 
 
