@@ -224,10 +224,11 @@ class Timeline:
                 "shadow_bytes": self._machine.saved_state_overhead(), "budget": self.index.budget}
 
     # -- running forward -------------------------------------------------------------
-    def _run_forward(self, target: int, should_stop: ShouldStop | None, traps: bool) -> Outcome:
+    def _run_forward(self, target: int, should_stop: ShouldStop | None, traps: bool,
+                     watches: bool | None = None) -> Outcome:
         """Replay from the current state toward `target`, checkpointing on the way."""
         self._machine.collect_hits = False
-        self._arm(traps)
+        self._arm(traps, watches)
         target = min(target, self.end.icount)
         start0 = self.position
         while True:
@@ -322,9 +323,10 @@ class Timeline:
             return Outcome.LIMIT
         return self._replay_to(icount, should_stop)
 
-    def _arm(self, traps: bool) -> None:
+    def _arm(self, traps: bool, watches: bool | None = None) -> None:
+        """Arm breakpoints and watchpoints (`traps`), or the watchpoints alone (`watches`)."""
         self._machine.set_breakpoints(self.breakpoints if traps else set())
-        self._machine.set_watchpoints(self.watchpoints if traps else set())
+        self._machine.set_watchpoints(self.watchpoints if (traps if watches is None else watches) else set())
         self._machine.hits.clear()
 
     def _replay_to(self, target: int, should_stop: ShouldStop | None = None) -> Outcome:
@@ -401,11 +403,20 @@ class Timeline:
         target = self.position + count
         self._gate_stops = True
         try:
-            outcome = self._run_forward(target, should_stop, traps=False)
+            # A watched access inside the steps stops them, as a hardware watchpoint stops a single-step.
+            outcome = self._run_forward(target, should_stop, traps=False, watches=True)
+            hits = list(self._machine.hits)
         finally:
             self._gate_stops = False
+            self._arm(False)
         if outcome == Outcome.SIGNAL:
             return self._delivery_stop()
+        if outcome == Outcome.TRAPPED and hits and hits[-1].watch is not None:
+            hit = hits[-1]
+            # Stopped inside the accessing instruction: come to just after it from a checkpoint.
+            self._restore(self.index.at_or_before(hit.icount))
+            self._replay_to(hit.icount + 1)
+            return self._stop(StopReason.WATCHPOINT, address=hit.address, watch=hit.watch)
         if outcome == Outcome.INTERRUPTED:
             return self._stop(StopReason.INTERRUPTED)
         if self.position >= self.end.icount and target > self.end.icount:

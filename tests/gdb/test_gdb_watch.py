@@ -52,3 +52,33 @@ def test_segfault_traced_back_to_bad_store(connected, linking):
     stop = g.ok("reverse-continue")
     assert stop.reason == "watchpoint-trigger", g.dump()
     assert (stop.func, stop.line) == ("main", source_line(guest, "target = &nodes[0];"))
+
+
+def test_a_watchpoint_hit_while_stepping_is_reported_as_live(connected, gdb_guest, gdb):
+    """`next` over the stray write stops for the watchpoint with its old and new values, as a
+    live (native) gdb does with a hardware watchpoint; gdb's own `record full` replay misses it."""
+
+    def step_until_the_watch(g) -> tuple | None:
+        for _ in range(60):
+            stop = g.ok("next")
+            if stop.reason == "watchpoint-trigger":
+                return stop.func, stop.line, stop.stopped["value"]
+        return None
+
+    guest = gdb_guest("clobber", "static")
+    live = gdb(guest.binary)
+    live.ok("-gdb-set startup-with-shell off")
+    live.ok("break fill")
+    if live.ok("-exec-run").reason != "breakpoint-hit":
+        pytest.skip("cannot run the guest natively under gdb here")
+    live.ok("delete")
+    live.ok("watch g.guard")
+    expected = step_until_the_watch(live)
+    assert expected is not None and expected[2] == {"old": "1234", "new": "104"}, live.dump()
+
+    _, server, g = connected("clobber", "static")
+    g.ok("break fill")
+    assert g.ok("continue").reason == "breakpoint-hit", g.dump()
+    g.ok("delete")
+    g.ok("watch g.guard")
+    assert step_until_the_watch(g) == expected, g.dump()
