@@ -11,11 +11,12 @@ from __future__ import annotations
 import errno
 import logging
 import shlex
+from collections.abc import Iterable
 
 from gdbstub import X86_64, BreakKind, Capability, Direction, HostStat, StopKind, StopReason, TargetError
 from gdbstub.target import ShouldStop
 from replay import Direction as TimeDirection
-from replay import ReplayError, TimeStop, WatchKind, Watchpoint
+from replay import MemoryRegion, ReplayError, TimeStop, WatchKind, Watchpoint
 from replay import StopReason as TimeReason
 
 from .positions import parse_position
@@ -316,7 +317,9 @@ class ReplayTarget:
                 self._last = self._translate(stop, True)
                 return (f"Restarted from {args[0]!r} at instruction {tl.position:,}.\n"
                         "Run `maintenance flush register-cache` (`flushregs`) so gdb rereads the registers.\n")
-            if name == "info":
+            if name == "info" and args == ["mem"]:
+                return info_mem(self.timeline.memory_map())
+            if name == "info" and not args:
                 return self.session.summary() + "\n"
             if name == "exit":
                 self._exit_at_end = True
@@ -333,6 +336,26 @@ class ReplayTarget:
 
     def detach(self) -> None:
         pass
+
+
+_PROT_READ, _PROT_WRITE = 1, 2   # Linux's PROT_* bits, as MemoryRegion.prot holds them
+
+
+def info_mem(regions: Iterable[MemoryRegion]) -> str:
+    """`monitor info mem` in QEMU's x86-64 format, which GEF and pwndbg parse:
+    `start-end size attrs` per run of adjacent pages with the same protection, attrs
+    being u (user page: all of them), r (readable) or -, w (writable) or -."""
+    runs: list[list[int]] = []
+    for r in regions:
+        prot = r.prot & (_PROT_READ | _PROT_WRITE)
+        if runs and runs[-1][1] == r.start and runs[-1][2] == prot:
+            runs[-1][1] = r.end
+        else:
+            runs.append([r.start, r.end, prot])
+    return "".join(
+        f"{start:016x}-{end:016x} {end - start:016x} u{'r' if prot & _PROT_READ else '-'}"
+        f"{'w' if prot & _PROT_WRITE else '-'}\n"
+        for start, end, prot in runs)
 
 
 def _nul_joined(strings: tuple[str, ...]) -> bytes:
@@ -355,6 +378,7 @@ _MONITOR_HELP = """ttdbg monitor commands:
   monitor checkpoints       list remembered positions
   monitor restart NAME      return to a remembered position
   monitor info              trace summary
+  monitor info mem          the memory map here, as QEMU's monitor prints it
   monitor exit              let `continue` at the end report the recorded exit
 """
 
