@@ -155,14 +155,20 @@ def target_xml(description: TargetDescription) -> str:
 # --- qSupported ------------------------------------------------------------------
 
 
-def supported_reply(capabilities: frozenset[Capability], packet_size: int) -> bytes:
-    """The ``qSupported`` reply: fixed protocol features plus capability-driven ones."""
+def supported_reply(capabilities: frozenset[Capability], packet_size: int, *, multiprocess: bool = False) -> bytes:
+    """The ``qSupported`` reply: fixed protocol features plus capability-driven ones.
+
+    ``multiprocess+`` only when gdb offered it: the stub then speaks ``p<pid>.<tid>``
+    thread-ids, so gdb learns the real pid (``info proc`` needs it).
+    """
     features = [
         f"PacketSize={packet_size:x}",
         "QStartNoAckMode+",
         "qXfer:features:read+",
         "vContSupported+",
     ]
+    if multiprocess:
+        features.append("multiprocess+")
     optional = (
         (Capability.SW_BREAK, "swbreak+"),
         (Capability.HW_BREAK, "hwbreak+"),

@@ -187,6 +187,11 @@ class HostOpen:
 
 
 @dataclass(frozen=True)
+class HostReadlink:
+    path: str
+
+
+@dataclass(frozen=True)
 class HostPread:
     fd: int
     count: int
@@ -261,6 +266,7 @@ Request = (
     | Monitor
     | HostOpen
     | HostPread
+    | HostReadlink
     | HostClose
     | HostFstat
     | HostSetfs
@@ -468,11 +474,9 @@ def _parse_vfile(rest: str) -> Request:
         raise _Bad("vFile needs operation:arguments")
     if op == "open":
         path, flags, mode = _split(args, ",", 3, "vFile:open")
-        try:
-            name = _hex_bytes(path, "path").decode("utf-8", "surrogateescape")
-        except UnicodeDecodeError:  # pragma: no cover - surrogateescape never fails
-            raise _Bad("undecodable path") from None
-        return HostOpen(name, _hex(flags, "flags"), _hex(mode, "mode"))
+        return HostOpen(_path(path), _hex(flags, "flags"), _hex(mode, "mode"))
+    if op == "readlink":
+        return HostReadlink(_path(args))
     if op == "pread":
         fd, count, offset = _split(args, ",", 3, "vFile:pread")
         return HostPread(_hex(fd, "fd"), _hex(count, "count"), _hex(offset, "offset"))
@@ -483,6 +487,10 @@ def _parse_vfile(rest: str) -> Request:
     if op == "setfs":
         return HostSetfs(_hex(args, "pid"))
     return Unknown("vFile:" + op)
+
+
+def _path(text: str) -> str:
+    return _hex_bytes(text, "path").decode("utf-8", "surrogateescape")
 
 
 def _parse_v(body: str, raw: bytes) -> Request:

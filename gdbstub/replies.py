@@ -89,31 +89,40 @@ _WATCH_KEYS: Mapping[StopKind, bytes] = MappingProxyType(
 )
 
 
+def thread_id(tid: int, pid: int | None = None) -> bytes:
+    """A thread-id as gdb reads it: ``p<pid>.<tid>`` in multiprocess mode, else ``<tid>``."""
+    return b"%x" % tid if pid is None else b"p%x.%x" % (pid, tid)
+
+
 def stop_reply(
     reason: StopReason,
     tid: int,
     *,
+    pid: int | None = None,
     swbreak: bool = True,
     hwbreak: bool = True,
     expedite: Iterable[tuple[RegisterInfo, int | None]] = (),
 ) -> bytes:
     """Format a stop reply: ``Wxx``, ``Xxx`` or ``Tss<regs>thread:<tid>;<reason>``.
 
+    With ``pid`` (gdb and the stub agreed on ``multiprocess+``) the thread is
+    ``p<pid>.<tid>`` and ``W``/``X`` name the process (``;process:<pid>``).
     ``swbreak``/``hwbreak`` say whether gdb asked for those stop reasons in
     its qSupported; if not, a breakpoint stop is reported as a plain SIGTRAP.
     """
     kind = reason.kind
+    process = b"" if pid is None else b";process:%x" % pid
     if kind is StopKind.EXITED:
         assert reason.exit_status is not None
-        return b"W%02x" % (reason.exit_status & 0xFF)
+        return b"W%02x" % (reason.exit_status & 0xFF) + process
     if kind is StopKind.TERMINATED:
-        return b"X%02x" % (reason.signal & 0xFF)
+        return b"X%02x" % (reason.signal & 0xFF) + process
     signal = SIGINT if kind is StopKind.INTERRUPTED else reason.signal
     parts = [b"T%02x" % (signal & 0xFF)]
     for reg, value in expedite:
         if value is not None:
             parts.append(b"%02x:%s;" % (reg.regnum, pack_register(reg, value)))
-    parts.append(b"thread:%x;" % tid)
+    parts.append(b"thread:%s;" % thread_id(tid, pid))
     if kind is StopKind.SW_BREAK and swbreak:
         parts.append(b"swbreak:;")
     elif kind is StopKind.HW_BREAK and hwbreak:

@@ -40,6 +40,7 @@ from .packets import (
     HostFstat,
     HostOpen,
     HostPread,
+    HostReadlink,
     HostSetfs,
     Kill,
     Malformed,
@@ -123,6 +124,7 @@ class Session:
         self._last_sent: bytes | None = None
         self._resends = 0
         self._gdb_features: frozenset[str] = frozenset()
+        self._multiprocess = False
         self._closed = False
         self._target_xml: bytes | None = None
         self._handlers: dict[type, Callable[[Any], Reply]] = {
@@ -142,9 +144,9 @@ class Session:
             VCont: self._vcont,
             Breakpoint: self._breakpoint,
             XferRead: self._xfer_read,
-            QueryAttached: lambda req: b"1",
-            QueryCurrentThread: lambda req: b"QC%x" % self._target.tid,
-            ThreadInfoFirst: lambda req: b"m%x" % self._target.tid,
+            QueryAttached: self._query_attached,
+            QueryCurrentThread: lambda req: b"QC" + self._thread_id(),
+            ThreadInfoFirst: lambda req: b"m" + self._thread_id(),
             ThreadInfoNext: lambda req: b"l",
             QuerySymbol: lambda req: replies.OK,
             Monitor: self._monitor,
@@ -152,6 +154,7 @@ class Session:
             HostOpen: self._host_open,
             HostPread: self._host_pread,
             HostClose: self._host_close,
+            HostReadlink: self._host_readlink,
             HostFstat: self._host_fstat,
             HostSetfs: self._host_setfs,
             Detach: self._detach,
@@ -262,10 +265,17 @@ class Session:
         return replies.stop_reply(
             reason,
             self._target.tid,
+            pid=self._target.pid if self._multiprocess else None,
             swbreak="swbreak+" in self._gdb_features,
             hwbreak="hwbreak+" in self._gdb_features,
             expedite=expedite,
         )
+
+    def _thread_id(self) -> bytes:
+        return replies.thread_id(self._target.tid, self._target.pid if self._multiprocess else None)
+
+    def _is_our_process(self, pid: int | None) -> bool:
+        return pid is None or pid == self._target.pid
 
     def _is_our_thread(self, thread: ThreadId) -> bool:
         pid_ok = thread.pid in (None, ThreadId.ALL, ThreadId.ANY, self._target.pid)
@@ -275,7 +285,12 @@ class Session:
 
     def _query_supported(self, req: QuerySupported) -> Reply:
         self._gdb_features = frozenset(req.features)
-        return supported_reply(self._target.capabilities, self._packet_size)
+        self._multiprocess = "multiprocess+" in self._gdb_features
+        return supported_reply(self._target.capabilities, self._packet_size, multiprocess=self._multiprocess)
+
+    def _query_attached(self, req: QueryAttached) -> Reply:
+        # The replayed process was "attached to": gdb detaches on quit rather than killing it.
+        return b"1" if self._is_our_process(req.pid) else replies.error(errno.ESRCH)
 
     def _start_noack(self, req: StartNoAckMode) -> Reply:
         self._enter_noack = True
@@ -389,10 +404,18 @@ class Session:
                 return replies.error(errno.EINVAL)
             data = self._target.auxv()
         elif req.object == "exec-file" and self._has(Capability.EXEC_FILE):
+            if req.annex and not self._annex_is_our_pid(req.annex):
+                return replies.error(errno.ESRCH)
             data = self._target.exec_file().encode("utf-8", "surrogateescape")
         else:
             return replies.EMPTY
         return xfer_chunk(data, req.offset, min(req.length, self._packet_size - 1))
+
+    def _annex_is_our_pid(self, annex: str) -> bool:
+        try:
+            return int(annex, 16) == self._target.pid
+        except ValueError:
+            return False
 
     def _signal_list(self, req: SignalList) -> Reply:
         if not self._has(Capability.PASS_SIGNALS):
@@ -440,6 +463,11 @@ class Session:
             lambda: replies.host_data(replies.pack_host_stat(self._target.host_fstat(req.fd)))
         )
 
+    def _host_readlink(self, req: HostReadlink) -> Reply:
+        return self._host_io(
+            lambda: replies.host_data(self._target.host_readlink(req.path).encode("utf-8", "surrogateescape"))
+        )
+
     def _host_setfs(self, req: HostSetfs) -> Reply:
         # One process, one filesystem view: "ours" and "the stub's own" are the same.
         if req.pid in (0, self._target.pid):
@@ -447,11 +475,15 @@ class Session:
         return self._host_io(lambda: replies.host_error(errno.ESRCH))
 
     def _detach(self, req: Detach) -> Reply:
+        if not self._is_our_process(req.pid):
+            return replies.error(errno.ESRCH)
         self._closed = True
         self._target.detach()
         return replies.OK
 
     def _kill(self, req: Kill) -> Reply:
+        if not self._is_our_process(req.pid):
+            return replies.error(errno.ESRCH)
         self._closed = True
         self._target.kill()
         return replies.OK if req.reply_expected else None

@@ -11,11 +11,12 @@ from __future__ import annotations
 import errno
 import logging
 import shlex
+from collections.abc import Iterable
 
 from gdbstub import X86_64, BreakKind, Capability, Direction, HostStat, StopKind, StopReason, TargetError
 from gdbstub.target import ShouldStop
 from replay import Direction as TimeDirection
-from replay import ReplayError, TimeStop, WatchKind, Watchpoint
+from replay import MemoryRegion, ReplayError, TimeStop, WatchKind, Watchpoint
 from replay import StopReason as TimeReason
 
 from .positions import parse_position
@@ -210,12 +211,12 @@ class ReplayTarget:
     def host_open(self, path: str, flags: int, mode: int) -> int:
         if flags & 3:
             raise TargetError(errno.EACCES, "the trace's files are read-only")
-        data = self._proc_file(path)
-        if data is None:
-            try:                            # a captured file missing or corrupt in the trace: EIO
+        try:                                # a captured file missing or corrupt in the trace: EIO
+            data = self._proc_file(path)
+            if data is None:
                 data = self.session.read_captured(path)
-            except ReplayError as exc:
-                raise TargetError(errno.EIO, str(exc)) from None
+        except ReplayError as exc:
+            raise TargetError(errno.EIO, str(exc)) from None
         if data is None:
             raise TargetError(errno.ENOENT, f"{path} is not in the trace")
         if len(self._host_fds) >= _MAX_HOST_FDS:
@@ -225,12 +226,44 @@ class ReplayTarget:
         self._host_fds[fd] = data
         return fd
 
-    def _proc_file(self, path: str) -> bytes | None:
-        """/proc/PID/maps of the replayed process at the current position."""
+    def _proc_name(self, path: str) -> str | None:
+        """`maps` for /proc/PID/maps (or /proc/self/maps); None for a path outside them."""
         for prefix in (f"/proc/{self.pid}/", "/proc/self/"):
             if path.startswith(prefix):
-                return self.timeline.proc_file(path[len(prefix):])
+                return path[len(prefix):]
         return None
+
+    def _proc_file(self, path: str) -> bytes | None:
+        """A /proc file of the replayed process, from the trace alone: the engine's
+        (maps, at the current position), then the ones the recording's header and
+        auxv fix for the whole run, then the executable itself for `exe`.  Any other
+        /proc name is absent (ENOENT): never the host's."""
+        name = self._proc_name(path)
+        if name is None:
+            return None
+        data = self.timeline.proc_file(name)
+        if data is not None:
+            return data
+        header = self.session.header
+        fixed = {
+            "auxv": lambda: self.session.auxv,
+            "cmdline": lambda: _nul_joined(header.argv),
+            "environ": lambda: _nul_joined(header.env),
+            "exe": lambda: self.session.read_captured(self.session.program),
+        }
+        make = fixed.get(name)
+        if make is None:
+            raise TargetError(errno.ENOENT, f"{path}: the trace does not make this /proc file")
+        return make()
+
+    def host_readlink(self, path: str) -> str:
+        """/proc/PID/exe and /proc/PID/cwd as the recording saw them."""
+        links = {"exe": self.session.program, "cwd": self.session.header.cwd}
+        name = self._proc_name(path)
+        if name not in links:
+            raise TargetError(errno.ENOENT if name is not None else errno.EINVAL,
+                              f"{path} is not a link the trace knows")
+        return links[name]
 
     def host_pread(self, fd: int, count: int, offset: int) -> bytes:
         data = self._host_fds.get(fd)
@@ -284,7 +317,9 @@ class ReplayTarget:
                 self._last = self._translate(stop, True)
                 return (f"Restarted from {args[0]!r} at instruction {tl.position:,}.\n"
                         "Run `maintenance flush register-cache` (`flushregs`) so gdb rereads the registers.\n")
-            if name == "info":
+            if name == "info" and args == ["mem"]:
+                return info_mem(self.timeline.memory_map())
+            if name == "info" and not args:
                 return self.session.summary() + "\n"
             if name == "exit":
                 self._exit_at_end = True
@@ -303,6 +338,31 @@ class ReplayTarget:
         pass
 
 
+_PROT_READ, _PROT_WRITE = 1, 2   # Linux's PROT_* bits, as MemoryRegion.prot holds them
+
+
+def info_mem(regions: Iterable[MemoryRegion]) -> str:
+    """`monitor info mem` in QEMU's x86-64 format, which GEF and pwndbg parse:
+    `start-end size attrs` per run of adjacent pages with the same protection, attrs
+    being u (user page: all of them), r (readable) or -, w (writable) or -."""
+    runs: list[list[int]] = []
+    for r in regions:
+        prot = r.prot & (_PROT_READ | _PROT_WRITE)
+        if runs and runs[-1][1] == r.start and runs[-1][2] == prot:
+            runs[-1][1] = r.end
+        else:
+            runs.append([r.start, r.end, prot])
+    return "".join(
+        f"{start:016x}-{end:016x} {end - start:016x} u{'r' if prot & _PROT_READ else '-'}"
+        f"{'w' if prot & _PROT_WRITE else '-'}\n"
+        for start, end, prot in runs)
+
+
+def _nul_joined(strings: tuple[str, ...]) -> bytes:
+    """/proc/PID/cmdline and environ: each string followed by a NUL."""
+    return b"".join(s.encode("utf-8", "surrogateescape") + b"\0" for s in strings)
+
+
 def _check_range(kind: BreakKind, addr: int, length: int) -> None:
     """Refuse (EINVAL) an address, or a watched range, that does not fit in 64 bits."""
     if addr >= _ADDRESS_SPACE:
@@ -318,6 +378,7 @@ _MONITOR_HELP = """ttdbg monitor commands:
   monitor checkpoints       list remembered positions
   monitor restart NAME      return to a remembered position
   monitor info              trace summary
+  monitor info mem          the memory map here, as QEMU's monitor prints it
   monitor exit              let `continue` at the end report the recorded exit
 """
 

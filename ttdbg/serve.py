@@ -1,11 +1,18 @@
-"""`ttdbg serve`: serve a trace to gdb over the remote protocol."""
+"""`ttdbg serve`: serve a trace to gdb over the remote protocol.
+
+For IDEs and scripts: once listening it prints one machine-readable line on
+stdout, ``ttdbg-serve port=NNNN`` (the chosen port with ``--port 0``), and SIGTERM
+ends it cleanly (the gdb connection is dropped, the port closed, exit status 0).
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import logging
 import os
+import signal
 import socket
+import threading
 from collections.abc import Callable
 
 from gdbstub import GdbServer
@@ -62,6 +69,9 @@ def serve(trace: TraceDir, *, host: str, port: int, once: bool, fresh: bool,
             "the stub has no authentication: anyone who can reach this port can read the whole recording")
     say(f"serving {trace.path} ({target.session.timeline.end.icount:,} instructions)")
     say(f"connect with: gdb {target.session.program} -ex 'target remote {host_port(bound_host, bound_port)}'")
+    print(f"{PORT_LINE}{bound_port}", flush=True)
+    terminated = threading.Event()
+    previous = _on_sigterm(server, terminated)
     try:
         # One gdb at a time; each finds the replay stopped where the previous one
         # left it (or at instruction 0 with --fresh), with no breakpoints of its own.
@@ -73,4 +83,27 @@ def serve(trace: TraceDir, *, host: str, port: int, once: bool, fresh: bool,
         say("stopped")
     finally:
         server.shutdown()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    if terminated.is_set():
+        say("stopped (SIGTERM)")
     return 0
+
+
+PORT_LINE = "ttdbg-serve port="
+"""The start of the line on stdout that gives the listening port (for IDEs and scripts)."""
+
+
+def _on_sigterm(server: GdbServer, terminated: threading.Event) -> object:
+    """Make SIGTERM shut the server down; returns the previous handler (None: not installed).
+
+    The handler only starts a thread: shutdown() takes the server's lock, which the
+    main thread, interrupted by the signal, may be holding."""
+    def handler(signum: int, frame: object) -> None:
+        terminated.set()
+        threading.Thread(target=server.shutdown, name="sigterm", daemon=True).start()
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:                  # not the main thread (serve called from a test or an IDE)
+        return None

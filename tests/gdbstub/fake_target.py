@@ -171,6 +171,11 @@ class FakeTarget:
             raise TargetError(errno.EBADF)
         return self.open_files[fd][offset : offset + count]
 
+    def host_readlink(self, path: str) -> str:
+        if path != f"/proc/{PID}/exe":
+            raise TargetError(errno.ENOENT)
+        return "/bin/guest"
+
     def host_close(self, fd: int) -> None:
         if self.open_files.pop(fd, None) is None:
             raise TargetError(errno.EBADF)

@@ -45,8 +45,9 @@ def target() -> FakeTarget:
 
 @pytest.fixture
 def session(target: FakeTarget) -> Session:
+    # Without multiprocess+: plain thread-ids (test_stub_multiprocess.py covers the other mode).
     s = Session(target)
-    s.feed(wire(b"qSupported:multiprocess+;swbreak+;hwbreak+;xmlRegisters=i386"))
+    s.feed(wire(b"qSupported:swbreak+;hwbreak+;xmlRegisters=i386"))
     return s
 
 
@@ -72,7 +73,7 @@ def test_qsupported_exact_bytes(target: FakeTarget) -> None:
     payload = b"qSupported:multiprocess+;swbreak+"
     out = s.feed(wire(payload))
     assert out == ok_reply(
-        b"PacketSize=4000;QStartNoAckMode+;qXfer:features:read+;vContSupported+;"
+        b"PacketSize=4000;QStartNoAckMode+;qXfer:features:read+;vContSupported+;multiprocess+;"
         b"swbreak+;hwbreak+;qXfer:auxv:read+;qXfer:exec-file:read+;"
         b"ReverseStep+;ReverseContinue+;QPassSignals+;QProgramSignals+"
     )
@@ -349,7 +350,8 @@ def test_host_io(session: Session) -> None:
     assert ask(session, b"vFile:close:3") == b"F0"
     assert ask(session, b"vFile:close:3") == b"F-1,9"
     assert ask(session, b"vFile:open:" + b"/nope".hex().encode() + b",0,0") == b"F-1,2"
-    assert ask(session, b"vFile:readlink:" + path) == b""
+    assert ask(session, b"vFile:readlink:" + path) == b"F-1,2"
+    assert ask(session, b"vFile:readlink:" + b"/proc/1234/exe".hex().encode()) == b"Fa;/bin/guest"
     assert ask(session, b"vFile:pread:3") == b"E16"
 
 
