@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from .abi import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, Args, errno_of, host_path_effect, s32
 from .files import OpenFile
-from .structs import pack_stat, pack_statx, synthetic_stat
+from .structs import pack_stat, pack_statx, synthetic_stat, synthetic_statx
 from .sysnames import SYSCALL_NUMBERS as N
 
 if TYPE_CHECKING:
@@ -94,8 +94,7 @@ def sys_statx(k: LinuxKernel, a: Args) -> int:
             return -errno.EBADF
         if f.pipe is not None or f.synthetic:
             mode = _stat.S_IFIFO | 0o600 if f.pipe is not None else _stat.S_IFREG | 0o444
-            st = os.stat_result((mode, f.handle, 0, 1, 0, 0, 0, 0, 0, 0))
-            k.write(buf, pack_statx(st, mask))
+            k.write(buf, synthetic_statx(mode, f.handle, mask))
             return 0
         return _fstat_file(k, f, N["statx"], lambda st: ((buf, pack_statx(st, mask)),))
     full = k.resolve(dirfd, path)
