@@ -7,6 +7,8 @@ pause(), and a replay whose output pipe closes early.
 
 from __future__ import annotations
 
+import socket
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -41,3 +43,26 @@ def test_tsc_values_are_the_hosts(ttdbg: Ttdbg, guest) -> None:
     assert before[1] < recorded[0] <= recorded[1] < after[0], (before, recorded, after)
 
     assert_same_run(rep, rec, "replay vs record")
+
+
+def test_socket_calls_on_non_sockets(ttdbg: Ttdbg, guest, flavour: str) -> None:
+    # bash calls getpeername(0): ENOSYS made it believe stdin was a network connection.
+    program = guest("realworld", flavour)
+    native = ttdbg.native(program, "sock")
+    assert "getpeername(stdin) = -1 " in native.out and "getpeername(99) = -1 Bad" in native.out, native.out
+    assert "getpeername(stdin) = -1 Bad" not in native.out, native.out
+    trace, rec, rep = ttdbg.record_replay(program, "sock")
+    assert_same_run(rec, native, "record vs native")
+    assert_same_run(rep, rec, "replay vs record")
+
+
+def test_socket_call_on_an_inherited_socket_is_refused(ttdbg: Ttdbg, guest) -> None:
+    program = guest("realworld", "static")
+    here, there = socket.socketpair()
+    with here, there:
+        proc = subprocess.run(ttdbg.argv("record", "-q", "-o", ttdbg.new_trace(), program, "sock"),
+                              stdin=there, capture_output=True, env=ttdbg.env, cwd=ttdbg.workdir, timeout=60)
+    out = proc.stdout.decode()
+    assert "getpeername(stdin) = -1 Function not implemented" in out, out
+    assert "getpeername(pipe) = -1 Socket operation on non-socket" in out, out
+    assert "ttdbg: warning: getpeername on a socket is not supported" in proc.stderr.decode()

@@ -31,6 +31,7 @@ from . import (
     sys_poll,
     sys_process,
     sys_signals,
+    sys_sockets,
     sys_time,
 )
 from .abi import Handler, enosys_quiet, zero
@@ -204,6 +205,10 @@ SYSCALLS: tuple[Syscall, ...] = (
     Syscall("tgkill", sys_signals.sys_tgkill, E, "to itself; others ESRCH"),
     Syscall("tkill", sys_signals.sys_tkill, E, "to itself; others ESRCH"),
     Syscall("pause", sys_signals.sys_pause, E, "would wait forever: ends the program, with a warning"),
+    # -- sockets (sys_sockets.py): none exist yet
+    *(Syscall(name, sys_sockets.HANDLERS[name], R,
+              "ENOTSOCK (EBADF for a bad fd); on an inherited real socket ENOSYS, with a warning")
+      for name in sys_sockets.ON_SOCKET_FD),
 )
 
 
