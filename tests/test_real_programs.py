@@ -7,11 +7,11 @@ pause(), and a replay whose output pipe closes early.
 
 from __future__ import annotations
 
+import fcntl
 import socket
 import subprocess
 from pathlib import Path
 
-import pytest
 from harness import Ttdbg
 from test_record_replay import assert_same_run
 
@@ -66,3 +66,29 @@ def test_socket_call_on_an_inherited_socket_is_refused(ttdbg: Ttdbg, guest) -> N
     assert "getpeername(stdin) = -1 Function not implemented" in out, out
     assert "getpeername(pipe) = -1 Socket operation on non-socket" in out, out
     assert "ttdbg: warning: getpeername on a socket is not supported" in proc.stderr.decode()
+
+
+def test_file_locks_and_fsync_are_real(ttdbg: Ttdbg, guest, flavour: str, tmp_path: Path) -> None:
+    # sqlite's WAL mode needs F_GETLK to answer F_UNLCK; a second open's flock must conflict.
+    program = guest("realworld", flavour)
+    scratch = tmp_path / "locked"
+    native = ttdbg.native(program, "locks", str(scratch))
+    assert "F_GETLK = 0 l_type=F_UNLCK" in native.out, native.out
+    assert "flock(second open, LOCK_EX|LOCK_NB) = -1" in native.out, native.out
+    trace, rec, rep = ttdbg.record_replay(program, "locks", str(scratch))
+    assert_same_run(rec, native, "record vs native")
+    assert_same_run(rep, rec, "replay vs record")
+
+
+def test_a_lock_another_process_holds_is_seen(ttdbg: Ttdbg, guest, tmp_path: Path) -> None:
+    # The test process holds a record lock on the first bytes: F_GETLK reports it, F_SETLK fails.
+    scratch = tmp_path / "held"
+    scratch.write_bytes(b"0123456789")
+    program = guest("realworld", "static")
+    with open(scratch, "rb+") as held:
+        fcntl.lockf(held, fcntl.LOCK_EX | fcntl.LOCK_NB, 4, 0)
+        native = ttdbg.native(program, "locks", str(scratch))
+        trace, rec, rep = ttdbg.record_replay(program, "locks", str(scratch))
+    assert "F_GETLK = 0 l_type=locked" in native.out and "F_SETLK = -1" in native.out, native.out
+    assert_same_run(rec, native, "record vs native")
+    assert_same_run(rep, rec, "replay vs record")
