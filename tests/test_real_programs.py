@@ -92,3 +92,25 @@ def test_a_lock_another_process_holds_is_seen(ttdbg: Ttdbg, guest, tmp_path: Pat
     assert "F_GETLK = 0 l_type=locked" in native.out and "F_SETLK = -1" in native.out, native.out
     assert_same_run(rec, native, "record vs native")
     assert_same_run(rep, rec, "replay vs record")
+
+
+def test_proc_self_is_the_guest_never_ttdbg(ttdbg: Ttdbg, guest, flavour: str) -> None:
+    # /proc/self/exe used to open (and capture) ttdbg's Python; /proc/thread-self showed its command line.
+    program = guest("realworld", flavour)
+    native = ttdbg.native(program, "proc", "an argument")
+    assert "no" not in native.out.replace("no-such", ""), native.out
+    trace, rec, rep = ttdbg.record_replay(program, "proc", "an argument")
+    assert rec.stdout == native.stdout and rec.status == native.status == 0
+    assert rec.err == "ttdbg: warning: /proc/self/no-such-file is not emulated; opening it fails with ENOENT\n"
+    assert (rep.stdout, rep.status) == (rec.stdout, rec.status)
+    opened = ttdbg("dump", "--kind", "file_open", trace).out
+    assert "python" not in opened and "/proc" not in opened, opened
+
+
+def test_cpu_count_is_one_everywhere(ttdbg: Ttdbg, guest, flavour: str) -> None:
+    # sysconf/get_nprocs read /sys/devices/system/cpu/online, nproc asks sched_getaffinity.
+    program = guest("realworld", flavour)
+    trace, rec, rep = ttdbg.record_replay(program, "cpus")
+    assert rec.out == "cpus: sysconf=1 get_nprocs=1 affinity=1 online=1\nconsistent: yes\n", rec.out
+    assert_same_run(rep, rec, "replay vs record")
+    assert ttdbg.native(program, "cpus").out.endswith("consistent: yes\n")

@@ -42,10 +42,10 @@ def pack_statx(st: os.stat_result, mask: int) -> bytes:
                                  st.st_ctime_ns, st.st_mtime_ns), getattr(st, "st_rdev", 0), st.st_dev)
 
 
-def synthetic_statx(mode: int, ino: int, mask: int) -> bytes:
+def synthetic_statx(mode: int, ino: int, mask: int, size: int = 0) -> bytes:
     """struct statx for a file made by the kernel (a pipe, a /proc file), like
     synthetic_stat: no device, owner 0, size 0, block size 4096, one link."""
-    return _statx(mode, ino, 1, 0, 0, 0, 4096, 0, (0, 0, 0, 0), 0, 0)
+    return _statx(mode, ino, 1, 0, 0, size, 4096, (size + 511) // 512, (0, 0, 0, 0), 0, 0)
 
 
 def synthetic_stat(size: int, mode: int = _stat.S_IFREG | 0o644, ino: int = 1) -> bytes:
