@@ -8,8 +8,10 @@ pause(), and a replay whose output pipe closes early.
 from __future__ import annotations
 
 import fcntl
+import signal
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 from harness import Ttdbg
@@ -114,3 +116,28 @@ def test_cpu_count_is_one_everywhere(ttdbg: Ttdbg, guest, flavour: str) -> None:
     assert rec.out == "cpus: sysconf=1 get_nprocs=1 affinity=1 online=1\nconsistent: yes\n", rec.out
     assert_same_run(rep, rec, "replay vs record")
     assert ttdbg.native(program, "cpus").out.endswith("consistent: yes\n")
+
+
+def test_pause_waits_until_ctrl_c_ends_the_recording(ttdbg: Ttdbg, guest) -> None:
+    # pause() was recorded as exit(0): the program seemed to end, with status 0.
+    from test_stuck_guests import _assert_clean_interrupt
+    trace = ttdbg.new_trace()
+    proc = subprocess.Popen(ttdbg.argv("record", "-o", trace, guest("realworld", "static"), "pause"),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=ttdbg.env, cwd=ttdbg.workdir)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == b"pausing\n"
+        time.sleep(1.0)
+        assert proc.poll() is None, "pause() returned or ended the program"
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert b"pause returned" not in out
+    _assert_clean_interrupt(ttdbg, proc.returncode, took, err.decode(), trace)
+    rep = ttdbg.replay(trace)
+    assert (rep.status, rep.out) == (130, "pausing\n"), rep.err

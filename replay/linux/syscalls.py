@@ -205,7 +205,7 @@ SYSCALLS: tuple[Syscall, ...] = (
     Syscall("kill", sys_signals.sys_kill, E, "to itself; other processes EPERM with a warning"),
     Syscall("tgkill", sys_signals.sys_tgkill, E, "to itself; others ESRCH"),
     Syscall("tkill", sys_signals.sys_tkill, E, "to itself; others ESRCH"),
-    Syscall("pause", sys_signals.sys_pause, E, "would wait forever: ends the program, with a warning"),
+    Syscall("pause", sys_signals.sys_pause, R, "waits forever (no signal can come); Ctrl-C ends the recording there"),
     # -- sockets (sys_sockets.py): none exist yet
     *(Syscall(name, sys_sockets.HANDLERS[name], R,
               "ENOTSOCK (EBADF for a bad fd); on an inherited real socket ENOSYS, with a warning")
