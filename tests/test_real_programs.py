@@ -14,6 +14,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
 from harness import Ttdbg
 from test_record_replay import assert_same_run
 
@@ -141,3 +142,23 @@ def test_pause_waits_until_ctrl_c_ends_the_recording(ttdbg: Ttdbg, guest) -> Non
     _assert_clean_interrupt(ttdbg, proc.returncode, took, err.decode(), trace)
     rep = ttdbg.replay(trace)
     assert (rep.status, rep.out) == (130, "pausing\n"), rep.err
+
+
+def _into(reader: str, argv: list[str], ttdbg: Ttdbg) -> tuple[int, bytes]:
+    """`argv | reader` in a shell: (argv's status, shell style; what the reader printed)."""
+    proc = subprocess.run(["bash", "-c", f'"$@" | {reader}; exit ${{PIPESTATUS[0]}}', "bash", *argv],
+                          capture_output=True, env=ttdbg.env, cwd=ttdbg.workdir, timeout=120)
+    return proc.returncode, proc.stdout
+
+
+@pytest.mark.parametrize("reader", ["head -n 1", "true"])
+def test_replay_into_a_pipe_closed_early_ends_with_the_recorded_status(ttdbg: Ttdbg, guest, reader: str) -> None:
+    # `ttdbg replay -a TRACE | head -1` exited 0 where the program had died of SIGPIPE (141).
+    program = str(guest("realworld", "static"))
+    native = _into(reader, [program, "yes"], ttdbg)
+    assert native[0] == 141, native
+    trace = ttdbg.new_trace()
+    recorded = _into("head -c 100000", ttdbg.argv("record", "-q", "-o", trace, program, "yes"), ttdbg)
+    assert recorded[0] == 141, recorded
+    replayed = _into(reader, ttdbg.argv("replay", "-a", trace), ttdbg)
+    assert replayed == native
