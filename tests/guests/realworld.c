@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
@@ -135,6 +136,14 @@ static int proc(int argc, char **argv)
     char *name = strstr(a, "Name:\t");
     printf("status %.*s\n", name ? (int)strcspn(name, "\n") : 0, name ? name : "");
     printf("/proc/self/no-such-file: %ld\n", slurp("/proc/self/no-such-file", a, 16));
+    printf("access(/proc/self/exe, X_OK) = %d\n", access("/proc/self/exe", X_OK));
+    printf("access(/proc/self/no-such-file) = %d\n", access("/proc/self/no-such-file", F_OK));
+    prctl(PR_SET_NAME, "renamed-by-prctl-long");
+    n = slurp("/proc/self/comm", a, sizeof a);
+    printf("after PR_SET_NAME, comm: %.*s", (int)(n > 0 ? n : 0), a);
+    char name16[16] = {0};
+    prctl(PR_GET_NAME, name16);
+    printf("PR_GET_NAME: %s\n", name16);
     return 0;
 }
 
