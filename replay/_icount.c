@@ -400,6 +400,21 @@ void tt_counter_free(struct tt_counter *c)
     free(c);
 }
 
+/* The host's time-stamp counter, for the recorder (rdtsc/rdtscp in the guest
+ * are answered with the host's real values, then logged).  With `aux`, rdtscp:
+ * also the host's TSC_AUX (on Linux, the CPU number and NUMA node). */
+uint64_t tt_host_rdtsc(uint32_t *aux)
+{
+    uint32_t lo, hi, a = 0;
+    if (aux) {
+        __asm__ __volatile__("rdtscp" : "=a"(lo), "=d"(hi), "=c"(a));
+        *aux = a;
+    } else {
+        __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+    }
+    return ((uint64_t)hi << 32) | lo;
+}
+
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_icount",
     "Exact instruction counting callbacks for Unicorn (loaded with ctypes).",

@@ -142,6 +142,7 @@ class GuestProcess:
         for addr, data in writes:
             mem.write(addr, data)
         self.auxv = initial.auxv
+        self.kernel.set_exec_image(program.data, initial.arg_span, initial.env_span)
         self.kernel.setup_std_streams()
         m = self.machine
         m.set_reg("rsp", initial.sp)

@@ -9,6 +9,7 @@ and END events.
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import logging
 import os
@@ -18,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import cpu
+from . import cpu, icount
 from .errors import DiskFullError, ProgramError, TraceError
 from .eventlog import EM_X86_64, LogWriter, TraceHeader
 from .events import (
@@ -50,6 +51,33 @@ DEFAULT_CHECKPOINT_INTERVAL = 1 << 28   # instructions between state-hash events
 O_PATH = 0o10000000
 _NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 WAIT_POLL = 0.1                          # seconds between should_stop() polls in blocking host calls
+
+
+def _host_has_rdtscp() -> bool:
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            return any(line.startswith("flags") and " rdtscp" in line for line in f)
+    except OSError:
+        return False
+
+
+_HOST_RDTSCP: bool | None = None
+
+
+def host_tsc(with_aux: bool) -> tuple[int, int]:
+    """The host's time-stamp counter (and, for rdtscp, its TSC_AUX), read with
+    the instructions themselves (_icount.c's tt_host_rdtsc).  On a host without
+    rdtscp, rdtscp is answered with rdtsc's value and TSC_AUX 0."""
+    global _HOST_RDTSCP  # a host property probed once, not state
+    if _HOST_RDTSCP is None:
+        _HOST_RDTSCP = _host_has_rdtscp()
+    fn = icount.library().tt_host_rdtsc
+    fn.restype = ctypes.c_uint64
+    fn.argtypes = [ctypes.POINTER(ctypes.c_uint32)]
+    if with_aux and _HOST_RDTSCP:
+        aux = ctypes.c_uint32(0)
+        return fn(ctypes.byref(aux)), aux.value
+    return fn(None), 0
 
 
 class RecordingStopped(Exception):
@@ -136,10 +164,10 @@ class RecordingHostIO:
         return value
 
     def tsc(self, icount: int, with_aux: bool) -> tuple[int, int]:
-        value = time.monotonic_ns() * 3   # a 3 GHz time-stamp counter
+        value, aux = host_tsc(with_aux)
         source = ClockSource.RDTSCP if with_aux else ClockSource.RDTSC
-        self.writer.append(Clock(icount, source, 0, value, 0))
-        return value, 0
+        self.writer.append(Clock(icount, source, 0, value, aux))
+        return value, aux
 
     def random(self, icount: int, source: RandomSource, count: int) -> bytes:
         data = os.urandom(count)

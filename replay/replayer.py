@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,9 +60,17 @@ class OutputSink:
 
     def write(self, stream: int, data: bytes) -> None:
         out = self._streams.get(stream)
-        if out is not None:
+        if out is None:
+            return
+        try:
             out.write(data)
             out.flush()
+        except BrokenPipeError:
+            # Its reader went away (`ttdbg replay -a TRACE | head -1`): the rest of
+            # this stream is discarded and the replay goes on to the recorded end,
+            # so it still ends with the recorded status.
+            self._streams[stream] = None
+            _point_at_devnull(out)
 
     @classmethod
     def console(cls) -> "OutputSink":
@@ -70,6 +79,20 @@ class OutputSink:
     @classmethod
     def quiet(cls) -> "OutputSink":
         return cls(None, None)
+
+
+def _point_at_devnull(out: BinaryIO) -> None:
+    """Send `out`'s file descriptor (and whatever it still buffers) to /dev/null,
+    so that flushing it later (at exit) cannot fail again."""
+    try:
+        fd = out.fileno()
+        null = os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError):
+        return
+    try:
+        os.dup2(null, fd)
+    finally:
+        os.close(null)
 
 
 class RecordingEnded(Exception):

@@ -23,6 +23,8 @@ HWCAP_X86_64 = hwcap()
 class InitialStack:
     sp: int
     auxv: bytes        # the raw auxiliary vector, as qXfer:auxv:read serves it
+    arg_span: tuple[int, int] = (0, 0)    # argv's strings (/proc/self/cmdline)
+    env_span: tuple[int, int] = (0, 0)    # envp's strings (/proc/self/environ)
 
 
 def build_stack(stack_top: int, argv: list[bytes], envp: list[bytes], execfn: bytes,
@@ -52,4 +54,8 @@ def build_stack(stack_top: int, argv: list[bytes], envp: list[bytes], execfn: by
     table = struct.pack(f"<{len(words)}Q", *words) + auxv
     sp = (pos - len(table)) & ~15
     writes.append((sp, table))
-    return InitialStack(sp, auxv), writes
+    arg_end = arg_addrs[-1] + len(argv[-1]) + 1 if argv else 0
+    env_end = env_addrs[-1] + len(envp[-1]) + 1 if envp else 0
+    arg_span = (arg_addrs[0], arg_end) if argv else (0, 0)
+    env_span = (env_addrs[0], env_end) if envp else (0, 0)
+    return InitialStack(sp, auxv, arg_span, env_span), writes

@@ -65,6 +65,7 @@ class KernelState:
     pending_codes: dict[int, int] = field(default_factory=dict)   # their si_code
     sigactions: dict[int, SigAction] = field(default_factory=dict)
     altstack: AltStack = field(default_factory=AltStack)
+    comm: bytes = b""        # PR_SET_NAME's name; b"": the program file's
     held: tuple[SigInfo, ...] = ()   # deliveries stopped at the signal gate, not yet made
     exited: ProcessExit | None = None
 
@@ -105,6 +106,11 @@ class LinuxKernel:
         # The recording's ids (header extra.ids); None for a trace without them.
         self.creds = Credentials.from_header(ids) if ids else None
         self.handlers = dispatch_table()
+        # What /proc/self shows of the exec (set_exec_image): the program's bytes
+        # and where argv's and the environment's strings lie in guest memory.
+        self.exe_image = b""
+        self.arg_span = (0, 0)
+        self.env_span = (0, 0)
         machine.os = self
 
     # -- helpers for handlers ----------------------------------------------------
@@ -349,6 +355,13 @@ class LinuxKernel:
         return self.state.held
 
     # -- set-up ---------------------------------------------------------------------
+    def set_exec_image(self, program: bytes, arg_span: tuple[int, int], env_span: tuple[int, int]) -> None:
+        """The program file's bytes (the trace's captured copy) and the address
+        ranges of argv's and envp's strings, for /proc/self (procfs.py)."""
+        self.exe_image = program
+        self.arg_span = arg_span
+        self.env_span = env_span
+
     def setup_std_streams(self) -> None:
         for fd, flags in ((0, 0), (1, 1), (2, 1)):
             f = OpenFile(self.fds.new_handle(), FileKind.CHAR, f"/dev/std{['in', 'out', 'err'][fd]}",

@@ -1,13 +1,35 @@
-"""Files of /proc that the emulated kernel can answer from guest state alone.
+"""The guest's own /proc/self, answered from guest state alone.
 
-/proc/self/maps is derived from the guest address space at the moment it is
-opened, so it is deterministic: no host access and no event, the replay
-computes the same text.  gdb's `info proc mappings` reads the same text.
+Nothing of ttdbg's own process may show through /proc: while recording, the
+host's /proc/self is ttdbg's Python interpreter.  So /proc/self,
+/proc/thread-self and /proc/<the guest's pid> are one directory here, and
+its files are built from the guest's state when opened (deterministic: the
+replay builds the same bytes, with no event):
+
+  maps      the guest address space (gdb's `info proc mappings` reads it too)
+  exe       the guest's program, from the trace's captured copy
+  cmdline   the guest memory between the start of argv and its end, as Linux
+  environ   likewise for the environment
+  comm      the program's name (PR_SET_NAME changes it)
+  status    the basic fields: names, ids, pids, signal masks
+
+Any other file under it fails with ENOENT (and a warning), never the host's.
 """
 
 from __future__ import annotations
 
+import os
+import stat as _stat
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from ..memory import PROT_EXEC, PROT_READ, PROT_WRITE, AddressSpace
+from . import signals as sig
+from .sysnames import SYSCALL_NUMBERS
+
+if TYPE_CHECKING:
+    from .kernel import LinuxKernel
 
 
 def maps_text(mem: AddressSpace) -> bytes:
@@ -33,4 +55,81 @@ def maps_text(mem: AddressSpace) -> bytes:
     return ("\n".join(out) + "\n").encode()
 
 
+def self_tail(path: str, pid: int) -> str | None:
+    """For an absolute normalised path under the guest's own /proc directory,
+    the rest of the path ("" for the directory itself); None otherwise."""
+    for prefix in ("/proc/self", "/proc/thread-self", f"/proc/{pid}", f"/proc/{pid}/task/{pid}"):
+        if path == prefix:
+            return ""
+        if path.startswith(prefix + "/"):
+            return path[len(prefix) + 1:]
+    return None
+
+
+def _memory_range(k: LinuxKernel, span: tuple[int, int]) -> bytes:
+    start, end = span
+    try:
+        return k.mem.read(start, end - start) if end > start else b""
+    except ValueError:
+        return b""
+
+
+def comm(k: LinuxKernel) -> bytes:
+    """The task's name: PR_SET_NAME's, else the program file's base name (15 bytes at most)."""
+    return k.state.comm or k.exe.rsplit("/", 1)[-1].encode("utf-8", "surrogateescape")[:15]
+
+
+def _mask(bits: int) -> str:
+    return f"{bits & ((1 << 64) - 1):016x}"
+
+
+def _status(k: LinuxKernel) -> bytes:
+    ppid = k.host_syscall(SYSCALL_NUMBERS["getppid"], lambda: (os.getppid(), ()))
+    ids = k.creds
+    uids = (ids.user.real, ids.user.effective, ids.user.saved, ids.user.fs) if ids else (0, 0, 0, 0)
+    gids = (ids.group.real, ids.group.effective, ids.group.saved, ids.group.fs) if ids else (0, 0, 0, 0)
+    ignored = caught = 0
+    for signum, action in k.state.sigactions.items():
+        if action.handler == sig.SIG_IGN:
+            ignored |= 1 << (signum - 1)
+        elif action.handler != sig.SIG_DFL:
+            caught |= 1 << (signum - 1)
+    name = comm(k).decode("utf-8", "backslashreplace")
+    lines = [
+        f"Name:\t{name}", f"Umask:\t{k.state.umask:04o}", "State:\tR (running)",
+        f"Tgid:\t{k.pid}", "Ngid:\t0", f"Pid:\t{k.pid}", f"PPid:\t{ppid}", "TracerPid:\t0",
+        "Uid:\t" + "\t".join(map(str, uids)), "Gid:\t" + "\t".join(map(str, gids)),
+        "FDSize:\t64", "Threads:\t1",
+        f"SigPnd:\t{_mask(0)}", f"ShdPnd:\t{_mask(k.state.pending)}", f"SigBlk:\t{_mask(k.state.sigmask)}",
+        f"SigIgn:\t{_mask(ignored)}", f"SigCgt:\t{_mask(caught)}",
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+@dataclass(frozen=True)
+class ProcFile:
+    build: Callable[[LinuxKernel], bytes]
+    mode: int = _stat.S_IFREG | 0o444
+    sized: bool = False       # stat shows the content's size (exe); Linux's /proc text files show 0
+
+
+FILES: dict[str, ProcFile] = {
+    "maps": ProcFile(lambda k: maps_text(k.mem)),
+    "exe": ProcFile(lambda k: k.exe_image, _stat.S_IFREG | 0o755, sized=True),
+    "cmdline": ProcFile(lambda k: _memory_range(k, k.arg_span)),
+    "environ": ProcFile(lambda k: _memory_range(k, k.env_span), _stat.S_IFREG | 0o400),
+    "comm": ProcFile(lambda k: comm(k) + b"\n", _stat.S_IFREG | 0o644),
+    "status": ProcFile(_status),
+}
+
+# Kept for callers of the old name.
 SYNTHETIC = {"maps": maps_text}
+
+# Files of /sys the guest must see as the emulated machine: one CPU, as
+# sched_getaffinity and getcpu answer (glibc's get_nprocs and
+# sysconf(_SC_NPROCESSORS_ONLN/CONF) read these).
+SYS_FILES: dict[str, bytes] = {
+    "/sys/devices/system/cpu/online": b"0\n",
+    "/sys/devices/system/cpu/possible": b"0\n",
+    "/sys/devices/system/cpu/present": b"0\n",
+}

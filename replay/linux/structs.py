@@ -24,19 +24,28 @@ def pack_stat(st: os.stat_result) -> bytes:
                      int(st.st_ctime), st.st_ctime_ns % 1_000_000_000)
 
 
-def pack_statx(st: os.stat_result, mask: int) -> bytes:
-    """struct statx (256 bytes) from a host stat result."""
+def _statx(mode: int, ino: int, nlink: int, uid: int, gid: int, size: int, blksize: int, blocks: int,
+           times_ns: tuple[int, int, int, int], rdev: int, dev: int) -> bytes:
     def ts(sec_ns: int) -> bytes:
         return struct.pack("<qI4x", sec_ns // 1_000_000_000, sec_ns % 1_000_000_000)
-    major, minor = os.major(st.st_dev), os.minor(st.st_dev)
-    rdev = getattr(st, "st_rdev", 0)
-    head = struct.pack("<IIQIIIHHQQQQ", 0x7FF, st.st_blksize, 0, st.st_nlink, st.st_uid,
-                       st.st_gid, st.st_mode, 0, st.st_ino, st.st_size, st.st_blocks, 0)
-    body = (ts(st.st_atime_ns) + ts(getattr(st, "st_birthtime_ns", st.st_ctime_ns))
-            + ts(st.st_ctime_ns) + ts(st.st_mtime_ns)
-            + struct.pack("<IIII", os.major(rdev), os.minor(rdev), major, minor))
+    head = struct.pack("<IIQIIIHHQQQQ", 0x7FF, blksize, 0, nlink, uid, gid, mode, 0, ino, size, blocks, 0)
+    body = (b"".join(ts(t) for t in times_ns)
+            + struct.pack("<IIII", os.major(rdev), os.minor(rdev), os.major(dev), os.minor(dev)))
     out = head + body
     return out + bytes(256 - len(out))
+
+
+def pack_statx(st: os.stat_result, mask: int) -> bytes:
+    """struct statx (256 bytes) from a host stat result."""
+    return _statx(st.st_mode, st.st_ino, st.st_nlink, st.st_uid, st.st_gid, st.st_size, st.st_blksize,
+                  st.st_blocks, (st.st_atime_ns, getattr(st, "st_birthtime_ns", st.st_ctime_ns),
+                                 st.st_ctime_ns, st.st_mtime_ns), getattr(st, "st_rdev", 0), st.st_dev)
+
+
+def synthetic_statx(mode: int, ino: int, mask: int, size: int = 0) -> bytes:
+    """struct statx for a file made by the kernel (a pipe, a /proc file), like
+    synthetic_stat: no device, owner 0, size 0, block size 4096, one link."""
+    return _statx(mode, ino, 1, 0, 0, size, 4096, (size + 511) // 512, (0, 0, 0, 0), 0, 0)
 
 
 def synthetic_stat(size: int, mode: int = _stat.S_IFREG | 0o644, ino: int = 1) -> bytes:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import os
 import struct
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..events import FileKind
@@ -215,8 +216,28 @@ def sys_ftruncate(k: LinuxKernel, a: Args) -> int:
     return k.host_fd_syscall(N["ftruncate"], f, call)
 
 
-def sys_fsync(k: LinuxKernel, a: Args) -> int:
-    return 0 if k.fds.get(s32(a[0])) is not None else -errno.EBADF
+def _sync(name: str, sync: Callable[[int], None]):
+    def handler(k: LinuxKernel, a: Args) -> int:
+        """fsync/fdatasync: done on the host file while recording (the result
+        logged); a pipe or a /proc file cannot be synced (EINVAL, as Linux)."""
+        f = k.fds.get(s32(a[0]))
+        if f is None:
+            return -errno.EBADF
+        if f.pipe is not None or f.synthetic:
+            return -errno.EINVAL
+
+        def call(hfd: int) -> tuple[int, tuple]:
+            try:
+                sync(hfd)
+            except OSError as exc:
+                return errno_of(exc), ()
+            return 0, ()
+        return k.host_fd_syscall(N[name], f, call)
+    return handler
+
+
+sys_fsync = _sync("fsync", os.fsync)
+sys_fdatasync = _sync("fdatasync", os.fdatasync)
 
 
 def sys_fadvise(k: LinuxKernel, a: Args) -> int:

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC = 0, 1, 2, 3, 4, 1030
 F_GETLK, F_SETLK, F_SETLKW = 5, 6, 7
+F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW = 36, 37, 38
+LOCK_COMMANDS = (F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW)
+FLOCK_SIZE = 32          # struct flock: type, whence, start, len, pid
 FD_CLOEXEC = 1
 
 # ioctl requests answered by the host, with the size of the structure they fill.
@@ -30,6 +33,13 @@ IOCTL_WRITE = {0x5402: 36, 0x5403: 36, 0x5404: 36, 0x5414: 8}  # TCSETS* TIOCSWI
 FIONBIO = 0x5421
 FIOCLEX, FIONCLEX = 0x5451, 0x5450
 HOST_KINDS = (FileKind.CHAR, FileKind.HOST)
+_HOST_BACKED = (FileKind.CHAR, FileKind.HOST, FileKind.CAPTURED, FileKind.DIRECTORY)
+
+
+def has_host_file(f: OpenFile) -> bool:
+    """A host file is behind `f` while recording (in-guest pipes and the
+    /proc files the kernel makes have none)."""
+    return f.kind in _HOST_BACKED and f.pipe is None and not f.synthetic
 
 
 def _dup_to(k: LinuxKernel, old: int, new: int, cloexec: bool) -> int:
@@ -84,10 +94,48 @@ def sys_fcntl(k: LinuxKernel, a: Args) -> int:
     if cmd == F_SETFL:
         entry.file.flags = (entry.file.flags & O_ACCMODE) | (arg & (O_APPEND | O_NONBLOCK))
         return 0
-    if cmd in (F_GETLK, F_SETLK, F_SETLKW):
-        return 0   # one process: every lock is granted
+    if cmd in LOCK_COMMANDS:
+        return _record_lock(k, entry.file, cmd, arg)
     k.warn_once(f"fcntl{cmd}", f"fcntl command {cmd} is not supported")
     return -errno.EINVAL
+
+
+def _record_lock(k: LinuxKernel, f: OpenFile, cmd: int, arg: int) -> int:
+    """A record lock, taken (or tested) on the host file while recording; the
+    result and the struct flock the kernel wrote back are logged."""
+    if not has_host_file(f):
+        k.warn_once("fcntl-lock", f"file locks on {f.path} (not a host file) are not supported; returning -ENOSYS")
+        return -errno.ENOSYS
+    if not k.can_read(arg, FLOCK_SIZE) or not k.can_write(arg, FLOCK_SIZE):
+        return -errno.EFAULT
+    request = k.read(arg, FLOCK_SIZE)
+
+    def call(hfd: int) -> tuple[int, tuple]:
+        try:
+            answer = fcntl.fcntl(hfd, cmd, request)
+        except OSError as exc:
+            return errno_of(exc), ()
+        return 0, ((arg, answer),) if cmd in (F_GETLK, F_OFD_GETLK) else ()
+    return k.host_fd_syscall(N["fcntl"], f, call)
+
+
+def sys_flock(k: LinuxKernel, a: Args) -> int:
+    """flock, taken on the host file while recording (the result logged)."""
+    f = k.fds.get(s32(a[0]))
+    if f is None:
+        return -errno.EBADF
+    if not has_host_file(f):
+        k.warn_once("flock", f"flock on {f.path} (not a host file) is not supported; returning -ENOSYS")
+        return -errno.ENOSYS
+    operation = a[1] & 0xFFFFFFFF
+
+    def call(hfd: int) -> tuple[int, tuple]:
+        try:
+            fcntl.flock(hfd, operation)
+        except OSError as exc:
+            return errno_of(exc), ()
+        return 0, ()
+    return k.host_fd_syscall(N["flock"], f, call)
 
 
 def sys_pipe2(k: LinuxKernel, a: Args) -> int:

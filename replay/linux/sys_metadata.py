@@ -15,9 +15,10 @@ import stat as _stat
 import struct
 from typing import TYPE_CHECKING
 
+from . import procfs
 from .abi import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, Args, errno_of, host_path_effect, s32
 from .files import OpenFile
-from .structs import pack_stat, pack_statx, synthetic_stat
+from .structs import pack_stat, pack_statx, synthetic_stat, synthetic_statx
 from .sysnames import SYSCALL_NUMBERS as N
 
 if TYPE_CHECKING:
@@ -50,7 +51,8 @@ def sys_fstat(k: LinuxKernel, a: Args) -> int:
         k.write(buf, synthetic_stat(0, _stat.S_IFIFO | 0o600, ino=f.handle))
         return 0
     if f.synthetic:
-        k.write(buf, synthetic_stat(0, _stat.S_IFREG | 0o444, ino=f.handle))   # /proc: size 0
+        mode, size = _synthetic_size(k, f)
+        k.write(buf, synthetic_stat(size, mode, ino=f.handle))   # /proc text files: size 0
         return 0
     return _fstat_file(k, f, N["fstat"], lambda st: ((buf, pack_stat(st)),))
 
@@ -66,6 +68,13 @@ def sys_newfstatat(k: LinuxKernel, a: Args) -> int:
     if not k.can_write(buf, 144):
         return -errno.EFAULT
     follow = not flags & AT_SYMLINK_NOFOLLOW
+    tail = procfs.self_tail(full, k.pid)
+    made = _proc_stat(k, tail, follow) if tail is not None else None
+    if made is not None:
+        if isinstance(made, int):
+            return made
+        k.write(buf, synthetic_stat(made[1], made[0], ino=made[2]))
+        return 0
 
     def call():
         try:
@@ -92,16 +101,25 @@ def sys_statx(k: LinuxKernel, a: Args) -> int:
         f = k.fds.get(s32(dirfd))
         if f is None:
             return -errno.EBADF
-        if f.pipe is not None or f.synthetic:
-            mode = _stat.S_IFIFO | 0o600 if f.pipe is not None else _stat.S_IFREG | 0o444
-            st = os.stat_result((mode, f.handle, 0, 1, 0, 0, 0, 0, 0, 0))
-            k.write(buf, pack_statx(st, mask))
+        if f.pipe is not None:
+            k.write(buf, synthetic_statx(_stat.S_IFIFO | 0o600, f.handle, mask))
+            return 0
+        if f.synthetic:
+            mode, size = _synthetic_size(k, f)
+            k.write(buf, synthetic_statx(mode, f.handle, mask, size))
             return 0
         return _fstat_file(k, f, N["statx"], lambda st: ((buf, pack_statx(st, mask)),))
     full = k.resolve(dirfd, path)
     if isinstance(full, int):
         return full
     follow = not flags & AT_SYMLINK_NOFOLLOW
+    tail = procfs.self_tail(full, k.pid)
+    made = _proc_stat(k, tail, follow) if tail is not None else None
+    if made is not None:
+        if isinstance(made, int):
+            return made
+        k.write(buf, synthetic_statx(made[0], made[2], mask, made[1]))
+        return 0
 
     def call():
         try:
@@ -116,6 +134,13 @@ def sys_faccessat2(k: LinuxKernel, a: Args) -> int:
     full = k.resolve(dirfd, k.cstring(path_ptr))
     if isinstance(full, int):
         return full
+    tail = procfs.self_tail(full, k.pid)
+    made = _proc_stat(k, tail, True) if tail is not None else None
+    if made is not None:       # the guest's own /proc file: from its mode (ids as the owner's)
+        if isinstance(made, int):
+            return made
+        allowed = (made[0] >> 6) & 7
+        return 0 if mode & ~allowed == 0 else -errno.EACCES
 
     def call():
         try:
@@ -141,8 +166,12 @@ def sys_readlinkat(k: LinuxKernel, a: Args) -> int:
     full = k.resolve(dirfd, k.cstring(path_ptr))
     if isinstance(full, int):
         return full
-    if full in ("/proc/self/exe", f"/proc/{k.pid}/exe"):
-        target = k.exe.encode()[:size]
+    tail = procfs.self_tail(full, k.pid)
+    if tail is not None:
+        link = _proc_link(k, full, tail)
+        if isinstance(link, int):
+            return link
+        target = link[:size]
         k.write(buf, target)
         return len(target)
 
@@ -153,6 +182,39 @@ def sys_readlinkat(k: LinuxKernel, a: Args) -> int:
             return errno_of(exc), ()
         return len(target), ((buf, target),)
     return k.host_syscall(N["readlinkat"], call)
+
+
+def _proc_link(k: LinuxKernel, full: str, tail: str) -> bytes | int:
+    """readlink in the guest's own /proc directory: exe is the program, the
+    self links name the guest's pid; other files are not links (EINVAL)."""
+    if tail == "exe":
+        return k.exe.encode("utf-8", "surrogateescape")
+    if tail == "":
+        links = {"/proc/self": f"{k.pid}", "/proc/thread-self": f"{k.pid}/task/{k.pid}"}
+        return links[full].encode() if full in links else -errno.EINVAL
+    return -errno.EINVAL if tail in procfs.FILES else -errno.ENOENT
+
+
+def _proc_stat(k: LinuxKernel, tail: str, follow: bool) -> tuple[int, int, int] | int | None:
+    """(mode, size, ino) of a file in the guest's own /proc directory, -ENOENT
+    for one that is not emulated, None for the directory (asked of the host)."""
+    if tail == "":
+        return None
+    entry = procfs.FILES.get(tail)
+    if entry is None:
+        return -errno.ENOENT
+    if tail == "exe" and not follow:
+        return _stat.S_IFLNK | 0o777, 0, 2
+    return entry.mode, len(entry.build(k)) if entry.sized else 0, 2 + list(procfs.FILES).index(tail)
+
+
+def _synthetic_size(k: LinuxKernel, f: OpenFile) -> tuple[int, int]:
+    """(mode, size) that fstat shows for a file the kernel made (a /proc file)."""
+    tail = procfs.self_tail(f.path, k.pid)
+    entry = procfs.FILES.get(tail) if tail else None
+    if entry is None:
+        return _stat.S_IFREG | 0o444, 0
+    return entry.mode, len(f.content or b"") if entry.sized else 0
 
 
 def sys_readlink(k: LinuxKernel, a: Args) -> int:

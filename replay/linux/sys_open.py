@@ -11,30 +11,36 @@ import errno
 from typing import TYPE_CHECKING
 
 from ..events import FileKind
+from . import procfs
 from .abi import AT_FDCWD, Args, s32
 from .files import O_ACCMODE, O_CLOEXEC, O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY, OpenFile
-from .procfs import SYNTHETIC
 
 if TYPE_CHECKING:
     from .kernel import LinuxKernel
 
 
 def _proc_self(k: LinuxKernel, path: str, flags: int) -> int | None:
-    """Open /proc/self/* from guest state (maps), or refuse; None: not /proc/self."""
-    if not (path.startswith("/proc/self/") or path.startswith(f"/proc/{k.pid}/")):
-        return None
-    tail = path.split("/", 3)[3]
-    if tail == "exe":
-        return None
-    make = SYNTHETIC.get(tail)
-    if make is None:
+    """Open a file of the guest's own /proc directory from guest state, or
+    refuse it; None: the path is not under it (procfs.py)."""
+    tail = procfs.self_tail(path, k.pid)
+    if tail == "":
+        return None             # the directory itself: its listing is the host's (names only)
+    if tail is None:
+        content = procfs.SYS_FILES.get(path)
+        return None if content is None else _install_made(k, path, flags, content)
+    entry = procfs.FILES.get(tail)
+    if entry is None:
         k.warn_once(f"proc{tail}", f"/proc/self/{tail} is not emulated; opening it fails with ENOENT")
         return -errno.ENOENT
+    return _install_made(k, path, flags, entry.build(k))
+
+
+def _install_made(k: LinuxKernel, path: str, flags: int, content: bytes) -> int:
     if flags & O_ACCMODE != O_RDONLY:
         return -errno.EACCES
     fd = k.fds.lowest_free()
     f = OpenFile(k.fds.new_handle(), FileKind.CAPTURED, path, flags & ~O_CLOEXEC,
-                 content=make(k.mem), synthetic=True)
+                 content=content, synthetic=True)
     k.fds.install(fd, f, cloexec=bool(flags & O_CLOEXEC))
     return fd
 

@@ -16,6 +16,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ..events import RandomSource
+from . import procfs
 from .abi import Args, host_value, s32
 from .structs import RLIM_INFINITY, RLIMIT, TIMEVAL, pack_utsname
 from .sysnames import SYSCALL_NUMBERS as N
@@ -187,9 +188,11 @@ def sys_getcpu(k: LinuxKernel, a: Args) -> int:
 
 def sys_prctl(k: LinuxKernel, a: Args) -> int:
     option = a[0]
-    if option in (15, 16):   # PR_SET_NAME, PR_GET_NAME
-        if option == 16:
-            k.write(a[1], (os.path.basename(k.exe).encode()[:15]).ljust(16, b"\0"))
+    if option == 15:    # PR_SET_NAME
+        k.state.comm = k.mem.read_cstring(a[1], 16)[:15]
+        return 0
+    if option == 16:    # PR_GET_NAME
+        k.write(a[1], procfs.comm(k).ljust(16, b"\0"))
         return 0
     return -errno.EINVAL
 

@@ -15,6 +15,7 @@ from . import signals as sig
 from .abi import Args, s32
 from .sigframe import SS_DISABLE, SS_ONSTACK, AltStack
 from .signals import SI_TKILL, SigAction
+from .sysnames import SYSCALL_NUMBERS
 
 if TYPE_CHECKING:
     from .kernel import LinuxKernel
@@ -100,5 +101,12 @@ def sys_tkill(k: LinuxKernel, a: Args) -> int:
 
 
 def sys_pause(k: LinuxKernel, a: Args) -> int:
-    k.warn_once("pause", "pause() would wait forever for a signal; ending the program")
-    k.exit(0)
+    """pause() waits for a signal from outside, and none can come (ttdbg has
+    no asynchronous signals yet): it waits forever, as Linux does for a
+    process nobody signals.  While recording the wait is HostIO.sleep, which
+    Ctrl-C ends (the recording ends there, cleanly, before pause returns); the
+    replay of that recording stops at the same instruction."""
+    def wait() -> tuple[int, tuple]:
+        while True:
+            k.host.sleep(3600.0)
+    return k.host_syscall(SYSCALL_NUMBERS["pause"], wait)

@@ -31,6 +31,7 @@ from . import (
     sys_poll,
     sys_process,
     sys_signals,
+    sys_sockets,
     sys_time,
 )
 from .abi import Handler, enosys_quiet, zero
@@ -78,8 +79,8 @@ SYSCALLS: tuple[Syscall, ...] = (
     Syscall("writev", sys_fdio.sys_writev, R, "in-guest pipes are answered locally"),
     Syscall("lseek", sys_fdio.sys_lseek, R, "captured files and directories are answered locally"),
     Syscall("ftruncate", sys_fdio.sys_ftruncate, R),
-    Syscall("fsync", sys_fdio.sys_fsync, E, "nothing to flush"),
-    Syscall("fdatasync", sys_fdio.sys_fsync, E, "nothing to flush"),
+    Syscall("fsync", sys_fdio.sys_fsync, R, "synced on the host while recording; pipes EINVAL"),
+    Syscall("fdatasync", sys_fdio.sys_fdatasync, R, "synced on the host while recording; pipes EINVAL"),
     Syscall("fadvise64", sys_fdio.sys_fadvise, E, "advice accepted"),
     Syscall("sendfile", sys_fdio.sys_sendfile, R, "a read then a write, each recorded"),
     Syscall("copy_file_range", sys_fdio.sys_copy_file_range, R,
@@ -88,8 +89,9 @@ SYSCALLS: tuple[Syscall, ...] = (
     Syscall("dup", sys_fds.sys_dup, E),
     Syscall("dup2", sys_fds.sys_dup2, E),
     Syscall("dup3", sys_fds.sys_dup3, E),
-    Syscall("fcntl", sys_fds.sys_fcntl, E, "locks are always granted (one process)"),
-    Syscall("flock", sys_fdio.sys_fadvise, E, "locks are always granted (one process)"),
+    Syscall("fcntl", sys_fds.sys_fcntl, R, "locks are taken on the host file while recording; "
+            "on pipes ENOSYS, with a warning"),
+    Syscall("flock", sys_fds.sys_flock, R, "taken on the host file while recording; on pipes ENOSYS, with a warning"),
     Syscall("pipe", sys_fds.sys_pipe, E),
     Syscall("pipe2", sys_fds.sys_pipe2, E),
     Syscall("ioctl", sys_fds.sys_ioctl, R, "terminal requests only; others ENOTTY with a warning"),
@@ -203,7 +205,11 @@ SYSCALLS: tuple[Syscall, ...] = (
     Syscall("kill", sys_signals.sys_kill, E, "to itself; other processes EPERM with a warning"),
     Syscall("tgkill", sys_signals.sys_tgkill, E, "to itself; others ESRCH"),
     Syscall("tkill", sys_signals.sys_tkill, E, "to itself; others ESRCH"),
-    Syscall("pause", sys_signals.sys_pause, E, "would wait forever: ends the program, with a warning"),
+    Syscall("pause", sys_signals.sys_pause, R, "waits forever (no signal can come); Ctrl-C ends the recording there"),
+    # -- sockets (sys_sockets.py): none exist yet
+    *(Syscall(name, sys_sockets.HANDLERS[name], R,
+              "ENOTSOCK (EBADF for a bad fd); on an inherited real socket ENOSYS, with a warning")
+      for name in sys_sockets.ON_SOCKET_FD),
 )
 
 
