@@ -79,9 +79,14 @@ def sys_read(k: LinuxKernel, a: Args) -> int:
     f = k.fds.get(fd)
     if f is None:
         return -errno.EBADF
+    return _read_into(k, fd, f, buf, count, None)
+
+
+def _read_into(k: LinuxKernel, fd: int, f: OpenFile, buf: int, count: int, offset: int | None) -> int:
+    """read/pread64 once the fd (and offset) are checked: into guest memory at `buf`."""
     if not k.can_write(buf, count):
         return -errno.EFAULT
-    result, data = _read_file(k, fd, f, count, None)
+    result, data = _read_file(k, fd, f, count, offset)
     if result > 0:
         k.write(buf, data[:result])
     return result
@@ -94,12 +99,7 @@ def sys_pread64(k: LinuxKernel, a: Args) -> int:
         return -errno.EBADF
     if offset < 0:
         return -errno.EINVAL
-    if not k.can_write(buf, count):
-        return -errno.EFAULT
-    result, data = _read_file(k, fd, f, count, offset)
-    if result > 0:
-        k.write(buf, data[:result])
-    return result
+    return _read_into(k, fd, f, buf, count, offset)
 
 
 def sys_write(k: LinuxKernel, a: Args) -> int:
