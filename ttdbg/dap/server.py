@@ -23,7 +23,7 @@ from replay import ReplayError
 
 from . import breakpoints, frames, lifecycle, motion, values
 from .state import Body, DapError, DapState, Handler
-from .wire import FramingError, encode, read_message
+from .wire import FdInput, FramingError, Input, encode, read_message
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ HANDLERS: dict[str, Handler] = {name: fn for module in (lifecycle, breakpoints, 
 
 
 class DapServer:
-    def __init__(self, default_trace: str | None, stdin: BinaryIO, stdout: BinaryIO) -> None:
+    def __init__(self, default_trace: str | None, stdin: Input, stdout: BinaryIO) -> None:
         self.stdin = stdin
         self.stdout = stdout
         self.seq = 0
@@ -152,4 +152,4 @@ def run_dap(default_trace: str | None) -> int:
     """Serve DAP on this process's stdin and stdout until `disconnect` or the end of input."""
     stdout = sys.stdout.buffer
     sys.stdout = sys.stderr                     # anything printed by mistake must not corrupt the protocol
-    return DapServer(default_trace, sys.stdin.buffer, stdout).serve()
+    return DapServer(default_trace, FdInput(sys.stdin.fileno()), stdout).serve()

@@ -13,7 +13,8 @@ knows what a request means.
 from __future__ import annotations
 
 import json
-from typing import BinaryIO
+import os
+from typing import Protocol
 
 MAX_HEADER_LINE = 1024             # a header line longer than this is not DAP
 MAX_BODY = 64 << 20                # nor is a body above 64 MiB
@@ -27,7 +28,46 @@ class FramingError(Exception):
         self.fatal = fatal
 
 
-def read_message(stream: BinaryIO) -> dict | None:
+class Input(Protocol):
+    def readline(self, limit: int) -> bytes: ...
+    def read(self, n: int) -> bytes: ...
+
+
+class FdInput:
+    """Buffered reads of a file descriptor through os.read: unlike sys.stdin's buffer it holds no
+    lock, so a reader thread blocked in it cannot hang the interpreter's exit."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._buf = b""
+        self._eof = False
+
+    def _fill(self) -> bool:
+        if self._eof:
+            return False
+        chunk = os.read(self.fd, 65536)
+        if not chunk:
+            self._eof = True
+            return False
+        self._buf += chunk
+        return True
+
+    def readline(self, limit: int) -> bytes:
+        while b"\n" not in self._buf[:limit] and len(self._buf) < limit and self._fill():
+            pass
+        end = self._buf.find(b"\n", 0, limit)
+        cut = end + 1 if end >= 0 else min(limit, len(self._buf))
+        line, self._buf = self._buf[:cut], self._buf[cut:]
+        return line
+
+    def read(self, n: int) -> bytes:
+        while len(self._buf) < n and self._fill():
+            pass
+        data, self._buf = self._buf[:n], self._buf[n:]
+        return data
+
+
+def read_message(stream: Input) -> dict | None:
     """The next message, or None at end of input before any header byte."""
     length = None
     first = True
