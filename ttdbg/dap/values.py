@@ -42,7 +42,7 @@ def _expandable(ctype: CType | None) -> bool:
     return ctype.kind == "pointer" and ctype.element is not None and bool(ctype.element.size)
 
 
-def _text(st: DapState, lv: LValue) -> str:
+def _text(st: DapState, lv: LValue, strict: bool = False) -> str:
     r = st.r
     if lv.value is not None:
         if lv.ctype is not None and lv.ctype.kind == "pointer":
@@ -57,15 +57,17 @@ def _text(st: DapState, lv: LValue) -> str:
     try:
         return render.value(r.tl.read_memory(lv.address, ctype.size), ctype, r.images)
     except ReplayError:
+        if strict:
+            raise DapError(f"Cannot access memory at address {lv.address:#x}") from None
         return f"<unreadable at {lv.address:#x}>"
 
 
-def describe(st: DapState, name: str, lv: LValue, evaluate_name: str = "") -> Body:
+def describe(st: DapState, name: str, lv: LValue, evaluate_name: str = "", strict: bool = False) -> Body:
     """A DAP Variable (or, with `result` renamed, an evaluate body) for `lv`."""
     ref = 0
     if lv.address is not None and _expandable(lv.ctype):
         ref = st.handles.add(ValueRef("value", address=lv.address, ctype=lv.ctype, name=evaluate_name or name))
-    body: Body = {"name": name, "value": _text(st, lv), "type": lv.ctype.name if lv.ctype else "long",
+    body: Body = {"name": name, "value": _text(st, lv, strict), "type": lv.ctype.name if lv.ctype else "long",
                   "variablesReference": ref}
     if evaluate_name:
         body["evaluateName"] = evaluate_name
@@ -165,7 +167,7 @@ def evaluate(st: DapState, args: Body) -> Body:
         raise DapError("an empty expression")
     _select(st, frame_level(st, arg(args, "frameId", int)))
     try:
-        body = describe(st, expr, lvalue(st.r, expr), expr)
+        body = describe(st, expr, lvalue(st.r, expr), expr, strict=True)
     except EVALUATE_ERRORS as exc:
         raise DapError(str(exc).splitlines()[0]) from None
     finally:
