@@ -37,19 +37,27 @@ class Recorded:
     native_status: int
 
 
-@pytest.fixture(scope="session")
-def doubling(tmp_path_factory) -> Recorded:
+def _record(tmp: str, source: str) -> Recorded:
     gcc = shutil.which("gcc")
     if gcc is None:
-        pytest.skip("gcc is needed to build the DAP test guest")
-    tmp = str(tmp_path_factory.mktemp("dap-guest"))
-    program = os.path.join(tmp, "doubling")
-    subprocess.run([gcc, "-g", "-O0", "-o", program, SOURCE], check=True)
+        pytest.skip("gcc is needed to build the DAP test guests")
+    program = os.path.join(tmp, os.path.splitext(os.path.basename(source))[0])
+    subprocess.run([gcc, "-g", "-O0", "-o", program, source], check=True)
     native = subprocess.run([program], capture_output=True, timeout=TIMEOUT)
-    trace = os.path.join(tmp, "trace")
+    trace = program + "-trace"
     subprocess.run([sys.executable, "-m", "ttdbg", "record", "-q", "-o", trace, program],
                    check=True, cwd=ROOT, stdout=subprocess.DEVNULL, timeout=TIMEOUT)
     return Recorded(program, trace, native.stdout.decode(), native.returncode)
+
+
+@pytest.fixture(scope="session")
+def doubling(tmp_path_factory) -> Recorded:
+    return _record(str(tmp_path_factory.mktemp("dap-guest")), SOURCE)
+
+
+@pytest.fixture(scope="session")
+def spin(tmp_path_factory) -> Recorded:
+    return _record(str(tmp_path_factory.mktemp("dap-spin")), os.path.join(HERE, "spin.c"))
 
 
 class DapClient:

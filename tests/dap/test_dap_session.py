@@ -162,3 +162,19 @@ def test_debug_console_restart_and_stop_at_end(doubling, dap_client):
     assert c.ok("ttdbg/when")["icount"] == first
     c.ok("disconnect")
     assert c.finish() == 0
+
+
+def test_pause_stops_a_running_continue(spin, dap_client):
+    c, _ = start(dap_client, spin, stopOnEntry=True)
+    stopped(c)
+    c.ok("continue", threadId=1)
+    c.ok("pause", threadId=1)                              # answered at once, while the motion runs
+    ev = c.wait_event("stopped")
+    when = c.ok("ttdbg/when")
+    assert ev["reason"] == "pause" and 0 < when["icount"] < when["total"]
+    assert top(c)["instructionPointerReference"] == f"{when['pc']:#x}"
+    c.ok("continue", threadId=1)
+    assert c.wait_event("exited")["exitCode"] == spin.native_status
+    assert c.output("stdout") == spin.native_stdout
+    c.ok("disconnect")
+    assert c.finish() == 0

@@ -88,11 +88,12 @@ def announce(st: DapState, stop: TimeStop, arrived: str = "step") -> None:
 
 
 def _run(st: DapState, move: Move, arrived: str = "step") -> None:
-    """Answer now; move and announce after the response."""
+    """Answer now; move and announce after the response.  A `pause` that arrives once
+    the client has the answer interrupts the motion (the flag is cleared before it)."""
     r = st.r
+    r.interrupt.clear()
 
     def then() -> None:
-        r.interrupt.clear()
         try:
             stop = move(r)
         except (MotionError, SymbolError, ReplayError) as exc:
