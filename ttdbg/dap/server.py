@@ -128,9 +128,11 @@ class DapServer:
         if then is not None:
             try:
                 then()
-            except Exception as exc:
+            except Exception as exc:   # a bug: said, and a stop, so the client does not wait forever
                 log.debug("after %r", command, exc_info=True)
                 self.event("output", {"category": "stderr", "output": f"internal error: {type(exc).__name__}: {exc}\n"})
+                self.event("stopped", {"reason": "exception", "threadId": st.thread_id, "allThreadsStopped": True,
+                                       "description": "internal error"})
 
     def serve(self) -> int:
         threading.Thread(target=self._read, name="dap-reader", daemon=True).start()

@@ -53,7 +53,7 @@ def _text(st: DapState, lv: LValue, strict: bool = False) -> str:
     ctype = lv.ctype or INT_TYPES[8]
     if ctype.size == 0 or ctype.kind == "other":
         name = r.images.name_at(lv.address)
-        return f"{{<no debug info>}} {lv.address:#x}" + (f" <{name}>" if name else "")
+        return f"{{{ctype.name}}} {lv.address:#x}" + (f" <{name}>" if name else "")
     try:
         return render.value(r.tl.read_memory(lv.address, ctype.size), ctype, r.images)
     except ReplayError:
