@@ -90,7 +90,9 @@ def test_broken_framing_ends_the_server_in_one_line(raw, dap_client):
 def test_end_of_input_without_disconnect_exits_0(doubling, dap_client):
     c = dap_client(doubling.trace)
     c.ok("initialize", adapterID="ttdbg")
-    c.ok("launch")
+    c.ok("attach")                                        # the trace given on the command line
+    c.wait_event("initialized")
+    assert c.request("attach")["message"] == "a trace is already open in this session"
     assert c.finish() == 0
     no_traceback(c)
 
