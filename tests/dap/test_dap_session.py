@@ -6,6 +6,11 @@ natively (its output and exit status, and the arithmetic its source does).
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
+
+import pytest
 from conftest import SOURCE, marked_line
 
 LINE_ADD = marked_line("LINE_ADD")
@@ -178,3 +183,37 @@ def test_pause_stops_a_running_continue(spin, dap_client):
     assert c.output("stdout") == spin.native_stdout
     c.ok("disconnect")
     assert c.finish() == 0
+
+
+def _objdump(program: str) -> dict[int, str]:
+    """address -> the instruction's bytes (hex, spaced), as binutils decodes the file."""
+    text = subprocess.run(["objdump", "-d", program], capture_output=True, text=True, check=True).stdout
+    return {int(m.group(1), 16): m.group(2).strip() for m in
+            re.finditer(r"^\s*([0-9a-f]+):\t((?:[0-9a-f]{2} )+)\s*\t", text, re.M)}
+
+
+def test_disassemble_around_the_pc_both_ways_matches_objdump(doubling, dap_client):
+    if shutil.which("objdump") is None:
+        pytest.skip("objdump is needed to check the disassembly")
+    c, caps = start(dap_client, doubling, functions=["twice"])
+    assert caps["supportsDisassembleRequest"] is True
+    stopped(c)
+    pc = top(c)["instructionPointerReference"]
+    rows = c.ok("disassemble", memoryReference=pc, instructionOffset=-6, instructionCount=10)["instructions"]
+    assert len(rows) == 10 and rows[6]["address"] == pc
+    assert all("invalid" not in r.get("presentationHint", "") for r in rows)
+    native = _objdump(doubling.program)
+    entry = next(r for r in rows if r.get("symbol") == "twice")
+    bias = int(entry["address"], 16) - _symbols(doubling.program)["twice"]      # the PIE load address
+    for r in rows:
+        assert native[int(r["address"], 16) - bias] == r["instructionBytes"], r
+    assert entry["line"] == LINE_TWICE - 1 and entry["location"]["path"] == SOURCE
+    far = c.ok("disassemble", memoryReference="0x10", instructionCount=3)["instructions"]
+    assert [r["presentationHint"] for r in far] == ["invalid"] * 3          # unmapped: still 3 rows
+    c.ok("disconnect")
+    assert c.finish() == 0
+
+
+def _symbols(program: str) -> dict[str, int]:
+    text = subprocess.run(["nm", program], capture_output=True, text=True, check=True).stdout
+    return {n: int(a, 16) for a, _, n in (line.split(" ", 2) for line in text.splitlines() if line[:1] != " ")}

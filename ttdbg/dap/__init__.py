@@ -12,6 +12,7 @@ reverseContinue (see README).  One module per job:
 - motion.py       continue/next/stepIn/stepOut/stepBack/reverseContinue, ttdbg/goto, the stopped event
 - frames.py       stackTrace, scopes
 - values.py       variables, evaluate (watch, hover, debug console `-exec`), readMemory
+- code.py         disassemble (the disassembly view), backwards too
 - output.py       the program's output as `output` events, each write once
 """
 

@@ -35,6 +35,7 @@ CAPABILITIES: Body = {
     "supportsTerminateRequest": True,
     "supportsSteppingGranularity": True,            # granularity "instruction": stepi / nexti
     "supportsReadMemoryRequest": True,
+    "supportsDisassembleRequest": True,
     "supportsConditionalBreakpoints": False,
     "supportsSetVariable": False,                   # the past is read-only
     "exceptionBreakpointFilters": [],

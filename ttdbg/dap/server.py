@@ -2,7 +2,7 @@
 
 A reader thread decodes messages (wire.py) into a queue; the main thread
 answers them in order with the request tables of lifecycle, breakpoints,
-motion, frames and values.  `pause` is answered by the reader at once (it
+motion, frames, values and code.  `pause` is answered by the reader at once (it
 sets the REPL's interrupt, which the running motion polls).  Every failure
 becomes an error response or an `output` event: a request's refusal, an
 unknown command, a message that is not JSON, even a bug (logged).  Input
@@ -21,14 +21,14 @@ from typing import BinaryIO
 
 from replay import ReplayError
 
-from . import breakpoints, frames, lifecycle, motion, values
+from . import breakpoints, code, frames, lifecycle, motion, values
 from .state import Body, DapError, DapState, Handler
 from .wire import FdInput, FramingError, Input, encode, read_message
 
 log = logging.getLogger(__name__)
 
 EXIT_PROTOCOL = 76
-HANDLERS: dict[str, Handler] = {name: fn for module in (lifecycle, breakpoints, motion, frames, values)
+HANDLERS: dict[str, Handler] = {name: fn for module in (lifecycle, breakpoints, motion, frames, values, code)
                                 for name, fn in module.REQUESTS}
 
 
