@@ -354,7 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
     rl.set_defaults(func=cmd_repl)
 
     da = sub.add_parser("dap", help="a Debug Adapter Protocol server on stdio (VS Code and other DAP clients)")
-    da.add_argument("trace", nargs="?", help="trace directory (default: launch's `trace`, else the latest)")
+    da.add_argument("trace", nargs="?",
+                    help="the trace to debug when launch/attach names none (default: the latest)")
     da.set_defaults(func=cmd_dap)
 
     i = sub.add_parser("info", help="summarize a trace, or list the system calls (--syscalls)")

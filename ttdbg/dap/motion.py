@@ -46,6 +46,10 @@ STOPS: dict[StopReason, Callable[[TimeStop], tuple[str, str]]] = {
 }
 
 
+# a plain arrival, by what asked for it -> its words
+ARRIVALS = {"step": "Stepped", "entry": "Entry", "goto": "Moved", "pause": "Paused"}
+
+
 def where_in_time(st: DapState) -> str:
     tl = st.r.tl
     total = tl.end.icount
@@ -73,8 +77,7 @@ def announce(st: DapState, stop: TimeStop, arrived: str = "step") -> None:
         return
     reason, what = STOPS[stop.reason](stop)
     if stop.reason == StopReason.ARRIVED:
-        reason, what = arrived, {"step": "Stepped", "entry": "Entry", "goto": "Moved",
-                                 "pause": "Paused"}.get(arrived, arrived)
+        reason, what = arrived, ARRIVALS.get(arrived, arrived)
     if hit and stop.reason == StopReason.BREAKPOINT and set(hit) <= set(st.function_breakpoints):
         reason = "function breakpoint"
     body: Body = {"reason": reason, "threadId": st.thread_id, "allThreadsStopped": True,

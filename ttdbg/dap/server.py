@@ -152,6 +152,9 @@ class DapServer:
 
 def run_dap(default_trace: str | None) -> int:
     """Serve DAP on this process's stdin and stdout until `disconnect` or the end of input."""
+    if sys.stdin.isatty():
+        print("ttdbg: dap: this speaks the Debug Adapter Protocol on stdin and stdout, for an IDE "
+              "(see the README's launch.json); Ctrl-D ends it", file=sys.stderr, flush=True)
     stdout = sys.stdout.buffer
     sys.stdout = sys.stderr                     # anything printed by mistake must not corrupt the protocol
     return DapServer(default_trace, FdInput(sys.stdin.fileno()), stdout).serve()
