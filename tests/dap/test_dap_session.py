@@ -138,6 +138,7 @@ def test_data_breakpoint_globals_and_children(doubling, dap_client):
         ev = stopped(c, "continue")
         assert ev["reason"] == "data breakpoint"
         assert value(c, "stats.sum") == str(total) == value(c, "total")
+    assert "Old value = 2\nNew value = 6" in c.output("console")
     ev = stopped(c, "reverseContinue")                  # back to the write of 6: sum was 2 before it
     assert ev["reason"] == "data breakpoint" and value(c, "stats.sum") == "2"
     expanded = c.ok("evaluate", expression="history", frameId=1, context="watch")

@@ -128,7 +128,10 @@ def data_breakpoint_info(st: DapState, args: Body) -> Body:
         st.r.view.frame = 0
     if lv is None or lv.address is None:
         return {"dataId": None, "description": f"{name} is not in memory"}
-    return {"dataId": _data_id(name, lv), "description": f"{name} ({lv.address:#x})",
+    data_id = _data_id(name, lv)
+    if lv.ctype is not None and 0 < lv.ctype.size <= 8 and lv.ctype.kind != "struct":
+        st.data_types[data_id] = lv.ctype
+    return {"dataId": data_id, "description": f"{name} ({lv.address:#x})",
             "accessTypes": list(ACCESS), "canPersist": False}
 
 
@@ -150,7 +153,8 @@ def set_data_breakpoints(st: DapState, args: Body) -> Body:
         if kind is None or not 0 < size <= 8:
             out.append({"verified": False, "message": "an unknown access type or size"})
             continue
-        b = r.breakpoints.add("watchpoint", expr, address, watch=Watchpoint(address, size, kind))
+        b = r.breakpoints.add("watchpoint", expr, address, watch=Watchpoint(address, size, kind),
+                              ctype=st.data_types.get(str(data_id)))
         st.data_breakpoints.append(b.number)
         out.append({"id": b.number, "verified": True})
     return {"breakpoints": out}

@@ -95,6 +95,7 @@ class DapState:
     source_breakpoints: dict[str, list[int]] = field(default_factory=dict)
     function_breakpoints: list[int] = field(default_factory=list)
     data_breakpoints: list[int] = field(default_factory=list)
+    data_types: dict[str, CType] = field(default_factory=dict)   # dataId -> the watched value's type
     output: GuestOutput | None = None
     then: Callable[[], None] | None = None      # runs after the response (a motion)
 
