@@ -12,6 +12,7 @@ to one line on stderr and a documented exit status (see README):
     73     record: no space left on the trace's device (the trace is closed and replays up to there)
     74     the trace is truncated (replay -a ran up to its last complete event)
     75     the replay diverged from the recording
+    76     dap: the input is not framed DAP (Content-Length headers)
     127    the program is missing or is not an x86-64 ELF executable
 """
 
@@ -274,6 +275,13 @@ def cmd_repl(args: argparse.Namespace) -> int:
     return run_repl(open_trace(args.trace), gdb=args.gdb)
 
 
+def cmd_dap(args: argparse.Namespace) -> int:
+    if args.trace is not None:
+        open_trace(args.trace)              # a wrong TRACE fails here, in one line, before the protocol starts
+    from .dap import run_dap
+    return run_dap(args.trace)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
     return run_demo(say=_say)
@@ -344,6 +352,11 @@ def build_parser() -> argparse.ArgumentParser:
     rl.add_argument("trace", nargs="?")
     rl.add_argument("--gdb", metavar="PATH", default="gdb", help="gdb for rich expressions (if installed)")
     rl.set_defaults(func=cmd_repl)
+
+    da = sub.add_parser("dap", help="a Debug Adapter Protocol server on stdio (VS Code and other DAP clients)")
+    da.add_argument("trace", nargs="?",
+                    help="the trace to debug when launch/attach names none (default: the latest)")
+    da.set_defaults(func=cmd_dap)
 
     i = sub.add_parser("info", help="summarize a trace, or list the system calls (--syscalls)")
     i.add_argument("trace", nargs="?")
