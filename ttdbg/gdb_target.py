@@ -13,7 +13,7 @@ import logging
 import shlex
 from collections.abc import Iterable
 
-from gdbstub import X86_64, BreakKind, Capability, Direction, HostStat, StopKind, StopReason, TargetError
+from gdbstub import X86_64, BreakKind, Capability, Direction, HostStat, StopKind, StopReason, TargetError, ThreadInfo
 from gdbstub.target import ShouldStop
 from replay import Direction as TimeDirection
 from replay import MemoryRegion, ReplayError, TimeStop, WatchKind, Watchpoint
@@ -89,7 +89,10 @@ class ReplayTarget:
     def stop_reason(self) -> StopReason:
         return self._last
 
-    def read_registers(self) -> list[int | None]:
+    def threads(self) -> list[ThreadInfo]:
+        return [ThreadInfo(self.tid, self.session.program.rsplit("/", 1)[-1][:15])]
+
+    def read_registers(self, tid: int | None = None) -> list[int | None]:
         tl = self.timeline
         values: list[int | None] = []
         for reg in self.description.registers:
@@ -102,7 +105,7 @@ class ReplayTarget:
                 values.append(None)
         return values
 
-    def write_register(self, regnum: int, value: int) -> None:
+    def write_register(self, regnum: int, value: int, tid: int | None = None) -> None:
         raise TargetError(errno.EPERM, "registers cannot be changed during replay")
 
     def read_memory(self, addr: int, length: int) -> bytes:
@@ -115,7 +118,7 @@ class ReplayTarget:
         raise TargetError(errno.EPERM, "memory cannot be changed during replay")
 
     # -- motion ------------------------------------------------------------------------------
-    def resume(self, step: bool, direction: Direction, should_stop) -> StopReason:
+    def resume(self, step: bool, direction: Direction, should_stop, tid: int | None = None) -> StopReason:
         """Run or step.  At the end of the recording a forward resume stops there
         again ("No more reverse-execution history"), as `record full` replay does
         at the end of its log, so gdb keeps the process and can go back; only after
