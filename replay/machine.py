@@ -657,6 +657,25 @@ class Machine:
         self.set_icount(state.icount)
         self.reset_block_tracking()
 
+    # -- threads: the CPU of a thread not running (scheduler.py) ----------------------
+    def cpu_context(self) -> object:
+        """The CPU as it is now (a Unicorn context: picklable, never changed once taken)."""
+        return self.uc.context_save()
+
+    def load_cpu_context(self, context: object) -> None:
+        """Run another thread: its CPU, in this address space, at the same instruction count."""
+        self.uc.context_restore(context)
+        self.reset_block_tracking()
+
+    @staticmethod
+    def context_reg(context: object, name: str) -> int:
+        """A register of a saved CPU (x87 registers: their low 64 bits)."""
+        return context.reg_read(REGISTER_IDS[name])  # type: ignore[attr-defined]
+
+    @staticmethod
+    def set_context_reg(context: object, name: str, value: int) -> None:
+        context.reg_write(REGISTER_IDS[name], value)  # type: ignore[attr-defined]
+
     def saved_state_overhead(self) -> int:
         """Bytes held to make saving incremental (a shadow copy of memory)."""
         return self._pages.shadow_bytes() if self._pages is not None else 0

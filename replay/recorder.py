@@ -336,7 +336,7 @@ def record(program_path: str, argv: list[str], trace: TraceDir, *,
         machine=EM_X86_64, program=program_path, program_sha256=digest, argv=tuple(argv),
         env=tuple(env if env is not None else (f"{k}={v}" for k, v in os.environ.items())),
         cwd=os.getcwd(), pid=os.getpid(), interpreter=image.interp, interpreter_sha256=interp_digest,
-        extra={"ids": [os.getuid(), os.geteuid(), os.getgid(), os.getegid()],
+        extra={"ids": [os.getuid(), os.geteuid(), os.getgid(), os.getegid()], "ppid": os.getppid(),
                "checkpoint_interval": checkpoint_interval, "state_hash": "crc32", "cpu": cpu.SIGNATURE,
                "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
     )

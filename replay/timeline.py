@@ -57,6 +57,7 @@ from .events import ShutdownReason
 from .icount import NO_LIMIT
 from .linux.procfs import SYNTHETIC as SYNTHETIC_PROC_FILES
 from .linux.signals import QUIET_BY_DEFAULT
+from .linux.tasks import ThreadInfo
 from .machine import Hit, Watchpoint
 from .process import Outcome
 from .replayer import Replay
@@ -91,6 +92,7 @@ class TimeStop:
     watch: Watchpoint | None = None
     signal: int = 0                  # SIGNALLED, DELIVERY: the signal
     exit_status: int | None = None   # HISTORY_END after an exit: the exit code
+    tid: int = 0                     # the thread current at the stop (that ran the stopping instruction)
 
 
 @dataclass(frozen=True)
@@ -359,7 +361,7 @@ class Timeline:
         return self._delivery_stop() if self._kernel.held else self._stop(StopReason.ARRIVED)
 
     def _stop(self, reason: StopReason, **kw) -> TimeStop:
-        return TimeStop(reason, self.position, self.pc, **kw)
+        return TimeStop(reason, self.position, self.pc, tid=self._kernel.tid, **kw)
 
     def end_stop(self) -> TimeStop:
         """How the recording ends, as a stop here: SIGNALLED for a fatal signal,
@@ -542,8 +544,36 @@ class Timeline:
     def remove_watchpoint(self, watch: Watchpoint) -> None:
         self.watchpoints.discard(watch)
 
-    def read_register(self, name: str) -> int:
-        return self._machine.reg(name)
+    # -- threads ------------------------------------------------------------------------
+    @property
+    def pid(self) -> int:
+        """The debugged process's pid."""
+        return self._kernel.pid
+
+    @property
+    def current_tid(self) -> int:
+        """The thread that runs (or ran last) here."""
+        return self._kernel.tid
+
+    def threads(self) -> tuple[ThreadInfo, ...]:
+        """The debugged process's live threads here, by tid."""
+        k = self._kernel
+        return tuple(ThreadInfo(tid, k.pid, k.thread_name(tid).decode("utf-8", "replace"))
+                     for tid in sorted(k.state.threads) if not k.state.threads[tid].exited)
+
+    def _saved_cpu(self, tid: int) -> object | None:
+        """The saved CPU of thread `tid` (None: it is the one running); ReplayError if none lives."""
+        thread = self._kernel.state.threads.get(tid)
+        if thread is None or thread.exited:
+            raise ReplayError(f"no thread {tid} here")
+        return None if tid == self._kernel.tid else thread.context
+
+    def read_register(self, name: str, tid: int | None = None) -> int:
+        """A register of thread `tid` (None: the current thread)."""
+        context = None if tid is None else self._saved_cpu(tid)
+        if context is None:
+            return self._machine.reg(name)
+        return self._machine.context_reg(context, name)
 
     def read_memory(self, address: int, length: int) -> bytes:
         """Guest bytes; raises ReplayError if any byte is unmapped."""
@@ -580,7 +610,7 @@ class Timeline:
         """The instruction at `address` in guest memory here (None: unmapped or undecodable)."""
         return self._machine.instruction_at(address)
 
-    def write_register(self, name: str, value: int) -> None:
+    def write_register(self, name: str, value: int, tid: int | None = None) -> None:
         """Refused: the replay must stay the recording (no diversions yet)."""
         raise ReplayError(f"cannot set ${name}: registers cannot be changed during replay")
 

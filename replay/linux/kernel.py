@@ -25,10 +25,11 @@ from . import signals as sig
 from .abi import AT_FDCWD, MASK64, Args, GuestExit, NoReturnValue, s32
 from .creds import Credentials
 from .files import FdTable, OpenFile
-from .sigframe import AltStack, SigInfo, build_frame, restore_frame
+from .sigframe import SigInfo, build_frame, restore_frame
 from .signals import SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTORER, SI_USER, SigAction, SignalGate
 from .syscalls import dispatch_table
 from .sysnames import syscall_name
+from .tasks import ThreadState
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +61,10 @@ class KernelState:
     brk_start: int = 0
     brk: int = 0
     umask: int = 0o022
-    sigmask: int = 0
-    pending: int = 0          # self-sent signals blocked when sent (bit N-1 for signal N)
-    pending_codes: dict[int, int] = field(default_factory=dict)   # their si_code
     sigactions: dict[int, SigAction] = field(default_factory=dict)
-    altstack: AltStack = field(default_factory=AltStack)
-    comm: bytes = b""        # PR_SET_NAME's name; b"": the program file's
+    threads: dict[int, ThreadState] = field(default_factory=dict)   # by tid (tasks.py)
+    current: int = 0          # the tid of the thread running (or last run)
+    next_tid: int = 0         # the tid the next clone gets
     held: tuple[SigInfo, ...] = ()   # deliveries stopped at the signal gate, not yet made
     exited: ProcessExit | None = None
 
@@ -95,7 +94,7 @@ class LinuxKernel:
         self.pid = pid
         # /proc/self/exe is always absolute (glibc asserts so in _dl_get_origin).
         self.exe = posixpath.normpath(posixpath.join(cwd, exe))
-        self.state = KernelState(cwd=cwd)
+        self.state = KernelState(cwd=cwd, threads={pid: ThreadState(pid)}, current=pid, next_tid=pid + 1)
         self.fds = FdTable()
         self._warn = warn
         self._warned: set[str] = set()
@@ -122,6 +121,19 @@ class LinuxKernel:
     @property
     def icount(self) -> int:
         return self.machine.icount
+
+    @property
+    def thread(self) -> ThreadState:
+        """The running thread's own state."""
+        return self.state.threads[self.state.current]
+
+    @property
+    def tid(self) -> int:
+        return self.state.current
+
+    def thread_name(self, tid: int) -> bytes:
+        """A thread's comm: its PR_SET_NAME name, else the program file's (15 bytes at most)."""
+        return self.state.threads[tid].comm or self.exe.rsplit("/", 1)[-1].encode("utf-8", "surrogateescape")[:15]
 
     def read(self, addr: int, n: int) -> bytes:
         return self.mem.read(addr, n)
@@ -220,7 +232,7 @@ class LinuxKernel:
         if stop.detail.startswith("int 0x80"):
             self.warn_once("int80", "32-bit system calls (int 0x80) are not supported")
         action = self.state.sigactions.get(stop.signal, SigAction())
-        blocked = self.state.sigmask & (1 << (stop.signal - 1))
+        blocked = self.thread.sigmask & (1 << (stop.signal - 1))
         if action.handler not in (sig.SIG_DFL, sig.SIG_IGN) and not blocked:
             # A handler for a synchronous fault: enter it; returning re-executes
             # the faulting instruction, as on Linux.
@@ -283,10 +295,10 @@ class LinuxKernel:
                 # Nothing happens, but a debugger sees it (as ptrace reports it).
                 self._to_deliver.append(SigInfo(signum, code, pid=self.pid, ignored=True))
                 return 0
-            if self.state.sigmask & (1 << (signum - 1)):
+            if self.thread.sigmask & (1 << (signum - 1)):
                 # Pending until unblocked (musl's raise() and abort() rely on it).
-                self.state.pending |= 1 << (signum - 1)
-                self.state.pending_codes.setdefault(signum, code)
+                self.thread.pending |= 1 << (signum - 1)
+                self.thread.pending_codes.setdefault(signum, code)
                 return 0
             if action.handler != sig.SIG_DFL:
                 self._to_deliver.append(SigInfo(signum, code, pid=self.pid))
@@ -300,16 +312,16 @@ class LinuxKernel:
         if info.ignored:
             return
         action = self.state.sigactions.get(info.signo, SigAction())
-        saved = self.state.sigmask
+        saved = self.thread.sigmask
         mask = saved | action.mask
         if not action.flags & SA_NODEFER:
             mask |= 1 << (info.signo - 1)
         if action.flags & SA_RESETHAND:
             self.state.sigactions[info.signo] = SigAction()
         restorer = action.restorer if action.flags & SA_RESTORER else 0
-        build_frame(self.machine, info, action.handler, restorer, saved, self.state.altstack,
+        build_frame(self.machine, info, action.handler, restorer, saved, self.thread.altstack,
                     bool(action.flags & SA_ONSTACK))
-        self.state.sigmask = mask & ~sig.UNBLOCKABLE
+        self.thread.sigmask = mask & ~sig.UNBLOCKABLE
 
     def _gate(self, infos: tuple[SigInfo, ...]) -> bool:
         """True when the gate holds these deliveries (they wait in state.held)."""
@@ -328,16 +340,16 @@ class LinuxKernel:
     def sigreturn(self) -> None:
         """rt_sigreturn: back to the interrupted state, then any signal now unblocked."""
         mask = restore_frame(self.machine)
-        self.state.sigmask = mask & ~sig.UNBLOCKABLE
+        self.thread.sigmask = mask & ~sig.UNBLOCKABLE
         self.deliver_pending()
         raise NoReturnValue()
 
     def deliver_pending(self) -> int:
         """After the mask changed: act on the lowest pending signal now unblocked."""
-        while ready := self.state.pending & ~self.state.sigmask:
+        while ready := self.thread.pending & ~self.thread.sigmask:
             signum = (ready & -ready).bit_length()
-            self.state.pending &= ~(1 << (signum - 1))
-            code = self.state.pending_codes.pop(signum, SI_USER)
+            self.thread.pending &= ~(1 << (signum - 1))
+            code = self.thread.pending_codes.pop(signum, SI_USER)
             self.deliver_self_signal(signum, code)      # raises GuestExit when fatal
         return 0
 

@@ -189,7 +189,7 @@ def sys_getcpu(k: LinuxKernel, a: Args) -> int:
 def sys_prctl(k: LinuxKernel, a: Args) -> int:
     option = a[0]
     if option == 15:    # PR_SET_NAME
-        k.state.comm = k.mem.read_cstring(a[1], 16)[:15]
+        k.thread.comm = k.mem.read_cstring(a[1], 16)[:15]
         return 0
     if option == 16:    # PR_GET_NAME
         k.write(a[1], procfs.comm(k).ljust(16, b"\0"))

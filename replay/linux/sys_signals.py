@@ -39,16 +39,16 @@ def sys_rt_sigaction(k: LinuxKernel, a: Args) -> int:
 def sys_rt_sigprocmask(k: LinuxKernel, a: Args) -> int:
     how, new, old = a[0], a[1], a[2]
     if old:
-        k.write(old, struct.pack("<Q", k.state.sigmask))
+        k.write(old, struct.pack("<Q", k.thread.sigmask))
     if new:
         (mask,) = struct.unpack("<Q", k.read(new, 8))
         mask &= ~sig.UNBLOCKABLE
         if how == SIG_BLOCK:
-            k.state.sigmask |= mask
+            k.thread.sigmask |= mask
         elif how == SIG_UNBLOCK:
-            k.state.sigmask &= ~mask
+            k.thread.sigmask &= ~mask
         elif how == SIG_SETMASK:
-            k.state.sigmask = mask
+            k.thread.sigmask = mask
         else:
             return -errno.EINVAL
         return k.deliver_pending()
@@ -57,7 +57,7 @@ def sys_rt_sigprocmask(k: LinuxKernel, a: Args) -> int:
 
 def sys_sigaltstack(k: LinuxKernel, a: Args) -> int:
     new, old = a[0], a[1]
-    alt = k.state.altstack
+    alt = k.thread.altstack
     on_it = alt.contains(k.machine.reg("rsp"))
     if old:
         k.write(old, struct.pack("<QiiQ", alt.sp, SS_ONSTACK if on_it else alt.flags & SS_DISABLE, 0, alt.size))
@@ -69,7 +69,7 @@ def sys_sigaltstack(k: LinuxKernel, a: Args) -> int:
             return -errno.EINVAL
         if not flags & SS_DISABLE and size < 2048:
             return -errno.ENOMEM
-        k.state.altstack = AltStack(0, 0, SS_DISABLE) if flags & SS_DISABLE else AltStack(sp, size, 0)
+        k.thread.altstack = AltStack(0, 0, SS_DISABLE) if flags & SS_DISABLE else AltStack(sp, size, 0)
     return 0
 
 
