@@ -12,6 +12,7 @@ import errno
 import logging
 import shlex
 from collections.abc import Iterable
+from dataclasses import replace
 
 from gdbstub import X86_64, BreakKind, Capability, Direction, HostStat, StopKind, StopReason, TargetError, ThreadInfo
 from gdbstub.target import ShouldStop
@@ -54,7 +55,6 @@ class ReplayTarget:
         self.session = session
         self.timeline = session.timeline
         self.pid = session.pid
-        self.tid = session.pid
         self._break_kinds: dict[int, BreakKind] = {}
         self._last = self._translate(self.timeline.here())
         self._past_end = False
@@ -89,20 +89,29 @@ class ReplayTarget:
     def stop_reason(self) -> StopReason:
         return self._last
 
+    @property
+    def tid(self) -> int:
+        """The thread of the last stop: the one running here."""
+        return self.timeline.current_tid
+
     def threads(self) -> list[ThreadInfo]:
-        return [ThreadInfo(self.tid, self.session.program.rsplit("/", 1)[-1][:15])]
+        return [ThreadInfo(t.tid, t.name) for t in self.timeline.threads()]
 
     def read_registers(self, tid: int | None = None) -> list[int | None]:
         tl = self.timeline
+        if tid == tl.current_tid:
+            tid = None
         values: list[int | None] = []
         for reg in self.description.registers:
             if reg.name in _UNAVAILABLE:
                 values.append((1 << 64) - 1)
                 continue
             try:
-                values.append(tl.read_register(reg.name))
+                values.append(tl.read_register(reg.name, tid))
             except KeyError:
                 values.append(None)
+            except ReplayError as exc:      # no such thread (any more, or yet) here
+                raise TargetError(errno.ESRCH, str(exc)) from None
         return values
 
     def write_register(self, regnum: int, value: int, tid: int | None = None) -> None:
@@ -134,7 +143,9 @@ class ReplayTarget:
         if at_end:
             return self._remember(self._translate(TimeStop(TimeReason.HISTORY_END, tl.position, tl.pc)))
         try:
-            if step:
+            if step and tid is not None and tid != tl.current_tid:
+                stop = self._step_thread(tid, tdir, should_stop)
+            elif step:
                 stop = tl.step(1, tdir, should_stop)
             else:
                 stop = tl.cont(tdir, should_stop)
@@ -144,6 +155,24 @@ class ReplayTarget:
         self._past_end = False
         ran_into_exit = stop.reason == TimeReason.HISTORY_END and stop.exit_status is not None
         return self._remember(self._translate(stop, step, final=self._exit_at_end and not step and ran_into_exit))
+
+    def _step_thread(self, tid: int, tdir: TimeDirection, should_stop: ShouldStop) -> TimeStop:
+        """One instruction of thread `tid`, which is not the one running: the others
+        run (or, backwards, are undone) until it has made one, or something stops
+        them first.  Forwards a step's stop names the thread that made the
+        instruction; backwards the thread running before the step made the one undone."""
+        tl = self.timeline
+        if tid not in {t.tid for t in tl.threads()}:
+            raise TargetError(errno.ESRCH, f"no thread {tid} here")
+        while True:
+            made_by = tl.current_tid
+            stop = tl.step(1, tdir, should_stop)
+            if tdir == TimeDirection.FORWARD:
+                made_by = stop.tid
+            if stop.reason != TimeReason.ARRIVED or made_by == tid:
+                return stop
+            if should_stop():
+                return replace(stop, reason=TimeReason.INTERRUPTED)
 
     def _at_recorded_end(self) -> bool:
         return self.timeline.position >= self.timeline.end.icount

@@ -65,8 +65,9 @@ class Stepper:
     def read_u64(self, address: int) -> int:
         return struct.unpack("<Q", self.tl.read_memory(address, 8))[0]
 
-    def frames(self, limit: int = 64) -> list[Frame]:
-        regs = {n: self.reg(n) for n in DWARF_REGS}   # what the unwinder reads
+    def frames(self, limit: int = 64, tid: int | None = None) -> list[Frame]:
+        """Thread `tid`'s stack (None: the running thread's), innermost first."""
+        regs = {n: self.tl.read_register(n, tid) for n in DWARF_REGS}   # what the unwinder reads
         if self.images is not None:
             return self.images.unwind(regs, self._read, limit)
         if self.sym is None:

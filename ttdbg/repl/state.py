@@ -15,7 +15,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from replay import Instruction, Timeline, Watchpoint
+from replay import Instruction, ThreadInfo, Timeline, Watchpoint
 
 from .. import render
 from ..gdbmi_bridge import GdbBridge
@@ -108,6 +108,8 @@ class View:
     history: int = 0                            # the last `$N` printed
     told_no_gdb: bool = False
     last_line: str = ""                         # what an empty line repeats
+    thread: int | None = None                   # `thread N`'s tid (None: the thread running here)
+    stop_tid: int | None = None                 # the thread of the last stop reported
 
 
 class ReplState:
@@ -134,11 +136,39 @@ class ReplState:
         self.stepper = Stepper(self.tl, self.symbols, should_stop=self.progress, images=self.images)
         self.breakpoints = Breakpoints(self.tl)
         self.bridge = GdbBridge(session, gdb) if use_gdb and GdbBridge.available(gdb) else None
-        self.view = View(last_regs=self.regs())
+        self.thread_numbers: dict[int, int] = {self.tl.pid: 1}   # tid -> gdb-style thread number
+        self.view = View()
+        self.view.last_regs = self.regs()
         self.done = False
 
+    # -- threads: registers and frames are the selected thread's ---------------------------
+    @property
+    def tid(self) -> int:
+        """The selected thread (`thread N`), else the one running here."""
+        return self.view.thread if self.view.thread is not None else self.tl.current_tid
+
+    def reg(self, name: str) -> int:
+        return self.tl.read_register(name, self.view.thread)
+
+    @property
+    def pc(self) -> int:
+        return self.tl.pc if self.view.thread is None else self.reg("rip")
+
     def regs(self) -> dict[str, int]:
-        return {n: self.tl.read_register(n) for n in render.GPRS}
+        return {n: self.reg(n) for n in render.GPRS}
+
+    def threads(self) -> tuple[ThreadInfo, ...]:
+        """The live threads here, each given a number on first sight (the main thread is 1)."""
+        threads = self.tl.threads()
+        for t in threads:
+            if t.tid not in self.thread_numbers:
+                self.thread_numbers[t.tid] = max(self.thread_numbers.values()) + 1
+        return threads
+
+    def thread_number(self, tid: int) -> int:
+        if tid not in self.thread_numbers:
+            self.threads()
+        return self.thread_numbers.get(tid, 0)
 
     @property
     def total(self) -> int:

@@ -18,6 +18,7 @@ from .breakpoints import WATCH_TITLE, format_bytes, watch_value
 from .frames import frame_text, where
 from .signals import describe as describe_signal
 from .state import ReplState
+from .threads import stop_thread_note
 
 SIGNAL_NAMES = {4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL",
                 11: "SIGSEGV", 13: "SIGPIPE", 15: "SIGTERM"}
@@ -26,7 +27,8 @@ SIGNAL_NAMES = {4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE
 def report(r: ReplState, stop: TimeStop, note: str = "", before: str = "") -> str:
     """The text after a motion: `note`, the reason, the place (the function only if it changed from `before`)."""
     out = [note] if note else []
-    reason = reason_line(r, stop)
+    r.view.thread = None                        # a stop selects the thread it happened in
+    reason = stop_thread_note(r)(reason_line(r, stop))
     if reason:
         out.append(reason)
     changed = before != function_here(r)
@@ -45,6 +47,7 @@ def function_here(r: ReplState) -> str:
 def after_motion(r: ReplState) -> None:
     """Frame 0 again, registers remembered for change highlighting, gdb told of the new position."""
     r.view.frame = 0
+    r.view.thread = None
     r.view.shown_regs = r.view.last_regs
     r.view.last_regs = r.regs()
     r.view.list_next = None
