@@ -57,6 +57,7 @@ class ReplayTarget:
         self.pid = session.pid
         self._break_kinds: dict[int, BreakKind] = {}
         self._last = self._translate(self.timeline.here())
+        self._stop_tid = self.timeline.current_tid
         self._past_end = False
         self._exit_at_end = False      # `monitor exit`: a continue at the end reports the exit
         self._program_signals: frozenset[int] | None = None
@@ -84,6 +85,7 @@ class ReplayTarget:
             tl.seek(0)
         # a plain stop (gdb shows the frame), or the signal waiting to be delivered here
         self._last = self._translate(tl.here())
+        self._stop_tid = tl.current_tid
 
     # -- state --------------------------------------------------------------------------
     def stop_reason(self) -> StopReason:
@@ -91,14 +93,17 @@ class ReplayTarget:
 
     @property
     def tid(self) -> int:
-        """The thread of the last stop: the one running here."""
-        return self.timeline.current_tid
+        """The thread of the last stop: after a step, the thread that made the
+        instruction (backwards: whose instruction was undone), else the engine's
+        (the one at the breakpoint, the one that wrote)."""
+        return self._stop_tid
 
     def threads(self) -> list[ThreadInfo]:
         return [ThreadInfo(t.tid, t.name) for t in self.timeline.threads()]
 
     def read_registers(self, tid: int | None = None) -> list[int | None]:
         tl = self.timeline
+        tid = self._stop_tid if tid is None else tid
         if tid == tl.current_tid:
             tid = None
         values: list[int | None] = []
@@ -142,37 +147,45 @@ class ReplayTarget:
             return self._remember(self._translate(tl.end_stop(), final=True))
         if at_end:
             return self._remember(self._translate(TimeStop(TimeReason.HISTORY_END, tl.position, tl.pc)))
+        made_by = 0
         try:
-            if step and tid is not None and tid != tl.current_tid:
-                stop = self._step_thread(tid, tdir, should_stop)
-            elif step:
-                stop = tl.step(1, tdir, should_stop)
+            if step:
+                stop, made_by = self._step_thread(self._stop_tid if tid is None else tid, tdir, should_stop,
+                                                  chosen=tid is not None)
             else:
                 stop = tl.cont(tdir, should_stop)
         except ReplayError as exc:
             log.error("%s", exc)
             raise TargetError(errno.EIO, str(exc)) from None
+        live = {t.tid for t in tl.threads()}
+        stop_tid = made_by if step and stop.reason == TimeReason.ARRIVED else (stop.tid or tl.current_tid)
+        self._stop_tid = stop_tid if stop_tid in live else tl.current_tid   # it made its exit
         self._past_end = False
         ran_into_exit = stop.reason == TimeReason.HISTORY_END and stop.exit_status is not None
         return self._remember(self._translate(stop, step, final=self._exit_at_end and not step and ran_into_exit))
 
-    def _step_thread(self, tid: int, tdir: TimeDirection, should_stop: ShouldStop) -> TimeStop:
-        """One instruction of thread `tid`, which is not the one running: the others
-        run (or, backwards, are undone) until it has made one, or something stops
-        them first.  Forwards a step's stop names the thread that made the
-        instruction; backwards the thread running before the step made the one undone."""
+    def _step_thread(self, tid: int, tdir: TimeDirection, should_stop: ShouldStop,
+                     chosen: bool = True) -> tuple[TimeStop, int]:
+        """One instruction of thread `tid`, and the thread that made the last one run
+        (or undone).  Every thread runs: the others' instructions (a slice of them at
+        most) run, or backwards are undone, until `tid` has made one, or something
+        stops them first.  The engine switches threads when it resumes, so the
+        thread current after a forward step made its instruction, and the one
+        current before a backward step made the instruction it undoes."""
         tl = self.timeline
         if tid not in {t.tid for t in tl.threads()}:
-            raise TargetError(errno.ESRCH, f"no thread {tid} here")
+            if chosen:
+                raise TargetError(errno.ESRCH, f"no thread {tid} here")
+            tid = tl.current_tid             # gdb's thread made its exit: step the one here
         while True:
             made_by = tl.current_tid
             stop = tl.step(1, tdir, should_stop)
             if tdir == TimeDirection.FORWARD:
-                made_by = stop.tid
+                made_by = tl.current_tid
             if stop.reason != TimeReason.ARRIVED or made_by == tid:
-                return stop
+                return stop, made_by
             if should_stop():
-                return replace(stop, reason=TimeReason.INTERRUPTED)
+                return replace(stop, reason=TimeReason.INTERRUPTED), made_by
 
     def _at_recorded_end(self) -> bool:
         return self.timeline.position >= self.timeline.end.icount
@@ -330,6 +343,7 @@ class ReplayTarget:
                 target = parse_position(args[0], tl.position, tl.end.icount)
                 stop = tl.seek(target, should_stop)
                 self._last = self._translate(stop, True)
+                self._stop_tid = tl.current_tid
                 done = "Now at"
                 if stop.reason == TimeReason.INTERRUPTED:
                     log.info("monitor goto interrupted at instruction %d", tl.position)
@@ -347,6 +361,7 @@ class ReplayTarget:
             if name == "restart" and len(args) == 1:
                 stop = self.session.restart(args[0])
                 self._last = self._translate(stop, True)
+                self._stop_tid = tl.current_tid
                 return (f"Restarted from {args[0]!r} at instruction {tl.position:,}.\n"
                         "Run `maintenance flush register-cache` (`flushregs`) so gdb rereads the registers.\n")
             if name == "info" and args == ["mem"]:

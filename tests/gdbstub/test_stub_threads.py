@@ -1,7 +1,9 @@
 """Byte transcripts with several threads: listing, selecting, stepping one, stops naming theirs.
 
 The fake's history runs thread 4d2 ("guest") for instructions 0-2 and 5-6,
-thread 4d3 ("worker") for 3-4 and 7-9.  Every thread resumes together
+thread 4d3 ("worker") for 3-4 and 7-9.  A step's stop is in the thread that
+made the instruction (as a stepped thread traps after it), a breakpoint's in
+the thread about to run it.  Every thread resumes together
 (all-stop); ``Hg`` picks whose registers ``g``/``p`` read; a step steps the
 thread ``Hc`` (or a ``vCont;s:`` action) names.
 """
@@ -103,13 +105,13 @@ def test_hc_picks_the_thread_a_step_steps(session: Session, target: FakeTarget) 
     # from 0 (main), a step of the worker runs main's 0-2 and the worker's 3
     assert ask(session, b"s") == stop(PCS[4], b"p4d2.4d3")
     assert target.calls[-1] == ("resume", True, Direction.FORWARD, WORKER)
-    assert ask(session, b"s") == stop(PCS[5], b"p4d2.4d2")
-    assert target.calls[-1] == ("resume", True, Direction.FORWARD)  # the worker was current: no tid
-    assert ask(session, b"s") == stop(PCS[8], b"p4d2.4d3")
+    assert ask(session, b"s") == stop(PCS[5], b"p4d2.4d3")  # the stop's thread: no tid
+    assert target.calls[-1] == ("resume", True, Direction.FORWARD)
+    assert ask(session, b"s") == stop(PCS[8], b"p4d2.4d3")  # over main's 5 and 6
     assert ask(session, b"Hcp4d2.4d2") == b"OK"
     assert ask(session, b"bs") == stop(PCS[6], b"p4d2.4d2")  # back over the worker's 7, then main's 6
     assert ask(session, b"Hc-1") == b"OK"
-    assert ask(session, b"s") == stop(PCS[7], b"p4d2.4d3")
+    assert ask(session, b"s") == stop(PCS[7], b"p4d2.4d2")
 
 
 def test_vcont_steps_the_thread_it_names(session: Session, target: FakeTarget) -> None:
