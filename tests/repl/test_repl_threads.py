@@ -1,11 +1,18 @@
 """`info threads`, `thread`, `thread apply` and `ps` in the REPL on the one-thread tally guest.
 
-(tests/test_threads_front.py drives them on a program with pthreads.)
+and on gdb_threads.c, a main and two named pthreads.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT, Recorded
 
 
 def test_info_threads_and_thread_on_one_thread(recorded, make_repl):
@@ -39,3 +46,72 @@ def test_ps_lists_the_process(recorded, make_repl):
     assert lines[0].split() == ["PID", "PPID", "EXIT", "CMD"]
     pid, _ppid, status, *cmd = lines[1].split()
     assert int(pid) == r.tl.pid and status == "0" and cmd[0].endswith(f"tally-{recorded.linking}")
+
+
+# -- a program with pthreads (tests/guests/gdb_threads.c) ------------------------------------
+THREADS_SOURCE = os.path.join(ROOT, "tests", "guests", "gdb_threads.c")
+
+
+@pytest.fixture(scope="module")
+def threaded(tmp_path_factory) -> Recorded:
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.skip("gcc is needed to build the REPL test guests")
+    tmp = str(tmp_path_factory.mktemp("repl-threads"))
+    program = os.path.join(tmp, "threads-static")
+    if subprocess.run([gcc, "-g", "-O0", "-static", "-o", program, THREADS_SOURCE]).returncode != 0:
+        pytest.skip("cannot link statically here")
+    trace = os.path.join(tmp, "trace")
+    subprocess.run([sys.executable, "-m", "ttdbg", "record", "-q", "-o", trace, program],
+                   check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    return Recorded(program, trace, "static")
+
+
+def test_a_breakpoint_in_a_thread_names_it(threaded, make_repl):
+    r = make_repl(threaded)
+    r.execute("break crunch")
+    out = r.execute("continue")
+    m = re.search(r'^\[Switching to thread (\d) \(Thread (\d+)\.(\d+) "(worker[01])"\)\]\n'
+                  r'Thread \1 "\4" hit Breakpoint 1, crunch \(\) at gdb_threads.c:16$', out, re.M)
+    assert m, out
+    number, name = m.group(1), m.group(4)
+    assert r.execute("print id").endswith(f"= {name[-1]}")
+    rows = r.execute("info threads").splitlines()[1:]
+    assert len(rows) == 3, rows
+    assert [row.split()[1] for row in rows if row.startswith("*")] == [number]
+    assert sorted(re.search(r'"([^"]+)"', row).group(1) for row in rows) == ["threads-static", "worker0", "worker1"]
+    assert re.search(r'^  1 +Thread (\d+)\.\1 "threads-static" ', "\n".join(rows), re.M)
+    out = r.execute("continue")                 # the other worker, later
+    other = f"worker{1 - int(name[-1])}"
+    assert re.search(rf'Thread \d "{other}" hit Breakpoint 1, crunch \(\)', out), out
+
+
+def test_thread_selects_registers_and_frames(threaded, make_repl):
+    r = make_repl(threaded)
+    r.execute("break crunch")
+    r.execute("continue")
+    worker_rip = r.execute("info registers rip")
+    out = r.execute("thread apply all bt")
+    blocks = [b for b in out.split("\nThread ") if b.strip()]
+    assert len(blocks) == 3, out
+    assert re.search(r"#1\s+0x[0-9a-f]+ in main \(\) at gdb_threads.c:\d+", out), out
+    assert len(re.findall(r"in worker \(\) at gdb_threads.c:\d+", out)) == 2, out
+    assert r.execute("thread 1").startswith('[Switching to thread 1 (Thread ')
+    assert r.execute("info registers rip") != worker_rip
+    assert re.search(r"#1\s+0x[0-9a-f]+ in main \(\) at gdb_threads.c:\d+", r.execute("bt"))
+    assert r.execute("thread").startswith("[Current thread is 1 ")
+    r.execute("stepi")                           # a motion: the thread it stops in is selected again
+    assert '"worker' in r.execute("thread")
+
+
+def test_reverse_watch_finds_the_other_threads_write(threaded, make_repl):
+    r = make_repl(threaded)
+    r.execute("break gdb_threads.c:45")
+    assert "main () at gdb_threads.c:45" in r.execute("continue")
+    r.execute("watch shared")
+    out = r.execute("reverse-continue")
+    assert re.search(r'Thread \d "worker1" hit Hardware watchpoint 2: shared', out), out
+    assert "31\t        shared = 42;" in out
+    assert r.execute("print id").endswith("= 1")
+    assert re.search(r'^\* \d +Thread \d+\.\d+ "worker1" +worker \(\) at gdb_threads.c:31$',
+                     r.execute("info threads"), re.M)

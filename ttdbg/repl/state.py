@@ -137,7 +137,7 @@ class ReplState:
         self.breakpoints = Breakpoints(self.tl)
         self.bridge = GdbBridge(session, gdb) if use_gdb and GdbBridge.available(gdb) else None
         self.thread_numbers: dict[int, int] = {self.tl.pid: 1}   # tid -> gdb-style thread number
-        self.view = View()
+        self.view = View(stop_tid=self.tl.current_tid)
         self.view.last_regs = self.regs()
         self.done = False
 
