@@ -167,25 +167,54 @@ class ReplayTarget:
     def _step_thread(self, tid: int, tdir: TimeDirection, should_stop: ShouldStop,
                      chosen: bool = True) -> tuple[TimeStop, int]:
         """One instruction of thread `tid`, and the thread that made the last one run
-        (or undone).  Every thread runs: the others' instructions (a slice of them at
-        most) run, or backwards are undone, until `tid` has made one, or something
-        stops them first.  The engine switches threads when it resumes, so the
-        thread current after a forward step made its instruction, and the one
-        current before a backward step made the instruction it undoes."""
+        (or undone).  Every thread runs: the others' instructions run, or backwards
+        are undone, until `tid` has made one, or something stops them first.  The
+        engine switches threads when it resumes, so the thread current after a
+        forward step made its instruction, and the one current before a backward
+        step made the instruction it undoes.  Not `chosen` (gdb's current thread),
+        a thread gone steps the current one."""
         tl = self.timeline
         if tid not in {t.tid for t in tl.threads()}:
             if chosen:
                 raise TargetError(errno.ESRCH, f"no thread {tid} here")
             tid = tl.current_tid             # gdb's thread made its exit: step the one here
-        while True:
+        made_by = tl.current_tid
+        stop = tl.step(1, tdir, should_stop)
+        if tdir == TimeDirection.FORWARD:
             made_by = tl.current_tid
-            stop = tl.step(1, tdir, should_stop)
-            if tdir == TimeDirection.FORWARD:
-                made_by = tl.current_tid
-            if stop.reason != TimeReason.ARRIVED or made_by == tid:
-                return stop, made_by
+            if stop.reason == TimeReason.ARRIVED and made_by != tid:
+                return self._run_until_thread_runs(tid, should_stop)
+        while stop.reason == TimeReason.ARRIVED and made_by != tid:
             if should_stop():
                 return replace(stop, reason=TimeReason.INTERRUPTED), made_by
+            made_by = tl.current_tid
+            stop = tl.step(1, tdir, should_stop)
+        return stop, made_by
+
+    def _run_until_thread_runs(self, tid: int, should_stop: ShouldStop) -> tuple[TimeStop, int]:
+        """Forwards, thread `tid` (not running) makes its next instruction: a breakpoint
+        where it resumes (its saved pc) stops the others' run there, then one step.
+        Another thread at that pc runs on; any other stop (a user's breakpoint or
+        watchpoint hit by another thread) ends the step as it would gdb's."""
+        tl = self.timeline
+        pc = tl.read_register("rip", tid)
+        added = pc not in tl.breakpoints
+        if added:
+            tl.add_breakpoint(pc)
+        try:
+            while True:
+                stop = tl.cont(TimeDirection.FORWARD, should_stop)
+                if stop.reason != TimeReason.BREAKPOINT or stop.pc != pc:
+                    return stop, tl.current_tid
+                if tl.current_tid == tid:
+                    break
+                if not added:                # the user's own breakpoint, hit by another thread
+                    return stop, tl.current_tid
+        finally:
+            if added:
+                tl.remove_breakpoint(pc)
+        stop = tl.step(1, TimeDirection.FORWARD, should_stop)
+        return stop, tl.current_tid
 
     def _at_recorded_end(self) -> bool:
         return self.timeline.position >= self.timeline.end.icount
