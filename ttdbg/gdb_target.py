@@ -103,7 +103,8 @@ class ReplayTarget:
 
     def read_registers(self, tid: int | None = None) -> list[int | None]:
         tl = self.timeline
-        tid = self._stop_tid if tid is None else tid
+        if tid is None:                     # the stop's thread, if it is still there
+            tid = self._stop_tid if self._stop_tid in {t.tid for t in tl.threads()} else None
         if tid == tl.current_tid:
             tid = None
         values: list[int | None] = []

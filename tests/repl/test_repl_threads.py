@@ -115,3 +115,19 @@ def test_reverse_watch_finds_the_other_threads_write(threaded, make_repl):
     assert r.execute("print id").endswith("= 1")
     assert re.search(r'^\* \d +Thread \d+\.\d+ "worker1" +worker \(\) at gdb_threads.c:31$',
                      r.execute("info threads"), re.M)
+
+
+def test_gdb_evaluates_in_the_selected_thread(threaded, make_repl):
+    if shutil.which("gdb") is None:
+        pytest.skip("gdb is not installed")
+    r = make_repl(threaded, use_gdb=True)
+    r.execute("break crunch")
+    r.execute("continue")
+    worker = r.execute("print id").split("= ")[-1]
+    assert worker in ("0", "1")
+    r.execute("thread 1")
+    main_pc = int(r.execute("info registers rip").split()[1], 16)
+    assert int(r.execute("print/x $pc").split("= ")[-1], 16) == main_pc
+    assert re.search(r"#\d+ +0x[0-9a-f]+ in main \(\) at .*gdb_threads.c:\d+\n +t = \{", r.execute("bt full"))
+    r.execute("continue")                        # the other worker: gdb follows the REPL's stop
+    assert r.execute("print id").split("= ")[-1] == str(1 - int(worker))

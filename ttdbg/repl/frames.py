@@ -118,7 +118,7 @@ def lvalue(r: ReplState, expr: str) -> LValue:
 def backtrace(r: ReplState, arg: str) -> str:
     if arg.strip() and gdb_ready(r):
         assert r.bridge is not None
-        return r.bridge.console(f"bt {arg.strip()}")
+        return in_gdb(r, f"bt {arg.strip()}")
     frames = r.stepper.frames(64, r.view.thread)
     return "\n".join(f"#{fr.level:<2} {frame_text(r, fr.pc, fr.level)}" for fr in frames)
 
