@@ -10,9 +10,18 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 
 import pytest
-from conftest import ROOT, Recorded
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@dataclass(frozen=True)
+class Recorded:
+    program: str
+    trace: str
+    linking: str
 
 
 def test_info_threads_and_thread_on_one_thread(recorded, make_repl):
