@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import pytest
 from fake_target import FakeTarget, wire
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_stub_session import RBP, RSP, ask, le64
 
 from gdbstub.session import Session
@@ -152,3 +154,24 @@ def test_one_thread_session_reads_as_before(target: FakeTarget) -> None:
     s = connect(one)
     assert ask(s, b"qfThreadInfo") == b"mp4d2.4d2"
     assert wire(b"OK") in s.feed(wire(b"Hgp4d2.4d2"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from([MAIN, WORKER, 0x4D4]), min_size=2, max_size=30),
+       st.lists(st.tuples(st.sampled_from([MAIN, WORKER, 0x4D4]), st.booleans()), max_size=12))
+def test_a_step_stops_in_the_thread_it_steps(tids: list[int], steps: list[tuple[int, bool]]) -> None:
+    """Whatever the interleaving, a step of thread T (Hc T; s, or vCont;s:T)
+    reports T unless the history ends first, and g then reads T (rax = T)."""
+    target = FakeTarget([0x1000 + 4 * i for i in range(len(tids))], tids=tids,
+                        names={MAIN: "guest", WORKER: "worker", 0x4D4: "third"})
+    s = connect(target)
+    for tid, by_vcont in steps:
+        if by_vcont:
+            reply = ask(s, b"vCont;s:p4d2.%x;c" % tid)
+        else:
+            assert ask(s, b"Hcp4d2.%x" % tid) == b"OK"
+            reply = ask(s, b"s")
+        if b"replaylog:end" in reply:
+            break
+        assert reply.endswith(b"thread:p4d2.%x;" % tid)
+        assert rax_and_rip(ask(s, b"g"))[0] == tid
