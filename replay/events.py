@@ -27,6 +27,7 @@ class EventKind(enum.IntEnum):
     SHUTDOWN = 8         # the program ended (exit status / signal / interrupt)
     STATE_HASH = 9       # a digest of the machine state at a fixed instruction count (verified by replay)
     END = 10             # the log is complete
+    TASK_SWITCH = 11     # the scheduler switched to another thread (its tid) at this count (log version 3)
 
     @classmethod
     def named(cls, name: str) -> EventKind:
@@ -68,6 +69,7 @@ class ShutdownReason(enum.IntEnum):
     SIGNAL = 1        # killed by a signal: status is the signal number
     INTERRUPTED = 2   # the recording was stopped (Ctrl-C)
     ERROR = 3         # the recorder stopped on an emulation error
+    DEADLOCK = 4      # every thread waited on another: the recording ended there
 
 
 class ExceptionCause(enum.IntEnum):
@@ -331,6 +333,30 @@ class StateHash(Event):
 
 
 @dataclass(frozen=True)
+class TaskSwitch(Event):
+    """The scheduler ran thread `tid` from this count on (scheduler.py): a
+    thread blocked or yielded, or its time slice ended.  Replay switches at
+    the same count."""
+
+    tid: int
+    kind: ClassVar[EventKind] = EventKind.TASK_SWITCH
+    _S: ClassVar[struct.Struct] = struct.Struct("<i")
+
+    def encode(self) -> bytes:
+        return self._S.pack(self.tid)
+
+    @classmethod
+    def decode(cls, icount: int, payload: bytes) -> "TaskSwitch":
+        (tid,) = cls._S.unpack_from(payload, 0)
+        if tid <= 0:
+            raise ValueError(f"no thread {tid}")
+        return cls(icount, tid)
+
+    def describe(self) -> str:
+        return f"TASK_SWITCH to tid {self.tid}"
+
+
+@dataclass(frozen=True)
 class End(Event):
     kind: ClassVar[EventKind] = EventKind.END
 
@@ -345,7 +371,7 @@ class End(Event):
 EVENT_CLASSES: dict[EventKind, type[Event]] = {
     cls.kind: cls
     for cls in (CharRead, CharWrite, Clock, Random, SyscallResult, FileOpen,
-                GuestException, Shutdown, StateHash, End)
+                GuestException, Shutdown, StateHash, End, TaskSwitch)
 }
 
 Decoder = Callable[[int, bytes], Event]

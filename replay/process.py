@@ -49,6 +49,7 @@ from .linux.layout import MMAP_TOP, STACK_SIZE, STACK_TOP
 from .loader import PIE_BASE, load_image, parse_elf
 from .machine import Machine, MachineState, StopKind
 from .memory import PAGE, page_up
+from .scheduler import Policy, Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ class ProcessState:
 
 class GuestProcess:
     def __init__(self, header: TraceHeader, program: Program, host: HostIO,
-                 warn: Callable[[str], None]) -> None:
+                 warn: Callable[[str], None], policy: Policy | None = None) -> None:
         self.header = header
         self.host = host
         self._check_cpu(header)
@@ -104,6 +105,8 @@ class GuestProcess:
         self.last_stop = None
         self.sync_hash = self._sync_hash_function(header)
         self.slice = SLICE
+        # Recording: `policy` chooses the threads' turns; replaying (None): the log does.
+        self.scheduler = Scheduler(self.machine, self.kernel, host, policy)
         self._boot(program)
 
     def _boot(self, program: Program) -> None:
@@ -189,9 +192,10 @@ class GuestProcess:
                 return Outcome.EXITED
             if m.icount >= limit:
                 return Outcome.LIMIT
+            self.scheduler.settle()
             sync = self.host.next_sync(m.icount)
-            target = min(limit, sync)
-            stop = m.run(target, slice_end=m.icount + self.slice)
+            target = min(limit, sync, self.host.next_switch(m.icount))
+            stop = m.run(target, slice_end=min(m.icount + self.slice, self.scheduler.soft_limit(m.icount)))
             if stop.kind == StopKind.LIMIT:
                 if m.icount == sync:
                     self.host.sync(m.icount, self.sync_hash())

@@ -38,11 +38,14 @@ from .events import (
     ShutdownReason,
     StateHash,
     SyscallResult,
+    TaskSwitch,
 )
 from .hostio import HostCall, HostFdCall, HostFdsCall, OpenOutcome, Writes
+from .icount import NO_LIMIT
 from .linux.files import O_ACCMODE, O_RDONLY, OpenFile
 from .loader import parse_elf
 from .process import GuestProcess, Outcome, Program
+from .scheduler import DEFAULT_SLICE, Deadlock, Policy
 from .trace import TraceDir, device_of
 
 log = logging.getLogger(__name__)
@@ -250,6 +253,14 @@ class RecordingHostIO:
                 raise RecordingStopped()
             time.sleep(min(left, WAIT_POLL))
 
+    def switch(self, icount: int, tid: int | None) -> int:
+        assert tid is not None, "the recording's scheduler always chooses"
+        self.writer.append(TaskSwitch(icount, tid))
+        return tid
+
+    def next_switch(self, icount: int) -> int:
+        return NO_LIMIT
+
     def next_sync(self, icount: int) -> int:
         return (icount // self.interval + 1) * self.interval
 
@@ -316,12 +327,15 @@ def record(program_path: str, argv: list[str], trace: TraceDir, *,
            warn: Callable[[str], None] = lambda message: log.warning("%s", message),
            progress: Callable[[int], None] | None = None,
            should_stop: Callable[[], bool] | None = None,
-           program_data: bytes | None = None) -> RecordResult:
+           program_data: bytes | None = None, slice_length: int = DEFAULT_SLICE,
+           chaos_seed: int | None = None) -> RecordResult:
     """Record one run of `program_path` into `trace` (an empty trace directory).
 
     `should_stop` is polled between time slices and while the guest waits for
     input; when it returns True the recording ends cleanly as INTERRUPTED.
     `program_data`: the program's bytes, when the caller has already read them.
+    Threads take turns of `slice_length` instructions; with `chaos_seed`, of
+    random lengths and in a random order drawn from that seed (scheduler.py).
     """
     data = program_data if program_data is not None else read_program(program_path)
     image = parse_elf(program_path, data)
@@ -338,7 +352,8 @@ def record(program_path: str, argv: list[str], trace: TraceDir, *,
         cwd=os.getcwd(), pid=os.getpid(), interpreter=image.interp, interpreter_sha256=interp_digest,
         extra={"ids": [os.getuid(), os.geteuid(), os.getgid(), os.getegid()], "ppid": os.getppid(),
                "checkpoint_interval": checkpoint_interval, "state_hash": "crc32", "cpu": cpu.SIGNATURE,
-               "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
+               "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "scheduler": {"slice": slice_length, "chaos_seed": chaos_seed}},
     )
     try:
         writer = LogWriter(trace.log_path, header)
@@ -348,12 +363,17 @@ def record(program_path: str, argv: list[str], trace: TraceDir, *,
         raise TraceError(f"cannot write {trace.log_path}: {exc.strerror}") from None
     hostio = RecordingHostIO(writer, trace, checkpoint_interval, should_stop)
     started = time.monotonic()
-    process = GuestProcess(header, Program(program_path, data, interp_data), hostio, warn)
+    process = GuestProcess(header, Program(program_path, data, interp_data), hostio, warn,
+                           Policy(slice_length, chaos_seed))
     failed = False
     try:
         outcome = _run(process, progress, should_stop)
         if outcome != Outcome.EXITED and hostio.shutdown_event is None:
             hostio.shutdown(process.icount, ShutdownReason.INTERRUPTED, 0)
+    except Deadlock as exc:
+        warn(str(exc))
+        if hostio.shutdown_event is None:
+            hostio.shutdown(process.icount, ShutdownReason.DEADLOCK, 0)
     except (KeyboardInterrupt, RecordingStopped):
         if hostio.shutdown_event is None:
             hostio.shutdown(process.icount, ShutdownReason.INTERRUPTED, 0)

@@ -31,6 +31,7 @@ from replay.events import (
     ShutdownReason,
     StateHash,
     SyscallResult,
+    TaskSwitch,
     decode_event,
 )
 
@@ -69,6 +70,7 @@ EVENTS: dict[EventKind, st.SearchStrategy] = {
     EventKind.SHUTDOWN: st.builds(Shutdown, icounts, st.sampled_from(ShutdownReason), i32).map(_signal_status),
     EventKind.STATE_HASH: st.builds(StateHash, icounts, blobs),
     EventKind.END: st.builds(End, icounts),
+    EventKind.TASK_SWITCH: st.builds(TaskSwitch, icounts, st.integers(1, 2**31 - 1)),
 }
 any_event = st.one_of(*EVENTS.values())
 

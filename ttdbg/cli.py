@@ -218,8 +218,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
              f"{result.icount:,} instructions up to its last complete event")
         return EXIT_TRUNCATED
     if result.interrupted_recording:
-        why = "stopped by an error (internal, or a full disk)" \
-            if result.shutdown and result.shutdown.reason.name == "ERROR" else "interrupted"
+        reason = result.shutdown.reason.name if result.shutdown else ""
+        why = {"ERROR": "stopped by an error (internal, or a full disk)",
+               "DEADLOCK": "ended by a deadlock of its threads"}.get(reason, "interrupted")
         _say(f"note: the recording was {why} at instruction {result.icount:,}; replay stops there")
     if args.stats:
         _say(verified_summary(result.icount, len(replay.contents.events), result.verified_state_hashes,

@@ -22,14 +22,24 @@ from ..events import ClockSource, ExceptionCause, FileKind, RandomSource, Shutdo
 from ..hostio import HostIO
 from ..machine import Machine, RunStop, StopKind
 from . import signals as sig
-from .abi import AT_FDCWD, MASK64, Args, GuestExit, NoReturnValue, s32
+from .abi import AT_FDCWD, MASK64, Args, Blocked, GuestExit, NoReturnValue, s32
 from .creds import Credentials
 from .files import FdTable, OpenFile
 from .sigframe import SigInfo, build_frame, restore_frame
-from .signals import SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTORER, SI_USER, SigAction, SignalGate
+from .signals import (
+    SA_NODEFER,
+    SA_ONSTACK,
+    SA_RESETHAND,
+    SA_RESTART,
+    SA_RESTORER,
+    SI_TKILL,
+    SI_USER,
+    SigAction,
+    SignalGate,
+)
 from .syscalls import dispatch_table
 from .sysnames import syscall_name
-from .tasks import ThreadState
+from .tasks import ThreadState, Wait, WaitKind
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +75,8 @@ class KernelState:
     threads: dict[int, ThreadState] = field(default_factory=dict)   # by tid (tasks.py)
     current: int = 0          # the tid of the thread running (or last run)
     next_tid: int = 0         # the tid the next clone gets
+    wait_order: int = 0       # how many waits began (orders futex waiters: first come, first woken)
+    yielding: bool = False    # the running thread asked to give way (sched_yield)
     held: tuple[SigInfo, ...] = ()   # deliveries stopped at the signal gate, not yet made
     exited: ProcessExit | None = None
 
@@ -98,6 +110,7 @@ class LinuxKernel:
         self.fds = FdTable()
         self._warn = warn
         self._warned: set[str] = set()
+        self._sysno = 0                        # the system call being answered
         self._to_deliver: list[SigInfo] = []   # signals to enter (or ignore) after this syscall
         # Asked before each delivery to a handler (before its frame is built); True
         # holds the delivery in state.held and stops the machine (see signals.py).
@@ -190,6 +203,7 @@ class LinuxKernel:
     def on_syscall(self, machine: Machine) -> None:
         uc_regs = machine.read_registers(("rax", "rdi", "rsi", "rdx", "r10", "r8", "r9"))
         sysno = uc_regs["rax"]
+        self._sysno = sysno
         args: Args = (uc_regs["rdi"], uc_regs["rsi"], uc_regs["rdx"], uc_regs["r10"],
                       uc_regs["r8"], uc_regs["r9"])
         handler = self.handlers.get(sysno)
@@ -202,6 +216,12 @@ class LinuxKernel:
             else:
                 result = handler(self, args)
         except GuestExit:
+            return
+        except Blocked:
+            # The thread waits (thread.wait): another runs; its result is set when it wakes.
+            machine.set_reg("rcx", machine.pc)
+            machine.set_reg("r11", machine.reg("eflags"))
+            machine.halt(RunStop(StopKind.HALTED, self.icount, machine.pc))
             return
         except NoReturnValue:
             result = None
@@ -265,6 +285,112 @@ class LinuxKernel:
         self.machine.set_reg("rip", stop.pc + insn.size)
         self.machine.set_icount(stop.icount + 1)
         return True
+
+    # -- threads (tasks.py; switching them is the scheduler's) ------------------------
+    def give_way(self) -> None:
+        """Stop the machine after this system call so that the scheduler runs."""
+        self.machine.halt(RunStop(StopKind.HALTED, self.icount, self.machine.pc))
+
+    def block(self, wait: Wait) -> NoReturn:
+        """The running thread waits for `wait`; another runs (its result comes with its wake-up)."""
+        self.state.wait_order += 1
+        wait.order = self.state.wait_order
+        wait.sysno = self._sysno
+        self.thread.wait = wait
+        raise Blocked()
+
+    def wake(self, thread: ThreadState, result: int) -> None:
+        """End a waiting thread's wait: its system call returns `result`."""
+        thread.wait = None
+        if thread.context is None:          # the running thread (its wait just began)
+            self.machine.set_reg("rax", result & MASK64)
+        else:
+            self.machine.set_context_reg(thread.context, "rax", result & MASK64)
+
+    def futex_waiters(self, address: int) -> list[ThreadState]:
+        """The threads waiting on the futex word at `address`, first come first."""
+        waiting = [t for t in self.state.threads.values()
+                   if t.wait is not None and t.wait.kind == WaitKind.FUTEX and t.wait.address == address]
+        return sorted(waiting, key=lambda t: t.wait.order)  # type: ignore[union-attr]
+
+    def futex_wake(self, address: int, count: int, bitset: int = 0xFFFFFFFF) -> int:
+        woken = 0
+        for t in self.futex_waiters(address):
+            if woken >= count:
+                break
+            if t.wait is not None and t.wait.bitset & bitset:
+                self.wake(t, 0)
+                woken += 1
+        return woken
+
+    def signal_thread(self, tid: int, signum: int) -> int:
+        """tgkill/tkill: a signal for one thread of this process.  A fatal one
+        ends the process at once (as Linux does for the whole group); one with
+        a handler is pending on the thread, entered when it runs next, and
+        interrupts its wait (EINTR)."""
+        target = self.state.threads.get(tid)
+        if target is None or target.exited:
+            return -errno.ESRCH
+        if tid == self.tid:
+            return self.deliver_self_signal(signum, SI_TKILL)
+        if signum == 0:
+            return 0
+        if not 1 <= signum <= 64:
+            return -errno.EINVAL
+        action = self.state.sigactions.get(signum, SigAction())
+        bit = 1 << (signum - 1)
+        if signum not in (sig.SIGKILL, sig.SIGSTOP):
+            if action.handler == sig.SIG_IGN or (action.handler == sig.SIG_DFL and (
+                    signum in sig.IGNORED_BY_DEFAULT or signum in (sig.SIGTSTP, 21, 22))):
+                return 0
+            if action.handler != sig.SIG_DFL or target.sigmask & bit:
+                target.pending |= bit
+                target.pending_codes.setdefault(signum, SI_TKILL)
+                if target.wait is not None and not target.sigmask & bit:
+                    self._interrupt(target, action)
+                return 0
+        self.terminate(signum, ExceptionCause.KILL, self.machine.pc, 0)
+        self.machine.halt(RunStop(StopKind.HALTED, self.icount, self.machine.pc))
+        raise GuestExit()
+
+    def _interrupt(self, thread: ThreadState, action: SigAction) -> None:
+        """A signal for a handler ends a thread's wait: EINTR, or with SA_RESTART
+        a wait without a timeout is made again after the handler (as Linux's
+        -ERESTARTSYS: the system call instruction runs again)."""
+        wait = thread.wait
+        assert wait is not None and thread.context is not None
+        if action.flags & SA_RESTART and wait.restartable:
+            thread.wait = None
+            m = self.machine
+            m.set_context_reg(thread.context, "rip", m.context_reg(thread.context, "rip") - 2)
+            m.set_context_reg(thread.context, "rax", wait.sysno)
+            return
+        self.wake(thread, -errno.EINTR)
+
+    def enter_pending_handlers(self) -> None:
+        """A thread switched in: enter the handlers of signals other threads sent it."""
+        t = self.thread
+        while ready := t.pending & ~t.sigmask:
+            signum = (ready & -ready).bit_length()
+            t.pending &= ~(1 << (signum - 1))
+            code = t.pending_codes.pop(signum, SI_USER)
+            if self.state.sigactions.get(signum, SigAction()).handler not in (sig.SIG_DFL, sig.SIG_IGN):
+                self.enter_handler(SigInfo(signum, code, pid=self.pid))
+
+    def live_threads(self) -> list[ThreadState]:
+        return [t for t in self.state.threads.values() if not t.exited]
+
+    def exit_thread(self, status: int) -> NoReturn:
+        """exit(2): the thread ends; the last one's exit ends the process."""
+        t = self.thread
+        if len(self.live_threads()) <= 1:
+            self.exit(status)
+        if t.clear_child_tid and self.can_write(t.clear_child_tid, 4):
+            self.write(t.clear_child_tid, b"\0\0\0\0")
+            self.futex_wake(t.clear_child_tid, 1)
+        t.exited = True
+        self.give_way()
+        raise GuestExit()
 
     # -- process lifetime ---------------------------------------------------------
     def exit(self, status: int) -> NoReturn:

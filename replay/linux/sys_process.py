@@ -1,5 +1,5 @@
 """The process and its host: exit, pids, arch_prctl, uname, limits, usage,
-random bytes, and the single-threaded answers to futex and scheduling.
+random bytes, and one CPU's answers to scheduling (threads: sys_threads.py).
 
 Identity that the recording fixed (pid) is answered from the trace header;
 host facts (parent and group ids, uname, rlimits, usage) go through
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from .kernel import LinuxKernel
 
 ARCH_SET_GS, ARCH_SET_FS, ARCH_GET_FS, ARCH_GET_GS = 0x1001, 0x1002, 0x1003, 0x1004
-FUTEX_WAIT, FUTEX_WAKE, FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET = 0, 1, 9, 10
 
 
 def sys_exit_group(k: LinuxKernel, a: Args) -> int:
@@ -33,10 +32,6 @@ def sys_exit_group(k: LinuxKernel, a: Args) -> int:
 
 
 def sys_getpid(k: LinuxKernel, a: Args) -> int:
-    return k.pid
-
-
-def sys_set_tid_address(k: LinuxKernel, a: Args) -> int:
     return k.pid
 
 
@@ -155,22 +150,7 @@ def sys_getrandom(k: LinuxKernel, a: Args) -> int:
     return len(data)
 
 
-# -- threads and scheduling (single-threaded guest) ---------------------------------
-def sys_futex(k: LinuxKernel, a: Args) -> int:
-    uaddr, op, val = a[0], a[1] & 0x7F, a[2] & 0xFFFFFFFF
-    cmd = op & 0xF
-    if cmd in (FUTEX_WAKE, FUTEX_WAKE_BITSET):
-        return 0
-    if cmd in (FUTEX_WAIT, FUTEX_WAIT_BITSET):
-        (current,) = struct.unpack("<I", k.read(uaddr, 4))
-        if current != val:
-            return -errno.EAGAIN
-        k.warn_once("futexwait", "futex wait with no other thread to wake it: returning ETIMEDOUT")
-        return -errno.ETIMEDOUT
-    k.warn_once(f"futex{cmd}", f"futex operation {cmd} is not supported")
-    return -errno.ENOSYS
-
-
+# -- scheduling (one CPU) ---------------------------------------------------------------
 def sys_sched_getaffinity(k: LinuxKernel, a: Args) -> int:
     size, mask = a[1], a[2]
     if size < 8 or size % 8:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from . import signals as sig
 from .abi import Args, s32
 from .sigframe import SS_DISABLE, SS_ONSTACK, AltStack
-from .signals import SI_TKILL, SigAction
+from .signals import SigAction
 from .sysnames import SYSCALL_NUMBERS
 
 if TYPE_CHECKING:
@@ -88,16 +88,18 @@ def sys_kill(k: LinuxKernel, a: Args) -> int:
 
 def sys_tgkill(k: LinuxKernel, a: Args) -> int:
     tgid, tid, signum = s32(a[0]), s32(a[1]), s32(a[2])
-    if tgid == k.pid and tid == k.pid:
-        return k.deliver_self_signal(signum, SI_TKILL)
-    return -errno.ESRCH
+    if tgid <= 0 or tid <= 0:
+        return -errno.EINVAL
+    if tgid != k.pid:
+        return -errno.ESRCH
+    return k.signal_thread(tid, signum)
 
 
 def sys_tkill(k: LinuxKernel, a: Args) -> int:
     tid, signum = s32(a[0]), s32(a[1])
-    if tid == k.pid:
-        return k.deliver_self_signal(signum, SI_TKILL)
-    return -errno.ESRCH
+    if tid <= 0:
+        return -errno.EINVAL
+    return k.signal_thread(tid, signum)
 
 
 def sys_pause(k: LinuxKernel, a: Args) -> int:

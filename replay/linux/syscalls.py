@@ -32,6 +32,7 @@ from . import (
     sys_process,
     sys_signals,
     sys_sockets,
+    sys_threads,
     sys_time,
 )
 from .abi import Handler, enosys_quiet, zero
@@ -144,11 +145,8 @@ SYSCALLS: tuple[Syscall, ...] = (
     Syscall("munlock", sys_memory.sys_mlock, E, "no swap: nothing to do"),
     Syscall("msync", sys_memory.sys_mlock, E, "mappings are private copies"),
     # -- the process (sys_process.py)
-    Syscall("exit", sys_process.sys_exit_group, E),
     Syscall("exit_group", sys_process.sys_exit_group, E),
     Syscall("getpid", sys_process.sys_getpid, E, "the recording's pid"),
-    Syscall("gettid", sys_process.sys_getpid, E, "the recording's pid"),
-    Syscall("set_tid_address", sys_process.sys_set_tid_address, E),
     Syscall("getppid", sys_process.sys_getppid, R),
     Syscall("getpgrp", sys_process.sys_getpgrp, R),
     Syscall("getpgid", sys_process.sys_getpgid, R, "always of the process itself"),
@@ -164,15 +162,22 @@ SYSCALLS: tuple[Syscall, ...] = (
     Syscall("sysinfo", sys_process.sys_sysinfo, R),
     Syscall("times", sys_process.sys_times, R),
     Syscall("getrandom", sys_process.sys_getrandom, R, "a RANDOM event"),
-    Syscall("futex", sys_process.sys_futex, E, "one thread: wake is a no-op, wait times out with a warning"),
-    Syscall("set_robust_list", zero, E),
     Syscall("get_robust_list", enosys_quiet, X, "ENOSYS, which callers handle"),
     Syscall("rseq", enosys_quiet, X, "ENOSYS: glibc then runs without rseq"),
     Syscall("membarrier", enosys_quiet, X, "ENOSYS, which callers handle"),
-    Syscall("sched_yield", zero, E),
     Syscall("sched_getaffinity", sys_process.sys_sched_getaffinity, E, "one CPU"),
     Syscall("sched_setaffinity", zero, E, "one CPU"),
     Syscall("getcpu", sys_process.sys_getcpu, E, "CPU 0, node 0"),
+    # -- threads (sys_threads.py; the scheduler runs one at a time)
+    Syscall("clone", sys_threads.sys_clone, E, "threads; a new process (fork) ENOSYS, with a warning"),
+    Syscall("clone3", sys_threads.sys_clone3, E, "threads; a new process (fork) ENOSYS, with a warning"),
+    Syscall("exit", sys_threads.sys_exit, E, "the thread; the last thread's ends the process"),
+    Syscall("gettid", sys_threads.sys_gettid, E, "tids are pid, pid+1, ... in creation order"),
+    Syscall("set_tid_address", sys_threads.sys_set_tid_address, E),
+    Syscall("set_robust_list", sys_threads.sys_set_robust_list, E, "kept; not walked at thread exit"),
+    Syscall("futex", sys_threads.sys_futex, E, "timeouts read a logged clock; PI operations ENOSYS, "
+            "with a warning"),
+    Syscall("sched_yield", sys_threads.sys_sched_yield, E, "the next runnable thread runs (a logged switch)"),
     # -- ids (sys_creds.py)
     Syscall("getuid", sys_creds.sys_getuid, R),
     Syscall("geteuid", sys_creds.sys_geteuid, R),

@@ -65,6 +65,13 @@ class Wait:
     deadline: int | None = None        # ns on `clock`; None: no timeout
     clock: int = 1                     # CLOCK_MONOTONIC unless told otherwise
     timeout_result: int = 0            # rax when the deadline ends the wait (-ETIMEDOUT, 0)
+    order: int = 0                     # when it began (KernelState.wait_order): FIFO wake-ups
+    sysno: int = 0                     # the system call that waits (made again after SA_RESTART)
+
+    @property
+    def restartable(self) -> bool:
+        """A signal handler with SA_RESTART makes the call again (Linux: futex waits without a timeout)."""
+        return self.kind == WaitKind.FUTEX and self.deadline is None
 
     def describe(self) -> str:
         what = {WaitKind.FUTEX: f"futex {self.address:#x}", WaitKind.SLEEP: "nanosleep",

@@ -1,0 +1,109 @@
+"""Time travel over a multi-threaded trace: every position is one global count.
+
+Seeking (forward and backward, from checkpoints) must land in exactly the
+state a straight replay reaches: the memory, the running thread and its
+registers, and every other thread's saved registers.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from replay import Direction, StopReason, ThreadInfo
+from replay.recorder import record
+from replay.replayer import Replay
+from replay.timeline import Timeline
+from replay.trace import create_trace, open_trace
+
+REGS = ("rip", "rsp", "rax", "fs_base")
+
+
+def state(tl: Timeline) -> tuple:
+    threads = tl.threads()
+    return (tl.position, tl.current_tid, tl.state_digest(), threads,
+            tuple(tuple(tl.read_register(r, t.tid) for r in REGS) for t in threads))
+
+
+@pytest.fixture(scope="module")
+def condvar_trace(builder, tmp_path_factory) -> str:
+    program = builder.build("threads_condvar", "static")
+    trace = create_trace(str(tmp_path_factory.mktemp("traces") / "condvar"), str(program))
+    result = record(str(program), [str(program)], trace, slice_length=20_000)
+    assert result.status == 0
+    return trace.path
+
+
+def straight(trace_path: str, n: int) -> tuple:
+    tl = Timeline(Replay(open_trace(trace_path)), interval=1 << 40)   # one checkpoint: a plain replay
+    try:
+        tl.seek(n)
+        return state(tl)
+    finally:
+        tl.replay.close()
+
+
+def test_threads_are_listed_and_stops_name_their_thread(condvar_trace: str) -> None:
+    tl = Timeline(Replay(open_trace(condvar_trace)))
+    assert tl.threads() == (ThreadInfo(tl.pid, tl.pid, "threads_condvar.static"[:15]),)
+    assert tl.current_tid == tl.pid
+    # Somewhere in the middle all five threads live.
+    tl.seek(tl.end.icount // 3)
+    tids = [t.tid for t in tl.threads()]
+    assert tids == sorted(tids) and len(tids) == 5 and tids[0] == tl.pid
+    assert tids == list(range(tl.pid, tl.pid + 5))
+    stop = tl.step(1)
+    assert stop.tid == tl.current_tid
+    for t in tl.threads():
+        assert tl.read_register("rip", t.tid) != 0
+    stop = tl.cont()
+    assert stop.reason == StopReason.HISTORY_END and stop.exit_status == 0
+    assert [t.tid for t in tl.threads()] == [tl.pid]
+
+
+def test_random_seeks_equal_a_straight_replay(condvar_trace: str) -> None:
+    tl = Timeline(Replay(open_trace(condvar_trace)), interval=1 << 20)
+    end = tl.end.icount
+    rng = random.Random(9)
+    points = [rng.randrange(end) for _ in range(6)] + [end // 2 + 1, 1]
+    tl.seek(end - 10)
+    switched = 0
+    for n in points:
+        tl.seek(n)
+        here = state(tl)
+        assert here == straight(condvar_trace, n), f"seek({n})"
+        switched += len(here[3]) > 1
+    assert switched >= 3                # most points have several threads
+    # Single steps backward across thread switches equal seeks.
+    tl.seek(end // 2)
+    for _ in range(3):
+        before = tl.position
+        tl.step(1, Direction.BACKWARD)
+        assert tl.position == before - 1
+        assert state(tl) == straight(condvar_trace, tl.position)
+
+
+def test_a_stop_at_a_breakpoint_names_the_thread_that_hit_it(condvar_trace: str, builder) -> None:
+    from elftools.elf.elffile import ELFFile
+
+    with open(builder.build("threads_condvar", "static"), "rb") as f:
+        work = ELFFile(f).get_section_by_name(".symtab").get_symbol_by_name("work")[0]["st_value"]
+    tl = Timeline(Replay(open_trace(condvar_trace)))
+    tl.add_breakpoint(work)
+    hits = []
+    for _ in range(4):
+        stop = tl.cont()
+        assert stop.reason == StopReason.BREAKPOINT
+        hits.append(stop.tid)
+        assert stop.tid == tl.current_tid and tl.read_register("rip") == work
+    assert len(set(hits)) == 4 and tl.pid not in hits
+    back = tl.cont(Direction.BACKWARD)
+    assert back.reason == StopReason.BREAKPOINT and back.tid == hits[-2]
+
+
+def test_recording_is_deterministic_given_the_schedule(condvar_trace: str, builder, tmp_path: Path) -> None:
+    """Two replays of one trace agree at the end (every thread switch at its count)."""
+    a, b = straight(condvar_trace, 10**12), straight(condvar_trace, 10**12)
+    assert a == b
