@@ -98,3 +98,24 @@ def test_reverse_continue_to_a_write_by_another_thread(connected, linking):
     assert stop.reason == "watchpoint-trigger", g.dump()
     assert stop.stopped["value"] == {"old": "0", "new": "42"}
     assert current(g)["name"] == "worker1"
+
+
+def test_stepi_in_a_thread_that_is_not_running(connected):
+    """`thread 1` (main, blocked at the barrier) then `stepi`: the workers run as recorded
+    until main has made one instruction, and the stop is main's."""
+    guest, server, g = connected("threads", "static")
+    g.ok("break crunch")
+    g.ok("continue")
+    worker_at = g.when()
+    main = next(t for t in threads(g) if t["name"] == "threads-static")
+    g.ok("delete")
+    g.ok(f"thread {main['id']}")
+    before = g.pc()
+    stop = g.ok("stepi")
+    assert stop.reason == "end-stepping-range", g.dump()
+    assert current(g)["name"] == "threads-static"
+    assert stop.stopped["thread-id"] == main["id"]
+    assert g.pc() != before
+    assert g.when() > worker_at + 1                  # the others ran meanwhile, as recorded
+    stop = g.ok("reverse-stepi")                     # and back: main's instruction undone
+    assert current(g)["name"] == "threads-static" and g.pc() == before, g.dump()
