@@ -95,7 +95,7 @@ def expression_words(r: ReplState) -> list[str]:
     words = [f"${reg}" for reg in render.GPRS] + ["$pc", "$sp", "$fp"]
     if r.symbols is not None:
         words += list(r.symbols.globals)
-        f = r.symbols.function_at(r.tl.pc)
+        f = r.symbols.function_at(r.pc)
         if f is not None:
             words += [v.name for v in f.variables]
     return words
