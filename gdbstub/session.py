@@ -130,7 +130,9 @@ class Session:
         self._target_xml: bytes | None = None
         self._threads_xml = b""
         self._g_tid: int | None = None  # Hg: whose registers g/p/G/P mean (None: the current thread)
-        self._c_tid: int | None = None  # Hc: which thread s/bs step (None: the current thread)
+        self._c_tid: int | None = None  # Hc: which thread s/bs step (None: see _alive_hint)
+        self._alive_hint: int | None = None  # the one thread gdb checked with T since the last stop
+        self._alive_conflict = False
         self._thread_ids: list[bytes] = []  # what qsThreadInfo has still to send
         self._handlers: dict[type, Callable[[Any], Reply]] = {
             QuerySupported: self._query_supported,
@@ -301,6 +303,8 @@ class Session:
         """After a stop gdb takes the thread it names as the one Hg selected
         (as gdbserver makes it in all-stop): registers mean that thread's again."""
         self._g_tid = None
+        self._alive_hint = None
+        self._alive_conflict = False
 
     # --- handlers -------------------------------------------------------------
 
@@ -381,7 +385,24 @@ class Session:
         return replies.OK
 
     def _thread_alive(self, req: ThreadAlive) -> Reply:
-        return replies.OK if self._is_our_thread(req.thread) else replies.error(errno.ESRCH)
+        if not self._is_our_thread(req.thread):
+            return replies.error(errno.ESRCH)
+        tid = self._one_thread(req.thread)
+        if tid is not None and not self._alive_conflict:
+            if self._alive_hint not in (None, tid):  # several (`thread apply`): no hint
+                self._alive_hint, self._alive_conflict = None, True
+            else:
+                self._alive_hint = tid
+        return replies.OK
+
+    def _step_tid(self) -> int | None:
+        """The thread ``s``/``bs`` step: Hc's, else the one thread gdb checked alive
+        since the last stop, else the stop's.  gdb resumes in reverse with ``Hc``
+        for the whole process and ``bs`` (never vCont), naming the thread it means
+        to step nowhere; but before stepping a thread other than the stop's (after
+        `thread N`, or back to it after stepping another over a breakpoint) it asks
+        whether that thread is alive."""
+        return self._c_tid if self._c_tid is not None else self._alive_hint
 
     def _thread_info_first(self, req: ThreadInfoFirst) -> Reply:
         pid = self._wire_pid()
@@ -428,7 +449,7 @@ class Session:
             # A replay cannot change the recorded signal: the target makes the delivery
             # it stopped at, whatever signal gdb resumes with (as `record full` replay).
             logger.debug("resume with signal %d: the recorded delivery goes ahead", req.signal)
-        return self._run(req.step, req.direction, self._c_tid)
+        return self._run(req.step, req.direction, self._step_tid())
 
     def _vcont(self, req: VCont) -> Reply:
         """All threads resume together (all-stop).  A step action for a thread

@@ -119,3 +119,23 @@ def test_stepi_in_a_thread_that_is_not_running(connected):
     assert g.when() > worker_at + 1                  # the others ran meanwhile, as recorded
     stop = g.ok("reverse-stepi")                     # and back: main's instruction undone
     assert current(g)["name"] == "threads-static" and g.pc() == before, g.dump()
+
+
+def test_reverse_stepi_in_another_thread_while_one_stands_at_a_breakpoint(connected):
+    """`thread 1` then `reverse-stepi`, the worker standing at a breakpoint: gdb first
+    steps the worker back over it, then steps main back (Hc for the whole process, and
+    bs): main's previous instruction is undone, and every thread's since."""
+    guest, server, g = connected("threads", "static")
+    g.ok("break crunch")
+    g.ok("continue")
+    worker_at = g.when()
+    main = next(t for t in threads(g) if t["name"] == "threads-static")
+    g.ok(f"thread {main['id']}")
+    before = g.pc()
+    stop = g.ok("reverse-stepi")
+    assert current(g)["id"] == main["id"], g.dump()
+    assert stop.stopped["thread-id"] == main["id"]
+    assert g.pc() < before                           # the instruction before the one it resumes at
+    assert g.when() < worker_at - 1
+    stop = g.ok("stepi")                             # and forwards again: main's same instruction
+    assert current(g)["id"] == main["id"] and g.pc() == before, g.dump()

@@ -175,3 +175,17 @@ def test_a_step_stops_in_the_thread_it_steps(tids: list[int], steps: list[tuple[
             break
         assert reply.endswith(b"thread:p4d2.%x;" % tid)
         assert rax_and_rip(ask(s, b"g"))[0] == tid
+
+
+def test_bs_steps_the_thread_gdb_checked_alive(session: Session, target: FakeTarget) -> None:
+    """In reverse gdb sends Hc for the whole process and bs, never naming the
+    thread it steps; before stepping another than the stop's it asks T for it."""
+    target.position = 8                      # the worker ran last (7); main made 6
+    target.stop_tid = WORKER
+    assert ask(session, b"Hcp4d2.0") == b"OK"
+    assert ask(session, b"Tp4d2.4d2") == b"OK"
+    assert ask(session, b"bs") == stop(PCS[6], b"p4d2.4d2")      # main's 6 undone (and the worker's 7)
+    assert ask(session, b"bs") == stop(PCS[5], b"p4d2.4d2")      # the stop's thread again: main
+    assert ask(session, b"Tp4d2.4d2") == b"OK"
+    assert ask(session, b"Tp4d2.4d3") == b"OK"                  # several (thread apply): no hint
+    assert ask(session, b"bs") == stop(PCS[2], b"p4d2.4d2")      # the stop's (main): back over the worker's 4 and 3
