@@ -17,6 +17,7 @@ THREADED = {
     "threads_prodcons": [],     # raw FUTEX_WAIT/FUTEX_WAKE producer/consumer
     "threads_tls": [],          # __thread variables, gettid, sched_yield
     "threads_misc": [],         # clone flags, CLEARTID, futex ops (bitset, requeue, wake-op, timeouts), tgkill
+    "procs_fork": [],           # fork, wait4/waitid, pipes, vfork, SIGCHLD, kill, a zombie reaped late
 }
 
 
