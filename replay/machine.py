@@ -658,12 +658,14 @@ class Machine:
         self.set_icount(state.icount)
         self.reset_block_tracking()
 
-    def clear(self) -> None:
-        """Empty the address space and reset the CPU, as for a new program (exec, a reused pid)."""
+    def clear(self, in_syscall: bool = False) -> None:
+        """Empty the address space and reset the CPU, as for a new program (exec, a reused pid).
+        Inside a system call (exec) the translated code is left to the unmapping to drop."""
         for r in list(self.mem.regions()):
             self.mem.unmap(r.start, r.end - r.start)
         self.forget_code()
-        self.uc.ctl_flush_tb()
+        if not in_syscall:
+            self.uc.ctl_flush_tb()
         self.uc.context_restore(self._pristine)
         self.reset_block_tracking()
 

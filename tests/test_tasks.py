@@ -18,6 +18,7 @@ THREADED = {
     "threads_tls": [],          # __thread variables, gettid, sched_yield
     "threads_misc": [],         # clone flags, CLEARTID, futex ops (bitset, requeue, wake-op, timeouts), tgkill
     "procs_fork": [],           # fork, wait4/waitid, pipes, vfork, SIGCHLD, kill, a zombie reaped late
+    "procs_exec": [],           # fork+exec+wait chain, a pipeline of /bin/echo and /usr/bin/tr, vfork+exec
 }
 
 
@@ -45,3 +46,12 @@ def test_deadlock_ends_the_recording_with_one_line_and_replays(ttdbg: Ttdbg, gue
     assert rep.stdout == rec.stdout == b"before the deadlock\n"
     assert "ended by a deadlock of its threads" in rep.err
     assert "Traceback" not in rep.err
+
+
+def test_a_shell_pipeline_records_like_native(ttdbg: Ttdbg) -> None:
+    args = ("-c", "echo a | tr a b; echo $?; exit 3")
+    native = ttdbg.native("/bin/sh", *args)
+    trace, rec, rep = ttdbg.record_replay("/bin/sh", *args)
+    assert native.stdout == b"b\n0\n" and native.status == 3
+    assert_same_run(rec, native, "record vs native")
+    assert_same_run(rep, rec, "replay vs record")

@@ -126,6 +126,7 @@ class LinuxKernel:
         # What /proc/self shows of the exec (set_exec_image): the program's bytes
         # and where argv's and the environment's strings lie in guest memory.
         self.exe_image = b""
+        self.auxv = b""                      # the auxiliary vector of the last exec (execve)
         self.arg_span = (0, 0)
         self.env_span = (0, 0)
         machine.os = self

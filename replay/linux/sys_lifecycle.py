@@ -16,9 +16,14 @@ import errno
 import struct
 from typing import TYPE_CHECKING
 
-from ..events import ShutdownReason
-from .abi import Args, s32
-from .files import FdTable
+from ..errors import ProgramError
+from ..events import FileKind, RandomSource, ShutdownReason
+from .abi import AT_EMPTY_PATH, AT_FDCWD, Args, NoReturnValue, s32
+from .exec_image import interpreter_of, load_program
+from .files import FdTable, OpenFile
+from .sigframe import AltStack
+from .signals import SIG_IGN, SigAction
+from .sys_open import release
 from .tasks import TASK_LIMIT, ThreadState, Wait, WaitKind
 
 if TYPE_CHECKING:
@@ -169,3 +174,146 @@ def sys_waitid(k: LinuxKernel, a: Args) -> int:
     if not options & WNOWAIT:
         k.family.reap(zombie.pid)
     return 0
+
+
+# -- execve ----------------------------------------------------------------------------------
+MAX_ARGS = 1 << 17               # strings in argv or envp
+MAX_SHEBANG = 3                  # interpreters a script may chain to
+_EXEC_FLAGS = 0o2000000          # O_RDONLY | O_CLOEXEC: how the program and its interpreter are opened
+
+
+def _strings(k: LinuxKernel, ptr: int) -> list[bytes] | int:
+    out: list[bytes] = []
+    if not ptr:
+        return out
+    while True:
+        if len(out) >= MAX_ARGS:
+            return -errno.E2BIG
+        if not k.can_read(ptr, 8):
+            return -errno.EFAULT
+        (addr,) = struct.unpack("<Q", k.read(ptr, 8))
+        if not addr:
+            return out
+        out.append(k.mem.read_cstring(addr, 32 * 4096))
+        ptr += 8
+
+
+def _read_file(k: LinuxKernel, path: str) -> bytes | int:
+    """The bytes of a program (or interpreter) file: read on the host while
+    recording, captured in the trace (a FILE_OPEN event), from the trace in replay."""
+    f = OpenFile(k.fds.new_handle(), FileKind.NONE, path, 0)
+    outcome = k.host.open(k.icount, path, _EXEC_FLAGS, 0, 0, f)
+    if outcome.result < 0:
+        return outcome.result
+    k.host.close(f)
+    if outcome.kind == FileKind.DIRECTORY:
+        return -errno.EACCES
+    if outcome.kind != FileKind.CAPTURED or outcome.content is None:
+        return -errno.EACCES
+    return outcome.content
+
+
+def _shebang(data: bytes) -> tuple[str, bytes | None] | None:
+    """A script's interpreter and optional argument (#!), or None."""
+    if not data.startswith(b"#!"):
+        return None
+    line = data[2:].split(b"\n", 1)[0][:254].strip()
+    if not line:
+        return None
+    parts = line.split(None, 1)
+    return parts[0].decode("utf-8", "surrogateescape"), (parts[1].strip() if len(parts) > 1 else None)
+
+
+def sys_execve(k: LinuxKernel, a: Args) -> int:
+    return _execve(k, AT_FDCWD, a[0], a[1], a[2], 0)
+
+
+def sys_execveat(k: LinuxKernel, a: Args) -> int:
+    return _execve(k, a[0], a[1], a[2], a[3], a[4])
+
+
+def _execve(k: LinuxKernel, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: int, flags: int) -> int:
+    if flags & ~AT_EMPTY_PATH:
+        k.warn_once("execveat-flags", f"execveat flags {flags:#x} are not supported; returning -EINVAL")
+        return -errno.EINVAL
+    name = k.cstring(path_ptr)
+    if not name and flags & AT_EMPTY_PATH:
+        f = k.fds.get(s32(dirfd))
+        if f is None:
+            return -errno.EBADF
+        path: str | int = f.path
+    else:
+        path = k.resolve(dirfd, name)
+    if isinstance(path, int):
+        return path
+    argv = _strings(k, argv_ptr)
+    envp = _strings(k, envp_ptr)
+    if isinstance(argv, int):
+        return argv
+    if isinstance(envp, int):
+        return envp
+    execfn = name.encode("utf-8", "surrogateescape")
+    data = _read_file(k, path)
+    for _ in range(MAX_SHEBANG + 1):
+        if isinstance(data, int):
+            return data
+        script = _shebang(data)
+        if script is None:
+            break
+        interp, arg = script
+        argv = [interp.encode("utf-8", "surrogateescape"), *([arg] if arg else []),
+                path.encode("utf-8", "surrogateescape"), *argv[1:]]
+        path = interp
+        data = _read_file(k, path)
+    else:
+        return -errno.ELOOP
+    if isinstance(data, int):
+        return data
+    try:
+        interp_path = interpreter_of(path, data)
+    except ProgramError:
+        return -errno.ENOEXEC
+    interp_data = None
+    if interp_path:
+        interp_data = _read_file(k, interp_path)
+        if isinstance(interp_data, int):
+            return -errno.ENOENT if interp_data == -errno.ENOENT else interp_data
+        try:
+            interpreter_of(interp_path, interp_data)
+        except ProgramError:
+            return -errno.ELIBBAD
+    _point_of_no_return(k, path)
+    random16 = k.host.random(k.icount, RandomSource.AT_RANDOM, 16)
+    k.auxv = load_program(k, path, data, interp_data, argv, envp, execfn, random16,
+                          [k.creds.user.real, k.creds.user.effective, k.creds.group.real, k.creds.group.effective]
+                          if k.creds is not None else None)
+    if k.family is not None:
+        k.family.release_vfork_parent(k)
+    k.give_way()
+    raise NoReturnValue()
+
+
+def _point_of_no_return(k: LinuxKernel, path: str) -> None:
+    """The old image goes: other threads, memory, handlers, close-on-exec fds."""
+    me = k.thread
+    for tid in [t for t in k.state.threads if t != me.tid]:
+        del k.state.threads[tid]
+    if me.tid != k.pid:                       # a thread's exec: it becomes the leader
+        del k.state.threads[me.tid]
+        me.tid = k.pid
+        k.state.threads[k.pid] = me
+        k.state.current = k.pid
+    me.altstack = AltStack()
+    me.comm = b""
+    me.clear_child_tid = 0
+    me.robust_list = 0
+    k.state.sigactions = {n: SigAction(SIG_IGN) for n, act in k.state.sigactions.items() if act.handler == SIG_IGN}
+    k.state.held = ()
+    for fd, _f in k.fds.items():
+        entry = k.fds.entry(fd)
+        if entry is not None and entry.cloexec:
+            dropped = k.fds.remove(fd)
+            if dropped is not None:
+                release(k, dropped)
+    k.exe = path
+    k.machine.clear(in_syscall=True)

@@ -177,6 +177,8 @@ SYSCALLS: tuple[Syscall, ...] = (
     Syscall("fork", sys_lifecycle.sys_fork, E, "the child gets a copy of the memory and shares the open files"),
     Syscall("vfork", sys_lifecycle.sys_vfork, E, "as fork (memory copied); the parent waits for exec or exit"),
     Syscall("wait4", sys_lifecycle.sys_wait4, E, "rusage is zeros"),
+    Syscall("execve", sys_lifecycle.sys_execve, R, "the program, script interpreter and ld.so captured in the trace"),
+    Syscall("execveat", sys_lifecycle.sys_execveat, R, "as execve; AT_EMPTY_PATH only"),
     Syscall("waitid", sys_lifecycle.sys_waitid, E, "P_ALL/P_PID (P_PGID as P_ALL); rusage is zeros"),
     Syscall("gettid", sys_threads.sys_gettid, E, "tids are pid, pid+1, ... in creation order"),
     Syscall("set_tid_address", sys_threads.sys_set_tid_address, E),
