@@ -46,6 +46,7 @@ class FamilySnapshot:
     current: int
     next_tid: int
     first_exit: object
+    forked: bool
     machines: dict[int, MachineState]
     kernels: dict[int, tuple]
 
@@ -57,6 +58,7 @@ class Family:
         self.current = first.pid
         self.next_tid = first.pid + 1
         self.first_exit = None            # the first process's ProcessExit, once it ended
+        self.forked = False               # a second process was made (PROCESS events are logged)
         self._machines: dict[int, Machine] = {first.pid: first.machine}
         self._make_kernel = make_kernel
         first.family = self
@@ -146,7 +148,8 @@ class Family:
     def save(self) -> FamilySnapshot:
         machines = {pid: k.machine.save() for pid, k in self.kernels.items() if k is not self.first}
         kernels = copy.deepcopy({pid: k.saved_fields() for pid, k in self.kernels.items()})
-        return FamilySnapshot(self.current, self.next_tid, copy.deepcopy(self.first_exit), machines, kernels)
+        return FamilySnapshot(self.current, self.next_tid, copy.deepcopy(self.first_exit), self.forked,
+                              machines, kernels)
 
     def restore(self, snap: FamilySnapshot) -> None:
         kernels = copy.deepcopy(snap.kernels)
@@ -165,6 +168,7 @@ class Family:
         self.current = snap.current
         self.next_tid = snap.next_tid
         self.first_exit = copy.deepcopy(snap.first_exit)
+        self.forked = snap.forked
 
     def close(self) -> None:
         for machine in self._machines.values():

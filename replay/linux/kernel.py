@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NoReturn
 
-from ..events import ClockSource, ExceptionCause, FileKind, RandomSource, ShutdownReason
+from ..events import ClockSource, ExceptionCause, FileKind, ProcessChange, ProcessEvent, RandomSource, ShutdownReason
 from ..hostio import HostIO
 from ..machine import Machine, RunStop, StopKind
 from . import signals as sig
@@ -455,6 +455,9 @@ class LinuxKernel:
             return
         if self is family.first:
             family.first_exit = ended
+        if family.forked:
+            status = ended.status if ended.reason == ShutdownReason.EXIT else 128 + ended.status
+            self.host.process(ProcessEvent(ended.icount, self.pid, self.state.ppid, ProcessChange.EXIT, status))
         if len(family.live()) > 0:
             for fd, _f in self.fds.items():
                 dropped = self.fds.remove(fd)

@@ -17,7 +17,7 @@ import struct
 from typing import TYPE_CHECKING
 
 from ..errors import ProgramError
-from ..events import FileKind, RandomSource, ShutdownReason
+from ..events import FileKind, ProcessChange, ProcessEvent, RandomSource, ShutdownReason
 from .abi import AT_EMPTY_PATH, AT_FDCWD, Args, NoReturnValue, s32
 from .exec_image import interpreter_of, load_program
 from .files import FdTable, OpenFile
@@ -78,6 +78,8 @@ def fork(k: LinuxKernel, flags: int, stack: int, parent_tid: int, child_tid: int
         child.write(child_tid, struct.pack("<I", pid))
     if flags & CLONE_PARENT_SETTID and k.can_write(parent_tid, 4):
         k.write(parent_tid, struct.pack("<I", pid))
+    family.forked = True
+    k.host.process(ProcessEvent(k.icount, pid, k.pid, ProcessChange.START))
     if flags & CLONE_VFORK:
         k.block(Wait(WaitKind.VFORK, address=pid, timeout_result=pid))
     return pid
@@ -287,6 +289,8 @@ def _execve(k: LinuxKernel, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: 
     k.auxv = load_program(k, path, data, interp_data, argv, envp, execfn, random16,
                           [k.creds.user.real, k.creds.user.effective, k.creds.group.real, k.creds.group.effective]
                           if k.creds is not None else None)
+    k.host.process(ProcessEvent(k.icount, k.pid, k.state.ppid, ProcessChange.EXEC,
+                                argv=tuple(a.decode("utf-8", "surrogateescape") for a in argv)))
     if k.family is not None:
         k.family.release_vfork_parent(k)
     k.give_way()
