@@ -28,6 +28,7 @@ DEADLOCK shutdown, naming each thread and what it waits on.
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from dataclasses import dataclass
@@ -64,10 +65,10 @@ class Policy:
     def next_slice(self) -> int:
         if self._random is None:
             return self.slice_length
-        # Mostly short slices, sometimes very long ones (a thread starved for a while).
-        if self._random.random() < 0.1:
-            return self._random.randint(self.slice_length, 50 * self.slice_length)
-        return self._random.randint(1, 2 * self.slice_length)
+        # Log-uniform from 100 instructions to 100 slices: short slices split
+        # critical sections, long ones starve a thread for a while (rr's chaos mode).
+        low, high = math.log(100), math.log(100 * self.slice_length)
+        return int(math.exp(self._random.uniform(low, high)))
 
     def choose(self, candidates: list[int], current: int) -> int:
         """The next thread among `candidates` (sorted tids), after `current` in turn."""
