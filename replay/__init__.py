@@ -7,7 +7,8 @@ from `replay` only, never from its submodules
 (tests/test_architecture.py checks it):
 
 - traces:     TraceDir, open_trace, create_trace, mark_latest, trace_root
-- recording:  record, resolve_program, read_program, parse_elf, PIE_BASE
+- recording:  record, resolve_program, read_program, parse_elf, PIE_BASE,
+              DEFAULT_SLICE (the scheduler's time slice, in instructions)
 - the log:    read_log, LogContents, EventKind, FileKind
 - replaying:  Replay, OutputSink
 - time:       Timeline, TimeStop, StopReason, Direction, Watchpoint, WatchKind,
@@ -35,11 +36,12 @@ from .machine import WatchKind, Watchpoint
 from .process_tree import list_processes
 from .recorder import read_program, record, resolve_program
 from .replayer import OutputSink, Replay
+from .scheduler import DEFAULT_SLICE
 from .timeline import Direction, MemoryRegion, StopReason, Timeline, TimeStop
 from .trace import TraceDir, create_trace, mark_latest, open_trace, trace_root
 
 __all__ = [
-    "DiskFullError", "PIE_BASE", "Direction", "EventKind", "FileKind", "Instruction", "LogContents",
+    "DEFAULT_SLICE", "DiskFullError", "PIE_BASE", "Direction", "EventKind", "FileKind", "Instruction", "LogContents",
     "LogFormatError", "MemoryRegion", "OutputSink", "ProcessInfo", "Replay", "ReplayError", "StopReason", "SyscallKind",
     "ThreadInfo", "TimeStop", "Timeline", "TraceDir", "TraceTruncated", "WatchKind", "Watchpoint", "create_trace",
     "list_processes",

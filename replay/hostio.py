@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from .events import ClockSource, ExceptionCause, FileKind, RandomSource, ShutdownReason
+from .events import ClockSource, ExceptionCause, FileKind, ProcessEvent, RandomSource, ShutdownReason
 from .linux.files import OpenFile
 
 Writes = tuple[tuple[int, bytes], ...]
@@ -55,6 +55,9 @@ class HostIO(Protocol):
     def switch(self, icount: int, tid: int | None) -> int:
         """The thread to run from `icount` on: recording logs the scheduler's
         choice `tid`; replay answers from the log (a TASK_SWITCH event)."""
+        ...
+    def process(self, event: ProcessEvent) -> None:
+        """A process started, exec'd or ended: recording logs it, replay checks it is next."""
         ...
     def next_switch(self, icount: int) -> int:
         """Replay: the count of the next logged TASK_SWITCH (recording: none, NO_LIMIT)."""

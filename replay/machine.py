@@ -207,6 +207,7 @@ class Machine:
         self.uc.reg_write(X.UC_X86_REG_MXCSR, 0x1F80)
         # User mode runs with interrupts enabled (Unicorn starts with RFLAGS 0x2): pushf shows IF.
         self.uc.reg_write(X.UC_X86_REG_EFLAGS, 0x202)
+        self._pristine = self.uc.context_save()      # the CPU a new process (or exec) starts with
 
     # -- code that the guest writes --------------------------------------------
     def _on_region_change(self, region, installed: bool) -> None:
@@ -655,6 +656,17 @@ class Machine:
         if self._page_imager().restore(state.memory):
             self.forget_code()
         self.set_icount(state.icount)
+        self.reset_block_tracking()
+
+    def clear(self, in_syscall: bool = False) -> None:
+        """Empty the address space and reset the CPU, as for a new program (exec, a reused pid).
+        Inside a system call (exec) the translated code is left to the unmapping to drop."""
+        for r in list(self.mem.regions()):
+            self.mem.unmap(r.start, r.end - r.start)
+        self.forget_code()
+        if not in_syscall:
+            self.uc.ctl_flush_tb()
+        self.uc.context_restore(self._pristine)
         self.reset_block_tracking()
 
     # -- threads: the CPU of a thread not running (scheduler.py) ----------------------

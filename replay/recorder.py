@@ -32,6 +32,7 @@ from .events import (
     FileKind,
     FileOpen,
     GuestException,
+    ProcessEvent,
     Random,
     RandomSource,
     Shutdown,
@@ -260,6 +261,9 @@ class RecordingHostIO:
 
     def next_switch(self, icount: int) -> int:
         return NO_LIMIT
+
+    def process(self, event: ProcessEvent) -> None:
+        self.writer.append(event)
 
     def next_sync(self, icount: int) -> int:
         return (icount // self.interval + 1) * self.interval

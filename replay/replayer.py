@@ -31,6 +31,7 @@ from .events import (
     FileKind,
     FileOpen,
     GuestException,
+    ProcessEvent,
     Random,
     RandomSource,
     Shutdown,
@@ -263,6 +264,12 @@ class ReplayingHostIO:
         ev = self._take(icount, EventKind.TASK_SWITCH, "a task switch")
         assert isinstance(ev, TaskSwitch)
         return ev.tid
+
+    def process(self, event: ProcessEvent) -> None:
+        actual = event.describe()
+        ev = self._take(event.icount, EventKind.PROCESS, actual)
+        if ev != event:
+            raise self._mismatch(event.icount, ev, actual)
 
     def next_switch(self, icount: int) -> int:
         i = bisect.bisect_left(self._switches, self.index)

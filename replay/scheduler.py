@@ -28,6 +28,7 @@ DEADLOCK shutdown, naming each thread and what it waits on.
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from dataclasses import dataclass
 from .errors import ReplayError
 from .hostio import HostIO
 from .linux.abi import MASK64
+from .linux.family import Family
 from .linux.kernel import LinuxKernel
 from .linux.tasks import ThreadState
 from .machine import Machine
@@ -63,10 +65,10 @@ class Policy:
     def next_slice(self) -> int:
         if self._random is None:
             return self.slice_length
-        # Mostly short slices, sometimes very long ones (a thread starved for a while).
-        if self._random.random() < 0.1:
-            return self._random.randint(self.slice_length, 50 * self.slice_length)
-        return self._random.randint(1, 2 * self.slice_length)
+        # Log-uniform from 100 instructions to 100 slices: short slices split
+        # critical sections, long ones starve a thread for a while (rr's chaos mode).
+        low, high = math.log(100), math.log(100 * self.slice_length)
+        return int(math.exp(self._random.uniform(low, high)))
 
     def choose(self, candidates: list[int], current: int) -> int:
         """The next thread among `candidates` (sorted tids), after `current` in turn."""
@@ -81,13 +83,21 @@ class Policy:
 
 
 class Scheduler:
-    def __init__(self, machine: Machine, kernel: LinuxKernel, host: HostIO, policy: Policy | None) -> None:
-        self.machine = machine
-        self.kernel = kernel
+    def __init__(self, family: Family, host: HostIO, policy: Policy | None) -> None:
+        self.family = family
         self.host = host
         self.policy = policy
         self.slice_end = 0 if policy is None else policy.next_slice()
         self.switches = 0
+
+    @property
+    def kernel(self) -> LinuxKernel:
+        """The running process."""
+        return self.family.running
+
+    @property
+    def machine(self) -> Machine:
+        return self.family.running.machine
 
     @property
     def recording(self) -> bool:
@@ -95,7 +105,7 @@ class Scheduler:
 
     def soft_limit(self, icount: int) -> int:
         """Where the current slice ends (recording with several threads; else never)."""
-        if self.policy is None or len(self.kernel.state.threads) < 2:
+        if self.policy is None or self.family.task_count() < 2:
             return MASK64
         return max(self.slice_end, icount + 1)
 
@@ -111,12 +121,13 @@ class Scheduler:
             if current.runnable and not k.state.yielding and self.host.next_switch(icount) != icount:
                 return
             tid = self.host.switch(icount, None)
-            if tid not in k.state.threads or k.state.threads[tid].exited:
+            owner = self.family.owner(tid)
+            if owner is None or owner.state.threads[tid].exited:
                 raise ReplayError(f"the log switches to thread {tid}, which does not exist at instruction "
                                   f"{icount:,} (a damaged or foreign trace)")
             self._switch(tid)
             return
-        if current.runnable and not k.state.yielding and (icount < self.slice_end or len(k.state.threads) < 2):
+        if current.runnable and not k.state.yielding and (icount < self.slice_end or self.family.task_count() < 2):
             return
         candidates = self._candidates()
         if not candidates:
@@ -134,7 +145,7 @@ class Scheduler:
         """Runnable threads, and waiting ones whose deadline has passed (recording only)."""
         assert self.policy is not None
         out = []
-        for tid, t in sorted(self.kernel.state.threads.items()):
+        for tid, t in sorted(self._threads()):
             if t.runnable or (not t.exited and t.wait is not None and t.wait.deadline is not None
                               and self.policy.now(t.wait.clock) >= t.wait.deadline):
                 out.append(tid)
@@ -143,41 +154,48 @@ class Scheduler:
     def _wait_for_timeout(self) -> int:
         """Nothing runs: sleep until the first deadline, or end the recording (deadlock)."""
         assert self.policy is not None
-        timed = [t for t in self.kernel.state.threads.values()
-                 if not t.exited and t.wait is not None and t.wait.deadline is not None]
+        timed = [t for _, t in self._threads() if not t.exited and t.wait is not None and t.wait.deadline is not None]
         if not timed:
             raise Deadlock("deadlock: every thread waits and nothing can wake them: " + "; ".join(
-                f"thread {t.tid} waits on {t.wait.describe()}" for t in sorted(
-                    self.kernel.state.threads.values(), key=lambda t: t.tid) if not t.exited and t.wait))
+                f"thread {t.tid} waits on {t.wait.describe()}" for _, t in sorted(self._threads())
+                if not t.exited and t.wait))
         first = min(timed, key=lambda t: (t.wait.deadline - self.policy.now(t.wait.clock), t.tid))  # type: ignore[union-attr]
         left = first.wait.deadline - self.policy.now(first.wait.clock)  # type: ignore[union-attr]
         if left > 0:
             self.host.sleep(left / 1e9)
         return first.tid
 
+    def _threads(self) -> list[tuple[int, ThreadState]]:
+        """Every thread of every live process."""
+        return [(tid, t) for k in self.family.live() for tid, t in k.state.threads.items()]
+
     def _switch(self, tid: int) -> None:
-        k = self.kernel
-        m = self.machine
-        old = k.thread
-        k.state.yielding = False
-        if tid != old.tid:
+        old_k = self.kernel
+        old = old_k.thread
+        new_k = self.family.owner(tid)
+        assert new_k is not None
+        new = new_k.state.threads[tid]
+        old_k.state.yielding = False
+        icount = old_k.machine.icount
+        if new is not old:
             if old.exited:
-                del k.state.threads[old.tid]
+                if old_k.state.exited is None:
+                    del old_k.state.threads[old.tid]
             else:
-                old.context = m.cpu_context()
-            new = k.state.threads[tid]
+                old.context = old_k.machine.cpu_context()
+            m = new_k.machine
+            m.set_icount(icount)                 # one global count over every machine
             assert new.context is not None
             m.load_cpu_context(new.context)
             new.context = None
-            k.state.current = tid
-        else:
-            new = old
+            new_k.state.current = tid
+            self.family.current = new_k.pid
         if new.wait is not None:
             self._time_out(new)
-        k.enter_pending_handlers()
+        new_k.enter_pending_handlers()
         self.switches += 1
         if self.policy is not None:
-            self.slice_end = m.icount + self.policy.next_slice()
+            self.slice_end = icount + self.policy.next_slice()
 
     def _time_out(self, t: ThreadState) -> None:
         """A waiting thread runs again: its wait timed out."""

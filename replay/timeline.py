@@ -163,7 +163,8 @@ class Timeline:
     # -- facts ---------------------------------------------------------------------
     @property
     def position(self) -> int:
-        return self._machine.icount
+        """The global count (over every thread and process)."""
+        return self.process.icount
 
     @property
     def pc(self) -> int:
@@ -558,13 +559,14 @@ class Timeline:
     def threads(self) -> tuple[ThreadInfo, ...]:
         """The debugged process's live threads here, by tid."""
         k = self._kernel
-        return tuple(ThreadInfo(tid, k.pid, k.thread_name(tid).decode("utf-8", "replace"))
-                     for tid in sorted(k.state.threads) if not k.state.threads[tid].exited)
+        tids = [k.tid] if k.state.exited is not None else [    # ended: the thread that ended it, as it stood
+            tid for tid in sorted(k.state.threads) if not k.state.threads[tid].exited]
+        return tuple(ThreadInfo(tid, k.pid, k.thread_name(tid).decode("utf-8", "replace")) for tid in tids)
 
     def _saved_cpu(self, tid: int) -> object | None:
         """The saved CPU of thread `tid` (None: it is the one running); ReplayError if none lives."""
         thread = self._kernel.state.threads.get(tid)
-        if thread is None or thread.exited:
+        if thread is None or (thread.exited and tid != self._kernel.tid):
             raise ReplayError(f"no thread {tid} here")
         return None if tid == self._kernel.tid else thread.context
 

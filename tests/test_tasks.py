@@ -7,16 +7,22 @@ Each guest (tests/guests/threads_*.c) runs natively and under `ttdbg record`
 from __future__ import annotations
 
 import re
+import subprocess
+from pathlib import Path
 
 import pytest
 from harness import Ttdbg
 from test_record_replay import assert_same_run, dump_lines, parse_dump
+
+import ttdbg as package
 
 THREADED = {
     "threads_condvar": [],      # 4 pthreads, a mutex and a condition variable, joins
     "threads_prodcons": [],     # raw FUTEX_WAIT/FUTEX_WAKE producer/consumer
     "threads_tls": [],          # __thread variables, gettid, sched_yield
     "threads_misc": [],         # clone flags, CLEARTID, futex ops (bitset, requeue, wake-op, timeouts), tgkill
+    "procs_fork": [],           # fork, wait4/waitid, pipes, vfork, SIGCHLD, kill, a zombie reaped late
+    "procs_exec": [],           # fork+exec+wait chain, a pipeline of /bin/echo and /usr/bin/tr, vfork+exec
 }
 
 
@@ -44,3 +50,51 @@ def test_deadlock_ends_the_recording_with_one_line_and_replays(ttdbg: Ttdbg, gue
     assert rep.stdout == rec.stdout == b"before the deadlock\n"
     assert "ended by a deadlock of its threads" in rep.err
     assert "Traceback" not in rep.err
+
+
+def test_a_shell_pipeline_records_like_native(ttdbg: Ttdbg) -> None:
+    args = ("-c", "echo a | tr a b; echo $?; exit 3")
+    native = ttdbg.native("/bin/sh", *args)
+    trace, rec, rep = ttdbg.record_replay("/bin/sh", *args)
+    assert native.stdout == b"b\n0\n" and native.status == 3
+    assert_same_run(rec, native, "record vs native")
+    assert_same_run(rep, rec, "replay vs record")
+
+
+def test_ps_lists_every_process_with_its_status(ttdbg: Ttdbg, guest) -> None:
+    program = guest("procs_exec", "static")
+    trace, rec = ttdbg.record(program)
+    assert rec.status == 0, rec.err
+    run = ttdbg("ps", trace)
+    assert run.status == 0, run.err
+    lines = run.out.splitlines()
+    assert lines[0].split() == ["PID", "PPID", "EXIT", "CMD"]
+    rows = [line.split("\t") for line in lines[1:]]
+    pids = [int(r[0]) for r in rows]
+    assert pids == list(range(pids[0], pids[0] + 8))          # the kernel's own pids, in order
+    by_cmd = {r[3]: r for r in rows}
+    assert by_cmd["echo hello from a pipeline"][2] == "0" and by_cmd["tr a-z A-Z"][1] == str(pids[0])
+    assert [by_cmd[f"{program} chain {n}"][2] for n in (1, 2, 3)] == ["10", "20", "30"]
+    assert by_cmd[f"{program} chain 3"][1] == by_cmd[f"{program} chain 2"][0]
+    info = ttdbg("info", trace)
+    assert "processes:    8" in info.out and "      " + by_cmd[f"{program} chain 2"][0] in info.out
+
+
+def test_chaos_mode_finds_the_bundled_race(ttdbg: Ttdbg, builder) -> None:
+    source = Path(package.__file__).parent / "examples" / "race.c"
+    program = builder.outdir / "race"
+    subprocess.run(["gcc", "-O1", "-o", str(program), str(source)], check=True)
+    _, plain = ttdbg.record(program)
+    assert plain.status == 0 and b"consistent" in plain.stdout
+    found = None
+    for seed in range(6):
+        trace = ttdbg.new_trace()
+        rec = ttdbg("record", "-o", trace, "--chaos-seed", str(seed), program)
+        assert f"seed {seed}" in rec.err
+        if rec.status == 1:
+            found = trace
+            break
+    assert found is not None, "chaos mode did not find the race in 6 tries"
+    assert b"RACE" in rec.stdout
+    rep = ttdbg.replay(found)
+    assert rep.stdout == rec.stdout and rep.status == 1

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import secrets
 import shutil
 import signal
 import sys
@@ -27,6 +28,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 
 from replay import (
+    DEFAULT_SLICE,
     DiskFullError,
     EventKind,
     OutputSink,
@@ -34,6 +36,7 @@ from replay import (
     ReplayError,
     TraceTruncated,
     create_trace,
+    list_processes,
     mark_latest,
     open_trace,
     parse_elf,
@@ -45,7 +48,7 @@ from replay import (
 
 from . import logconfig
 from .syscall_listing import syscall_table
-from .trace_summary import trace_info
+from .trace_summary import process_listing, trace_info
 
 log = logging.getLogger("ttdbg")
 EXIT_USAGE = 2
@@ -140,6 +143,11 @@ def cmd_record(args: argparse.Namespace) -> int:
     trace = create_trace(args.output, program, force=args.force)
     if not args.quiet:
         _say(f"saving execution to trace directory `{trace.path}'")
+    chaos_seed = args.chaos_seed
+    if args.chaos and chaos_seed is None:
+        chaos_seed = secrets.randbelow(1 << 31)
+    if chaos_seed is not None:
+        _say(f"chaos mode: seed {chaos_seed} (record again with --chaos-seed {chaos_seed} for the same schedule)")
     progress = Progress("recording", _progress_default(args.progress))
     try:
         with CtrlC().installed() as ctrl_c:
@@ -147,7 +155,7 @@ def cmd_record(args: argparse.Namespace) -> int:
                             env=[] if args.no_env else None,
                             checkpoint_interval=args.checkpoint_interval, warn=_guest_warning,
                             progress=progress if progress.enabled else None, should_stop=ctrl_c,
-                            program_data=data)
+                            program_data=data, slice_length=args.slice, chaos_seed=chaos_seed)
     except DiskFullError as exc:
         if exc.icount is None:                          # nothing recorded: leave no half trace behind
             shutil.rmtree(trace.path, ignore_errors=True)
@@ -242,6 +250,31 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ps(args: argparse.Namespace) -> int:
+    print(process_listing(list_processes(read_log(open_trace(args.trace).log_path))))
+    return 0
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value < 1 << 31:
+        raise argparse.ArgumentTypeError(f"{value} is not between 0 and 2**31-1")
+    return value
+
+
+def _slice(text: str) -> int:
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 100 <= value <= 1 << 40:
+        raise argparse.ArgumentTypeError(f"{value} is not between 100 and 2**40")
+    return value
+
+
 def cmd_dump(args: argparse.Namespace) -> int:
     trace = open_trace(args.trace)
     contents = read_log(trace.log_path)
@@ -318,6 +351,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="show progress on stderr (default: when stderr is a terminal and stdin is not)")
     r.add_argument("--checkpoint-interval", type=int, default=1 << 28, metavar="N",
                    help="instructions between recorded state hashes (default 2^28)")
+    r.add_argument("--chaos", action="store_true",
+                   help="vary the threads' time slices and turns from a random seed (printed), to find races")
+    r.add_argument("--chaos-seed", type=_seed, metavar="N", help="chaos mode with this seed (0 to 2**31-1)")
+    r.add_argument("--slice", type=_slice, default=DEFAULT_SLICE, metavar="N",
+                   help=f"instructions a thread runs before another gets its turn (default {DEFAULT_SLICE:,})")
     r.add_argument("program", nargs=argparse.REMAINDER, metavar="PROGRAM [ARGS...]")
     r.set_defaults(func=cmd_record)
 
@@ -345,6 +383,10 @@ def build_parser() -> argparse.ArgumentParser:
     rl.add_argument("trace", nargs="?")
     rl.add_argument("--gdb", metavar="PATH", default="gdb", help="gdb for rich expressions (if installed)")
     rl.set_defaults(func=cmd_repl)
+
+    ps = sub.add_parser("ps", help="list the processes of a trace (PID PPID EXIT CMD)")
+    ps.add_argument("trace", nargs="?")
+    ps.set_defaults(func=cmd_ps)
 
     i = sub.add_parser("info", help="summarize a trace, or list the system calls (--syscalls)")
     i.add_argument("trace", nargs="?")

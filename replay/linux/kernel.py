@@ -16,9 +16,9 @@ import logging
 import posixpath
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from ..events import ClockSource, ExceptionCause, FileKind, RandomSource, ShutdownReason
+from ..events import ClockSource, ExceptionCause, FileKind, ProcessChange, ProcessEvent, RandomSource, ShutdownReason
 from ..hostio import HostIO
 from ..machine import Machine, RunStop, StopKind
 from . import signals as sig
@@ -37,9 +37,13 @@ from .signals import (
     SigAction,
     SignalGate,
 )
+from .sys_open import release
 from .syscalls import dispatch_table
 from .sysnames import syscall_name
 from .tasks import ThreadState, Wait, WaitKind
+
+if TYPE_CHECKING:
+    from .family import Family
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +78,7 @@ class KernelState:
     sigactions: dict[int, SigAction] = field(default_factory=dict)
     threads: dict[int, ThreadState] = field(default_factory=dict)   # by tid (tasks.py)
     current: int = 0          # the tid of the thread running (or last run)
-    next_tid: int = 0         # the tid the next clone gets
+    ppid: int = 0             # the parent's pid (0: the first process, whose parent is the host's)
     wait_order: int = 0       # how many waits began (orders futex waiters: first come, first woken)
     yielding: bool = False    # the running thread asked to give way (sched_yield)
     held: tuple[SigInfo, ...] = ()   # deliveries stopped at the signal gate, not yet made
@@ -106,11 +110,12 @@ class LinuxKernel:
         self.pid = pid
         # /proc/self/exe is always absolute (glibc asserts so in _dl_get_origin).
         self.exe = posixpath.normpath(posixpath.join(cwd, exe))
-        self.state = KernelState(cwd=cwd, threads={pid: ThreadState(pid)}, current=pid, next_tid=pid + 1)
+        self.state = KernelState(cwd=cwd, threads={pid: ThreadState(pid)}, current=pid)
         self.fds = FdTable()
         self._warn = warn
         self._warned: set[str] = set()
         self._sysno = 0                        # the system call being answered
+        self.family: Family | None = None       # every process of the recording (family.py)
         self._to_deliver: list[SigInfo] = []   # signals to enter (or ignore) after this syscall
         # Asked before each delivery to a handler (before its frame is built); True
         # holds the delivery in state.held and stops the machine (see signals.py).
@@ -121,6 +126,7 @@ class LinuxKernel:
         # What /proc/self shows of the exec (set_exec_image): the program's bytes
         # and where argv's and the environment's strings lie in guest memory.
         self.exe_image = b""
+        self.auxv = b""                      # the auxiliary vector of the last exec (execve)
         self.arg_span = (0, 0)
         self.env_span = (0, 0)
         machine.os = self
@@ -358,14 +364,46 @@ class LinuxKernel:
         a wait without a timeout is made again after the handler (as Linux's
         -ERESTARTSYS: the system call instruction runs again)."""
         wait = thread.wait
-        assert wait is not None and thread.context is not None
+        assert wait is not None
+        if wait.kind == WaitKind.VFORK:
+            return                           # the vfork parent waits on (the handler runs after)
         if action.flags & SA_RESTART and wait.restartable:
-            thread.wait = None
-            m = self.machine
-            m.set_context_reg(thread.context, "rip", m.context_reg(thread.context, "rip") - 2)
-            m.set_context_reg(thread.context, "rax", wait.sysno)
-            return
-        self.wake(thread, -errno.EINTR)
+            self.restart(thread)
+        else:
+            self.wake(thread, -errno.EINTR)
+
+    def restart(self, thread: ThreadState) -> None:
+        """End a wait by making its system call again when the thread runs (pipes, wait4)."""
+        wait = thread.wait
+        assert wait is not None and thread.context is not None
+        thread.wait = None
+        m = self.machine
+        m.set_context_reg(thread.context, "rip", m.context_reg(thread.context, "rip") - 2)
+        m.set_context_reg(thread.context, "rax", wait.sysno)
+
+    def receive(self, signum: int, code: int, sender: int) -> None:
+        """A signal from another process (kill, SIGCHLD): ignored, pending on a
+        thread that does not block it (its wait interrupted), or, by default
+        action, the end of this process."""
+        action = self.state.sigactions.get(signum, SigAction())
+        if signum not in (sig.SIGKILL, sig.SIGSTOP):
+            if action.handler == sig.SIG_IGN or (action.handler == sig.SIG_DFL and (
+                    signum in sig.IGNORED_BY_DEFAULT or signum in (sig.SIGTSTP, 21, 22))):
+                return
+            bit = 1 << (signum - 1)
+            live = [t for t in sorted(self.state.threads.values(), key=lambda t: t.tid) if not t.exited]
+            if action.handler != sig.SIG_DFL or all(t.sigmask & bit for t in live):
+                target = next((t for t in live if not t.sigmask & bit), live[0])
+                target.pending |= bit
+                target.pending_codes.setdefault(signum, code)
+                if target.wait is not None and target.context is not None and not target.sigmask & bit:
+                    self._interrupt(target, action)
+                return
+        # Not running: the count is the running process's, the pc where this one stands.
+        now = self.family.running.machine.icount if self.family is not None else self.icount
+        context = self.thread.context
+        pc = self.machine.pc if context is None else self.machine.context_reg(context, "rip")
+        self.terminate(signum, ExceptionCause.KILL, pc, 0, now)
 
     def enter_pending_handlers(self) -> None:
         """A thread switched in: enter the handlers of signals other threads sent it."""
@@ -394,8 +432,7 @@ class LinuxKernel:
 
     # -- process lifetime ---------------------------------------------------------
     def exit(self, status: int) -> NoReturn:
-        self.host.shutdown(self.icount, ShutdownReason.EXIT, status)
-        self.state.exited = ProcessExit(ShutdownReason.EXIT, status & 0xFF, self.icount)
+        self._end(ProcessExit(ShutdownReason.EXIT, status & 0xFF, self.icount))
         self.machine.halt(RunStop(StopKind.HALTED, self.icount, self.machine.pc))
         raise GuestExit()
 
@@ -403,8 +440,34 @@ class LinuxKernel:
                   icount: int | None = None) -> None:
         at = self.icount if icount is None else icount
         self.host.exception(at, signal, cause, pc, address)
-        self.host.shutdown(at, ShutdownReason.SIGNAL, signal)
-        self.state.exited = ProcessExit(ShutdownReason.SIGNAL, signal, at)
+        self._end(ProcessExit(ShutdownReason.SIGNAL, signal, at))
+
+    def _end(self, ended: ProcessExit) -> None:
+        """The process ended: its threads stop, its fds close, its parent hears of it;
+        the recording ends (SHUTDOWN, with the first process's status) with the last process."""
+        self.state.exited = ended
+        for t in self.state.threads.values():
+            t.exited = True
+            t.wait = None
+        family = self.family
+        if family is None:
+            self.host.shutdown(ended.icount, ended.reason, ended.status)
+            return
+        if self is family.first:
+            family.first_exit = ended
+        if family.forked:
+            status = ended.status if ended.reason == ShutdownReason.EXIT else 128 + ended.status
+            self.host.process(ProcessEvent(ended.icount, self.pid, self.state.ppid, ProcessChange.EXIT, status))
+        if len(family.live()) > 0:
+            for fd, _f in self.fds.items():
+                dropped = self.fds.remove(fd)
+                if dropped is not None:
+                    release(self, dropped)
+        family.process_ended(self)
+        if family.all_exited:
+            first = family.first_exit
+            assert isinstance(first, ProcessExit)
+            self.host.shutdown(ended.icount, first.reason, first.status)
 
     def deliver_self_signal(self, signum: int, code: int = SI_USER) -> int:
         """kill/tgkill to ourselves, with Linux semantics: ignored, pending
@@ -480,6 +543,13 @@ class LinuxKernel:
         return 0
 
     # -- saving and restoring (checkpoints) -----------------------------------------
+    def saved_fields(self) -> tuple:
+        """What a checkpoint keeps of this process (Family.save copies all processes' at once)."""
+        return (self.state, self.fds, self.exe, self.exe_image, self.arg_span, self.env_span)
+
+    def restore_fields(self, fields: tuple) -> None:
+        self.state, self.fds, self.exe, self.exe_image, self.arg_span, self.env_span = fields
+
     def save(self) -> KernelSnapshot:
         state, fds = copy.deepcopy((self.state, self.fds))
         return KernelSnapshot(state, fds)

@@ -183,7 +183,12 @@ def sys_umask(k: LinuxKernel, a: Args) -> int:
     return old
 
 
-sys_getppid = host_value("getppid", os.getppid)
+_host_getppid = host_value("getppid", os.getppid)
+
+
+def sys_getppid(k: LinuxKernel, a: Args) -> int:
+    """A child's parent is a guest process; the first process's is the host's (logged)."""
+    return k.state.ppid if k.state.ppid else _host_getppid(k, a)
 sys_getpgrp = host_value("getpgrp", os.getpgrp)
 sys_getsid = host_value("getsid", lambda: os.getsid(0))
 sys_getpgid = host_value("getpgid", lambda: os.getpgid(0))

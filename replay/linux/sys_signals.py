@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from . import signals as sig
 from .abi import Args, s32
 from .sigframe import SS_DISABLE, SS_ONSTACK, AltStack
-from .signals import SigAction
+from .signals import SI_USER, SigAction
 from .sysnames import SYSCALL_NUMBERS
 
 if TYPE_CHECKING:
@@ -82,8 +82,16 @@ def sys_kill(k: LinuxKernel, a: Args) -> int:
     pid, signum = s32(a[0]), s32(a[1])
     if pid in (k.pid, 0, -1):
         return k.deliver_self_signal(signum)
-    k.warn_once("killother", "signals to other processes are not supported")
-    return -errno.EPERM
+    target = k.family.kernels.get(pid) if k.family is not None and pid > 0 else None
+    if target is None:
+        if pid < -1:
+            k.warn_once("killgroup", "signals to process groups are not supported; returning -ESRCH")
+        return -errno.ESRCH
+    if not 0 <= signum <= 64:
+        return -errno.EINVAL
+    if signum and target.state.exited is None:
+        target.receive(signum, SI_USER, k.pid)
+    return 0
 
 
 def sys_tgkill(k: LinuxKernel, a: Args) -> int:

@@ -15,6 +15,7 @@ import struct
 from typing import TYPE_CHECKING
 
 from ..events import ClockSource
+from . import sys_lifecycle
 from .abi import Args, s32
 from .tasks import TASK_LIMIT, ThreadState, Wait, WaitKind
 
@@ -43,20 +44,20 @@ ROBUST_LIST_HEAD_SIZE = 24
 
 # -- creating threads -------------------------------------------------------------------
 def _new_thread(k: LinuxKernel, flags: int, stack: int, parent_tid: int, child_tid: int, tls: int) -> int:
+    if not flags & CLONE_THREAD:
+        return sys_lifecycle.fork(k, flags, stack, parent_tid, child_tid)
     if flags & _THREAD != _THREAD:
-        k.warn_once("clone-process", "clone/clone3 of a new process (fork, vfork, posix_spawn) is not "
-                    "supported yet; returning -ENOSYS")
-        return -errno.ENOSYS
+        return -errno.EINVAL
     if flags & ~_HANDLED & 0xFFFFFFFF:
         k.warn_once(f"clone{flags:#x}", f"clone flags {flags & ~_HANDLED:#x} are not supported; returning -EINVAL")
         return -errno.EINVAL
-    if len(k.live_threads()) >= TASK_LIMIT:
+    if k.family is not None and k.family.task_count() >= TASK_LIMIT:
         return -errno.EAGAIN
     for ptr, wanted in ((parent_tid, CLONE_PARENT_SETTID), (child_tid, CLONE_CHILD_SETTID)):
         if flags & wanted and not k.can_write(ptr, 4):
             return -errno.EFAULT
-    tid = k.state.next_tid
-    k.state.next_tid += 1
+    assert k.family is not None
+    tid = k.family.new_tid()
     m = k.machine
     parent = k.thread
     context = m.cpu_context()

@@ -54,7 +54,9 @@ class WaitKind(enum.Enum):
 
     FUTEX = "futex"           # a futex word (address), woken by FUTEX_WAKE & co or a timeout
     SLEEP = "sleep"           # nanosleep: only its deadline ends it
-    JOIN = "join"             # (reserved) a child's exit
+    JOIN = "join"             # wait4/waitid: a child's exit (the call is made again when one ends)
+    PIPE = "pipe"             # a read of an empty in-guest pipe (made again when it changes)
+    VFORK = "vfork"           # vfork's parent: until the child execs or exits
 
 
 @dataclass
@@ -71,11 +73,12 @@ class Wait:
     @property
     def restartable(self) -> bool:
         """A signal handler with SA_RESTART makes the call again (Linux: futex waits without a timeout)."""
-        return self.kind == WaitKind.FUTEX and self.deadline is None
+        return (self.kind == WaitKind.FUTEX and self.deadline is None) or self.kind in (WaitKind.PIPE, WaitKind.JOIN)
 
     def describe(self) -> str:
         what = {WaitKind.FUTEX: f"futex {self.address:#x}", WaitKind.SLEEP: "nanosleep",
-                WaitKind.JOIN: "a child"}[self.kind]
+                WaitKind.JOIN: "a child's exit (wait4)", WaitKind.PIPE: "a pipe (read)",
+                WaitKind.VFORK: f"its vfork child {self.address}"}[self.kind]
         return what + ("" if self.deadline is None else " (with a timeout)")
 
 
