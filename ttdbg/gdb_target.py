@@ -12,7 +12,6 @@ import errno
 import logging
 import shlex
 from collections.abc import Iterable
-from dataclasses import replace
 
 from gdbstub import X86_64, BreakKind, Capability, Direction, HostStat, StopKind, StopReason, TargetError, ThreadInfo
 from gdbstub.target import ShouldStop
@@ -23,6 +22,7 @@ from replay import StopReason as TimeReason
 from .positions import parse_position
 from .session import DebugSession
 from .thread_schedule import ThreadSchedule
+from .thread_steps import NoSuchThread, ThreadSteps
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class ReplayTarget:
         self._break_kinds: dict[int, BreakKind] = {}
         self._last = self._translate(self.timeline.here())
         self._stop_tid = self.timeline.current_tid
-        self._schedule = ThreadSchedule(session.contents, session.pid)
+        self._steps = ThreadSteps(self.timeline, ThreadSchedule(session.contents, session.pid))
         self._past_end = False
         self._exit_at_end = False      # `monitor exit`: a continue at the end reports the exit
         self._program_signals: frozenset[int] | None = None
@@ -153,8 +153,8 @@ class ReplayTarget:
         made_by = 0
         try:
             if step:
-                stop, made_by = self._step_thread(self._stop_tid if tid is None else tid, tdir, should_stop,
-                                                  chosen=tid is not None)
+                stop, made_by = self._step(self._stop_tid if tid is None else tid, tdir, should_stop,
+                                           chosen=tid is not None)
             else:
                 stop = tl.cont(tdir, should_stop)
         except ReplayError as exc:
@@ -167,93 +167,13 @@ class ReplayTarget:
         ran_into_exit = stop.reason == TimeReason.HISTORY_END and stop.exit_status is not None
         return self._remember(self._translate(stop, step, final=self._exit_at_end and not step and ran_into_exit))
 
-    def _step_thread(self, tid: int, tdir: TimeDirection, should_stop: ShouldStop,
-                     chosen: bool = True) -> tuple[TimeStop, int]:
-        """One instruction of thread `tid`, and the thread that made the last one run
-        (or undone).  Every thread runs: the others' instructions run, or backwards
-        are undone, until `tid` has made one, or something stops them first (a
-        breakpoint or watchpoint another thread hits).  The schedule says which
-        thread makes each instruction.  Not `chosen` (gdb's current thread), a
-        thread gone steps the one that runs next."""
-        tl = self.timeline
-        position = tl.position
-        if tid not in {t.tid for t in tl.threads()}:
-            if chosen:
-                raise TargetError(errno.ESRCH, f"no thread {tid} here")
-            tid = self._schedule.maker(position if tdir == TimeDirection.FORWARD else position - 1)
-        if tdir == TimeDirection.FORWARD:
-            if self._schedule.maker(position) == tid or tl.held_signal:
-                stop = tl.step(1, tdir, should_stop)
-                return stop, self._schedule.maker(tl.position - 1)
-            return self._forward_to_thread(tid, should_stop)
-        if position > 0 and self._schedule.maker(position - 1) == tid:
-            stop = tl.step(1, tdir, should_stop)
-            return stop, tid
-        return self._back_to_thread(tid, should_stop)
-
-    def _armed(self) -> bool:
-        tl = self.timeline
-        return bool(tl.breakpoints or tl.watchpoints)
-
-    def _forward_to_thread(self, tid: int, should_stop: ShouldStop) -> tuple[TimeStop, int]:
-        """Forwards to just after `tid`'s next instruction; with breakpoints or
-        watchpoints armed, by running to a breakpoint where `tid` resumes (its
-        saved pc), so that another thread's hit on the way stops it first."""
-        tl = self.timeline
-        start = self._schedule.following(tid, tl.position)
-        if start is None or start >= tl.end.icount:
-            return tl.cont(TimeDirection.FORWARD, should_stop), tl.current_tid    # it makes none: to the end
-        if not self._armed():
-            return tl.seek(start + 1, should_stop), tid
-        pc = tl.read_register("rip", tid)
-        added = pc not in tl.breakpoints
-        if added:
-            tl.add_breakpoint(pc)
+    def _step(self, tid: int, tdir: TimeDirection, should_stop: ShouldStop, chosen: bool) -> tuple[TimeStop, int]:
+        """One instruction of thread `tid` (thread_steps.py); a thread gone is ESRCH when gdb
+        chose it, else (gdb's current thread made its exit) the next thread steps."""
         try:
-            while True:
-                stop = tl.cont(TimeDirection.FORWARD, should_stop)
-                if stop.reason != TimeReason.BREAKPOINT or stop.pc != pc or tl.position > start:
-                    return stop, tl.current_tid
-                if tl.position == start:
-                    break
-                if not added:                # the user's own breakpoint, hit by another thread
-                    return stop, tl.current_tid
-        finally:
-            if added:
-                tl.remove_breakpoint(pc)
-        return tl.step(1, TimeDirection.FORWARD, should_stop), tid
-
-    def _back_to_thread(self, tid: int, should_stop: ShouldStop) -> tuple[TimeStop, int]:
-        """Backwards to just before `tid`'s previous instruction; with breakpoints or
-        watchpoints armed, by running back to a breakpoint at that instruction, so
-        that another thread's hit on the way stops it first."""
-        tl = self.timeline
-        here = tl.position
-        target = self._schedule.previous(tid, here)
-        if target is None:                   # it made none before: as far back as it goes
-            return TimeStop(TimeReason.HISTORY_START, here, tl.pc, tid=tid), tid
-        if not self._armed():
-            return tl.seek(target, should_stop), tid
-        tl.seek(target, should_stop)
-        pc = tl.read_register("rip", tid if tl.current_tid != tid else None)
-        tl.seek(here, should_stop)
-        added = pc not in tl.breakpoints
-        if added:
-            tl.add_breakpoint(pc)
-        try:
-            while True:
-                stop = tl.cont(TimeDirection.BACKWARD, should_stop)
-                if stop.reason != TimeReason.BREAKPOINT or stop.pc != pc or tl.position < target:
-                    if tl.position <= target and stop.reason not in (TimeReason.INTERRUPTED,):
-                        return tl.seek(target, should_stop), tid
-                    return stop, tl.current_tid
-                if tl.position == target:
-                    return replace(stop, reason=TimeReason.ARRIVED), tid
-                if not added:                # the user's own breakpoint, hit by another thread
-                    return stop, tl.current_tid
-        finally:
-            if added:
-                tl.remove_breakpoint(pc)
+            return self._steps.step(tid, tdir, should_stop, chosen=chosen)
+        except NoSuchThread as exc:
+            raise TargetError(errno.ESRCH, str(exc)) from None
 
     def _at_recorded_end(self) -> bool:
         return self.timeline.position >= self.timeline.end.icount
