@@ -109,8 +109,46 @@ def test_thread_selects_registers_and_frames(threaded, make_repl):
     assert r.execute("info registers rip") != worker_rip
     assert re.search(r"#1\s+0x[0-9a-f]+ in main \(\) at gdb_threads.c:\d+", r.execute("bt"))
     assert r.execute("thread").startswith("[Current thread is 1 ")
-    r.execute("stepi")                           # a motion: the thread it stops in is selected again
-    assert '"worker' in r.execute("thread")
+
+
+def test_motions_move_the_selected_thread(threaded, make_repl):
+    """As gdb: `thread 1` then `stepi` steps main (blocked at the barrier: the workers
+    run meanwhile, as recorded), and main stays selected; back again the same way."""
+    r = make_repl(threaded)
+    r.execute("break crunch")
+    r.execute("continue")
+    at = r.tl.position
+    r.execute("thread 1")
+    main_rip = r.execute("info registers rip")
+    out = r.execute("stepi")
+    assert "Switching" not in out
+    assert r.execute("thread").startswith("[Current thread is 1 ")
+    assert r.tl.position > at + 1 and r.execute("info registers rip") != main_rip
+    r.execute("reverse-stepi")
+    assert r.execute("thread").startswith("[Current thread is 1 ")
+    assert r.execute("info registers rip") == main_rip
+    back = r.execute("reverse-stepi")              # the worker's breakpoint is met first, going back
+    assert r.tl.position == at and re.search(r'Thread \d "worker\d" hit Breakpoint 1, crunch', back), back
+    r.execute("delete")
+    r.execute("thread 1")
+    back = r.execute("reverse-stepi")              # now main's instruction before it blocked
+    assert r.tl.position < at and "__pthread_barrier_wait" in back, back
+    assert r.execute("thread").startswith("[Current thread is 1 ")
+
+
+def test_next_in_a_worker_stays_in_it(threaded, make_repl):
+    r = make_repl(threaded)
+    r.execute("break crunch")
+    first = r.execute("continue")
+    name = re.search(r'"(worker[01])" hit', first).group(1)
+    r.execute("delete")
+    lines = [r.execute("next") for _ in range(4)]
+    assert all("Switching" not in out for out in lines), lines
+    assert r.execute("thread").endswith(f'"{name}")]')
+    assert r.execute("print id").endswith(f"= {name[-1]}")
+    out = r.execute("finish")                      # back in worker(), the same thread
+    assert "Run till exit from #0  crunch ()" in out and "worker () at gdb_threads.c:29" in out
+    assert r.execute("thread").endswith(f'"{name}")]')
 
 
 def test_reverse_watch_finds_the_other_threads_write(threaded, make_repl):

@@ -24,6 +24,8 @@ from ..session import DebugSession
 from ..solibs import ImageSymbols, SharedLibraries
 from ..stepping import Stepper
 from ..symbols import CType, SymbolError, Symbols
+from ..thread_schedule import ThreadSchedule
+from ..thread_steps import ThreadSteps
 from .progress import MotionProgress
 
 log = logging.getLogger(__name__)
@@ -133,7 +135,8 @@ class ReplState:
         self.images = ImageSymbols(self.symbols, self.libraries)
         self.interrupt = threading.Event()
         self.progress = MotionProgress(self.tl, self.interrupt)
-        self.stepper = Stepper(self.tl, self.symbols, should_stop=self.progress, images=self.images)
+        self.stepper = Stepper(self.tl, self.symbols, should_stop=self.progress, images=self.images,
+                               steps=ThreadSteps(self.tl, ThreadSchedule(session.contents, session.pid)))
         self.breakpoints = Breakpoints(self.tl)
         self.bridge = GdbBridge(session, gdb) if use_gdb and GdbBridge.available(gdb) else None
         self.thread_numbers: dict[int, int] = {self.tl.pid: 1}   # tid -> gdb-style thread number
@@ -164,6 +167,10 @@ class ReplState:
             if t.tid not in self.thread_numbers:
                 self.thread_numbers[t.tid] = max(self.thread_numbers.values()) + 1
         return threads
+
+    def moving(self) -> None:
+        """A stepping motion starts: it moves the selected thread (gdb's rule), when there are several."""
+        self.stepper.thread = self.tid if len(self.tl.threads()) > 1 else None
 
     def thread_number(self, tid: int) -> int:
         if tid not in self.thread_numbers:

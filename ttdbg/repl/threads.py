@@ -87,7 +87,9 @@ def thread(r: ReplState, arg: str, appliable: Callable[[str], Command]) -> str:
 
 
 def select(r: ReplState, tid: int) -> None:
+    """Thread `tid` for registers, frames and motions (a stop in it then is no switch)."""
     r.view.thread = None if tid == r.tl.current_tid else tid
+    r.view.stop_tid = tid
     r.view.frame = 0
     r.view.list_next = None
 
@@ -110,7 +112,7 @@ def thread_apply(r: ReplState, arg: str, appliable: Callable[[str], Command]) ->
     if not targets or not rest:
         raise CommandError("Please specify a command following the thread ID list")
     cmd = appliable(rest[0])
-    saved, saved_frame = r.view.thread, r.view.frame
+    saved = r.view.thread, r.view.frame, r.view.stop_tid
     out = []
     try:
         for t in targets:
@@ -118,7 +120,7 @@ def thread_apply(r: ReplState, arg: str, appliable: Callable[[str], Command]) ->
             out.append(f"\nThread {r.thread_number(t.tid)} ({target_id(r, t)}):\n"
                        + cmd.handler(r, " ".join(rest[1:])))
     finally:
-        r.view.thread, r.view.frame = saved, saved_frame
+        r.view.thread, r.view.frame, r.view.stop_tid = saved
     return "\n".join(out)
 
 
@@ -141,7 +143,7 @@ def stop_thread_note(r: ReplState) -> Callable[[str], str]:
     line when the stop is in another thread than the last, and "Thread N "name" hit"
     in front of a breakpoint or watchpoint line."""
     threads = _live(r)
-    tid = r.tl.current_tid
+    tid = r.tid
     if len(threads) < 2 or tid not in threads:
         r.view.stop_tid = tid
         return lambda reason: reason
