@@ -3,8 +3,9 @@
 A thread is named as gdb names it: a small number given on first sight (the
 main thread is 1), `Thread PID.TID` and its name (comm).  `thread N` selects
 whose registers and frames the looking commands show (`info registers`, `bt`,
-`frame`, `print`); any motion runs the whole process and selects the thread it
-stops in again, as gdb's all-stop does.
+`frame`, `print`) and which thread the stepping commands move; every thread
+runs as recorded meanwhile, and a stop selects the thread it happened in, as
+gdb's all-stop does.
 """
 
 from __future__ import annotations
@@ -62,9 +63,9 @@ def _by_number(r: ReplState, word: str) -> ThreadInfo:
     raise CommandError(f"Unknown thread {number}.")
 
 
-THREAD_HELP = ("thread [N] | thread apply all|N... COMMAND: select thread N for registers and frames, "
-               "or run COMMAND in each\nWithout N: which thread is selected.  Motions run every thread "
-               "and select the one they stop in.")
+THREAD_HELP = ("thread [N] | thread apply all|N... COMMAND: select thread N (registers, frames, and the "
+               "thread stepi/next/step/finish move), or run COMMAND in each\nWithout N: which thread is "
+               "selected.  Every thread runs as recorded; a stop selects the thread it happened in.")
 
 
 def thread(r: ReplState, arg: str, appliable: Callable[[str], Command]) -> str:
