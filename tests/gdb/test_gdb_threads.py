@@ -139,3 +139,24 @@ def test_reverse_stepi_in_another_thread_while_one_stands_at_a_breakpoint(connec
     assert g.when() < worker_at - 1
     stop = g.ok("stepi")                             # and forwards again: main's same instruction
     assert current(g)["id"] == main["id"] and g.pc() == before, g.dump()
+
+
+def test_finish_and_reverse_finish_stay_in_their_thread(connected):
+    """crunch() runs in both workers, interleaved by time slices: finish returns in the
+    thread that called it, with its own result; reverse-step then reverse-finish go back
+    into it and to its call, in the same thread."""
+    guest, server, g = connected("threads", "static")
+    g.ok("break crunch")
+    g.ok("continue")
+    me = current(g)
+    worker = g.eval("id")
+    g.ok("delete")
+    stop = g.ok("finish")
+    assert stop.reason == "function-finished", g.dump()
+    assert current(g)["id"] == me["id"] and stop.func == "worker"
+    assert stop.stopped.get("return-value") == {"0": "199990000", "1": "799980000"}[worker]
+    stop = g.ok("reverse-step")                      # back into crunch's end
+    assert current(g)["id"] == me["id"] and stop.func == "crunch", g.dump()
+    stop = g.ok("reverse-finish")                    # back over its whole (interleaved) run to the call
+    assert current(g)["id"] == me["id"] and stop.func == "worker", g.dump()
+    assert stop.line == source_line(guest, "/* after-barrier */")

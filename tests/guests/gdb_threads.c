@@ -1,8 +1,8 @@
 /* gdb_threads: two named pthreads for the thread tests of gdb and the REPL.
- * Both workers and main meet at a barrier, so at the `after-barrier` line
- * three threads are alive; worker 1 alone writes `shared` (a watchpoint set
- * in main after the joins finds that write backwards); each worker's
- * result depends on its id.  Exits with status 0. */
+ * Main and both workers meet at a barrier (three threads alive after it);
+ * worker 1 alone writes `shared` (a watchpoint set in main after the joins
+ * finds it backwards); crunch() runs long enough (200,000 and 400,000
+ * instructions) for time slices to interleave the workers.  Exits 0. */
 #include <pthread.h>
 #include <stdio.h>
 #include <sys/prctl.h>
@@ -14,7 +14,7 @@ long results[2];
 __attribute__((noinline)) long crunch(long id)
 {
     long sum = 0;
-    for (long i = 0; i < 300 * (id + 1); i++)
+    for (long i = 0; i < 20000 * (id + 1); i++)
         sum += i ^ id;
     return sum;
 }
