@@ -169,7 +169,7 @@ class GuestProcess:
             if stop.kind in (StopKind.FAULT, StopKind.HALTED):
                 if stop.kind == StopKind.FAULT:
                     self.scheduler.kernel.on_fault(stop)
-                if self.kernel.held:
+                if self.scheduler.kernel.held:
                     return Outcome.SIGNAL
                 continue
             if stop.kind in (StopKind.BREAKPOINT, StopKind.WATCH):

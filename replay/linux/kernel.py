@@ -456,7 +456,7 @@ class LinuxKernel:
         if self is family.first:
             family.first_exit = ended
         if family.forked:
-            status = ended.status if ended.reason == ShutdownReason.EXIT else 128 + ended.status
+            status = (ended.status & 0xFF) << 8 if ended.reason == ShutdownReason.EXIT else ended.status & 0x7F
             self.host.process(ProcessEvent(ended.icount, self.pid, self.state.ppid, ProcessChange.EXIT, status))
         if len(family.live()) > 0:
             for fd, _f in self.fds.items():
