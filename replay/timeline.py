@@ -189,7 +189,7 @@ class Timeline:
 
     @property
     def pc(self) -> int:
-        return self._machine.pc
+        return self.read_register("rip")
 
     def _end_of_history(self) -> EndOfHistory:
         events = self.hostio.events
@@ -593,15 +593,16 @@ class Timeline:
         return tuple(ThreadInfo(tid, k.pid, k.thread_name(tid).decode("utf-8", "replace")) for tid in tids)
 
     def _saved_cpu(self, tid: int) -> object | None:
-        """The saved CPU of thread `tid` (None: it is the one running); ReplayError if none lives."""
+        """The saved CPU of thread `tid` (None: it is on the machine); ReplayError if none lives."""
         thread = self._kernel.state.threads.get(tid)
         if thread is None or (thread.exited and tid != self._kernel.tid):
             raise ReplayError(f"no thread {tid} here")
-        return None if tid == self._kernel.tid else thread.context
+        # A thread switched out (or of a process not running) keeps its CPU in its context.
+        return thread.context
 
     def read_register(self, name: str, tid: int | None = None) -> int:
         """A register of thread `tid` (None: the current thread)."""
-        context = None if tid is None else self._saved_cpu(tid)
+        context = self._saved_cpu(self._kernel.tid if tid is None else tid)
         if context is None:
             return self._machine.reg(name)
         return self._machine.context_reg(context, name)

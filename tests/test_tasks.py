@@ -98,3 +98,18 @@ def test_chaos_mode_finds_the_bundled_race(ttdbg: Ttdbg, builder) -> None:
     assert b"RACE" in rec.stdout
     rep = ttdbg.replay(found)
     assert rep.stdout == rec.stdout and rep.status == 1
+
+
+def test_repl_debugs_the_process_chosen_with_p_or_e(ttdbg: Ttdbg, guest) -> None:
+    program = guest("procs_exec", "static")
+    trace, rec = ttdbg.record(program)
+    rows = [line.split("\t") for line in ttdbg("ps", trace).out.splitlines()[1:]]
+    tr = next(r for r in rows if r[3].startswith("tr "))
+    for choice in (("-p", tr[0]), ("-e", "tr")):
+        run = ttdbg("repl", *choice, trace, stdin=b"continue\nwhen\n")
+        assert run.status == 0, run.err
+        assert "exited normally" in run.out and "Traceback" not in run.err
+    bad = ttdbg("repl", "-p", "1", trace, stdin=b"")
+    assert bad.status == 2 and bad.err.strip() == "ttdbg: no process 1 in this trace (see `ttdbg ps`)"
+    both = ttdbg("replay", "-a", "-e", "tr", trace)
+    assert both.status == 2 and "replay -a replays every process" in both.err
