@@ -113,3 +113,18 @@ def test_repl_debugs_the_process_chosen_with_p_or_e(ttdbg: Ttdbg, guest) -> None
     assert bad.status == 2 and bad.err.strip() == "ttdbg: no process 1 in this trace (see `ttdbg ps`)"
     both = ttdbg("replay", "-a", "-e", "tr", trace)
     assert both.status == 2 and "replay -a replays every process" in both.err
+
+
+@pytest.mark.skipif(not Path("/usr/bin/python3").exists(), reason="no /usr/bin/python3")
+@pytest.mark.parametrize("code", [
+    "import threading\ntotal = 0\nlock = threading.Lock()\ndef work(n):\n    global total\n"
+    "    for i in range(2000):\n        with lock:\n            total += n\n"
+    "ts = [threading.Thread(target=work, args=(i,)) for i in range(4)]\n"
+    "[t.start() for t in ts]\n[t.join() for t in ts]\nprint('total', total)\n",
+    "import subprocess\nr = subprocess.run(['echo', 'hi'], capture_output=True)\nprint(r.stdout, r.returncode)\n",
+], ids=["threading", "subprocess"])
+def test_python_threads_and_subprocesses(ttdbg: Ttdbg, code: str) -> None:
+    native = ttdbg.native("/usr/bin/python3", "-I", "-c", code)
+    trace, rec, rep = ttdbg.record_replay("/usr/bin/python3", "-I", "-c", code)
+    assert rec.stdout == native.stdout and rec.status == native.status == 0
+    assert rep.stdout == rec.stdout and rep.status == rec.status     # (record warns of epoll: ENOSYS)
