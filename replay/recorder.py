@@ -265,6 +265,34 @@ class RecordingHostIO:
     def process(self, event: ProcessEvent) -> None:
         self.writer.append(event)
 
+    def would_block(self, icount: int, file: OpenFile) -> bool:
+        try:
+            hfd = self._hfd(file)
+            return not select.select([hfd], [], [], 0)[0]
+        except (KeyError, OSError, ValueError):
+            return False                    # the read itself reports the problem
+
+    def ready(self, files: list[OpenFile | None], timeout: float) -> list[bool]:
+        hfds = {}
+        for i, f in enumerate(files):
+            try:
+                hfds[i] = self._hfd(f) if f is not None else None
+            except KeyError:
+                hfds[i] = None
+        if any(h is None for h in hfds.values()):
+            return [h is None for h in hfds.values()]     # a closed fd: its read fails at once
+        end = time.monotonic() + timeout
+        while True:
+            try:
+                wait = min(WAIT_POLL, max(0.0, end - time.monotonic()))
+                ready = set(select.select(list(hfds.values()), [], [], wait)[0])
+            except (OSError, ValueError):
+                return [True] * len(files)
+            if ready or time.monotonic() >= end:
+                return [h in ready for h in hfds.values()]
+            if self.should_stop is not None and self.should_stop():
+                raise RecordingStopped()
+
     def next_sync(self, icount: int) -> int:
         return (icount // self.interval + 1) * self.interval
 

@@ -128,3 +128,22 @@ def test_python_threads_and_subprocesses(ttdbg: Ttdbg, code: str) -> None:
     trace, rec, rep = ttdbg.record_replay("/usr/bin/python3", "-I", "-c", code)
     assert rec.stdout == native.stdout and rec.status == native.status == 0
     assert rep.stdout == rec.stdout and rep.status == rec.status     # (record warns of epoll: ENOSYS)
+
+
+def test_waiting_for_input_lets_other_threads_run(ttdbg: Ttdbg, guest) -> None:
+    """The worker's line comes out before any input is given (else: a hang, here a timeout)."""
+    program = guest("threads_stdin", "static")
+    trace = ttdbg.new_trace()
+    proc = subprocess.Popen(ttdbg.argv("record", "-q", "-o", trace, program), stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ttdbg.env, cwd=ttdbg.workdir)
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        first = proc.stdout.readline()              # before any input
+        assert first == b"worker done: 44999850000\n"
+        rest, err = proc.communicate(b"hello\n", timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert rest == b"got: hello\n"
+    rep = ttdbg.replay(trace)
+    assert rep.stdout == first + rest and rep.status == 0
