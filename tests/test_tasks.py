@@ -147,3 +147,18 @@ def test_waiting_for_input_lets_other_threads_run(ttdbg: Ttdbg, guest) -> None:
     assert rest == b"got: hello\n"
     rep = ttdbg.replay(trace)
     assert rep.stdout == first + rest and rep.status == 0
+
+
+def test_make_compiles_a_file_with_gcc(ttdbg: Ttdbg, tmp_path: Path) -> None:
+    """make -> sh -> gcc -> cc1, as: vfork/posix_spawn, pipes, temporary files, exit statuses."""
+    for where in (tmp_path / "native", ttdbg.workdir):
+        where.mkdir(exist_ok=True)
+        (where / "a.c").write_text("int add(int a, int b) { return a + b; }\n")
+        (where / "Makefile").write_text("all: a.o\n\t@echo built\na.o: a.c\n\tgcc -c -o a.o a.c\n")
+    native = subprocess.run(["make"], cwd=tmp_path / "native", capture_output=True)
+    trace, rec, rep = ttdbg.record_replay("/usr/bin/make")
+    assert rec.stdout == native.stdout == b"gcc -c -o a.o a.c\nbuilt\n" and rec.status == 0, rec.err
+    assert (ttdbg.workdir / "a.o").read_bytes() == (tmp_path / "native" / "a.o").read_bytes()
+    assert rep.stdout == rec.stdout and rep.status == 0
+    cmds = [line.split("\t")[3] for line in ttdbg("ps", trace).out.splitlines()[1:]]
+    assert cmds[0] == "/usr/bin/make" and cmds[1] == "gcc -c -o a.o a.c" and any("cc1" in c for c in cmds)
