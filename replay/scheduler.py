@@ -118,7 +118,8 @@ class Scheduler:
         if self.policy is None:
             if self.host.next_sync(icount) == icount:
                 return                      # the state hash logged here comes before any switch
-            if current.runnable and not k.state.yielding and self.host.next_switch(icount) != icount:
+            if current.runnable and self.host.next_switch(icount) != icount:
+                k.state.yielding = False        # (a yield with no other thread to run: no switch was logged)
                 return
             tid = self.host.switch(icount, None)
             owner = self.family.owner(tid)
