@@ -157,3 +157,26 @@ def test_a_timeline_refuses_a_pid_the_trace_lacks(exec_trace) -> None:
 
     with pytest.raises(ReplayError, match="no process 1 in this trace"):
         Timeline(Replay(open_trace(exec_trace[0])), pid=1)
+
+
+def test_reverse_continue_to_a_watchpoint_finds_the_last_write_whichever_thread_made_it(
+        condvar_trace: str, builder) -> None:
+    from elftools.elf.elffile import ELFFile
+
+    from replay import WatchKind, Watchpoint
+
+    with open(builder.build("threads_condvar", "static"), "rb") as f:
+        counter = ELFFile(f).get_section_by_name(".symtab").get_symbol_by_name("counter")[0]["st_value"]
+    tl = Timeline(Replay(open_trace(condvar_trace)))
+    tl.seek(tl.end.icount)
+    tl.add_watchpoint(Watchpoint(counter, 8, WatchKind.WRITE))
+    stop = tl.cont(Direction.BACKWARD)
+    assert stop.reason == StopReason.WATCHPOINT and stop.address == counter
+    assert stop.tid != tl.pid and stop.tid == tl.current_tid       # a worker wrote it last
+    writer, at = stop.tid, tl.position
+    # Worker i (tid pid+1+i) adds i+1: the value before the last write tells which one wrote it.
+    assert int.from_bytes(tl.read_memory(counter, 8), "little") == 200000 - (writer - tl.pid)
+    again = tl.cont(Direction.BACKWARD)
+    assert again.reason == StopReason.WATCHPOINT and tl.position < at
+    assert int.from_bytes(tl.read_memory(counter, 8), "little") < 200000 - (writer - tl.pid)
+    assert {writer, again.tid} <= {t.tid for t in tl.threads()}
