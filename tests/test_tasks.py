@@ -162,3 +162,14 @@ def test_make_compiles_a_file_with_gcc(ttdbg: Ttdbg, tmp_path: Path) -> None:
     assert rep.stdout == rec.stdout and rep.status == 0
     cmds = [line.split("\t")[3] for line in ttdbg("ps", trace).out.splitlines()[1:]]
     assert cmds[0] == "/usr/bin/make" and cmds[1] == "gcc -c -o a.o a.c" and any("cc1" in c for c in cmds)
+
+
+def test_more_tasks_than_the_limit_get_eagain(ttdbg: Ttdbg, guest) -> None:
+    program = guest("threads_limit", "static")
+    trace = ttdbg.new_trace()
+    rec = ttdbg("record", "-q", "--max-tasks", "8", "-o", trace, program)
+    assert rec.status == 0, rec.err
+    assert rec.stdout == b"created 7 threads, then: Resource temporarily unavailable\n"
+    assert ttdbg.replay(trace).stdout == rec.stdout
+    bad = ttdbg("record", "--max-tasks", "0", program)
+    assert bad.status == 2 and "between 1 and" in bad.err

@@ -157,7 +157,8 @@ def cmd_record(args: argparse.Namespace) -> int:
                             env=[] if args.no_env else None,
                             checkpoint_interval=args.checkpoint_interval, warn=_guest_warning,
                             progress=progress if progress.enabled else None, should_stop=ctrl_c,
-                            program_data=data, slice_length=args.slice, chaos_seed=chaos_seed)
+                            program_data=data, slice_length=args.slice, chaos_seed=chaos_seed,
+                            task_limit=args.max_tasks)
     except DiskFullError as exc:
         if exc.icount is None:                          # nothing recorded: leave no half trace behind
             shutil.rmtree(trace.path, ignore_errors=True)
@@ -266,6 +267,16 @@ def _seed(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not 0 <= value < 1 << 31:
         raise argparse.ArgumentTypeError(f"{value} is not between 0 and 2**31-1")
+    return value
+
+
+def _task_limit(text: str) -> int:
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 1 <= value <= 1 << 22:
+        raise argparse.ArgumentTypeError(f"{value} is not between 1 and {1 << 22}")
     return value
 
 
@@ -384,6 +395,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--chaos-seed", type=_seed, metavar="N", help="chaos mode with this seed (0 to 2**31-1)")
     r.add_argument("--slice", type=_slice, default=DEFAULT_SLICE, metavar="N",
                    help=f"instructions a thread runs before another gets its turn (default {DEFAULT_SLICE:,})")
+    r.add_argument("--max-tasks", type=_task_limit, default=4096, metavar="N",
+                   help="threads and processes at once; more fail with EAGAIN (default 4096)")
     r.add_argument("program", nargs=argparse.REMAINDER, metavar="PROGRAM [ARGS...]")
     r.set_defaults(func=cmd_record)
 

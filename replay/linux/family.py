@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from ..machine import Machine, MachineState
 from .signals import SIG_IGN
-from .tasks import WaitKind
+from .tasks import TASK_LIMIT, WaitKind
 
 SIGCHLD, CLD_EXITED = 17, 1
 SA_NOCLDWAIT = 2
@@ -52,8 +52,9 @@ class FamilySnapshot:
 
 
 class Family:
-    def __init__(self, first: LinuxKernel, make_kernel: MakeKernel) -> None:
+    def __init__(self, first: LinuxKernel, make_kernel: MakeKernel, task_limit: int = TASK_LIMIT) -> None:
         self.first = first
+        self.task_limit = task_limit      # threads and processes at once; more: EAGAIN
         self.kernels: dict[int, LinuxKernel] = {first.pid: first}
         self.current = first.pid
         self.next_tid = first.pid + 1
