@@ -53,7 +53,7 @@ from .checkpoint import Checkpoint
 from .checkpoint_index import CheckpointIndex
 from .disasm import Instruction
 from .errors import ReplayError
-from .events import ProcessChange, ProcessEvent, ShutdownReason
+from .events import ProcessChange, ProcessEvent, ShutdownReason, TaskSwitch
 from .icount import NO_LIMIT
 from .linux.kernel import LinuxKernel
 from .linux.procfs import SYNTHETIC as SYNTHETIC_PROC_FILES
@@ -145,6 +145,9 @@ class Timeline:
         self.breakpoints: set[int] = set()
         self.watchpoints: set[Watchpoint] = set()
         self._event_icounts = [e.icount for e in self.hostio.events]
+        switches = [e for e in self.hostio.events if isinstance(e, TaskSwitch)]
+        self._switch_icounts = [e.icount for e in switches]
+        self._switch_tids = [e.tid for e in switches]
         self.deliveries: dict[int, Delivery] = {}     # every delivery to a handler replayed so far
         self.pass_signals: frozenset[int] = QUIET_BY_DEFAULT   # delivered without stopping
         self._gate_stops = False                      # forward motions stop at deliveries
@@ -591,6 +594,44 @@ class Timeline:
         tids = [k.tid] if k.state.exited is not None else [    # ended: the thread that ended it, as it stood
             tid for tid in sorted(k.state.threads) if not k.state.threads[tid].exited]
         return tuple(ThreadInfo(tid, k.pid, k.thread_name(tid).decode("utf-8", "replace")) for tid in tids)
+
+    # -- whose turn: which thread runs each instruction (from the log's switches) ------------
+    def runner(self, position: int | None = None) -> int:
+        """The thread that runs the instruction after `position` (default: here).  The
+        log's TASK_SWITCH events say it for every position: a switch at S gives the
+        instructions S+1 ... up to the next switch to its thread."""
+        at = self.position if position is None else position
+        i = bisect.bisect_right(self._switch_icounts, at) - 1
+        return self._switch_tids[i] if i >= 0 else self.process.kernel.pid
+
+    def next_turn(self, tid: int, start: int | None = None) -> int | None:
+        """The first position >= `start` (default: here) from which thread `tid` runs
+        its next instruction; None if it never runs again in the recording."""
+        at = self.position if start is None else start
+        if self.runner(at) == tid:
+            return at
+        i = bisect.bisect_right(self._switch_icounts, at)
+        for j in range(i, len(self._switch_icounts)):
+            if self._switch_tids[j] == tid:
+                return self._switch_icounts[j]
+        return None
+
+    def previous_turn(self, tid: int, before: int | None = None) -> int | None:
+        """The last position < `before` (default: here) from which thread `tid` ran an
+        instruction (so seeking there stands before that instruction); None: none."""
+        at = (self.position if before is None else before) - 1
+        if at < 0:
+            return None
+        if self.runner(at) == tid:
+            return at
+        i = bisect.bisect_right(self._switch_icounts, at) - 1
+        # Walk back over the turns: the last one of `tid` ends where the next switch happened.
+        for j in range(i, -1, -1):
+            begin = self._switch_icounts[j - 1] if j > 0 else 0
+            owner = self._switch_tids[j - 1] if j > 0 else self.process.kernel.pid
+            if owner == tid and begin < self._switch_icounts[j]:
+                return self._switch_icounts[j] - 1
+        return None
 
     def _saved_cpu(self, tid: int) -> object | None:
         """The saved CPU of thread `tid` (None: it is on the machine); ReplayError if none lives."""

@@ -180,3 +180,29 @@ def test_reverse_continue_to_a_watchpoint_finds_the_last_write_whichever_thread_
     assert again.reason == StopReason.WATCHPOINT and tl.position < at
     assert int.from_bytes(tl.read_memory(counter, 8), "little") < 200000 - (writer - tl.pid)
     assert {writer, again.tid} <= {t.tid for t in tl.threads()}
+
+
+def test_the_log_tells_whose_turn_each_instruction_is(condvar_trace: str) -> None:
+    """runner/next_turn/previous_turn: what a front end needs to step one thread."""
+    tl = Timeline(Replay(open_trace(condvar_trace)))
+    rng = random.Random(4)
+    for p in sorted(rng.randrange(tl.end.icount - 1) for _ in range(5)):
+        tl.seek(p)
+        who = tl.runner()
+        tl.step(1)
+        assert tl.current_tid == who, f"instruction after {p}"
+        other = next((t.tid for t in tl.threads() if t.tid != who), None)
+        if other is None:
+            continue
+        turn = tl.next_turn(other, p)
+        if turn is not None:
+            assert turn > p and tl.runner(turn) == other and tl.runner(turn - 1) != other
+            tl.seek(turn)
+            tl.step(1)
+            assert tl.current_tid == other
+        back = tl.previous_turn(other, p)
+        if back is not None:
+            assert back < p and tl.runner(back) == other and tl.runner(back + 1) != other
+            tl.seek(back)
+            tl.step(1)
+            assert tl.current_tid == other
