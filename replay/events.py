@@ -360,7 +360,7 @@ class TaskSwitch(Event):
 class ProcessChange(enum.IntEnum):
     START = 0         # fork/vfork/clone made it (argv: empty, the parent's still)
     EXEC = 1          # it ran execve (argv: the new one)
-    EXIT = 2          # it ended (status: the shell-style status)
+    EXIT = 2          # it ended (status: its wait status: the exit code << 8, or the signal)
 
 
 @dataclass(frozen=True)

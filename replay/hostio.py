@@ -56,6 +56,14 @@ class HostIO(Protocol):
         """The thread to run from `icount` on: recording logs the scheduler's
         choice `tid`; replay answers from the log (a TASK_SWITCH event)."""
         ...
+    def would_block(self, icount: int, file: OpenFile) -> bool:
+        """Would a read of `file` wait for input?  Recording: the host says; replay:
+        the log does (the recorded read was followed at once by a switch)."""
+        ...
+    def ready(self, files: list[OpenFile | None], timeout: float) -> list[bool]:
+        """Recording only: which of `files` have input, waiting up to `timeout` s for one
+        (polling should_stop, as blocking reads do)."""
+        ...
     def process(self, event: ProcessEvent) -> None:
         """A process started, exec'd or ended: recording logs it, replay checks it is next."""
         ...

@@ -28,6 +28,7 @@ from .icount import NO_LIMIT
 from .linux.exec_image import load_program
 from .linux.family import Family, FamilySnapshot
 from .linux.kernel import KernelSnapshot, LinuxKernel
+from .linux.tasks import TASK_LIMIT
 from .machine import Machine, MachineState, StopKind
 from .scheduler import Policy, Scheduler
 
@@ -88,7 +89,10 @@ class GuestProcess:
         self.sync_hash = self._sync_hash_function(header)
         self.slice = SLICE
         # Recording: `policy` chooses the threads' turns; replaying (None): the log does.
-        self.family = Family(self.kernel, self._make_kernel)
+        scheduling = header.extra.get("scheduler")
+        limit = scheduling.get("task_limit") if isinstance(scheduling, dict) else None
+        self.family = Family(self.kernel, self._make_kernel,
+                             limit if isinstance(limit, int) and 1 <= limit <= 1 << 22 else TASK_LIMIT)
         self.scheduler = Scheduler(self.family, host, policy)
         self._boot(program)
 
@@ -169,7 +173,7 @@ class GuestProcess:
             if stop.kind in (StopKind.FAULT, StopKind.HALTED):
                 if stop.kind == StopKind.FAULT:
                     self.scheduler.kernel.on_fault(stop)
-                if self.kernel.held:
+                if self.scheduler.kernel.held:
                     return Outcome.SIGNAL
                 continue
             if stop.kind in (StopKind.BREAKPOINT, StopKind.WATCH):

@@ -3,7 +3,7 @@
 The recorded program is the first process (the trace header's pid, argv and
 parent).  A recording with several processes logs a PROCESS event when each
 starts (fork: it runs its parent's program), execs (its new argv) and ends
-(its status); without them, the first process's status is the SHUTDOWN's.
+(its wait status, as wait4 gives it); without them, the first process's status is the SHUTDOWN's.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ def list_processes(contents: LogContents) -> tuple[ProcessInfo, ...]:
             elif old is not None and ev.change == ProcessChange.EXEC:
                 rows[ev.pid] = ProcessInfo(old.pid, old.ppid, None, ev.argv)
             elif old is not None and ev.change == ProcessChange.EXIT:
-                rows[ev.pid] = ProcessInfo(old.pid, old.ppid, ev.status, old.argv)
+                status = 128 + (ev.status & 0x7F) if ev.status & 0x7F else (ev.status >> 8) & 0xFF
+                rows[ev.pid] = ProcessInfo(old.pid, old.ppid, status, old.argv)
         elif isinstance(ev, Shutdown) and ev.reason in (ShutdownReason.EXIT, ShutdownReason.SIGNAL):
             first = rows[header.pid]
             if first.exit_status is None:

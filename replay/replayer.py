@@ -265,6 +265,15 @@ class ReplayingHostIO:
         assert isinstance(ev, TaskSwitch)
         return ev.tid
 
+    def would_block(self, icount: int, file: OpenFile) -> bool:
+        if self.index >= len(self.events):
+            return False
+        ev = self.events[self.index]
+        return ev.kind == EventKind.TASK_SWITCH and ev.icount == icount
+
+    def ready(self, files: list[OpenFile | None], timeout: float) -> list[bool]:
+        raise AssertionError("a replay never asks the host")
+
     def process(self, event: ProcessEvent) -> None:
         actual = event.describe()
         ev = self._take(event.icount, EventKind.PROCESS, actual)

@@ -38,7 +38,7 @@ from .hostio import HostIO
 from .linux.abi import MASK64
 from .linux.family import Family
 from .linux.kernel import LinuxKernel
-from .linux.tasks import ThreadState
+from .linux.tasks import ThreadState, WaitKind
 from .machine import Machine
 
 DEFAULT_SLICE = 50_000       # instructions a thread runs before another runnable one gets its turn
@@ -118,7 +118,8 @@ class Scheduler:
         if self.policy is None:
             if self.host.next_sync(icount) == icount:
                 return                      # the state hash logged here comes before any switch
-            if current.runnable and not k.state.yielding and self.host.next_switch(icount) != icount:
+            if current.runnable and self.host.next_switch(icount) != icount:
+                k.state.yielding = False        # (a yield with no other thread to run: no switch was logged)
                 return
             tid = self.host.switch(icount, None)
             owner = self.family.owner(tid)
@@ -149,12 +150,37 @@ class Scheduler:
             if t.runnable or (not t.exited and t.wait is not None and t.wait.deadline is not None
                               and self.policy.now(t.wait.clock) >= t.wait.deadline):
                 out.append(tid)
+        waiting = self._host_waiters()
+        if waiting:
+            ready = self.host.ready([f for _, f in waiting], 0)
+            out = sorted(out + [tid for (tid, _), r in zip(waiting, ready) if r])
+        return out
+
+    def _host_waiters(self) -> list[tuple[int, object]]:
+        """Threads waiting for input from the host, with the open file they read."""
+        out = []
+        for k in self.family.live():
+            for tid, t in sorted(k.state.threads.items()):
+                if not t.exited and t.wait is not None and t.wait.kind == WaitKind.HOST:
+                    out.append((tid, k.fds.get(t.wait.address)))
         return out
 
     def _wait_for_timeout(self) -> int:
         """Nothing runs: sleep until the first deadline, or end the recording (deadlock)."""
         assert self.policy is not None
         timed = [t for _, t in self._threads() if not t.exited and t.wait is not None and t.wait.deadline is not None]
+        waiting = self._host_waiters()
+        if waiting:
+            # Wait on the host for input (or until the first deadline), as a blocking read does.
+            while True:
+                left = min((t.wait.deadline - self.policy.now(t.wait.clock) for t in timed),  # type: ignore[union-attr]
+                           default=None)
+                ready = self.host.ready([f for _, f in waiting], 3600.0 if left is None else max(left, 0) / 1e9)
+                for (tid, _), r in zip(waiting, ready):
+                    if r:
+                        return tid
+                if left is not None and left <= 0:
+                    break
         if not timed:
             raise Deadlock("deadlock: every thread waits and nothing can wake them: " + "; ".join(
                 f"thread {t.tid} waits on {t.wait.describe()}" for _, t in sorted(self._threads())
@@ -198,7 +224,13 @@ class Scheduler:
             self.slice_end = icount + self.policy.next_slice()
 
     def _time_out(self, t: ThreadState) -> None:
-        """A waiting thread runs again: its wait timed out."""
+        """A waiting thread runs again: its wait timed out (input came, for a read of the host:
+        the read is made again)."""
         assert t.wait is not None
-        self.machine.set_reg("rax", t.wait.timeout_result & MASK64)
+        if t.wait.kind == WaitKind.HOST:
+            m = self.machine
+            m.set_reg("rip", m.reg("rip") - 2)
+            m.set_reg("rax", t.wait.sysno)
+        else:
+            self.machine.set_reg("rax", t.wait.timeout_result & MASK64)
         t.wait = None

@@ -98,3 +98,78 @@ def test_chaos_mode_finds_the_bundled_race(ttdbg: Ttdbg, builder) -> None:
     assert b"RACE" in rec.stdout
     rep = ttdbg.replay(found)
     assert rep.stdout == rec.stdout and rep.status == 1
+
+
+def test_repl_debugs_the_process_chosen_with_p_or_e(ttdbg: Ttdbg, guest) -> None:
+    program = guest("procs_exec", "static")
+    trace, rec = ttdbg.record(program)
+    rows = [line.split("\t") for line in ttdbg("ps", trace).out.splitlines()[1:]]
+    tr = next(r for r in rows if r[3].startswith("tr "))
+    for choice in (("-p", tr[0]), ("-e", "tr")):
+        run = ttdbg("repl", *choice, trace, stdin=b"continue\nwhen\n")
+        assert run.status == 0, run.err
+        assert "exited normally" in run.out and "Traceback" not in run.err
+    bad = ttdbg("repl", "-p", "1", trace, stdin=b"")
+    assert bad.status == 2 and bad.err.strip() == "ttdbg: no process 1 in this trace (see `ttdbg ps`)"
+    both = ttdbg("replay", "-a", "-e", "tr", trace)
+    assert both.status == 2 and "replay -a replays every process" in both.err
+
+
+@pytest.mark.skipif(not Path("/usr/bin/python3").exists(), reason="no /usr/bin/python3")
+@pytest.mark.parametrize("code", [
+    "import threading\ntotal = 0\nlock = threading.Lock()\ndef work(n):\n    global total\n"
+    "    for i in range(2000):\n        with lock:\n            total += n\n"
+    "ts = [threading.Thread(target=work, args=(i,)) for i in range(4)]\n"
+    "[t.start() for t in ts]\n[t.join() for t in ts]\nprint('total', total)\n",
+    "import subprocess\nr = subprocess.run(['echo', 'hi'], capture_output=True)\nprint(r.stdout, r.returncode)\n",
+], ids=["threading", "subprocess"])
+def test_python_threads_and_subprocesses(ttdbg: Ttdbg, code: str) -> None:
+    native = ttdbg.native("/usr/bin/python3", "-I", "-c", code)
+    trace, rec, rep = ttdbg.record_replay("/usr/bin/python3", "-I", "-c", code)
+    assert rec.stdout == native.stdout and rec.status == native.status == 0
+    assert rep.stdout == rec.stdout and rep.status == rec.status     # (record warns of epoll: ENOSYS)
+
+
+def test_waiting_for_input_lets_other_threads_run(ttdbg: Ttdbg, guest) -> None:
+    """The worker's line comes out before any input is given (else: a hang, here a timeout)."""
+    program = guest("threads_stdin", "static")
+    trace = ttdbg.new_trace()
+    proc = subprocess.Popen(ttdbg.argv("record", "-q", "-o", trace, program), stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ttdbg.env, cwd=ttdbg.workdir)
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        first = proc.stdout.readline()              # before any input
+        assert first == b"worker done: 44999850000\n"
+        rest, err = proc.communicate(b"hello\n", timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert rest == b"got: hello\n"
+    rep = ttdbg.replay(trace)
+    assert rep.stdout == first + rest and rep.status == 0
+
+
+def test_make_compiles_a_file_with_gcc(ttdbg: Ttdbg, tmp_path: Path) -> None:
+    """make -> sh -> gcc -> cc1, as: vfork/posix_spawn, pipes, temporary files, exit statuses."""
+    for where in (tmp_path / "native", ttdbg.workdir):
+        where.mkdir(exist_ok=True)
+        (where / "a.c").write_text("int add(int a, int b) { return a + b; }\n")
+        (where / "Makefile").write_text("all: a.o\n\t@echo built\na.o: a.c\n\tgcc -c -o a.o a.c\n")
+    native = subprocess.run(["make"], cwd=tmp_path / "native", capture_output=True)
+    trace, rec, rep = ttdbg.record_replay("/usr/bin/make")
+    assert rec.stdout == native.stdout == b"gcc -c -o a.o a.c\nbuilt\n" and rec.status == 0, rec.err
+    assert (ttdbg.workdir / "a.o").read_bytes() == (tmp_path / "native" / "a.o").read_bytes()
+    assert rep.stdout == rec.stdout and rep.status == 0
+    cmds = [line.split("\t")[3] for line in ttdbg("ps", trace).out.splitlines()[1:]]
+    assert cmds[0] == "/usr/bin/make" and cmds[1] == "gcc -c -o a.o a.c" and any("cc1" in c for c in cmds)
+
+
+def test_more_tasks_than_the_limit_get_eagain(ttdbg: Ttdbg, guest) -> None:
+    program = guest("threads_limit", "static")
+    trace = ttdbg.new_trace()
+    rec = ttdbg("record", "-q", "--max-tasks", "8", "-o", trace, program)
+    assert rec.status == 0, rec.err
+    assert rec.stdout == b"created 7 threads, then: Resource temporarily unavailable\n"
+    assert ttdbg.replay(trace).stdout == rec.stdout
+    bad = ttdbg("record", "--max-tasks", "0", program)
+    assert bad.status == 2 and "between 1 and" in bad.err

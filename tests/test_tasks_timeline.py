@@ -107,3 +107,102 @@ def test_recording_is_deterministic_given_the_schedule(condvar_trace: str, build
     """Two replays of one trace agree at the end (every thread switch at its count)."""
     a, b = straight(condvar_trace, 10**12), straight(condvar_trace, 10**12)
     assert a == b
+
+
+@pytest.fixture(scope="module")
+def exec_trace(builder, tmp_path_factory) -> tuple[str, str]:
+    program = builder.build("procs_exec", "static")
+    trace = create_trace(str(tmp_path_factory.mktemp("traces") / "exec"), str(program))
+    result = record(str(program), [str(program)], trace)
+    assert result.status == 0
+    return trace.path, str(program)
+
+
+def test_a_timeline_debugs_a_child_process_from_its_fork_to_its_exit(exec_trace) -> None:
+    from elftools.elf.elffile import ELFFile
+
+    from replay import list_processes, read_log
+
+    path, program = exec_trace
+    procs = {p.cmd: p for p in list_processes(read_log(open_trace(path).log_path))}
+    child = procs[f"{program} chain 3"]
+    tl = Timeline(Replay(open_trace(path)), pid=child.pid)
+    assert tl.pid == child.pid and tl.start > 0
+    assert [t.tid for t in tl.threads()] == [child.pid] and tl.current_tid == child.pid
+    assert tl.seek(0).reason == StopReason.HISTORY_START and tl.position == tl.start
+    with open(program, "rb") as f:
+        run_chain = ELFFile(f).get_section_by_name(".symtab").get_symbol_by_name("run_chain")[0]["st_value"]
+    tl.add_breakpoint(run_chain)
+    stop = tl.cont()
+    assert stop.reason == StopReason.BREAKPOINT and stop.tid == child.pid     # after its exec of itself
+    assert tl.read_register("rsi") == 3                                        # run_chain(argv[0], 3)
+    hit = tl.position
+    tl.remove_breakpoint(run_chain)
+    end = tl.cont()
+    assert end.reason == StopReason.HISTORY_END and end.exit_status == 30
+    back = tl.step(1, Direction.BACKWARD)
+    assert back.reason == StopReason.ARRIVED and tl.position == tl.end.icount - 1
+    tl.add_breakpoint(run_chain)
+    assert tl.cont(Direction.BACKWARD).reason == StopReason.BREAKPOINT and tl.position == hit
+    for n in (tl.start + 1, hit + 7, (tl.start + tl.end.icount) // 2):
+        tl.seek(n)
+        fresh = Timeline(Replay(open_trace(path)), pid=child.pid, interval=1 << 40)
+        fresh.seek(n)
+        assert state(tl) == state(fresh), f"seek({n})"
+        fresh.replay.close()
+
+
+def test_a_timeline_refuses_a_pid_the_trace_lacks(exec_trace) -> None:
+    from replay import ReplayError
+
+    with pytest.raises(ReplayError, match="no process 1 in this trace"):
+        Timeline(Replay(open_trace(exec_trace[0])), pid=1)
+
+
+def test_reverse_continue_to_a_watchpoint_finds_the_last_write_whichever_thread_made_it(
+        condvar_trace: str, builder) -> None:
+    from elftools.elf.elffile import ELFFile
+
+    from replay import WatchKind, Watchpoint
+
+    with open(builder.build("threads_condvar", "static"), "rb") as f:
+        counter = ELFFile(f).get_section_by_name(".symtab").get_symbol_by_name("counter")[0]["st_value"]
+    tl = Timeline(Replay(open_trace(condvar_trace)))
+    tl.seek(tl.end.icount)
+    tl.add_watchpoint(Watchpoint(counter, 8, WatchKind.WRITE))
+    stop = tl.cont(Direction.BACKWARD)
+    assert stop.reason == StopReason.WATCHPOINT and stop.address == counter
+    assert stop.tid != tl.pid and stop.tid == tl.current_tid       # a worker wrote it last
+    writer, at = stop.tid, tl.position
+    # Worker i (tid pid+1+i) adds i+1: the value before the last write tells which one wrote it.
+    assert int.from_bytes(tl.read_memory(counter, 8), "little") == 200000 - (writer - tl.pid)
+    again = tl.cont(Direction.BACKWARD)
+    assert again.reason == StopReason.WATCHPOINT and tl.position < at
+    assert int.from_bytes(tl.read_memory(counter, 8), "little") < 200000 - (writer - tl.pid)
+    assert {writer, again.tid} <= {t.tid for t in tl.threads()}
+
+
+def test_the_log_tells_whose_turn_each_instruction_is(condvar_trace: str) -> None:
+    """runner/next_turn/previous_turn: what a front end needs to step one thread."""
+    tl = Timeline(Replay(open_trace(condvar_trace)))
+    rng = random.Random(4)
+    for p in sorted(rng.randrange(tl.end.icount - 1) for _ in range(5)):
+        tl.seek(p)
+        who = tl.runner()
+        tl.step(1)
+        assert tl.current_tid == who, f"instruction after {p}"
+        other = next((t.tid for t in tl.threads() if t.tid != who), None)
+        if other is None:
+            continue
+        turn = tl.next_turn(other, p)
+        if turn is not None:
+            assert turn > p and tl.runner(turn) == other and tl.runner(turn - 1) != other
+            tl.seek(turn)
+            tl.step(1)
+            assert tl.current_tid == other
+        back = tl.previous_turn(other, p)
+        if back is not None:
+            assert back < p and tl.runner(back) == other and tl.runner(back + 1) != other
+            tl.seek(back)
+            tl.step(1)
+            assert tl.current_tid == other

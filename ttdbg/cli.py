@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import secrets
 import shutil
 import signal
@@ -34,6 +35,7 @@ from replay import (
     OutputSink,
     Replay,
     ReplayError,
+    TraceDir,
     TraceTruncated,
     create_trace,
     list_processes,
@@ -155,7 +157,8 @@ def cmd_record(args: argparse.Namespace) -> int:
                             env=[] if args.no_env else None,
                             checkpoint_interval=args.checkpoint_interval, warn=_guest_warning,
                             progress=progress if progress.enabled else None, should_stop=ctrl_c,
-                            program_data=data, slice_length=args.slice, chaos_seed=chaos_seed)
+                            program_data=data, slice_length=args.slice, chaos_seed=chaos_seed,
+                            task_limit=args.max_tasks)
     except DiskFullError as exc:
         if exc.icount is None:                          # nothing recorded: leave no half trace behind
             shutil.rmtree(trace.path, ignore_errors=True)
@@ -189,7 +192,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
     trace = open_trace(args.trace)
     if not args.autopilot:
         from .gdb_launch import replay_with_gdb
-        return replay_with_gdb(trace, gdb=args.gdb, gdb_args=args.gdb_args or [])
+        return replay_with_gdb(trace, gdb=args.gdb, gdb_args=args.gdb_args or [], pid=_chosen_pid(trace, args))
+    if args.pid is not None or args.exe is not None:
+        raise _Usage("replay -a replays every process: -p and -e choose the one to debug")
     if args.quiet:
         sink = OutputSink.quiet()
         out_file = None
@@ -265,6 +270,16 @@ def _seed(text: str) -> int:
     return value
 
 
+def _task_limit(text: str) -> int:
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 1 <= value <= 1 << 22:
+        raise argparse.ArgumentTypeError(f"{value} is not between 1 and {1 << 22}")
+    return value
+
+
 def _slice(text: str) -> int:
     try:
         value = int(text, 0)
@@ -299,13 +314,37 @@ def cmd_dump(args: argparse.Namespace) -> int:
 # -- gdb and REPL ---------------------------------------------------------------------------
 def cmd_serve(args: argparse.Namespace) -> int:
     from .serve import serve
-    return serve(open_trace(args.trace), host=args.host, port=args.port, once=args.once,
-                 fresh=args.fresh, say=_say)
+    trace = open_trace(args.trace)
+    return serve(trace, host=args.host, port=args.port, once=args.once,
+                 fresh=args.fresh, say=_say, pid=_chosen_pid(trace, args))
 
 
 def cmd_repl(args: argparse.Namespace) -> int:
     from .repl import run_repl
-    return run_repl(open_trace(args.trace), gdb=args.gdb)
+    trace = open_trace(args.trace)
+    return run_repl(trace, gdb=args.gdb, pid=_chosen_pid(trace, args))
+
+
+def _chosen_pid(trace: TraceDir, args: argparse.Namespace) -> int | None:
+    """-p PID, or -e NAME (the first process whose program is NAME); None: the first process."""
+    if args.pid is None and args.exe is None:
+        return None
+    if args.pid is not None and args.exe is not None:
+        raise _Usage("-p and -e both choose the process to debug: give one")
+    processes = list_processes(read_log(trace.log_path))
+    if args.pid is not None:
+        if all(p.pid != args.pid for p in processes):
+            raise _Fail(f"no process {args.pid} in this trace (see `ttdbg ps`)", 2)
+        return args.pid
+    for p in processes:
+        if p.argv and (p.argv[0] == args.exe or os.path.basename(p.argv[0]) == args.exe):
+            return p.pid
+    raise _Fail(f"no process of the program {args.exe!r} in this trace (see `ttdbg ps`)", 2)
+
+
+def _add_process_choice(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-p", "--pid", type=int, metavar="PID", help="debug process PID (see `ttdbg ps`)")
+    parser.add_argument("-e", "--exe", metavar="NAME", help="debug the first process whose program is NAME")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -356,6 +395,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--chaos-seed", type=_seed, metavar="N", help="chaos mode with this seed (0 to 2**31-1)")
     r.add_argument("--slice", type=_slice, default=DEFAULT_SLICE, metavar="N",
                    help=f"instructions a thread runs before another gets its turn (default {DEFAULT_SLICE:,})")
+    r.add_argument("--max-tasks", type=_task_limit, default=4096, metavar="N",
+                   help="threads and processes at once; more fail with EAGAIN (default 4096)")
     r.add_argument("program", nargs=argparse.REMAINDER, metavar="PROGRAM [ARGS...]")
     r.set_defaults(func=cmd_record)
 
@@ -367,6 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--stats", action="store_true", help="with -a: print what was verified")
     rp.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     rp.add_argument("--gdb", metavar="PATH", default="gdb", help="the gdb to run (default: gdb on PATH)")
+    _add_process_choice(rp)
     rp.add_argument("gdb_args", nargs=argparse.REMAINDER, metavar="-- GDB-ARGS")
     rp.set_defaults(func=cmd_replay)
 
@@ -377,11 +419,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=_port, default=1234, help="TCP port, 0-65535; 0 picks a free one (default 1234)")
     s.add_argument("--once", action="store_true", help="exit after the first gdb session")
     s.add_argument("--fresh", action="store_true", help="every connection starts at the beginning")
+    _add_process_choice(s)
     s.set_defaults(func=cmd_serve)
 
     rl = sub.add_parser("repl", help="an interactive time-travel prompt on a trace")
     rl.add_argument("trace", nargs="?")
     rl.add_argument("--gdb", metavar="PATH", default="gdb", help="gdb for rich expressions (if installed)")
+    _add_process_choice(rl)
     rl.set_defaults(func=cmd_repl)
 
     ps = sub.add_parser("ps", help="list the processes of a trace (PID PPID EXIT CMD)")

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from ..machine import Machine, MachineState
 from .signals import SIG_IGN
-from .tasks import WaitKind
+from .tasks import TASK_LIMIT, WaitKind
 
 SIGCHLD, CLD_EXITED = 17, 1
 SA_NOCLDWAIT = 2
@@ -52,8 +52,9 @@ class FamilySnapshot:
 
 
 class Family:
-    def __init__(self, first: LinuxKernel, make_kernel: MakeKernel) -> None:
+    def __init__(self, first: LinuxKernel, make_kernel: MakeKernel, task_limit: int = TASK_LIMIT) -> None:
         self.first = first
+        self.task_limit = task_limit      # threads and processes at once; more: EAGAIN
         self.kernels: dict[int, LinuxKernel] = {first.pid: first}
         self.current = first.pid
         self.next_tid = first.pid + 1
@@ -61,6 +62,7 @@ class Family:
         self.forked = False               # a second process was made (PROCESS events are logged)
         self._machines: dict[int, Machine] = {first.pid: first.machine}
         self._make_kernel = make_kernel
+        self._last: dict[int, LinuxKernel] = {first.pid: first}   # each pid's kernel, also once reaped
         first.family = self
 
     # -- who is who -------------------------------------------------------------------------
@@ -79,6 +81,18 @@ class Family:
             if tid in k.state.threads and k.state.exited is None:
                 return k
         return None
+
+    def machine_of(self, pid: int) -> Machine:
+        """The machine of process `pid` (kept for the pid once made)."""
+        return self._machines[pid]
+
+    def kernel_of(self, pid: int) -> LinuxKernel:
+        """Process `pid` as it is, or as it was last (reaped: its last kernel)."""
+        k = self.kernels.get(pid)
+        if k is not None:
+            self._last[pid] = k
+            return k
+        return self._last[pid]
 
     def live(self) -> list[LinuxKernel]:
         return [k for k in self.kernels.values() if k.state.exited is None]
@@ -102,6 +116,7 @@ class Family:
         kernel = self._make_kernel(machine, pid)
         kernel.family = self
         self.kernels[pid] = kernel
+        self._last[pid] = kernel
         return kernel
 
     def reap(self, pid: int) -> None:
@@ -162,6 +177,7 @@ class Family:
                 k = self._make_kernel(machine, pid)
                 k.family = self
                 self.kernels[pid] = k
+                self._last[pid] = k
             k.restore_fields(fields)
             if pid in snap.machines:
                 k.machine.restore(snap.machines[pid])

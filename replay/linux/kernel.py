@@ -79,6 +79,8 @@ class KernelState:
     threads: dict[int, ThreadState] = field(default_factory=dict)   # by tid (tasks.py)
     current: int = 0          # the tid of the thread running (or last run)
     ppid: int = 0             # the parent's pid (0: the first process, whose parent is the host's)
+    pgid: int = 0             # its process group (0: the recording's own, asked of the host and logged)
+    sid: int = 0              # its session (0: the recording's own)
     wait_order: int = 0       # how many waits began (orders futex waiters: first come, first woken)
     yielding: bool = False    # the running thread asked to give way (sched_yield)
     held: tuple[SigInfo, ...] = ()   # deliveries stopped at the signal gate, not yet made
@@ -456,7 +458,7 @@ class LinuxKernel:
         if self is family.first:
             family.first_exit = ended
         if family.forked:
-            status = ended.status if ended.reason == ShutdownReason.EXIT else 128 + ended.status
+            status = (ended.status & 0xFF) << 8 if ended.reason == ShutdownReason.EXIT else ended.status & 0x7F
             self.host.process(ProcessEvent(ended.icount, self.pid, self.state.ppid, ProcessChange.EXIT, status))
         if len(family.live()) > 0:
             for fd, _f in self.fds.items():

@@ -56,6 +56,10 @@ def _read_file(k: LinuxKernel, fd: int, f: OpenFile, count: int, offset: int | N
         data = bytes(f.pipe.buffer[:count])
         del f.pipe.buffer[:count]
         return len(data), data
+    if (offset is None and f.kind == FileKind.CHAR and not f.flags & O_NONBLOCK and k.family is not None
+            and k.family.task_count() > 1 and k.host.would_block(k.icount, f)):
+        # No input yet, and other threads can run: this one waits (the read is made again when input comes).
+        k.block(Wait(WaitKind.HOST, address=fd))
     return k.host.read(k.icount, fd, f, count, offset)
 
 

@@ -24,7 +24,7 @@ from .files import FdTable, OpenFile
 from .sigframe import AltStack
 from .signals import SIG_IGN, SigAction
 from .sys_open import release
-from .tasks import TASK_LIMIT, ThreadState, Wait, WaitKind
+from .tasks import ThreadState, Wait, WaitKind
 
 if TYPE_CHECKING:
     from .kernel import LinuxKernel
@@ -42,7 +42,7 @@ _HANDLE_SPACE = 1 << 24        # each process numbers its open files apart (the 
 def fork(k: LinuxKernel, flags: int, stack: int, parent_tid: int, child_tid: int) -> int:
     family = k.family
     assert family is not None
-    if family.task_count() >= TASK_LIMIT:
+    if family.task_count() >= family.task_limit:
         return -errno.EAGAIN
     if flags & CLONE_VM and not flags & CLONE_VFORK:
         k.warn_once("clone-vm", "clone of a process sharing the parent's memory without CLONE_VFORK is not "

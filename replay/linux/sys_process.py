@@ -189,6 +189,59 @@ _host_getppid = host_value("getppid", os.getppid)
 def sys_getppid(k: LinuxKernel, a: Args) -> int:
     """A child's parent is a guest process; the first process's is the host's (logged)."""
     return k.state.ppid if k.state.ppid else _host_getppid(k, a)
-sys_getpgrp = host_value("getpgrp", os.getpgrp)
-sys_getsid = host_value("getsid", lambda: os.getsid(0))
-sys_getpgid = host_value("getpgid", lambda: os.getpgid(0))
+_host_getpgrp = host_value("getpgrp", os.getpgrp)
+_host_getsid = host_value("getsid", lambda: os.getsid(0))
+_host_getpgid = host_value("getpgid", lambda: os.getpgid(0))
+
+
+# -- process groups and sessions: the recording's own (logged) until a process makes its own
+def _process(k: LinuxKernel, pid: int) -> LinuxKernel | None:
+    if pid in (0, k.pid):
+        return k
+    if k.family is None:
+        return None
+    target = k.family.kernels.get(pid)
+    return target if target is not None and target.state.exited is None else None
+
+
+def sys_getpgrp(k: LinuxKernel, a: Args) -> int:
+    return k.state.pgid or _host_getpgrp(k, a)
+
+
+def sys_getpgid(k: LinuxKernel, a: Args) -> int:
+    target = _process(k, s32(a[0]))
+    if target is None:
+        return -errno.ESRCH
+    return target.state.pgid or _host_getpgid(k, a)
+
+
+def sys_getsid(k: LinuxKernel, a: Args) -> int:
+    target = _process(k, s32(a[0]))
+    if target is None:
+        return -errno.ESRCH
+    return target.state.sid or _host_getsid(k, a)
+
+
+def sys_setpgid(k: LinuxKernel, a: Args) -> int:
+    pid, pgid = s32(a[0]), s32(a[1])
+    if pgid < 0:
+        return -errno.EINVAL
+    target = _process(k, pid)
+    if target is None or (target is not k and target.state.ppid != k.pid):
+        return -errno.ESRCH
+    if target.state.sid and target.state.sid == target.pid:
+        return -errno.EPERM                      # a session leader keeps its group
+    pgid = pgid or target.pid
+    if pgid != target.pid and k.family is not None and not any(
+            p.state.pgid == pgid for p in k.family.live()):
+        return -errno.EPERM                      # no such group in the session
+    target.state.pgid = pgid
+    return 0
+
+
+def sys_setsid(k: LinuxKernel, a: Args) -> int:
+    if k.state.pgid == k.pid or (k.family is not None and any(
+            p.state.pgid == k.pid for p in k.family.live() if p is not k)):
+        return -errno.EPERM                      # already a group leader
+    k.state.pgid = k.state.sid = k.pid
+    return k.pid

@@ -82,10 +82,21 @@ def sys_kill(k: LinuxKernel, a: Args) -> int:
     pid, signum = s32(a[0]), s32(a[1])
     if pid in (k.pid, 0, -1):
         return k.deliver_self_signal(signum)
+    if pid < -1 and k.family is not None:
+        # A group made with setpgid/setsid (the recording's own group is not known: ESRCH).
+        members = [p for p in k.family.live() if p.state.pgid == -pid]
+        if not members:
+            return -errno.ESRCH
+        if not 0 <= signum <= 64:
+            return -errno.EINVAL
+        for p in members:
+            if p is k:
+                continue
+            if signum:
+                p.receive(signum, SI_USER, k.pid)
+        return k.deliver_self_signal(signum) if k in members else 0
     target = k.family.kernels.get(pid) if k.family is not None and pid > 0 else None
     if target is None:
-        if pid < -1:
-            k.warn_once("killgroup", "signals to process groups are not supported; returning -ESRCH")
         return -errno.ESRCH
     if not 0 <= signum <= 64:
         return -errno.EINVAL

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from ..events import ClockSource
 from . import sys_lifecycle
 from .abi import Args, s32
-from .tasks import TASK_LIMIT, ThreadState, Wait, WaitKind
+from .tasks import ThreadState, Wait, WaitKind
 
 if TYPE_CHECKING:
     from .kernel import LinuxKernel
@@ -51,7 +51,7 @@ def _new_thread(k: LinuxKernel, flags: int, stack: int, parent_tid: int, child_t
     if flags & ~_HANDLED & 0xFFFFFFFF:
         k.warn_once(f"clone{flags:#x}", f"clone flags {flags & ~_HANDLED:#x} are not supported; returning -EINVAL")
         return -errno.EINVAL
-    if k.family is not None and k.family.task_count() >= TASK_LIMIT:
+    if k.family is not None and k.family.task_count() >= k.family.task_limit:
         return -errno.EAGAIN
     for ptr, wanted in ((parent_tid, CLONE_PARENT_SETTID), (child_tid, CLONE_CHILD_SETTID)):
         if flags & wanted and not k.can_write(ptr, 4):

@@ -57,6 +57,7 @@ class WaitKind(enum.Enum):
     JOIN = "join"             # wait4/waitid: a child's exit (the call is made again when one ends)
     PIPE = "pipe"             # a read of an empty in-guest pipe (made again when it changes)
     VFORK = "vfork"           # vfork's parent: until the child execs or exits
+    HOST = "host"             # a read of a terminal or outside pipe with no input yet (made again when it comes)
 
 
 @dataclass
@@ -73,12 +74,14 @@ class Wait:
     @property
     def restartable(self) -> bool:
         """A signal handler with SA_RESTART makes the call again (Linux: futex waits without a timeout)."""
-        return (self.kind == WaitKind.FUTEX and self.deadline is None) or self.kind in (WaitKind.PIPE, WaitKind.JOIN)
+        return (self.kind == WaitKind.FUTEX and self.deadline is None) or self.kind in (
+            WaitKind.PIPE, WaitKind.JOIN, WaitKind.HOST)
 
     def describe(self) -> str:
         what = {WaitKind.FUTEX: f"futex {self.address:#x}", WaitKind.SLEEP: "nanosleep",
                 WaitKind.JOIN: "a child's exit (wait4)", WaitKind.PIPE: "a pipe (read)",
-                WaitKind.VFORK: f"its vfork child {self.address}"}[self.kind]
+                WaitKind.VFORK: f"its vfork child {self.address}",
+                WaitKind.HOST: f"input on fd {self.address}"}[self.kind]
         return what + ("" if self.deadline is None else " (with a timeout)")
 
 

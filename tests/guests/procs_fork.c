@@ -1,6 +1,7 @@
 /* Processes without exec: fork and wait4 (exit statuses, a child killed by a
    signal, a zombie reaped late), a pipe between parent and child, vfork,
-   getppid, SIGCHLD to a handler, kill of a child, waitid. */
+   getppid, SIGCHLD to a handler, kill of a child, waitid, setsid, setpgid
+   and kill of a process group. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,21 @@ int main(void) {
     waitpid(c, &st, 0);
     describe("vfork child", st);
     printf("SIGCHLD handled: %s\n", chld > 0 ? "yes" : "no");
+    c = fork();
+    if (c == 0) {
+        pid_t me2 = getpid();
+        int leader = setsid() == me2 && getsid(0) == me2 && getpgid(0) == me2;
+        _exit(leader ? 11 : 12);
+    }
+    waitpid(c, &st, 0);
+    describe("setsid child", st);
+    c = fork();
+    if (c == 0) { for (;;) pause(); }
+    int set = setpgid(c, c);
+    printf("setpgid: %d, its group is its pid: %d\n", set, getpgid(c) == c);
+    printf("kill of the group: %d\n", kill(-c, SIGTERM));
+    waitpid(c, &st, 0);
+    describe("group child", st);
     printf("no more children: %d\n", waitpid(-1, &st, WNOHANG));
     return 0;
 }

@@ -53,6 +53,13 @@ static void *victim(void *arg) {
     return NULL;
 }
 
+static atomic_int never;
+static void *waits_forever(void *arg) {
+    ready++;
+    futex(&never, FUTEX_WAIT, 0, NULL, NULL, 0);
+    return NULL;
+}
+
 static void wait_ready(int n) {
     while (ready < n) sched_yield();
     struct timespec pause = {0, 30 * 1000 * 1000};
@@ -101,5 +108,12 @@ int main(void) {
     printf("the victim's wait: %s, its handler ran: %d\n", strerror(-victim_result), (int)handled);
     printf("tgkill to a thread that is gone: %s\n",
            syscall(SYS_tgkill, getpid(), victim_tid, SIGUSR1) < 0 ? strerror(errno) : "delivered");
-    return 0;
+
+    ready = 0;
+    pthread_t w;
+    pthread_create(&w, NULL, waits_forever, NULL);
+    wait_ready(1);
+    for (int i = 0; i < 100; i++) sched_yield();    /* nothing else can run: no switch */
+    printf("yields while the other thread waits: done\n");
+    return 0;    /* exit_group ends the waiting thread too */
 }
