@@ -21,7 +21,6 @@ from replay import StopReason as TimeReason
 
 from .positions import parse_position
 from .session import DebugSession
-from .thread_schedule import ThreadSchedule
 from .thread_steps import NoSuchThread, ThreadSteps
 
 log = logging.getLogger(__name__)
@@ -59,7 +58,7 @@ class ReplayTarget:
         self._break_kinds: dict[int, BreakKind] = {}
         self._last = self._translate(self.timeline.here())
         self._stop_tid = self.timeline.current_tid
-        self._steps = ThreadSteps(self.timeline, ThreadSchedule(session.contents, session.pid))
+        self._steps = ThreadSteps(self.timeline)
         self._past_end = False
         self._exit_at_end = False      # `monitor exit`: a continue at the end reports the exit
         self._program_signals: frozenset[int] | None = None

@@ -93,7 +93,7 @@ class Stepper:
 
     def _ours_here(self) -> bool:
         """At a breakpoint: is it the moving thread that is about to run the instruction?"""
-        return self.thread is None or self.steps is None or self.steps.schedule.maker(self.tl.position) == self.thread
+        return self.thread is None or self.steps is None or self.tl.runner() == self.thread
 
     def read_u64(self, address: int) -> int:
         return struct.unpack("<Q", self.tl.read_memory(address, 8))[0]

@@ -5,9 +5,9 @@ thread T (gdb's `stepi` in thread 3, the REPL's `next` in the thread it
 stopped in) means: the others' instructions run (or, backwards, are undone)
 until T has made (or unmade) one instruction, unless something stops them
 first (a breakpoint or watchpoint another thread hits, which all-stop
-debuggers report).  The schedule (thread_schedule.py) says which thread makes
-each instruction, so a step of a thread that is not running goes straight
-to its next (or previous) instruction.
+debuggers report).  The timeline knows which thread runs each instruction
+(`Timeline.runner`, from the log's switches), so a step of a thread that is
+not running goes straight to its next (or previous) instruction.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from dataclasses import replace
 from replay import Direction, ReplayError, Timeline, TimeStop
 from replay import StopReason as TimeReason
 
-from .thread_schedule import ThreadSchedule
-
 ShouldStop = Callable[[], bool]
 
 
@@ -28,17 +26,15 @@ class NoSuchThread(ReplayError):
 
 
 class ThreadSteps:
-    def __init__(self, timeline: Timeline, schedule: ThreadSchedule) -> None:
+    def __init__(self, timeline: Timeline) -> None:
         self.tl = timeline
-        self.schedule = schedule
 
     def step(self, tid: int, tdir: Direction, should_stop: ShouldStop,
              chosen: bool = True) -> tuple[TimeStop, int]:
         """One instruction of thread `tid`, and the thread that made the last one run
         (or undone).  Every thread runs: the others' instructions run, or backwards
         are undone, until `tid` has made one, or something stops them first (a
-        breakpoint or watchpoint another thread hits).  The schedule says which
-        thread makes each instruction.  Not `chosen` (the debugger's current
+        breakpoint or watchpoint another thread hits).  Not `chosen` (the debugger's current
         thread, which may have made its exit), a thread gone steps the one that
         runs next; chosen, it is NoSuchThread."""
         tl = self.tl
@@ -46,13 +42,13 @@ class ThreadSteps:
         if tid not in {t.tid for t in tl.threads()}:
             if chosen:
                 raise NoSuchThread(f"no thread {tid} here")
-            tid = self.schedule.maker(position if tdir == Direction.FORWARD else position - 1)
+            tid = tl.runner(position if tdir == Direction.FORWARD else position - 1)
         if tdir == Direction.FORWARD:
-            if self.schedule.maker(position) == tid or tl.held_signal:
+            if tl.runner(position) == tid or tl.held_signal:
                 stop = tl.step(1, tdir, should_stop)
-                return stop, self.schedule.maker(tl.position - 1)
+                return stop, tl.runner(tl.position - 1)
             return self._forward_to_thread(tid, should_stop)
-        if position > 0 and self.schedule.maker(position - 1) == tid:
+        if position > 0 and tl.runner(position - 1) == tid:
             stop = tl.step(1, tdir, should_stop)
             return stop, tid
         return self._back_to_thread(tid, should_stop)
@@ -66,7 +62,7 @@ class ThreadSteps:
         watchpoints armed, by running to a breakpoint where `tid` resumes (its
         saved pc), so that another thread's hit on the way stops it first."""
         tl = self.tl
-        start = self.schedule.following(tid, tl.position)
+        start = tl.next_turn(tid, tl.position)
         if start is None or start >= tl.end.icount:
             return tl.cont(Direction.FORWARD, should_stop), tl.current_tid    # it makes none: to the end
         if not self._armed():
@@ -95,7 +91,7 @@ class ThreadSteps:
         that another thread's hit on the way stops it first."""
         tl = self.tl
         here = tl.position
-        target = self.schedule.previous(tid, here)
+        target = tl.previous_turn(tid, here)
         if target is None:                   # it made none before: as far back as it goes
             return TimeStop(TimeReason.HISTORY_START, here, tl.pc, tid=tid), tid
         if not self._armed():

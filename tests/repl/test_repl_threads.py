@@ -183,8 +183,6 @@ def test_gdb_evaluates_in_the_selected_thread(threaded, make_repl):
 def test_finish_returns_in_the_thread_that_called(threaded, make_repl):
     """Both workers run crunch() interleaved by the scheduler, returning to the same
     call site: `finish` in one stops when that one returns, not the other."""
-    from ttdbg.thread_schedule import ThreadSchedule
-
     r = make_repl(threaded)
     r.execute("break crunch")
     name = re.search(r'"(worker[01])" hit', r.execute("continue")).group(1)
@@ -196,8 +194,7 @@ def test_finish_returns_in_the_thread_that_called(threaded, make_repl):
     assert r.execute("print id").endswith(f"= {name[-1]}")
     value = {"worker0": 199990000, "worker1": 799980000}[name]
     assert out.endswith(f"= {value}"), out                     # crunch(id)'s own result
-    schedule = ThreadSchedule(r.session.contents, r.tl.pid)
-    assert any(schedule.maker(p) != tid for p in range(start, r.tl.position, 1000))   # the other ran meanwhile
+    assert any(r.tl.runner(p) != tid for p in range(start, r.tl.position, 1000))   # the other ran meanwhile
     out = r.execute("reverse-step")                 # to the line's start: back over the whole call
     assert out.startswith("29\t") and r.tl.position < start, out
     assert r.execute("thread").endswith(f'"{name}")]')

@@ -24,7 +24,6 @@ from ..session import DebugSession
 from ..solibs import ImageSymbols, SharedLibraries
 from ..stepping import Stepper
 from ..symbols import CType, SymbolError, Symbols
-from ..thread_schedule import ThreadSchedule
 from ..thread_steps import ThreadSteps
 from .progress import MotionProgress
 
@@ -136,7 +135,7 @@ class ReplState:
         self.interrupt = threading.Event()
         self.progress = MotionProgress(self.tl, self.interrupt)
         self.stepper = Stepper(self.tl, self.symbols, should_stop=self.progress, images=self.images,
-                               steps=ThreadSteps(self.tl, ThreadSchedule(session.contents, session.pid)))
+                               steps=ThreadSteps(self.tl))
         self.breakpoints = Breakpoints(self.tl)
         self.bridge = GdbBridge(session, gdb) if use_gdb and GdbBridge.available(gdb) else None
         self.thread_numbers: dict[int, int] = {self.tl.pid: 1}   # tid -> gdb-style thread number
