@@ -173,3 +173,15 @@ def test_more_tasks_than_the_limit_get_eagain(ttdbg: Ttdbg, guest) -> None:
     assert ttdbg.replay(trace).stdout == rec.stdout
     bad = ttdbg("record", "--max-tasks", "0", program)
     assert bad.status == 2 and "between 1 and" in bad.err
+
+
+@pytest.mark.parametrize("case", ["threads_misc", "procs_fork", "procs_exec"])
+def test_chaos_schedules_keep_programs_correct_and_replayable(ttdbg: Ttdbg, guest, case: str) -> None:
+    program = guest(case, "static")
+    native = ttdbg.native(program)
+    for seed in (1, 2):
+        trace = ttdbg.new_trace()
+        rec = ttdbg("record", "-q", "--chaos-seed", str(seed), "-o", trace, program)
+        assert rec.stdout == native.stdout and rec.status == native.status, f"seed {seed}: {rec.err}"
+        rep = ttdbg.replay(trace)
+        assert rep.stdout == rec.stdout and rep.status == rec.status, f"seed {seed}"
