@@ -43,6 +43,7 @@ MakeKernel = Callable[[Machine, int], "LinuxKernel"]
 class FamilySnapshot:
     """Every process at one count: machines (by pid), kernels (copied together), who ran."""
 
+    icount: int               # the global count (the running machine's; the others' may lag)
     current: int
     next_tid: int
     first_exit: object
@@ -68,7 +69,8 @@ class Family:
     # -- who is who -------------------------------------------------------------------------
     @property
     def running(self) -> LinuxKernel:
-        return self.kernels[self.current]
+        """The process that runs (or ran last: it may have ended and been reaped since)."""
+        return self.kernel_of(self.current)
 
     def new_tid(self) -> int:
         tid = self.next_tid
@@ -128,7 +130,7 @@ class Family:
         a vfork parent waiting for it runs again."""
         for k in self.kernels.values():
             if k.state.ppid == child.pid and k is not child:
-                k.state.ppid = self.first.pid if self.first.state.exited is None else 0
+                k.state.ppid = 1                 # orphans go to init, as on Linux without a subreaper
         self.release_vfork_parent(child)
         parent = self.kernels.get(child.state.ppid)
         if parent is None or parent.state.exited is not None:
@@ -163,8 +165,8 @@ class Family:
     def save(self) -> FamilySnapshot:
         machines = {pid: k.machine.save() for pid, k in self.kernels.items() if k is not self.first}
         kernels = copy.deepcopy({pid: k.saved_fields() for pid, k in self.kernels.items()})
-        return FamilySnapshot(self.current, self.next_tid, copy.deepcopy(self.first_exit), self.forked,
-                              machines, kernels)
+        return FamilySnapshot(self.running.machine.icount, self.current, self.next_tid,
+                              copy.deepcopy(self.first_exit), self.forked, machines, kernels)
 
     def restore(self, snap: FamilySnapshot) -> None:
         kernels = copy.deepcopy(snap.kernels)
@@ -185,6 +187,7 @@ class Family:
         self.next_tid = snap.next_tid
         self.first_exit = copy.deepcopy(snap.first_exit)
         self.forked = snap.forked
+        self.running.machine.set_icount(snap.icount)      # (a reaped process's machine was not saved)
 
     def close(self) -> None:
         for machine in self._machines.values():
