@@ -10,10 +10,12 @@ Exactly one thread of one process runs at a time (scheduler.py); all the
 Machines keep one global instruction count: a switch to another process
 sets its Machine's counter to the count where the last one stopped.
 
-A Machine, once made for a pid, is kept for that pid even when the process
-is gone, so that a checkpoint's saved memory is restored into the machine
-that took it (see page_images.py); re-running a fork after a seek back
-reuses it, emptied.  Creating a Unicorn instance costs ~10 ms.
+A Machine, once used for a pid, stays that pid's, so that a checkpoint's saved
+memory is restored into the machine that took it (see page_images.py);
+re-running a fork after a seek back reuses it, emptied.  When a process is
+reaped its machine is emptied and serves the next new process (a pid's and
+its successor's lives never overlap).  Creating a Unicorn instance costs
+~10 ms and its translation cache tens of MB, so they are not made per fork.
 
 Saving: `save()` deep-copies every process's kernel state and fd table in one
 copy, so the open files and pipes processes share stay shared in the copy.
@@ -64,6 +66,7 @@ class Family:
         self._machines: dict[int, Machine] = {first.pid: first.machine}
         self._make_kernel = make_kernel
         self._last: dict[int, LinuxKernel] = {first.pid: first}   # each pid's kernel, also once reaped
+        self._free: list[Machine] = []    # machines of reaped processes, for new ones
         first.family = self
 
     # -- who is who -------------------------------------------------------------------------
@@ -111,10 +114,11 @@ class Family:
         """A new, empty process `pid` (its machine reused if the pid had one)."""
         machine = self._machines.get(pid)
         if machine is None:
-            machine = Machine()
+            machine = self._free.pop() if self._free else Machine()
             self._machines[pid] = machine
-        else:
-            machine.clear()
+        elif machine in self._free:
+            self._free.remove(machine)
+        machine.clear()
         kernel = self._make_kernel(machine, pid)
         kernel.family = self
         self.kernels[pid] = kernel
@@ -122,7 +126,12 @@ class Family:
         return kernel
 
     def reap(self, pid: int) -> None:
-        self.kernels.pop(pid, None)
+        k = self.kernels.pop(pid, None)
+        if k is not None and k is not self.first:
+            # Free its memory; its machine serves the next new process (a checkpoint
+            # from before the reaping restores the process into it again).
+            k.machine.clear()
+            self._free.append(k.machine)
 
     def process_ended(self, child: LinuxKernel) -> None:
         """`child` ended: its children go to the first process, its parent hears
@@ -188,6 +197,9 @@ class Family:
         self.first_exit = copy.deepcopy(snap.first_exit)
         self.forked = snap.forked
         self.running.machine.set_icount(snap.icount)      # (a reaped process's machine was not saved)
+        used = {id(k.machine) for k in self.kernels.values()}
+        self._free = list({id(m): m for m in self._machines.values()
+                           if id(m) not in used and m is not self.first.machine}.values())
 
     def close(self) -> None:
         for machine in self._machines.values():
