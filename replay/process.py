@@ -66,7 +66,8 @@ class ProcessState:
 
     @property
     def icount(self) -> int:
-        return self.machine.icount
+        """The global count when saved."""
+        return self.family.icount
 
     @property
     def held(self) -> bool:

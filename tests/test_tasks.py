@@ -173,3 +173,25 @@ def test_more_tasks_than_the_limit_get_eagain(ttdbg: Ttdbg, guest) -> None:
     assert ttdbg.replay(trace).stdout == rec.stdout
     bad = ttdbg("record", "--max-tasks", "0", program)
     assert bad.status == 2 and "between 1 and" in bad.err
+
+
+@pytest.mark.parametrize("case", ["threads_misc", "procs_fork", "procs_exec"])
+def test_chaos_schedules_keep_programs_correct_and_replayable(ttdbg: Ttdbg, guest, case: str) -> None:
+    program = guest(case, "static")
+    native = ttdbg.native(program)
+    for seed in (1, 2):
+        trace = ttdbg.new_trace()
+        rec = ttdbg("record", "-q", "--chaos-seed", str(seed), "-o", trace, program)
+        assert rec.stdout == native.stdout and rec.status == native.status, f"seed {seed}: {rec.err}"
+        rep = ttdbg.replay(trace)
+        assert rep.stdout == rec.stdout and rep.status == rec.status, f"seed {seed}"
+
+
+def test_a_parent_killed_by_its_child(ttdbg: Ttdbg, guest) -> None:
+    program = guest("procs_orphan", "static")
+    trace, rec, rep = ttdbg.record_replay(program)
+    assert rec.status == 128 + 15, rec.err                  # the first process's end is the recording's status
+    assert rec.stdout == b"parent: waiting\nchild: parent gone, my parent is now init\n"
+    assert_same_run(rep, rec, "replay vs record")
+    rows = [line.split("\t") for line in ttdbg("ps", trace).out.splitlines()[1:]]
+    assert [r[2] for r in rows] == ["143", "0"]

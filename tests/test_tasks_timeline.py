@@ -206,3 +206,18 @@ def test_the_log_tells_whose_turn_each_instruction_is(condvar_trace: str) -> Non
             tl.seek(back)
             tl.step(1)
             assert tl.current_tid == other
+
+
+def test_random_seeks_over_a_process_tree_equal_a_straight_replay(exec_trace) -> None:
+    path, _ = exec_trace
+    tl = Timeline(Replay(open_trace(path)), interval=1 << 16)
+    rng = random.Random(3)
+    points = [rng.randrange(tl.end.icount) for _ in range(6)]
+    tl.seek(tl.end.icount)
+    for n in points:
+        tl.seek(n)
+        fresh = Timeline(Replay(open_trace(path)), interval=1 << 40)
+        fresh.seek(n)
+        assert state(tl) == state(fresh), f"seek({n})"
+        assert tl.runner() == fresh.runner()
+        fresh.replay.close()

@@ -10,10 +10,12 @@ Exactly one thread of one process runs at a time (scheduler.py); all the
 Machines keep one global instruction count: a switch to another process
 sets its Machine's counter to the count where the last one stopped.
 
-A Machine, once made for a pid, is kept for that pid even when the process
-is gone, so that a checkpoint's saved memory is restored into the machine
-that took it (see page_images.py); re-running a fork after a seek back
-reuses it, emptied.  Creating a Unicorn instance costs ~10 ms.
+A Machine, once used for a pid, stays that pid's, so that a checkpoint's saved
+memory is restored into the machine that took it (see page_images.py);
+re-running a fork after a seek back reuses it, emptied.  When a process is
+reaped its machine is emptied and serves the next new process (a pid's and
+its successor's lives never overlap).  Creating a Unicorn instance costs
+~10 ms and its translation cache tens of MB, so they are not made per fork.
 
 Saving: `save()` deep-copies every process's kernel state and fd table in one
 copy, so the open files and pipes processes share stay shared in the copy.
@@ -43,6 +45,7 @@ MakeKernel = Callable[[Machine, int], "LinuxKernel"]
 class FamilySnapshot:
     """Every process at one count: machines (by pid), kernels (copied together), who ran."""
 
+    icount: int               # the global count (the running machine's; the others' may lag)
     current: int
     next_tid: int
     first_exit: object
@@ -63,12 +66,14 @@ class Family:
         self._machines: dict[int, Machine] = {first.pid: first.machine}
         self._make_kernel = make_kernel
         self._last: dict[int, LinuxKernel] = {first.pid: first}   # each pid's kernel, also once reaped
+        self._free: list[Machine] = []    # machines of reaped processes, for new ones
         first.family = self
 
     # -- who is who -------------------------------------------------------------------------
     @property
     def running(self) -> LinuxKernel:
-        return self.kernels[self.current]
+        """The process that runs (or ran last: it may have ended and been reaped since)."""
+        return self.kernel_of(self.current)
 
     def new_tid(self) -> int:
         tid = self.next_tid
@@ -109,10 +114,11 @@ class Family:
         """A new, empty process `pid` (its machine reused if the pid had one)."""
         machine = self._machines.get(pid)
         if machine is None:
-            machine = Machine()
+            machine = self._free.pop() if self._free else Machine()
             self._machines[pid] = machine
-        else:
-            machine.clear()
+        elif machine in self._free:
+            self._free.remove(machine)
+        machine.clear()
         kernel = self._make_kernel(machine, pid)
         kernel.family = self
         self.kernels[pid] = kernel
@@ -120,7 +126,12 @@ class Family:
         return kernel
 
     def reap(self, pid: int) -> None:
-        self.kernels.pop(pid, None)
+        k = self.kernels.pop(pid, None)
+        if k is not None and k is not self.first:
+            # Free its memory; its machine serves the next new process (a checkpoint
+            # from before the reaping restores the process into it again).
+            k.machine.clear()
+            self._free.append(k.machine)
 
     def process_ended(self, child: LinuxKernel) -> None:
         """`child` ended: its children go to the first process, its parent hears
@@ -128,7 +139,7 @@ class Family:
         a vfork parent waiting for it runs again."""
         for k in self.kernels.values():
             if k.state.ppid == child.pid and k is not child:
-                k.state.ppid = self.first.pid if self.first.state.exited is None else 0
+                k.state.ppid = 1                 # orphans go to init, as on Linux without a subreaper
         self.release_vfork_parent(child)
         parent = self.kernels.get(child.state.ppid)
         if parent is None or parent.state.exited is not None:
@@ -163,8 +174,8 @@ class Family:
     def save(self) -> FamilySnapshot:
         machines = {pid: k.machine.save() for pid, k in self.kernels.items() if k is not self.first}
         kernels = copy.deepcopy({pid: k.saved_fields() for pid, k in self.kernels.items()})
-        return FamilySnapshot(self.current, self.next_tid, copy.deepcopy(self.first_exit), self.forked,
-                              machines, kernels)
+        return FamilySnapshot(self.running.machine.icount, self.current, self.next_tid,
+                              copy.deepcopy(self.first_exit), self.forked, machines, kernels)
 
     def restore(self, snap: FamilySnapshot) -> None:
         kernels = copy.deepcopy(snap.kernels)
@@ -185,6 +196,10 @@ class Family:
         self.next_tid = snap.next_tid
         self.first_exit = copy.deepcopy(snap.first_exit)
         self.forked = snap.forked
+        self.running.machine.set_icount(snap.icount)      # (a reaped process's machine was not saved)
+        used = {id(k.machine) for k in self.kernels.values()}
+        self._free = list({id(m): m for m in self._machines.values()
+                           if id(m) not in used and m is not self.first.machine}.values())
 
     def close(self) -> None:
         for machine in self._machines.values():

@@ -36,6 +36,8 @@ P_ALL, P_PID, P_PGID = 0, 1, 2
 SIGCHLD = 17
 CLD_EXITED, CLD_KILLED = 1, 2
 RUSAGE_SIZE = 144
+_COPY_CHUNK = 1 << 16          # fork copies memory in chunks, skipping those all zeros
+_ZEROS = bytes(_COPY_CHUNK)
 _HANDLE_SPACE = 1 << 24        # each process numbers its open files apart (the recorder keys host fds by them)
 
 
@@ -50,8 +52,7 @@ def fork(k: LinuxKernel, flags: int, stack: int, parent_tid: int, child_tid: int
         return -errno.ENOSYS
     pid = family.new_tid()
     child = family.spawn(pid)
-    for r in k.mem.regions():
-        child.mem.map(r.start, r.end - r.start, r.prot, r.name, data=bytes(r.view()))
+    _copy_memory(k, child)
     parent_thread = k.thread
     state = copy.copy(k.state)
     state.sigactions = copy.deepcopy(k.state.sigactions)
@@ -83,6 +84,18 @@ def fork(k: LinuxKernel, flags: int, stack: int, parent_tid: int, child_tid: int
     if flags & CLONE_VFORK:
         k.block(Wait(WaitKind.VFORK, address=pid, timeout_result=pid))
     return pid
+
+
+def _copy_memory(parent: LinuxKernel, child: LinuxKernel) -> None:
+    """The child's address space: the parent's mappings, with the pages that are not
+    all zeros copied (the others stay untouched, as the host's zero pages)."""
+    for r in parent.mem.regions():
+        child.mem.map(r.start, r.end - r.start, r.prot, r.name)
+        view = r.view()
+        for off in range(0, len(view), _COPY_CHUNK):
+            chunk = view[off:off + _COPY_CHUNK]
+            if chunk != _ZEROS[:len(chunk)]:
+                child.mem.write(r.start + off, bytes(chunk))
 
 
 def _inherit(fds: FdTable, pid: int) -> FdTable:

@@ -16,6 +16,7 @@ from .abi import Args, s32
 from .sigframe import SS_DISABLE, SS_ONSTACK, AltStack
 from .signals import SI_USER, SigAction
 from .sysnames import SYSCALL_NUMBERS
+from .tasks import Wait, WaitKind
 
 if TYPE_CHECKING:
     from .kernel import LinuxKernel
@@ -126,7 +127,11 @@ def sys_pause(k: LinuxKernel, a: Args) -> int:
     no asynchronous signals yet): it waits forever, as Linux does for a
     process nobody signals.  While recording the wait is HostIO.sleep, which
     Ctrl-C ends (the recording ends there, cleanly, before pause returns); the
-    replay of that recording stops at the same instruction."""
+    replay of that recording stops at the same instruction.  While other
+    threads or processes run, the thread waits for a signal from them."""
+    if k.family is not None and k.family.task_count() > 1:
+        k.block(Wait(WaitKind.SIGNAL))
+
     def wait() -> tuple[int, tuple]:
         while True:
             k.host.sleep(3600.0)

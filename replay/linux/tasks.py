@@ -58,6 +58,7 @@ class WaitKind(enum.Enum):
     PIPE = "pipe"             # a read of an empty in-guest pipe (made again when it changes)
     VFORK = "vfork"           # vfork's parent: until the child execs or exits
     HOST = "host"             # a read of a terminal or outside pipe with no input yet (made again when it comes)
+    SIGNAL = "signal"         # pause: until a signal's handler runs (EINTR)
 
 
 @dataclass
@@ -81,7 +82,7 @@ class Wait:
         what = {WaitKind.FUTEX: f"futex {self.address:#x}", WaitKind.SLEEP: "nanosleep",
                 WaitKind.JOIN: "a child's exit (wait4)", WaitKind.PIPE: "a pipe (read)",
                 WaitKind.VFORK: f"its vfork child {self.address}",
-                WaitKind.HOST: f"input on fd {self.address}"}[self.kind]
+                WaitKind.HOST: f"input on fd {self.address}", WaitKind.SIGNAL: "a signal (pause)"}[self.kind]
         return what + ("" if self.deadline is None else " (with a timeout)")
 
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -56,6 +57,8 @@ int main(void) {
     signal(SIGCHLD, on_chld);
     c = fork();
     if (c == 0) { for (;;) pause(); }
+    struct timespec nap = {0, 10 * 1000 * 1000};
+    nanosleep(&nap, NULL);      /* the child is in pause() by now */
     kill(c, SIGTERM);
     waitpid(c, &st, 0);
     describe("child 4 (killed by its parent)", st);
