@@ -24,6 +24,7 @@ from .target import (
     Target,
     TargetDescription,
     TargetError,
+    ThreadInfo,
     host_flags_to_os,
 )
 
@@ -42,6 +43,7 @@ __all__ = [
     "Target",
     "TargetDescription",
     "TargetError",
+    "ThreadInfo",
     "host_flags_to_os",
     "pack_host_stat",
     "supported_reply",

@@ -165,6 +165,7 @@ def supported_reply(capabilities: frozenset[Capability], packet_size: int, *, mu
         f"PacketSize={packet_size:x}",
         "QStartNoAckMode+",
         "qXfer:features:read+",
+        "qXfer:threads:read+",
         "vContSupported+",
     ]
     if multiprocess:

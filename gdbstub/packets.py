@@ -170,6 +170,13 @@ class ThreadInfoNext:
 
 
 @dataclass(frozen=True)
+class ThreadExtraInfo:
+    """``qThreadExtraInfo,<thread-id>``: a line of text ``info threads`` shows."""
+
+    thread: ThreadId
+
+
+@dataclass(frozen=True)
 class QuerySymbol:
     pass
 
@@ -262,6 +269,7 @@ Request = (
     | QueryCurrentThread
     | ThreadInfoFirst
     | ThreadInfoNext
+    | ThreadExtraInfo
     | QuerySymbol
     | Monitor
     | HostOpen
@@ -531,6 +539,10 @@ def _parse_q(body: str, raw: bytes, lead: str) -> Request:
         return ThreadInfoFirst()
     if name == "qsThreadInfo":
         return ThreadInfoNext()
+    if name == "qThreadExtraInfo":
+        if not rest.startswith(","):
+            raise _Bad("qThreadExtraInfo needs ','")
+        return ThreadExtraInfo(_thread_id(rest[1:]))
     if name == "qSymbol":
         return QuerySymbol()
     if name == "qRcmd":

@@ -11,9 +11,10 @@ import errno as _errno
 import struct
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
+from xml.sax.saxutils import quoteattr
 
 from .framing import escape
-from .target import HostStat, RegisterInfo, StopKind, StopReason
+from .target import HostStat, RegisterInfo, StopKind, StopReason, ThreadInfo
 
 OK = b"OK"
 EMPTY = b""
@@ -92,6 +93,23 @@ _WATCH_KEYS: Mapping[StopKind, bytes] = MappingProxyType(
 def thread_id(tid: int, pid: int | None = None) -> bytes:
     """A thread-id as gdb reads it: ``p<pid>.<tid>`` in multiprocess mode, else ``<tid>``."""
     return b"%x" % tid if pid is None else b"p%x.%x" % (pid, tid)
+
+
+def thread_list(threads: Iterable[ThreadInfo], pid: int | None = None) -> bytes:
+    """The body of a ``qfThreadInfo`` reply (after the ``m``): comma-separated thread-ids."""
+    return b",".join(thread_id(t.tid, pid) for t in threads)
+
+
+def threads_xml(threads: Iterable[ThreadInfo], pid: int | None = None) -> bytes:
+    """The ``qXfer:threads:read`` document: one ``<thread>`` per thread, with its name."""
+    lines = ['<?xml version="1.0"?>', "<threads>"]
+    for t in threads:
+        tid = thread_id(t.tid, pid).decode("ascii")
+        printable = "".join(c if c.isprintable() else "?" for c in t.name)
+        name = f" name={quoteattr(printable)}" if printable else ""
+        lines.append(f'<thread id="{tid}"{name}/>')
+    lines.append("</threads>")
+    return ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape")
 
 
 def stop_reply(

@@ -59,6 +59,7 @@ from .packets import (
     SignalList,
     StartNoAckMode,
     ThreadAlive,
+    ThreadExtraInfo,
     ThreadId,
     ThreadInfoFirst,
     ThreadInfoNext,
@@ -127,6 +128,12 @@ class Session:
         self._multiprocess = False
         self._closed = False
         self._target_xml: bytes | None = None
+        self._threads_xml = b""
+        self._g_tid: int | None = None  # Hg: whose registers g/p/G/P mean (None: the current thread)
+        self._c_tid: int | None = None  # Hc: which thread s/bs step (None: see _alive_hint)
+        self._alive_hint: int | None = None  # the one thread gdb checked with T since the last stop
+        self._alive_conflict = False
+        self._thread_ids: list[bytes] = []  # what qsThreadInfo has still to send
         self._handlers: dict[type, Callable[[Any], Reply]] = {
             QuerySupported: self._query_supported,
             StartNoAckMode: self._start_noack,
@@ -146,8 +153,9 @@ class Session:
             XferRead: self._xfer_read,
             QueryAttached: self._query_attached,
             QueryCurrentThread: lambda req: b"QC" + self._thread_id(),
-            ThreadInfoFirst: lambda req: b"m" + self._thread_id(),
-            ThreadInfoNext: lambda req: b"l",
+            ThreadInfoFirst: self._thread_info_first,
+            ThreadInfoNext: self._thread_info_next,
+            ThreadExtraInfo: self._thread_extra_info,
             QuerySymbol: lambda req: replies.OK,
             Monitor: self._monitor,
             SignalList: self._signal_list,
@@ -256,7 +264,7 @@ class Session:
         expedite: list[tuple[Any, int | None]] = []
         if any(reg.expedite for reg in registers):
             try:
-                values = self._target.read_registers()
+                values = self._target.read_registers(None)
             except TargetError:
                 values = []
             expedite = [
@@ -271,15 +279,32 @@ class Session:
             expedite=expedite,
         )
 
+    def _wire_pid(self) -> int | None:
+        return self._target.pid if self._multiprocess else None
+
     def _thread_id(self) -> bytes:
-        return replies.thread_id(self._target.tid, self._target.pid if self._multiprocess else None)
+        return replies.thread_id(self._target.tid, self._wire_pid())
 
     def _is_our_process(self, pid: int | None) -> bool:
         return pid is None or pid == self._target.pid
 
+    def _live_tids(self) -> set[int]:
+        return {t.tid for t in self._target.threads()} | {self._target.tid}
+
     def _is_our_thread(self, thread: ThreadId) -> bool:
         pid_ok = thread.pid in (None, ThreadId.ALL, ThreadId.ANY, self._target.pid)
-        return pid_ok and thread.tid in (ThreadId.ALL, ThreadId.ANY, self._target.tid)
+        return pid_ok and (thread.tid in (ThreadId.ALL, ThreadId.ANY) or thread.tid in self._live_tids())
+
+    def _one_thread(self, thread: ThreadId) -> int | None:
+        """The tid a thread-id names; None for "any" or "all" (the current thread does)."""
+        return None if thread.tid in (ThreadId.ALL, ThreadId.ANY) else thread.tid
+
+    def _stopped(self) -> None:
+        """After a stop gdb takes the thread it names as the one Hg selected
+        (as gdbserver makes it in all-stop): registers mean that thread's again."""
+        self._g_tid = None
+        self._alive_hint = None
+        self._alive_conflict = False
 
     # --- handlers -------------------------------------------------------------
 
@@ -301,7 +326,7 @@ class Session:
 
     def _read_registers(self, req: ReadRegisters) -> Reply:
         registers = self._target.description.registers
-        return replies.pack_registers(registers, self._target.read_registers())
+        return replies.pack_registers(registers, self._target.read_registers(self._g_tid))
 
     def _write_registers(self, req: WriteRegisters) -> Reply:
         if not self._has(Capability.WRITE_REGISTERS):
@@ -312,17 +337,17 @@ class Session:
         except ValueError as exc:
             logger.debug("G rejected: %s", exc)
             return replies.error(errno.EINVAL)
-        current = self._target.read_registers()
+        current = self._target.read_registers(self._g_tid)
         for reg, value, old in zip(registers, values, current):
             if value is not None and value != old:
-                self._target.write_register(reg.regnum, value)
+                self._target.write_register(reg.regnum, value, self._g_tid)
         return replies.OK
 
     def _read_register(self, req: ReadRegister) -> Reply:
         registers = self._target.description.registers
         if req.regnum >= len(registers):
             return replies.error(errno.EINVAL)
-        values = self._target.read_registers()
+        values = self._target.read_registers(self._g_tid)
         return replies.pack_register(registers[req.regnum], values[req.regnum])
 
     def _write_register(self, req: WriteRegister) -> Reply:
@@ -331,7 +356,7 @@ class Session:
         registers = self._target.description.registers
         if req.regnum >= len(registers) or len(req.data) != registers[req.regnum].size:
             return replies.error(errno.EINVAL)
-        self._target.write_register(req.regnum, int.from_bytes(req.data, "little"))
+        self._target.write_register(req.regnum, int.from_bytes(req.data, "little"), self._g_tid)
         return replies.OK
 
     def _read_memory(self, req: ReadMemory) -> Reply:
@@ -351,18 +376,70 @@ class Session:
         return replies.OK
 
     def _set_thread(self, req: SetThread) -> Reply:
-        # One thread: selecting it (or any) is all there is to do.
-        return replies.OK if self._is_our_thread(req.thread) else replies.error(errno.ESRCH)
+        if not self._is_our_thread(req.thread):
+            return replies.error(errno.ESRCH)
+        if req.operation == "g":
+            self._g_tid = self._one_thread(req.thread)
+        else:  # every thread resumes together; Hc only says which one a step steps
+            self._c_tid = self._one_thread(req.thread)
+        return replies.OK
 
     def _thread_alive(self, req: ThreadAlive) -> Reply:
-        return replies.OK if self._is_our_thread(req.thread) else replies.error(errno.ESRCH)
+        if not self._is_our_thread(req.thread):
+            return replies.error(errno.ESRCH)
+        tid = self._one_thread(req.thread)
+        if tid is not None and not self._alive_conflict:
+            if self._alive_hint not in (None, tid):  # several (`thread apply`): no hint
+                self._alive_hint, self._alive_conflict = None, True
+            else:
+                self._alive_hint = tid
+        return replies.OK
 
-    def _run(self, step: bool, direction: Direction) -> Reply:
+    def _step_tid(self) -> int | None:
+        """The thread ``s``/``bs`` step: Hc's, else the one thread gdb checked alive
+        since the last stop, else the stop's.  gdb resumes in reverse with ``Hc``
+        for the whole process and ``bs`` (never vCont), naming the thread it means
+        to step nowhere; but before stepping a thread other than the stop's (after
+        `thread N`, or back to it after stepping another over a breakpoint) it asks
+        whether that thread is alive."""
+        return self._c_tid if self._c_tid is not None else self._alive_hint
+
+    def _thread_info_first(self, req: ThreadInfoFirst) -> Reply:
+        pid = self._wire_pid()
+        self._thread_ids = [replies.thread_id(t.tid, pid) for t in self._target.threads()]
+        return self._thread_info_next(ThreadInfoNext())
+
+    def _thread_info_next(self, req: ThreadInfoNext) -> Reply:
+        """``m`` and as many thread-ids as fit in a packet, until ``l``."""
+        if not self._thread_ids:
+            return b"l"
+        room = self._packet_size - 8
+        taken = 0
+        size = 0
+        while taken < len(self._thread_ids) and size + len(self._thread_ids[taken]) + 1 <= room:
+            size += len(self._thread_ids[taken]) + 1
+            taken += 1
+        taken = max(taken, 1)
+        piece, self._thread_ids = self._thread_ids[:taken], self._thread_ids[taken:]
+        return b"m" + b",".join(piece)
+
+    def _thread_extra_info(self, req: ThreadExtraInfo) -> Reply:
+        if not self._is_our_thread(req.thread):
+            return replies.error(errno.ESRCH)
+        tid = self._one_thread(req.thread)
+        tid = self._target.tid if tid is None else tid
+        name = next((t.name for t in self._target.threads() if t.tid == tid), "")
+        return replies.hex_text(name)
+
+    def _run(self, step: bool, direction: Direction, tid: int | None = None) -> Reply:
         if direction is Direction.BACKWARD:
             needed = Capability.REVERSE_STEP if step else Capability.REVERSE_CONTINUE
             if not self._has(needed):
                 return replies.EMPTY
-        reason = self._target.resume(step, direction, self._should_stop)
+        if not step or tid == self._target.tid:
+            tid = None
+        reason = self._target.resume(step, direction, self._should_stop, tid)
+        self._stopped()
         return self._stop_reply(reason)
 
     def _resume(self, req: Resume) -> Reply:
@@ -372,16 +449,24 @@ class Session:
             # A replay cannot change the recorded signal: the target makes the delivery
             # it stopped at, whatever signal gdb resumes with (as `record full` replay).
             logger.debug("resume with signal %d: the recorded delivery goes ahead", req.signal)
-        return self._run(req.step, req.direction)
+        return self._run(req.step, req.direction, self._step_tid())
 
     def _vcont(self, req: VCont) -> Reply:
-        for action in req.actions:
-            if action.thread is None or self._is_our_thread(action.thread):
-                if action.action == "t":
-                    return replies.error(errno.EINVAL)  # all-stop: nothing to stop
-                # 'r' (range step) may stop after one instruction, so it is a step.
-                return self._run(action.action in ("s", "r"), Direction.FORWARD)
-        return replies.error(errno.ESRCH)
+        """All threads resume together (all-stop).  A step action for a thread
+        makes the resume a step of that thread; otherwise the first action that
+        applies decides.  'r' (range step) may stop after one instruction, so it
+        is a step."""
+        applying = [a for a in req.actions if a.thread is None or self._is_our_thread(a.thread)]
+        if not applying:
+            return replies.error(errno.ESRCH)
+        if any(a.action == "t" for a in applying):
+            return replies.error(errno.EINVAL)  # all-stop: nothing to stop
+        steps = [a for a in applying if a.action in ("s", "r")]
+        stepped = next((a for a in steps if a.thread is not None and self._one_thread(a.thread) is not None), None)
+        if stepped is not None:
+            assert stepped.thread is not None
+            return self._run(True, Direction.FORWARD, self._one_thread(stepped.thread))
+        return self._run(applying[0].action in ("s", "r"), Direction.FORWARD)
 
     def _breakpoint(self, req: Breakpoint) -> Reply:
         if not self._has(BREAK_CAPABILITY[req.kind]):
@@ -399,6 +484,12 @@ class Session:
             if self._target_xml is None:
                 self._target_xml = target_xml(self._target.description).encode("utf-8")
             data = self._target_xml
+        elif req.object == "threads":
+            if req.annex:
+                return replies.error(errno.EINVAL)
+            if req.offset == 0 or not self._threads_xml:  # a new read: the threads now
+                self._threads_xml = replies.threads_xml(self._target.threads(), self._wire_pid())
+            data = self._threads_xml
         elif req.object == "auxv" and self._has(Capability.AUXV):
             if req.annex:
                 return replies.error(errno.EINVAL)

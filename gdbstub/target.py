@@ -16,7 +16,7 @@ from __future__ import annotations
 import errno as _errno
 import os
 import stat as _stat
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum, IntFlag
 from types import MappingProxyType
@@ -230,13 +230,23 @@ class HostStat:
         )
 
 
+@dataclass(frozen=True)
+class ThreadInfo:
+    """One live thread of the debugged process, as ``info threads`` names it."""
+
+    tid: int
+    name: str = ""
+
+
 ShouldStop = Callable[[], bool]
 
 
 @runtime_checkable
 class Target(Protocol):
-    """What the stub needs from a debuggee.  Single process, single thread.
+    """What the stub needs from a debuggee: one process, one or more threads.
 
+    ``tid`` is the current thread: the one the last stop happened in (gdb
+    switches to it).  Every thread stops and resumes together (all-stop).
     Methods signal failure by raising :class:`TargetError`.  Methods tied to a
     capability are only called when that capability is present.
     """
@@ -246,16 +256,21 @@ class Target(Protocol):
     pid: int
     tid: int
 
+    def threads(self) -> Sequence[ThreadInfo]:
+        """The process's live threads here, ordered by tid (the current one among them)."""
+        ...
+
     def stop_reason(self) -> StopReason:
         """Why the target is currently stopped (answers ``?``)."""
         ...
 
-    def read_registers(self) -> list[int | None]:
-        """All register values in ``description.registers`` order; None = unavailable."""
+    def read_registers(self, tid: int | None = None) -> list[int | None]:
+        """Thread ``tid``'s register values (None: the current thread's), in
+        ``description.registers`` order; None = unavailable."""
         ...
 
-    def write_register(self, regnum: int, value: int) -> None:
-        """Needs WRITE_REGISTERS."""
+    def write_register(self, regnum: int, value: int, tid: int | None = None) -> None:
+        """Needs WRITE_REGISTERS.  ``tid`` as for :meth:`read_registers`."""
         ...
 
     def read_memory(self, addr: int, length: int) -> bytes:
@@ -266,8 +281,15 @@ class Target(Protocol):
         """Needs WRITE_MEMORY."""
         ...
 
-    def resume(self, step: bool, direction: Direction, should_stop: ShouldStop) -> StopReason:
-        """Run (or single-step) in ``direction`` until a stop; poll ``should_stop`` often."""
+    def resume(
+        self, step: bool, direction: Direction, should_stop: ShouldStop, tid: int | None = None
+    ) -> StopReason:
+        """Run (or single-step) in ``direction`` until a stop; poll ``should_stop`` often.
+
+        All threads run.  A step is one instruction of thread ``tid`` (None: the
+        current thread), other threads' instructions in between included; after
+        the stop :attr:`tid` names the thread it happened in.
+        """
         ...
 
     def insert_breakpoint(self, kind: BreakKind, addr: int, length: int) -> None: ...

@@ -7,7 +7,8 @@ from `replay` only, never from its submodules
 (tests/test_architecture.py checks it):
 
 - traces:     TraceDir, open_trace, create_trace, mark_latest, trace_root
-- recording:  record, resolve_program, read_program, parse_elf, PIE_BASE
+- recording:  record, resolve_program, read_program, parse_elf, PIE_BASE,
+              DEFAULT_SLICE (the scheduler's time slice, in instructions)
 - the log:    read_log, LogContents, EventKind, FileKind
 - replaying:  Replay, OutputSink
 - time:       Timeline, TimeStop, StopReason, Direction, Watchpoint, WatchKind,
@@ -15,6 +16,8 @@ from `replay` only, never from its submodules
               for guest state (registers, memory, instructions, /proc files), so
               front ends never reach the machine or the kernel behind it
 - code:       Instruction, shared_disassembler
+- tasks:      ThreadInfo (Timeline.threads()'s rows), ProcessInfo and
+              list_processes (a trace's processes, for `ttdbg ps`)
 - the kernel: SyscallKind, syscall_listing (the syscall table, for `info --syscalls`)
 - errors:     ReplayError (the base of every engine error), LogFormatError (a damaged or foreign trace),
               DiskFullError (no space left while recording),
@@ -27,17 +30,21 @@ from .eventlog import LogContents, read_log
 from .events import EventKind, FileKind
 from .linux.syscalls import Kind as SyscallKind
 from .linux.syscalls import listing as syscall_listing
+from .linux.tasks import ProcessInfo, ThreadInfo
 from .loader import PIE_BASE, parse_elf
 from .machine import WatchKind, Watchpoint
+from .process_tree import list_processes
 from .recorder import read_program, record, resolve_program
 from .replayer import OutputSink, Replay
+from .scheduler import DEFAULT_SLICE
 from .timeline import Direction, MemoryRegion, StopReason, Timeline, TimeStop
 from .trace import TraceDir, create_trace, mark_latest, open_trace, trace_root
 
 __all__ = [
-    "DiskFullError", "PIE_BASE", "Direction", "EventKind", "FileKind", "Instruction", "LogContents",
-    "LogFormatError", "MemoryRegion", "OutputSink", "Replay", "ReplayError", "StopReason", "SyscallKind",
-    "TimeStop", "Timeline", "TraceDir", "TraceTruncated", "WatchKind", "Watchpoint", "create_trace",
+    "DEFAULT_SLICE", "DiskFullError", "PIE_BASE", "Direction", "EventKind", "FileKind", "Instruction", "LogContents",
+    "LogFormatError", "MemoryRegion", "OutputSink", "ProcessInfo", "Replay", "ReplayError", "StopReason", "SyscallKind",
+    "ThreadInfo", "TimeStop", "Timeline", "TraceDir", "TraceTruncated", "WatchKind", "Watchpoint", "create_trace",
+    "list_processes",
     "mark_latest", "open_trace", "parse_elf", "read_log", "read_program", "record", "resolve_program",
     "shared_disassembler", "syscall_listing", "trace_root",
 ]

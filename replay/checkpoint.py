@@ -1,8 +1,8 @@
 """Checkpoints: restorable snapshots of a replay at one instruction count.
 
-A checkpoint is a value: the replayed process's state (its machine's CPU
-and memory, its kernel's state, each saved by its owner: see
-process.py) and the replay's position in the event log.  The timeline
+A checkpoint is a value: the replayed processes' state (each machine's CPU
+and memory, each kernel's state with its threads, saved by their owners: see
+process.py and linux/family.py) and the replay's position in the event log.  The timeline
 takes them as it replays and restores them to travel back; the index that
 keeps them (and decides which to drop) is checkpoint_index.py.
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .page_images import Pages
+from .page_images import MemoryImage, Pages
 from .process import ProcessState
 from .replayer import LogCursor
 
@@ -45,10 +45,13 @@ class Checkpoint:
     @property
     def cost(self) -> int:
         """Bytes this checkpoint added when it was taken."""
-        memory = self.process.machine.memory
-        return memory.new_bytes + _PAGE_ENTRY * memory.page_count() + _FIXED_COST
+        return sum(m.new_bytes + _PAGE_ENTRY * m.page_count() + _FIXED_COST for m in self._memories())
 
     @property
     def resident_bytes(self) -> int:
         """The guest's memory in use (pages not all zeros)."""
-        return self.process.machine.memory.resident_bytes()
+        return sum(m.resident_bytes() for m in self._memories())
+
+    def _memories(self) -> list[MemoryImage]:
+        """Every process's memory image (the first process's, then the others')."""
+        return [self.process.machine.memory, *(m.memory for m in self.process.family.machines.values())]

@@ -27,6 +27,8 @@ class EventKind(enum.IntEnum):
     SHUTDOWN = 8         # the program ended (exit status / signal / interrupt)
     STATE_HASH = 9       # a digest of the machine state at a fixed instruction count (verified by replay)
     END = 10             # the log is complete
+    TASK_SWITCH = 11     # the scheduler switched to another thread (its tid) at this count (log version 3)
+    PROCESS = 12         # a process started (fork), exec'd or ended: for `ttdbg ps` (log version 3)
 
     @classmethod
     def named(cls, name: str) -> EventKind:
@@ -68,6 +70,7 @@ class ShutdownReason(enum.IntEnum):
     SIGNAL = 1        # killed by a signal: status is the signal number
     INTERRUPTED = 2   # the recording was stopped (Ctrl-C)
     ERROR = 3         # the recorder stopped on an emulation error
+    DEADLOCK = 4      # every thread waited on another: the recording ended there
 
 
 class ExceptionCause(enum.IntEnum):
@@ -331,6 +334,73 @@ class StateHash(Event):
 
 
 @dataclass(frozen=True)
+class TaskSwitch(Event):
+    """The scheduler ran thread `tid` from this count on (scheduler.py): a
+    thread blocked or yielded, or its time slice ended.  Replay switches at
+    the same count."""
+
+    tid: int
+    kind: ClassVar[EventKind] = EventKind.TASK_SWITCH
+    _S: ClassVar[struct.Struct] = struct.Struct("<i")
+
+    def encode(self) -> bytes:
+        return self._S.pack(self.tid)
+
+    @classmethod
+    def decode(cls, icount: int, payload: bytes) -> "TaskSwitch":
+        (tid,) = cls._S.unpack_from(payload, 0)
+        if tid <= 0:
+            raise ValueError(f"no thread {tid}")
+        return cls(icount, tid)
+
+    def describe(self) -> str:
+        return f"TASK_SWITCH to tid {self.tid}"
+
+
+class ProcessChange(enum.IntEnum):
+    START = 0         # fork/vfork/clone made it (argv: empty, the parent's still)
+    EXEC = 1          # it ran execve (argv: the new one)
+    EXIT = 2          # it ended (status: its wait status: the exit code << 8, or the signal)
+
+
+@dataclass(frozen=True)
+class ProcessEvent(Event):
+    """A process of the recording started, exec'd or ended (only in recordings
+    with several processes).  Emulated, so replay makes the same ones: they are
+    in the log for `ttdbg ps` and `ttdbg info`, and verified by the replay."""
+
+    pid: int
+    ppid: int
+    change: ProcessChange
+    status: int = 0
+    argv: tuple[str, ...] = ()
+    kind: ClassVar[EventKind] = EventKind.PROCESS
+    _S: ClassVar[struct.Struct] = struct.Struct("<iiBiI")
+
+    def encode(self) -> bytes:
+        out = [self._S.pack(self.pid, self.ppid, self.change, self.status, len(self.argv))]
+        out += [_pack_bytes(a.encode("utf-8", "surrogateescape")) for a in self.argv]
+        return b"".join(out)
+
+    @classmethod
+    def decode(cls, icount: int, payload: bytes) -> "ProcessEvent":
+        pid, ppid, change, status, n = cls._S.unpack_from(payload, 0)
+        if n > len(payload):
+            raise ValueError("more arguments than bytes")
+        off = cls._S.size
+        argv = []
+        for _ in range(n):
+            arg, off = _unpack_bytes(payload, off)
+            argv.append(arg.decode("utf-8", "surrogateescape"))
+        return cls(icount, pid, ppid, ProcessChange(change), status, tuple(argv))
+
+    def describe(self) -> str:
+        extra = f" status={self.status}" if self.change == ProcessChange.EXIT else ""
+        args = f" argv={list(self.argv)!r}" if self.argv else ""
+        return f"PROCESS {self.change.name.lower()} pid={self.pid} ppid={self.ppid}{extra}{args}"
+
+
+@dataclass(frozen=True)
 class End(Event):
     kind: ClassVar[EventKind] = EventKind.END
 
@@ -345,7 +415,7 @@ class End(Event):
 EVENT_CLASSES: dict[EventKind, type[Event]] = {
     cls.kind: cls
     for cls in (CharRead, CharWrite, Clock, Random, SyscallResult, FileOpen,
-                GuestException, Shutdown, StateHash, End)
+                GuestException, Shutdown, StateHash, End, TaskSwitch, ProcessEvent)
 }
 
 Decoder = Callable[[int, bytes], Event]

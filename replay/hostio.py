@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from .events import ClockSource, ExceptionCause, FileKind, RandomSource, ShutdownReason
+from .events import ClockSource, ExceptionCause, FileKind, ProcessEvent, RandomSource, ShutdownReason
 from .linux.files import OpenFile
 
 Writes = tuple[tuple[int, bytes], ...]
@@ -52,6 +52,24 @@ class HostIO(Protocol):
                   address: int) -> None: ...
     def shutdown(self, icount: int, reason: ShutdownReason, status: int) -> None: ...
     def sleep(self, seconds: float) -> None: ...
+    def switch(self, icount: int, tid: int | None) -> int:
+        """The thread to run from `icount` on: recording logs the scheduler's
+        choice `tid`; replay answers from the log (a TASK_SWITCH event)."""
+        ...
+    def would_block(self, icount: int, file: OpenFile) -> bool:
+        """Would a read of `file` wait for input?  Recording: the host says; replay:
+        the log does (the recorded read was followed at once by a switch)."""
+        ...
+    def ready(self, files: list[OpenFile | None], timeout: float) -> list[bool]:
+        """Recording only: which of `files` have input, waiting up to `timeout` s for one
+        (polling should_stop, as blocking reads do)."""
+        ...
+    def process(self, event: ProcessEvent) -> None:
+        """A process started, exec'd or ended: recording logs it, replay checks it is next."""
+        ...
+    def next_switch(self, icount: int) -> int:
+        """Replay: the count of the next logged TASK_SWITCH (recording: none, NO_LIMIT)."""
+        ...
     def next_sync(self, icount: int) -> int:
         """The next instruction count at which sync() must be called."""
         ...

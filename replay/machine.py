@@ -207,6 +207,7 @@ class Machine:
         self.uc.reg_write(X.UC_X86_REG_MXCSR, 0x1F80)
         # User mode runs with interrupts enabled (Unicorn starts with RFLAGS 0x2): pushf shows IF.
         self.uc.reg_write(X.UC_X86_REG_EFLAGS, 0x202)
+        self._pristine = self.uc.context_save()      # the CPU a new process (or exec) starts with
 
     # -- code that the guest writes --------------------------------------------
     def _on_region_change(self, region, installed: bool) -> None:
@@ -656,6 +657,36 @@ class Machine:
             self.forget_code()
         self.set_icount(state.icount)
         self.reset_block_tracking()
+
+    def clear(self, in_syscall: bool = False) -> None:
+        """Empty the address space and reset the CPU, as for a new program (exec, a reused pid).
+        Inside a system call (exec) the translated code is left to the unmapping to drop."""
+        for r in list(self.mem.regions()):
+            self.mem.unmap(r.start, r.end - r.start)
+        self.forget_code()
+        if not in_syscall:
+            self.uc.ctl_flush_tb()
+        self.uc.context_restore(self._pristine)
+        self.reset_block_tracking()
+
+    # -- threads: the CPU of a thread not running (scheduler.py) ----------------------
+    def cpu_context(self) -> object:
+        """The CPU as it is now (a Unicorn context: picklable, never changed once taken)."""
+        return self.uc.context_save()
+
+    def load_cpu_context(self, context: object) -> None:
+        """Run another thread: its CPU, in this address space, at the same instruction count."""
+        self.uc.context_restore(context)
+        self.reset_block_tracking()
+
+    @staticmethod
+    def context_reg(context: object, name: str) -> int:
+        """A register of a saved CPU (x87 registers: their low 64 bits)."""
+        return context.reg_read(REGISTER_IDS[name])  # type: ignore[attr-defined]
+
+    @staticmethod
+    def set_context_reg(context: object, name: str, value: int) -> None:
+        context.reg_write(REGISTER_IDS[name], value)  # type: ignore[attr-defined]
 
     def saved_state_overhead(self) -> int:
         """Bytes held to make saving incremental (a shadow copy of memory)."""

@@ -25,30 +25,12 @@ from .eventlog import TraceHeader
 from .events import RandomSource
 from .hostio import HostIO
 from .icount import NO_LIMIT
-from .linux.initial_stack import (
-    AT_BASE,
-    AT_CLKTCK,
-    AT_EGID,
-    AT_ENTRY,
-    AT_EUID,
-    AT_FLAGS,
-    AT_GID,
-    AT_HWCAP,
-    AT_MINSIGSTKSZ,
-    AT_PAGESZ,
-    AT_PHDR,
-    AT_PHENT,
-    AT_PHNUM,
-    AT_SECURE,
-    AT_UID,
-    HWCAP_X86_64,
-    build_stack,
-)
+from .linux.exec_image import load_program
+from .linux.family import Family, FamilySnapshot
 from .linux.kernel import KernelSnapshot, LinuxKernel
-from .linux.layout import MMAP_TOP, STACK_SIZE, STACK_TOP
-from .loader import PIE_BASE, load_image, parse_elf
+from .linux.tasks import TASK_LIMIT
 from .machine import Machine, MachineState, StopKind
-from .memory import PAGE, page_up
+from .scheduler import Policy, Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -78,12 +60,14 @@ class Program:
 class ProcessState:
     """A process's whole state at one instruction count: its machine's and its kernel's."""
 
-    machine: MachineState
+    machine: MachineState       # the first process's (the one a Timeline debugs)
     kernel: KernelSnapshot
+    family: FamilySnapshot      # every process (the first's kernel again, copied with the others')
 
     @property
     def icount(self) -> int:
-        return self.machine.icount
+        """The global count when saved."""
+        return self.family.icount
 
     @property
     def held(self) -> bool:
@@ -93,7 +77,7 @@ class ProcessState:
 
 class GuestProcess:
     def __init__(self, header: TraceHeader, program: Program, host: HostIO,
-                 warn: Callable[[str], None]) -> None:
+                 warn: Callable[[str], None], policy: Policy | None = None) -> None:
         self.header = header
         self.host = host
         self._check_cpu(header)
@@ -101,58 +85,37 @@ class GuestProcess:
         self.kernel = LinuxKernel(self.machine, host, header.pid, header.program, header.cwd, warn,
                                   ids=header.extra.get("ids"))
         self.auxv = b""
+        self._warn = warn
         self.last_stop = None
         self.sync_hash = self._sync_hash_function(header)
         self.slice = SLICE
+        # Recording: `policy` chooses the threads' turns; replaying (None): the log does.
+        scheduling = header.extra.get("scheduler")
+        limit = scheduling.get("task_limit") if isinstance(scheduling, dict) else None
+        self.family = Family(self.kernel, self._make_kernel,
+                             limit if isinstance(limit, int) and 1 <= limit <= 1 << 22 else TASK_LIMIT)
+        self.scheduler = Scheduler(self.family, host, policy)
         self._boot(program)
 
     def _boot(self, program: Program) -> None:
-        mem = self.machine.mem
-        image = parse_elf(program.path, program.data)
-        loaded = load_image(mem, image, program.data, PIE_BASE, program.path)
-        entry = loaded.entry
-        interp_base = 0
-        if image.interp:
-            if program.interp_data is None:
-                raise ValueError("dynamic program without its interpreter")
-            interp = parse_elf(image.interp, program.interp_data)
-            lo, hi = interp.span
-            interp_base = mem.find_free(hi - lo, MMAP_TOP) - lo
-            interp_loaded = load_image(mem, interp, program.interp_data, interp_base, image.interp)
-            entry = interp_loaded.entry
-        brk = page_up(loaded.end)
-        self.kernel.state.brk_start = self.kernel.state.brk = brk
-        mem.map(STACK_TOP - STACK_SIZE, STACK_SIZE, 3, "[stack]")
-        random16 = self.host.random(0, RandomSource.AT_RANDOM, 16)
-        aux = {
-            AT_HWCAP: HWCAP_X86_64, AT_PAGESZ: PAGE, AT_CLKTCK: 100,
-            AT_PHDR: loaded.phdr, AT_PHENT: image.phentsize, AT_PHNUM: image.phnum,
-            AT_BASE: interp_base, AT_FLAGS: 0, AT_ENTRY: loaded.entry,
-            AT_UID: 0, AT_EUID: 0, AT_GID: 0, AT_EGID: 0, AT_SECURE: 0,
-            AT_MINSIGSTKSZ: 2048,
-        }
         ids = self.header.extra.get("ids")
-        if ids:
-            aux.update({AT_UID: ids[0], AT_EUID: ids[1], AT_GID: ids[2], AT_EGID: ids[3]})
         argv = [a.encode("utf-8", "surrogateescape") for a in self.header.argv]
         envp = [e.encode("utf-8", "surrogateescape") for e in self.header.env]
-        initial, writes = build_stack(STACK_TOP, argv, envp,
-                                   self.header.program.encode("utf-8", "surrogateescape"),
-                                   random16, aux)
-        for addr, data in writes:
-            mem.write(addr, data)
-        self.auxv = initial.auxv
-        self.kernel.set_exec_image(program.data, initial.arg_span, initial.env_span)
+        random16 = self.host.random(0, RandomSource.AT_RANDOM, 16)
+        self.auxv = load_program(self.kernel, program.path, program.data, program.interp_data, argv, envp,
+                                 self.header.program.encode("utf-8", "surrogateescape"), random16, ids)
         self.kernel.setup_std_streams()
-        m = self.machine
-        m.set_reg("rsp", initial.sp)
-        m.set_reg("rip", entry)
-        m.set_reg("rdx", 0)
+
+    def _make_kernel(self, machine: Machine, pid: int) -> LinuxKernel:
+        """The kernel of a new process (fork), before it gets the parent's state."""
+        h = self.header
+        return LinuxKernel(machine, self.host, pid, h.program, h.cwd, self._warn, ids=h.extra.get("ids"))
 
     def _sync_hash_function(self, header: TraceHeader) -> Callable[[], bytes]:
-        """The digest the log's STATE_HASH events hold (named in the header)."""
+        """The digest the log's STATE_HASH events hold (named in the header), of the running process."""
         name = header.extra.get("state_hash", "blake2b")
-        functions = {"blake2b": self.machine.state_hash, "crc32": self.machine.quick_hash}
+        functions = {"blake2b": lambda: self.scheduler.machine.state_hash(),
+                     "crc32": lambda: self.scheduler.machine.quick_hash()}
         if name not in functions:
             raise LogFormatError(f"the trace uses state hash {name!r}, unknown to this ttdbg; upgrade ttdbg")
         return functions[name]
@@ -167,31 +130,37 @@ class GuestProcess:
 
     @property
     def icount(self) -> int:
-        return self.machine.icount
+        """The global instruction count (the running process's machine holds it)."""
+        return self.scheduler.machine.icount
 
     @property
     def exited(self) -> bool:
-        return self.kernel.state.exited is not None
+        """Every process of the recording has ended."""
+        return self.family.all_exited
 
     def save(self) -> ProcessState:
-        return ProcessState(self.machine.save(), self.kernel.save())
+        family = self.family.save()
+        state, fds = family.kernels[self.kernel.pid][:2]
+        return ProcessState(self.machine.save(), KernelSnapshot(state, fds), family)
 
     def restore(self, state: ProcessState) -> None:
         self.machine.restore(state.machine)
-        self.kernel.restore(state.kernel)
+        self.family.restore(state.family)
 
     def run(self, limit: int = NO_LIMIT, should_stop: Callable[[], bool] | None = None) -> Outcome:
         """Run until the program ends, `limit` instructions, or an interrupt."""
-        m = self.machine
-        m.should_stop = should_stop
         while True:
-            if self.kernel.state.exited is not None:
+            if self.family.all_exited:
                 return Outcome.EXITED
+            m = self.scheduler.machine
             if m.icount >= limit:
                 return Outcome.LIMIT
+            self.scheduler.settle()
+            m = self.scheduler.machine
+            m.should_stop = should_stop
             sync = self.host.next_sync(m.icount)
-            target = min(limit, sync)
-            stop = m.run(target, slice_end=m.icount + self.slice)
+            target = min(limit, sync, self.host.next_switch(m.icount))
+            stop = m.run(target, slice_end=min(m.icount + self.slice, self.scheduler.soft_limit(m.icount)))
             if stop.kind == StopKind.LIMIT:
                 if m.icount == sync:
                     self.host.sync(m.icount, self.sync_hash())
@@ -204,8 +173,8 @@ class GuestProcess:
                 return Outcome.INTERRUPTED
             if stop.kind in (StopKind.FAULT, StopKind.HALTED):
                 if stop.kind == StopKind.FAULT:
-                    self.kernel.on_fault(stop)
-                if self.kernel.held:
+                    self.scheduler.kernel.on_fault(stop)
+                if self.scheduler.kernel.held:
                     return Outcome.SIGNAL
                 continue
             if stop.kind in (StopKind.BREAKPOINT, StopKind.WATCH):
@@ -213,4 +182,5 @@ class GuestProcess:
                 return Outcome.TRAPPED
 
     def close(self) -> None:
+        self.family.close()
         self.machine.close()

@@ -32,17 +32,22 @@ from .events import (
     FileKind,
     FileOpen,
     GuestException,
+    ProcessEvent,
     Random,
     RandomSource,
     Shutdown,
     ShutdownReason,
     StateHash,
     SyscallResult,
+    TaskSwitch,
 )
 from .hostio import HostCall, HostFdCall, HostFdsCall, OpenOutcome, Writes
+from .icount import NO_LIMIT
 from .linux.files import O_ACCMODE, O_RDONLY, OpenFile
+from .linux.tasks import TASK_LIMIT
 from .loader import parse_elf
 from .process import GuestProcess, Outcome, Program
+from .scheduler import DEFAULT_SLICE, Deadlock, Policy
 from .trace import TraceDir, device_of
 
 log = logging.getLogger(__name__)
@@ -250,6 +255,45 @@ class RecordingHostIO:
                 raise RecordingStopped()
             time.sleep(min(left, WAIT_POLL))
 
+    def switch(self, icount: int, tid: int | None) -> int:
+        assert tid is not None, "the recording's scheduler always chooses"
+        self.writer.append(TaskSwitch(icount, tid))
+        return tid
+
+    def next_switch(self, icount: int) -> int:
+        return NO_LIMIT
+
+    def process(self, event: ProcessEvent) -> None:
+        self.writer.append(event)
+
+    def would_block(self, icount: int, file: OpenFile) -> bool:
+        try:
+            hfd = self._hfd(file)
+            return not select.select([hfd], [], [], 0)[0]
+        except (KeyError, OSError, ValueError):
+            return False                    # the read itself reports the problem
+
+    def ready(self, files: list[OpenFile | None], timeout: float) -> list[bool]:
+        hfds = {}
+        for i, f in enumerate(files):
+            try:
+                hfds[i] = self._hfd(f) if f is not None else None
+            except KeyError:
+                hfds[i] = None
+        if any(h is None for h in hfds.values()):
+            return [h is None for h in hfds.values()]     # a closed fd: its read fails at once
+        end = time.monotonic() + timeout
+        while True:
+            try:
+                wait = min(WAIT_POLL, max(0.0, end - time.monotonic()))
+                ready = set(select.select(list(hfds.values()), [], [], wait)[0])
+            except (OSError, ValueError):
+                return [True] * len(files)
+            if ready or time.monotonic() >= end:
+                return [h in ready for h in hfds.values()]
+            if self.should_stop is not None and self.should_stop():
+                raise RecordingStopped()
+
     def next_sync(self, icount: int) -> int:
         return (icount // self.interval + 1) * self.interval
 
@@ -316,12 +360,16 @@ def record(program_path: str, argv: list[str], trace: TraceDir, *,
            warn: Callable[[str], None] = lambda message: log.warning("%s", message),
            progress: Callable[[int], None] | None = None,
            should_stop: Callable[[], bool] | None = None,
-           program_data: bytes | None = None) -> RecordResult:
+           program_data: bytes | None = None, slice_length: int = DEFAULT_SLICE,
+           chaos_seed: int | None = None, task_limit: int = TASK_LIMIT) -> RecordResult:
     """Record one run of `program_path` into `trace` (an empty trace directory).
 
     `should_stop` is polled between time slices and while the guest waits for
     input; when it returns True the recording ends cleanly as INTERRUPTED.
     `program_data`: the program's bytes, when the caller has already read them.
+    Threads take turns of `slice_length` instructions; with `chaos_seed`, of
+    random lengths and in a random order drawn from that seed (scheduler.py).
+    More than `task_limit` threads and processes at once: clone and fork fail with EAGAIN.
     """
     data = program_data if program_data is not None else read_program(program_path)
     image = parse_elf(program_path, data)
@@ -336,9 +384,10 @@ def record(program_path: str, argv: list[str], trace: TraceDir, *,
         machine=EM_X86_64, program=program_path, program_sha256=digest, argv=tuple(argv),
         env=tuple(env if env is not None else (f"{k}={v}" for k, v in os.environ.items())),
         cwd=os.getcwd(), pid=os.getpid(), interpreter=image.interp, interpreter_sha256=interp_digest,
-        extra={"ids": [os.getuid(), os.geteuid(), os.getgid(), os.getegid()],
+        extra={"ids": [os.getuid(), os.geteuid(), os.getgid(), os.getegid()], "ppid": os.getppid(),
                "checkpoint_interval": checkpoint_interval, "state_hash": "crc32", "cpu": cpu.SIGNATURE,
-               "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
+               "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "scheduler": {"slice": slice_length, "chaos_seed": chaos_seed, "task_limit": task_limit}},
     )
     try:
         writer = LogWriter(trace.log_path, header)
@@ -348,12 +397,17 @@ def record(program_path: str, argv: list[str], trace: TraceDir, *,
         raise TraceError(f"cannot write {trace.log_path}: {exc.strerror}") from None
     hostio = RecordingHostIO(writer, trace, checkpoint_interval, should_stop)
     started = time.monotonic()
-    process = GuestProcess(header, Program(program_path, data, interp_data), hostio, warn)
+    process = GuestProcess(header, Program(program_path, data, interp_data), hostio, warn,
+                           Policy(slice_length, chaos_seed))
     failed = False
     try:
         outcome = _run(process, progress, should_stop)
         if outcome != Outcome.EXITED and hostio.shutdown_event is None:
             hostio.shutdown(process.icount, ShutdownReason.INTERRUPTED, 0)
+    except Deadlock as exc:
+        warn(str(exc))
+        if hostio.shutdown_event is None:
+            hostio.shutdown(process.icount, ShutdownReason.DEADLOCK, 0)
     except (KeyboardInterrupt, RecordingStopped):
         if hostio.shutdown_event is None:
             hostio.shutdown(process.icount, ShutdownReason.INTERRUPTED, 0)

@@ -31,12 +31,14 @@ from .events import (
     FileKind,
     FileOpen,
     GuestException,
+    ProcessEvent,
     Random,
     RandomSource,
     Shutdown,
     ShutdownReason,
     StateHash,
     SyscallResult,
+    TaskSwitch,
 )
 from .hostio import HostCall, HostFdCall, HostFdsCall, OpenOutcome, Writes
 from .icount import NO_LIMIT
@@ -49,7 +51,7 @@ log = logging.getLogger(__name__)
 
 
 # Shutdowns that end the recording, not the program: replay stops there.
-_RECORDING_STOPPED = (ShutdownReason.INTERRUPTED, ShutdownReason.ERROR)
+_RECORDING_STOPPED = (ShutdownReason.INTERRUPTED, ShutdownReason.ERROR, ShutdownReason.DEADLOCK)
 
 
 class OutputSink:
@@ -117,6 +119,7 @@ class ReplayingHostIO:
         self.sink = sink
         self.index = 0                 # next event to consume
         self._state_hashes = [i for i, e in enumerate(self.events) if e.kind == EventKind.STATE_HASH]
+        self._switches = [i for i, e in enumerate(self.events) if e.kind == EventKind.TASK_SWITCH]
         self.verified_state_hashes = 0
         self.shutdown_event: Shutdown | None = None
         # A SHUTDOWN that ended the recording rather than the program, if any.
@@ -256,6 +259,30 @@ class ReplayingHostIO:
 
     def set_cursor(self, cursor: LogCursor) -> None:
         self.index, self.shutdown_event, self.verified_state_hashes = cursor
+
+    def switch(self, icount: int, tid: int | None) -> int:
+        ev = self._take(icount, EventKind.TASK_SWITCH, "a task switch")
+        assert isinstance(ev, TaskSwitch)
+        return ev.tid
+
+    def would_block(self, icount: int, file: OpenFile) -> bool:
+        if self.index >= len(self.events):
+            return False
+        ev = self.events[self.index]
+        return ev.kind == EventKind.TASK_SWITCH and ev.icount == icount
+
+    def ready(self, files: list[OpenFile | None], timeout: float) -> list[bool]:
+        raise AssertionError("a replay never asks the host")
+
+    def process(self, event: ProcessEvent) -> None:
+        actual = event.describe()
+        ev = self._take(event.icount, EventKind.PROCESS, actual)
+        if ev != event:
+            raise self._mismatch(event.icount, ev, actual)
+
+    def next_switch(self, icount: int) -> int:
+        i = bisect.bisect_left(self._switches, self.index)
+        return self.events[self._switches[i]].icount if i < len(self._switches) else NO_LIMIT
 
     def next_sync(self, icount: int) -> int:
         ev = self._next_state_hash()

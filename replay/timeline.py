@@ -53,10 +53,12 @@ from .checkpoint import Checkpoint
 from .checkpoint_index import CheckpointIndex
 from .disasm import Instruction
 from .errors import ReplayError
-from .events import ShutdownReason
+from .events import ProcessChange, ProcessEvent, ShutdownReason, TaskSwitch
 from .icount import NO_LIMIT
+from .linux.kernel import LinuxKernel
 from .linux.procfs import SYNTHETIC as SYNTHETIC_PROC_FILES
 from .linux.signals import QUIET_BY_DEFAULT
+from .linux.tasks import ThreadInfo
 from .machine import Hit, Watchpoint
 from .process import Outcome
 from .replayer import Replay
@@ -91,6 +93,7 @@ class TimeStop:
     watch: Watchpoint | None = None
     signal: int = 0                  # SIGNALLED, DELIVERY: the signal
     exit_status: int | None = None   # HISTORY_END after an exit: the exit code
+    tid: int = 0                     # the thread current at the stop (that ran the stopping instruction)
 
 
 @dataclass(frozen=True)
@@ -124,12 +127,15 @@ class Timeline:
     """One debugging session's time axis over a trace."""
 
     def __init__(self, replay: Replay, *, interval: int | None = None, near: int = 1 << 17,
-                 budget: int | None = None, slice_: int = 1 << 24) -> None:
+                 budget: int | None = None, slice_: int = 1 << 24, pid: int | None = None) -> None:
         self.replay = replay
         self.process = replay.process
-        self._machine = replay.process.machine
-        self._kernel = replay.process.kernel
         self.hostio = replay.hostio
+        first = replay.process.kernel
+        self._pid = first.pid if pid is None else pid
+        # The debugged process's history starts where it was made (fork) and ends where it ended.
+        self.start = 0 if self._pid == first.pid else self._process_start()
+        self._machine = self.process.family.machine_of(self._pid)
         self.end = self._end_of_history()
         # At least every 4M instructions; for very long traces, about 512
         # intervals over the whole history (a power of two).
@@ -139,18 +145,38 @@ class Timeline:
         self.breakpoints: set[int] = set()
         self.watchpoints: set[Watchpoint] = set()
         self._event_icounts = [e.icount for e in self.hostio.events]
+        switches = [e for e in self.hostio.events if isinstance(e, TaskSwitch)]
+        self._switch_icounts = [e.icount for e in switches]
+        self._switch_tids = [e.tid for e in switches]
         self.deliveries: dict[int, Delivery] = {}     # every delivery to a handler replayed so far
         self.pass_signals: frozenset[int] = QUIET_BY_DEFAULT   # delivered without stopping
         self._gate_stops = False                      # forward motions stop at deliveries
         self._hold_at: int | None = None              # hold exactly the delivery at this count
         self._released_at: int | None = None          # a held delivery was made here
-        self._kernel.signal_gate = self._signal_gate
         self.index: CheckpointIndex[Checkpoint] = CheckpointIndex(budget or 0)
         self._fixed_budget = budget is not None
         self.stats = {"restores": 0, "checkpoints_taken": 0, "replayed": 0, "thinned": 0}
         first = self._capture()
         self.index.add(first)
         self._update_budget(first)
+
+    @property
+    def _kernel(self) -> LinuxKernel:
+        """The debugged process's kernel (a new object after a restore re-made the process)."""
+        k = self.process.family.kernel_of(self._pid)
+        k.signal_gate = self._signal_gate
+        return k
+
+    def _process_start(self) -> int:
+        """Replay to where process `pid` first exists; ReplayError if it never does."""
+        start = next((e.icount for e in self.hostio.events if isinstance(e, ProcessEvent)
+                      and e.pid == self._pid and e.change == ProcessChange.START), None)
+        if start is None:
+            raise ReplayError(f"no process {self._pid} in this trace (see `ttdbg ps`)")
+        self.replay.run(start)
+        while self._pid not in self.process.family.kernels and not self.process.exited:
+            self.replay.run(self.process.icount + 1)
+        return self.process.icount
 
     def _update_budget(self, latest: Checkpoint) -> None:
         """Default budget: 2x the guest's resident memory now, plus 64 MiB."""
@@ -161,15 +187,24 @@ class Timeline:
     # -- facts ---------------------------------------------------------------------
     @property
     def position(self) -> int:
-        return self._machine.icount
+        """The global count (over every thread and process)."""
+        return self.process.icount
 
     @property
     def pc(self) -> int:
-        return self._machine.pc
+        return self.read_register("rip")
 
     def _end_of_history(self) -> EndOfHistory:
         events = self.hostio.events
         limit = self.replay.end_limit
+        ended = next((e for e in events if isinstance(e, ProcessEvent) and e.pid == self._pid
+                      and e.change == ProcessChange.EXIT), None)
+        if ended is not None:
+            if ended.icount <= limit:
+                signal = ended.status & 0x7F
+                if signal:
+                    return EndOfHistory(ended.icount, ShutdownReason.SIGNAL, signal)
+                return EndOfHistory(ended.icount, ShutdownReason.EXIT, (ended.status >> 8) & 0xFF)
         for ev in reversed(events):
             if ev.kind.name == "SHUTDOWN":
                 reason = ev.reason  # type: ignore[attr-defined]
@@ -178,7 +213,7 @@ class Timeline:
 
     @property
     def at_end(self) -> bool:
-        return self.process.exited or self.position >= self.end.icount
+        return self.process.exited or self._kernel.state.exited is not None or self.position >= self.end.icount
 
     # -- checkpoints -----------------------------------------------------------------
     def _capture(self) -> Checkpoint:
@@ -331,7 +366,7 @@ class Timeline:
 
     def _replay_to(self, target: int, should_stop: ShouldStop | None = None) -> Outcome:
         """Exactly to `target` (no traps), from the best starting point."""
-        target = max(0, min(target, self.end.icount))
+        target = max(self.start, min(target, self.end.icount))
         here = self.position
         if here == target and not self._kernel.held and (not self.process.exited or target == self.end.icount):
             return Outcome.LIMIT
@@ -359,7 +394,7 @@ class Timeline:
         return self._delivery_stop() if self._kernel.held else self._stop(StopReason.ARRIVED)
 
     def _stop(self, reason: StopReason, **kw) -> TimeStop:
-        return TimeStop(reason, self.position, self.pc, **kw)
+        return TimeStop(reason, self.position, self.pc, tid=self._kernel.tid, **kw)
 
     def end_stop(self) -> TimeStop:
         """How the recording ends, as a stop here: SIGNALLED for a fatal signal,
@@ -374,9 +409,9 @@ class Timeline:
     # -- the API ---------------------------------------------------------------------
     def seek(self, icount: int, should_stop: ShouldStop | None = None) -> TimeStop:
         """Stand exactly after `icount` instructions of the recorded run."""
-        if icount <= 0:
-            self._replay_to(0)
-            return self._stop(StopReason.HISTORY_START if icount < 0 else StopReason.ARRIVED)
+        if icount <= self.start:
+            self._replay_to(self.start)
+            return self._stop(StopReason.HISTORY_START if icount < self.start else StopReason.ARRIVED)
         if icount >= self.end.icount:
             self._replay_to(self.end.icount, should_stop)
             if icount > self.end.icount or self.position >= self.end.icount:
@@ -427,11 +462,11 @@ class Timeline:
         origin = self.position
         if count == 1 and self._after_delivery_here() and self._stops_at(self.deliveries[origin]):
             return self._land_delivery(origin)          # from the handler's entry back to the gate
-        if origin == 0:
+        if origin == self.start:
             return self._stop(StopReason.HISTORY_START)
         target = origin - count
-        if target < 0:
-            self._replay_to(0)
+        if target < self.start:
+            self._replay_to(self.start)
             return self._stop(StopReason.HISTORY_START)
         outcome = self._back_to(target, should_stop)
         if outcome == Outcome.INTERRUPTED:
@@ -492,20 +527,20 @@ class Timeline:
 
     def _cont_backward(self, should_stop: ShouldStop | None) -> TimeStop:
         origin = self.position
-        if origin == 0:
+        if origin == self.start:
             return self._stop(StopReason.HISTORY_START)
         # Every delivery before here has been replayed, so the last one is known.
         signal_at = self._last_delivery_stop(origin)
         if not self.breakpoints and not self.watchpoints:
             if signal_at is not None:
                 return self._land_delivery(signal_at)
-            self._replay_to(0)           # nothing can stop us: straight to the start
+            self._replay_to(self.start)           # nothing can stop us: straight to the start
             return self._stop(StopReason.HISTORY_START)
         end = origin
-        while end > 0:
+        while end > self.start:
             cp = self.index.before(end)
             if cp is None:
-                cp = self.index.at_or_before(0)
+                cp = self.index.at_or_before(self.start)
             hits, interrupted = self._scan(cp, end, should_stop)
             if interrupted:
                 self._replay_to(origin)
@@ -526,7 +561,7 @@ class Timeline:
                 self._replay_to(origin)
                 return self._stop(StopReason.INTERRUPTED)
             end = cp.icount
-        self._replay_to(0)
+        self._replay_to(self.start)
         return self._stop(StopReason.HISTORY_START)
 
     # -- breakpoints, watchpoints, state ------------------------------------------------
@@ -542,8 +577,76 @@ class Timeline:
     def remove_watchpoint(self, watch: Watchpoint) -> None:
         self.watchpoints.discard(watch)
 
-    def read_register(self, name: str) -> int:
-        return self._machine.reg(name)
+    # -- threads ------------------------------------------------------------------------
+    @property
+    def pid(self) -> int:
+        """The debugged process's pid."""
+        return self._pid
+
+    @property
+    def current_tid(self) -> int:
+        """The thread that runs (or ran last) here."""
+        return self._kernel.tid
+
+    def threads(self) -> tuple[ThreadInfo, ...]:
+        """The debugged process's live threads here, by tid."""
+        k = self._kernel
+        tids = [k.tid] if k.state.exited is not None else [    # ended: the thread that ended it, as it stood
+            tid for tid in sorted(k.state.threads) if not k.state.threads[tid].exited]
+        return tuple(ThreadInfo(tid, k.pid, k.thread_name(tid).decode("utf-8", "replace")) for tid in tids)
+
+    # -- whose turn: which thread runs each instruction (from the log's switches) ------------
+    def runner(self, position: int | None = None) -> int:
+        """The thread that runs the instruction after `position` (default: here).  The
+        log's TASK_SWITCH events say it for every position: a switch at S gives the
+        instructions S+1 ... up to the next switch to its thread."""
+        at = self.position if position is None else position
+        i = bisect.bisect_right(self._switch_icounts, at) - 1
+        return self._switch_tids[i] if i >= 0 else self.process.kernel.pid
+
+    def next_turn(self, tid: int, start: int | None = None) -> int | None:
+        """The first position >= `start` (default: here) from which thread `tid` runs
+        its next instruction; None if it never runs again in the recording."""
+        at = self.position if start is None else start
+        if self.runner(at) == tid:
+            return at
+        i = bisect.bisect_right(self._switch_icounts, at)
+        for j in range(i, len(self._switch_icounts)):
+            if self._switch_tids[j] == tid:
+                return self._switch_icounts[j]
+        return None
+
+    def previous_turn(self, tid: int, before: int | None = None) -> int | None:
+        """The last position < `before` (default: here) from which thread `tid` ran an
+        instruction (so seeking there stands before that instruction); None: none."""
+        at = (self.position if before is None else before) - 1
+        if at < 0:
+            return None
+        if self.runner(at) == tid:
+            return at
+        i = bisect.bisect_right(self._switch_icounts, at) - 1
+        # Walk back over the turns: the last one of `tid` ends where the next switch happened.
+        for j in range(i, -1, -1):
+            begin = self._switch_icounts[j - 1] if j > 0 else 0
+            owner = self._switch_tids[j - 1] if j > 0 else self.process.kernel.pid
+            if owner == tid and begin < self._switch_icounts[j]:
+                return self._switch_icounts[j] - 1
+        return None
+
+    def _saved_cpu(self, tid: int) -> object | None:
+        """The saved CPU of thread `tid` (None: it is on the machine); ReplayError if none lives."""
+        thread = self._kernel.state.threads.get(tid)
+        if thread is None or (thread.exited and tid != self._kernel.tid):
+            raise ReplayError(f"no thread {tid} here")
+        # A thread switched out (or of a process not running) keeps its CPU in its context.
+        return thread.context
+
+    def read_register(self, name: str, tid: int | None = None) -> int:
+        """A register of thread `tid` (None: the current thread)."""
+        context = self._saved_cpu(self._kernel.tid if tid is None else tid)
+        if context is None:
+            return self._machine.reg(name)
+        return self._machine.context_reg(context, name)
 
     def read_memory(self, address: int, length: int) -> bytes:
         """Guest bytes; raises ReplayError if any byte is unmapped."""
@@ -580,7 +683,7 @@ class Timeline:
         """The instruction at `address` in guest memory here (None: unmapped or undecodable)."""
         return self._machine.instruction_at(address)
 
-    def write_register(self, name: str, value: int) -> None:
+    def write_register(self, name: str, value: int, tid: int | None = None) -> None:
         """Refused: the replay must stay the recording (no diversions yet)."""
         raise ReplayError(f"cannot set ${name}: registers cannot be changed during replay")
 

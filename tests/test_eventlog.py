@@ -25,12 +25,15 @@ from replay.events import (
     FileKind,
     FileOpen,
     GuestException,
+    ProcessChange,
+    ProcessEvent,
     Random,
     RandomSource,
     Shutdown,
     ShutdownReason,
     StateHash,
     SyscallResult,
+    TaskSwitch,
     decode_event,
 )
 
@@ -69,6 +72,10 @@ EVENTS: dict[EventKind, st.SearchStrategy] = {
     EventKind.SHUTDOWN: st.builds(Shutdown, icounts, st.sampled_from(ShutdownReason), i32).map(_signal_status),
     EventKind.STATE_HASH: st.builds(StateHash, icounts, blobs),
     EventKind.END: st.builds(End, icounts),
+    EventKind.TASK_SWITCH: st.builds(TaskSwitch, icounts, st.integers(1, 2**31 - 1)),
+    EventKind.PROCESS: st.builds(ProcessEvent, icounts, i32, i32, st.sampled_from(ProcessChange), i32,
+                                 st.lists(st.text(st.characters(blacklist_categories=("Cs",)), max_size=8),
+                                          max_size=3).map(tuple)),
 }
 any_event = st.one_of(*EVENTS.values())
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
+import secrets
 import shutil
 import signal
 import sys
@@ -28,13 +30,16 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 
 from replay import (
+    DEFAULT_SLICE,
     DiskFullError,
     EventKind,
     OutputSink,
     Replay,
     ReplayError,
+    TraceDir,
     TraceTruncated,
     create_trace,
+    list_processes,
     mark_latest,
     open_trace,
     parse_elf,
@@ -46,7 +51,7 @@ from replay import (
 
 from . import logconfig
 from .syscall_listing import syscall_table
-from .trace_summary import trace_info
+from .trace_summary import process_listing, trace_info
 
 log = logging.getLogger("ttdbg")
 EXIT_USAGE = 2
@@ -141,6 +146,11 @@ def cmd_record(args: argparse.Namespace) -> int:
     trace = create_trace(args.output, program, force=args.force)
     if not args.quiet:
         _say(f"saving execution to trace directory `{trace.path}'")
+    chaos_seed = args.chaos_seed
+    if args.chaos and chaos_seed is None:
+        chaos_seed = secrets.randbelow(1 << 31)
+    if chaos_seed is not None:
+        _say(f"chaos mode: seed {chaos_seed} (record again with --chaos-seed {chaos_seed} for the same schedule)")
     progress = Progress("recording", _progress_default(args.progress))
     try:
         with CtrlC().installed() as ctrl_c:
@@ -148,7 +158,8 @@ def cmd_record(args: argparse.Namespace) -> int:
                             env=[] if args.no_env else None,
                             checkpoint_interval=args.checkpoint_interval, warn=_guest_warning,
                             progress=progress if progress.enabled else None, should_stop=ctrl_c,
-                            program_data=data)
+                            program_data=data, slice_length=args.slice, chaos_seed=chaos_seed,
+                            task_limit=args.max_tasks)
     except DiskFullError as exc:
         if exc.icount is None:                          # nothing recorded: leave no half trace behind
             shutil.rmtree(trace.path, ignore_errors=True)
@@ -182,7 +193,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
     trace = open_trace(args.trace)
     if not args.autopilot:
         from .gdb_launch import replay_with_gdb
-        return replay_with_gdb(trace, gdb=args.gdb, gdb_args=args.gdb_args or [])
+        return replay_with_gdb(trace, gdb=args.gdb, gdb_args=args.gdb_args or [], pid=_chosen_pid(trace, args))
+    if args.pid is not None or args.exe is not None:
+        raise _Usage("replay -a replays every process: -p and -e choose the one to debug")
     if args.quiet:
         sink = OutputSink.quiet()
         out_file = None
@@ -219,8 +232,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
              f"{result.icount:,} instructions up to its last complete event")
         return EXIT_TRUNCATED
     if result.interrupted_recording:
-        why = "stopped by an error (internal, or a full disk)" \
-            if result.shutdown and result.shutdown.reason.name == "ERROR" else "interrupted"
+        reason = result.shutdown.reason.name if result.shutdown else ""
+        why = {"ERROR": "stopped by an error (internal, or a full disk)",
+               "DEADLOCK": "ended by a deadlock of its threads"}.get(reason, "interrupted")
         _say(f"note: the recording was {why} at instruction {result.icount:,}; replay stops there")
     if args.stats:
         _say(verified_summary(result.icount, len(replay.contents.events), result.verified_state_hashes,
@@ -240,6 +254,41 @@ def cmd_info(args: argparse.Namespace) -> int:
         raise _Usage("info --all goes with --syscalls")
     print(trace_info(open_trace(args.trace)))
     return 0
+
+
+def cmd_ps(args: argparse.Namespace) -> int:
+    print(process_listing(list_processes(read_log(open_trace(args.trace).log_path))))
+    return 0
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value < 1 << 31:
+        raise argparse.ArgumentTypeError(f"{value} is not between 0 and 2**31-1")
+    return value
+
+
+def _task_limit(text: str) -> int:
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 1 <= value <= 1 << 22:
+        raise argparse.ArgumentTypeError(f"{value} is not between 1 and {1 << 22}")
+    return value
+
+
+def _slice(text: str) -> int:
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 100 <= value <= 1 << 40:
+        raise argparse.ArgumentTypeError(f"{value} is not between 100 and 2**40")
+    return value
 
 
 def cmd_dump(args: argparse.Namespace) -> int:
@@ -266,13 +315,37 @@ def cmd_dump(args: argparse.Namespace) -> int:
 # -- gdb and REPL ---------------------------------------------------------------------------
 def cmd_serve(args: argparse.Namespace) -> int:
     from .serve import serve
-    return serve(open_trace(args.trace), host=args.host, port=args.port, once=args.once,
-                 fresh=args.fresh, say=_say)
+    trace = open_trace(args.trace)
+    return serve(trace, host=args.host, port=args.port, once=args.once,
+                 fresh=args.fresh, say=_say, pid=_chosen_pid(trace, args))
 
 
 def cmd_repl(args: argparse.Namespace) -> int:
     from .repl import run_repl
-    return run_repl(open_trace(args.trace), gdb=args.gdb)
+    trace = open_trace(args.trace)
+    return run_repl(trace, gdb=args.gdb, pid=_chosen_pid(trace, args))
+
+
+def _chosen_pid(trace: TraceDir, args: argparse.Namespace) -> int | None:
+    """-p PID, or -e NAME (the first process whose program is NAME); None: the first process."""
+    if args.pid is None and args.exe is None:
+        return None
+    if args.pid is not None and args.exe is not None:
+        raise _Usage("-p and -e both choose the process to debug: give one")
+    processes = list_processes(read_log(trace.log_path))
+    if args.pid is not None:
+        if all(p.pid != args.pid for p in processes):
+            raise _Fail(f"no process {args.pid} in this trace (see `ttdbg ps`)", 2)
+        return args.pid
+    for p in processes:
+        if p.argv and (p.argv[0] == args.exe or os.path.basename(p.argv[0]) == args.exe):
+            return p.pid
+    raise _Fail(f"no process of the program {args.exe!r} in this trace (see `ttdbg ps`)", 2)
+
+
+def _add_process_choice(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-p", "--pid", type=int, metavar="PID", help="debug process PID (see `ttdbg ps`)")
+    parser.add_argument("-e", "--exe", metavar="NAME", help="debug the first process whose program is NAME")
 
 
 def cmd_dap(args: argparse.Namespace) -> int:
@@ -325,6 +398,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="show progress on stderr (default: when stderr is a terminal and stdin is not)")
     r.add_argument("--checkpoint-interval", type=int, default=1 << 28, metavar="N",
                    help="instructions between recorded state hashes (default 2^28)")
+    r.add_argument("--chaos", action="store_true",
+                   help="vary the threads' time slices and turns from a random seed (printed), to find races")
+    r.add_argument("--chaos-seed", type=_seed, metavar="N", help="chaos mode with this seed (0 to 2**31-1)")
+    r.add_argument("--slice", type=_slice, default=DEFAULT_SLICE, metavar="N",
+                   help=f"instructions a thread runs before another gets its turn (default {DEFAULT_SLICE:,})")
+    r.add_argument("--max-tasks", type=_task_limit, default=4096, metavar="N",
+                   help="threads and processes at once; more fail with EAGAIN (default 4096)")
     r.add_argument("program", nargs=argparse.REMAINDER, metavar="PROGRAM [ARGS...]")
     r.set_defaults(func=cmd_record)
 
@@ -336,6 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--stats", action="store_true", help="with -a: print what was verified")
     rp.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     rp.add_argument("--gdb", metavar="PATH", default="gdb", help="the gdb to run (default: gdb on PATH)")
+    _add_process_choice(rp)
     rp.add_argument("gdb_args", nargs=argparse.REMAINDER, metavar="-- GDB-ARGS")
     rp.set_defaults(func=cmd_replay)
 
@@ -346,17 +427,23 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=_port, default=1234, help="TCP port, 0-65535; 0 picks a free one (default 1234)")
     s.add_argument("--once", action="store_true", help="exit after the first gdb session")
     s.add_argument("--fresh", action="store_true", help="every connection starts at the beginning")
+    _add_process_choice(s)
     s.set_defaults(func=cmd_serve)
 
     rl = sub.add_parser("repl", help="an interactive time-travel prompt on a trace")
     rl.add_argument("trace", nargs="?")
     rl.add_argument("--gdb", metavar="PATH", default="gdb", help="gdb for rich expressions (if installed)")
+    _add_process_choice(rl)
     rl.set_defaults(func=cmd_repl)
 
     da = sub.add_parser("dap", help="a Debug Adapter Protocol server on stdio (VS Code and other DAP clients)")
     da.add_argument("trace", nargs="?",
                     help="the trace to debug when launch/attach names none (default: the latest)")
     da.set_defaults(func=cmd_dap)
+
+    ps = sub.add_parser("ps", help="list the processes of a trace (PID PPID EXIT CMD)")
+    ps.add_argument("trace", nargs="?")
+    ps.set_defaults(func=cmd_ps)
 
     i = sub.add_parser("info", help="summarize a trace, or list the system calls (--syscalls)")
     i.add_argument("trace", nargs="?")

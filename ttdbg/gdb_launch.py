@@ -54,11 +54,12 @@ def _gdb_word(path: str) -> str:
     return "".join("\\" + c if c in " \t\\'\"" else c for c in path)
 
 
-def replay_with_gdb(trace: TraceDir, gdb: str = "gdb", gdb_args: list[str] | None = None) -> int:
+def replay_with_gdb(trace: TraceDir, gdb: str = "gdb", gdb_args: list[str] | None = None,
+                    pid: int | None = None) -> int:
     gdb_path = shutil.which(gdb)
     if gdb_path is None:
         raise ReplayError(f"cannot find gdb ({gdb!r}); install it, pass --gdb PATH, or use `ttdbg replay -a`")
-    server, target = make_server(trace, "127.0.0.1", 0, once=True)
+    server, target = make_server(trace, "127.0.0.1", 0, once=True, pid=pid)
     host, port = server.address
     thread = threading.Thread(target=server.serve_one, name="ttdbg-stub", daemon=True)
     # The sysroot (whose paths come from the trace) and our own command file

@@ -13,7 +13,7 @@ import logging
 import shlex
 from collections.abc import Iterable
 
-from gdbstub import X86_64, BreakKind, Capability, Direction, HostStat, StopKind, StopReason, TargetError
+from gdbstub import X86_64, BreakKind, Capability, Direction, HostStat, StopKind, StopReason, TargetError, ThreadInfo
 from gdbstub.target import ShouldStop
 from replay import Direction as TimeDirection
 from replay import MemoryRegion, ReplayError, TimeStop, WatchKind, Watchpoint
@@ -21,6 +21,7 @@ from replay import StopReason as TimeReason
 
 from .positions import parse_position
 from .session import DebugSession
+from .thread_steps import NoSuchThread, ThreadSteps
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +55,10 @@ class ReplayTarget:
         self.session = session
         self.timeline = session.timeline
         self.pid = session.pid
-        self.tid = session.pid
         self._break_kinds: dict[int, BreakKind] = {}
         self._last = self._translate(self.timeline.here())
+        self._stop_tid = self.timeline.current_tid
+        self._steps = ThreadSteps(self.timeline)
         self._past_end = False
         self._exit_at_end = False      # `monitor exit`: a continue at the end reports the exit
         self._program_signals: frozenset[int] | None = None
@@ -84,25 +86,42 @@ class ReplayTarget:
             tl.seek(0)
         # a plain stop (gdb shows the frame), or the signal waiting to be delivered here
         self._last = self._translate(tl.here())
+        self._stop_tid = tl.current_tid
 
     # -- state --------------------------------------------------------------------------
     def stop_reason(self) -> StopReason:
         return self._last
 
-    def read_registers(self) -> list[int | None]:
+    @property
+    def tid(self) -> int:
+        """The thread of the last stop: after a step, the thread that made the
+        instruction (backwards: whose instruction was undone), else the engine's
+        (the one at the breakpoint, the one that wrote)."""
+        return self._stop_tid
+
+    def threads(self) -> list[ThreadInfo]:
+        return [ThreadInfo(t.tid, t.name) for t in self.timeline.threads()]
+
+    def read_registers(self, tid: int | None = None) -> list[int | None]:
         tl = self.timeline
+        if tid is None:                     # the stop's thread, if it is still there
+            tid = self._stop_tid if self._stop_tid in {t.tid for t in tl.threads()} else None
+        if tid == tl.current_tid:
+            tid = None
         values: list[int | None] = []
         for reg in self.description.registers:
             if reg.name in _UNAVAILABLE:
                 values.append((1 << 64) - 1)
                 continue
             try:
-                values.append(tl.read_register(reg.name))
+                values.append(tl.read_register(reg.name, tid))
             except KeyError:
                 values.append(None)
+            except ReplayError as exc:      # no such thread (any more, or yet) here
+                raise TargetError(errno.ESRCH, str(exc)) from None
         return values
 
-    def write_register(self, regnum: int, value: int) -> None:
+    def write_register(self, regnum: int, value: int, tid: int | None = None) -> None:
         raise TargetError(errno.EPERM, "registers cannot be changed during replay")
 
     def read_memory(self, addr: int, length: int) -> bytes:
@@ -115,7 +134,7 @@ class ReplayTarget:
         raise TargetError(errno.EPERM, "memory cannot be changed during replay")
 
     # -- motion ------------------------------------------------------------------------------
-    def resume(self, step: bool, direction: Direction, should_stop) -> StopReason:
+    def resume(self, step: bool, direction: Direction, should_stop, tid: int | None = None) -> StopReason:
         """Run or step.  At the end of the recording a forward resume stops there
         again ("No more reverse-execution history"), as `record full` replay does
         at the end of its log, so gdb keeps the process and can go back; only after
@@ -130,17 +149,30 @@ class ReplayTarget:
             return self._remember(self._translate(tl.end_stop(), final=True))
         if at_end:
             return self._remember(self._translate(TimeStop(TimeReason.HISTORY_END, tl.position, tl.pc)))
+        made_by = 0
         try:
             if step:
-                stop = tl.step(1, tdir, should_stop)
+                stop, made_by = self._step(self._stop_tid if tid is None else tid, tdir, should_stop,
+                                           chosen=tid is not None)
             else:
                 stop = tl.cont(tdir, should_stop)
         except ReplayError as exc:
             log.error("%s", exc)
             raise TargetError(errno.EIO, str(exc)) from None
+        live = {t.tid for t in tl.threads()}
+        stop_tid = made_by if step and stop.reason == TimeReason.ARRIVED else (stop.tid or tl.current_tid)
+        self._stop_tid = stop_tid if stop_tid in live else tl.current_tid   # it made its exit
         self._past_end = False
         ran_into_exit = stop.reason == TimeReason.HISTORY_END and stop.exit_status is not None
         return self._remember(self._translate(stop, step, final=self._exit_at_end and not step and ran_into_exit))
+
+    def _step(self, tid: int, tdir: TimeDirection, should_stop: ShouldStop, chosen: bool) -> tuple[TimeStop, int]:
+        """One instruction of thread `tid` (thread_steps.py); a thread gone is ESRCH when gdb
+        chose it, else (gdb's current thread made its exit) the next thread steps."""
+        try:
+            return self._steps.step(tid, tdir, should_stop, chosen=chosen)
+        except NoSuchThread as exc:
+            raise TargetError(errno.ESRCH, str(exc)) from None
 
     def _at_recorded_end(self) -> bool:
         return self.timeline.position >= self.timeline.end.icount
@@ -298,6 +330,7 @@ class ReplayTarget:
                 target = parse_position(args[0], tl.position, tl.end.icount)
                 stop = tl.seek(target, should_stop)
                 self._last = self._translate(stop, True)
+                self._stop_tid = tl.current_tid
                 done = "Now at"
                 if stop.reason == TimeReason.INTERRUPTED:
                     log.info("monitor goto interrupted at instruction %d", tl.position)
@@ -315,6 +348,7 @@ class ReplayTarget:
             if name == "restart" and len(args) == 1:
                 stop = self.session.restart(args[0])
                 self._last = self._translate(stop, True)
+                self._stop_tid = tl.current_tid
                 return (f"Restarted from {args[0]!r} at instruction {tl.position:,}.\n"
                         "Run `maintenance flush register-cache` (`flushregs`) so gdb rereads the registers.\n")
             if name == "info" and args == ["mem"]:

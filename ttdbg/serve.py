@@ -28,9 +28,9 @@ EXIT_UNAVAILABLE = 69
 
 
 def make_server(trace: TraceDir, host: str = "127.0.0.1", port: int = 0,
-                once: bool = False) -> tuple[GdbServer, ReplayTarget]:
-    """A stub over a new debugging session of `trace`."""
-    return serve_session(DebugSession(trace), host, port, once)
+                once: bool = False, pid: int | None = None) -> tuple[GdbServer, ReplayTarget]:
+    """A stub over a new debugging session of `trace` (of its process `pid`; default the first)."""
+    return serve_session(DebugSession(trace, pid=pid), host, port, once)
 
 
 def serve_session(session: DebugSession, host: str = "127.0.0.1", port: int = 0,
@@ -54,8 +54,8 @@ def is_loopback(host: str) -> bool:
 
 
 def serve(trace: TraceDir, *, host: str, port: int, once: bool, fresh: bool,
-          say: Callable[[str], None]) -> int:
-    session = DebugSession(trace)
+          say: Callable[[str], None], pid: int | None = None) -> int:
+    session = DebugSession(trace, pid=pid)
     try:
         server, target = serve_session(session, host, port, once)
     except OSError as exc:

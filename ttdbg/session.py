@@ -78,11 +78,12 @@ class Bookmark:
 
 class DebugSession:
     def __init__(self, trace: TraceDir, *, sink: OutputSink | None = None,
-                 interval: int | None = None, budget: int | None = None) -> None:
+                 interval: int | None = None, budget: int | None = None, pid: int | None = None) -> None:
         self.trace = trace
         self.contents: LogContents = read_log(trace.log_path)
         self.replay = Replay(trace, sink or OutputSink.quiet(), contents=self.contents)
-        self.timeline = Timeline(self.replay, interval=interval, budget=budget)
+        # `pid`: the process to debug (default: the first); the others run in the replay.
+        self.timeline = Timeline(self.replay, interval=interval, budget=budget, pid=pid)
         self.header = self.contents.header
         self.files = self._captured_files()
 

@@ -18,6 +18,12 @@ and frames from `symbols.Symbols`:
 It also owns the "watch stops only when the value changes" rule, since the
 engine reports every write: a write that leaves the bytes unchanged is
 continued past, in both directions.
+
+With several threads a motion moves one thread (`thread`, as gdb steps the
+selected one): its instructions are the steps (thread_steps.py), its
+registers are the ones read, and a temporary breakpoint counts only when that
+thread reaches it.  Without `thread`, the instructions of whichever thread
+runs are the steps.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from .symbols import DWARF_REGS, Frame, Symbols
 
 if TYPE_CHECKING:
     from .solibs import ImageSymbols
+    from .thread_steps import ThreadSteps
 
 FORWARD, BACKWARD = Direction.FORWARD, Direction.BACKWARD
 
@@ -51,22 +58,49 @@ class Motion:
 
 class Stepper:
     def __init__(self, timeline: Timeline, symbols: Symbols | None,
-                 should_stop: Callable[[], bool] | None = None, images: ImageSymbols | None = None) -> None:
+                 should_stop: Callable[[], bool] | None = None, images: ImageSymbols | None = None,
+                 steps: ThreadSteps | None = None) -> None:
         self.tl = timeline
+        self.steps = steps
+        self.thread: int | None = None    # the thread motions move (None: whichever runs)
         self.sym = symbols
         self.images = images          # the program and its shared libraries, for frames through libc
         self.should_stop = should_stop or (lambda: False)
         self.last_watch_before: dict[Watchpoint, bytes | None] = {}   # values before the last watch stop
 
     # -- facts -----------------------------------------------------------------------
+    def _tid(self) -> int | None:
+        """The moving thread, for register reads (None: it is the one running here)."""
+        t = self.thread
+        return None if t is None or t == self.tl.current_tid else t
+
     def reg(self, name: str) -> int:
-        return self.tl.read_register(name)
+        return self.tl.read_register(name, self._tid())
+
+    @property
+    def pc(self) -> int:
+        tid = self._tid()
+        return self.tl.pc if tid is None else self.tl.read_register("rip", tid)
+
+    def _step1(self, direction: Direction) -> TimeStop:
+        """One instruction of the moving thread (of whichever runs, without one)."""
+        if self.thread is None or self.steps is None:
+            return self.tl.step(1, direction, self.should_stop)
+        stop, _ = self.steps.step(self.thread, direction, self.should_stop)
+        if self.thread not in {t.tid for t in self.tl.threads()}:
+            self.thread = None                    # it made its exit
+        return stop
+
+    def _ours_here(self) -> bool:
+        """At a breakpoint: is it the moving thread that is about to run the instruction?"""
+        return self.thread is None or self.steps is None or self.tl.runner() == self.thread
 
     def read_u64(self, address: int) -> int:
         return struct.unpack("<Q", self.tl.read_memory(address, 8))[0]
 
-    def frames(self, limit: int = 64) -> list[Frame]:
-        regs = {n: self.reg(n) for n in DWARF_REGS}   # what the unwinder reads
+    def frames(self, limit: int = 64, tid: int | None = None) -> list[Frame]:
+        """Thread `tid`'s stack (None: the running thread's), innermost first."""
+        regs = {n: self.tl.read_register(n, tid) for n in DWARF_REGS}   # what the unwinder reads
         if self.images is not None:
             return self.images.unwind(regs, self._read, limit)
         if self.sym is None:
@@ -83,7 +117,7 @@ class Stepper:
         return self.sym.function_at(pc) if self.sym is not None else None
 
     def _here(self) -> TimeStop:
-        return TimeStop(StopReason.ARRIVED, self.tl.position, self.tl.pc)
+        return TimeStop(StopReason.ARRIVED, self.tl.position, self.pc)
 
     # -- continuing, with the value-change rule for `watch` ---------------------------------
     def cont(self, direction: Direction) -> TimeStop:
@@ -117,7 +151,7 @@ class Stepper:
             while True:
                 stop = self.cont(direction)
                 if stop.reason == StopReason.BREAKPOINT and stop.pc == address:
-                    if cond():
+                    if self._ours_here() and cond():
                         return TimeStop(StopReason.ARRIVED, stop.icount, stop.pc)
                     if self.should_stop():
                         return TimeStop(StopReason.INTERRUPTED, stop.icount, stop.pc)
@@ -129,47 +163,54 @@ class Stepper:
 
     # -- instruction motion ------------------------------------------------------------------
     def stepi(self, count: int, direction: Direction) -> TimeStop:
-        return self.tl.step(count, direction, self.should_stop)
+        if self.thread is None:
+            return self.tl.step(count, direction, self.should_stop)
+        stop = self._here()
+        for _ in range(count):
+            stop = self._step1(direction)
+            if stop.reason != StopReason.ARRIVED or self.should_stop():
+                break
+        return stop
 
     def nexti(self, direction: Direction) -> TimeStop:
         if direction == BACKWARD:
             return self._back_one(over=True)
-        insn = self.tl.instruction_at(self.tl.pc)
+        insn = self.tl.instruction_at(self.pc)
         if insn is not None and insn.mnemonic.startswith("call"):
             sp = self.reg("rsp")
             ret = insn.address + insn.size
-            stop = self.tl.step(1, FORWARD, self.should_stop)
+            stop = self._step1(FORWARD)
             if stop.reason != StopReason.ARRIVED:
                 return stop
             return self.run_to(ret, FORWARD, lambda sp=sp: self.reg("rsp") >= sp)
-        return self.tl.step(1, FORWARD, self.should_stop)
+        return self._step1(FORWARD)
 
     def _back_one(self, over: bool) -> TimeStop:
         """One instruction back; with `over`, a whole call is undone at once."""
-        prev_pc, prev_sp = self.tl.pc, self.reg("rsp")
-        stop = self.tl.step(1, BACKWARD, self.should_stop)
+        prev_pc, prev_sp = self.pc, self.reg("rsp")
+        stop = self._step1(BACKWARD)
         if stop.reason != StopReason.ARRIVED:
             return stop
-        insn = self.tl.instruction_at(self.tl.pc)
+        insn = self.tl.instruction_at(self.pc)
         if insn is None or not insn.mnemonic.startswith("ret"):
             return stop
         try:
             came_back = self.read_u64(self.reg("rsp")) == prev_pc
         except Exception:
             came_back = False
-        if not came_back or not (over or self._line(self.tl.pc) is None):
+        if not came_back or not (over or self._line(self.pc) is None):
             return stop
         call = self._call_site(prev_pc)
         if call is not None:
             return self.run_to(call, BACKWARD, lambda: self.reg("rsp") == prev_sp)
         # Unknown call encoding: step back until the stack is back where it was.
         while not self.should_stop():
-            stop = self.tl.step(1, BACKWARD, self.should_stop)
+            stop = self._step1(BACKWARD)
             if stop.reason != StopReason.ARRIVED:
                 return stop
-            if self.reg("rsp") == prev_sp and self._is_call_ending_at(self.tl.pc, prev_pc):
+            if self.reg("rsp") == prev_sp and self._is_call_ending_at(self.pc, prev_pc):
                 return stop
-        return TimeStop(StopReason.INTERRUPTED, self.tl.position, self.tl.pc)
+        return TimeStop(StopReason.INTERRUPTED, self.tl.position, self.pc)
 
     def _is_call_ending_at(self, address: int, end: int) -> bool:
         insn = self.tl.instruction_at(address)
@@ -187,9 +228,9 @@ class Stepper:
             entered = self._into_handler()
             if entered is not None:
                 return Motion(entered)
-        if self.sym is None or self._line(self.tl.pc) is None:
+        if self.sym is None or self._line(self.pc) is None:
             names = self.images or self.sym
-            fn = names.name_at(self.tl.pc) if names is not None else None
+            fn = names.name_at(self.pc) if names is not None else None
             where = f" {fn.split('+')[0]}" if fn else ""
             if direction == FORWARD:
                 stop = self.finish(FORWARD)
@@ -203,58 +244,58 @@ class Stepper:
     def _into_handler(self) -> TimeStop | None:
         """At a signal's delivery, gdb's step and next go into the handler, to its first line.
         None when the delivery entered nothing with lines (an ignored signal): step as usual."""
-        tl, sym = self.tl, self.sym
+        sym = self.sym
         assert sym is not None
-        stop = tl.step(1, FORWARD, self.should_stop)          # makes the delivery
+        stop = self._step1(FORWARD)          # makes the delivery
         if stop.reason != StopReason.ARRIVED:
             return stop
-        f = sym.function_at(tl.pc)
-        if f is None or tl.pc != f.low or sym.line_at(tl.pc) is None:
+        f = sym.function_at(self.pc)
+        if f is None or self.pc != f.low or sym.line_at(self.pc) is None:
             return None
         body = sym.after_prologue(f)
-        return self.run_to(body, FORWARD, lambda: True) if body != tl.pc else stop
+        return self.run_to(body, FORWARD, lambda: True) if body != self.pc else stop
 
     def _step_forward(self, over: bool) -> TimeStop:
         tl, sym = self.tl, self.sym
         assert sym is not None
-        row0 = sym.line_at(tl.pc)
-        func0 = sym.function_at(tl.pc)
+        row0 = sym.line_at(self.pc)
+        func0 = sym.function_at(self.pc)
         while True:
             if self.should_stop():
-                return TimeStop(StopReason.INTERRUPTED, tl.position, tl.pc)
-            insn = tl.instruction_at(tl.pc)
+                return TimeStop(StopReason.INTERRUPTED, tl.position, self.pc)
+            insn = tl.instruction_at(self.pc)
             if insn is not None and insn.mnemonic.startswith("call"):
                 sp = self.reg("rsp")
                 ret = insn.address + insn.size
-                stop = tl.step(1, FORWARD, self.should_stop)
+                stop = self._step1(FORWARD)
                 if stop.reason != StopReason.ARRIVED:
                     return stop
-                f = sym.function_at(tl.pc)
-                if over or f is None or sym.line_at(tl.pc) is None:
+                f = sym.function_at(self.pc)
+                if over or f is None or sym.line_at(self.pc) is None:
                     stop = self.run_to(ret, FORWARD, lambda sp=sp: self.reg("rsp") >= sp)
                     if stop.reason != StopReason.ARRIVED:
                         return stop
                     continue
-                if tl.pc == f.low:
+                if self.pc == f.low:
                     body = sym.after_prologue(f)
-                    if body != tl.pc:
+                    if body != self.pc:
                         return self.run_to(body, FORWARD, lambda sp=sp: self.reg("rsp") < sp)
                 return stop
-            stop = tl.step(1, FORWARD, self.should_stop)
+            stop = self._step1(FORWARD)
             if stop.reason != StopReason.ARRIVED:
                 return stop
-            row = sym.line_at(tl.pc)
+            row = sym.line_at(self.pc)
             if row is None:
                 return stop                      # returned into (or jumped to) code without lines
-            f = sym.function_at(tl.pc)
-            if sym.is_line_start(tl.pc) and (row.line != row0.line or row.file != row0.file or f is not func0):
+            f = sym.function_at(self.pc)
+            if sym.is_line_start(self.pc) and (row.line != row0.line or row.file != row0.file or f is not func0):
                 return stop
 
     def _step_backward(self, over: bool) -> TimeStop:
         tl, sym = self.tl, self.sym
         assert sym is not None
-        row0 = sym.line_at(tl.pc)
-        func0 = sym.function_at(tl.pc)
+        row0 = sym.line_at(self.pc)
+        func0 = sym.function_at(self.pc)
         assert row0 is not None
         start = tl.position
         stop = self._to_line_start()
@@ -262,23 +303,23 @@ class Stepper:
             return stop                          # from mid-line: to the line's start first, as gdb does
         while True:
             if self.should_stop():
-                return TimeStop(StopReason.INTERRUPTED, tl.position, tl.pc)
+                return TimeStop(StopReason.INTERRUPTED, tl.position, self.pc)
             stop = self._back_one(over)
             if stop.reason != StopReason.ARRIVED:
                 return stop
-            row = sym.line_at(tl.pc)
+            row = sym.line_at(self.pc)
             if row is None:
                 return stop
-            f = sym.function_at(tl.pc)
+            f = sym.function_at(self.pc)
             if row.line != row0.line or row.file != row0.file or f is not func0:
                 break
         stop = self._to_line_start()
-        f = sym.function_at(tl.pc)
-        if (stop.reason == StopReason.ARRIVED and f is not None and tl.pc == f.low and f is func0
+        f = sym.function_at(self.pc)
+        if (stop.reason == StopReason.ARRIVED and f is not None and self.pc == f.low and f is func0
                 and tl.position > 0):
             # Backed into this function's prologue: like gdb, go on to the caller's line.
-            stop = tl.step(1, BACKWARD, self.should_stop)
-            if stop.reason == StopReason.ARRIVED and sym.line_at(tl.pc) is not None:
+            stop = self._step1(BACKWARD)
+            if stop.reason == StopReason.ARRIVED and sym.line_at(self.pc) is not None:
                 stop = self._to_line_start()
         return stop
 
@@ -286,27 +327,27 @@ class Stepper:
         """Back to the first instruction of this execution of the current line."""
         tl, sym = self.tl, self.sym
         assert sym is not None
-        row1 = sym.line_at(tl.pc)
-        f1 = sym.function_at(tl.pc)
+        row1 = sym.line_at(self.pc)
+        f1 = sym.function_at(self.pc)
         while row1 is not None:
             if self.should_stop():
-                return TimeStop(StopReason.INTERRUPTED, tl.position, tl.pc)
+                return TimeStop(StopReason.INTERRUPTED, tl.position, self.pc)
             here = tl.position
-            if f1 is not None and tl.pc == f1.low:
+            if f1 is not None and self.pc == f1.low:
                 break
             stop = self._back_one(over=True)
             if stop.reason == StopReason.HISTORY_START:
                 break
             if stop.reason != StopReason.ARRIVED:
                 return stop
-            row = sym.line_at(tl.pc)
-            if row is None or row.line != row1.line or row.file != row1.file or sym.function_at(tl.pc) is not f1:
+            row = sym.line_at(self.pc)
+            if row is None or row.line != row1.line or row.file != row1.file or sym.function_at(self.pc) is not f1:
                 tl.seek(here)
                 break
         return self._here()
 
     def finish(self, direction: Direction) -> Motion:
-        frames = self.frames(2)
+        frames = self.frames(2, self._tid())
         if direction == FORWARD:
             if len(frames) < 2 or not frames[0].cfa:
                 raise MotionError('"finish" not meaningful in the outermost frame.')
@@ -314,7 +355,7 @@ class Stepper:
             ra = frames[1].pc
             stop = self.run_to(ra, FORWARD, lambda: self.reg("rsp") >= cfa)
             return Motion(stop)
-        pc = self.tl.pc
+        pc = self.pc
         entry = None
         f = self._func(pc)
         if f is not None:
@@ -329,4 +370,4 @@ class Stepper:
             stop = self.run_to(entry, BACKWARD, lambda: self.reg("rsp") == cfa - 8)
             if stop.reason != StopReason.ARRIVED:
                 return Motion(stop)
-        return Motion(self.tl.step(1, BACKWARD, self.should_stop))
+        return Motion(self._step1(BACKWARD))

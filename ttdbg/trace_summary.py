@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 
-from replay import EventKind, TraceDir, read_log
+from replay import EventKind, ProcessInfo, TraceDir, list_processes, read_log
 
 
 def trace_info(trace: TraceDir) -> str:
@@ -37,11 +37,46 @@ def trace_info(trace: TraceDir) -> str:
             lines.append(f"  {kind.name.lower():<12}{kinds[kind]:>10,}")
     if shutdown is not None:
         lines.append(f"ended:        {shutdown.describe()} (exit status {shutdown.exit_status()})")
+    processes = list_processes(contents)
+    if len(processes) > 1:
+        lines.append(f"processes:    {len(processes)}")
+        lines += ["  " + line for line in process_tree(processes)]
     state = "complete" if contents.complete else "TRUNCATED (the recording was killed)"
     lines.append(f"state:        {state}")
     lines.append(f"captured:     {files} files")
     lines.append(f"size:         {trace.size_on_disk():,} bytes (log {contents.size:,})")
     return "\n".join(lines)
+
+
+def process_listing(processes: tuple[ProcessInfo, ...]) -> str:
+    """`ttdbg ps`: one line a process, as `rr ps` prints them."""
+    lines = ["PID\tPPID\tEXIT\tCMD"]
+    for p in processes:
+        status = "-" if p.exit_status is None else str(p.exit_status)
+        lines.append(f"{p.pid}\t{p.ppid}\t{status}\t{_shown(p.cmd)}")
+    return "\n".join(lines)
+
+
+def process_tree(processes: tuple[ProcessInfo, ...]) -> list[str]:
+    """The processes as a tree (children indented under their parent), for `ttdbg info`."""
+    pids = {p.pid for p in processes}
+    children: dict[int, list[ProcessInfo]] = {}
+    roots = []
+    for p in processes:
+        if p.ppid in pids and p.ppid != p.pid:
+            children.setdefault(p.ppid, []).append(p)
+        else:
+            roots.append(p)
+    lines: list[str] = []
+
+    def walk(p: ProcessInfo, depth: int) -> None:
+        status = "running at the end" if p.exit_status is None else f"exit {p.exit_status}"
+        lines.append(f"{'  ' * depth}{p.pid} {_shown(p.cmd)} ({status})")
+        for child in children.get(p.pid, []):
+            walk(child, depth + 1)
+    for root in roots:
+        walk(root, 0)
+    return lines
 
 
 def _shown(text: str) -> str:

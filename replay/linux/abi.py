@@ -32,6 +32,10 @@ class GuestExit(Exception):
     """Raised inside a handler to end the process (exit or fatal signal)."""
 
 
+class Blocked(Exception):
+    """Raised by LinuxKernel.block: the calling thread waits; its result comes when it wakes."""
+
+
 class NoReturnValue(Exception):
     """Raised by rt_sigreturn: the registers were restored, do not set rax."""
 

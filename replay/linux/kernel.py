@@ -16,19 +16,34 @@ import logging
 import posixpath
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from ..events import ClockSource, ExceptionCause, FileKind, RandomSource, ShutdownReason
+from ..events import ClockSource, ExceptionCause, FileKind, ProcessChange, ProcessEvent, RandomSource, ShutdownReason
 from ..hostio import HostIO
 from ..machine import Machine, RunStop, StopKind
 from . import signals as sig
-from .abi import AT_FDCWD, MASK64, Args, GuestExit, NoReturnValue, s32
+from .abi import AT_FDCWD, MASK64, Args, Blocked, GuestExit, NoReturnValue, s32
 from .creds import Credentials
 from .files import FdTable, OpenFile
-from .sigframe import AltStack, SigInfo, build_frame, restore_frame
-from .signals import SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTORER, SI_USER, SigAction, SignalGate
+from .sigframe import SigInfo, build_frame, restore_frame
+from .signals import (
+    SA_NODEFER,
+    SA_ONSTACK,
+    SA_RESETHAND,
+    SA_RESTART,
+    SA_RESTORER,
+    SI_TKILL,
+    SI_USER,
+    SigAction,
+    SignalGate,
+)
+from .sys_open import release
 from .syscalls import dispatch_table
 from .sysnames import syscall_name
+from .tasks import ThreadState, Wait, WaitKind
+
+if TYPE_CHECKING:
+    from .family import Family
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +75,14 @@ class KernelState:
     brk_start: int = 0
     brk: int = 0
     umask: int = 0o022
-    sigmask: int = 0
-    pending: int = 0          # self-sent signals blocked when sent (bit N-1 for signal N)
-    pending_codes: dict[int, int] = field(default_factory=dict)   # their si_code
     sigactions: dict[int, SigAction] = field(default_factory=dict)
-    altstack: AltStack = field(default_factory=AltStack)
-    comm: bytes = b""        # PR_SET_NAME's name; b"": the program file's
+    threads: dict[int, ThreadState] = field(default_factory=dict)   # by tid (tasks.py)
+    current: int = 0          # the tid of the thread running (or last run)
+    ppid: int = 0             # the parent's pid (0: the first process, whose parent is the host's)
+    pgid: int = 0             # its process group (0: the recording's own, asked of the host and logged)
+    sid: int = 0              # its session (0: the recording's own)
+    wait_order: int = 0       # how many waits began (orders futex waiters: first come, first woken)
+    yielding: bool = False    # the running thread asked to give way (sched_yield)
     held: tuple[SigInfo, ...] = ()   # deliveries stopped at the signal gate, not yet made
     exited: ProcessExit | None = None
 
@@ -95,10 +112,12 @@ class LinuxKernel:
         self.pid = pid
         # /proc/self/exe is always absolute (glibc asserts so in _dl_get_origin).
         self.exe = posixpath.normpath(posixpath.join(cwd, exe))
-        self.state = KernelState(cwd=cwd)
+        self.state = KernelState(cwd=cwd, threads={pid: ThreadState(pid)}, current=pid)
         self.fds = FdTable()
         self._warn = warn
         self._warned: set[str] = set()
+        self._sysno = 0                        # the system call being answered
+        self.family: Family | None = None       # every process of the recording (family.py)
         self._to_deliver: list[SigInfo] = []   # signals to enter (or ignore) after this syscall
         # Asked before each delivery to a handler (before its frame is built); True
         # holds the delivery in state.held and stops the machine (see signals.py).
@@ -109,6 +128,7 @@ class LinuxKernel:
         # What /proc/self shows of the exec (set_exec_image): the program's bytes
         # and where argv's and the environment's strings lie in guest memory.
         self.exe_image = b""
+        self.auxv = b""                      # the auxiliary vector of the last exec (execve)
         self.arg_span = (0, 0)
         self.env_span = (0, 0)
         machine.os = self
@@ -122,6 +142,19 @@ class LinuxKernel:
     @property
     def icount(self) -> int:
         return self.machine.icount
+
+    @property
+    def thread(self) -> ThreadState:
+        """The running thread's own state."""
+        return self.state.threads[self.state.current]
+
+    @property
+    def tid(self) -> int:
+        return self.state.current
+
+    def thread_name(self, tid: int) -> bytes:
+        """A thread's comm: its PR_SET_NAME name, else the program file's (15 bytes at most)."""
+        return self.state.threads[tid].comm or self.exe.rsplit("/", 1)[-1].encode("utf-8", "surrogateescape")[:15]
 
     def read(self, addr: int, n: int) -> bytes:
         return self.mem.read(addr, n)
@@ -178,6 +211,7 @@ class LinuxKernel:
     def on_syscall(self, machine: Machine) -> None:
         uc_regs = machine.read_registers(("rax", "rdi", "rsi", "rdx", "r10", "r8", "r9"))
         sysno = uc_regs["rax"]
+        self._sysno = sysno
         args: Args = (uc_regs["rdi"], uc_regs["rsi"], uc_regs["rdx"], uc_regs["r10"],
                       uc_regs["r8"], uc_regs["r9"])
         handler = self.handlers.get(sysno)
@@ -190,6 +224,12 @@ class LinuxKernel:
             else:
                 result = handler(self, args)
         except GuestExit:
+            return
+        except Blocked:
+            # The thread waits (thread.wait): another runs; its result is set when it wakes.
+            machine.set_reg("rcx", machine.pc)
+            machine.set_reg("r11", machine.reg("eflags"))
+            machine.halt(RunStop(StopKind.HALTED, self.icount, machine.pc))
             return
         except NoReturnValue:
             result = None
@@ -220,7 +260,7 @@ class LinuxKernel:
         if stop.detail.startswith("int 0x80"):
             self.warn_once("int80", "32-bit system calls (int 0x80) are not supported")
         action = self.state.sigactions.get(stop.signal, SigAction())
-        blocked = self.state.sigmask & (1 << (stop.signal - 1))
+        blocked = self.thread.sigmask & (1 << (stop.signal - 1))
         if action.handler not in (sig.SIG_DFL, sig.SIG_IGN) and not blocked:
             # A handler for a synchronous fault: enter it; returning re-executes
             # the faulting instruction, as on Linux.
@@ -254,10 +294,147 @@ class LinuxKernel:
         self.machine.set_icount(stop.icount + 1)
         return True
 
+    # -- threads (tasks.py; switching them is the scheduler's) ------------------------
+    def give_way(self) -> None:
+        """Stop the machine after this system call so that the scheduler runs."""
+        self.machine.halt(RunStop(StopKind.HALTED, self.icount, self.machine.pc))
+
+    def block(self, wait: Wait) -> NoReturn:
+        """The running thread waits for `wait`; another runs (its result comes with its wake-up)."""
+        self.state.wait_order += 1
+        wait.order = self.state.wait_order
+        wait.sysno = self._sysno
+        self.thread.wait = wait
+        raise Blocked()
+
+    def wake(self, thread: ThreadState, result: int) -> None:
+        """End a waiting thread's wait: its system call returns `result`."""
+        thread.wait = None
+        if thread.context is None:          # the running thread (its wait just began)
+            self.machine.set_reg("rax", result & MASK64)
+        else:
+            self.machine.set_context_reg(thread.context, "rax", result & MASK64)
+
+    def futex_waiters(self, address: int) -> list[ThreadState]:
+        """The threads waiting on the futex word at `address`, first come first."""
+        waiting = [t for t in self.state.threads.values()
+                   if t.wait is not None and t.wait.kind == WaitKind.FUTEX and t.wait.address == address]
+        return sorted(waiting, key=lambda t: t.wait.order)  # type: ignore[union-attr]
+
+    def futex_wake(self, address: int, count: int, bitset: int = 0xFFFFFFFF) -> int:
+        woken = 0
+        for t in self.futex_waiters(address):
+            if woken >= count:
+                break
+            if t.wait is not None and t.wait.bitset & bitset:
+                self.wake(t, 0)
+                woken += 1
+        return woken
+
+    def signal_thread(self, tid: int, signum: int) -> int:
+        """tgkill/tkill: a signal for one thread of this process.  A fatal one
+        ends the process at once (as Linux does for the whole group); one with
+        a handler is pending on the thread, entered when it runs next, and
+        interrupts its wait (EINTR)."""
+        target = self.state.threads.get(tid)
+        if target is None or target.exited:
+            return -errno.ESRCH
+        if tid == self.tid:
+            return self.deliver_self_signal(signum, SI_TKILL)
+        if signum == 0:
+            return 0
+        if not 1 <= signum <= 64:
+            return -errno.EINVAL
+        action = self.state.sigactions.get(signum, SigAction())
+        bit = 1 << (signum - 1)
+        if signum not in (sig.SIGKILL, sig.SIGSTOP):
+            if action.handler == sig.SIG_IGN or (action.handler == sig.SIG_DFL and (
+                    signum in sig.IGNORED_BY_DEFAULT or signum in (sig.SIGTSTP, 21, 22))):
+                return 0
+            if action.handler != sig.SIG_DFL or target.sigmask & bit:
+                target.pending |= bit
+                target.pending_codes.setdefault(signum, SI_TKILL)
+                if target.wait is not None and not target.sigmask & bit:
+                    self._interrupt(target, action)
+                return 0
+        self.terminate(signum, ExceptionCause.KILL, self.machine.pc, 0)
+        self.machine.halt(RunStop(StopKind.HALTED, self.icount, self.machine.pc))
+        raise GuestExit()
+
+    def _interrupt(self, thread: ThreadState, action: SigAction) -> None:
+        """A signal for a handler ends a thread's wait: EINTR, or with SA_RESTART
+        a wait without a timeout is made again after the handler (as Linux's
+        -ERESTARTSYS: the system call instruction runs again)."""
+        wait = thread.wait
+        assert wait is not None
+        if wait.kind == WaitKind.VFORK:
+            return                           # the vfork parent waits on (the handler runs after)
+        if action.flags & SA_RESTART and wait.restartable:
+            self.restart(thread)
+        else:
+            self.wake(thread, -errno.EINTR)
+
+    def restart(self, thread: ThreadState) -> None:
+        """End a wait by making its system call again when the thread runs (pipes, wait4)."""
+        wait = thread.wait
+        assert wait is not None and thread.context is not None
+        thread.wait = None
+        m = self.machine
+        m.set_context_reg(thread.context, "rip", m.context_reg(thread.context, "rip") - 2)
+        m.set_context_reg(thread.context, "rax", wait.sysno)
+
+    def receive(self, signum: int, code: int, sender: int) -> None:
+        """A signal from another process (kill, SIGCHLD): ignored, pending on a
+        thread that does not block it (its wait interrupted), or, by default
+        action, the end of this process."""
+        action = self.state.sigactions.get(signum, SigAction())
+        if signum not in (sig.SIGKILL, sig.SIGSTOP):
+            if action.handler == sig.SIG_IGN or (action.handler == sig.SIG_DFL and (
+                    signum in sig.IGNORED_BY_DEFAULT or signum in (sig.SIGTSTP, 21, 22))):
+                return
+            bit = 1 << (signum - 1)
+            live = [t for t in sorted(self.state.threads.values(), key=lambda t: t.tid) if not t.exited]
+            if action.handler != sig.SIG_DFL or all(t.sigmask & bit for t in live):
+                target = next((t for t in live if not t.sigmask & bit), live[0])
+                target.pending |= bit
+                target.pending_codes.setdefault(signum, code)
+                if target.wait is not None and target.context is not None and not target.sigmask & bit:
+                    self._interrupt(target, action)
+                return
+        # Not running: the count is the running process's, the pc where this one stands.
+        now = self.family.running.machine.icount if self.family is not None else self.icount
+        context = self.thread.context
+        pc = self.machine.pc if context is None else self.machine.context_reg(context, "rip")
+        self.terminate(signum, ExceptionCause.KILL, pc, 0, now)
+
+    def enter_pending_handlers(self) -> None:
+        """A thread switched in: enter the handlers of signals other threads sent it."""
+        t = self.thread
+        while ready := t.pending & ~t.sigmask:
+            signum = (ready & -ready).bit_length()
+            t.pending &= ~(1 << (signum - 1))
+            code = t.pending_codes.pop(signum, SI_USER)
+            if self.state.sigactions.get(signum, SigAction()).handler not in (sig.SIG_DFL, sig.SIG_IGN):
+                self.enter_handler(SigInfo(signum, code, pid=self.pid))
+
+    def live_threads(self) -> list[ThreadState]:
+        return [t for t in self.state.threads.values() if not t.exited]
+
+    def exit_thread(self, status: int) -> NoReturn:
+        """exit(2): the thread ends; the last one's exit ends the process."""
+        t = self.thread
+        if len(self.live_threads()) <= 1:
+            self.exit(status)
+        if t.clear_child_tid and self.can_write(t.clear_child_tid, 4):
+            self.write(t.clear_child_tid, b"\0\0\0\0")
+            self.futex_wake(t.clear_child_tid, 1)
+        t.exited = True
+        self.give_way()
+        raise GuestExit()
+
     # -- process lifetime ---------------------------------------------------------
     def exit(self, status: int) -> NoReturn:
-        self.host.shutdown(self.icount, ShutdownReason.EXIT, status)
-        self.state.exited = ProcessExit(ShutdownReason.EXIT, status & 0xFF, self.icount)
+        self._end(ProcessExit(ShutdownReason.EXIT, status & 0xFF, self.icount))
         self.machine.halt(RunStop(StopKind.HALTED, self.icount, self.machine.pc))
         raise GuestExit()
 
@@ -265,8 +442,34 @@ class LinuxKernel:
                   icount: int | None = None) -> None:
         at = self.icount if icount is None else icount
         self.host.exception(at, signal, cause, pc, address)
-        self.host.shutdown(at, ShutdownReason.SIGNAL, signal)
-        self.state.exited = ProcessExit(ShutdownReason.SIGNAL, signal, at)
+        self._end(ProcessExit(ShutdownReason.SIGNAL, signal, at))
+
+    def _end(self, ended: ProcessExit) -> None:
+        """The process ended: its threads stop, its fds close, its parent hears of it;
+        the recording ends (SHUTDOWN, with the first process's status) with the last process."""
+        self.state.exited = ended
+        for t in self.state.threads.values():
+            t.exited = True
+            t.wait = None
+        family = self.family
+        if family is None:
+            self.host.shutdown(ended.icount, ended.reason, ended.status)
+            return
+        if self is family.first:
+            family.first_exit = ended
+        if family.forked:
+            status = (ended.status & 0xFF) << 8 if ended.reason == ShutdownReason.EXIT else ended.status & 0x7F
+            self.host.process(ProcessEvent(ended.icount, self.pid, self.state.ppid, ProcessChange.EXIT, status))
+        if len(family.live()) > 0:
+            for fd, _f in self.fds.items():
+                dropped = self.fds.remove(fd)
+                if dropped is not None:
+                    release(self, dropped)
+        family.process_ended(self)
+        if family.all_exited:
+            first = family.first_exit
+            assert isinstance(first, ProcessExit)
+            self.host.shutdown(ended.icount, first.reason, first.status)
 
     def deliver_self_signal(self, signum: int, code: int = SI_USER) -> int:
         """kill/tgkill to ourselves, with Linux semantics: ignored, pending
@@ -283,10 +486,10 @@ class LinuxKernel:
                 # Nothing happens, but a debugger sees it (as ptrace reports it).
                 self._to_deliver.append(SigInfo(signum, code, pid=self.pid, ignored=True))
                 return 0
-            if self.state.sigmask & (1 << (signum - 1)):
+            if self.thread.sigmask & (1 << (signum - 1)):
                 # Pending until unblocked (musl's raise() and abort() rely on it).
-                self.state.pending |= 1 << (signum - 1)
-                self.state.pending_codes.setdefault(signum, code)
+                self.thread.pending |= 1 << (signum - 1)
+                self.thread.pending_codes.setdefault(signum, code)
                 return 0
             if action.handler != sig.SIG_DFL:
                 self._to_deliver.append(SigInfo(signum, code, pid=self.pid))
@@ -300,16 +503,16 @@ class LinuxKernel:
         if info.ignored:
             return
         action = self.state.sigactions.get(info.signo, SigAction())
-        saved = self.state.sigmask
+        saved = self.thread.sigmask
         mask = saved | action.mask
         if not action.flags & SA_NODEFER:
             mask |= 1 << (info.signo - 1)
         if action.flags & SA_RESETHAND:
             self.state.sigactions[info.signo] = SigAction()
         restorer = action.restorer if action.flags & SA_RESTORER else 0
-        build_frame(self.machine, info, action.handler, restorer, saved, self.state.altstack,
+        build_frame(self.machine, info, action.handler, restorer, saved, self.thread.altstack,
                     bool(action.flags & SA_ONSTACK))
-        self.state.sigmask = mask & ~sig.UNBLOCKABLE
+        self.thread.sigmask = mask & ~sig.UNBLOCKABLE
 
     def _gate(self, infos: tuple[SigInfo, ...]) -> bool:
         """True when the gate holds these deliveries (they wait in state.held)."""
@@ -328,20 +531,27 @@ class LinuxKernel:
     def sigreturn(self) -> None:
         """rt_sigreturn: back to the interrupted state, then any signal now unblocked."""
         mask = restore_frame(self.machine)
-        self.state.sigmask = mask & ~sig.UNBLOCKABLE
+        self.thread.sigmask = mask & ~sig.UNBLOCKABLE
         self.deliver_pending()
         raise NoReturnValue()
 
     def deliver_pending(self) -> int:
         """After the mask changed: act on the lowest pending signal now unblocked."""
-        while ready := self.state.pending & ~self.state.sigmask:
+        while ready := self.thread.pending & ~self.thread.sigmask:
             signum = (ready & -ready).bit_length()
-            self.state.pending &= ~(1 << (signum - 1))
-            code = self.state.pending_codes.pop(signum, SI_USER)
+            self.thread.pending &= ~(1 << (signum - 1))
+            code = self.thread.pending_codes.pop(signum, SI_USER)
             self.deliver_self_signal(signum, code)      # raises GuestExit when fatal
         return 0
 
     # -- saving and restoring (checkpoints) -----------------------------------------
+    def saved_fields(self) -> tuple:
+        """What a checkpoint keeps of this process (Family.save copies all processes' at once)."""
+        return (self.state, self.fds, self.exe, self.exe_image, self.arg_span, self.env_span)
+
+    def restore_fields(self, fields: tuple) -> None:
+        self.state, self.fds, self.exe, self.exe_image, self.arg_span, self.env_span = fields
+
     def save(self) -> KernelSnapshot:
         state, fds = copy.deepcopy((self.state, self.fds))
         return KernelSnapshot(state, fds)

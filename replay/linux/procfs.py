@@ -76,7 +76,7 @@ def _memory_range(k: LinuxKernel, span: tuple[int, int]) -> bytes:
 
 def comm(k: LinuxKernel) -> bytes:
     """The task's name: PR_SET_NAME's, else the program file's base name (15 bytes at most)."""
-    return k.state.comm or k.exe.rsplit("/", 1)[-1].encode("utf-8", "surrogateescape")[:15]
+    return k.thread_name(k.tid)
 
 
 def _mask(bits: int) -> str:
@@ -100,7 +100,7 @@ def _status(k: LinuxKernel) -> bytes:
         f"Tgid:\t{k.pid}", "Ngid:\t0", f"Pid:\t{k.pid}", f"PPid:\t{ppid}", "TracerPid:\t0",
         "Uid:\t" + "\t".join(map(str, uids)), "Gid:\t" + "\t".join(map(str, gids)),
         "FDSize:\t64", "Threads:\t1",
-        f"SigPnd:\t{_mask(0)}", f"ShdPnd:\t{_mask(k.state.pending)}", f"SigBlk:\t{_mask(k.state.sigmask)}",
+        f"SigPnd:\t{_mask(0)}", f"ShdPnd:\t{_mask(k.thread.pending)}", f"SigBlk:\t{_mask(k.thread.sigmask)}",
         f"SigIgn:\t{_mask(ignored)}", f"SigCgt:\t{_mask(caught)}",
     ]
     return ("\n".join(lines) + "\n").encode()

@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING
 from ..events import FileKind
 from . import signals as sig
 from .abi import Args, errno_of, s32, s64
-from .files import OpenFile
+from .files import O_NONBLOCK, OpenFile
 from .sysnames import SYSCALL_NUMBERS as N
+from .tasks import Wait, WaitKind
 
 if TYPE_CHECKING:
     from .kernel import LinuxKernel
@@ -45,11 +46,20 @@ def _read_file(k: LinuxKernel, fd: int, f: OpenFile, count: int, offset: int | N
         if not f.pipe.buffer:
             if f.pipe.writers == 0:
                 return 0, b""
-            k.warn_once("pipeblock", "read from an empty pipe would block forever (single-threaded guest)")
-            return -errno.EAGAIN, b""
+            if f.flags & O_NONBLOCK:
+                return -errno.EAGAIN, b""
+            if k.family is None or k.family.task_count() < 2:
+                k.warn_once("pipeblock", "read from an empty pipe would block forever (no other thread "
+                            "or process can write it): returning EAGAIN")
+                return -errno.EAGAIN, b""
+            k.block(Wait(WaitKind.PIPE))
         data = bytes(f.pipe.buffer[:count])
         del f.pipe.buffer[:count]
         return len(data), data
+    if (offset is None and f.kind == FileKind.CHAR and not f.flags & O_NONBLOCK and k.family is not None
+            and k.family.task_count() > 1 and k.host.would_block(k.icount, f)):
+        # No input yet, and other threads can run: this one waits (the read is made again when input comes).
+        k.block(Wait(WaitKind.HOST, address=fd))
     return k.host.read(k.icount, fd, f, count, offset)
 
 
@@ -62,6 +72,8 @@ def _write_file(k: LinuxKernel, fd: int, f: OpenFile, data: bytes, offset: int |
         if f.pipe.readers == 0:
             return _broken_pipe(k)
         f.pipe.buffer += data
+        if k.family is not None:
+            k.family.wake_pipe_readers()
         return len(data)
     result = k.host.write(k.icount, fd, f, data, offset)
     if result == -errno.EPIPE:

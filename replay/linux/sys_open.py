@@ -79,6 +79,8 @@ def release(k: LinuxKernel, f: OpenFile) -> None:
             f.pipe.readers -= 1
         else:
             f.pipe.writers -= 1
+            if not f.pipe.writers and k.family is not None:
+                k.family.wake_pipe_readers()      # they read the end of the file
     elif f.std_stream is None and f.kind != FileKind.NONE:
         k.host.close(f)
 

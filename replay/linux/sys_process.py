@@ -1,5 +1,5 @@
 """The process and its host: exit, pids, arch_prctl, uname, limits, usage,
-random bytes, and the single-threaded answers to futex and scheduling.
+random bytes, and one CPU's answers to scheduling (threads: sys_threads.py).
 
 Identity that the recording fixed (pid) is answered from the trace header;
 host facts (parent and group ids, uname, rlimits, usage) go through
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from .kernel import LinuxKernel
 
 ARCH_SET_GS, ARCH_SET_FS, ARCH_GET_FS, ARCH_GET_GS = 0x1001, 0x1002, 0x1003, 0x1004
-FUTEX_WAIT, FUTEX_WAKE, FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET = 0, 1, 9, 10
 
 
 def sys_exit_group(k: LinuxKernel, a: Args) -> int:
@@ -33,10 +32,6 @@ def sys_exit_group(k: LinuxKernel, a: Args) -> int:
 
 
 def sys_getpid(k: LinuxKernel, a: Args) -> int:
-    return k.pid
-
-
-def sys_set_tid_address(k: LinuxKernel, a: Args) -> int:
     return k.pid
 
 
@@ -155,22 +150,7 @@ def sys_getrandom(k: LinuxKernel, a: Args) -> int:
     return len(data)
 
 
-# -- threads and scheduling (single-threaded guest) ---------------------------------
-def sys_futex(k: LinuxKernel, a: Args) -> int:
-    uaddr, op, val = a[0], a[1] & 0x7F, a[2] & 0xFFFFFFFF
-    cmd = op & 0xF
-    if cmd in (FUTEX_WAKE, FUTEX_WAKE_BITSET):
-        return 0
-    if cmd in (FUTEX_WAIT, FUTEX_WAIT_BITSET):
-        (current,) = struct.unpack("<I", k.read(uaddr, 4))
-        if current != val:
-            return -errno.EAGAIN
-        k.warn_once("futexwait", "futex wait with no other thread to wake it: returning ETIMEDOUT")
-        return -errno.ETIMEDOUT
-    k.warn_once(f"futex{cmd}", f"futex operation {cmd} is not supported")
-    return -errno.ENOSYS
-
-
+# -- scheduling (one CPU) ---------------------------------------------------------------
 def sys_sched_getaffinity(k: LinuxKernel, a: Args) -> int:
     size, mask = a[1], a[2]
     if size < 8 or size % 8:
@@ -189,7 +169,7 @@ def sys_getcpu(k: LinuxKernel, a: Args) -> int:
 def sys_prctl(k: LinuxKernel, a: Args) -> int:
     option = a[0]
     if option == 15:    # PR_SET_NAME
-        k.state.comm = k.mem.read_cstring(a[1], 16)[:15]
+        k.thread.comm = k.mem.read_cstring(a[1], 16)[:15]
         return 0
     if option == 16:    # PR_GET_NAME
         k.write(a[1], procfs.comm(k).ljust(16, b"\0"))
@@ -203,7 +183,65 @@ def sys_umask(k: LinuxKernel, a: Args) -> int:
     return old
 
 
-sys_getppid = host_value("getppid", os.getppid)
-sys_getpgrp = host_value("getpgrp", os.getpgrp)
-sys_getsid = host_value("getsid", lambda: os.getsid(0))
-sys_getpgid = host_value("getpgid", lambda: os.getpgid(0))
+_host_getppid = host_value("getppid", os.getppid)
+
+
+def sys_getppid(k: LinuxKernel, a: Args) -> int:
+    """A child's parent is a guest process; the first process's is the host's (logged)."""
+    return k.state.ppid if k.state.ppid else _host_getppid(k, a)
+_host_getpgrp = host_value("getpgrp", os.getpgrp)
+_host_getsid = host_value("getsid", lambda: os.getsid(0))
+_host_getpgid = host_value("getpgid", lambda: os.getpgid(0))
+
+
+# -- process groups and sessions: the recording's own (logged) until a process makes its own
+def _process(k: LinuxKernel, pid: int) -> LinuxKernel | None:
+    if pid in (0, k.pid):
+        return k
+    if k.family is None:
+        return None
+    target = k.family.kernels.get(pid)
+    return target if target is not None and target.state.exited is None else None
+
+
+def sys_getpgrp(k: LinuxKernel, a: Args) -> int:
+    return k.state.pgid or _host_getpgrp(k, a)
+
+
+def sys_getpgid(k: LinuxKernel, a: Args) -> int:
+    target = _process(k, s32(a[0]))
+    if target is None:
+        return -errno.ESRCH
+    return target.state.pgid or _host_getpgid(k, a)
+
+
+def sys_getsid(k: LinuxKernel, a: Args) -> int:
+    target = _process(k, s32(a[0]))
+    if target is None:
+        return -errno.ESRCH
+    return target.state.sid or _host_getsid(k, a)
+
+
+def sys_setpgid(k: LinuxKernel, a: Args) -> int:
+    pid, pgid = s32(a[0]), s32(a[1])
+    if pgid < 0:
+        return -errno.EINVAL
+    target = _process(k, pid)
+    if target is None or (target is not k and target.state.ppid != k.pid):
+        return -errno.ESRCH
+    if target.state.sid and target.state.sid == target.pid:
+        return -errno.EPERM                      # a session leader keeps its group
+    pgid = pgid or target.pid
+    if pgid != target.pid and k.family is not None and not any(
+            p.state.pgid == pgid for p in k.family.live()):
+        return -errno.EPERM                      # no such group in the session
+    target.state.pgid = pgid
+    return 0
+
+
+def sys_setsid(k: LinuxKernel, a: Args) -> int:
+    if k.state.pgid == k.pid or (k.family is not None and any(
+            p.state.pgid == k.pid for p in k.family.live() if p is not k)):
+        return -errno.EPERM                      # already a group leader
+    k.state.pgid = k.state.sid = k.pid
+    return k.pid

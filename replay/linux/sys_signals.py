@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 from . import signals as sig
 from .abi import Args, s32
 from .sigframe import SS_DISABLE, SS_ONSTACK, AltStack
-from .signals import SI_TKILL, SigAction
+from .signals import SI_USER, SigAction
 from .sysnames import SYSCALL_NUMBERS
+from .tasks import Wait, WaitKind
 
 if TYPE_CHECKING:
     from .kernel import LinuxKernel
@@ -39,16 +40,16 @@ def sys_rt_sigaction(k: LinuxKernel, a: Args) -> int:
 def sys_rt_sigprocmask(k: LinuxKernel, a: Args) -> int:
     how, new, old = a[0], a[1], a[2]
     if old:
-        k.write(old, struct.pack("<Q", k.state.sigmask))
+        k.write(old, struct.pack("<Q", k.thread.sigmask))
     if new:
         (mask,) = struct.unpack("<Q", k.read(new, 8))
         mask &= ~sig.UNBLOCKABLE
         if how == SIG_BLOCK:
-            k.state.sigmask |= mask
+            k.thread.sigmask |= mask
         elif how == SIG_UNBLOCK:
-            k.state.sigmask &= ~mask
+            k.thread.sigmask &= ~mask
         elif how == SIG_SETMASK:
-            k.state.sigmask = mask
+            k.thread.sigmask = mask
         else:
             return -errno.EINVAL
         return k.deliver_pending()
@@ -57,7 +58,7 @@ def sys_rt_sigprocmask(k: LinuxKernel, a: Args) -> int:
 
 def sys_sigaltstack(k: LinuxKernel, a: Args) -> int:
     new, old = a[0], a[1]
-    alt = k.state.altstack
+    alt = k.thread.altstack
     on_it = alt.contains(k.machine.reg("rsp"))
     if old:
         k.write(old, struct.pack("<QiiQ", alt.sp, SS_ONSTACK if on_it else alt.flags & SS_DISABLE, 0, alt.size))
@@ -69,7 +70,7 @@ def sys_sigaltstack(k: LinuxKernel, a: Args) -> int:
             return -errno.EINVAL
         if not flags & SS_DISABLE and size < 2048:
             return -errno.ENOMEM
-        k.state.altstack = AltStack(0, 0, SS_DISABLE) if flags & SS_DISABLE else AltStack(sp, size, 0)
+        k.thread.altstack = AltStack(0, 0, SS_DISABLE) if flags & SS_DISABLE else AltStack(sp, size, 0)
     return 0
 
 
@@ -82,22 +83,43 @@ def sys_kill(k: LinuxKernel, a: Args) -> int:
     pid, signum = s32(a[0]), s32(a[1])
     if pid in (k.pid, 0, -1):
         return k.deliver_self_signal(signum)
-    k.warn_once("killother", "signals to other processes are not supported")
-    return -errno.EPERM
+    if pid < -1 and k.family is not None:
+        # A group made with setpgid/setsid (the recording's own group is not known: ESRCH).
+        members = [p for p in k.family.live() if p.state.pgid == -pid]
+        if not members:
+            return -errno.ESRCH
+        if not 0 <= signum <= 64:
+            return -errno.EINVAL
+        for p in members:
+            if p is k:
+                continue
+            if signum:
+                p.receive(signum, SI_USER, k.pid)
+        return k.deliver_self_signal(signum) if k in members else 0
+    target = k.family.kernels.get(pid) if k.family is not None and pid > 0 else None
+    if target is None:
+        return -errno.ESRCH
+    if not 0 <= signum <= 64:
+        return -errno.EINVAL
+    if signum and target.state.exited is None:
+        target.receive(signum, SI_USER, k.pid)
+    return 0
 
 
 def sys_tgkill(k: LinuxKernel, a: Args) -> int:
     tgid, tid, signum = s32(a[0]), s32(a[1]), s32(a[2])
-    if tgid == k.pid and tid == k.pid:
-        return k.deliver_self_signal(signum, SI_TKILL)
-    return -errno.ESRCH
+    if tgid <= 0 or tid <= 0:
+        return -errno.EINVAL
+    if tgid != k.pid:
+        return -errno.ESRCH
+    return k.signal_thread(tid, signum)
 
 
 def sys_tkill(k: LinuxKernel, a: Args) -> int:
     tid, signum = s32(a[0]), s32(a[1])
-    if tid == k.pid:
-        return k.deliver_self_signal(signum, SI_TKILL)
-    return -errno.ESRCH
+    if tid <= 0:
+        return -errno.EINVAL
+    return k.signal_thread(tid, signum)
 
 
 def sys_pause(k: LinuxKernel, a: Args) -> int:
@@ -105,7 +127,11 @@ def sys_pause(k: LinuxKernel, a: Args) -> int:
     no asynchronous signals yet): it waits forever, as Linux does for a
     process nobody signals.  While recording the wait is HostIO.sleep, which
     Ctrl-C ends (the recording ends there, cleanly, before pause returns); the
-    replay of that recording stops at the same instruction."""
+    replay of that recording stops at the same instruction.  While other
+    threads or processes run, the thread waits for a signal from them."""
+    if k.family is not None and k.family.task_count() > 1:
+        k.block(Wait(WaitKind.SIGNAL))
+
     def wait() -> tuple[int, tuple]:
         while True:
             k.host.sleep(3600.0)

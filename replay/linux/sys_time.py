@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING
 from ..events import ClockSource
 from .abi import Args, s32
 from .structs import TIMESPEC, TIMEVAL
+from .tasks import Wait, WaitKind
 
 if TYPE_CHECKING:
     from .kernel import LinuxKernel
 
+CLOCK_MONOTONIC = 1
 VALID_CLOCKS = frozenset({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11})
 
 
@@ -69,7 +71,11 @@ def _sleep_for(k: LinuxKernel, req: int) -> int:
     sec, nsec = TIMESPEC.unpack(k.read(req, 16))
     if sec < 0 or not 0 <= nsec < 1_000_000_000:
         return -errno.EINVAL
-    k.host.sleep(sec + nsec / 1e9)
+    ns = sec * 1_000_000_000 + nsec
+    if len(k.live_threads()) > 1:
+        # Other threads run meanwhile: this one waits until its deadline (a logged clock read).
+        k.block(Wait(WaitKind.SLEEP, deadline=k.clock(ClockSource.CLOCK_GETTIME, CLOCK_MONOTONIC) + ns))
+    k.host.sleep(ns / 1e9)
     return 0
 
 
@@ -82,8 +88,10 @@ def sys_clock_nanosleep(k: LinuxKernel, a: Args) -> int:
     if clock_id not in VALID_CLOCKS:
         return -errno.EINVAL
     if flags & 1:   # TIMER_ABSTIME: sleep until the given time of that clock
-        now = k.clock(ClockSource.CLOCK_GETTIME, clock_id)
         sec, nsec = TIMESPEC.unpack(k.read(req, 16))
+        if len(k.live_threads()) > 1:
+            k.block(Wait(WaitKind.SLEEP, deadline=sec * 1_000_000_000 + nsec, clock=clock_id))
+        now = k.clock(ClockSource.CLOCK_GETTIME, clock_id)
         k.host.sleep(max(0, sec * 1_000_000_000 + nsec - now) / 1e9)
         return 0
     return _sleep_for(k, req)

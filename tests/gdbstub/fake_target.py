@@ -3,8 +3,14 @@
 Execution is a scripted list of PCs; ``position`` indexes it.  Resuming
 forwards or backwards walks the list, stopping at breakpoints, watched writes
 (``writes`` maps a position to the address written when arriving there) and
-the ends of the recording.  With ``spin=True`` a continue never finishes on
-its own: it polls ``should_stop`` until the stub interrupts it.
+the ends of the recording.  ``tids`` (parallel to the history) names the
+thread that runs each instruction; ``names`` maps every live thread to its name.
+The thread a stop is in is the one that made the last instruction for a step
+or a watched write (forwards; backwards, the one whose instruction was undone),
+else the one about to run (a breakpoint).  With ``tids``, a thread's registers are
+the fake's with rax = its tid and, off the stop's thread, rip = where it last ran.
+With ``spin=True`` a continue never finishes on its own: it polls
+``should_stop`` until the stub interrupts it.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from gdbstub.target import (
     StopKind,
     StopReason,
     TargetError,
+    ThreadInfo,
 )
 
 ALL_CAPABILITIES = frozenset(Capability)
@@ -43,12 +50,16 @@ class FakeTarget:
         capabilities: frozenset[Capability] = ALL_CAPABILITIES,
         spin: bool = False,
         memory: dict[int, int] | None = None,
+        tids: list[int] | None = None,
+        names: dict[int, str] | None = None,
     ) -> None:
         self.capabilities = capabilities
         self.description = X86_64
         self.pid = PID
-        self.tid = TID
         self.history = history if history is not None else [0x1000 + 4 * i for i in range(10)]
+        self.tids = tids
+        self.stop_tid = tids[0] if tids else TID
+        self.names = names if names is not None else {TID: "guest"}
         self.position = 0
         self.writes: dict[int, int] = {}
         self.spin = spin
@@ -72,15 +83,31 @@ class FakeTarget:
     def pc(self) -> int:
         return self.history[self.position]
 
+    @property
+    def tid(self) -> int:
+        return self.stop_tid
+
+    def threads(self) -> list[ThreadInfo]:
+        return [ThreadInfo(tid, name) for tid, name in sorted(self.names.items())]
+
     def stop_reason(self) -> StopReason:
         return self.current_stop
 
-    def read_registers(self) -> list[int | None]:
+    def read_registers(self, tid: int | None = None) -> list[int | None]:
         values = list(self.registers)
         values[X86_64_PC] = self.pc
+        if self.tids:
+            values[0] = self.tid if tid is None else tid
+        if tid is None or tid == self.tid:
+            return values
+        if tid not in self.names:
+            raise TargetError(errno.ESRCH)
+        assert self.tids is not None
+        ran = [p for p in range(self.position) if self.tids[p] == tid]
+        values[X86_64_PC] = self.history[ran[-1]] if ran else 0xDEAD0000
         return values
 
-    def write_register(self, regnum: int, value: int) -> None:
+    def write_register(self, regnum: int, value: int, tid: int | None = None) -> None:
         self.calls.append(("write_register", regnum, value))
         if regnum == X86_64_PC:
             raise TargetError(errno.EPERM)
@@ -103,16 +130,18 @@ class FakeTarget:
 
     # --- execution ----------------------------------------------------------
     def resume(
-        self, step: bool, direction: Direction, should_stop: Callable[[], bool]
+        self, step: bool, direction: Direction, should_stop: Callable[[], bool], tid: int | None = None
     ) -> StopReason:
-        self.calls.append(("resume", step, direction))
+        self.calls.append(("resume", step, direction) + ((tid,) if tid is not None else ()))
         self.resume_started += 1
-        reason = self._resume(step, direction, should_stop)
+        reason = self._resume(step, direction, should_stop, self.stop_tid if tid is None else tid)
+        if self.tids and reason.kind not in (StopKind.SIGNAL, StopKind.WATCH):
+            self.stop_tid = self.tids[self.position]   # about to run: at a breakpoint, an end
         self.current_stop = reason
         return reason
 
     def _resume(
-        self, step: bool, direction: Direction, should_stop: Callable[[], bool]
+        self, step: bool, direction: Direction, should_stop: Callable[[], bool], tid: int | None
     ) -> StopReason:
         if self.spin and not step:
             deadline = time.monotonic() + 10.0
@@ -132,7 +161,9 @@ class FakeTarget:
             written = self.writes.get(self.position if forward else left)
             if written is not None and (BreakKind.WRITE, written) in self.breakpoints:
                 return StopReason(StopKind.WATCH, address=written)
-            if step:
+            ran = self.tids[left if forward else self.position] if self.tids else TID
+            self.stop_tid = ran
+            if step and (tid is None or ran == tid):
                 return StopReason(StopKind.SIGNAL)
             if (BreakKind.SOFTWARE, self.pc) in self.breakpoints:
                 return StopReason(StopKind.SW_BREAK)

@@ -170,7 +170,7 @@ def test_description_rejects_misnumbered_table() -> None:
 def test_supported_reply_all_capabilities() -> None:
     reply = supported_reply(frozenset(Capability), 0x4000)
     assert reply == (
-        b"PacketSize=4000;QStartNoAckMode+;qXfer:features:read+;vContSupported+;"
+        b"PacketSize=4000;QStartNoAckMode+;qXfer:features:read+;qXfer:threads:read+;vContSupported+;"
         b"swbreak+;hwbreak+;qXfer:auxv:read+;qXfer:exec-file:read+;"
         b"ReverseStep+;ReverseContinue+;QPassSignals+;QProgramSignals+"
     )
@@ -180,7 +180,7 @@ def test_supported_reply_all_capabilities() -> None:
 def test_supported_reply_without_reverse() -> None:
     reply = supported_reply(frozenset({Capability.SW_BREAK}), 0x1000)
     assert reply == (
-        b"PacketSize=1000;QStartNoAckMode+;qXfer:features:read+;vContSupported+;swbreak+"
+        b"PacketSize=1000;QStartNoAckMode+;qXfer:features:read+;qXfer:threads:read+;vContSupported+;swbreak+"
     )
 
 

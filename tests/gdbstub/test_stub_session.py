@@ -73,7 +73,7 @@ def test_qsupported_exact_bytes(target: FakeTarget) -> None:
     payload = b"qSupported:multiprocess+;swbreak+"
     out = s.feed(wire(payload))
     assert out == ok_reply(
-        b"PacketSize=4000;QStartNoAckMode+;qXfer:features:read+;vContSupported+;multiprocess+;"
+        b"PacketSize=4000;QStartNoAckMode+;qXfer:features:read+;qXfer:threads:read+;vContSupported+;multiprocess+;"
         b"swbreak+;hwbreak+;qXfer:auxv:read+;qXfer:exec-file:read+;"
         b"ReverseStep+;ReverseContinue+;QPassSignals+;QProgramSignals+"
     )
@@ -115,7 +115,7 @@ def test_simple_queries(session: Session) -> None:
     assert ask(session, b"qSymbol::") == b"OK"
     assert ask(session, b"vMustReplyEmpty") == b""
     assert ask(session, b"QThreadEvents:1") == b""
-    assert ask(session, b"qThreadExtraInfo,4d2") == b""
+    assert ask(session, b"qThreadExtraInfo,4d2") == b"guest".hex().encode()
     assert ask(session, b"vCont?") == b"vCont;c;C;s;S"
     assert ask(session, b"Hg0") == b"OK"
     assert ask(session, b"Hc-1") == b"OK"
@@ -310,7 +310,8 @@ def test_auxv_and_exec_file(session: Session) -> None:
     assert ask(session, b"qXfer:auxv:read::20,10") == b'l !"}\x03}\x04%&\''  # '#$' escaped
     assert ask(session, b"qXfer:exec-file:read::0,100") == b"l/bin/guest"
     assert ask(session, b"qXfer:exec-file:read:4d2:0,100") == b"l/bin/guest"
-    assert ask(session, b"qXfer:threads:read::0,100") == b""
+    assert ask(session, b"qXfer:threads:read::0,100") == (
+        b'l<?xml version="1.0"?>\n<threads>\n<thread id="4d2" name="guest"/>\n</threads>\n')
 
 
 def test_auxv_without_capability() -> None:
@@ -409,7 +410,7 @@ def test_rle_output(target: FakeTarget) -> None:
 def test_target_crash_becomes_error_reply(
     session: Session, target: FakeTarget, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def boom() -> list[int | None]:
+    def boom(tid: int | None = None) -> list[int | None]:
         raise RuntimeError("engine bug")
 
     target.read_registers = boom  # type: ignore[method-assign]

@@ -32,7 +32,7 @@ def resolve(r: ReplState, arg: str) -> int:
     arg = arg.strip()
     try:
         if r.symbols is not None:
-            return r.symbols.resolve(arg, r.tl.pc)
+            return r.symbols.resolve(arg, r.pc)
         if arg.startswith("*"):
             return parse_int(arg[1:])
         error = SymbolError('No symbol table is loaded; use "break *ADDRESS".')
@@ -97,7 +97,7 @@ def format_bytes(r: ReplState, raw: bytes | None, b: Breakpoint) -> str:
 def add_break(r: ReplState, arg: str, temporary: bool) -> str:
     arg = arg.strip()
     if not arg:
-        address = r.tl.pc
+        address = r.pc
         arg = f"*{address:#x}"
     else:
         address = resolve(r, arg)

@@ -74,14 +74,14 @@ def list_source(r: ReplState, arg: str) -> str:
     if first > len(lines):
         raise CommandError(f"Line number {first} out of range; \"{file}\" has {len(lines)} lines.")
     last = first + 9
-    row = sym.line_at(r.tl.pc)
+    row = sym.line_at(r.pc)
     current = row.line if row is not None and row.file == file else None
     r.view.list_next = (file, last + 1)
     return render.source_lines(r.view.sources, file, first, last, current, r.style)
 
 
 def _current_file(r: ReplState) -> str:
-    row = r.symbols.line_at(r.tl.pc) if r.symbols is not None else None
+    row = r.symbols.line_at(r.pc) if r.symbols is not None else None
     if row is not None:
         return row.file
     files = r.symbols.files() if r.symbols is not None else []

@@ -17,10 +17,10 @@ from prompt_toolkit.document import Document
 from replay import EventKind
 
 from .. import render
-from . import breakpoints, code, data, frames, history, info, motion, signals
+from . import breakpoints, code, data, frames, history, info, motion, signals, threads
 from .info import INFO_COMMANDS, info_list
 from .state import ReplState
-from .table import Command, Rows, lookup
+from .table import Command, CommandError, Rows, lookup
 
 SESSION_ROWS = Rows()
 
@@ -30,6 +30,19 @@ def help_command(r: ReplState, arg: str) -> str:
     return help_text(arg)
 
 
+@SESSION_ROWS.command("thread", ("t",), threads.THREAD_HELP)
+def thread_command(r: ReplState, arg: str) -> str:
+    return threads.thread(r, arg, appliable)
+
+
+def appliable(word: str) -> Command:
+    """A command `thread apply` may run in each thread: not one that moves in time or selects."""
+    cmd = find(word)
+    if cmd.name == "thread" or cmd in tuple(motion.ROWS):
+        raise CommandError(f"`{word}` cannot be applied to threads (it moves in time or selects)")
+    return cmd
+
+
 @SESSION_ROWS.command("quit", ("q", "exit"), "quit: leave the REPL")
 def quit_command(r: ReplState, arg: str) -> str:
     r.done = True
@@ -37,7 +50,7 @@ def quit_command(r: ReplState, arg: str) -> str:
 
 
 COMMANDS: tuple[Command, ...] = (*motion.ROWS, *breakpoints.ROWS, *info.ROWS, *data.ROWS, *code.ROWS,
-                                 *frames.ROWS, *history.ROWS, *signals.ROWS,
+                                 *frames.ROWS, *threads.ROWS, *history.ROWS, *signals.ROWS,
                                  *SESSION_ROWS)
 
 
@@ -82,7 +95,7 @@ def expression_words(r: ReplState) -> list[str]:
     words = [f"${reg}" for reg in render.GPRS] + ["$pc", "$sp", "$fp"]
     if r.symbols is not None:
         words += list(r.symbols.globals)
-        f = r.symbols.function_at(r.tl.pc)
+        f = r.symbols.function_at(r.pc)
         if f is not None:
             words += [v.name for v in f.variables]
     return words

@@ -29,7 +29,7 @@ def info_registers(r: ReplState, arg: str) -> str:
             n = _REGISTER_ALIASES.get(n, n)
             if n not in regs:
                 try:
-                    picked[n] = r.tl.read_register(n)
+                    picked[n] = r.reg(n)
                 except KeyError:
                     raise CommandError(f"Invalid register `{n}'") from None
             else:

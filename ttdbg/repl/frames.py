@@ -25,7 +25,7 @@ ROWS = Rows()
 # -- naming places ----------------------------------------------------------------------------
 def where(r: ReplState, pc: int | None = None, caller: bool = False) -> str:
     """`func at file:line` (or `func from LIBRARY`); `caller` looks up the line of a return address's call."""
-    pc = r.tl.pc if pc is None else pc
+    pc = r.pc if pc is None else pc
     name, tail = frame_words(r, pc, caller)
     if name == "??" and not tail:
         return f"{pc:#x}"
@@ -58,14 +58,14 @@ def frame_text(r: ReplState, pc: int, level: int) -> str:
 # -- the selected frame -----------------------------------------------------------------------
 def selected_frame(r: ReplState) -> Frame:
     """The frame `frame`/`up`/`down` selected (frame 0 after any motion)."""
-    frames = r.stepper.frames(r.view.frame + 1)
+    frames = r.stepper.frames(r.view.frame + 1, r.view.thread)
     if len(frames) <= r.view.frame:
         r.view.frame = 0
     return frames[r.view.frame]
 
 
 def frame_pc(r: ReplState) -> int:
-    return selected_frame(r).pc if r.view.frame else r.tl.pc
+    return selected_frame(r).pc if r.view.frame else r.pc
 
 
 class FrameScope:
@@ -80,7 +80,7 @@ class FrameScope:
             regs = selected_frame(self.r).regs
             if name in regs:
                 return regs[name]
-        return self.r.tl.read_register(name)
+        return self.r.reg(name)
 
     def read_memory(self, address: int, length: int) -> bytes:
         return self.r.tl.read_memory(address, length)
@@ -118,8 +118,8 @@ def lvalue(r: ReplState, expr: str) -> LValue:
 def backtrace(r: ReplState, arg: str) -> str:
     if arg.strip() and gdb_ready(r):
         assert r.bridge is not None
-        return r.bridge.console(f"bt {arg.strip()}")
-    frames = r.stepper.frames()
+        return in_gdb(r, f"bt {arg.strip()}")
+    frames = r.stepper.frames(64, r.view.thread)
     return "\n".join(f"#{fr.level:<2} {frame_text(r, fr.pc, fr.level)}" for fr in frames)
 
 
@@ -131,13 +131,13 @@ def select_frame(r: ReplState, arg: str, relative: int = 0) -> str:
     current = r.view.frame
     if relative == 0:
         level = int(arg) if arg else current
-        frames = r.stepper.frames(level + 1)
+        frames = r.stepper.frames(level + 1, r.view.thread)
         if len(frames) <= level:
             raise CommandError(f"No frame at level {arg}.")
     else:
         count = int(arg) if arg else 1
         want = current + relative * count
-        frames = r.stepper.frames(max(want, current) + 1)
+        frames = r.stepper.frames(max(want, current) + 1, r.view.thread)
         if relative > 0 and want >= len(frames):
             if not arg or current == len(frames) - 1:
                 raise CommandError("Initial frame selected; you cannot go up.")
@@ -169,7 +169,7 @@ ROWS.command("down", ("do",), "down [N]: select the frame N levels in (towards t
 
 def info_frame(r: ReplState, arg: str) -> str:
     level = r.view.frame
-    frames = r.stepper.frames(level + 2)
+    frames = r.stepper.frames(level + 2, r.view.thread)
     if len(frames) <= level:
         level = r.view.frame = 0
     f0 = frames[level]

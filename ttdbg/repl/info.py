@@ -9,6 +9,7 @@ from .frames import info_frame, info_locals
 from .history import info_checkpoints
 from .state import ReplState
 from .table import Command, Rows, lookup
+from .threads import info_threads
 
 ROWS = Rows()
 
@@ -42,6 +43,8 @@ INFO_COMMANDS: tuple[Command, ...] = (
             info_registers),
     Command("frame", ("f",), "info frame: the current frame's addresses", info_frame),
     Command("locals", (), "info locals: local variables of the current function", info_locals),
+    Command("threads", ("th",), "info threads: the threads here (* the selected one) and where each is",
+            info_threads),
     Command("checkpoints", ("bookmarks",), "info checkpoints: named positions", info_checkpoints),
     Command("sharedlibrary", ("dll", "solib"), "info sharedlibrary: the shared objects loaded at this point in time",
             info_sharedlibrary),
@@ -54,7 +57,7 @@ def info_list() -> str:
 
 
 @ROWS.command("info", ("i",),
-              "info SUBCOMMAND: breakpoints, registers, frame, locals, sharedlibrary, checkpoints, trace",
+              "info SUBCOMMAND: breakpoints, registers, frame, locals, threads, sharedlibrary, checkpoints, trace",
               complete="info")
 def info(r: ReplState, arg: str) -> str:
     word, _, rest = arg.strip().partition(" ")

@@ -22,7 +22,7 @@ FORWARD, BACKWARD = Direction.FORWARD, Direction.BACKWARD
 
 def _repeat(r: ReplState, one: Callable[[], TimeStop], count: int) -> TimeStop:
     """`one` motion `count` times, stopping early at anything but a plain arrival or on Ctrl-C."""
-    stop = TimeStop(StopReason.ARRIVED, r.tl.position, r.tl.pc)
+    stop = TimeStop(StopReason.ARRIVED, r.tl.position, r.pc)
     for _ in range(max(count, 1)):
         stop = one()
         if stop.reason != StopReason.ARRIVED or r.interrupt.is_set():
@@ -41,15 +41,18 @@ def _motion(r: ReplState, one: Callable[[], TimeStop], count: int = 1) -> str:
 
 def stepi(r: ReplState, arg: str, direction: Direction) -> str:
     count = count_arg(arg)
+    r.moving()
     return _motion(r, lambda: r.stepper.stepi(count, direction))
 
 
 def nexti(r: ReplState, arg: str, direction: Direction) -> str:
+    r.moving()
     return _motion(r, lambda: r.stepper.nexti(direction), count_arg(arg))
 
 
 def line(r: ReplState, arg: str, over: bool, direction: Direction) -> str:
     count = count_arg(arg)
+    r.moving()
     notes: list[str] = []
 
     def one() -> TimeStop:
@@ -63,7 +66,8 @@ def line(r: ReplState, arg: str, over: bool, direction: Direction) -> str:
 
 
 def finish(r: ReplState, direction: Direction) -> str:
-    frames = r.stepper.frames(2)
+    r.moving()
+    frames = r.stepper.frames(2, r.view.thread)
     if r.symbols is not None and frames:
         what = "Run till exit from" if direction == FORWARD else "Run back to call of"
         note = f"{what} #0  {frame_text(r, frames[0].pc, 0)}"
@@ -72,7 +76,7 @@ def finish(r: ReplState, direction: Direction) -> str:
     m = r.stepper.finish(direction)
     text = report(r, m.stop, note, "")
     if direction == FORWARD and m.stop.reason == StopReason.ARRIVED:
-        rax = r.tl.read_register("rax")
+        rax = r.reg("rax")
         r.view.history += 1
         text += f"\nValue returned is ${r.view.history} = {rax - (1 << 64) if rax >> 63 else rax}"
     return text

@@ -15,7 +15,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from replay import Instruction, Timeline, Watchpoint
+from replay import Instruction, ThreadInfo, Timeline, Watchpoint
 
 from .. import render
 from ..gdbmi_bridge import GdbBridge
@@ -24,6 +24,7 @@ from ..session import DebugSession
 from ..solibs import ImageSymbols, SharedLibraries
 from ..stepping import Stepper
 from ..symbols import CType, SymbolError, Symbols
+from ..thread_steps import ThreadSteps
 from .progress import MotionProgress
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,8 @@ class View:
     history: int = 0                            # the last `$N` printed
     told_no_gdb: bool = False
     last_line: str = ""                         # what an empty line repeats
+    thread: int | None = None                   # `thread N`'s tid (None: the thread running here)
+    stop_tid: int | None = None                 # the thread of the last stop reported
 
 
 class ReplState:
@@ -131,14 +134,47 @@ class ReplState:
         self.images = ImageSymbols(self.symbols, self.libraries)
         self.interrupt = threading.Event()
         self.progress = MotionProgress(self.tl, self.interrupt)
-        self.stepper = Stepper(self.tl, self.symbols, should_stop=self.progress, images=self.images)
+        self.stepper = Stepper(self.tl, self.symbols, should_stop=self.progress, images=self.images,
+                               steps=ThreadSteps(self.tl))
         self.breakpoints = Breakpoints(self.tl)
         self.bridge = GdbBridge(session, gdb) if use_gdb and GdbBridge.available(gdb) else None
-        self.view = View(last_regs=self.regs())
+        self.thread_numbers: dict[int, int] = {self.tl.pid: 1}   # tid -> gdb-style thread number
+        self.view = View(stop_tid=self.tl.current_tid)
+        self.view.last_regs = self.regs()
         self.done = False
 
+    # -- threads: registers and frames are the selected thread's ---------------------------
+    @property
+    def tid(self) -> int:
+        """The selected thread (`thread N`), else the one running here."""
+        return self.view.thread if self.view.thread is not None else self.tl.current_tid
+
+    def reg(self, name: str) -> int:
+        return self.tl.read_register(name, self.view.thread)
+
+    @property
+    def pc(self) -> int:
+        return self.tl.pc if self.view.thread is None else self.reg("rip")
+
     def regs(self) -> dict[str, int]:
-        return {n: self.tl.read_register(n) for n in render.GPRS}
+        return {n: self.reg(n) for n in render.GPRS}
+
+    def threads(self) -> tuple[ThreadInfo, ...]:
+        """The live threads here, each given a number on first sight (the main thread is 1)."""
+        threads = self.tl.threads()
+        for t in threads:
+            if t.tid not in self.thread_numbers:
+                self.thread_numbers[t.tid] = max(self.thread_numbers.values()) + 1
+        return threads
+
+    def moving(self) -> None:
+        """A stepping motion starts: it moves the selected thread (gdb's rule), when there are several."""
+        self.stepper.thread = self.tid if len(self.tl.threads()) > 1 else None
+
+    def thread_number(self, tid: int) -> int:
+        if tid not in self.thread_numbers:
+            self.threads()
+        return self.thread_numbers.get(tid, 0)
 
     @property
     def total(self) -> int:

@@ -18,6 +18,7 @@ from .breakpoints import WATCH_TITLE, format_bytes, watch_value
 from .frames import frame_text, where
 from .signals import describe as describe_signal
 from .state import ReplState
+from .threads import stop_thread_note
 
 SIGNAL_NAMES = {4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL",
                 11: "SIGSEGV", 13: "SIGPIPE", 15: "SIGTERM"}
@@ -26,7 +27,8 @@ SIGNAL_NAMES = {4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE
 def report(r: ReplState, stop: TimeStop, note: str = "", before: str = "") -> str:
     """The text after a motion: `note`, the reason, the place (the function only if it changed from `before`)."""
     out = [note] if note else []
-    reason = reason_line(r, stop)
+    select_stop_thread(r, stop)
+    reason = stop_thread_note(r)(reason_line(r, stop))
     if reason:
         out.append(reason)
     changed = before != function_here(r)
@@ -35,6 +37,16 @@ def report(r: ReplState, stop: TimeStop, note: str = "", before: str = "") -> st
                          show_address=not (reason and stop.reason == StopReason.BREAKPOINT)))
     after_motion(r)
     return "\n".join(x for x in out if x)
+
+
+def select_stop_thread(r: ReplState, stop: TimeStop) -> None:
+    """A stop selects the thread it happened in: after a step, the thread that moved (if
+    it lives on), else the one running here (at a breakpoint, the one about to run it)."""
+    moved, r.stepper.thread = r.stepper.thread, None
+    tid = r.tl.current_tid
+    if moved is not None and stop.reason == StopReason.ARRIVED and moved in {t.tid for t in r.tl.threads()}:
+        tid = moved
+    r.view.thread = None if tid == r.tl.current_tid else tid
 
 
 def function_here(r: ReplState) -> str:
@@ -60,7 +72,7 @@ def _breakpoint(r: ReplState, stop: TimeStop) -> str:
     for b in hit:
         b.hits += 1
         lines.append(f"{'Temporary breakpoint' if b.temporary else 'Breakpoint'} {b.number}, "
-                     f"{frame_text(r, r.tl.pc, 0)}")
+                     f"{frame_text(r, r.pc, 0)}")
         if b.temporary:
             r.breakpoints.remove(b.number)
     return "\n".join(lines)
@@ -118,7 +130,7 @@ def reason_line(r: ReplState, stop: TimeStop) -> str:
 
 # -- where it is now --------------------------------------------------------------------------
 def here_text(r: ReplState, show_function: bool = True, instructions: int = 3, show_address: bool = True) -> str:
-    pc = r.tl.pc
+    pc = r.pc
     out = []
     row = r.symbols.line_at(pc) if r.symbols is not None else None
     if row is not None:

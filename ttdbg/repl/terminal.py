@@ -62,8 +62,8 @@ def interact(repl: Repl, prompt_session, write: Callable[[str], None]) -> None:
             write(out)
 
 
-def run_repl(trace: TraceDir, gdb: str = "gdb") -> int:
-    session = DebugSession(trace)
+def run_repl(trace: TraceDir, gdb: str = "gdb", pid: int | None = None) -> int:
+    session = DebugSession(trace, pid=pid)
     repl = Repl(session, gdb=gdb, style=Style.for_stream(sys.stdout))
 
     def write(text: str) -> None:

@@ -1,0 +1,236 @@
+"""The deterministic scheduler: one thread runs at a time, switches are events.
+
+In rr's model, the threads of the guest never run in parallel: exactly one
+runs, until it blocks (a futex wait, ...), yields, exits or its time slice
+(a number of instructions) ends.  The instruction count stays one global
+axis over all threads, so every position in time stays exact.
+
+Recording, a `Policy` chooses: round-robin over the runnable threads with a
+fixed slice, or, in chaos mode, random slices and choices from a seed.
+Each switch is logged as a TASK_SWITCH event stamped with the count at which
+it happened (through HostIO.switch).  Replaying, there is no policy: the
+scheduler switches exactly where the log says, to the thread it names.
+A slice ends at a block boundary while recording (a soft stop); replay stops
+at the logged count exactly (the machine's LIMIT stop).
+
+Switches happen only between runs of the machine, at the top of the process's
+run loop (`settle`), so the state at a count where a switch is logged is the
+state before it: the switch is made when execution resumes.  A switch saves
+the running thread's CPU (a Unicorn context) in its ThreadState and loads the
+next thread's: all threads share the machine, its memory and its counter.
+
+A switch to a thread that still waits means its wait timed out (only a
+timeout ends a wait without another thread's action); the thread's system
+call then returns its wait's timeout result.  When every thread waits and
+none has a timeout, nothing can ever wake them: the recording ends with a
+DEADLOCK shutdown, naming each thread and what it waits on.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import dataclass
+
+from .errors import ReplayError
+from .hostio import HostIO
+from .linux.abi import MASK64
+from .linux.family import Family
+from .linux.kernel import LinuxKernel
+from .linux.tasks import ThreadState, WaitKind
+from .machine import Machine
+
+DEFAULT_SLICE = 50_000       # instructions a thread runs before another runnable one gets its turn
+
+
+class Deadlock(ReplayError):
+    """Every thread of the guest waits for another: nothing can ever run again."""
+
+
+@dataclass
+class Policy:
+    """How the recording's scheduler chooses (never consulted by a replay).
+
+    Round-robin with `slice_length` instructions; with a `chaos_seed`, each
+    slice's length and each choice are drawn from a generator seeded with it
+    (rr's chaos mode: rare interleavings come up after a few tries)."""
+
+    slice_length: int = DEFAULT_SLICE
+    chaos_seed: int | None = None
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.chaos_seed) if self.chaos_seed is not None else None
+
+    def next_slice(self) -> int:
+        if self._random is None:
+            return self.slice_length
+        # Log-uniform from 100 instructions to 100 slices: short slices split
+        # critical sections, long ones starve a thread for a while (rr's chaos mode).
+        low, high = math.log(100), math.log(100 * self.slice_length)
+        return int(math.exp(self._random.uniform(low, high)))
+
+    def choose(self, candidates: list[int], current: int) -> int:
+        """The next thread among `candidates` (sorted tids), after `current` in turn."""
+        if self._random is not None:
+            return self._random.choice(candidates)
+        later = [t for t in candidates if t > current]
+        return later[0] if later else candidates[0]
+
+    @staticmethod
+    def now(clock: int) -> int:
+        return time.clock_gettime_ns(clock)
+
+
+class Scheduler:
+    def __init__(self, family: Family, host: HostIO, policy: Policy | None) -> None:
+        self.family = family
+        self.host = host
+        self.policy = policy
+        self.slice_end = 0 if policy is None else policy.next_slice()
+        self.switches = 0
+
+    @property
+    def kernel(self) -> LinuxKernel:
+        """The running process."""
+        return self.family.running
+
+    @property
+    def machine(self) -> Machine:
+        return self.family.running.machine
+
+    @property
+    def recording(self) -> bool:
+        return self.policy is not None
+
+    def soft_limit(self, icount: int) -> int:
+        """Where the current slice ends (recording with several threads; else never)."""
+        if self.policy is None or self.family.task_count() < 2:
+            return MASK64
+        return max(self.slice_end, icount + 1)
+
+    # -- the one decision point ----------------------------------------------------------
+    def settle(self) -> None:
+        """Before the machine runs: switch threads if this is where one happens."""
+        k = self.kernel
+        icount = self.machine.icount
+        current = k.thread
+        if self.policy is None:
+            if self.host.next_sync(icount) == icount:
+                return                      # the state hash logged here comes before any switch
+            if current.runnable and self.host.next_switch(icount) != icount:
+                k.state.yielding = False        # (a yield with no other thread to run: no switch was logged)
+                return
+            tid = self.host.switch(icount, None)
+            owner = self.family.owner(tid)
+            if owner is None or owner.state.threads[tid].exited:
+                raise ReplayError(f"the log switches to thread {tid}, which does not exist at instruction "
+                                  f"{icount:,} (a damaged or foreign trace)")
+            self._switch(tid)
+            return
+        if current.runnable and not k.state.yielding and (icount < self.slice_end or self.family.task_count() < 2):
+            return
+        candidates = self._candidates()
+        if not candidates:
+            candidates = [self._wait_for_timeout()]
+        if current.runnable and candidates == [current.tid]:
+            k.state.yielding = False
+            self.slice_end = icount + self.policy.next_slice()
+            return
+        others = [t for t in candidates if t != current.tid] or candidates
+        tid = self.policy.choose(others, current.tid)
+        self.host.switch(icount, tid)
+        self._switch(tid)
+
+    def _candidates(self) -> list[int]:
+        """Runnable threads, and waiting ones whose deadline has passed (recording only)."""
+        assert self.policy is not None
+        out = []
+        for tid, t in sorted(self._threads()):
+            if t.runnable or (not t.exited and t.wait is not None and t.wait.deadline is not None
+                              and self.policy.now(t.wait.clock) >= t.wait.deadline):
+                out.append(tid)
+        waiting = self._host_waiters()
+        if waiting:
+            ready = self.host.ready([f for _, f in waiting], 0)
+            out = sorted(out + [tid for (tid, _), r in zip(waiting, ready) if r])
+        return out
+
+    def _host_waiters(self) -> list[tuple[int, object]]:
+        """Threads waiting for input from the host, with the open file they read."""
+        out = []
+        for k in self.family.live():
+            for tid, t in sorted(k.state.threads.items()):
+                if not t.exited and t.wait is not None and t.wait.kind == WaitKind.HOST:
+                    out.append((tid, k.fds.get(t.wait.address)))
+        return out
+
+    def _wait_for_timeout(self) -> int:
+        """Nothing runs: sleep until the first deadline, or end the recording (deadlock)."""
+        assert self.policy is not None
+        timed = [t for _, t in self._threads() if not t.exited and t.wait is not None and t.wait.deadline is not None]
+        waiting = self._host_waiters()
+        if waiting:
+            # Wait on the host for input (or until the first deadline), as a blocking read does.
+            while True:
+                left = min((t.wait.deadline - self.policy.now(t.wait.clock) for t in timed),  # type: ignore[union-attr]
+                           default=None)
+                ready = self.host.ready([f for _, f in waiting], 3600.0 if left is None else max(left, 0) / 1e9)
+                for (tid, _), r in zip(waiting, ready):
+                    if r:
+                        return tid
+                if left is not None and left <= 0:
+                    break
+        if not timed:
+            raise Deadlock("deadlock: every thread waits and nothing can wake them: " + "; ".join(
+                f"thread {t.tid} waits on {t.wait.describe()}" for _, t in sorted(self._threads())
+                if not t.exited and t.wait))
+        first = min(timed, key=lambda t: (t.wait.deadline - self.policy.now(t.wait.clock), t.tid))  # type: ignore[union-attr]
+        left = first.wait.deadline - self.policy.now(first.wait.clock)  # type: ignore[union-attr]
+        if left > 0:
+            self.host.sleep(left / 1e9)
+        return first.tid
+
+    def _threads(self) -> list[tuple[int, ThreadState]]:
+        """Every thread of every live process."""
+        return [(tid, t) for k in self.family.live() for tid, t in k.state.threads.items()]
+
+    def _switch(self, tid: int) -> None:
+        old_k = self.kernel
+        old = old_k.thread
+        new_k = self.family.owner(tid)
+        assert new_k is not None
+        new = new_k.state.threads[tid]
+        old_k.state.yielding = False
+        icount = old_k.machine.icount
+        if new is not old:
+            if old.exited:
+                if old_k.state.exited is None:
+                    del old_k.state.threads[old.tid]
+            else:
+                old.context = old_k.machine.cpu_context()
+            m = new_k.machine
+            m.set_icount(icount)                 # one global count over every machine
+            assert new.context is not None
+            m.load_cpu_context(new.context)
+            new.context = None
+            new_k.state.current = tid
+            self.family.current = new_k.pid
+        if new.wait is not None:
+            self._time_out(new)
+        new_k.enter_pending_handlers()
+        self.switches += 1
+        if self.policy is not None:
+            self.slice_end = icount + self.policy.next_slice()
+
+    def _time_out(self, t: ThreadState) -> None:
+        """A waiting thread runs again: its wait timed out (input came, for a read of the host:
+        the read is made again)."""
+        assert t.wait is not None
+        if t.wait.kind == WaitKind.HOST:
+            m = self.machine
+            m.set_reg("rip", m.reg("rip") - 2)
+            m.set_reg("rax", t.wait.sysno)
+        else:
+            self.machine.set_reg("rax", t.wait.timeout_result & MASK64)
+        t.wait = None
