@@ -55,6 +55,7 @@ from .disasm import Instruction
 from .errors import ReplayError
 from .events import ShutdownReason
 from .icount import NO_LIMIT
+from .keyframes import KeyframeStore, check_shapes
 from .linux.procfs import SYNTHETIC as SYNTHETIC_PROC_FILES
 from .linux.signals import QUIET_BY_DEFAULT
 from .machine import Hit, Watchpoint
@@ -124,7 +125,7 @@ class Timeline:
     """One debugging session's time axis over a trace."""
 
     def __init__(self, replay: Replay, *, interval: int | None = None, near: int = 1 << 17,
-                 budget: int | None = None, slice_: int = 1 << 24) -> None:
+                 budget: int | None = None, slice_: int = 1 << 24, keyframes: KeyframeStore | None = None) -> None:
         self.replay = replay
         self.process = replay.process
         self._machine = replay.process.machine
@@ -151,6 +152,10 @@ class Timeline:
         first = self._capture()
         self.index.add(first)
         self._update_budget(first)
+        # Keyframes on disk (keyframes.py): far seeks start from the nearest one.
+        self.keyframes = keyframes if keyframes is not None and check_shapes(keyframes, first) else None
+        for d in self.keyframes.deliveries if self.keyframes is not None else ():
+            self.deliveries.setdefault(d.icount, d)
 
     def _update_budget(self, latest: Checkpoint) -> None:
         """Default budget: 2x the guest's resident memory now, plus 64 MiB."""
@@ -194,6 +199,34 @@ class Timeline:
         self._update_budget(cp)
         self.stats["thinned"] += self.index.thin(self.position)
         return cp
+
+    def _start_for(self, target: int, strict: bool = False) -> Checkpoint | None:
+        """The checkpoint to replay toward `target` from (strictly before it, if
+        `strict`): the index's, or a nearer keyframe, loaded into the index."""
+        cp = self.index.before(target) if strict else self.index.at_or_before(target)
+        kf = self.keyframes
+        i = kf.at_or_before(target - 1 if strict else target) if kf is not None else None
+        if kf is None or i is None or (cp is not None and kf.icounts[i] <= cp.icount):
+            return cp
+        if not strict and kf.icounts[i] <= self.position <= target and not self.process.exited:
+            return cp                             # replaying on from here is as good
+        try:
+            loaded = kf.checkpoint(i)
+            self._restore(loaded)
+            good = self.state_digest() == kf.digests[i]
+        except ReplayError as exc:
+            log.warning("%s", exc)
+            good = False
+        if not good:
+            log.warning("a keyframe of %s does not restore the state it saved: keyframes not used",
+                        self.replay.trace.path)
+            self.keyframes = None
+            if cp is not None:
+                self._restore(cp)
+            return cp
+        self.index.add(loaded)
+        self.stats["keyframes_loaded"] = self.stats.get("keyframes_loaded", 0) + 1
+        return loaded
 
     def _restore(self, cp: Checkpoint) -> None:
         self.process.restore(cp.process)
@@ -335,7 +368,7 @@ class Timeline:
         here = self.position
         if here == target and not self._kernel.held and (not self.process.exited or target == self.end.icount):
             return Outcome.LIMIT
-        cp = self.index.at_or_before(target)
+        cp = self._start_for(target)
         if self.process.exited or here > target or here < cp.icount or (here == target and self._kernel.held):
             self._restore(cp)
         # Keep single-instruction reverse stepping cheap: leave a checkpoint
@@ -503,7 +536,7 @@ class Timeline:
             return self._stop(StopReason.HISTORY_START)
         end = origin
         while end > 0:
-            cp = self.index.before(end)
+            cp = self._start_for(end, strict=True)
             if cp is None:
                 cp = self.index.at_or_before(0)
             hits, interrupted = self._scan(cp, end, should_stop)

@@ -1,0 +1,113 @@
+"""Building keyframes: replay a trace once and store a checkpoint every K instructions.
+
+The format, its checks and the loading side are keyframes.py; this module
+drives the timeline to each keyframe's instruction count and writes them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+import shutil
+import time
+from collections.abc import Callable
+
+from .errors import ReplayError
+from .keyframes import (
+    BLOBS_NAME,
+    DIR_NAME,
+    FORMAT_VERSION,
+    INDEX_NAME,
+    MAGIC,
+    KeyframeStats,
+    KeyframeStore,
+    Note,
+    Progress,
+    _BlobWriter,
+    _dir_size,
+    _key,
+    _Pickler,
+    choose_interval,
+    open_keyframes,
+)
+from .replayer import OutputSink, Replay
+from .timeline import Timeline
+from .trace import DIR_MODE, FILE_MODE, TraceDir
+
+
+def build_keyframes(trace: TraceDir, *, interval: int | None = None, progress: Progress | None = None,
+                    should_stop: Callable[[], bool] | None = None) -> KeyframeStats:
+    """Replay the whole trace once and store its keyframes (replacing any)."""
+    started = time.monotonic()
+    replay = Replay(trace, OutputSink.quiet())
+    try:
+        tl = Timeline(replay, interval=1 << 62, near=1 << 62, budget=0)
+        total = tl.end.icount
+        every = interval or choose_interval(total)
+        final = os.path.join(trace.path, DIR_NAME)
+        tmp = f"{final}.tmp-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.mkdir(tmp, DIR_MODE)
+        try:
+            icounts: list[int] = []
+            digests: list[bytes] = []
+            frames: list[bytes] = []
+            shapes: dict[str, tuple[str, ...]] = {}
+            fd = os.open(os.path.join(tmp, BLOBS_NAME), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
+                         FILE_MODE)
+            with os.fdopen(fd, "wb") as bf:
+                blobs = _BlobWriter(bf)
+                for n in range(every, total, every):
+                    tl.seek(n, should_stop)
+                    if should_stop is not None and should_stop():
+                        raise KeyboardInterrupt
+                    if tl.position != n or tl.at_end:
+                        break
+                    cp = tl._capture()
+                    buf = io.BytesIO()
+                    _Pickler(buf, blobs, shapes).dump(cp)
+                    icounts.append(n)
+                    digests.append(tl.state_digest())
+                    frames.append(buf.getvalue())
+                    tl.index.thin(n)
+                    if progress is not None:
+                        progress(n, total)
+                tl.seek(total, should_stop)
+                table = {"key": _key(trace), "interval": every, "icounts": icounts, "digests": digests,
+                         "frames": frames, "blobs": blobs.table, "deliveries": list(tl.deliveries.values()),
+                         "shapes": shapes, "end": total}
+            body = pickle.dumps(table, protocol=5)
+            head = MAGIC + FORMAT_VERSION.to_bytes(4, "little") + hashlib.blake2b(body).digest()[:32]
+            fd = os.open(os.path.join(tmp, INDEX_NAME), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
+                         FILE_MODE)
+            with os.fdopen(fd, "wb") as f:
+                f.write(head)
+                f.write(body)
+            if os.path.lexists(final):
+                if os.path.islink(final) or not os.path.isdir(final):
+                    os.unlink(final)
+                else:
+                    shutil.rmtree(final)
+            os.rename(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    except OSError as exc:
+        raise ReplayError(f"cannot write the keyframes of {trace.path}: {exc.strerror}") from None
+    finally:
+        replay.close()
+    return KeyframeStats(len(icounts), every, _dir_size(trace), time.monotonic() - started, len(blobs.table))
+
+
+def ensure_keyframes(trace: TraceDir, note: Note | None = None, progress: Progress | None = None,
+                     should_stop: Callable[[], bool] | None = None) -> KeyframeStore:
+    """The trace's keyframes, building (or rebuilding) them first if needed."""
+    store = open_keyframes(trace, note)
+    if store is None:
+        build_keyframes(trace, progress=progress, should_stop=should_stop)
+        store = open_keyframes(trace, note)
+        if store is None:
+            raise ReplayError(f"cannot use the keyframes just built for {trace.path}")
+    return store

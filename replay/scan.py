@@ -1,0 +1,248 @@
+"""Scans: run a range of the recorded history with traps armed, and collect every hit.
+
+The engine half of omniscient queries (the front end's query.py turns a
+question into a `ScanSpec` and the hits into answers).  A scan of
+[start, end) is split at keyframes (keyframes.py) into segments; each
+segment restores its first keyframe and replays to its end with the traps
+armed, in a process pool (`jobs`), and the hits are merged in
+instruction-count order.  Segments are exact and independent, so the
+answer does not depend on how many workers ran it.
+
+Traps:
+  - `collect`: addresses whose every execution is noted (icount, pc), with
+    the machine never stopping (exec, lines);
+  - `stops`: addresses where the replay stops, and `probe(timeline, hit)`
+    looks at registers and memory there and returns what to keep (calls,
+    values); the probe must be picklable (it runs in the workers);
+  - `watches`: memory ranges whose writes and/or reads are noted.  Unicorn
+    calls the hook for accesses *starting* in its range, so the hook range
+    begins 15 bytes early and accesses are kept if they overlap.  Only
+    accesses in those ranges reach Python: other code runs at replay speed.
+    For writes, the watched range's bytes before and after each write come
+    from a shadow copy read at the segment's start and updated write by write.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .errors import ReplayError
+from .keyframes import KeyframeStore, open_keyframes
+from .machine import WatchKind, Watchpoint
+from .process import Outcome
+from .replayer import OutputSink, Replay
+from .timeline import Timeline
+from .trace import TraceDir
+
+_REACH = 15          # an access of up to 16 bytes starting this far before a range overlaps it
+
+
+@dataclass(frozen=True)
+class WatchRange:
+    address: int
+    length: int
+    kind: str = "write"          # write, read, access
+
+
+@dataclass(frozen=True)
+class ScanSpec:
+    collect: frozenset[int] = frozenset()
+    stops: frozenset[int] = frozenset()
+    watches: tuple[WatchRange, ...] = ()
+    probe: Callable[[Timeline, "ScanHit"], object] | None = None
+
+
+@dataclass(frozen=True)
+class ScanHit:
+    """One trap hit; icount is the position before the instruction at pc."""
+
+    icount: int
+    pc: int
+    kind: str                        # exec, stop, write, read
+    address: int = 0                 # the access (writes, reads)
+    size: int = 0
+    watch: int = -1                  # index of the WatchRange
+    old: bytes = b""                 # the watched range before the write (reads: as read)
+    new: bytes = b""                 # the watched range after the write
+    data: object = None              # the probe's answer (stops)
+
+
+@dataclass
+class ScanResult:
+    hits: list[ScanHit]
+    scanned: int
+    seconds: float
+    workers: int
+    segments: int
+    notes: list[str] = field(default_factory=list)
+
+
+def _segments(store: KeyframeStore | None, start: int, end: int, tasks: int) -> list[tuple[int, int]]:
+    """Split [start, end) at keyframes into about `tasks` segments of similar length."""
+    cuts = [k for k in (store.icounts if store is not None else []) if start < k < end]
+    if tasks <= 1 or not cuts:
+        return [(start, end)]
+    step = (end - start) / tasks
+    chosen: list[int] = []
+    for t in range(1, tasks):
+        goal = start + t * step
+        best = min(cuts, key=lambda k: abs(k - goal))
+        if (not chosen or best > chosen[-1]) and start < best < end:
+            chosen.append(best)
+    bounds = [start, *chosen, end]
+    return list(zip(bounds, bounds[1:]))
+
+
+def _watchpoints(spec: ScanSpec) -> set[Watchpoint]:
+    out = set()
+    for w in spec.watches:
+        begin = max(0, w.address - _REACH)
+        out.add(Watchpoint(begin, w.address + w.length - begin, WatchKind(w.kind)))
+    return out
+
+
+def scan_segment(trace_path: str, spec: ScanSpec, start: int, end: int) -> tuple[list[ScanHit], int, list[str]]:
+    """Scan [start, end) of one trace in this process: (hits, instructions, notes)."""
+    trace = TraceDir(trace_path)
+    notes: list[str] = []
+    store = open_keyframes(trace, notes.append)
+    replay = Replay(trace, OutputSink.quiet())
+    try:
+        tl = Timeline(replay, interval=1 << 62, near=1 << 62, budget=1 << 40, keyframes=store)
+        return _scan(tl, spec, start, end, notes)
+    finally:
+        replay.close()
+        if store is not None:
+            store.close()
+
+
+def _scan(tl: Timeline, spec: ScanSpec, start: int, end: int, notes: list[str]) -> tuple[list[ScanHit], int, list[str]]:
+    end = min(end, tl.end.icount)
+    tl.seek(start)
+    if tl.position != start:
+        return [], 0, notes
+    shadows = []
+    for w in spec.watches:
+        shadows.append(bytearray(tl.read_memory_prefix(w.address, w.length).ljust(w.length, b"\0")))
+    machine = tl._machine
+    traps = set(spec.collect) | set(spec.stops)
+    tl.breakpoints = traps
+    tl.watchpoints = _watchpoints(spec)
+    hits: list[ScanHit] = []
+    first = start
+    try:
+        tl._arm(True)
+        machine.skip_breakpoint_icount = -1
+        while tl.position < end and not tl.process.exited:
+            machine.collect_hits = not spec.stops
+            machine.hits.clear()
+            outcome = tl._run(end, None)
+            raw = list(machine.hits)
+            stop_hit = raw.pop() if outcome == Outcome.TRAPPED and raw and raw[-1].watch is None else None
+            for h in raw:
+                if h.icount >= end:
+                    continue
+                if h.watch is None:
+                    hits.append(ScanHit(h.icount, h.pc, "exec"))
+                else:
+                    hits.extend(_access(spec, shadows, h))
+            if stop_hit is not None:
+                if stop_hit.pc in spec.stops:
+                    data = spec.probe(tl, ScanHit(stop_hit.icount, stop_hit.pc, "stop")) if spec.probe else None
+                    hits.append(ScanHit(stop_hit.icount, stop_hit.pc, "stop", data=data))
+                else:
+                    hits.append(ScanHit(stop_hit.icount, stop_hit.pc, "exec"))
+                machine.skip_breakpoint_icount = stop_hit.icount
+                continue
+            if outcome == Outcome.TRAPPED:
+                # A watch hit with the machine stopped (collect was off): it stopped
+                # inside the accessing instruction; finish it exactly.
+                last = machine.hits[-1] if machine.hits else None
+                if last is not None and last.watch is not None:
+                    tl._arm(False)
+                    tl._run(last.icount + 1, None)
+                    tl._arm(True)
+                continue
+            if outcome in (Outcome.LIMIT, Outcome.EXITED, Outcome.INTERRUPTED):
+                break
+    finally:
+        machine.collect_hits = False
+        machine.skip_breakpoint_icount = -1
+        tl.breakpoints = set()
+        tl.watchpoints = set()
+        tl._arm(False)
+    for i, w in enumerate(spec.watches):
+        if w.kind == "write" and tl.position == end:
+            now = tl.read_memory_prefix(w.address, w.length).ljust(w.length, b"\0")
+            if now != bytes(shadows[i]):
+                notes.append(f"the range at {w.address:#x} was also changed by a system call "
+                             f"between instructions {first:,} and {end:,} (not listed)")
+    hits.sort(key=lambda h: h.icount)
+    return hits, tl.position - first, notes
+
+
+def _access(spec: ScanSpec, shadows: list[bytearray], h) -> list[ScanHit]:
+    out = []
+    for i, w in enumerate(spec.watches):
+        lo, hi = max(h.address, w.address), min(h.address + h.size, w.address + w.length)
+        if lo >= hi:
+            continue
+        if h.is_write and w.kind in ("write", "access"):
+            old = bytes(shadows[i])
+            data = (h.value & ((1 << (8 * h.size)) - 1)).to_bytes(h.size, "little") if h.size <= 8 else b""
+            if data:
+                shadows[i][lo - w.address:hi - w.address] = data[lo - h.address:hi - h.address]
+            out.append(ScanHit(h.icount, h.pc, "write", h.address, h.size, i, old, bytes(shadows[i])))
+        elif not h.is_write and w.kind in ("read", "access"):
+            out.append(ScanHit(h.icount, h.pc, "read", h.address, h.size, i, bytes(shadows[i]), bytes(shadows[i])))
+    return out
+
+
+def _worker(args: tuple[str, ScanSpec, int, int]) -> tuple[list[ScanHit], int, list[str]]:
+    return scan_segment(*args)
+
+
+def default_jobs() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def scan(trace: TraceDir, spec: ScanSpec, start: int = 0, end: int | None = None, *, jobs: int | None = None,
+         store: KeyframeStore | None = None) -> ScanResult:
+    """Scan [start, end) of `trace` (end None: to the end) with `jobs` workers."""
+    started = time.monotonic()
+    jobs = jobs or default_jobs()
+    if jobs < 1:
+        raise ReplayError("--jobs must be at least 1")
+    total = store.end if store is not None else None
+    if total is None:
+        replay = Replay(trace, OutputSink.quiet())
+        try:
+            total = Timeline(replay).end.icount
+        finally:
+            replay.close()
+    end = total if end is None else min(end, total)
+    start = max(0, min(start, end))
+    segments = _segments(store, start, end, 1 if jobs == 1 else jobs * 4)
+    tasks = [(trace.path, spec, a, b) for a, b in segments]
+    notes: list[str] = []
+    if jobs == 1 or len(tasks) == 1:
+        results = [_worker(t) for t in tasks]
+        workers = 1
+    else:
+        workers = min(jobs, len(tasks))
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["replay"])
+        with ctx.Pool(workers) as pool:
+            results = pool.map(_worker, tasks, chunksize=1)
+    hits: list[ScanHit] = []
+    scanned = 0
+    for part, n, more in results:
+        hits.extend(part)
+        scanned += n
+        notes.extend(m for m in more if m not in notes)
+    hits.sort(key=lambda h: (h.icount, h.kind))
+    return ScanResult(hits, scanned, time.monotonic() - started, workers, len(segments), notes)
