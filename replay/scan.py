@@ -38,6 +38,7 @@ from .replayer import OutputSink, Replay
 from .timeline import Timeline
 from .trace import TraceDir
 
+SMALL_SCAN = 1 << 23  # instructions: below this a scan runs in-process unless told otherwise
 _REACH = 15          # an access of up to 16 bytes starting this far before a range overlaps it
 
 
@@ -101,7 +102,9 @@ def _watchpoints(spec: ScanSpec) -> set[Watchpoint]:
     out = set()
     for w in spec.watches:
         begin = max(0, w.address - _REACH)
-        out.add(Watchpoint(begin, w.address + w.length - begin, WatchKind(w.kind)))
+        # Reads are watched with writes too: the writes keep the shadow (the values read) current.
+        kind = WatchKind.WRITE if w.kind == "write" else WatchKind.ACCESS
+        out.add(Watchpoint(begin, w.address + w.length - begin, kind))
     return out
 
 
@@ -176,7 +179,7 @@ def _scan(tl: Timeline, spec: ScanSpec, start: int, end: int, notes: list[str]) 
         tl.watchpoints = set()
         tl._arm(False)
     for i, w in enumerate(spec.watches):
-        if w.kind == "write" and tl.position == end:
+        if tl.position == end:
             now = tl.read_memory_prefix(w.address, w.length).ljust(w.length, b"\0")
             if now != bytes(shadows[i]):
                 notes.append(f"the range at {w.address:#x} was also changed by a system call "
@@ -191,12 +194,13 @@ def _access(spec: ScanSpec, shadows: list[bytearray], h) -> list[ScanHit]:
         lo, hi = max(h.address, w.address), min(h.address + h.size, w.address + w.length)
         if lo >= hi:
             continue
-        if h.is_write and w.kind in ("write", "access"):
+        if h.is_write:
             old = bytes(shadows[i])
             data = (h.value & ((1 << (8 * h.size)) - 1)).to_bytes(h.size, "little") if h.size <= 8 else b""
             if data:
                 shadows[i][lo - w.address:hi - w.address] = data[lo - h.address:hi - h.address]
-            out.append(ScanHit(h.icount, h.pc, "write", h.address, h.size, i, old, bytes(shadows[i])))
+            if w.kind in ("write", "access"):
+                out.append(ScanHit(h.icount, h.pc, "write", h.address, h.size, i, old, bytes(shadows[i])))
         elif not h.is_write and w.kind in ("read", "access"):
             out.append(ScanHit(h.icount, h.pc, "read", h.address, h.size, i, bytes(shadows[i]), bytes(shadows[i])))
     return out
@@ -214,8 +218,7 @@ def scan(trace: TraceDir, spec: ScanSpec, start: int = 0, end: int | None = None
          store: KeyframeStore | None = None) -> ScanResult:
     """Scan [start, end) of `trace` (end None: to the end) with `jobs` workers."""
     started = time.monotonic()
-    jobs = jobs or default_jobs()
-    if jobs < 1:
+    if jobs is not None and jobs < 1:
         raise ReplayError("--jobs must be at least 1")
     total = store.end if store is not None else None
     if total is None:
@@ -226,6 +229,8 @@ def scan(trace: TraceDir, spec: ScanSpec, start: int = 0, end: int | None = None
             replay.close()
     end = total if end is None else min(end, total)
     start = max(0, min(start, end))
+    if jobs is None:       # by default all cores, unless the range is too short to pay for starting workers
+        jobs = default_jobs() if end - start >= SMALL_SCAN else 1
     segments = _segments(store, start, end, 1 if jobs == 1 else jobs * 4)
     tasks = [(trace.path, spec, a, b) for a, b in segments]
     notes: list[str] = []

@@ -274,6 +274,16 @@ def cmd_repl(args: argparse.Namespace) -> int:
     return run_repl(open_trace(args.trace), gdb=args.gdb)
 
 
+def cmd_index(args: argparse.Namespace) -> int:
+    from .query_cli import index_trace
+    return index_trace(open_trace(args.trace), _say, force=args.force)
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from .query_cli import run_query
+    return run_query(list(args.words), _say)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
     return run_demo(say=_say)
@@ -355,6 +365,18 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("trace", nargs="?")
     d.add_argument("--kind", metavar="KINDS", help="only these kinds, e.g. char_read,clock")
     d.set_defaults(func=cmd_dump)
+
+    ix = sub.add_parser("index", help="store keyframes in a trace, so seeks and queries start near their target")
+    ix.add_argument("trace", nargs="?")
+    ix.add_argument("--force", action="store_true", help="rebuild them even if they are up to date")
+    ix.set_defaults(func=cmd_index)
+
+    qy = sub.add_parser("query", help="every write, read, call, line or event of the whole run",
+                        description="ttdbg query [TRACE] KIND ARGS... [--from N] [--to M] [--json] [--jobs N]; "
+                        "KIND: syscalls [NAME], events [KIND], exec ADDRESS, lines FILE:LINE, "
+                        "writes LOC[:LEN], reads LOC[:LEN], calls FUNCTION, values EXPR at LOC")
+    qy.add_argument("words", nargs=argparse.REMAINDER, metavar="[TRACE] KIND ARGS...")
+    qy.set_defaults(func=cmd_query)
 
     dm = sub.add_parser("demo", help="build, record and replay the bundled example")
     dm.set_defaults(func=cmd_demo)
