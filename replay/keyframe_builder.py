@@ -30,6 +30,7 @@ from .keyframes import (
     _key,
     _Pickler,
     choose_interval,
+    fingerprint,
     open_keyframes,
 )
 from .replayer import OutputSink, Replay
@@ -69,7 +70,7 @@ def build_keyframes(trace: TraceDir, *, interval: int | None = None, progress: P
                     buf = io.BytesIO()
                     _Pickler(buf, blobs, shapes).dump(cp)
                     icounts.append(n)
-                    digests.append(tl.state_digest())
+                    digests.append(fingerprint(tl))
                     frames.append(buf.getvalue())
                     tl.index.thin(n)
                     if progress is not None:
@@ -106,6 +107,8 @@ def ensure_keyframes(trace: TraceDir, note: Note | None = None, progress: Progre
     """The trace's keyframes, building (or rebuilding) them first if needed."""
     store = open_keyframes(trace, note)
     if store is None:
+        if note is not None and os.path.lexists(os.path.join(trace.path, DIR_NAME)):
+            note(f"rebuilding the keyframes of {trace.path}")
         build_keyframes(trace, progress=progress, should_stop=should_stop)
         store = open_keyframes(trace, note)
         if store is None:

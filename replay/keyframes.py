@@ -57,7 +57,7 @@ DIR_NAME = "keyframes"
 INDEX_NAME = "index"
 BLOBS_NAME = "blobs"
 MAGIC = b"TTDBG-KEYFRAMES\n"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MIN_BLOB = 1024                     # bytes objects this long or longer go to the blob file
 MAX_INDEX = 1 << 31                 # refuse bigger tables before reading them
 MAX_BLOBS = 1 << 40
@@ -133,9 +133,22 @@ def _shapes_of(value: object) -> dict[str, tuple[str, ...]]:
 
 
 _SAFE_BUILTINS = frozenset({"set", "frozenset", "bytearray", "complex", "slice", "range"})
-_SAFE_OTHERS = frozenset({("unicorn.unicorn_py3.unicorn", "UcContext"), ("copyreg", "_reconstructor"),
+_UC_CONTEXT = ("unicorn.unicorn_py3.unicorn", "UcContext")
+_SAFE_OTHERS = frozenset({("copyreg", "_reconstructor"),
                           ("collections", "OrderedDict"), ("collections", "deque"),
                           ("collections", "defaultdict"), ("builtins", "object")})
+
+
+_DISK_CONTEXTS: dict[type, type] = {}      # a cache of derived classes, not state
+
+
+def _disk_context(cls: type) -> type:
+    """Unicorn's UcContext as unpickled: owns no Unicorn allocation even when a
+    damaged pickle never reaches __setstate__ (its __del__ would fail)."""
+    derived = _DISK_CONTEXTS.get(cls)
+    if derived is None:
+        derived = _DISK_CONTEXTS[cls] = type("UcContextFromDisk", (cls,), {"_to_free": False})
+    return derived
 
 
 class _Unpickler(pickle.Unpickler):
@@ -151,6 +164,8 @@ class _Unpickler(pickle.Unpickler):
         return self._load_blob(pid)
 
     def find_class(self, module: str, name: str) -> object:
+        if (module, name) == _UC_CONTEXT:
+            return _disk_context(super().find_class(module, name))
         if (module == "builtins" and name in _SAFE_BUILTINS) or (module, name) in _SAFE_OTHERS:
             return super().find_class(module, name)
         if module.startswith("replay.") and "." not in name and not name.startswith("_"):
@@ -281,32 +296,49 @@ def open_keyframes(trace: TraceDir, note: Note | None = None) -> KeyframeStore |
         finally:
             os.close(sub)
     except (OSError, LogFormatError) as exc:
-        say(f"the keyframes of {trace.path} are unusable ({exc}); they will be rebuilt")
+        say(f"the keyframes of {trace.path} are unusable ({exc}); not used")
         return None
     head = len(MAGIC) + 4 + 32
     if len(data) < head or not data.startswith(MAGIC):
-        say(f"the keyframes of {trace.path} are corrupt; they will be rebuilt")
+        say(f"the keyframes of {trace.path} are corrupt; not used")
         return None
     version = int.from_bytes(data[len(MAGIC):len(MAGIC) + 4], "little")
     if version != FORMAT_VERSION:
-        say(f"the keyframes of {trace.path} are of another format ({version}); they will be rebuilt")
+        say(f"the keyframes of {trace.path} are of another format ({version}); not used")
         return None
     body = data[head:]
     if hashlib.blake2b(body).digest()[:32] != data[len(MAGIC) + 4:head]:
-        say(f"the keyframes of {trace.path} are corrupt (digest); they will be rebuilt")
+        say(f"the keyframes of {trace.path} are corrupt (digest); not used")
         return None
     store_ref: list[KeyframeStore] = []
     try:
         table = _Unpickler(body, lambda d: store_ref[0]._blob(d)).load()
         if not isinstance(table, dict) or table.get("key") != _key(trace):
-            say(f"the keyframes of {trace.path} are stale (another log, CPU or Unicorn); they will be rebuilt")
+            say(f"the keyframes of {trace.path} are stale (another log, CPU or Unicorn); not used")
             return None
         store = KeyframeStore(trace, table)
     except (pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError, KeyError,
             ImportError, OSError) as exc:
-        say(f"the keyframes of {trace.path} are corrupt ({exc}); they will be rebuilt")
+        say(f"the keyframes of {trace.path} are corrupt ({exc}); not used")
         return None
     return store
+
+
+_FINGERPRINT_REGS = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11",
+                     "r12", "r13", "r14", "r15", "rip", "eflags", "fs_base", "mxcsr", "xmm0", "xmm1")
+
+
+def fingerprint(tl: object) -> bytes:
+    """A cheap digest of a timeline's state as restored: registers and memory map.
+    (Memory bytes are checked blob by blob when loaded; a restore that lands in
+    another CPU state, e.g. a Unicorn context of another layout, shows here.)"""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(tl.position.to_bytes(8, "little"))                       # type: ignore[attr-defined]
+    for name in _FINGERPRINT_REGS:
+        h.update(tl.read_register(name).to_bytes(16, "little"))      # type: ignore[attr-defined]
+    for r in tl.memory_map():                                          # type: ignore[attr-defined]
+        h.update(f"{r.start:x}-{r.end:x}:{r.prot}:{r.name};".encode())
+    return h.digest()
 
 
 def check_shapes(store: KeyframeStore, fresh: Checkpoint) -> bool:
