@@ -108,6 +108,8 @@ class View:
     history: int = 0                            # the last `$N` printed
     told_no_gdb: bool = False
     last_line: str = ""                         # what an empty line repeats
+    query_hits: list = field(default_factory=list)    # the last `query`'s rows, for `goto #N`
+    query_runner: object = None                 # made by the first `query` (symbols read once)
 
 
 class ReplState:
