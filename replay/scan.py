@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from .errors import ReplayError
 from .keyframes import KeyframeStore, open_keyframes
 from .machine import WatchKind, Watchpoint
-from .process import Outcome
 from .replayer import OutputSink, Replay
 from .timeline import Timeline
 from .trace import TraceDir
@@ -123,6 +122,27 @@ def scan_segment(trace_path: str, spec: ScanSpec, start: int, end: int) -> tuple
             store.close()
 
 
+class _ProbingHits(list):
+    """The machine's hit list during a scan: a breakpoint hit at a `stops`
+    address runs the probe at once, inside the code hook (registers and memory
+    are those before the instruction), so the machine never has to stop."""
+
+    def __init__(self, tl: Timeline, spec: ScanSpec) -> None:
+        super().__init__()
+        self.tl = tl
+        self.spec = spec
+        self.data: dict[tuple[int, int], object] = {}
+
+    def append(self, hit) -> None:               # type: ignore[override]
+        super().append(hit)
+        spec = self.spec
+        if hit.watch is None and hit.pc in spec.stops and spec.probe is not None:
+            try:
+                self.data[(hit.icount, hit.pc)] = spec.probe(self.tl, ScanHit(hit.icount, hit.pc, "stop"))
+            except Exception as exc:             # noqa: BLE001 - inside a Unicorn hook: keep it as the hit's answer
+                self.data[(hit.icount, hit.pc)] = ("error", str(exc), 0)
+
+
 def _scan(tl: Timeline, spec: ScanSpec, start: int, end: int, notes: list[str]) -> tuple[list[ScanHit], int, list[str]]:
     end = min(end, tl.end.icount)
     tl.seek(start)
@@ -132,47 +152,29 @@ def _scan(tl: Timeline, spec: ScanSpec, start: int, end: int, notes: list[str]) 
     for w in spec.watches:
         shadows.append(bytearray(tl.read_memory_prefix(w.address, w.length).ljust(w.length, b"\0")))
     machine = tl._machine
-    traps = set(spec.collect) | set(spec.stops)
-    tl.breakpoints = traps
+    tl.breakpoints = set(spec.collect) | set(spec.stops)
     tl.watchpoints = _watchpoints(spec)
     hits: list[ScanHit] = []
-    first = start
+    saved = machine.hits
+    probing = machine.hits = _ProbingHits(tl, spec)
     try:
         tl._arm(True)
+        machine.collect_hits = True
         machine.skip_breakpoint_icount = -1
-        while tl.position < end and not tl.process.exited:
-            machine.collect_hits = not spec.stops
-            machine.hits.clear()
-            outcome = tl._run(end, None)
-            raw = list(machine.hits)
-            stop_hit = raw.pop() if outcome == Outcome.TRAPPED and raw and raw[-1].watch is None else None
-            for h in raw:
-                if h.icount >= end:
-                    continue
-                if h.watch is None:
-                    hits.append(ScanHit(h.icount, h.pc, "exec"))
-                else:
-                    hits.extend(_access(spec, shadows, h))
-            if stop_hit is not None:
-                if stop_hit.pc in spec.stops:
-                    data = spec.probe(tl, ScanHit(stop_hit.icount, stop_hit.pc, "stop")) if spec.probe else None
-                    hits.append(ScanHit(stop_hit.icount, stop_hit.pc, "stop", data=data))
-                else:
-                    hits.append(ScanHit(stop_hit.icount, stop_hit.pc, "exec"))
-                machine.skip_breakpoint_icount = stop_hit.icount
+        tl._run(end, None)
+        while tl.position < end and tl.held_signal and not tl.process.exited:
+            tl._run(end, None)                   # a delivery held at the gate: make it and go on
+        for h in probing:
+            if h.icount >= end or h.icount < start:
                 continue
-            if outcome == Outcome.TRAPPED:
-                # A watch hit with the machine stopped (collect was off): it stopped
-                # inside the accessing instruction; finish it exactly.
-                last = machine.hits[-1] if machine.hits else None
-                if last is not None and last.watch is not None:
-                    tl._arm(False)
-                    tl._run(last.icount + 1, None)
-                    tl._arm(True)
-                continue
-            if outcome in (Outcome.LIMIT, Outcome.EXITED, Outcome.INTERRUPTED):
-                break
+            if h.watch is not None:
+                hits.extend(_access(spec, shadows, h))
+            elif h.pc in spec.stops:
+                hits.append(ScanHit(h.icount, h.pc, "stop", data=probing.data.get((h.icount, h.pc))))
+            else:
+                hits.append(ScanHit(h.icount, h.pc, "exec"))
     finally:
+        machine.hits = saved
         machine.collect_hits = False
         machine.skip_breakpoint_icount = -1
         tl.breakpoints = set()
@@ -183,9 +185,9 @@ def _scan(tl: Timeline, spec: ScanSpec, start: int, end: int, notes: list[str]) 
             now = tl.read_memory_prefix(w.address, w.length).ljust(w.length, b"\0")
             if now != bytes(shadows[i]):
                 notes.append(f"the range at {w.address:#x} was also changed by a system call "
-                             f"between instructions {first:,} and {end:,} (not listed)")
+                             f"between instructions {start:,} and {end:,} (not listed)")
     hits.sort(key=lambda h: h.icount)
-    return hits, tl.position - first, notes
+    return hits, tl.position - start, notes
 
 
 def _access(spec: ScanSpec, shadows: list[bytearray], h) -> list[ScanHit]:
@@ -231,7 +233,7 @@ def scan(trace: TraceDir, spec: ScanSpec, start: int = 0, end: int | None = None
     start = max(0, min(start, end))
     if jobs is None:       # by default all cores, unless the range is too short to pay for starting workers
         jobs = default_jobs() if end - start >= SMALL_SCAN else 1
-    segments = _segments(store, start, end, 1 if jobs == 1 else jobs * 4)
+    segments = _segments(store, start, end, 1 if jobs == 1 else jobs * 2)
     tasks = [(trace.path, spec, a, b) for a, b in segments]
     notes: list[str] = []
     if jobs == 1 or len(tasks) == 1:

@@ -4,32 +4,16 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from guestbuild import CompilerMissing, GuestBuilder  # noqa: E402
 from harness import Ttdbg  # noqa: E402
-
-ITERATIONS = 150
-SOURCE = Path(__file__).resolve().parents[1] / "guests" / "query_guest.c"
-
-
-@dataclass(frozen=True)
-class QueryTrace:
-    ttdbg: Ttdbg
-    trace: Path
-    stdout: str
-    flavour: str
-
-    def line_of(self, marker: str) -> int:
-        for n, text in enumerate(SOURCE.read_text().splitlines(), 1):
-            if marker in text:
-                return n
-        raise AssertionError(marker)
+from query_support import ITERATIONS, QueryTrace  # noqa: E402,F401
 
 
 @pytest.fixture(scope="session")

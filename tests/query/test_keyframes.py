@@ -7,7 +7,7 @@ import os
 import shutil
 
 import pytest
-from conftest import QueryTrace
+from query_support import QueryTrace
 
 from replay import OutputSink, Replay, Timeline, build_keyframes, open_keyframes, open_trace
 from replay.timeline import Direction, StopReason
@@ -92,3 +92,24 @@ def test_damaged_keyframes_are_never_trusted(recorded: QueryTrace, indexed: str)
     plain.seek(target)
     assert damaged.keyframes is None
     assert damaged.state_digest() == plain.state_digest()
+
+
+def test_segments_split_exactly_at_a_hit(indexed: str) -> None:
+    """A hit at a segment boundary belongs to the later segment only."""
+    from replay import ScanSpec
+    from replay.scan import scan_segment
+    from ttdbg.symbols import Symbols
+
+    trace = open_trace(indexed)
+    build_keyframes(trace)
+    replay = Replay(trace, OutputSink.quiet())
+    header = replay.contents.header
+    symbols = Symbols(trace.load_file(header.program_sha256), header.program)
+    end = Timeline(replay).end.icount
+    add = symbols.function_named("add").low
+    spec = ScanSpec(collect=frozenset({add}))
+    whole, _n, _notes = scan_segment(indexed, spec, 0, end)
+    cut = whole[len(whole) // 2].icount
+    left, _n, _notes = scan_segment(indexed, spec, 0, cut)
+    right, _n, _notes = scan_segment(indexed, spec, cut, end)
+    assert left + right == whole and right[0].icount == cut

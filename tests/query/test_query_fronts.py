@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import ITERATIONS, QueryTrace
+from query_support import ITERATIONS, QueryTrace
 
 from replay import open_trace
 from ttdbg.repl import Repl

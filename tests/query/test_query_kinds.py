@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from conftest import ITERATIONS, QueryTrace
+from query_support import ITERATIONS, QueryTrace
 
 
 def _query(r: QueryTrace, *words: str) -> list[dict]:
