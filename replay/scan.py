@@ -53,6 +53,7 @@ class ScanSpec:
     collect: frozenset[int] = frozenset()
     stops: frozenset[int] = frozenset()
     watches: tuple[WatchRange, ...] = ()
+    reads_everywhere: bool = False   # every read by every instruction, with the value read (origin's windows)
     probe: Callable[[Timeline, "ScanHit"], object] | None = None
 
 
@@ -62,13 +63,13 @@ class ScanHit:
 
     icount: int
     pc: int
-    kind: str                        # exec, stop, write, read
+    kind: str                        # exec, stop, write, read, syscall (a system call wrote the range)
     address: int = 0                 # the access (writes, reads)
     size: int = 0
     watch: int = -1                  # index of the WatchRange
     old: bytes = b""                 # the watched range before the write (reads: as read)
     new: bytes = b""                 # the watched range after the write
-    data: object = None              # the probe's answer (stops)
+    data: object = None              # the probe's answer (stops); syscall: (event index, rsi before it)
 
 
 @dataclass
@@ -136,6 +137,12 @@ class _ProbingHits(list):
     def append(self, hit) -> None:               # type: ignore[override]
         super().append(hit)
         spec = self.spec
+        if spec.reads_everywhere and hit.watch is not None and not hit.is_write:
+            try:
+                self.data[(hit.icount, hit.address)] = self.tl.read_memory(hit.address, hit.size)
+            except Exception:                    # noqa: BLE001 - inside a Unicorn hook
+                pass
+            return
         if hit.watch is None and hit.pc in spec.stops and spec.probe is not None:
             try:
                 self.data[(hit.icount, hit.pc)] = spec.probe(self.tl, ScanHit(hit.icount, hit.pc, "stop"))
@@ -154,6 +161,8 @@ def _scan(tl: Timeline, spec: ScanSpec, start: int, end: int, notes: list[str]) 
     machine = tl._machine
     tl.breakpoints = set(spec.collect) | set(spec.stops)
     tl.watchpoints = _watchpoints(spec)
+    if spec.reads_everywhere:
+        tl.watchpoints.add(Watchpoint(1, (1 << 47) - 2, WatchKind.READ))
     hits: list[ScanHit] = []
     saved = machine.hits
     probing = machine.hits = _ProbingHits(tl, spec)
@@ -161,18 +170,48 @@ def _scan(tl: Timeline, spec: ScanSpec, start: int, end: int, notes: list[str]) 
         tl._arm(True)
         machine.collect_hits = True
         machine.skip_breakpoint_icount = -1
+        done = 0
+
+        def take(limit: int) -> None:
+            nonlocal done
+            for h in probing[done:]:
+                if h.icount >= limit or h.icount < start:
+                    continue
+                if h.watch is None:
+                    kind = "stop" if h.pc in spec.stops else "exec"
+                    hits.append(ScanHit(h.icount, h.pc, kind, data=probing.data.get((h.icount, h.pc))))
+                elif spec.reads_everywhere:
+                    value = probing.data.get((h.icount, h.address))
+                    if value is not None:
+                        hits.append(ScanHit(h.icount, h.pc, "read", h.address, h.size, old=value, new=value))
+                else:
+                    hits.extend(_access(spec, shadows, h))
+            done = len(probing)
+
+        # System calls write memory without a hooked access: compare the watched
+        # ranges across each one (the event's count is the syscall's own).
+        events = tl.hostio.events
+        marks = [(i, e.icount) for i, e in enumerate(events) if start < e.icount <= end] if spec.watches else []
+        for index, at in marks:
+            if tl.position < at - 1:
+                tl._run(at - 1, None)
+            if tl.position != at - 1 or tl.process.exited:
+                continue
+            buffer, pc = tl.read_register("rsi"), tl.pc
+            tl._run(at, None)
+            take(at)
+            for i, w in enumerate(spec.watches):
+                now = tl.read_memory_prefix(w.address, w.length).ljust(w.length, b"\0")
+                if now != bytes(shadows[i]):
+                    changed = [k for k in range(w.length) if now[k] != shadows[i][k]]
+                    lo, hi = changed[0], changed[-1] + 1
+                    hits.append(ScanHit(at - 1, pc, "syscall", w.address + lo, hi - lo, i, bytes(shadows[i]), now,
+                                        data=(index, buffer)))
+                    shadows[i][:] = now
         tl._run(end, None)
         while tl.position < end and tl.held_signal and not tl.process.exited:
             tl._run(end, None)                   # a delivery held at the gate: make it and go on
-        for h in probing:
-            if h.icount >= end or h.icount < start:
-                continue
-            if h.watch is not None:
-                hits.extend(_access(spec, shadows, h))
-            elif h.pc in spec.stops:
-                hits.append(ScanHit(h.icount, h.pc, "stop", data=probing.data.get((h.icount, h.pc))))
-            else:
-                hits.append(ScanHit(h.icount, h.pc, "exec"))
+        take(end)
     finally:
         machine.hits = saved
         machine.collect_hits = False
@@ -184,7 +223,7 @@ def _scan(tl: Timeline, spec: ScanSpec, start: int, end: int, notes: list[str]) 
         if tl.position == end:
             now = tl.read_memory_prefix(w.address, w.length).ljust(w.length, b"\0")
             if now != bytes(shadows[i]):
-                notes.append(f"the range at {w.address:#x} was also changed by a system call "
+                notes.append(f"the range at {w.address:#x} was also changed by something unseen "
                              f"between instructions {start:,} and {end:,} (not listed)")
     hits.sort(key=lambda h: h.icount)
     return hits, tl.position - start, notes

@@ -370,11 +370,16 @@ class QueryRunner:
 
     def _access_rows(self, hits: list[ScanHit], ctype: CType | None) -> list[dict]:
         rows = []
+        events = self.contents.events
         for h in hits:
-            if h.kind not in ("write", "read"):
+            if h.kind not in ("write", "read", "syscall"):
                 continue
             fields: dict = {"access": h.kind, "address": h.address, "size": h.size}
-            if h.kind == "write":
+            if h.kind == "syscall" and isinstance(h.data, tuple):
+                ev = events[h.data[0]]
+                fields["event"] = h.data[0]
+                fields["syscall"] = _syscall_of(ev, ev.describe()) or ev.kind.name.lower()
+            if h.kind in ("write", "syscall"):
                 fields["old"] = _show(h.old, ctype)
                 fields["new"] = _show(h.new, ctype)
             else:
@@ -455,7 +460,8 @@ def _syscall_of(ev, text: str) -> str | None:
 # -- output ------------------------------------------------------------------------------------
 _KIND_COLUMNS = {
     "syscalls": ("syscall", "detail"), "events": ("kind", "detail"),
-    "exec": (), "lines": (), "writes": ("address", "size", "old", "new"), "reads": ("address", "size", "value"),
+    "exec": (), "lines": (), "writes": ("syscall", "address", "size", "old", "new"),
+    "reads": ("address", "size", "value"),
     "calls": ("args", "return", "return_icount", "caller"), "values": ("value",),
 }
 
@@ -478,6 +484,8 @@ def render_table(kind: str, rows: list[dict]) -> str:
         parts.append(where)
         for col in _KIND_COLUMNS[kind]:
             v = r.get(col)
+            if v is None and col == "syscall" and kind == "writes":
+                continue
             if col == "address":
                 v = f"{v:#x}"
             elif col == "args":

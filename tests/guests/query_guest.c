@@ -7,9 +7,11 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 volatile long watched;
 long calls_made;
+char inbuf[16];
 
 __attribute__((noinline)) long add(long a, long b)
 {
@@ -29,5 +31,7 @@ int main(int argc, char **argv)
         printf("call %ld %d -> %ld\n", before, i, acc);
     }
     printf("calls %ld\n", calls_made);
+    long got = read(0, inbuf, 8); /* QUERY-READ */
+    printf("read %ld %s\n", got, inbuf);
     return 0;
 }

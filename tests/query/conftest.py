@@ -33,6 +33,6 @@ def recorded(request: pytest.FixtureRequest, qbuilder: GuestBuilder,
     base = tmp_path_factory.mktemp(f"q-{request.param}")
     (base / "work").mkdir()
     t = Ttdbg(base / "traces", base / "work")
-    trace, run = t.record(program, str(ITERATIONS))
+    trace, run = t.record(program, str(ITERATIONS), stdin=b"hello")
     assert run.status == 0, run.err
     return QueryTrace(t, trace, run.out, request.param)

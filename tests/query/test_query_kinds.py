@@ -105,3 +105,10 @@ def test_bad_questions_get_one_line(recorded: QueryTrace) -> None:
         run = recorded.ttdbg("query", recorded.trace, *words)
         assert run.status == status, (words, run.err)
         assert len(run.err.strip().splitlines()) == 1 and "Traceback" not in run.err, run.err
+
+
+def test_writes_by_a_system_call_are_listed(recorded: QueryTrace) -> None:
+    rows = _query(recorded, "writes", "inbuf:8")
+    assert len(rows) == 1 and rows[0]["access"] == "syscall" and rows[0]["syscall"] == "read"
+    assert bytes.fromhex(rows[0]["new"]).rstrip(b"\0") == b"hello" and rows[0]["size"] == 5
+    assert "read 5 hello" in recorded.stdout
