@@ -168,6 +168,7 @@ def _scan(tl: Timeline, spec: ScanSpec, start: int, end: int, notes: list[str]) 
     probing = machine.hits = _ProbingHits(tl, spec)
     try:
         tl._arm(True)
+        machine.flush_translations()     # hooks apply only to code translated after them
         machine.collect_hits = True
         machine.skip_breakpoint_icount = -1
         done = 0

@@ -26,6 +26,7 @@ import json
 import os
 import re
 import struct
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -44,7 +45,7 @@ from .repl.expressions import INT_TYPES, LValue, Parser, tokens
 from .repl.table import CommandError
 from .symbols import CType, SymbolError, Symbols
 
-KINDS = ("syscalls", "events", "exec", "lines", "writes", "reads", "calls", "values")
+KINDS = ("syscalls", "events", "exec", "lines", "writes", "reads", "calls", "values", "origin")
 ARG_REGS = ("rdi", "rsi", "rdx", "rcx", "r8", "r9")
 USAGE = ("query KIND ARGS... [--from N] [--to M] [--json] [--jobs N]; KIND: syscalls [NAME], events [KIND], "
          "exec ADDRESS, lines FILE:LINE, writes LOC[:LEN], reads LOC[:LEN], calls FUNCTION, values EXPR at LOC")
@@ -62,6 +63,8 @@ class Question:
     end: int | None = None
     json: bool = False
     jobs: int | None = None
+    at: int | None = None            # origin: the position (default: the end)
+    depth: int = 6                   # origin: levels of the tree
 
 
 @dataclass
@@ -81,7 +84,7 @@ def parse_question(words: list[str]) -> Question:
     q = Question(kind, [])
     it = iter(words[1:])
     for w in it:
-        if w in ("--from", "--to", "--jobs"):
+        if w in ("--from", "--to", "--jobs", "--at", "--depth"):
             value = next(it, None)
             if value is None:
                 raise QueryError(f"{w} needs a number")
@@ -91,7 +94,11 @@ def parse_question(words: list[str]) -> Question:
                 raise QueryError(f"{w}: not a number: {value!r}") from None
             if n < 0 or (w == "--jobs" and n < 1):
                 raise QueryError(f"{w}: out of range: {value}")
-            if w == "--from":
+            if w == "--at":
+                q.at = n
+            elif w == "--depth":
+                q.depth = max(1, min(n, 32))
+            elif w == "--from":
                 q.start = n
             elif w == "--to":
                 q.end = n
@@ -273,6 +280,8 @@ class QueryRunner:
             rows = self._log_rows(q)
             return self._finish(rows, f"{len(rows)} hits from the log (no replay)", [])
         store = ensure_keyframes(self.trace, self.note)
+        if q.kind == "origin":
+            return self._origin(q)
         spec, decode = self._plan(q)
         result = scan(self.trace, spec, q.start, q.end, jobs=q.jobs or jobs, store=store)
         rows = decode(result.hits)
@@ -280,6 +289,48 @@ class QueryRunner:
                    f"by {result.workers} worker{'s' if result.workers != 1 else ''} "
                    f"({result.segments} segment{'s' if result.segments != 1 else ''})")
         return self._finish(rows, summary, result.notes)
+
+    def _origin(self, q: Question) -> Answer:
+        if not q.args:
+            raise QueryError("usage: origin EXPR [--at N] [--depth D]")
+        started = time.monotonic()
+        end = self.tl.end.icount
+        at = end if q.at is None else min(q.at, end)
+        here = self.tl.position
+        self.tl.seek(at)              # for the lvalue, and for decoding code mapped later (libraries)
+        try:
+            address, size, ctype = self._range(" ".join(q.args))
+            value = self.tl.read_memory_prefix(address, size)
+            return self._explain(q, at, address, size, ctype, value, started)
+        finally:
+            self.tl.seek(here)
+
+    def _explain(self, q: Question, at: int, address: int, size: int, ctype: CType | None, value: bytes,
+                 started: float) -> Answer:
+        from .origin import OriginTracer
+        end = self.tl.end.icount
+
+        def insn(pc: int) -> str:
+            i = self.tl.instruction_at(pc)
+            return i.text() if i is not None else "?"
+        tracer = OriginTracer(self.trace, end, insn, self.contents.events,
+                              lambda ev: _syscall_of(ev, ev.describe()) or ev.kind.name.lower())
+        root = tracer.explain(address, size, value, at, q.depth)
+        rows: list[dict] = []
+
+        def walk(node, level: int, parent: int | None) -> None:
+            row = self._row(node.icount if node.icount is not None else -1, node.pc, depth=level,
+                            parent=parent, step=node.what, address=node.address, size=node.size,
+                            value=_show(node.value, ctype if level == 0 else None) if node.value else "",
+                            text=node.text, goto=(node.icount + 1) if node.icount is not None else 0)
+            rows.append(row)
+            me = len(rows)
+            for child in node.children:
+                walk(child, level + 1, me)
+        walk(root, 0, None)
+        summary = (f"{len(rows)} steps, {tracer.scanned:,} instructions scanned in "
+                   f"{time.monotonic() - started:.2f} s by 1 worker")
+        return self._finish(rows, summary, [])
 
     def _finish(self, rows: list[dict], summary: str, notes: list[str]) -> Answer:
         for i, row in enumerate(rows, 1):
@@ -462,7 +513,7 @@ _KIND_COLUMNS = {
     "syscalls": ("syscall", "detail"), "events": ("kind", "detail"),
     "exec": (), "lines": (), "writes": ("syscall", "address", "size", "old", "new"),
     "reads": ("address", "size", "value"),
-    "calls": ("args", "return", "return_icount", "caller"), "values": ("value",),
+    "calls": ("args", "return", "return_icount", "caller"), "values": ("value",), "origin": (),
 }
 
 
@@ -470,7 +521,24 @@ def render_json(rows: list[dict]) -> str:
     return "\n".join(json.dumps({k: v for k, v in r.items() if k != "goto"}) for r in rows)
 
 
+def render_tree(rows: list[dict]) -> str:
+    out = []
+    for r in rows:
+        where = r["function"] or ""
+        if r["file"]:
+            where += f" at {r['file']}:{r['line']}"
+        at = f"{r['icount']:,}" if r["icount"] >= 0 else "-"
+        head = f"#{r['index']:<3} {'  ' * r['depth']}{r['step']}"
+        value = f" = {r['value']}" if r["value"] != "" else ""
+        text = f"  {r['text']}" if r["text"] else ""
+        pc = f" {r['pc']:#x}" if r["pc"] is not None else ""
+        out.append(f"{head}{value}  [{at}{pc} {where}]{text}  ({r['address']:#x}, {r['size']} bytes)")
+    return "\n".join(out)
+
+
 def render_table(kind: str, rows: list[dict]) -> str:
+    if kind == "origin":
+        return render_tree(rows)
     if not rows:
         return "No hits."
     out = []
