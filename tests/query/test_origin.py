@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from harness import Ttdbg
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "ttdbg" / "examples"
