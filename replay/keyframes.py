@@ -57,11 +57,15 @@ DIR_NAME = "keyframes"
 INDEX_NAME = "index"
 BLOBS_NAME = "blobs"
 MAGIC = b"TTDBG-KEYFRAMES\n"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MIN_BLOB = 1024                     # bytes objects this long or longer go to the blob file
 MAX_INDEX = 1 << 31                 # refuse bigger tables before reading them
 MAX_BLOBS = 1 << 40
 _DIGEST = 16
+_MIN_RUN = 16                       # tuples of this many pages or more are stored as one run
+_RUN_TAG = b"R"
+_NO_PAGE = bytes(_DIGEST)           # a page of zeros (None) in a run
+_CACHE_BYTES = 256 << 20            # blobs kept decompressed in memory at most
 
 Note = Callable[[str], None]
 Progress = Callable[[int, int], None]      # (icount, total)
@@ -116,6 +120,12 @@ class _Pickler(pickle.Pickler):
     def persistent_id(self, obj: object) -> object:
         if type(obj) is bytes and len(obj) >= MIN_BLOB:
             return self.blobs.put(obj)
+        if type(obj) is tuple and len(obj) >= _MIN_RUN and all(
+                p is None or (type(p) is bytes and len(p) >= MIN_BLOB) for p in obj):
+            # A run of pages (an image's pages of one buffer): one blob of their
+            # digests, itself stored once, so an unchanged buffer costs nothing.
+            refs = b"".join(_NO_PAGE if p is None else self.blobs.put(p) for p in obj)
+            return _RUN_TAG + self.blobs.put(refs)
         return None
 
     def reducer_override(self, obj: object) -> object:
@@ -158,7 +168,13 @@ class _Unpickler(pickle.Unpickler):
         super().__init__(io.BytesIO(data))
         self._load_blob = load_blob
 
-    def persistent_load(self, pid: object) -> bytes:
+    def persistent_load(self, pid: object) -> object:
+        if isinstance(pid, bytes) and len(pid) == _DIGEST + 1 and pid[:1] == _RUN_TAG:
+            refs = self._load_blob(pid[1:])
+            if len(refs) % _DIGEST:
+                raise pickle.UnpicklingError("bad run of pages")
+            return tuple(None if refs[i:i + _DIGEST] == _NO_PAGE else self._load_blob(refs[i:i + _DIGEST])
+                         for i in range(0, len(refs), _DIGEST))
         if not isinstance(pid, bytes) or len(pid) != _DIGEST:
             raise pickle.UnpicklingError("bad blob reference")
         return self._load_blob(pid)
@@ -199,6 +215,7 @@ class KeyframeStore:
         self.shapes: dict[str, tuple[str, ...]] = table["shapes"]
         self.end: int = table["end"]
         self._cache: dict[bytes, bytes] = {}
+        self._cached = 0
         self._fd: int | None = None
 
     def __len__(self) -> int:
@@ -239,7 +256,11 @@ class KeyframeStore:
             raise pickle.UnpicklingError("a blob does not decompress") from None
         if hashlib.blake2b(data, digest_size=_DIGEST).digest() != digest:
             raise pickle.UnpicklingError("a blob does not match its digest")
+        if self._cached + len(data) > _CACHE_BYTES:
+            self._cache.clear()               # a bound, not a policy: identical pages stay shared within a keyframe
+            self._cached = 0
         self._cache[digest] = data
+        self._cached += len(data)
         return data
 
     def close(self) -> None:

@@ -374,7 +374,8 @@ def build_parser() -> argparse.ArgumentParser:
     qy = sub.add_parser("query", help="every write, read, call, line or event of the whole run",
                         description="ttdbg query [TRACE] KIND ARGS... [--from N] [--to M] [--json] [--jobs N]; "
                         "KIND: syscalls [NAME], events [KIND], exec ADDRESS, lines FILE:LINE, "
-                        "writes LOC[:LEN], reads LOC[:LEN], calls FUNCTION, values EXPR at LOC")
+                        "writes LOC[:LEN], reads LOC[:LEN], calls FUNCTION, values EXPR at LOC, "
+                        "origin EXPR [--at N] [--depth D]")
     qy.add_argument("words", nargs=argparse.REMAINDER, metavar="[TRACE] KIND ARGS...")
     qy.set_defaults(func=cmd_query)
 

@@ -48,7 +48,8 @@ from .symbols import CType, SymbolError, Symbols
 KINDS = ("syscalls", "events", "exec", "lines", "writes", "reads", "calls", "values", "origin")
 ARG_REGS = ("rdi", "rsi", "rdx", "rcx", "r8", "r9")
 USAGE = ("query KIND ARGS... [--from N] [--to M] [--json] [--jobs N]; KIND: syscalls [NAME], events [KIND], "
-         "exec ADDRESS, lines FILE:LINE, writes LOC[:LEN], reads LOC[:LEN], calls FUNCTION, values EXPR at LOC")
+         "exec ADDRESS, lines FILE:LINE, writes LOC[:LEN], reads LOC[:LEN], calls FUNCTION, values EXPR at LOC, "
+         "origin EXPR [--at N] [--depth D]")
 
 
 class QueryError(Exception):
@@ -213,6 +214,7 @@ class QueryRunner:
         self.name_at = name_at or (symbols.name_at if symbols is not None else (lambda a: None))
         self.note = note or (lambda m: None)
         self.pid = contents.header.pid
+        self._places: dict[int, dict] = {}       # pc -> function, file, line
 
     # -- log queries --------------------------------------------------------------------------
     def _log_rows(self, q: Question) -> list[dict]:
@@ -408,6 +410,12 @@ class QueryRunner:
     def _where(self, pc: int | None) -> dict:
         if pc is None:
             return {"function": None, "file": None, "line": None}
+        known = self._places.get(pc)
+        if known is None:
+            known = self._places[pc] = self._place(pc)
+        return dict(known)
+
+    def _place(self, pc: int) -> dict:
         name = self.name_at(pc)
         row = self.symbols.line_at(pc) if self.symbols is not None else None
         return {"function": name.split("+")[0] if name else None,
