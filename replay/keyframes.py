@@ -135,10 +135,21 @@ class _Pickler(pickle.Pickler):
         return NotImplemented
 
 
+class _ShapePickler(_Pickler):
+    """Walks a value for its classes' shapes only: pages are not hashed or kept."""
+
+    def persistent_id(self, obj: object) -> object:
+        if type(obj) is bytes and len(obj) >= MIN_BLOB:
+            return _NO_PAGE
+        if type(obj) is tuple and len(obj) >= _MIN_RUN and all(
+                p is None or (type(p) is bytes and len(p) >= MIN_BLOB) for p in obj):
+            return _RUN_TAG + _NO_PAGE
+        return None
+
+
 def _shapes_of(value: object) -> dict[str, tuple[str, ...]]:
     shapes: dict[str, tuple[str, ...]] = {}
-    sink = _BlobWriter(io.BytesIO())          # type: ignore[arg-type]
-    _Pickler(io.BytesIO(), sink, shapes).dump(value)
+    _ShapePickler(io.BytesIO(), None, shapes).dump(value)     # type: ignore[arg-type]
     return shapes
 
 
