@@ -7,7 +7,7 @@ from pathlib import Path
 
 from harness import Ttdbg
 
-ITERATIONS = 150
+ITERATIONS = 80
 SOURCE = Path(__file__).resolve().parents[1] / "guests" / "query_guest.c"
 
 
