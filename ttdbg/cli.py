@@ -284,6 +284,15 @@ def cmd_query(args: argparse.Namespace) -> int:
     return run_query(list(args.words), _say)
 
 
+def cmd_timeline(args: argparse.Namespace) -> int:
+    from .query import QueryError
+    from .timeline_html import write_timeline
+    try:
+        return write_timeline(open_trace(args.trace), args.output, args.query, _say)
+    except QueryError as exc:
+        raise _Usage(str(exc)) from None
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
     return run_demo(say=_say)
@@ -378,6 +387,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "origin EXPR [--at N] [--depth D]")
     qy.add_argument("words", nargs=argparse.REMAINDER, metavar="[TRACE] KIND ARGS...")
     qy.set_defaults(func=cmd_query)
+
+    tlp = sub.add_parser("timeline", help="a self-contained HTML picture of the trace's events and query hits")
+    tlp.add_argument("trace", nargs="?")
+    tlp.add_argument("-o", "--output", default="trace.html", metavar="FILE", help="the page (default trace.html)")
+    tlp.add_argument("--query", metavar="'KIND ARGS'", help="overlay the hits of a query, e.g. 'writes counter'")
+    tlp.set_defaults(func=cmd_timeline)
 
     dm = sub.add_parser("demo", help="build, record and replay the bundled example")
     dm.set_defaults(func=cmd_demo)
