@@ -7,7 +7,6 @@ lines with --json, and a summary on stderr.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -123,6 +122,3 @@ def ask(runner: QueryRunner, question: Question) -> Answer:
     except (SymbolError, ValueError) as exc:
         raise QueryError(str(exc)) from None
 
-
-def jobs_note() -> str:
-    return f"{os.cpu_count() or 1} cores"

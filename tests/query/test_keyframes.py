@@ -45,10 +45,7 @@ def test_seeks_from_keyframes_match_a_plain_replay(indexed: str) -> None:
         plain.seek(target)
         assert (fast.position, fast.state_digest()) == (plain.position, plain.state_digest())
     assert fast.stats.get("keyframes_loaded", 0) >= 2
-    # Backward motions through keyframes: a breakpoint met by reverse-continue.
-    add = None
-    for insn_addr in range(0, 1):
-        add = insn_addr
+    # Backward motions through keyframes: reverse steps, then a breakpoint met by reverse-continue.
     for tl in (fast, plain):
         tl.seek(end - 10)
         tl.step(1000, Direction.BACKWARD)
@@ -59,7 +56,6 @@ def test_seeks_from_keyframes_match_a_plain_replay(indexed: str) -> None:
         tl.add_breakpoint(pc)
     a, b = fast.cont(Direction.BACKWARD), plain.cont(Direction.BACKWARD)
     assert a.reason == b.reason == StopReason.BREAKPOINT and a.icount == b.icount
-    del add
 
 
 def test_damaged_keyframes_are_never_trusted(recorded: QueryTrace, indexed: str) -> None:
