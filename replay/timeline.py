@@ -136,8 +136,10 @@ class Timeline:
         first = replay.process.kernel
         self._pid = first.pid if pid is None else pid
         # Keyframes on disk (keyframes.py): far seeks start from the nearest one.
-        zero = Checkpoint(self.process.icount, self.process.save(), self.hostio.cursor())
-        self.keyframes = keyframes if keyframes is not None and check_shapes(keyframes, zero) else None
+        # (A forked process's timeline may start from the keyframe before the fork: checked on a state at 0.)
+        zero = None if keyframes is None or self._pid == first.pid else \
+            Checkpoint(self.process.icount, self.process.save(), self.hostio.cursor())
+        self.keyframes = keyframes if zero is not None and check_shapes(keyframes, zero) else None
         # The debugged process's history starts where it was made (fork) and ends where it ended.
         self.start = 0 if self._pid == first.pid else self._process_start(zero)
         self._machine = self.process.family.machine_of(self._pid)
@@ -164,6 +166,8 @@ class Timeline:
         first = self._capture()
         self.index.add(first)
         self._update_budget(first)
+        if keyframes is not None and zero is None:
+            self.keyframes = keyframes if check_shapes(keyframes, first) else None
         # The debugged process's deliveries the keyframes skip over (the index saw them).
         for d in self.keyframes.deliveries.get(self._pid, ()) if self.keyframes is not None else ():
             self.deliveries.setdefault(d.icount, d)
@@ -175,7 +179,7 @@ class Timeline:
         k.signal_gate = self._signal_gate
         return k
 
-    def _process_start(self, zero: Checkpoint) -> int:
+    def _process_start(self, zero: Checkpoint | None) -> int:
         """Replay to where process `pid` first exists (from `zero`, the start, or
         a keyframe); ReplayError if it never does."""
         start = next((e.icount for e in self.hostio.events if isinstance(e, ProcessEvent)
@@ -184,7 +188,7 @@ class Timeline:
             raise ReplayError(f"no process {self._pid} in this trace (see `ttdbg ps`)")
         kf = self.keyframes
         i = kf.at_or_before(start - 1) if kf is not None else None
-        if kf is not None and i is not None:          # from the last keyframe before the fork
+        if kf is not None and i is not None and zero is not None:   # from the last keyframe before the fork
             try:
                 loaded = kf.checkpoint(i)
                 self.process.restore(loaded.process)
