@@ -125,3 +125,22 @@ def test_scans_see_the_debugged_process_only(tasks) -> None:
         assert {r["thread"] for r in rows} == {child}
     bad = t("query", "-p", "999999", trace, "writes", "counter")
     assert bad.status != 0 and "no process 999999" in bad.err and "Traceback" not in bad.err
+
+
+def test_repl_of_a_child_queries_the_child(tasks) -> None:
+    from ttdbg.repl import Repl
+    from ttdbg.session import DebugSession
+
+    _, traces = tasks
+    trace, _ = traces["fork"]
+    parent, child = _pids(trace)
+    repl = Repl(DebugSession(open_trace(str(trace)), pid=child), use_gdb=False)
+    try:
+        out = repl.execute("query writes counter --json")
+        rows = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+        assert [int(r["new"]) for r in rows] == [100, 101, 102, 103]
+        assert {r["thread"] for r in rows} == {child}
+        repl.execute("goto #3")
+        assert repl.execute("print counter").endswith("= 102")
+    finally:
+        repl.close()
