@@ -18,6 +18,10 @@ from `replay` only, never from its submodules
 - code:       Instruction, shared_disassembler
 - tasks:      ThreadInfo (Timeline.threads()'s rows), ProcessInfo and
               list_processes (a trace's processes, for `ttdbg ps`)
+- keyframes:  build_keyframes, open_keyframes, ensure_keyframes, KeyframeStore, KeyframeStats
+              (restorable states on disk in the trace; a Timeline given a store starts from them)
+- queries:    scan, ScanSpec, ScanHit, ScanResult, WatchRange, default_jobs (every hit of
+              traps over a range of the history, split at keyframes over a process pool)
 - the kernel: SyscallKind, syscall_listing (the syscall table, for `info --syscalls`)
 - errors:     ReplayError (the base of every engine error), LogFormatError (a damaged or foreign trace),
               DiskFullError (no space left while recording),
@@ -28,6 +32,8 @@ from .disasm import Instruction, shared_disassembler
 from .errors import DiskFullError, LogFormatError, ReplayError, TraceTruncated
 from .eventlog import LogContents, read_log
 from .events import EventKind, FileKind
+from .keyframe_builder import build_keyframes, ensure_keyframes
+from .keyframes import KeyframeStats, KeyframeStore, open_keyframes
 from .linux.syscalls import Kind as SyscallKind
 from .linux.syscalls import listing as syscall_listing
 from .linux.tasks import ProcessInfo, ThreadInfo
@@ -36,6 +42,7 @@ from .machine import WatchKind, Watchpoint
 from .process_tree import list_processes
 from .recorder import read_program, record, resolve_program
 from .replayer import OutputSink, Replay
+from .scan import ScanHit, ScanResult, ScanSpec, WatchRange, default_jobs, scan
 from .scheduler import DEFAULT_SLICE
 from .timeline import Direction, MemoryRegion, StopReason, Timeline, TimeStop
 from .trace import TraceDir, create_trace, mark_latest, open_trace, trace_root
@@ -47,4 +54,6 @@ __all__ = [
     "list_processes",
     "mark_latest", "open_trace", "parse_elf", "read_log", "read_program", "record", "resolve_program",
     "shared_disassembler", "syscall_listing", "trace_root",
+    "KeyframeStats", "KeyframeStore", "build_keyframes", "ensure_keyframes", "open_keyframes",
+    "ScanHit", "ScanResult", "ScanSpec", "WatchRange", "default_jobs", "scan",
 ]

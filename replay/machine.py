@@ -226,6 +226,11 @@ class Machine:
     def _on_code_write(self, uc: Uc, access: int, address: int, size: int, value: int, _user: object) -> None:
         self.forget_code()
 
+    def flush_translations(self) -> None:
+        """Drop all translated code, so hooks added since apply everywhere (Unicorn
+        applies code and memory hooks only to blocks translated after them)."""
+        self.uc.ctl_flush_tb()
+
     def forget_code(self) -> None:
         """Code changed: drop what was learned by decoding it (block instruction
         counts in the C counter, instruction indexes within blocks here)."""
@@ -413,6 +418,8 @@ class Machine:
             if stop is not None:
                 return stop
             cause = st.stop_reason
+            if cause == StopCause.LIMIT and st.icount >= limit:
+                continue        # stopped at a block's entry exactly at the limit: nothing left to count
             if cause == StopCause.LIMIT:
                 stop = self._run_precise(limit)
                 if stop is not None:

@@ -55,6 +55,7 @@ from .disasm import Instruction
 from .errors import ReplayError
 from .events import ProcessChange, ProcessEvent, ShutdownReason, TaskSwitch
 from .icount import NO_LIMIT
+from .keyframes import KeyframeStore, check_shapes, fingerprint
 from .linux.kernel import LinuxKernel
 from .linux.procfs import SYNTHETIC as SYNTHETIC_PROC_FILES
 from .linux.signals import QUIET_BY_DEFAULT
@@ -127,14 +128,20 @@ class Timeline:
     """One debugging session's time axis over a trace."""
 
     def __init__(self, replay: Replay, *, interval: int | None = None, near: int = 1 << 17,
-                 budget: int | None = None, slice_: int = 1 << 24, pid: int | None = None) -> None:
+                 budget: int | None = None, slice_: int = 1 << 24, pid: int | None = None,
+                 keyframes: KeyframeStore | None = None) -> None:
         self.replay = replay
         self.process = replay.process
         self.hostio = replay.hostio
         first = replay.process.kernel
         self._pid = first.pid if pid is None else pid
+        # Keyframes on disk (keyframes.py): far seeks start from the nearest one.
+        # (A forked process's timeline may start from the keyframe before the fork: checked on a state at 0.)
+        zero = None if keyframes is None or self._pid == first.pid else \
+            Checkpoint(self.process.icount, self.process.save(), self.hostio.cursor())
+        self.keyframes = keyframes if zero is not None and check_shapes(keyframes, zero) else None
         # The debugged process's history starts where it was made (fork) and ends where it ended.
-        self.start = 0 if self._pid == first.pid else self._process_start()
+        self.start = 0 if self._pid == first.pid else self._process_start(zero)
         self._machine = self.process.family.machine_of(self._pid)
         self.end = self._end_of_history()
         # At least every 4M instructions; for very long traces, about 512
@@ -159,6 +166,11 @@ class Timeline:
         first = self._capture()
         self.index.add(first)
         self._update_budget(first)
+        if keyframes is not None and zero is None:
+            self.keyframes = keyframes if check_shapes(keyframes, first) else None
+        # The debugged process's deliveries the keyframes skip over (the index saw them).
+        for d in self.keyframes.deliveries.get(self._pid, ()) if self.keyframes is not None else ():
+            self.deliveries.setdefault(d.icount, d)
 
     @property
     def _kernel(self) -> LinuxKernel:
@@ -167,12 +179,30 @@ class Timeline:
         k.signal_gate = self._signal_gate
         return k
 
-    def _process_start(self) -> int:
-        """Replay to where process `pid` first exists; ReplayError if it never does."""
+    def _process_start(self, zero: Checkpoint | None) -> int:
+        """Replay to where process `pid` first exists (from `zero`, the start, or
+        a keyframe); ReplayError if it never does."""
         start = next((e.icount for e in self.hostio.events if isinstance(e, ProcessEvent)
                       and e.pid == self._pid and e.change == ProcessChange.START), None)
         if start is None:
             raise ReplayError(f"no process {self._pid} in this trace (see `ttdbg ps`)")
+        kf = self.keyframes
+        i = kf.at_or_before(start - 1) if kf is not None else None
+        if kf is not None and i is not None and zero is not None:   # from the last keyframe before the fork
+            try:
+                loaded = kf.checkpoint(i)
+                self.process.restore(loaded.process)
+                self.hostio.set_cursor(loaded.cursor)
+                good = fingerprint(self.process) == kf.digests[i]
+            except ReplayError as exc:
+                log.warning("%s", exc)
+                good = False
+            if not good:
+                log.warning("a keyframe of %s does not restore the state it saved: keyframes not used",
+                            self.replay.trace.path)
+                self.keyframes = None
+                self.process.restore(zero.process)
+                self.hostio.set_cursor(zero.cursor)
         self.replay.run(start)
         while self._pid not in self.process.family.kernels and not self.process.exited:
             self.replay.run(self.process.icount + 1)
@@ -229,6 +259,34 @@ class Timeline:
         self._update_budget(cp)
         self.stats["thinned"] += self.index.thin(self.position)
         return cp
+
+    def _start_for(self, target: int, strict: bool = False) -> Checkpoint | None:
+        """The checkpoint to replay toward `target` from (strictly before it, if
+        `strict`): the index's, or a nearer keyframe, loaded into the index."""
+        cp = self.index.before(target) if strict else self.index.at_or_before(target)
+        kf = self.keyframes
+        i = kf.at_or_before(target - 1 if strict else target) if kf is not None else None
+        if kf is None or i is None or (cp is not None and kf.icounts[i] <= cp.icount):
+            return cp
+        if not strict and kf.icounts[i] <= self.position <= target and not self.process.exited:
+            return cp                             # replaying on from here is as good
+        try:
+            loaded = kf.checkpoint(i)
+            self._restore(loaded)
+            good = fingerprint(self.process) == kf.digests[i]
+        except ReplayError as exc:
+            log.warning("%s", exc)
+            good = False
+        if not good:
+            log.warning("a keyframe of %s does not restore the state it saved: keyframes not used",
+                        self.replay.trace.path)
+            self.keyframes = None
+            if cp is not None:
+                self._restore(cp)
+            return cp
+        self.index.add(loaded)
+        self.stats["keyframes_loaded"] = self.stats.get("keyframes_loaded", 0) + 1
+        return loaded
 
     def _restore(self, cp: Checkpoint) -> None:
         self.process.restore(cp.process)
@@ -370,7 +428,7 @@ class Timeline:
         here = self.position
         if here == target and not self._kernel.held and (not self.process.exited or target == self.end.icount):
             return Outcome.LIMIT
-        cp = self.index.at_or_before(target)
+        cp = self._start_for(target)
         if self.process.exited or here > target or here < cp.icount or (here == target and self._kernel.held):
             self._restore(cp)
         # Keep single-instruction reverse stepping cheap: leave a checkpoint
@@ -538,7 +596,7 @@ class Timeline:
             return self._stop(StopReason.HISTORY_START)
         end = origin
         while end > self.start:
-            cp = self.index.before(end)
+            cp = self._start_for(end, strict=True)
             if cp is None:
                 cp = self.index.at_or_before(self.start)
             hits, interrupted = self._scan(cp, end, should_stop)

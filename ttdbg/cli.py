@@ -355,6 +355,25 @@ def cmd_dap(args: argparse.Namespace) -> int:
     return run_dap(args.trace)
 
 
+def cmd_index(args: argparse.Namespace) -> int:
+    from .query_cli import index_trace
+    return index_trace(open_trace(args.trace), _say, force=args.force)
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from .query_cli import run_query
+    return run_query(list(args.words), _say, lambda trace: _chosen_pid(trace, args))
+
+
+def cmd_timeline(args: argparse.Namespace) -> int:
+    from .query import QueryError
+    from .timeline_html import write_timeline
+    try:
+        return write_timeline(open_trace(args.trace), args.output, args.query, _say)
+    except QueryError as exc:
+        raise _Usage(str(exc)) from None
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
     return run_demo(say=_say)
@@ -455,6 +474,27 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("trace", nargs="?")
     d.add_argument("--kind", metavar="KINDS", help="only these kinds, e.g. char_read,clock")
     d.set_defaults(func=cmd_dump)
+
+    ix = sub.add_parser("index", help="store keyframes in a trace, so seeks and queries start near their target")
+    ix.add_argument("trace", nargs="?")
+    ix.add_argument("--force", action="store_true", help="rebuild them even if they are up to date")
+    ix.set_defaults(func=cmd_index)
+
+    qy = sub.add_parser("query", help="every write, read, call, line or event of the whole run",
+                        description="ttdbg query [-p PID | -e NAME] [TRACE] KIND ARGS... [--from N] [--to M] "
+                        "[--json] [--jobs N] (hits in that process only; default: the first); "
+                        "KIND: syscalls [NAME], events [KIND], exec ADDRESS, lines FILE:LINE, "
+                        "writes LOC[:LEN], reads LOC[:LEN], calls FUNCTION, values EXPR at LOC, "
+                        "origin EXPR [--at N] [--depth D]")
+    _add_process_choice(qy)
+    qy.add_argument("words", nargs=argparse.REMAINDER, metavar="[TRACE] KIND ARGS...")
+    qy.set_defaults(func=cmd_query)
+
+    tlp = sub.add_parser("timeline", help="a self-contained HTML picture of the trace's events and query hits")
+    tlp.add_argument("trace", nargs="?")
+    tlp.add_argument("-o", "--output", default="trace.html", metavar="FILE", help="the page (default trace.html)")
+    tlp.add_argument("--query", metavar="'KIND ARGS'", help="overlay the hits of a query, e.g. 'writes counter'")
+    tlp.set_defaults(func=cmd_timeline)
 
     dm = sub.add_parser("demo", help="build, record and replay the bundled example")
     dm.set_defaults(func=cmd_demo)

@@ -36,7 +36,7 @@ define goto
   frame
 end
 document goto
-Go to an instruction count: N, +N, -N, P% (quoted if needed), start or end.
+Go to an instruction count: N, +N, -N, P% (quoted if needed), start, end, or #N (hit N of `monitor query`).
 end
 define restart-checkpoint
   monitor restart $arg0

@@ -61,6 +61,8 @@ class ReplayTarget:
         self._steps = ThreadSteps(self.timeline)
         self._past_end = False
         self._exit_at_end = False      # `monitor exit`: a continue at the end reports the exit
+        self._query_hits: list[dict] = []       # the last `monitor query`'s rows, for `monitor goto #N`
+        self._query_runner = None               # made by the first `monitor query`
         self._program_signals: frozenset[int] | None = None
         self._host_fds: dict[int, bytes] = {}
         self._next_fd = 3
@@ -326,8 +328,11 @@ class ReplayTarget:
         try:
             if name == "when":
                 return f"{self.session.when()}\n"
+            if name == "query":
+                return self._query(command.strip()[len("query"):])
             if name == "goto" and len(args) == 1:
-                target = parse_position(args[0], tl.position, tl.end.icount)
+                target = self._query_hit(args[0]) if args[0].startswith("#") else \
+                    parse_position(args[0], tl.position, tl.end.icount)
                 stop = tl.seek(target, should_stop)
                 self._last = self._translate(stop, True)
                 self._stop_tid = tl.current_tid
@@ -364,6 +369,30 @@ class ReplayTarget:
         except (ReplayError, ValueError) as exc:
             return f"monitor {name}: {exc}\n"
         return f"Unknown monitor command {command!r}.\n" + _MONITOR_HELP
+
+    def _query(self, text: str) -> str:
+        """`monitor query ...`: the table (or JSON lines), notes and the summary."""
+        from .query import QueryError, parse_question, render_json, render_table  # imports the REPL: late
+        from .query_cli import ask, runner_for
+        notes: list[str] = []
+        try:
+            question = parse_question(shlex.split(text))
+            if self._query_runner is None:
+                self._query_runner = runner_for(self.session, notes.append)
+            answer = ask(self._query_runner, question)
+        except QueryError as exc:
+            return f"monitor query: {exc}\n"
+        self._query_hits = answer.rows
+        body = render_json(answer.rows) if question.json else render_table(question.kind, answer.rows)
+        tail = [f"note: {n}" for n in (*notes, *answer.notes)] + [answer.summary]
+        return "\n".join([body, *tail] if body else tail) + "\n"
+
+    def _query_hit(self, text: str) -> int:
+        from .query import QueryError, goto_target
+        try:
+            return goto_target(self._query_hits, text)
+        except QueryError as exc:
+            raise ValueError(str(exc)) from None
 
     def kill(self) -> None:
         pass
@@ -407,7 +436,9 @@ def _check_range(kind: BreakKind, addr: int, length: int) -> None:
 
 _MONITOR_HELP = """ttdbg monitor commands:
   monitor when              current instruction count and total
-  monitor goto N            go to instruction N (also +N, -N, 50%, start, end)
+  monitor goto N            go to instruction N (also +N, -N, 50%, start, end, #HIT)
+  monitor query KIND ...    every hit over the whole trace (writes, reads, calls, lines, exec,
+                            values, syscalls, events); then monitor goto #N
   monitor checkpoint [NAME] remember this position
   monitor checkpoints       list remembered positions
   monitor restart NAME      return to a remembered position

@@ -10,6 +10,7 @@ or draws a screen.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from replay import (
@@ -22,8 +23,11 @@ from replay import (
     Timeline,
     TimeStop,
     TraceDir,
+    open_keyframes,
     read_log,
 )
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,9 @@ class DebugSession:
         self.contents: LogContents = read_log(trace.log_path)
         self.replay = Replay(trace, sink or OutputSink.quiet(), contents=self.contents)
         # `pid`: the process to debug (default: the first); the others run in the replay.
-        self.timeline = Timeline(self.replay, interval=interval, budget=budget, pid=pid)
+        # Keyframes (`ttdbg index`), when present and current: far seeks start from them.
+        self.timeline = Timeline(self.replay, interval=interval, budget=budget, pid=pid,
+                                 keyframes=open_keyframes(trace, lambda m: log.warning("%s", m)))
         self.header = self.contents.header
         self.files = self._captured_files()
 

@@ -184,7 +184,9 @@ class Family:
         for pid, fields in kernels.items():
             k = self.kernels.get(pid)
             if k is None:
-                machine = self._machines[pid]
+                machine = self._machines.get(pid)
+                if machine is None:           # a state from elsewhere (keyframes on disk): a new machine
+                    machine = self._machines[pid] = Machine()
                 k = self._make_kernel(machine, pid)
                 k.family = self
                 self.kernels[pid] = k

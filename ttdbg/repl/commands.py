@@ -17,7 +17,7 @@ from prompt_toolkit.document import Document
 from replay import EventKind
 
 from .. import render
-from . import breakpoints, code, data, frames, history, info, motion, signals, threads
+from . import breakpoints, code, data, frames, history, info, motion, queries, signals, threads
 from .info import INFO_COMMANDS, info_list
 from .state import ReplState
 from .table import Command, CommandError, Rows, lookup
@@ -50,7 +50,7 @@ def quit_command(r: ReplState, arg: str) -> str:
 
 
 COMMANDS: tuple[Command, ...] = (*motion.ROWS, *breakpoints.ROWS, *info.ROWS, *data.ROWS, *code.ROWS,
-                                 *frames.ROWS, *threads.ROWS, *history.ROWS, *signals.ROWS,
+                                 *frames.ROWS, *threads.ROWS, *history.ROWS, *queries.ROWS, *signals.ROWS,
                                  *SESSION_ROWS)
 
 

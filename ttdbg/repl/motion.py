@@ -86,8 +86,12 @@ def goto(r: ReplState, arg: str) -> str:
     arg = arg.strip()
     if not arg:
         raise CommandError("Argument required (an instruction count, +N, -N, P%, start or end).")
+    from ..query import QueryError, goto_target  # query.py imports the REPL's modules: late
     try:
-        target = parse_position(arg, r.tl.position, r.total)
+        target = goto_target(r.view.query_hits, arg) if arg.startswith("#") else \
+            parse_position(arg, r.tl.position, r.total)
+    except QueryError as exc:
+        raise CommandError(str(exc)) from None
     except ValueError:
         raise CommandError(f'Invalid position "{arg}" (N, +N, -N, P%, start or end).') from None
     r.progress.start()
@@ -124,4 +128,4 @@ _add("continue", ("c", "cont"), "continue: run until a breakpoint, watchpoint or
     lambda r, a: _motion(r, lambda: r.stepper.cont(FORWARD)))
 _add("reverse-continue", ("rc",), "reverse-continue: run backward to the previous breakpoint or watchpoint")(
     lambda r, a: _motion(r, lambda: r.stepper.cont(BACKWARD)))
-_add("goto", ("g",), "goto N|+N|-N|P%|start|end: travel to instruction count N")(goto)
+_add("goto", ("g",), "goto N|+N|-N|P%|start|end|#HIT: travel to instruction count N (or a query hit)")(goto)

@@ -111,6 +111,8 @@ class View:
     last_line: str = ""                         # what an empty line repeats
     thread: int | None = None                   # `thread N`'s tid (None: the thread running here)
     stop_tid: int | None = None                 # the thread of the last stop reported
+    query_hits: list = field(default_factory=list)    # the last `query`'s rows, for `goto #N`
+    query_runner: object = None                 # made by the first `query` (symbols read once)
 
 
 class ReplState:
