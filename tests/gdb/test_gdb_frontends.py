@@ -194,3 +194,29 @@ def test_serve_prints_its_port_and_ends_on_sigterm(gdb_guest, gdb, tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait(5)
+
+
+_SEGMENTS = ("cs", "ss", "ds", "es", "fs", "gs")
+
+
+def segment_registers(g) -> dict[str, int]:
+    text = g.ok("info registers " + " ".join(_SEGMENTS)).text
+    values = {m.group(1): int(m.group(2), 16) for m in re.finditer(r"^(\w+)\s+(0x[0-9a-f]+)", text, re.M)}
+    assert set(values) == set(_SEGMENTS), text
+    return values
+
+
+def test_segment_registers_are_linuxs_and_match_native(connected, native):
+    """cs 0x33, ss 0x2b (Linux's user selectors), the others 0, as in the native run;
+    at the first instruction, at main, and after going back; fs_base is the TLS."""
+    guest, server, g = connected("basic", "static")
+    linux = {"cs": 0x33, "ss": 0x2B, "ds": 0, "es": 0, "fs": 0, "gs": 0}
+    assert segment_registers(g) == linux
+    g.ok("break main")
+    g.ok("continue")
+    assert segment_registers(g) == linux
+    assert int(g.ok("print/x $fs_base").text.split("=")[-1], 16) != 0
+    _, ng = native("basic", "static")
+    assert segment_registers(ng) == linux
+    g.ok("reverse-stepi")
+    assert segment_registers(g) == linux
