@@ -39,9 +39,14 @@ def maps_text(mem: AddressSpace) -> bytes:
     for r in mem.regions():
         perms = ("r" if r.prot & PROT_READ else "-") + ("w" if r.prot & PROT_WRITE else "-") \
             + ("x" if r.prot & PROT_EXEC else "-") + "p"
-        current = [r.start, r.end, perms, r.name]
-        if previous is not None and previous[1] == r.start and previous[2:] == current[2:]:
-            previous[1] = r.end          # one mapping split into slices: show it whole
+        current = [r.start, r.end, perms, r.name, r.file_offset, r.buf.key]
+        # One mapping split into slices shows whole; so do neighbouring anonymous mappings
+        # (Linux merges them).  Separate mappings of a file stay apart: after ld.so's
+        # mprotect of RELRO, Linux keeps the once-writable part a mapping of its own.
+        if previous is not None and previous[1] == r.start and previous[2:4] == current[2:4] \
+                and (not r.file_backed or previous[5] == r.buf.key) \
+                and r.file_offset == (previous[4] + r.start - previous[0] if r.file_backed else 0):
+            previous[1] = r.end
             continue
         if previous is not None:
             lines.append(previous)
@@ -49,8 +54,9 @@ def maps_text(mem: AddressSpace) -> bytes:
     if previous is not None:
         lines.append(previous)
     out = []
-    for start, end, perms, name in lines:
-        head = f"{start:08x}-{end:08x} {perms} 00000000 00:00 0"
+    for start, end, perms, name, file_offset, _buffer in lines:
+        # The device and inode of a mapped file are not in the trace: 00:00 0, as for anonymous memory.
+        head = f"{start:08x}-{end:08x} {perms} {file_offset:08x} 00:00 0"
         out.append(f"{head:<72} {name}".rstrip() if name else head)
     return ("\n".join(out) + "\n").encode()
 

@@ -19,16 +19,23 @@ from pathlib import Path
 import pytest
 from gdbtest_support import LINKINGS, ttdbg_env
 
-_MAPPING = re.compile(r"^\s*(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+0x[0-9a-f]+\s+0x[0-9a-f]+\s+([rwxps-]{4})\s*(\S*)\s*$",
+_MAPPING = re.compile(r"^\s*(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+0x[0-9a-f]+\s+(0x[0-9a-f]+)\s+([rwxps-]{4})\s*(\S*)\s*$",
                       re.M)
 
 
 def proc_mappings(g) -> list[tuple[int, int, str, str]]:
     """`info proc mappings` (no pid) as (start, end, perms, name) rows."""
     text = g.ok("info proc mappings").text
-    rows = [(int(a, 16), int(b, 16), perms, name) for a, b, perms, name in _MAPPING.findall(text)]
+    rows = [(int(a, 16), int(b, 16), perms, name) for a, b, _offset, perms, name in _MAPPING.findall(text)]
     assert rows, text
     return rows
+
+
+def file_offsets(g) -> set[tuple[str, int]]:
+    """(file's base name, offset in it) of each file-backed row of `info proc mappings`."""
+    return {(Path(name).name, int(offset, 16))
+            for _a, _b, offset, _perms, name in _MAPPING.findall(g.ok("info proc mappings").text)
+            if name.startswith("/")}
 
 
 def remote_maps(g, tmp_path: Path, pid: int, tag: str) -> list[tuple[int, int, str, str]]:
@@ -220,3 +227,20 @@ def test_segment_registers_are_linuxs_and_match_native(connected, native):
     assert segment_registers(ng) == linux
     g.ok("reverse-stepi")
     assert segment_registers(g) == linux
+
+
+def test_mapping_offsets_match_a_native_run(connected, native, tmp_path):
+    """At main each mapped file shows the same file offsets as natively (ld.so's
+    mappings, libc's, the program's); device and inode are 00:00 0 (not in the trace)."""
+    guest, server, g = connected("basic", "dynamic")
+    g.ok("break main")
+    g.ok("continue")
+    replayed = file_offsets(g)
+    _, ng = native("basic", "dynamic")
+    natively = file_offsets(ng)
+    assert replayed == natively
+    assert any(offset for _name, offset in replayed), replayed
+    lines = remote_lines = (tmp_path / "maps")
+    g.ok(f"remote get /proc/{inferior_pid(g)}/maps {remote_lines}")
+    for line in lines.read_text().splitlines():
+        assert line.split()[3:5] == ["00:00", "0"], line
