@@ -56,7 +56,7 @@ from .errors import ReplayError
 from .events import ProcessChange, ProcessEvent, ShutdownReason, TaskSwitch
 from .icount import NO_LIMIT
 from .linux.kernel import LinuxKernel
-from .linux.procfs import SYNTHETIC as SYNTHETIC_PROC_FILES
+from .linux.procfs import DEBUGGER_FILES
 from .linux.signals import QUIET_BY_DEFAULT
 from .linux.tasks import ThreadInfo
 from .machine import Hit, Watchpoint
@@ -675,9 +675,13 @@ class Timeline:
 
     def proc_file(self, name: str) -> bytes | None:
         """The text of /proc/PID/`name` here, for the files the kernel makes from
-        guest state alone (procfs.py); None for any other."""
-        make = SYNTHETIC_PROC_FILES.get(name)
-        return make(self._machine.mem) if make is not None else None
+        guest state alone (procfs.py: maps, status, stat); None for any other."""
+        make = DEBUGGER_FILES.get(name)
+        if make is None:
+            return None
+        k = self._kernel
+        ppid = k.state.ppid or self.process.header.extra.get("ppid", 0)   # the first's: as recorded
+        return make(k, ppid if isinstance(ppid, int) else 0)
 
     def instruction_at(self, address: int) -> Instruction | None:
         """The instruction at `address` in guest memory here (None: unmapped or undecodable)."""

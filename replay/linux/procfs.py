@@ -89,27 +89,60 @@ def _mask(bits: int) -> str:
     return f"{bits & ((1 << 64) - 1):016x}"
 
 
-def _status(k: LinuxKernel) -> bytes:
-    ppid = k.host_syscall(SYSCALL_NUMBERS["getppid"], lambda: (os.getppid(), ()))
-    ids = k.creds
-    uids = (ids.user.real, ids.user.effective, ids.user.saved, ids.user.fs) if ids else (0, 0, 0, 0)
-    gids = (ids.group.real, ids.group.effective, ids.group.saved, ids.group.fs) if ids else (0, 0, 0, 0)
+def _signal_dispositions(k: LinuxKernel) -> tuple[int, int]:
+    """(ignored, caught) signal sets, bit N-1 for signal N."""
     ignored = caught = 0
     for signum, action in k.state.sigactions.items():
         if action.handler == sig.SIG_IGN:
             ignored |= 1 << (signum - 1)
         elif action.handler != sig.SIG_DFL:
             caught |= 1 << (signum - 1)
-    name = comm(k).decode("utf-8", "backslashreplace")
+    return ignored, caught
+
+
+def _status(k: LinuxKernel) -> bytes:
+    """The guest's own /proc/self/status: running; the first process's parent is the host's (logged)."""
+    ppid = k.host_syscall(SYSCALL_NUMBERS["getppid"], lambda: (os.getppid(), ()))
+    return status_text(k, ppid, "R (running)", k.tid)
+
+
+def status_text(k: LinuxKernel, ppid: int, state: str, tid: int) -> bytes:
+    """/proc/PID/status's basic fields (names, state, ids, pids, threads, signal masks),
+    from kernel state alone; `tid` names the task (its comm)."""
+    ids = k.creds
+    uids = (ids.user.real, ids.user.effective, ids.user.saved, ids.user.fs) if ids else (0, 0, 0, 0)
+    gids = (ids.group.real, ids.group.effective, ids.group.saved, ids.group.fs) if ids else (0, 0, 0, 0)
+    ignored, caught = _signal_dispositions(k)
+    name = k.thread_name(tid).decode("utf-8", "backslashreplace")
     lines = [
-        f"Name:\t{name}", f"Umask:\t{k.state.umask:04o}", "State:\tR (running)",
+        f"Name:\t{name}", f"Umask:\t{k.state.umask:04o}", f"State:\t{state}",
         f"Tgid:\t{k.pid}", "Ngid:\t0", f"Pid:\t{k.pid}", f"PPid:\t{ppid}", "TracerPid:\t0",
         "Uid:\t" + "\t".join(map(str, uids)), "Gid:\t" + "\t".join(map(str, gids)),
-        "FDSize:\t64", "Threads:\t1",
+        "FDSize:\t64", f"Threads:\t{len(k.live_threads())}",
         f"SigPnd:\t{_mask(0)}", f"ShdPnd:\t{_mask(k.thread.pending)}", f"SigBlk:\t{_mask(k.thread.sigmask)}",
         f"SigIgn:\t{_mask(ignored)}", f"SigCgt:\t{_mask(caught)}",
     ]
     return ("\n".join(lines) + "\n").encode()
+
+
+def stat_text(k: LinuxKernel, ppid: int, state: str) -> bytes:
+    """/proc/PID/stat's 52 fields as Linux prints them, from kernel state alone: ids,
+    state, threads, signal sets, the brk, argv and environment spans.  What the trace
+    does not hold is 0: the process group and session unless the program set its own,
+    times and fault counts (a replay has no clock of its own), the memory sizes."""
+    ignored, caught = _signal_dispositions(k)
+    t = k.thread
+    name = k.thread_name(k.pid).decode("utf-8", "backslashreplace")
+    fields = [
+        k.state.pgid, k.state.sid, 0, -1, 0,                 # pgrp session tty_nr tpgid flags
+        0, 0, 0, 0, 0, 0, 0, 0,                               # minflt .. cstime
+        20, 0, len(k.live_threads()), 0, 0, 0, 0,             # priority nice num_threads itreal starttime vsize rss
+        (1 << 64) - 1, 0, 0, 0, 0, 0,                         # rsslim startcode endcode startstack kstkesp kstkeip
+        t.pending, t.sigmask, ignored, caught,                # signal blocked sigignore sigcatch
+        0, 0, 0, sig.SIGCHLD, 0, 0, 0, 0, 0, 0,               # wchan nswap cnswap exit_signal processor .. cguest_time
+        0, 0, k.state.brk_start, *k.arg_span, *k.env_span, 0,  # start_data end_data start_brk arg/env spans exit_code
+    ]
+    return f"{k.pid} ({name}) {state} {ppid} {' '.join(map(str, fields))}\n".encode()
 
 
 @dataclass(frozen=True)
@@ -128,8 +161,14 @@ FILES: dict[str, ProcFile] = {
     "status": ProcFile(_status),
 }
 
-# Kept for callers of the old name.
-SYNTHETIC = {"maps": maps_text}
+# What a debugger reads of the process stopped at a position of its replay (over gdb's
+# vFile), made from the kernel state there and the parent's pid.  Stopped under a
+# debugger, Linux shows the process in tracing stop.
+DEBUGGER_FILES: dict[str, Callable[[LinuxKernel, int], bytes]] = {
+    "maps": lambda k, ppid: maps_text(k.mem),
+    "status": lambda k, ppid: status_text(k, ppid, "t (tracing stop)", k.pid),
+    "stat": lambda k, ppid: stat_text(k, ppid, "t"),
+}
 
 # Files of /sys the guest must see as the emulated machine: one CPU, as
 # sched_getaffinity and getcpu answer (glibc's get_nprocs and

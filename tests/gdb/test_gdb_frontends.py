@@ -166,7 +166,7 @@ def test_info_sharedlibrary_matches_native_and_goes_back(connected, native):
 def test_proc_files_never_come_from_the_host(connected, tmp_path):
     guest, server, g = connected("basic", "static")
     pid = inferior_pid(g)
-    reply = g.cmd(f"remote get /proc/{pid}/status {tmp_path / 'status'}")
+    reply = g.cmd(f"remote get /proc/{pid}/mountinfo {tmp_path / 'mountinfo'}")
     assert reply.error and "No such file" in reply.error, reply.text
     reply = g.cmd(f"remote get /proc/1/maps {tmp_path / 'init-maps'}")
     assert reply.error, "the host's /proc/1/maps leaked"
@@ -244,3 +244,53 @@ def test_mapping_offsets_match_a_native_run(connected, native, tmp_path):
     g.ok(f"remote get /proc/{inferior_pid(g)}/maps {remote_lines}")
     for line in lines.read_text().splitlines():
         assert line.split()[3:5] == ["00:00", "0"], line
+
+
+def status_fields(g) -> dict[str, str]:
+    text = g.ok("info proc status").text
+    return {m.group(1): m.group(2).strip() for m in re.finditer(r"^(\w+):\t(.*)$", text, re.M)}
+
+
+def stat_fields(g) -> dict[str, str]:
+    """gdb's own reading of /proc/PID/stat (`info proc stat`), by its labels."""
+    text = g.ok("info proc stat").text
+    return {m.group(1): m.group(2) for m in re.finditer(r"^([^:\n]+): (.*)$", text, re.M)}
+
+
+def test_proc_status_and_stat_from_the_trace(connected, native):
+    """`info proc status` and `info proc stat` (gdb reads /proc/PID/status and stat over
+    vFile): the recorded pid, the program's name and ids, stopped under a debugger,
+    as the native run shows them; `info proc all` no longer warns."""
+    guest, server, g = connected("basic", "static")
+    g.ok("break main")
+    g.ok("continue")
+    pid = recorded_pid(g)
+    replayed = status_fields(g)
+    _, ng = native("basic", "static")
+    natively = status_fields(ng)
+    for key in ("Name", "Umask", "State", "Uid", "Gid", "Threads", "SigBlk", "SigIgn", "SigCgt"):
+        assert replayed[key] == natively[key], key
+    assert replayed["Pid"] == replayed["Tgid"] == str(pid)
+    assert int(replayed["PPid"]) > 0
+    stat = stat_fields(g)
+    assert stat["Process"] == str(pid)
+    assert stat["Exec file"] == natively["Name"] == stat_fields(ng)["Exec file"]
+    assert stat["State"] == "t"
+    assert stat["Parent process"] == replayed["PPid"]
+    everything = g.cmd("info proc all")
+    assert not everything.error and "warning" not in everything.text.lower(), everything.text
+
+
+def test_proc_status_counts_threads_here(connected):
+    """Threads: in /proc/PID/status is the number of threads at this position, as
+    `info threads` lists them, and goes back to 1 before they were made."""
+    guest, server, g = connected("threads", "static")
+    g.ok("break crunch")
+    g.ok("continue")
+    threads = len(g.ok("-thread-info").payload["threads"])
+    assert threads > 1
+    assert status_fields(g)["Threads"] == str(threads)
+    g.ok("delete")
+    g.ok("break main")
+    g.ok("reverse-continue")
+    assert status_fields(g)["Threads"] == "1"
