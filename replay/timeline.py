@@ -673,15 +673,16 @@ class Timeline:
         """The guest's mappings here, in address order."""
         return tuple(MemoryRegion(r.start, r.end, r.prot, r.name) for r in self._machine.mem.regions())
 
-    def proc_file(self, name: str) -> bytes | None:
-        """The text of /proc/PID/`name` here, for the files the kernel makes from
-        guest state alone (procfs.py: maps, status, stat); None for any other."""
+    def proc_file(self, name: str, tid: int | None = None) -> bytes | None:
+        """The text of /proc/PID/`name` (of thread `tid`'s task directory, if given) here,
+        for the files the kernel makes from guest state alone (procfs.py: maps, status,
+        stat); None for any other."""
         make = DEBUGGER_FILES.get(name)
         if make is None:
             return None
         k = self._kernel
         ppid = k.state.ppid or self.process.header.extra.get("ppid", 0)   # the first's: as recorded
-        return make(k, ppid if isinstance(ppid, int) else 0)
+        return make(k, ppid if isinstance(ppid, int) else 0, self._pid if tid is None else tid)
 
     def instruction_at(self, address: int) -> Instruction | None:
         """The instruction at `address` in guest memory here (None: unmapped or undecodable)."""

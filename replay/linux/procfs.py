@@ -103,20 +103,19 @@ def _signal_dispositions(k: LinuxKernel) -> tuple[int, int]:
 def _status(k: LinuxKernel) -> bytes:
     """The guest's own /proc/self/status: running; the first process's parent is the host's (logged)."""
     ppid = k.host_syscall(SYSCALL_NUMBERS["getppid"], lambda: (os.getppid(), ()))
-    return status_text(k, ppid, "R (running)", k.tid)
+    return status_text(k, ppid, "R (running)", k.pid, comm(k))
 
 
-def status_text(k: LinuxKernel, ppid: int, state: str, tid: int) -> bytes:
+def status_text(k: LinuxKernel, ppid: int, state: str, tid: int, name: bytes) -> bytes:
     """/proc/PID/status's basic fields (names, state, ids, pids, threads, signal masks),
-    from kernel state alone; `tid` names the task (its comm)."""
+    from kernel state alone, for task `tid` (the pid: the process's) named `name`."""
     ids = k.creds
     uids = (ids.user.real, ids.user.effective, ids.user.saved, ids.user.fs) if ids else (0, 0, 0, 0)
     gids = (ids.group.real, ids.group.effective, ids.group.saved, ids.group.fs) if ids else (0, 0, 0, 0)
     ignored, caught = _signal_dispositions(k)
-    name = k.thread_name(tid).decode("utf-8", "backslashreplace")
     lines = [
-        f"Name:\t{name}", f"Umask:\t{k.state.umask:04o}", f"State:\t{state}",
-        f"Tgid:\t{k.pid}", "Ngid:\t0", f"Pid:\t{k.pid}", f"PPid:\t{ppid}", "TracerPid:\t0",
+        f"Name:\t{name.decode('utf-8', 'backslashreplace')}", f"Umask:\t{k.state.umask:04o}", f"State:\t{state}",
+        f"Tgid:\t{k.pid}", "Ngid:\t0", f"Pid:\t{tid}", f"PPid:\t{ppid}", "TracerPid:\t0",
         "Uid:\t" + "\t".join(map(str, uids)), "Gid:\t" + "\t".join(map(str, gids)),
         "FDSize:\t64", f"Threads:\t{len(k.live_threads())}",
         f"SigPnd:\t{_mask(0)}", f"ShdPnd:\t{_mask(k.thread.pending)}", f"SigBlk:\t{_mask(k.thread.sigmask)}",
@@ -162,12 +161,12 @@ FILES: dict[str, ProcFile] = {
 }
 
 # What a debugger reads of the process stopped at a position of its replay (over gdb's
-# vFile), made from the kernel state there and the parent's pid.  Stopped under a
-# debugger, Linux shows the process in tracing stop.
-DEBUGGER_FILES: dict[str, Callable[[LinuxKernel, int], bytes]] = {
-    "maps": lambda k, ppid: maps_text(k.mem),
-    "status": lambda k, ppid: status_text(k, ppid, "t (tracing stop)", k.pid),
-    "stat": lambda k, ppid: stat_text(k, ppid, "t"),
+# vFile, /proc/PID/NAME or /proc/PID/task/TID/NAME), made from the kernel state there,
+# the parent's pid and the task's tid.  Stopped under a debugger, Linux shows tracing stop.
+DEBUGGER_FILES: dict[str, Callable[[LinuxKernel, int, int], bytes]] = {
+    "maps": lambda k, ppid, tid: maps_text(k.mem),
+    "status": lambda k, ppid, tid: status_text(k, ppid, "t (tracing stop)", tid, k.thread_name(tid)),
+    "stat": lambda k, ppid, tid: stat_text(k, ppid, "t"),
 }
 
 # Files of /sys the guest must see as the emulated machine: one CPU, as

@@ -294,3 +294,25 @@ def test_proc_status_counts_threads_here(connected):
     g.ok("break main")
     g.ok("reverse-continue")
     assert status_fields(g)["Threads"] == "1"
+
+
+def test_task_status_is_the_threads_own(connected, tmp_path):
+    """/proc/PID/task/TID/status (pwndbg's procinfo reads it) for each live thread:
+    its own name and tid, the process's tgid; a thread that is not there is ENOENT."""
+    guest, server, g = connected("threads", "static")
+    g.ok("break crunch")
+    g.ok("continue")
+    pid = recorded_pid(g)
+    names = {int(t["target-id"].split(".")[-1].split()[0]): t.get("name")
+             for t in g.ok("-thread-info").payload["threads"]}
+    tids = sorted(names)
+    assert len(tids) > 1
+    for tid in tids:
+        local = tmp_path / f"status-{tid}"
+        g.ok(f"remote get /proc/{pid}/task/{tid}/status {local}")
+        fields = dict(line.split(":\t", 1) for line in local.read_text().splitlines())
+        assert fields["Pid"] == str(tid) and fields["Tgid"] == str(pid)
+        if names[tid]:
+            assert fields["Name"] == names[tid]
+    reply = g.cmd(f"remote get /proc/{pid}/task/{max(tids) + 1000}/status {tmp_path / 'nothread'}")
+    assert reply.error and "No such file" in reply.error
