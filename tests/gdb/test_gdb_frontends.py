@@ -316,3 +316,18 @@ def test_task_status_is_the_threads_own(connected, tmp_path):
             assert fields["Name"] == names[tid]
     reply = g.cmd(f"remote get /proc/{pid}/task/{max(tids) + 1000}/status {tmp_path / 'nothread'}")
     assert reply.error and "No such file" in reply.error
+
+
+def test_readlink_packet_as_pwndbg_sends_it(connected):
+    """pwndbg reads links with `maintenance packet vFile:readlink:HEX` where HEX ends
+    with the C string's NUL: the answer is the same link as gdb's own request gets."""
+    guest, server, g = connected("basic", "static")
+    pid = inferior_pid(g)
+    for name, expected in (("exe", str(guest.binary)), ("cwd", None)):
+        path = f"/proc/{pid}/{name}\0".encode().hex().upper()
+        text = g.ok(f"maintenance packet vFile:readlink:{path}").text
+        m = re.search(r'received: "F([0-9a-f]+);(.*)"', text)
+        assert m, text
+        assert int(m.group(1), 16) == len(m.group(2)) > 0
+        if expected:
+            assert m.group(2) == expected
