@@ -100,6 +100,12 @@ def _signal_dispositions(k: LinuxKernel) -> tuple[int, int]:
     return ignored, caught
 
 
+def _thread_count(k: LinuxKernel) -> int:
+    """Threads as /proc counts them: at least 1 (an ended process, stopped at its exit or a
+    zombie, still shows the thread that ended it)."""
+    return max(1, len(k.live_threads()))
+
+
 def _status(k: LinuxKernel) -> bytes:
     """The guest's own /proc/self/status: running; the first process's parent is the host's (logged)."""
     ppid = k.host_syscall(SYSCALL_NUMBERS["getppid"], lambda: (os.getppid(), ()))
@@ -117,7 +123,7 @@ def status_text(k: LinuxKernel, ppid: int, state: str, tid: int, name: bytes) ->
         f"Name:\t{name.decode('utf-8', 'backslashreplace')}", f"Umask:\t{k.state.umask:04o}", f"State:\t{state}",
         f"Tgid:\t{k.pid}", "Ngid:\t0", f"Pid:\t{tid}", f"PPid:\t{ppid}", "TracerPid:\t0",
         "Uid:\t" + "\t".join(map(str, uids)), "Gid:\t" + "\t".join(map(str, gids)),
-        "FDSize:\t64", f"Threads:\t{len(k.live_threads())}",
+        "FDSize:\t64", f"Threads:\t{_thread_count(k)}",
         f"SigPnd:\t{_mask(0)}", f"ShdPnd:\t{_mask(k.thread.pending)}", f"SigBlk:\t{_mask(k.thread.sigmask)}",
         f"SigIgn:\t{_mask(ignored)}", f"SigCgt:\t{_mask(caught)}",
     ]
@@ -135,7 +141,7 @@ def stat_text(k: LinuxKernel, ppid: int, state: str) -> bytes:
     fields = [
         k.state.pgid, k.state.sid, 0, -1, 0,                 # pgrp session tty_nr tpgid flags
         0, 0, 0, 0, 0, 0, 0, 0,                               # minflt .. cstime
-        20, 0, len(k.live_threads()), 0, 0, 0, 0,             # priority nice num_threads itreal starttime vsize rss
+        20, 0, _thread_count(k), 0, 0, 0, 0,             # priority nice num_threads itreal starttime vsize rss
         (1 << 64) - 1, 0, 0, 0, 0, 0,                         # rsslim startcode endcode startstack kstkesp kstkeip
         t.pending, t.sigmask, ignored, caught,                # signal blocked sigignore sigcatch
         0, 0, 0, sig.SIGCHLD, 0, 0, 0, 0, 0, 0,               # wchan nswap cnswap exit_signal processor .. cguest_time

@@ -331,3 +331,11 @@ def test_readlink_packet_as_pwndbg_sends_it(connected):
         assert int(m.group(1), 16) == len(m.group(2)) > 0
         if expected:
             assert m.group(2) == expected
+
+
+def test_proc_status_at_the_end_shows_the_thread_that_ended_it(connected):
+    guest, server, g = connected("basic", "static")
+    g.ok("monitor goto end")
+    g.ok("maintenance flush register-cache")
+    fields = status_fields(g)
+    assert fields["Threads"] == "1" and fields["Pid"] == str(recorded_pid(g))
