@@ -107,8 +107,9 @@ def _thread_count(k: LinuxKernel) -> int:
 
 
 def _status(k: LinuxKernel) -> bytes:
-    """The guest's own /proc/self/status: running; the first process's parent is the host's (logged)."""
-    ppid = k.host_syscall(SYSCALL_NUMBERS["getppid"], lambda: (os.getppid(), ()))
+    """The guest's own /proc/self/status: running; a child's parent is a guest process (as
+    getppid answers), the first process's is the host's (logged)."""
+    ppid = k.state.ppid or k.host_syscall(SYSCALL_NUMBERS["getppid"], lambda: (os.getppid(), ()))
     return status_text(k, ppid, "R (running)", k.pid, comm(k))
 
 
