@@ -498,7 +498,9 @@ def _parse_vfile(rest: str) -> Request:
 
 
 def _path(text: str) -> str:
-    return _hex_bytes(text, "path").decode("utf-8", "surrogateescape")
+    """A file name: a C string, ended by its first NUL if it has one (gdbserver reads it so;
+    pwndbg sends vFile:readlink with the NUL)."""
+    return _hex_bytes(text, "path").split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
 
 def _parse_v(body: str, raw: bytes) -> Request:

@@ -131,7 +131,7 @@ def load_image(mem: AddressSpace, image: ElfImage, data: bytes, base: int, name:
             nxt = end
             for r in mem.overlapping(addr, end):
                 nxt = min(nxt, r.start)
-            mem.map(addr, nxt - addr, seg.prot, name)
+            mem.map(addr, nxt - addr, seg.prot, name, file_offset=page_down(seg.offset) + (addr - start))
             addr = nxt
         if seg.filesz:
             chunk = data[seg.offset:seg.offset + seg.filesz]

@@ -207,6 +207,10 @@ class Machine:
         self.uc.reg_write(X.UC_X86_REG_MXCSR, 0x1F80)
         # User mode runs with interrupts enabled (Unicorn starts with RFLAGS 0x2): pushf shows IF.
         self.uc.reg_write(X.UC_X86_REG_EFLAGS, 0x202)
+        # Linux's user selectors (__USER_CS, __USER_DS); Unicorn starts them at 0.  It accepts
+        # them in long mode without a GDT and stays in 64-bit mode; ds/es/fs/gs stay 0, as on Linux.
+        self.uc.reg_write(X.UC_X86_REG_CS, 0x33)
+        self.uc.reg_write(X.UC_X86_REG_SS, 0x2B)
         self._pristine = self.uc.context_save()      # the CPU a new process (or exec) starts with
 
     # -- code that the guest writes --------------------------------------------

@@ -48,10 +48,24 @@ class Region:
     buf: HostBuffer
     offset: int         # of `start` within buf
     name: str = ""
+    file_offset: int = 0   # of `start` within the mapped file (0 for anonymous memory), as /proc/PID/maps shows
 
     @property
     def size(self) -> int:
         return self.end - self.start
+
+    def slice(self, start: int, end: int, prot: int | None = None) -> Region:
+        """The part [start, end) of this region (with protection `prot`, if given)."""
+        return Region(start, end, self.prot if prot is None else prot, self.buf,
+                      self.offset + (start - self.start), self.name, self.file_offset_at(start))
+
+    def file_offset_at(self, address: int) -> int:
+        """Where `address` (inside or just past this region) is in the mapped file; 0 if anonymous."""
+        return self.file_offset + (address - self.start) if self.file_backed else 0
+
+    @property
+    def file_backed(self) -> bool:
+        return self.name.startswith("/")
 
     def view(self) -> memoryview:
         return memoryview(self.buf.mm)[self.offset:self.offset + self.size]
@@ -117,7 +131,7 @@ class AddressSpace:
 
     # -- changes -----------------------------------------------------------
     def map(self, start: int, length: int, prot: int, name: str = "",
-            data: bytes | None = None) -> Region:
+            data: bytes | None = None, file_offset: int = 0) -> Region:
         """Map fresh zeroed memory at [start, start+length); must be free."""
         assert start % PAGE == 0 and length % PAGE == 0 and length > 0
         if self.overlapping(start, start + length):
@@ -126,7 +140,7 @@ class AddressSpace:
         buf = HostBuffer(length, self._next_key)
         if data:
             buf.mm[:len(data)] = data
-        region = Region(start, start + length, prot, buf, 0, name)
+        region = Region(start, start + length, prot, buf, 0, name, file_offset)
         self._install(region)
         return region
 
@@ -135,9 +149,9 @@ class AddressSpace:
         for r in self.overlapping(start, end):
             self._remove(r)
             if r.start < start:
-                self._install(Region(r.start, start, r.prot, r.buf, r.offset, r.name))
+                self._install(r.slice(r.start, start))
             if r.end > end:
-                self._install(Region(end, r.end, r.prot, r.buf, r.offset + (end - r.start), r.name))
+                self._install(r.slice(end, r.end))
 
     def protect(self, start: int, length: int, prot: int) -> None:
         end = start + length
@@ -147,19 +161,19 @@ class AddressSpace:
             self._remove(r)
             lo, hi = max(r.start, start), min(r.end, end)
             if r.start < lo:
-                self._install(Region(r.start, lo, r.prot, r.buf, r.offset, r.name))
-            self._install(Region(lo, hi, prot, r.buf, r.offset + (lo - r.start), r.name))
+                self._install(r.slice(r.start, lo))
+            self._install(r.slice(lo, hi, prot))
             if hi < r.end:
-                self._install(Region(hi, r.end, r.prot, r.buf, r.offset + (hi - r.start), r.name))
+                self._install(r.slice(hi, r.end))
 
     def rename(self, start: int, length: int, name: str) -> None:
         for r in self.overlapping(start, start + length):
             r.name = name
 
     # -- checkpoint support ----------------------------------------------------
-    def layout(self) -> tuple[tuple[int, int, int, str, int, int], ...]:
-        """(start, end, prot, name, buffer key, offset) of every region."""
-        return tuple((r.start, r.end, r.prot, r.name, r.buf.key, r.offset) for r in self._regions)
+    def layout(self) -> tuple[tuple[int, int, int, str, int, int, int], ...]:
+        """(start, end, prot, name, buffer key, offset, file offset) of every region."""
+        return tuple((r.start, r.end, r.prot, r.name, r.buf.key, r.offset, r.file_offset) for r in self._regions)
 
     def buffers(self) -> dict[int, HostBuffer]:
         return {r.buf.key: r.buf for r in self._regions}
@@ -168,18 +182,18 @@ class AddressSpace:
     def next_key(self) -> int:
         return self._next_key
 
-    def set_layout(self, layout: tuple[tuple[int, int, int, str, int, int], ...],
+    def set_layout(self, layout: tuple[tuple[int, int, int, str, int, int, int], ...],
                    buffers: dict[int, HostBuffer], next_key: int) -> None:
         """Make the mappings exactly `layout`, on `buffers` (by key)."""
         wanted = set(layout)
-        current = {(r.start, r.end, r.prot, r.name, r.buf.key, r.offset): r for r in self._regions}
+        current = {(r.start, r.end, r.prot, r.name, r.buf.key, r.offset, r.file_offset): r for r in self._regions}
         for key, region in current.items():
             if key not in wanted:
                 self._remove(region)
         for item in layout:
             if item not in current:
-                start, end, prot, name, bkey, offset = item
-                self._install(Region(start, end, prot, buffers[bkey], offset, name))
+                start, end, prot, name, bkey, offset, file_offset = item
+                self._install(Region(start, end, prot, buffers[bkey], offset, name, file_offset))
         self._next_key = next_key
 
     def _install(self, region: Region) -> None:

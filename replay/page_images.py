@@ -27,7 +27,7 @@ from .memory import PAGE, PROT_EXEC, AddressSpace, HostBuffer
 
 Page = bytes | None                # None is a page of zeros
 Pages = tuple[Page, ...]
-Layout = tuple[tuple[int, int, int, str, int, int], ...]
+Layout = tuple[tuple[int, int, int, str, int, int, int], ...]
 _ZERO_PAGE = bytes(PAGE)
 
 
@@ -171,7 +171,7 @@ class PageImager:
         """Executable regions by buffer: (first, last) byte offsets in the
         buffer and the guest address of the first."""
         out: dict[int, list[tuple[int, int, int]]] = {}
-        for start, end, prot, _name, key, offset in layout:
+        for start, end, prot, _name, key, offset, _file_offset in layout:
             if prot & PROT_EXEC:
                 out.setdefault(key, []).append((offset, offset + end - start, start))
         return out

@@ -57,7 +57,7 @@ from .events import ProcessChange, ProcessEvent, ShutdownReason, TaskSwitch
 from .icount import NO_LIMIT
 from .keyframes import KeyframeStore, check_shapes, fingerprint
 from .linux.kernel import LinuxKernel
-from .linux.procfs import SYNTHETIC as SYNTHETIC_PROC_FILES
+from .linux.procfs import DEBUGGER_FILES
 from .linux.signals import QUIET_BY_DEFAULT
 from .linux.tasks import ThreadInfo
 from .machine import Hit, Watchpoint
@@ -731,11 +731,16 @@ class Timeline:
         """The guest's mappings here, in address order."""
         return tuple(MemoryRegion(r.start, r.end, r.prot, r.name) for r in self._machine.mem.regions())
 
-    def proc_file(self, name: str) -> bytes | None:
-        """The text of /proc/PID/`name` here, for the files the kernel makes from
-        guest state alone (procfs.py); None for any other."""
-        make = SYNTHETIC_PROC_FILES.get(name)
-        return make(self._machine.mem) if make is not None else None
+    def proc_file(self, name: str, tid: int | None = None) -> bytes | None:
+        """The text of /proc/PID/`name` (of thread `tid`'s task directory, if given) here,
+        for the files the kernel makes from guest state alone (procfs.py: maps, status,
+        stat); None for any other."""
+        make = DEBUGGER_FILES.get(name)
+        if make is None:
+            return None
+        k = self._kernel
+        ppid = k.state.ppid or self.process.header.extra.get("ppid", 0)   # the first's: as recorded
+        return make(k, ppid if isinstance(ppid, int) else 0, self._pid if tid is None else tid)
 
     def instruction_at(self, address: int) -> Instruction | None:
         """The instruction at `address` in guest memory here (None: unmapped or undecodable)."""

@@ -59,7 +59,8 @@ DETERMINISTIC = {
     "sysmisc": (["/tmp/ttdbg-test-sysmisc.tmp"], None),   # statfs, xattr, sendfile, mincore, ...
     "readiness": ([], b"hello\n"),    # poll, ppoll, select, pselect6
     "sighandlers": ([], None),         # handlers for raise/kill, SIGSEGV/SIGFPE, sigaltstack
-    "startregs": ([], None),           # RFLAGS (IF), x87 control word and MXCSR at start
+    "startregs": ([], None),           # RFLAGS (IF), x87 control word, MXCSR, segment selectors
+    "mapoffsets": ([], None),          # file offsets in /proc/self/maps through mprotect and mremap
 }
 
 

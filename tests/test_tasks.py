@@ -23,6 +23,7 @@ THREADED = {
     "threads_misc": [],         # clone flags, CLEARTID, futex ops (bitset, requeue, wake-op, timeouts), tgkill
     "procs_fork": [],           # fork, wait4/waitid, pipes, vfork, SIGCHLD, kill, a zombie reaped late
     "procs_exec": [],           # fork+exec+wait chain, a pipeline of /bin/echo and /usr/bin/tr, vfork+exec
+    "procs_status": [],         # /proc/self/status (Pid, PPid, Tgid, Threads) in a parent and its child
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import re
 import shlex
 from collections.abc import Iterable
 
@@ -37,6 +38,7 @@ _ADDRESS_SPACE = 1 << 64
 _USER_END = 1 << 47
 # gdb opens a handful of files at a time; each open holds a whole captured file.
 _MAX_HOST_FDS = 64
+_TASK_FILE = re.compile(r"task/(\d+)/(.+)")     # /proc/PID/task/TID/NAME, after /proc/PID/
 # Named checkpoints are never thinned: bound what one gdb can pile up.
 
 
@@ -275,7 +277,13 @@ class ReplayTarget:
         name = self._proc_name(path)
         if name is None:
             return None
-        data = self.timeline.proc_file(name)
+        tid = None
+        task = _TASK_FILE.fullmatch(name)          # task/TID/NAME: a live thread's own directory
+        if task is not None:
+            tid, name = int(task.group(1)), task.group(2)
+            if tid not in {t.tid for t in self.timeline.threads()}:
+                raise TargetError(errno.ENOENT, f"{path}: no thread {tid} here")
+        data = self.timeline.proc_file(name, tid)
         if data is not None:
             return data
         header = self.session.header

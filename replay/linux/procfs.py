@@ -39,9 +39,14 @@ def maps_text(mem: AddressSpace) -> bytes:
     for r in mem.regions():
         perms = ("r" if r.prot & PROT_READ else "-") + ("w" if r.prot & PROT_WRITE else "-") \
             + ("x" if r.prot & PROT_EXEC else "-") + "p"
-        current = [r.start, r.end, perms, r.name]
-        if previous is not None and previous[1] == r.start and previous[2:] == current[2:]:
-            previous[1] = r.end          # one mapping split into slices: show it whole
+        current = [r.start, r.end, perms, r.name, r.file_offset, r.buf.key]
+        # One mapping split into slices shows whole; so do neighbouring anonymous mappings
+        # (Linux merges them).  Separate mappings of a file stay apart: after ld.so's
+        # mprotect of RELRO, Linux keeps the once-writable part a mapping of its own.
+        if previous is not None and previous[1] == r.start and previous[2:4] == current[2:4] \
+                and (not r.file_backed or previous[5] == r.buf.key) \
+                and r.file_offset == (previous[4] + r.start - previous[0] if r.file_backed else 0):
+            previous[1] = r.end
             continue
         if previous is not None:
             lines.append(previous)
@@ -49,8 +54,9 @@ def maps_text(mem: AddressSpace) -> bytes:
     if previous is not None:
         lines.append(previous)
     out = []
-    for start, end, perms, name in lines:
-        head = f"{start:08x}-{end:08x} {perms} 00000000 00:00 0"
+    for start, end, perms, name, file_offset, _buffer in lines:
+        # The device and inode of a mapped file are not in the trace: 00:00 0, as for anonymous memory.
+        head = f"{start:08x}-{end:08x} {perms} {file_offset:08x} 00:00 0"
         out.append(f"{head:<72} {name}".rstrip() if name else head)
     return ("\n".join(out) + "\n").encode()
 
@@ -83,27 +89,66 @@ def _mask(bits: int) -> str:
     return f"{bits & ((1 << 64) - 1):016x}"
 
 
-def _status(k: LinuxKernel) -> bytes:
-    ppid = k.host_syscall(SYSCALL_NUMBERS["getppid"], lambda: (os.getppid(), ()))
-    ids = k.creds
-    uids = (ids.user.real, ids.user.effective, ids.user.saved, ids.user.fs) if ids else (0, 0, 0, 0)
-    gids = (ids.group.real, ids.group.effective, ids.group.saved, ids.group.fs) if ids else (0, 0, 0, 0)
+def _signal_dispositions(k: LinuxKernel) -> tuple[int, int]:
+    """(ignored, caught) signal sets, bit N-1 for signal N."""
     ignored = caught = 0
     for signum, action in k.state.sigactions.items():
         if action.handler == sig.SIG_IGN:
             ignored |= 1 << (signum - 1)
         elif action.handler != sig.SIG_DFL:
             caught |= 1 << (signum - 1)
-    name = comm(k).decode("utf-8", "backslashreplace")
+    return ignored, caught
+
+
+def _thread_count(k: LinuxKernel) -> int:
+    """Threads as /proc counts them: at least 1 (an ended process, stopped at its exit or a
+    zombie, still shows the thread that ended it)."""
+    return max(1, len(k.live_threads()))
+
+
+def _status(k: LinuxKernel) -> bytes:
+    """The guest's own /proc/self/status: running; a child's parent is a guest process (as
+    getppid answers), the first process's is the host's (logged)."""
+    ppid = k.state.ppid or k.host_syscall(SYSCALL_NUMBERS["getppid"], lambda: (os.getppid(), ()))
+    return status_text(k, ppid, "R (running)", k.pid, comm(k))
+
+
+def status_text(k: LinuxKernel, ppid: int, state: str, tid: int, name: bytes) -> bytes:
+    """/proc/PID/status's basic fields (names, state, ids, pids, threads, signal masks),
+    from kernel state alone, for task `tid` (the pid: the process's) named `name`."""
+    ids = k.creds
+    uids = (ids.user.real, ids.user.effective, ids.user.saved, ids.user.fs) if ids else (0, 0, 0, 0)
+    gids = (ids.group.real, ids.group.effective, ids.group.saved, ids.group.fs) if ids else (0, 0, 0, 0)
+    ignored, caught = _signal_dispositions(k)
     lines = [
-        f"Name:\t{name}", f"Umask:\t{k.state.umask:04o}", "State:\tR (running)",
-        f"Tgid:\t{k.pid}", "Ngid:\t0", f"Pid:\t{k.pid}", f"PPid:\t{ppid}", "TracerPid:\t0",
+        f"Name:\t{name.decode('utf-8', 'backslashreplace')}", f"Umask:\t{k.state.umask:04o}", f"State:\t{state}",
+        f"Tgid:\t{k.pid}", "Ngid:\t0", f"Pid:\t{tid}", f"PPid:\t{ppid}", "TracerPid:\t0",
         "Uid:\t" + "\t".join(map(str, uids)), "Gid:\t" + "\t".join(map(str, gids)),
-        "FDSize:\t64", "Threads:\t1",
+        "FDSize:\t64", f"Threads:\t{_thread_count(k)}",
         f"SigPnd:\t{_mask(0)}", f"ShdPnd:\t{_mask(k.thread.pending)}", f"SigBlk:\t{_mask(k.thread.sigmask)}",
         f"SigIgn:\t{_mask(ignored)}", f"SigCgt:\t{_mask(caught)}",
     ]
     return ("\n".join(lines) + "\n").encode()
+
+
+def stat_text(k: LinuxKernel, ppid: int, state: str) -> bytes:
+    """/proc/PID/stat's 52 fields as Linux prints them, from kernel state alone: ids,
+    state, threads, signal sets, the brk, argv and environment spans.  What the trace
+    does not hold is 0: the process group and session unless the program set its own,
+    times and fault counts (a replay has no clock of its own), the memory sizes."""
+    ignored, caught = _signal_dispositions(k)
+    t = k.thread
+    name = k.thread_name(k.pid).decode("utf-8", "backslashreplace")
+    fields = [
+        k.state.pgid, k.state.sid, 0, -1, 0,                 # pgrp session tty_nr tpgid flags
+        0, 0, 0, 0, 0, 0, 0, 0,                               # minflt .. cstime
+        20, 0, _thread_count(k), 0, 0, 0, 0,             # priority nice num_threads itreal starttime vsize rss
+        (1 << 64) - 1, 0, 0, 0, 0, 0,                         # rsslim startcode endcode startstack kstkesp kstkeip
+        t.pending, t.sigmask, ignored, caught,                # signal blocked sigignore sigcatch
+        0, 0, 0, sig.SIGCHLD, 0, 0, 0, 0, 0, 0,               # wchan nswap cnswap exit_signal processor .. cguest_time
+        0, 0, k.state.brk_start, *k.arg_span, *k.env_span, 0,  # start_data end_data start_brk arg/env spans exit_code
+    ]
+    return f"{k.pid} ({name}) {state} {ppid} {' '.join(map(str, fields))}\n".encode()
 
 
 @dataclass(frozen=True)
@@ -122,8 +167,14 @@ FILES: dict[str, ProcFile] = {
     "status": ProcFile(_status),
 }
 
-# Kept for callers of the old name.
-SYNTHETIC = {"maps": maps_text}
+# What a debugger reads of the process stopped at a position of its replay (over gdb's
+# vFile, /proc/PID/NAME or /proc/PID/task/TID/NAME), made from the kernel state there,
+# the parent's pid and the task's tid.  Stopped under a debugger, Linux shows tracing stop.
+DEBUGGER_FILES: dict[str, Callable[[LinuxKernel, int, int], bytes]] = {
+    "maps": lambda k, ppid, tid: maps_text(k.mem),
+    "status": lambda k, ppid, tid: status_text(k, ppid, "t (tracing stop)", tid, k.thread_name(tid)),
+    "stat": lambda k, ppid, tid: stat_text(k, ppid, "t"),
+}
 
 # Files of /sys the guest must see as the emulated machine: one CPU, as
 # sched_getaffinity and getcpu answer (glibc's get_nprocs and

@@ -90,7 +90,7 @@ def _copy_memory(parent: LinuxKernel, child: LinuxKernel) -> None:
     """The child's address space: the parent's mappings, with the pages that are not
     all zeros copied (the others stay untouched, as the host's zero pages)."""
     for r in parent.mem.regions():
-        child.mem.map(r.start, r.end - r.start, r.prot, r.name)
+        child.mem.map(r.start, r.end - r.start, r.prot, r.name, file_offset=r.file_offset)
         view = r.view()
         for off in range(0, len(view), _COPY_CHUNK):
             chunk = view[off:off + _COPY_CHUNK]

@@ -89,7 +89,7 @@ def sys_mmap(k: LinuxKernel, a: Args) -> int:
             start = k.mem.find_free(length, MMAP_TOP)
         if start is None:
             return -errno.ENOMEM
-    k.mem.map(start, length, prot & PROT_MASK, name, data or None)
+    k.mem.map(start, length, prot & PROT_MASK, name, data or None, offset if name else 0)
     return start
 
 
@@ -129,7 +129,13 @@ def sys_mremap(k: LinuxKernel, a: Args) -> int:
         return old
     grow = new_size - old_size
     if not k.mem.overlapping(old + old_size, old + new_size) and old + new_size <= MMAP_TOP:
-        k.mem.map(old + old_size, grow, region.prot, region.name)
+        if region.end == old + old_size:     # one mapping, grown in place (as /proc/PID/maps shows it)
+            data = k.mem.read(old, old_size)
+            k.mem.unmap(old, old_size)
+            k.mem.map(old, new_size, region.prot, region.name, data, region.file_offset_at(old))
+        else:
+            k.mem.map(old + old_size, grow, region.prot, region.name,
+                      file_offset=region.file_offset_at(old + old_size))
         return old
     if not flags & MREMAP_MAYMOVE:
         return -errno.ENOMEM
@@ -137,7 +143,7 @@ def sys_mremap(k: LinuxKernel, a: Args) -> int:
     if start is None:
         return -errno.ENOMEM
     data = k.mem.read(old, old_size)
-    k.mem.map(start, new_size, region.prot, region.name, data)
+    k.mem.map(start, new_size, region.prot, region.name, data, region.file_offset_at(old))
     k.mem.unmap(old, old_size)
     return start
 

@@ -93,13 +93,14 @@ CASES = [
     (b"qsThreadInfo", ThreadInfoNext()),
     (b"qSymbol::", QuerySymbol()),
     (b"qRcmd,68656c70", Monitor("help")),
-    (b"vFile:open:2f62696e2f677565737400,0,1c0", HostOpen("/bin/guest\x00", 0, 0o700)),
+    (b"vFile:open:2f62696e2f677565737400,0,1c0", HostOpen("/bin/guest", 0, 0o700)),   # a C string
     (b"vFile:open:2f62696e2f6775657374,0,0", HostOpen("/bin/guest", 0, 0)),
     (b"vFile:pread:3,1000,40", HostPread(3, 0x1000, 0x40)),
     (b"vFile:close:3", HostClose(3)),
     (b"vFile:fstat:3", HostFstat(3)),
     (b"vFile:setfs:0", HostSetfs(0)),
     (b"vFile:readlink:2f70726f632f312f657865", HostReadlink("/proc/1/exe")),
+    (b"vFile:readlink:2F70726F632F312F63776400", HostReadlink("/proc/1/cwd")),       # pwndbg ends it with NUL
     (b"vFile:unlink:2f", Unknown("vFile:unlink")),
     (b"D", Detach()),
     (b"D;4d2", Detach(0x4D2)),

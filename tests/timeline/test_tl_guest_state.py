@@ -33,7 +33,10 @@ def test_memory_map_and_the_maps_file(tl: Timeline) -> None:
             assert r.name in maps.decode()
     first = maps.decode().splitlines()[0].split()[0]
     assert int(first.split("-")[0], 16) == regions[0].start
-    assert tl.proc_file("status") is None
+    assert tl.proc_file("mountinfo") is None
+    status = tl.proc_file("status").decode()
+    assert f"\nPid:\t{tl.pid}\n" in status and "\nState:\tt (tracing stop)\n" in status
+    assert tl.proc_file("stat").decode().startswith(f"{tl.pid} (")
 
 
 def test_read_memory_prefix_stops_at_the_first_unmapped_byte(tl: Timeline) -> None:
