@@ -21,6 +21,12 @@ Writes = tuple[tuple[int, bytes], ...]
 HostCall = Callable[[], tuple[int, Writes]]
 HostFdCall = Callable[[int], tuple[int, Writes]]
 HostFdsCall = Callable[[list[int | None]], tuple[int, Writes]]
+# wait(entries, timeout_ms): poll host fds for (hfd, events) until one is ready or
+# timeout_ms passes (None: no limit), honouring Ctrl-C; the ready ones' revents.
+Waiter = Callable[[list[tuple[int, int]], "int | None"], dict[int, int]]
+# A call that may wait for host fds and may make new host fds (socket, accept):
+# (result, memory writes, the new host fds for the call's new files).
+HostWaitCall = Callable[[list[int | None], Waiter], tuple[int, Writes, list[int]]]
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,12 @@ class HostIO(Protocol):
     def files_syscall(self, icount: int, sysno: int, files: list[OpenFile | None],
                       call: HostFdsCall) -> tuple[int, Writes]:
         """Like fd_syscall over several files (None where a file has no host fd)."""
+        ...
+    def wait_syscall(self, icount: int, sysno: int, files: list[OpenFile | None], call: HostWaitCall,
+                     new_files: tuple[OpenFile, ...] = ()) -> tuple[int, Writes]:
+        """Like files_syscall for calls that may block (sockets, poll): the call
+        is given a Waiter; the host fds it returns belong to `new_files` from now
+        on when the result is not an error (closed otherwise)."""
         ...
     def exception(self, icount: int, signal: int, cause: ExceptionCause, pc: int,
                   address: int) -> None: ...

@@ -39,8 +39,8 @@ from .events import (
     StateHash,
     SyscallResult,
 )
-from .hostio import HostCall, HostFdCall, HostFdsCall, OpenOutcome, Writes
-from .linux.files import O_ACCMODE, O_RDONLY, OpenFile
+from .hostio import HostCall, HostFdCall, HostFdsCall, HostWaitCall, OpenOutcome, Writes
+from .linux.files import O_ACCMODE, O_NONBLOCK, O_RDONLY, OpenFile
 from .loader import parse_elf
 from .process import GuestProcess, Outcome, Program
 from .trace import TraceDir, device_of
@@ -140,7 +140,7 @@ class RecordingHostIO:
     def read(self, icount: int, fd: int, file: OpenFile, count: int, offset: int | None) -> tuple[int, bytes]:
         try:
             hfd = self._hfd(file)
-            if offset is None:
+            if offset is None and not (file.socket is not None and file.flags & O_NONBLOCK):
                 self._wait_readable(hfd)
             data = os.read(hfd, count) if offset is None else os.pread(hfd, count, offset)
             result = len(data)
@@ -152,7 +152,10 @@ class RecordingHostIO:
     def write(self, icount: int, fd: int, file: OpenFile, data: bytes, offset: int | None) -> int:
         try:
             hfd = self._hfd(file)
-            result = self._write(hfd, data) if offset is None else os.pwrite(hfd, data, offset)
+            if file.socket is not None and file.flags & O_NONBLOCK:
+                result = os.write(hfd, data)
+            else:
+                result = self._write(hfd, data) if offset is None else os.pwrite(hfd, data, offset)
         except OSError as exc:
             result = -(exc.errno or errno.EIO)
         self.writer.append(CharWrite(icount, fd, len(data), result))
@@ -201,6 +204,41 @@ class RecordingHostIO:
         self.writer.append(SyscallResult(icount, sysno, result, tuple(writes)))
         return result, tuple(writes)
 
+    def wait_syscall(self, icount: int, sysno: int, files: list[OpenFile | None], call: HostWaitCall,
+                     new_files: tuple[OpenFile, ...] = ()) -> tuple[int, Writes]:
+        hfds: list[int | None] = []
+        for f in files:
+            try:
+                hfds.append(self._hfd(f) if f is not None else None)
+            except KeyError:
+                hfds.append(None)
+        result, writes, made = call(hfds, self._wait)
+        if result >= 0 and len(made) == len(new_files):
+            for f, hfd in zip(new_files, made):
+                self._host_fds[f.handle] = hfd
+        else:
+            for hfd in made:
+                os.close(hfd)
+        self.writer.append(SyscallResult(icount, sysno, result, tuple(writes)))
+        return result, tuple(writes)
+
+    def _wait(self, entries: list[tuple[int, int]], timeout_ms: int | None) -> dict[int, int]:
+        """Poll host fds until one is ready or the timeout passes, polling
+        should_stop() (Ctrl-C) every WAIT_POLL seconds."""
+        poller = select.poll()
+        for hfd, events in entries:
+            poller.register(hfd, events)
+        end = None if timeout_ms is None or timeout_ms < 0 else time.monotonic() + timeout_ms / 1000
+        while True:
+            left = WAIT_POLL if end is None else min(WAIT_POLL, max(0.0, end - time.monotonic()))
+            ready = poller.poll(int(left * 1000) if left > 0 or end is not None else 0)
+            if ready:
+                return dict(ready)
+            if end is not None and time.monotonic() >= end:
+                return {}
+            if self.should_stop is not None and self.should_stop():
+                raise RecordingStopped()
+
     def exception(self, icount: int, signal: int, cause: ExceptionCause, pc: int, address: int) -> None:
         self.writer.append(GuestException(icount, signal, cause, pc, address))
 
@@ -213,16 +251,20 @@ class RecordingHostIO:
         """os.write, but a pipe nobody reads must not make Ctrl-C wait: write
         PIPE_BUF bytes at a time (never blocks once select says writable),
         polling should_stop() (Ctrl-C) while the pipe is full.  All of `data`
-        is written, as a blocking write to a pipe does."""
-        if self.should_stop is None or not _stat.S_ISFIFO(os.fstat(hfd).st_mode):
+        is written, as a blocking write to a pipe does.  A socket (kept
+        non-blocking on the host) is written the same way, but a whole
+        datagram at once."""
+        mode = os.fstat(hfd).st_mode
+        if not _stat.S_ISSOCK(mode) and (self.should_stop is None or not _stat.S_ISFIFO(mode)):
             return os.write(hfd, data)
+        step = len(data) if _stat.S_ISSOCK(mode) else select.PIPE_BUF
         done = 0
         while done < len(data):
             while not select.select([], [hfd], [], WAIT_POLL)[1]:
-                if self.should_stop():
+                if self.should_stop is not None and self.should_stop():
                     raise RecordingStopped()
             try:
-                done += os.write(hfd, data[done:done + select.PIPE_BUF])
+                done += os.write(hfd, data[done:done + step])
             except OSError:
                 if not done:
                     raise
@@ -231,8 +273,6 @@ class RecordingHostIO:
 
     def _wait_readable(self, hfd: int) -> None:
         """Block until `hfd` is readable, polling should_stop() (Ctrl-C) meanwhile."""
-        if self.should_stop is None:
-            return
         while True:
             try:
                 ready, _, _ = select.select([hfd], [], [], WAIT_POLL)
@@ -240,7 +280,7 @@ class RecordingHostIO:
                 return                      # let the read itself report the problem
             if ready:
                 return
-            if self.should_stop():
+            if self.should_stop is not None and self.should_stop():
                 raise RecordingStopped()
 
     def sleep(self, seconds: float) -> None:

@@ -38,7 +38,7 @@ from .events import (
     StateHash,
     SyscallResult,
 )
-from .hostio import HostCall, HostFdCall, HostFdsCall, OpenOutcome, Writes
+from .hostio import HostCall, HostFdCall, HostFdsCall, HostWaitCall, OpenOutcome, Writes
 from .icount import NO_LIMIT
 from .linux.files import OpenFile
 from .linux.sysnames import syscall_name
@@ -224,6 +224,10 @@ class ReplayingHostIO:
 
     def files_syscall(self, icount: int, sysno: int, files: list[OpenFile | None],
                       call: HostFdsCall) -> tuple[int, Writes]:
+        return self.syscall(icount, sysno, lambda: (0, ()))
+
+    def wait_syscall(self, icount: int, sysno: int, files: list[OpenFile | None], call: HostWaitCall,
+                     new_files: tuple[OpenFile, ...] = ()) -> tuple[int, Writes]:
         return self.syscall(icount, sysno, lambda: (0, ()))
 
     def exception(self, icount: int, signal: int, cause: ExceptionCause, pc: int, address: int) -> None:

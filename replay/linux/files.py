@@ -31,6 +31,15 @@ class Pipe:
     writers: int = 0
 
 
+@dataclass(frozen=True)
+class SocketInfo:
+    """What socket() was asked for: the address family, type and protocol."""
+
+    domain: int
+    type: int
+    protocol: int
+
+
 @dataclass(eq=False)
 class OpenFile:
     handle: int                   # a deterministic id (recorder maps it to a host fd)
@@ -44,6 +53,8 @@ class OpenFile:
     pipe_end: str = ""            # "r" or "w"
     refs: int = 0
     synthetic: bool = False       # content made by the kernel (/proc/self/maps)
+    socket: SocketInfo | None = None   # a host socket (recorder maps handle -> host socket)
+    anon: object | None = None    # an eventfd, timerfd or epoll instance: kernel state alone
 
     @property
     def readable(self) -> bool:

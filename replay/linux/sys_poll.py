@@ -9,7 +9,6 @@ logged, so the replay gets the same revents without waiting.
 from __future__ import annotations
 
 import errno
-import select
 import struct
 from typing import TYPE_CHECKING
 
@@ -20,6 +19,7 @@ from .structs import TIMESPEC
 from .sysnames import SYSCALL_NUMBERS as N
 
 if TYPE_CHECKING:
+    from ..hostio import Waiter
     from .kernel import LinuxKernel
 
 POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20
@@ -42,19 +42,23 @@ def _local_revents(f: OpenFile | None, events: int) -> int | None:
 
 
 def _revents(entries: list[tuple[int, int]], files: list[OpenFile | None], hfds: list[int | None],
-             timeout_ms: int) -> list[int]:
-    """revents for (fd, events) pairs: local answers, then a host poll (record only)."""
+             timeout_ms: int, wait: Waiter) -> list[int]:
+    """revents for (fd, events) pairs: local answers, then a host poll (record
+    only) through HostIO's Waiter, which Ctrl-C interrupts."""
     revents: list[int | None] = []
-    poller = select.poll()
-    waiting = False
+    polled: list[tuple[int, int]] = []
     for (fd, events), f, hfd in zip(entries, files, hfds):
         local = 0 if fd < 0 else _local_revents(f, events)
         revents.append(local)
         if local is None and hfd is not None:
-            poller.register(hfd, events & 0xFFFF)
-            waiting = True
+            polled.append((hfd, events & 0xFFFF))
     timeout = 0 if any(r for r in revents if r) else (timeout_ms if timeout_ms >= 0 else None)
-    ready = dict(poller.poll(timeout)) if waiting else {}
+    if polled:
+        ready = wait(polled, timeout)
+    else:
+        ready = {}
+        if timeout != 0:
+            wait([], timeout)
     out = []
     for r, hfd in zip(revents, hfds):
         if r is None:
@@ -73,13 +77,19 @@ def _poll(k: LinuxKernel, sysno: int, fds_ptr: int, nfds: int, timeout_ms: int) 
     entries = [PollFd.unpack_from(raw, i * PollFd.size)[:2] for i in range(nfds)]
     files = [k.fds.get(fd) if fd >= 0 else None for fd, _e in entries]
 
-    def call(hfds: list[int | None]):
+    def call(hfds: list[int | None], wait: Waiter):
         out = bytearray(raw)
-        revents = _revents(entries, files, hfds, timeout_ms)
+        revents = _revents(entries, files, hfds, timeout_ms, wait)
         for i, r in enumerate(revents):
             struct.pack_into("<h", out, i * PollFd.size + 6, r)
-        return sum(1 for r in revents if r), ((fds_ptr, bytes(out)),)
-    return s64(k.host_files_syscall(sysno, files, call))
+        return sum(1 for r in revents if r), ((fds_ptr, bytes(out)),), []
+    return _host_wait(k, sysno, files, call)
+
+
+def _host_wait(k: LinuxKernel, sysno: int, files: list[OpenFile | None], call) -> int:
+    result, writes = k.host.wait_syscall(k.icount, sysno, files, call)
+    k.apply_writes(writes)
+    return s64(result)
 
 
 def sys_poll(k: LinuxKernel, a: Args) -> int:
@@ -121,17 +131,17 @@ def _select(k: LinuxKernel, sysno: int, nfds: int, sets: tuple[int, int, int], t
             entries.append((fd, events))
     files = [k.fds.get(fd) for fd, _e in entries]
 
-    def call(hfds: list[int | None]):
+    def call(hfds: list[int | None], wait: Waiter):
         result = [0, 0, 0]
         count = 0
-        for (fd, events), r in zip(entries, _revents(entries, files, hfds, timeout_ms)):
+        for (fd, events), r in zip(entries, _revents(entries, files, hfds, timeout_ms, wait)):
             for i, (wanted, mask) in enumerate(((POLLIN, _IN), (POLLOUT, _OUT), (POLLPRI, _EX))):
                 if events & wanted and r & mask:
                     result[i] |= 1 << fd
                     count += 1
         writes = tuple((ptr, result[i].to_bytes(nbytes, "little")) for i, ptr in enumerate(sets) if ptr)
-        return count, writes
-    return s64(k.host_files_syscall(sysno, files, call))
+        return count, writes, []
+    return _host_wait(k, sysno, files, call)
 
 
 def sys_select(k: LinuxKernel, a: Args) -> int:

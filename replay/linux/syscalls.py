@@ -62,6 +62,8 @@ _LOCAL_FILES = "captured files and in-guest pipes are answered locally"
 _HOST_FS = "done on the host while recording only"
 _FROM_IDS = "from the recorded ids, Linux's rules"
 _NO_CHANGE = f"{_FROM_IDS}; a real change is refused with ENOSYS"
+_SOCKETS = "AF_UNIX, AF_INET, AF_INET6, AF_NETLINK: a host socket while recording; others ENOSYS, with a warning"
+_SOCKET_CALLS = "on the host socket while recording, every byte and result logged; ENOTSOCK on non-sockets"
 
 SYSCALLS: tuple[Syscall, ...] = (
     # -- opening and closing (sys_open.py)
@@ -206,10 +208,16 @@ SYSCALLS: tuple[Syscall, ...] = (
     Syscall("tgkill", sys_signals.sys_tgkill, E, "to itself; others ESRCH"),
     Syscall("tkill", sys_signals.sys_tkill, E, "to itself; others ESRCH"),
     Syscall("pause", sys_signals.sys_pause, R, "waits forever (no signal can come); Ctrl-C ends the recording there"),
-    # -- sockets (sys_sockets.py): none exist yet
-    *(Syscall(name, sys_sockets.HANDLERS[name], R,
-              "ENOTSOCK (EBADF for a bad fd); on an inherited real socket ENOSYS, with a warning")
-      for name in sys_sockets.ON_SOCKET_FD),
+    # -- sockets (sys_sockets.py)
+    Syscall("socket", sys_sockets.sys_socket, R, _SOCKETS),
+    Syscall("socketpair", sys_sockets.sys_socketpair, R, _SOCKETS),
+    *(Syscall(name, sys_sockets.HANDLERS[name], R, _SOCKET_CALLS) for name in sys_sockets.ON_SOCKET_FD
+      if name not in ("sendmsg", "recvmsg", "recvmmsg")),
+    Syscall("sendmsg", sys_sockets.HANDLERS["sendmsg"], R, f"{_SOCKET_CALLS}; control messages ENOSYS, "
+            "with a warning"),
+    Syscall("recvmsg", sys_sockets.HANDLERS["recvmsg"], R, f"{_SOCKET_CALLS}; control messages dropped "
+            "(MSG_CTRUNC)"),
+    Syscall("recvmmsg", sys_sockets.HANDLERS["recvmmsg"], R, "ENOSYS, with a warning; ENOTSOCK on non-sockets"),
 )
 
 
