@@ -98,3 +98,14 @@ def host_value(name: str, fn: Callable[[], int]) -> Handler:
     def handler(k: LinuxKernel, a: Args) -> int:
         return k.host_syscall(sysno, lambda: (fn(), ()))
     return handler
+
+
+def wait_forever(k: LinuxKernel, sysno: int) -> int:
+    """A wait nothing can end in this guest (one thread, no signal from
+    outside): it waits as Linux does.  While recording the wait is
+    HostIO.sleep, which Ctrl-C ends (the recording ends there, cleanly); the
+    replay of that recording stops at the same instruction."""
+    def wait() -> tuple[int, tuple]:
+        while True:
+            k.host.sleep(3600.0)
+    return k.host_syscall(sysno, wait)

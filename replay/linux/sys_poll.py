@@ -41,16 +41,23 @@ def _local_revents(f: OpenFile | None, events: int) -> int | None:
     return None
 
 
-def _revents(entries: list[tuple[int, int]], files: list[OpenFile | None], hfds: list[int | None],
+def local_revents(k: LinuxKernel, f: OpenFile | None, events: int) -> int | None:
+    """revents for a file the guest alone decides (an eventfd, timerfd or epoll
+    asked through its poll(), a timer reading its clock), None for a host file."""
+    if f is not None and f.anon is not None:
+        return f.anon.poll(k) & (events | POLLERR | POLLHUP)
+    return _local_revents(f, events)
+
+
+def _revents(entries: list[tuple[int, int]], local: list[int | None], hfds: list[int | None],
              timeout_ms: int, wait: Waiter) -> list[int]:
-    """revents for (fd, events) pairs: local answers, then a host poll (record
-    only) through HostIO's Waiter, which Ctrl-C interrupts."""
-    revents: list[int | None] = []
+    """revents for (fd, events) pairs from the local answers (None: a host
+    file), then a host poll (record only) through HostIO's Waiter, which Ctrl-C
+    interrupts."""
+    revents: list[int | None] = list(local)
     polled: list[tuple[int, int]] = []
-    for (fd, events), f, hfd in zip(entries, files, hfds):
-        local = 0 if fd < 0 else _local_revents(f, events)
-        revents.append(local)
-        if local is None and hfd is not None:
+    for (_fd, events), r, hfd in zip(entries, local, hfds):
+        if r is None and hfd is not None:
             polled.append((hfd, events & 0xFFFF))
     timeout = 0 if any(r for r in revents if r) else (timeout_ms if timeout_ms >= 0 else None)
     if polled:
@@ -76,10 +83,11 @@ def _poll(k: LinuxKernel, sysno: int, fds_ptr: int, nfds: int, timeout_ms: int) 
     raw = k.read(fds_ptr, size)
     entries = [PollFd.unpack_from(raw, i * PollFd.size)[:2] for i in range(nfds)]
     files = [k.fds.get(fd) if fd >= 0 else None for fd, _e in entries]
+    local = [0 if fd < 0 else local_revents(k, f, events) for (fd, events), f in zip(entries, files)]
 
     def call(hfds: list[int | None], wait: Waiter):
         out = bytearray(raw)
-        revents = _revents(entries, files, hfds, timeout_ms, wait)
+        revents = _revents(entries, local, hfds, timeout_ms, wait)
         for i, r in enumerate(revents):
             struct.pack_into("<h", out, i * PollFd.size + 6, r)
         return sum(1 for r in revents if r), ((fds_ptr, bytes(out)),), []
@@ -130,11 +138,12 @@ def _select(k: LinuxKernel, sysno: int, nfds: int, sets: tuple[int, int, int], t
                 return -errno.EBADF
             entries.append((fd, events))
     files = [k.fds.get(fd) for fd, _e in entries]
+    local = [local_revents(k, f, events) for (fd, events), f in zip(entries, files)]
 
     def call(hfds: list[int | None], wait: Waiter):
         result = [0, 0, 0]
         count = 0
-        for (fd, events), r in zip(entries, _revents(entries, files, hfds, timeout_ms, wait)):
+        for (fd, events), r in zip(entries, _revents(entries, local, hfds, timeout_ms, wait)):
             for i, (wanted, mask) in enumerate(((POLLIN, _IN), (POLLOUT, _OUT), (POLLPRI, _EX))):
                 if events & wanted and r & mask:
                     result[i] |= 1 << fd

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from . import (
     sys_creds,
     sys_dirs,
+    sys_epoll,
+    sys_eventfd,
     sys_fdio,
     sys_fds,
     sys_memory,
@@ -33,6 +35,7 @@ from . import (
     sys_signals,
     sys_sockets,
     sys_time,
+    sys_timerfd,
 )
 from .abi import Handler, enosys_quiet, zero
 from .sysnames import SYSCALL_NAMES, SYSCALL_NUMBERS
@@ -62,6 +65,8 @@ _LOCAL_FILES = "captured files and in-guest pipes are answered locally"
 _HOST_FS = "done on the host while recording only"
 _FROM_IDS = "from the recorded ids, Linux's rules"
 _NO_CHANGE = f"{_FROM_IDS}; a real change is refused with ENOSYS"
+_EPOLL = ("guest files answered locally (timers read their clock); host files polled while recording, "
+          "the answer logged; EPOLLET reported level-triggered")
 _SOCKETS = "AF_UNIX, AF_INET, AF_INET6, AF_NETLINK: a host socket while recording; others ENOSYS, with a warning"
 _SOCKET_CALLS = "on the host socket while recording, every byte and result logged; ENOTSOCK on non-sockets"
 
@@ -102,6 +107,18 @@ SYSCALLS: tuple[Syscall, ...] = (
     Syscall("ppoll", sys_poll.sys_ppoll, R, _LOCAL_FILES),
     Syscall("select", sys_poll.sys_select, R, _LOCAL_FILES),
     Syscall("pselect6", sys_poll.sys_pselect6, R, _LOCAL_FILES),
+    # -- event loops (sys_epoll.py, sys_eventfd.py, sys_timerfd.py)
+    Syscall("epoll_create", sys_epoll.sys_epoll_create, E),
+    Syscall("epoll_create1", sys_epoll.sys_epoll_create1, E),
+    Syscall("epoll_ctl", sys_epoll.sys_epoll_ctl, E),
+    Syscall("epoll_wait", sys_epoll.sys_epoll_wait, R, _EPOLL),
+    Syscall("epoll_pwait", sys_epoll.sys_epoll_pwait, R, f"{_EPOLL}; the signal mask is not applied"),
+    Syscall("epoll_pwait2", sys_epoll.sys_epoll_pwait2, R, f"{_EPOLL}; the signal mask is not applied"),
+    Syscall("eventfd", sys_eventfd.sys_eventfd, E, "a counter in the kernel"),
+    Syscall("eventfd2", sys_eventfd.sys_eventfd2, E, "a counter in the kernel"),
+    Syscall("timerfd_create", sys_timerfd.sys_timerfd_create, E, "alarm clocks ENOSYS, with a warning"),
+    Syscall("timerfd_settime", sys_timerfd.sys_timerfd_settime, R, "a CLOCK event"),
+    Syscall("timerfd_gettime", sys_timerfd.sys_timerfd_gettime, R, "a CLOCK event"),
     # -- metadata (sys_metadata.py)
     Syscall("stat", sys_metadata.sys_stat, R),
     Syscall("fstat", sys_metadata.sys_fstat, R, "pipes and /proc files get a synthetic stat"),
