@@ -174,13 +174,13 @@ static int do_timerfd(void)
     show("gettime (disarmed)", timerfd_gettime(t, &cur));
     printf("value %ld.%09ld interval %ld.%09ld\n", (long)cur.it_value.tv_sec, cur.it_value.tv_nsec,
            (long)cur.it_interval.tv_sec, cur.it_interval.tv_nsec);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     struct itimerspec its = {{0, 0}, {0, 20 * 1000000}};
     show("settime 20 ms", timerfd_settime(t, 0, &its, NULL));
     timerfd_gettime(t, &cur);
     printf("remaining <= 20 ms: %d\n", cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec <= 20 * 1000000 &&
            cur.it_value.tv_nsec > 0);
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     uint64_t v = 0;
     show("blocking read", read(t, &v, 8));
     printf("expirations = %llu, waited >= 20 ms: %d\n", (unsigned long long)v, ms_since(&t0) >= 20);
