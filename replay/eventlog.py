@@ -35,7 +35,7 @@ from .events import Event, EventKind, decode_event
 from .safeio import is_digest, read_regular
 
 MAGIC = b"TTDBGLOG"
-LOG_VERSION = 2                 # 2: the header has a CRC-32; 1 (still read): it has none
+LOG_VERSION = 3                 # 3: ASYNC_SIGNAL events; 2: the header has a CRC-32; 1 (still read): none
 EM_X86_64 = 62
 
 _HEAD = struct.Struct("<8sHHI")

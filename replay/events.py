@@ -27,6 +27,7 @@ class EventKind(enum.IntEnum):
     SHUTDOWN = 8         # the program ended (exit status / signal / interrupt)
     STATE_HASH = 9       # a digest of the machine state at a fixed instruction count (verified by replay)
     END = 10             # the log is complete
+    ASYNC_SIGNAL = 16    # a signal from outside the program (a timer expiring) delivered at this count
 
     @classmethod
     def named(cls, name: str) -> EventKind:
@@ -331,6 +332,31 @@ class StateHash(Event):
 
 
 @dataclass(frozen=True)
+class AsyncSignal(Event):
+    """A signal that arrived from outside the program (its interval timer
+    expiring) while it ran, delivered at exactly this instruction count."""
+
+    signal: int
+    kind: ClassVar[EventKind] = EventKind.ASYNC_SIGNAL
+    _S: ClassVar[struct.Struct] = struct.Struct("<B")
+
+    def encode(self) -> bytes:
+        return self._S.pack(self.signal)
+
+    @classmethod
+    def decode(cls, icount: int, payload: bytes) -> "AsyncSignal":
+        (sig,) = cls._S.unpack_from(payload, 0)
+        if not 1 <= sig <= MAX_SIGNAL:
+            raise ValueError(f"no signal {sig}")
+        return cls(icount, sig)
+
+    def describe(self) -> str:
+        from .linux.signals import signal_name
+
+        return f"ASYNC_SIGNAL {signal_name(self.signal)}"
+
+
+@dataclass(frozen=True)
 class End(Event):
     kind: ClassVar[EventKind] = EventKind.END
 
@@ -345,7 +371,7 @@ class End(Event):
 EVENT_CLASSES: dict[EventKind, type[Event]] = {
     cls.kind: cls
     for cls in (CharRead, CharWrite, Clock, Random, SyscallResult, FileOpen,
-                GuestException, Shutdown, StateHash, End)
+                GuestException, Shutdown, StateHash, End, AsyncSignal)
 }
 
 Decoder = Callable[[int, bytes], Event]

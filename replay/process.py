@@ -53,6 +53,7 @@ from .memory import PAGE, page_up
 log = logging.getLogger(__name__)
 
 SLICE = 1 << 26     # instructions between checks of should_stop (~0.1-0.2 s)
+TIMER_SLICE = 1 << 22   # ... and of the interval timer, while it is armed (~10 ms)
 
 
 class Outcome(enum.Enum):
@@ -190,13 +191,18 @@ class GuestProcess:
             if m.icount >= limit:
                 return Outcome.LIMIT
             sync = self.host.next_sync(m.icount)
-            target = min(limit, sync)
-            stop = m.run(target, slice_end=m.icount + self.slice)
+            target = min(limit, sync, self.host.next_async(m.icount))
+            slice_length = self.slice if self.kernel.state.itimer is None else min(self.slice, TIMER_SLICE)
+            stop = m.run(target, slice_end=m.icount + slice_length)
             if stop.kind == StopKind.LIMIT:
                 if m.icount == sync:
                     self.host.sync(m.icount, self.sync_hash())
+                if self.kernel.check_timers():
+                    return Outcome.SIGNAL
                 continue
             if stop.kind == StopKind.SLICE:
+                if self.kernel.check_timers():
+                    return Outcome.SIGNAL
                 if should_stop is not None and should_stop():
                     return Outcome.INTERRUPTED
                 continue

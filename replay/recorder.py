@@ -23,6 +23,7 @@ from . import cpu, icount
 from .errors import DiskFullError, ProgramError, TraceError
 from .eventlog import EM_X86_64, LogWriter, TraceHeader
 from .events import (
+    AsyncSignal,
     CharRead,
     CharWrite,
     Clock,
@@ -40,6 +41,7 @@ from .events import (
     SyscallResult,
 )
 from .hostio import HostCall, HostFdCall, HostFdsCall, HostWaitCall, OpenOutcome, Writes
+from .icount import NO_LIMIT
 from .linux.files import O_ACCMODE, O_NONBLOCK, O_RDONLY, OpenFile
 from .loader import parse_elf
 from .process import GuestProcess, Outcome, Program
@@ -289,6 +291,15 @@ class RecordingHostIO:
             if self.should_stop is not None and self.should_stop():
                 raise RecordingStopped()
             time.sleep(min(left, WAIT_POLL))
+
+    def async_signal(self, icount: int, signal: int, clock_id: int, expiry_ns: int) -> bool:
+        if time.clock_gettime_ns(clock_id) < expiry_ns:
+            return False
+        self.writer.append(AsyncSignal(icount, signal))
+        return True
+
+    def next_async(self, icount: int) -> int:
+        return NO_LIMIT
 
     def next_sync(self, icount: int) -> int:
         return (icount // self.interval + 1) * self.interval

@@ -21,6 +21,7 @@ from typing import BinaryIO
 from .errors import LogFormatError, ReplayDivergence, TraceTruncated
 from .eventlog import LogContents, read_log
 from .events import (
+    AsyncSignal,
     CharRead,
     CharWrite,
     Clock,
@@ -117,6 +118,7 @@ class ReplayingHostIO:
         self.sink = sink
         self.index = 0                 # next event to consume
         self._state_hashes = [i for i, e in enumerate(self.events) if e.kind == EventKind.STATE_HASH]
+        self._asyncs = [i for i, e in enumerate(self.events) if e.kind == EventKind.ASYNC_SIGNAL]
         self.verified_state_hashes = 0
         self.shutdown_event: Shutdown | None = None
         # A SHUTDOWN that ended the recording rather than the program, if any.
@@ -260,6 +262,21 @@ class ReplayingHostIO:
 
     def set_cursor(self, cursor: LogCursor) -> None:
         self.index, self.shutdown_event, self.verified_state_hashes = cursor
+
+    def async_signal(self, icount: int, signal: int, clock_id: int, expiry_ns: int) -> bool:
+        if self.index >= len(self.events):
+            return False
+        ev = self.events[self.index]
+        if not isinstance(ev, AsyncSignal) or ev.icount != icount:
+            return False
+        if ev.signal != signal:
+            raise self._mismatch(icount, ev, f"signal {signal} from a timer")
+        self.index += 1
+        return True
+
+    def next_async(self, icount: int) -> int:
+        i = bisect.bisect_left(self._asyncs, self.index)
+        return self.events[self._asyncs[i]].icount if i < len(self._asyncs) else NO_LIMIT
 
     def next_sync(self, icount: int) -> int:
         ev = self._next_state_hash()

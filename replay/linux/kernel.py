@@ -25,8 +25,18 @@ from . import signals as sig
 from .abi import AT_FDCWD, MASK64, Args, GuestExit, NoReturnValue, s32
 from .creds import Credentials
 from .files import FdTable, OpenFile
+from .itimer import CLOCK_MONOTONIC, IntervalTimer
 from .sigframe import AltStack, SigInfo, build_frame, restore_frame
-from .signals import SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTORER, SI_USER, SigAction, SignalGate
+from .signals import (
+    SA_NODEFER,
+    SA_ONSTACK,
+    SA_RESETHAND,
+    SA_RESTORER,
+    SI_KERNEL,
+    SI_USER,
+    SigAction,
+    SignalGate,
+)
 from .syscalls import dispatch_table
 from .sysnames import syscall_name
 
@@ -67,6 +77,7 @@ class KernelState:
     altstack: AltStack = field(default_factory=AltStack)
     comm: bytes = b""        # PR_SET_NAME's name; b"": the program file's
     held: tuple[SigInfo, ...] = ()   # deliveries stopped at the signal gate, not yet made
+    itimer: IntervalTimer | None = None   # ITIMER_REAL (alarm, setitimer), when armed
     exited: ProcessExit | None = None
 
 
@@ -294,6 +305,45 @@ class LinuxKernel:
         self.terminate(signum, ExceptionCause.KILL, self.machine.pc, 0)
         self.machine.halt(RunStop(StopKind.HALTED, self.icount, self.machine.pc))
         raise GuestExit()
+
+    # -- the interval timer's SIGALRM (itimer.py) ----------------------------------------
+    def check_timers(self) -> bool:
+        """Between time slices: if the interval timer has expired (HostIO decides
+        while recording, the log on replay), send SIGALRM here.  True when its
+        delivery waits at the signal gate."""
+        t = self.state.itimer
+        if t is None or self.state.exited is not None:
+            return False
+        if not self.host.async_signal(self.icount, sig.SIGALRM, CLOCK_MONOTONIC, t.expiry):
+            return False
+        self.state.itimer = t.next()
+        self._to_deliver.clear()
+        try:
+            self.deliver_self_signal(sig.SIGALRM, SI_KERNEL)
+        except GuestExit:
+            return False
+        infos, self._to_deliver = tuple(self._to_deliver), []
+        if infos and self._gate(infos):
+            return True
+        for info in infos:
+            self.enter_handler(info)
+        return False
+
+    def end_slice(self) -> None:
+        """Stop the machine after this system call, so that the run loop starts
+        a new time slice (short while the interval timer is armed)."""
+        self.machine.halt(RunStop(StopKind.HALTED, self.icount, self.machine.pc))
+
+    def timer_fires_in_syscall(self) -> bool:
+        """A sleeping system call slept until the interval timer's expiry: it
+        expires now and SIGALRM is sent (its default action ends the process).
+        True when a handler will run, which interrupts the call (EINTR)."""
+        t = self.state.itimer
+        assert t is not None
+        self.state.itimer = t.next()
+        before = len(self._to_deliver)
+        self.deliver_self_signal(sig.SIGALRM, SI_KERNEL)
+        return any(not info.ignored for info in self._to_deliver[before:])
 
     def enter_handler(self, info: SigInfo) -> None:
         """Build the signal frame and continue in the handler."""

@@ -12,6 +12,7 @@ import struct
 from typing import TYPE_CHECKING
 
 from . import signals as sig
+from . import sys_timers
 from .abi import Args, s32
 from .sigframe import SS_DISABLE, SS_ONSTACK, AltStack
 from .signals import SI_TKILL, SigAction
@@ -52,6 +53,16 @@ def sys_rt_sigprocmask(k: LinuxKernel, a: Args) -> int:
         else:
             return -errno.EINVAL
         return k.deliver_pending()
+    return 0
+
+
+def sys_rt_sigpending(k: LinuxKernel, a: Args) -> int:
+    """The signals pending while blocked (the only ones that wait: kernel.deliver_self_signal)."""
+    if a[1] != 8:
+        return -errno.EINVAL
+    if not k.can_write(a[0], 8):
+        return -errno.EFAULT
+    k.write(a[0], struct.pack("<Q", k.state.pending & k.state.sigmask))
     return 0
 
 
@@ -101,12 +112,11 @@ def sys_tkill(k: LinuxKernel, a: Args) -> int:
 
 
 def sys_pause(k: LinuxKernel, a: Args) -> int:
-    """pause() waits for a signal from outside, and none can come (ttdbg has
-    no asynchronous signals yet): it waits forever, as Linux does for a
-    process nobody signals.  While recording the wait is HostIO.sleep, which
-    Ctrl-C ends (the recording ends there, cleanly, before pause returns); the
-    replay of that recording stops at the same instruction."""
-    def wait() -> tuple[int, tuple]:
-        while True:
-            k.host.sleep(3600.0)
-    return k.host_syscall(SYSCALL_NUMBERS["pause"], wait)
+    """pause() waits for a signal.  The only one that can come from outside is
+    the interval timer's SIGALRM (sys_timers.sleep: EINTR once its handler
+    runs); without one it waits forever, as Linux does for a process nobody
+    signals.  While recording the wait is HostIO.sleep, which Ctrl-C ends (the
+    recording ends there, cleanly, before pause returns); the replay of that
+    recording stops at the same instruction."""
+    sys_timers.sleep(k, SYSCALL_NUMBERS["pause"], None)
+    return -errno.EINTR

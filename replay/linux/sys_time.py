@@ -2,7 +2,8 @@
 the sleeps.
 
 Every reading of a clock is a CLOCK event (HostIO.clock); sleeps really
-wait while recording and return at once on replay.
+wait while recording and return at once on replay, and the interval timer's
+SIGALRM may cut them short (sys_timers.sleep).
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import struct
 from typing import TYPE_CHECKING
 
 from ..events import ClockSource
+from . import sys_timers
 from .abi import Args, s32
 from .structs import TIMESPEC, TIMEVAL
+from .sysnames import SYSCALL_NUMBERS as N
 
 if TYPE_CHECKING:
     from .kernel import LinuxKernel
@@ -63,18 +66,28 @@ def sys_time(k: LinuxKernel, a: Args) -> int:
     return seconds
 
 
-def _sleep_for(k: LinuxKernel, req: int) -> int:
+def _sleep(k: LinuxKernel, sysno: int, ns: int, rem: int) -> int:
+    """Sleep (really while recording, not on replay); the interval timer's
+    SIGALRM may cut it short: EINTR, with the time left in `rem` if given."""
+    left = sys_timers.sleep(k, sysno, ns)
+    if left is None:
+        return 0
+    if rem and k.can_write(rem, 16):
+        k.write(rem, TIMESPEC.pack(left // 1_000_000_000, left % 1_000_000_000))
+    return -errno.EINTR
+
+
+def _sleep_for(k: LinuxKernel, sysno: int, req: int, rem: int) -> int:
     if not k.can_read(req, 16):
         return -errno.EFAULT
     sec, nsec = TIMESPEC.unpack(k.read(req, 16))
     if sec < 0 or not 0 <= nsec < 1_000_000_000:
         return -errno.EINVAL
-    k.host.sleep(sec + nsec / 1e9)
-    return 0
+    return _sleep(k, sysno, sec * 1_000_000_000 + nsec, rem)
 
 
 def sys_nanosleep(k: LinuxKernel, a: Args) -> int:
-    return _sleep_for(k, a[0])
+    return _sleep_for(k, N["nanosleep"], a[0], a[1])
 
 
 def sys_clock_nanosleep(k: LinuxKernel, a: Args) -> int:
@@ -82,8 +95,9 @@ def sys_clock_nanosleep(k: LinuxKernel, a: Args) -> int:
     if clock_id not in VALID_CLOCKS:
         return -errno.EINVAL
     if flags & 1:   # TIMER_ABSTIME: sleep until the given time of that clock
+        if not k.can_read(req, 16):
+            return -errno.EFAULT
         now = k.clock(ClockSource.CLOCK_GETTIME, clock_id)
         sec, nsec = TIMESPEC.unpack(k.read(req, 16))
-        k.host.sleep(max(0, sec * 1_000_000_000 + nsec - now) / 1e9)
-        return 0
-    return _sleep_for(k, req)
+        return _sleep(k, N["clock_nanosleep"], max(0, sec * 1_000_000_000 + nsec - now), 0)
+    return _sleep_for(k, N["clock_nanosleep"], req, a[3])

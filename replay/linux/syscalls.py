@@ -36,6 +36,7 @@ from . import (
     sys_sockets,
     sys_time,
     sys_timerfd,
+    sys_timers,
 )
 from .abi import Handler, enosys_quiet, zero
 from .sysnames import SYSCALL_NAMES, SYSCALL_NUMBERS
@@ -65,6 +66,7 @@ _LOCAL_FILES = "captured files and in-guest pipes are answered locally"
 _HOST_FS = "done on the host while recording only"
 _FROM_IDS = "from the recorded ids, Linux's rules"
 _NO_CHANGE = f"{_FROM_IDS}; a real change is refused with ENOSYS"
+_ITIMER = "a CLOCK event; SIGALRM is an ASYNC_SIGNAL event at the instruction where it was delivered"
 _EPOLL = ("guest files answered locally (timers read their clock); host files polled while recording, "
           "the answer logged; EPOLLET reported level-triggered")
 _SOCKETS = "AF_UNIX, AF_INET, AF_INET6, AF_NETLINK: a host socket while recording; others ENOSYS, with a warning"
@@ -214,17 +216,23 @@ SYSCALLS: tuple[Syscall, ...] = (
     Syscall("gettimeofday", sys_time.sys_gettimeofday, R, "a CLOCK event"),
     Syscall("time", sys_time.sys_time, R, "a CLOCK event"),
     Syscall("clock_getres", sys_time.sys_clock_getres, E),
-    Syscall("nanosleep", sys_time.sys_nanosleep, R, "sleeps while recording only"),
-    Syscall("clock_nanosleep", sys_time.sys_clock_nanosleep, R, "sleeps while recording only"),
+    Syscall("nanosleep", sys_time.sys_nanosleep, R, "sleeps while recording only; SIGALRM may cut it (EINTR)"),
+    Syscall("clock_nanosleep", sys_time.sys_clock_nanosleep, R,
+            "sleeps while recording only; SIGALRM may cut it (EINTR)"),
+    Syscall("alarm", sys_timers.sys_alarm, R, _ITIMER),
+    Syscall("setitimer", sys_timers.sys_setitimer, R, f"{_ITIMER}; CPU-time timers ENOSYS, with a warning"),
+    Syscall("getitimer", sys_timers.sys_getitimer, R, "a CLOCK event"),
     # -- signals (sys_signals.py)
     Syscall("rt_sigaction", sys_signals.sys_rt_sigaction, E),
     Syscall("rt_sigprocmask", sys_signals.sys_rt_sigprocmask, E),
     Syscall("rt_sigreturn", sys_signals.sys_rt_sigreturn, E),
+    Syscall("rt_sigpending", sys_signals.sys_rt_sigpending, E),
     Syscall("sigaltstack", sys_signals.sys_sigaltstack, E),
     Syscall("kill", sys_signals.sys_kill, E, "to itself; other processes EPERM with a warning"),
     Syscall("tgkill", sys_signals.sys_tgkill, E, "to itself; others ESRCH"),
     Syscall("tkill", sys_signals.sys_tkill, E, "to itself; others ESRCH"),
-    Syscall("pause", sys_signals.sys_pause, R, "waits forever (no signal can come); Ctrl-C ends the recording there"),
+    Syscall("pause", sys_signals.sys_pause, R, "until the interval timer's SIGALRM, else forever; Ctrl-C ends "
+            "the recording there"),
     # -- sockets (sys_sockets.py)
     Syscall("socket", sys_sockets.sys_socket, R, _SOCKETS),
     Syscall("socketpair", sys_sockets.sys_socketpair, R, _SOCKETS),
