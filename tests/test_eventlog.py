@@ -15,6 +15,7 @@ from replay.errors import LogFormatError
 from replay.eventlog import LOG_VERSION, MAGIC, LogWriter, TraceHeader, read_log
 from replay.events import (
     EVENT_CLASSES,
+    AsyncSignal,
     CharRead,
     CharWrite,
     Clock,
@@ -69,6 +70,7 @@ EVENTS: dict[EventKind, st.SearchStrategy] = {
     EventKind.SHUTDOWN: st.builds(Shutdown, icounts, st.sampled_from(ShutdownReason), i32).map(_signal_status),
     EventKind.STATE_HASH: st.builds(StateHash, icounts, blobs),
     EventKind.END: st.builds(End, icounts),
+    EventKind.ASYNC_SIGNAL: st.builds(AsyncSignal, icounts, signals),
 }
 any_event = st.one_of(*EVENTS.values())
 
