@@ -8,6 +8,7 @@ client at all; the client guest talks to a server in this test.
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 import threading
@@ -111,6 +112,21 @@ def test_tcp_server_recorded_with_a_client_replays_without_one(ttdbg: Ttdbg, gue
     assert_same_run(rep, rec, "replay vs record")
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_replay_needs_no_network(ttdbg: Ttdbg, guest) -> None:
+    # Replayed in a network namespace of its own (no interface, not even lo up):
+    # any socket call reaching the host would fail there.
+    if shutil.which("unshare") is None or subprocess.run(["unshare", "-n", "true"]).returncode != 0:
+        pytest.skip("cannot make a network namespace here")
+    program = guest("net", "static")
+    trace, rec = ttdbg.record(program, "udp")
+    assert rec.status == 0, rec.err
+    native_in_ns = subprocess.run(["unshare", "-n", str(program), "udp"], capture_output=True, timeout=60)
+    assert native_in_ns.stdout != rec.stdout     # the namespace really has no network
+    rep = subprocess.run(["unshare", "-n", *ttdbg.argv("replay", "-a", trace)], capture_output=True,
+                         env=ttdbg.env, cwd=ttdbg.workdir, timeout=120)
+    assert_same_run(Run(rep.returncode, rep.stdout, rep.stderr), rec, "replay without network vs record")
 
 
 def _one_shot_server(reply: bytes) -> tuple[socket.socket, threading.Thread, list[bytes]]:
