@@ -55,10 +55,12 @@ class HostIO(Protocol):
         """Like fd_syscall over several files (None where a file has no host fd)."""
         ...
     def wait_syscall(self, icount: int, sysno: int, files: list[OpenFile | None], call: HostWaitCall,
-                     new_files: tuple[OpenFile, ...] = ()) -> tuple[int, Writes]:
+                     new_files: tuple[OpenFile, ...] = (), interrupt_at: int | None = None) -> tuple[int, Writes]:
         """Like files_syscall for calls that may block (sockets, poll): the call
         is given a Waiter; the host fds it returns belong to `new_files` from now
-        on when the result is not an error (closed otherwise)."""
+        on when the result is not an error (closed otherwise).  When CLOCK_MONOTONIC
+        reaches `interrupt_at` (the interval timer's expiry) in a wait, the call
+        ends there with -EINTR."""
         ...
     def exception(self, icount: int, signal: int, cause: ExceptionCause, pc: int,
                   address: int) -> None: ...

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import logging
+import math
 import os
 import select
 import stat as _stat
@@ -92,6 +93,10 @@ class RecordingStopped(Exception):
     """
 
 
+class _TimerExpired(Exception):
+    """The guest's interval timer expired during a host wait: the call ends with EINTR."""
+
+
 class RecordingHostIO:
     """HostIO over the real host; every answer becomes an event."""
 
@@ -103,6 +108,7 @@ class RecordingHostIO:
         self.interval = checkpoint_interval
         self._host_fds: dict[int, int] = {}
         self.shutdown_event: Shutdown | None = None
+        self._interrupt_at: int | None = None   # during a wait_syscall: the interval timer's expiry
 
     def _hfd(self, f: OpenFile) -> int:
         if f.std_stream is not None:
@@ -207,14 +213,20 @@ class RecordingHostIO:
         return result, tuple(writes)
 
     def wait_syscall(self, icount: int, sysno: int, files: list[OpenFile | None], call: HostWaitCall,
-                     new_files: tuple[OpenFile, ...] = ()) -> tuple[int, Writes]:
+                     new_files: tuple[OpenFile, ...] = (), interrupt_at: int | None = None) -> tuple[int, Writes]:
         hfds: list[int | None] = []
         for f in files:
             try:
                 hfds.append(self._hfd(f) if f is not None else None)
             except KeyError:
                 hfds.append(None)
-        result, writes, made = call(hfds, self._wait)
+        self._interrupt_at = interrupt_at
+        try:
+            result, writes, made = call(hfds, self._wait)
+        except _TimerExpired:
+            result, writes, made = -errno.EINTR, (), []
+        finally:
+            self._interrupt_at = None
         if result >= 0 and len(made) == len(new_files):
             for f, hfd in zip(new_files, made):
                 self._host_fds[f.handle] = hfd
@@ -232,8 +244,12 @@ class RecordingHostIO:
             poller.register(hfd, events)
         end = None if timeout_ms is None or timeout_ms < 0 else time.monotonic() + timeout_ms / 1000
         while True:
+            if self._interrupt_at is not None and time.clock_gettime_ns(time.CLOCK_MONOTONIC) >= self._interrupt_at:
+                raise _TimerExpired()
             left = WAIT_POLL if end is None else min(WAIT_POLL, max(0.0, end - time.monotonic()))
-            ready = poller.poll(int(left * 1000) if left > 0 or end is not None else 0)
+            if self._interrupt_at is not None:
+                left = min(left, max(0.0, (self._interrupt_at - time.clock_gettime_ns(time.CLOCK_MONOTONIC)) / 1e9))
+            ready = poller.poll(math.ceil(left * 1000))
             if ready:
                 return dict(ready)
             if end is not None and time.monotonic() >= end:

@@ -229,7 +229,7 @@ class ReplayingHostIO:
         return self.syscall(icount, sysno, lambda: (0, ()))
 
     def wait_syscall(self, icount: int, sysno: int, files: list[OpenFile | None], call: HostWaitCall,
-                     new_files: tuple[OpenFile, ...] = ()) -> tuple[int, Writes]:
+                     new_files: tuple[OpenFile, ...] = (), interrupt_at: int | None = None) -> tuple[int, Writes]:
         return self.syscall(icount, sysno, lambda: (0, ()))
 
     def exception(self, icount: int, signal: int, cause: ExceptionCause, pc: int, address: int) -> None:

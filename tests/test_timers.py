@@ -13,7 +13,7 @@ from test_record_replay import assert_same_run, dump_lines
 from replay import Direction, EventKind, Replay, Timeline, open_trace, read_log
 
 
-@pytest.mark.parametrize("mode", ["loop", "periodic", "pause", "sleep", "blocked", "values", "default"])
+@pytest.mark.parametrize("mode", ["loop", "periodic", "pause", "sleep", "blocked", "values", "default", "waits"])
 def test_interval_timer(ttdbg: Ttdbg, guest, mode: str) -> None:
     program = guest("alarms", "static")
     native = ttdbg.native(program, mode)

@@ -25,6 +25,9 @@ AT_REMOVEDIR = 0x200
 AT_EMPTY_PATH = 0x1000
 
 Args = tuple[int, int, int, int, int, int]
+# A handler's answer for a wait a signal interrupted: restarted after the signal's
+# handler if it has SA_RESTART, else -EINTR (as Linux's -ERESTARTSYS).
+ERESTARTSYS = 512
 Handler = Callable[["LinuxKernel", Args], int]
 
 

@@ -22,7 +22,7 @@ from ..events import ClockSource, ExceptionCause, FileKind, RandomSource, Shutdo
 from ..hostio import HostIO
 from ..machine import Machine, RunStop, StopKind
 from . import signals as sig
-from .abi import AT_FDCWD, MASK64, Args, GuestExit, NoReturnValue, s32
+from .abi import AT_FDCWD, ERESTARTSYS, MASK64, Args, GuestExit, NoReturnValue, s32
 from .creds import Credentials
 from .files import FdTable, OpenFile
 from .itimer import CLOCK_MONOTONIC, IntervalTimer
@@ -31,6 +31,7 @@ from .signals import (
     SA_NODEFER,
     SA_ONSTACK,
     SA_RESETHAND,
+    SA_RESTART,
     SA_RESTORER,
     SI_KERNEL,
     SI_USER,
@@ -207,6 +208,18 @@ class LinuxKernel:
         except ValueError:
             # A guest pointer that is not mapped (the handler read or wrote it).
             result = -errno.EFAULT
+        if result == -ERESTARTSYS:
+            if any(not info.ignored and self.state.sigactions.get(info.signo, SigAction()).flags & SA_RESTART
+                   for info in self._to_deliver):
+                # Back to the syscall instruction with rax = its number: the handler
+                # returns there and the call is made again.
+                machine.set_reg("rcx", machine.pc)
+                machine.set_reg("r11", machine.reg("eflags"))
+                machine.set_reg("rax", sysno)
+                machine.set_reg("rip", machine.pc - 2)
+                result = None
+            else:
+                result = -errno.EINTR
         if result is not None:
             machine.set_reg("rax", result & MASK64)
             machine.set_reg("rcx", machine.pc)        # the syscall instruction clobbers
@@ -328,6 +341,24 @@ class LinuxKernel:
         for info in infos:
             self.enter_handler(info)
         return False
+
+    def interrupt_at(self) -> int | None:
+        """When the interval timer would interrupt a host wait (its expiry on
+        CLOCK_MONOTONIC): armed, and SIGALRM neither blocked nor ignored."""
+        t = self.state.itimer
+        if t is None or self.state.sigmask & (1 << (sig.SIGALRM - 1)):
+            return None
+        if self.state.sigactions.get(sig.SIGALRM, SigAction()).handler == sig.SIG_IGN:
+            return None
+        return t.expiry
+
+    def interrupted(self, result: int) -> bool:
+        """After a host wait given interrupt_at(): the timer cut it (-EINTR): it
+        expires now, and SIGALRM is sent.  Decided by the logged result alone."""
+        if result != -errno.EINTR or self.state.itimer is None:
+            return False
+        self.timer_fires_in_syscall()
+        return True
 
     def end_slice(self) -> None:
         """Stop the machine after this system call, so that the run loop starts

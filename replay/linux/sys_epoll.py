@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..events import FileKind
-from .abi import Args, s32, wait_forever
+from . import sys_timers
+from .abi import Args, s32
 from .files import O_CLOEXEC, O_RDWR, OpenFile
 from .sys_poll import local_revents
 from .sys_timerfd import TimerFd
@@ -143,17 +144,20 @@ def _reaches(inner: Epoll, target: Epoll) -> bool:
     return any(isinstance(e.file.anon, Epoll) and _reaches(e.file.anon, target) for e in inner.interest.values())
 
 
-def _host_revents(k: LinuxKernel, sysno: int, entries: list[Interest], timeout_ms: int) -> list[int]:
+def _host_revents(k: LinuxKernel, sysno: int, entries: list[Interest], timeout_ms: int) -> list[int] | None:
     """revents of host files, polled on the host while recording (waiting up to
     timeout_ms; -1 without limit).  The answer is logged as the call's one
-    write at address 0: the answer itself, never guest memory."""
+    write at address 0: the answer itself, never guest memory.  None when the
+    interval timer's SIGALRM cut the wait."""
     def call(hfds: list[int | None], wait: Waiter) -> tuple[int, Writes, list[int]]:
         polled = [(hfd, (e.events & 0xFFFF) | EPOLLERR | EPOLLHUP) for hfd, e in zip(hfds, entries)
                   if hfd is not None]
         ready = wait(polled, None if timeout_ms < 0 else timeout_ms)
         revents = [ready.get(hfd, 0) if hfd is not None else 0 for hfd in hfds]
         return sum(1 for r in revents if r), ((0, b"".join(REVENTS.pack(r & 0xFFFF) for r in revents)),), []
-    _result, writes = k.host.wait_syscall(k.icount, sysno, [e.file for e in entries], call)
+    result, writes = k.host.wait_syscall(k.icount, sysno, [e.file for e in entries], call, (), k.interrupt_at())
+    if k.interrupted(result):
+        return None
     raw = writes[0][1] if writes else bytes(REVENTS.size * len(entries))
     return [REVENTS.unpack_from(raw, i * REVENTS.size)[0] for i in range(len(entries))]
 
@@ -192,12 +196,13 @@ def _wait(k: LinuxKernel, sysno: int, epfd: int, events_ptr: int, maxevents: int
         else:
             wait_ms, timer = remaining, None
         if host:
-            for e, r in zip(host, _host_revents(k, sysno, host, wait_ms)):
+            answer = _host_revents(k, sysno, host, wait_ms)
+            if answer is None:
+                return -errno.EINTR
+            for e, r in zip(host, answer):
                 revents[id(e)] = r & (e.events | EPOLLERR | EPOLLHUP)
-        elif wait_ms < 0:
-            return wait_forever(k, sysno)
-        elif wait_ms > 0:
-            k.host.sleep(wait_ms / 1000)
+        elif wait_ms != 0 and sys_timers.sleep(k, sysno, wait_ms * 1_000_000 if wait_ms > 0 else None) is not None:
+            return -errno.EINTR                 # the interval timer's SIGALRM cut the wait
         ready = [e for e in entries if revents.get(id(e))][:maxevents]
         if ready:
             out = b"".join(EVENT.pack(revents[id(e)], e.data) for e in ready)

@@ -95,8 +95,11 @@ def _poll(k: LinuxKernel, sysno: int, fds_ptr: int, nfds: int, timeout_ms: int) 
 
 
 def _host_wait(k: LinuxKernel, sysno: int, files: list[OpenFile | None], call) -> int:
-    result, writes = k.host.wait_syscall(k.icount, sysno, files, call)
+    """The wait on the host (recording) or from the log; the interval timer's
+    SIGALRM may cut it (EINTR, never restarted, as Linux's poll and select)."""
+    result, writes = k.host.wait_syscall(k.icount, sysno, files, call, (), k.interrupt_at())
     k.apply_writes(writes)
+    k.interrupted(result)
     return s64(result)
 
 

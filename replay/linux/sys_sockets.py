@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 from ..events import FileKind
 from . import hostsock
 from . import signals as sig
-from .abi import Args, Handler, errno_of, s32
+from .abi import ERESTARTSYS, Args, Handler, errno_of, s32
 from .files import O_NONBLOCK, O_RDWR, OpenFile, SocketInfo
 from .sysnames import SYSCALL_NUMBERS as N
 
@@ -95,9 +95,15 @@ def _on_socket(name: str, body: SocketHandler) -> Handler:
 
 # -- the host side (record only) ------------------------------------------------------------
 def _host(k: LinuxKernel, name: str, files: list[OpenFile | None], call,
-          new_files: tuple[OpenFile, ...] = ()) -> int:
-    result, writes = k.host.wait_syscall(k.icount, N[name], files, call, new_files)
+          new_files: tuple[OpenFile, ...] = (), waits: bool = False) -> int:
+    """The call on the host (recording) or from the log.  One that `waits` may
+    be cut by the interval timer's SIGALRM: restarted after its handler if
+    that has SA_RESTART, else EINTR (abi.ERESTARTSYS)."""
+    result, writes = k.host.wait_syscall(k.icount, N[name], files, call, new_files,
+                                         k.interrupt_at() if waits else None)
     k.apply_writes(writes)
+    if waits and k.interrupted(result):
+        return -ERESTARTSYS
     return result
 
 
@@ -226,7 +232,7 @@ def _accept(k: LinuxKernel, f: OpenFile, a: Args, flags: int, name: str) -> int:
         if result < 0:
             return result, (), []
         return fd, _addr_writes(addr_ptr, len_ptr, addr, full), [result]
-    result = _host(k, name, [f], call, (new,))
+    result = _host(k, name, [f], call, (new,), waits=blocking)
     if result >= 0:
         k.fds.install(fd, new, bool(flags & SOCK_CLOEXEC))
     return result
@@ -266,7 +272,7 @@ def _connect(k: LinuxKernel, f: OpenFile, a: Args) -> int:
         elif result == -errno.EAGAIN and blocking and f.socket and f.socket.domain == AF_UNIX:
             result = _retry(wait, hfd, POLLOUT, True, lambda: (hostsock.with_addr("connect", hfd, addr),))[0]
         return result, (), []
-    return _host(k, "connect", [f], call)
+    return _host(k, "connect", [f], call, waits=blocking)
 
 
 def _listen(k: LinuxKernel, f: OpenFile, a: Args) -> int:
@@ -349,7 +355,7 @@ def _send(k: LinuxKernel, f: OpenFile, name: str, data: bytes, addr: bytes, flag
                 result = done
                 break
         return result, (extra(result) if result >= 0 else ()), []
-    result = _host(k, name, [f], call)
+    result = _host(k, name, [f], call, waits=blocking)
     if result == -errno.EPIPE and not flags & MSG_NOSIGNAL:
         k.deliver_self_signal(sig.SIGPIPE)
     return result
@@ -458,7 +464,7 @@ def _receive(k: LinuxKernel, f: OpenFile, name: str, size: int, addr_room: int, 
                 break
         length = len(data) if waitall or stream else result
         return length, place(data, addr, full, msg_flags), []
-    return _host(k, name, [f], call)
+    return _host(k, name, [f], call, waits=blocking)
 
 
 def _recvfrom(k: LinuxKernel, f: OpenFile, a: Args) -> int:

@@ -7,12 +7,17 @@
  *   blocked   SIGALRM blocked during a sleep: pending, handled once unblocked
  *   values    alarm()'s and getitimer's answers; bad arguments
  *   default   no handler: the program dies of SIGALRM (status 142)
+ *   waits     SIGALRM cuts blocking recv, poll and epoll_wait on a socket (EINTR);
+ *             with SA_RESTART the recv is made again (the handler sends data)
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +31,16 @@ static void on_alarm(int sig, siginfo_t *info, void *uc)
     fired++;
     last_code = info->si_code;
     (void)sig;
+}
+
+static int feed = -1;
+
+static void on_alarm_feed(int sig)
+{
+    (void)sig;
+    fired++;
+    if (feed >= 0)
+        write(feed, "fed", 3);
 }
 
 static void handle(void)
@@ -116,12 +131,41 @@ int main(int argc, char **argv)
         printf("setitimer(which 7) = %d %s\n", rc, rc ? strerror(errno) : "");
         return 0;
     }
+    if (!strcmp(mode, "waits")) {
+        int sv[2];
+        socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+        char buf[16];
+        handle();
+        arm(30, 0);
+        ssize_t n = recv(sv[1], buf, sizeof buf, 0);
+        printf("recv = %zd %s, fired=%d\n", n, n < 0 ? strerror(errno) : "", fired);
+        arm(30, 0);
+        struct pollfd p = {sv[1], POLLIN, 0};
+        int rc = poll(&p, 1, -1);
+        printf("poll = %d %s, fired=%d\n", rc, rc < 0 ? strerror(errno) : "", fired);
+        int ep = epoll_create1(0);
+        struct epoll_event ev = {.events = EPOLLIN, .data.fd = sv[1]};
+        epoll_ctl(ep, EPOLL_CTL_ADD, sv[1], &ev);
+        arm(30, 0);
+        rc = epoll_wait(ep, &ev, 1, -1);
+        printf("epoll_wait = %d %s, fired=%d\n", rc, rc < 0 ? strerror(errno) : "", fired);
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_alarm_feed;
+        sa.sa_flags = SA_RESTART;
+        sigaction(SIGALRM, &sa, NULL);
+        feed = sv[0];
+        arm(30, 0);
+        n = recv(sv[1], buf, sizeof buf, 0);
+        printf("recv with SA_RESTART = %zd %.*s, fired=%d\n", n, (int)(n > 0 ? n : 0), buf, fired);
+        return 0;
+    }
     if (!strcmp(mode, "default")) {
         printf("waiting for SIGALRM\n");
         arm(20, 0);
         for (;;)
             spins++;
     }
-    fprintf(stderr, "usage: alarms loop|periodic|pause|sleep|blocked|values|default\n");
+    fprintf(stderr, "usage: alarms loop|periodic|pause|sleep|blocked|values|default|waits\n");
     return 2;
 }
