@@ -38,6 +38,7 @@ EPOLLEXCLUSIVE, EPOLLWAKEUP, EPOLLONESHOT, EPOLLET = 1 << 28, 1 << 29, 1 << 30, 
 _FLAGS = EPOLLEXCLUSIVE | EPOLLWAKEUP | EPOLLONESHOT | EPOLLET
 EVENT = struct.Struct("<IQ")            # struct epoll_event is packed on x86-64
 MAX_EVENTS = 0x7FFFFFFF // EVENT.size
+TASK_SIZE = 0x7FFFFFFFF000              # the end of user addresses
 REVENTS = struct.Struct("<H")
 
 
@@ -175,8 +176,8 @@ def _wait(k: LinuxKernel, sysno: int, epfd: int, events_ptr: int, maxevents: int
         return ep
     if not 0 < maxevents <= MAX_EVENTS:
         return -errno.EINVAL
-    if not k.can_write(events_ptr, maxevents * EVENT.size):
-        return -errno.EFAULT
+    if events_ptr + maxevents * EVENT.size > TASK_SIZE:
+        return -errno.EFAULT                    # Linux's access_ok; the write itself is checked below
     remaining = timeout_ms
     while True:
         entries = [e for e in ep.live() if e.armed]
@@ -206,6 +207,8 @@ def _wait(k: LinuxKernel, sysno: int, epfd: int, events_ptr: int, maxevents: int
         ready = [e for e in entries if revents.get(id(e))][:maxevents]
         if ready:
             out = b"".join(EVENT.pack(revents[id(e)], e.data) for e in ready)
+            if not k.can_write(events_ptr, len(out)):
+                return -errno.EFAULT
             k.write(events_ptr, out)
             for e in ready:
                 if e.events & EPOLLONESHOT:

@@ -163,7 +163,19 @@ static int do_epoll(void)
     show("epoll_create(0)", epoll_create(0));
     int inner = epoll_create1(0);
     show("add inner epoll", add(ep, inner, EPOLLIN, 7));
+    show("add pipe end", add(ep, q[1], EPOLLOUT, 6));
     show("loop", add(inner, ep, EPOLLIN, 8));
+    void *bad = (void *)16;
+    show("epoll_wait(bad events, none ready)", epoll_wait(inner, bad, 4, 0));
+    show("epoll_wait(bad events, one ready)", epoll_wait(ep, bad, 4, 0));
+    show("epoll_ctl(bad event)", epoll_ctl(ep, EPOLL_CTL_ADD, q[0], bad));
+    show("epoll_ctl(bad op)", epoll_ctl(ep, 9, q[0], &mod));
+    show("epoll_create1(bad flags)", epoll_create1(1));
+    show("eventfd(bad flags)", eventfd(0, 0x40));
+    show("timerfd_settime(bad new)", timerfd_settime(t, 0, bad, NULL));
+    show("timerfd_settime(bad flags)", timerfd_settime(t, 0x10, &(struct itimerspec){{0, 0}, {0, 0}}, NULL));
+    show("timerfd_gettime(bad cur)", timerfd_gettime(t, bad));
+    show("timerfd_create(bad flags)", timerfd_create(CLOCK_MONOTONIC, 0x10));
     return 0;
 }
 

@@ -330,6 +330,26 @@ static int errors(void)
     show("shutdown(bad how)", shutdown(s, 7));
     show("getpeername(unconnected)", getpeername(s, (struct sockaddr *)&a, &(socklen_t){sizeof a}));
     show("socketpair(AF_INET)", socketpair(AF_INET, SOCK_STREAM, 0, (int[2]){0, 0}));
+
+    /* bad pointers and flags: the kernel's errno, never a crash */
+    void *bad = (void *)16;
+    int sv[2];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    write(sv[0], "abc", 3);
+    show("socket(bad flags)", socket(AF_INET, SOCK_STREAM | 0x100000, 0));
+    show("socketpair(bad sv)", socketpair(AF_UNIX, SOCK_STREAM, 0, bad));
+    show("recv(bad buffer)", recv(sv[1], bad, 3, 0));
+    show("recvfrom(bad addrlen)", recvfrom(sv[1], buf, 1, 0, (struct sockaddr *)&a, bad));
+    show("send(bad buffer)", send(sv[0], bad, 3, 0));
+    show("sendto(bad addr)", sendto(s, "x", 1, 0, bad, sizeof a));
+    show("sendmsg(bad msghdr)", sendmsg(sv[0], bad, 0));
+    show("recvmsg(bad msghdr)", recvmsg(sv[1], bad, 0));
+    show("getsockopt(bad optlen)", getsockopt(s, SOL_SOCKET, SO_TYPE, buf, bad));
+    show("setsockopt(bad optval)", setsockopt(s, SOL_SOCKET, SO_REUSEADDR, bad, 4));
+    show("getsockname(bad addrlen)", getsockname(s, (struct sockaddr *)&a, bad));
+    show("accept4(bad flags)", accept4(s, NULL, NULL, 0x40));
+    show("bind(addrlen -1)", bind(s, (struct sockaddr *)&a, (socklen_t)-1));
+    show("socket(AF_INET, SOCK_DGRAM, IPPROTO_TCP)", socket(AF_INET, SOCK_DGRAM, IPPROTO_TCP));
     return 0;
 }
 
