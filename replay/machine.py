@@ -413,6 +413,8 @@ class Machine:
             if stop is not None:
                 return stop
             cause = st.stop_reason
+            if cause == StopCause.LIMIT and st.icount >= limit:
+                continue        # stopped at a block's entry exactly at the limit: nothing left to count
             if cause == StopCause.LIMIT:
                 stop = self._run_precise(limit)
                 if stop is not None:

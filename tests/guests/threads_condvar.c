@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #define THREADS 4
-#define ROUNDS 20000
+#define ROUNDS 4000
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;

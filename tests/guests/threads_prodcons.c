@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #define SLOTS 4
-#define ITEMS 1000
+#define ITEMS 500
 
 static _Atomic int lock_word;          /* 0 free, 1 locked, 2 locked with waiters */
 static _Atomic int changes;            /* bumped on every put or take: the wait word */

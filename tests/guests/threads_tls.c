@@ -12,7 +12,7 @@ static int tid_is_other[3];
 
 static void *work(void *arg) {
     long id = (long)arg;
-    for (int i = 0; i < 1000; i++) { mine += id; sched_yield(); }
+    for (int i = 0; i < 200; i++) { mine += id; sched_yield(); }
     seen[id] = mine;
     tid_is_other[id] = syscall(SYS_gettid) != getpid();
     return NULL;
