@@ -42,9 +42,9 @@ def hello_trace(recorded_hello: Path, tmp_path: Path) -> Path:
 
 
 def split_header(log: bytes) -> tuple[int, int, dict, bytes]:
-    """(version, machine, header JSON, the events) of a version-2 log."""
+    """(version, machine, header JSON, the events) of a log as ttdbg writes it (version 2 and later)."""
     magic, version, machine, n = HEAD.unpack_from(log, 0)
-    assert magic == b"TTDBGLOG" and version == 2
+    assert magic == b"TTDBGLOG" and version >= 2
     blob = log[HEAD.size:HEAD.size + n]
     (crc,) = struct.unpack_from("<I", log, HEAD.size + n)
     assert crc == zlib.crc32(log[:HEAD.size + n]), "the header's CRC-32 covers magic to JSON"
