@@ -183,3 +183,34 @@ def test_ctrl_c_while_blocked_in_accept(ttdbg: Ttdbg, guest) -> None:
             proc.wait()
     rep = ttdbg.replay(trace)
     assert rep.out == "listening\n", rep.out
+
+
+@pytest.mark.parametrize("client", ["curl", "wget"])
+def test_http_client_against_a_local_server(ttdbg: Ttdbg, tmp_path: Path, client: str) -> None:
+    import functools
+    import http.server
+
+    program = shutil.which(client)
+    if program is None:
+        pytest.skip(f"{client} is not installed")
+    (tmp_path / "www").mkdir()
+    (tmp_path / "www" / "page.txt").write_bytes(b"served by the test\n" * 50)
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+    handler = functools.partial(Quiet, directory=str(tmp_path / "www"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/page.txt"
+        args = ["-s", url] if client == "curl" else ["-q", "-O", "-", url]
+        native = ttdbg.native(program, *args)
+        assert native.status == 0 and native.stdout == b"served by the test\n" * 50, native.err
+        trace, rec = ttdbg.record(program, *args)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert_same_run(rec, native, "record vs native")
+    rep = ttdbg.replay(trace)           # the server is gone
+    assert_same_run(rep, rec, "replay vs record")

@@ -12,8 +12,10 @@ from test_record_replay import assert_same_run, dump_lines
 
 from replay import Direction, EventKind, Replay, Timeline, open_trace, read_log
 
+MODES = ["loop", "periodic", "pause", "sleep", "blocked", "values", "default", "waits", "signalfd"]
 
-@pytest.mark.parametrize("mode", ["loop", "periodic", "pause", "sleep", "blocked", "values", "default", "waits"])
+
+@pytest.mark.parametrize("mode", MODES)
 def test_interval_timer(ttdbg: Ttdbg, guest, mode: str) -> None:
     program = guest("alarms", "static")
     native = ttdbg.native(program, mode)

@@ -20,11 +20,13 @@ import struct
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..events import FileKind
+from ..events import ClockSource, FileKind
 from . import sys_timers
 from .abi import EWAIT, Args, s32
 from .files import O_CLOEXEC, O_RDWR, OpenFile
+from .itimer import CLOCK_MONOTONIC
 from .sys_poll import local_revents, may_block
+from .sys_signalfd import SignalFd
 from .sys_timerfd import TimerFd
 from .sysnames import SYSCALL_NUMBERS as N
 from .tasks import Wait, WaitKind
@@ -177,11 +179,18 @@ def _block(k: LinuxKernel, entries: list[Interest]) -> None:
                                           for e in entries if id(e.file) in fds)))
 
 
-def _timer_ms(entries: list[Interest]) -> int | None:
-    """ms until the first expiry of a timerfd among the entries (after their look)."""
+def _timer_ms(k: LinuxKernel, entries: list[Interest]) -> tuple[int | None, bool]:
+    """ms until the first expiry of a timerfd among the entries (after their
+    look) or of the interval timer whose blocked SIGALRM a signalfd among them
+    reads (the clock read, logged); and whether the interval timer is first."""
     left = [t.remaining() for e in entries if isinstance(t := e.file.anon, TimerFd)]
     ns = min((x for x in left if x is not None), default=None)
-    return None if ns is None else -(-ns // 1_000_000)
+    itimer = k.state.itimer
+    if itimer is not None and any(isinstance(s := e.file.anon, SignalFd) and s.waits_for_timer(k) for e in entries):
+        until = max(0, itimer.expiry - k.clock(ClockSource.CLOCK_GETTIME, CLOCK_MONOTONIC))
+        if ns is None or until <= ns:
+            return -(-until // 1_000_000), True
+    return (None if ns is None else -(-ns // 1_000_000)), False
 
 
 def _wait(k: LinuxKernel, sysno: int, epfd: int, events_ptr: int, maxevents: int, timeout_ms: int) -> int:
@@ -203,7 +212,8 @@ def _wait(k: LinuxKernel, sysno: int, epfd: int, events_ptr: int, maxevents: int
                 host.append(e)
             else:
                 revents[id(e)] = r & (e.events | EPOLLERR | EPOLLHUP)
-        timer = _timer_ms(entries)
+        timer, itimer_first = _timer_ms(k, entries)
+        armed = k.state.itimer
         if any(revents.values()):
             wait_ms = 0
         elif timer is not None and (remaining < 0 or timer < remaining):
@@ -233,6 +243,8 @@ def _wait(k: LinuxKernel, sysno: int, epfd: int, events_ptr: int, maxevents: int
             return len(ready)
         if timer is None:
             return 0                            # the timeout passed
+        if itimer_first and armed is not None and k.state.itimer is armed:
+            k.timer_fires_in_syscall()          # its SIGALRM is blocked: pending, for the signalfd
         if remaining >= 0:
             remaining = max(0, remaining - wait_ms)
 

@@ -9,6 +9,7 @@
  *   default   no handler: the program dies of SIGALRM (status 142)
  *   waits     SIGALRM cuts blocking recv, poll and epoll_wait on a socket (EINTR);
  *             with SA_RESTART the recv is made again (the handler sends data)
+ *   signalfd  blocked SIGUSR1 and SIGALRM read from a signalfd, alone and in epoll
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -160,12 +162,46 @@ int main(int argc, char **argv)
         printf("recv with SA_RESTART = %zd %.*s, fired=%d\n", n, (int)(n > 0 ? n : 0), buf, fired);
         return 0;
     }
+    if (!strcmp(mode, "signalfd")) {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGALRM);
+        sigaddset(&set, SIGUSR1);
+        sigprocmask(SIG_BLOCK, &set, NULL);
+        int sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+        struct signalfd_siginfo si;
+        ssize_t n = read(sfd, &si, sizeof si);
+        printf("read (nothing pending) = %zd %s\n", n, n < 0 ? strerror(errno) : "");
+        raise(SIGUSR1);
+        n = read(sfd, &si, sizeof si);
+        printf("read = %zd signo=%u code=%d\n", n, si.ssi_signo, si.ssi_code);
+        int ep = epoll_create1(0);
+        struct epoll_event ev = {.events = EPOLLIN, .data.fd = sfd};
+        epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+        arm(30, 0);
+        int rc = epoll_wait(ep, &ev, 1, -1);
+        printf("epoll_wait = %d data=%d\n", rc, ev.data.fd);
+        n = read(sfd, &si, sizeof si);
+        printf("read = %zd signo=%u code=%s\n", n, si.ssi_signo, si.ssi_code == SI_KERNEL ? "SI_KERNEL" : "?");
+        int blocking = signalfd(-1, &set, 0);
+        arm(20, 0);
+        n = read(blocking, &si, sizeof si);
+        printf("blocking read = %zd signo=%u\n", n, si.ssi_signo);
+        struct pollfd p = {sfd, POLLIN, 0};
+        rc = poll(&p, 1, 0);
+        printf("poll = %d, fired=%d\n", rc, fired);
+        sigemptyset(&set);
+        printf("signalfd(update) = %d\n", signalfd(sfd, &set, 0) == sfd);
+        rc = signalfd(0, &set, 0);
+        printf("signalfd(on a pipe) = %d %s\n", rc, strerror(errno));
+        return 0;
+    }
     if (!strcmp(mode, "default")) {
         printf("waiting for SIGALRM\n");
         arm(20, 0);
         for (;;)
             spins++;
     }
-    fprintf(stderr, "usage: alarms loop|periodic|pause|sleep|blocked|values|default|waits\n");
+    fprintf(stderr, "usage: alarms loop|periodic|pause|sleep|blocked|values|default|waits|signalfd\n");
     return 2;
 }
