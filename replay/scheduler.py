@@ -169,7 +169,7 @@ class Scheduler:
             for tid, t in sorted(k.state.threads.items()):
                 if t.exited or t.wait is None:
                     continue
-                if t.wait.retried:
+                if t.wait.kind == WaitKind.HOST:
                     out.append((tid, k, [(k.fds.get(t.wait.address), POLLIN)]))
                 elif t.wait.kind in (WaitKind.POLL, WaitKind.SOCKET):
                     out.append((tid, k, [(k.fds.get(fd), events) for fd, events in t.wait.fds]))

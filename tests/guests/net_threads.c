@@ -2,6 +2,7 @@
  * (the merge of issues 9 and 10): a thread blocked in recv/poll/epoll_wait lets the
  * others run; SIGALRM goes to a thread not blocking it; a wait4 is cut by SIGALRM. */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -55,6 +56,29 @@ static void *epoller(void *arg) {
     return NULL;
 }
 
+static int port;
+static void *tcp_client(void *arg) {
+    (void)arg;
+    spin();
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(c, (void *)&sa, sizeof sa)) {
+        perror("connect");
+        return NULL;
+    }
+    spin();
+    send(c, "hello", 5, 0);
+    char buf[16] = {0};
+    recv(c, buf, sizeof buf - 1, 0);
+    printf("client got %s\n", buf);
+    fflush(stdout);
+    close(c);
+    return NULL;
+}
+
 static volatile sig_atomic_t fired;
 static volatile pid_t handler_tid;
 static void on_alarm(int s) {
@@ -86,6 +110,25 @@ int main(int argc, char **argv) {
         ssize_t n = recv(sv[1], buf, sizeof buf - 1, 0);
         pthread_join(t, NULL);
         printf("main got %zd: %s\n", n, buf);
+    } else if (!strcmp(mode, "accept")) {
+        /* A TCP server thread blocked in accept and recv while a client thread connects. */
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in sa = {0};
+        sa.sin_family = AF_INET;
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof sa;
+        if (bind(s, (void *)&sa, sizeof sa) || listen(s, 1) || getsockname(s, (void *)&sa, &len)) return 1;
+        port = ntohs(sa.sin_port);
+        pthread_create(&t, NULL, tcp_client, NULL);
+        int a = accept(s, NULL, NULL);
+        char buf[16] = {0};
+        ssize_t n = recv(a, buf, sizeof buf - 1, 0);
+        printf("server got %zd: %s\n", n, buf);
+        fflush(stdout);
+        send(a, "world", 5, 0);
+        pthread_join(t, NULL);
+        close(a);
+        close(s);
     } else if (!strcmp(mode, "poll")) {
         if (pipe(pfd)) return 1;
         pthread_create(&t, NULL, poller, NULL);
@@ -145,7 +188,7 @@ int main(int argc, char **argv) {
         r = waitpid(child, &status, 0);
         printf("child %s by signal %d\n", r == child ? "reaped" : "lost", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
     } else {
-        fprintf(stderr, "usage: net_threads recv|poll|epoll|alarm|wait\n");
+        fprintf(stderr, "usage: net_threads recv|accept|poll|epoll|alarm|wait\n");
         return 2;
     }
     return 0;
