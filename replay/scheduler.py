@@ -284,6 +284,8 @@ class Scheduler:
         the read is made again)."""
         assert t.wait is not None
         if t.wait.retried:
+            if t.wait.kind == WaitKind.POLL:
+                t.resume_deadline = t.wait.deadline     # the call made again waits only what is left
             m = self.machine
             m.set_reg("rip", m.reg("rip") - 2)
             m.set_reg("rax", t.wait.sysno)

@@ -1,6 +1,7 @@
 """Sockets, poll, epoll and the interval timer with threads and processes
 (tests/guests/net_threads.c): a thread blocked in recv, accept (TCP on the
-loopback), poll or epoll_wait lets the others run (they make it ready); SIGALRM goes to a thread that does not
+loopback), poll (without and with a timeout) or epoll_wait lets the others run
+(they make it ready); SIGALRM goes to a thread that does not
 block it; a wait4 while every task waits is cut by SIGALRM.  Each mode runs
 natively, recorded (same output and status) and replayed (same as recorded)."""
 
@@ -11,7 +12,7 @@ from harness import Ttdbg
 from test_record_replay import assert_same_run, dump_lines
 
 
-@pytest.mark.parametrize("mode", ["recv", "accept", "poll", "epoll", "alarm", "wait"])
+@pytest.mark.parametrize("mode", ["recv", "accept", "poll", "polltimeout", "epoll", "alarm", "wait"])
 def test_net_with_threads(ttdbg: Ttdbg, guest, mode: str) -> None:
     program = guest("net_threads", "static")
     native = ttdbg.native(program, mode)

@@ -25,11 +25,10 @@ from . import sys_timers
 from .abi import EWAIT, Args, s32
 from .files import O_CLOEXEC, O_RDWR, OpenFile
 from .itimer import CLOCK_MONOTONIC
-from .sys_poll import local_revents, may_block
+from .sys_poll import block_poll, local_revents, may_block, resumed_timeout
 from .sys_signalfd import SignalFd
 from .sys_timerfd import TimerFd
 from .sysnames import SYSCALL_NUMBERS as N
-from .tasks import Wait, WaitKind
 
 if TYPE_CHECKING:
     from ..hostio import Waiter, Writes
@@ -164,19 +163,19 @@ def _host_revents(k: LinuxKernel, sysno: int, entries: list[Interest], timeout_m
     result, writes = k.host.wait_syscall(k.icount, sysno, [e.file for e in entries], call, (), k.interrupt_at(),
                                          block)
     if result == -EWAIT:
-        _block(k, entries)
+        _block(k, entries, timeout_ms)
     if k.interrupted(result):
         return None
     raw = writes[0][1] if writes else bytes(REVENTS.size * len(entries))
     return [REVENTS.unpack_from(raw, i * REVENTS.size)[0] for i in range(len(entries))]
 
 
-def _block(k: LinuxKernel, entries: list[Interest]) -> None:
+def _block(k: LinuxKernel, entries: list[Interest], timeout_ms: int) -> None:
     """Nothing is ready and other threads may run: this one waits for one of
-    the entries' files (the call is made again then)."""
-    fds = {id(e.file): fd for fd, e in k.fds.items()}
-    k.block(Wait(WaitKind.POLL, fds=tuple((fds[id(e.file)], (e.events & 0xFFFF) | EPOLLERR | EPOLLHUP)
-                                          for e in entries if id(e.file) in fds)))
+    the entries' files or the timeout (the call is made again then)."""
+    fds = {id(f): fd for fd, f in k.fds.items()}
+    block_poll(k, [(fds[id(e.file)], (e.events & 0xFFFF) | EPOLLERR | EPOLLHUP) for e in entries
+                   if id(e.file) in fds], timeout_ms)
 
 
 def _timer_ms(k: LinuxKernel, entries: list[Interest]) -> tuple[int | None, bool]:
@@ -201,7 +200,7 @@ def _wait(k: LinuxKernel, sysno: int, epfd: int, events_ptr: int, maxevents: int
         return -errno.EINVAL
     if events_ptr + maxevents * EVENT.size > TASK_SIZE:
         return -errno.EFAULT                    # Linux's access_ok; the write itself is checked below
-    remaining = timeout_ms
+    remaining = resumed_timeout(k, timeout_ms)
     while True:
         entries = [e for e in ep.live() if e.armed]
         revents: dict[int, int] = {}
@@ -228,7 +227,7 @@ def _wait(k: LinuxKernel, sysno: int, epfd: int, events_ptr: int, maxevents: int
             for e, r in zip(host, answer):
                 revents[id(e)] = r & (e.events | EPOLLERR | EPOLLHUP)
         elif block:
-            _block(k, entries)
+            _block(k, entries, wait_ms)
         elif wait_ms != 0 and sys_timers.sleep(k, sysno, wait_ms * 1_000_000 if wait_ms > 0 else None) is not None:
             return -errno.EINTR                 # the interval timer's SIGALRM cut the wait
         ready = [e for e in entries if revents.get(id(e))][:maxevents]

@@ -12,9 +12,10 @@ import errno
 import struct
 from typing import TYPE_CHECKING
 
-from ..events import FileKind
+from ..events import ClockSource, FileKind
 from .abi import EWAIT, Args, s32, s64
 from .files import OpenFile
+from .itimer import CLOCK_MONOTONIC
 from .structs import TIMESPEC
 from .sys_eventfd import EventFd
 from .sysnames import SYSCALL_NUMBERS as N
@@ -50,9 +51,28 @@ def watchable(f: OpenFile | None) -> bool:
 
 
 def may_block(k: LinuxKernel, files: list[OpenFile | None], timeout_ms: int) -> bool:
-    """Whether a wait with no timeout waits as a blocked thread (tasks.py: other
-    threads run meanwhile) rather than on the host while nothing else runs."""
-    return timeout_ms < 0 and k.can_block() and all(watchable(f) for f in files)
+    """Whether a wait waits as a blocked thread (tasks.py: other threads run
+    meanwhile) rather than on the host while nothing else runs."""
+    return timeout_ms != 0 and k.can_block() and all(watchable(f) for f in files)
+
+
+def block_poll(k: LinuxKernel, fds: list[tuple[int, int]], timeout_ms: int) -> None:
+    """The thread waits for one of `fds` (fd, poll events), until the timeout if
+    any (a logged clock read); the call is made again when it ends (resumed_timeout)."""
+    deadline = None if timeout_ms < 0 else \
+        k.clock(ClockSource.CLOCK_GETTIME, CLOCK_MONOTONIC) + timeout_ms * 1_000_000
+    k.block(Wait(WaitKind.POLL, fds=tuple(fds), deadline=deadline, clock=CLOCK_MONOTONIC))
+
+
+def resumed_timeout(k: LinuxKernel, timeout_ms: int) -> int:
+    """The timeout of a poll-like call: the time left of it (a logged clock read)
+    when the call is made again after its thread waited (block_poll)."""
+    deadline = k.thread.resume_deadline
+    if deadline is None:
+        return timeout_ms
+    k.thread.resume_deadline = None
+    left = deadline - k.clock(ClockSource.CLOCK_GETTIME, CLOCK_MONOTONIC)
+    return max(0, -(-left // 1_000_000))
 
 
 def local_revents(k: LinuxKernel, f: OpenFile | None, events: int) -> int | None:
@@ -97,6 +117,7 @@ def _poll(k: LinuxKernel, sysno: int, fds_ptr: int, nfds: int, timeout_ms: int) 
     raw = k.read(fds_ptr, size)
     entries = [PollFd.unpack_from(raw, i * PollFd.size)[:2] for i in range(nfds)]
     files = [k.fds.get(fd) if fd >= 0 else None for fd, _e in entries]
+    timeout_ms = resumed_timeout(k, timeout_ms)
     local = [0 if fd < 0 else local_revents(k, f, events) for (fd, events), f in zip(entries, files)]
 
     def call(hfds: list[int | None], wait: Waiter):
@@ -113,12 +134,12 @@ def _host_wait(k: LinuxKernel, sysno: int, files: list[OpenFile | None], call, f
                timeout_ms: int) -> int:
     """The wait on the host (recording) or from the log; the interval timer's
     SIGALRM may cut it (EINTR, never restarted, as Linux's poll and select).
-    While other threads may run, a wait without timeout blocks this thread
-    instead; the call is made again when one of `fds` is ready."""
+    While other threads may run, a wait blocks this thread instead; the call
+    is made again when one of `fds` is ready or the timeout passes."""
     block = may_block(k, files, timeout_ms)
     result, writes = k.host.wait_syscall(k.icount, sysno, files, call, (), k.interrupt_at(), block)
     if result == -EWAIT:
-        k.block(Wait(WaitKind.POLL, fds=tuple(fds)))
+        block_poll(k, fds, timeout_ms)
     k.apply_writes(writes)
     k.interrupted(result)
     return s64(result)
@@ -162,6 +183,7 @@ def _select(k: LinuxKernel, sysno: int, nfds: int, sets: tuple[int, int, int], t
                 return -errno.EBADF
             entries.append((fd, events))
     files = [k.fds.get(fd) for fd, _e in entries]
+    timeout_ms = resumed_timeout(k, timeout_ms)
     local = [local_revents(k, f, events) for (fd, events), f in zip(entries, files)]
 
     def call(hfds: list[int | None], wait: Waiter):

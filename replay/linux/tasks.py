@@ -109,6 +109,7 @@ class ThreadState:
     clear_child_tid: int = 0  # set_tid_address / CLONE_CHILD_CLEARTID: zeroed and woken at exit
     robust_list: int = 0      # set_robust_list's head (kept; futexes are not recovered)
     wait: Wait | None = None  # what it is blocked on; None: runnable
+    resume_deadline: int | None = None   # a POLL wait's deadline (CLOCK_MONOTONIC ns), for the call made again
     context: object | None = None   # its CPU while it is not running (a Unicorn context)
     exited: bool = False
 

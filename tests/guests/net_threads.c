@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static int sv[2], pfd[2], efd, epfd;
@@ -79,6 +80,17 @@ static void *tcp_client(void *arg) {
     return NULL;
 }
 
+static void *poll_timeouts(void *arg) {
+    (void)arg;
+    struct pollfd p = {pfd[0], POLLIN, 0};
+    int quiet = poll(&p, 1, 30);          /* nobody writes yet: times out */
+    int r = poll(&p, 1, 60000);           /* the main thread writes */
+    char c = 0;
+    ssize_t n = read(pfd[0], &c, 1);
+    printf("poll timed out %d, then %d revents %#x read %zd %c\n", quiet, r, p.revents, n, c);
+    return NULL;
+}
+
 static volatile sig_atomic_t fired;
 static volatile pid_t handler_tid;
 static void on_alarm(int s) {
@@ -136,6 +148,14 @@ int main(int argc, char **argv) {
         write(pfd[1], "x", 1);
         pthread_join(t, NULL);
         printf("joined\n");
+    } else if (!strcmp(mode, "polltimeout")) {
+        if (pipe(pfd)) return 1;
+        pthread_create(&t, NULL, poll_timeouts, NULL);
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        write(pfd[1], "y", 1);
+        pthread_join(t, NULL);
+        printf("joined\n");
     } else if (!strcmp(mode, "epoll")) {
         efd = eventfd(0, 0);
         epfd = epoll_create1(0);
@@ -188,7 +208,7 @@ int main(int argc, char **argv) {
         r = waitpid(child, &status, 0);
         printf("child %s by signal %d\n", r == child ? "reaped" : "lost", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
     } else {
-        fprintf(stderr, "usage: net_threads recv|accept|poll|epoll|alarm|wait\n");
+        fprintf(stderr, "usage: net_threads recv|accept|poll|polltimeout|epoll|alarm|wait\n");
         return 2;
     }
     return 0;
