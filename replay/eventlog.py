@@ -3,7 +3,7 @@
 Layout (all integers little-endian; documented in README "Trace format"):
 
     header:  magic b"TTDBGLOG" | u16 version | u16 ELF machine | u32 n | n bytes JSON
-             | u32 crc32(magic..JSON)          (version 2; version 1 has no header CRC)
+             | u32 crc32(magic..JSON)          (version 2 and later; version 1 has none)
     event:   u8 kind | u64 icount | u32 n | n bytes payload | u32 crc32(kind..payload)
 
 The writer appends each event with a single write() to an unbuffered file,
@@ -35,7 +35,8 @@ from .events import Event, EventKind, decode_event
 from .safeio import is_digest, read_regular
 
 MAGIC = b"TTDBGLOG"
-LOG_VERSION = 3                 # 3: TASK_SWITCH events; 2: the header has a CRC-32; 1 (still read): it has none
+# 3: TASK_SWITCH, PROCESS and ASYNC_SIGNAL events; 2: the header has a CRC-32; 1 (still read): none
+LOG_VERSION = 3
 EM_X86_64 = 62
 
 _HEAD = struct.Struct("<8sHHI")

@@ -29,6 +29,7 @@ class EventKind(enum.IntEnum):
     END = 10             # the log is complete
     TASK_SWITCH = 11     # the scheduler switched to another thread (its tid) at this count (log version 3)
     PROCESS = 12         # a process started (fork), exec'd or ended: for `ttdbg ps` (log version 3)
+    ASYNC_SIGNAL = 16    # a signal from outside the program (a timer expiring) delivered at this count
 
     @classmethod
     def named(cls, name: str) -> EventKind:
@@ -401,6 +402,35 @@ class ProcessEvent(Event):
 
 
 @dataclass(frozen=True)
+class AsyncSignal(Event):
+    """A signal that arrived from outside the program (its interval timer
+    expiring) while it ran, delivered to process `pid` at exactly this
+    instruction count."""
+
+    signal: int
+    pid: int
+    kind: ClassVar[EventKind] = EventKind.ASYNC_SIGNAL
+    _S: ClassVar[struct.Struct] = struct.Struct("<Bi")
+
+    def encode(self) -> bytes:
+        return self._S.pack(self.signal, self.pid)
+
+    @classmethod
+    def decode(cls, icount: int, payload: bytes) -> "AsyncSignal":
+        sig, pid = cls._S.unpack_from(payload, 0)
+        if not 1 <= sig <= MAX_SIGNAL:
+            raise ValueError(f"no signal {sig}")
+        if pid <= 0:
+            raise ValueError(f"no process {pid}")
+        return cls(icount, sig, pid)
+
+    def describe(self) -> str:
+        from .linux.signals import signal_name
+
+        return f"ASYNC_SIGNAL {signal_name(self.signal)} to pid {self.pid}"
+
+
+@dataclass(frozen=True)
 class End(Event):
     kind: ClassVar[EventKind] = EventKind.END
 
@@ -415,7 +445,7 @@ class End(Event):
 EVENT_CLASSES: dict[EventKind, type[Event]] = {
     cls.kind: cls
     for cls in (CharRead, CharWrite, Clock, Random, SyscallResult, FileOpen,
-                GuestException, Shutdown, StateHash, End, TaskSwitch, ProcessEvent)
+                GuestException, Shutdown, StateHash, End, TaskSwitch, ProcessEvent, AsyncSignal)
 }
 
 Decoder = Callable[[int, bytes], Event]

@@ -21,6 +21,12 @@ Writes = tuple[tuple[int, bytes], ...]
 HostCall = Callable[[], tuple[int, Writes]]
 HostFdCall = Callable[[int], tuple[int, Writes]]
 HostFdsCall = Callable[[list[int | None]], tuple[int, Writes]]
+# wait(entries, timeout_ms): poll host fds for (hfd, events) until one is ready or
+# timeout_ms passes (None: no limit), honouring Ctrl-C; the ready ones' revents.
+Waiter = Callable[[list[tuple[int, int]], "int | None"], dict[int, int]]
+# A call that may wait for host fds and may make new host fds (socket, accept):
+# (result, memory writes, the new host fds for the call's new files).
+HostWaitCall = Callable[[list[int | None], Waiter], tuple[int, Writes, list[int]]]
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,17 @@ class HostIO(Protocol):
                       call: HostFdsCall) -> tuple[int, Writes]:
         """Like fd_syscall over several files (None where a file has no host fd)."""
         ...
+    def wait_syscall(self, icount: int, sysno: int, files: list[OpenFile | None], call: HostWaitCall,
+                     new_files: tuple[OpenFile, ...] = (), interrupt_at: int | None = None,
+                     block: bool = False) -> tuple[int, Writes]:
+        """Like files_syscall for calls that may block (sockets, poll): the call
+        is given a Waiter; the host fds it returns belong to `new_files` from now
+        on when the result is not an error (closed otherwise).  When CLOCK_MONOTONIC
+        reaches `interrupt_at` (the interval timer's expiry) in a wait, the call
+        ends there with -EINTR.  With `block` (other threads may run), a first
+        wait that would wait ends the call at once with -EWAIT (abi.py): the
+        thread blocks instead, and makes the call again when its fds are ready."""
+        ...
     def exception(self, icount: int, signal: int, cause: ExceptionCause, pc: int,
                   address: int) -> None: ...
     def shutdown(self, icount: int, reason: ShutdownReason, status: int) -> None: ...
@@ -60,15 +77,25 @@ class HostIO(Protocol):
         """Would a read of `file` wait for input?  Recording: the host says; replay:
         the log does (the recorded read was followed at once by a switch)."""
         ...
-    def ready(self, files: list[OpenFile | None], timeout: float) -> list[bool]:
-        """Recording only: which of `files` have input, waiting up to `timeout` s for one
-        (polling should_stop, as blocking reads do)."""
+    def ready(self, files: list[OpenFile | None], timeout: float, events: list[int] | None = None) -> list[bool]:
+        """Recording only: which of `files` have input (or the poll `events` given for
+        each), waiting up to `timeout` s for one (polling should_stop, as blocking reads do)."""
         ...
     def process(self, event: ProcessEvent) -> None:
         """A process started, exec'd or ended: recording logs it, replay checks it is next."""
         ...
     def next_switch(self, icount: int) -> int:
         """Replay: the count of the next logged TASK_SWITCH (recording: none, NO_LIMIT)."""
+        ...
+    def async_signal(self, icount: int, pid: int, signal: int, clock_id: int, expiry_ns: int) -> bool:
+        """Whether `signal` (process `pid`'s timer's, expiring at expiry_ns on
+        clock_id) arrives here from outside: while recording, when the host's clock has passed the
+        expiry (then logged as ASYNC_SIGNAL); on replay, when the log has it at
+        this instruction count."""
+        ...
+    def next_async(self, icount: int) -> int:
+        """The next instruction count at which async_signal must be asked (replay);
+        recording delivers where it notices (NO_LIMIT)."""
         ...
     def next_sync(self, icount: int) -> int:
         """The next instruction count at which sync() must be called."""

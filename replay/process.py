@@ -35,6 +35,7 @@ from .scheduler import Policy, Scheduler
 log = logging.getLogger(__name__)
 
 SLICE = 1 << 26     # instructions between checks of should_stop (~0.1-0.2 s)
+TIMER_SLICE = 1 << 22   # ... and of the interval timer, while it is armed (~10 ms)
 
 
 class Outcome(enum.Enum):
@@ -155,12 +156,23 @@ class GuestProcess:
             m = self.scheduler.machine
             if m.icount >= limit:
                 return Outcome.LIMIT
+            # The interval timers' SIGALRM, before any switch: recording, where an
+            # expiry is noticed (logged); replaying, where the log has it (next_async).
+            if self.family.check_timers(m.icount):
+                return Outcome.SIGNAL
+            if self.family.all_exited:
+                return Outcome.EXITED
             self.scheduler.settle()
+            if self.family.all_exited:
+                return Outcome.EXITED
             m = self.scheduler.machine
             m.should_stop = should_stop
             sync = self.host.next_sync(m.icount)
-            target = min(limit, sync, self.host.next_switch(m.icount))
-            stop = m.run(target, slice_end=min(m.icount + self.slice, self.scheduler.soft_limit(m.icount)))
+            target = min(limit, sync, self.host.next_switch(m.icount), self.host.next_async(m.icount))
+            slice_end = min(m.icount + self.slice, self.scheduler.soft_limit(m.icount))
+            if self.family.timer_armed():
+                slice_end = min(slice_end, m.icount + TIMER_SLICE)
+            stop = m.run(target, slice_end=slice_end)
             if stop.kind == StopKind.LIMIT:
                 if m.icount == sync:
                     self.host.sync(m.icount, self.sync_hash())

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import logging
+import math
 import os
 import select
 import stat as _stat
@@ -23,6 +24,7 @@ from . import cpu, icount
 from .errors import DiskFullError, ProgramError, TraceError
 from .eventlog import EM_X86_64, LogWriter, TraceHeader
 from .events import (
+    AsyncSignal,
     CharRead,
     CharWrite,
     Clock,
@@ -41,9 +43,10 @@ from .events import (
     SyscallResult,
     TaskSwitch,
 )
-from .hostio import HostCall, HostFdCall, HostFdsCall, OpenOutcome, Writes
+from .hostio import HostCall, HostFdCall, HostFdsCall, HostWaitCall, OpenOutcome, Writes
 from .icount import NO_LIMIT
-from .linux.files import O_ACCMODE, O_RDONLY, OpenFile
+from .linux.abi import EWAIT
+from .linux.files import O_ACCMODE, O_NONBLOCK, O_RDONLY, OpenFile
 from .linux.tasks import TASK_LIMIT
 from .loader import parse_elf
 from .process import GuestProcess, Outcome, Program
@@ -95,6 +98,14 @@ class RecordingStopped(Exception):
     """
 
 
+class _TimerExpired(Exception):
+    """The guest's interval timer expired during a host wait: the call ends with EINTR."""
+
+
+class _WouldWait(Exception):
+    """A host wait would wait while other threads may run: the call ends with -EWAIT."""
+
+
 class RecordingHostIO:
     """HostIO over the real host; every answer becomes an event."""
 
@@ -106,6 +117,8 @@ class RecordingHostIO:
         self.interval = checkpoint_interval
         self._host_fds: dict[int, int] = {}
         self.shutdown_event: Shutdown | None = None
+        self._interrupt_at: int | None = None   # during a wait_syscall: the interval timer's expiry
+        self._may_block = False     # during a wait_syscall: its first wait may end it (-EWAIT)
 
     def _hfd(self, f: OpenFile) -> int:
         if f.std_stream is not None:
@@ -145,7 +158,7 @@ class RecordingHostIO:
     def read(self, icount: int, fd: int, file: OpenFile, count: int, offset: int | None) -> tuple[int, bytes]:
         try:
             hfd = self._hfd(file)
-            if offset is None:
+            if offset is None and not (file.socket is not None and file.flags & O_NONBLOCK):
                 self._wait_readable(hfd)
             data = os.read(hfd, count) if offset is None else os.pread(hfd, count, offset)
             result = len(data)
@@ -157,7 +170,10 @@ class RecordingHostIO:
     def write(self, icount: int, fd: int, file: OpenFile, data: bytes, offset: int | None) -> int:
         try:
             hfd = self._hfd(file)
-            result = self._write(hfd, data) if offset is None else os.pwrite(hfd, data, offset)
+            if file.socket is not None and file.flags & O_NONBLOCK:
+                result = os.write(hfd, data)
+            else:
+                result = self._write(hfd, data) if offset is None else os.pwrite(hfd, data, offset)
         except OSError as exc:
             result = -(exc.errno or errno.EIO)
         self.writer.append(CharWrite(icount, fd, len(data), result))
@@ -206,6 +222,64 @@ class RecordingHostIO:
         self.writer.append(SyscallResult(icount, sysno, result, tuple(writes)))
         return result, tuple(writes)
 
+    def wait_syscall(self, icount: int, sysno: int, files: list[OpenFile | None], call: HostWaitCall,
+                     new_files: tuple[OpenFile, ...] = (), interrupt_at: int | None = None,
+                     block: bool = False) -> tuple[int, Writes]:
+        hfds: list[int | None] = []
+        for f in files:
+            try:
+                hfds.append(self._hfd(f) if f is not None else None)
+            except KeyError:
+                hfds.append(None)
+        self._interrupt_at = interrupt_at
+        self._may_block = block
+        try:
+            result, writes, made = call(hfds, self._wait)
+        except _TimerExpired:
+            result, writes, made = -errno.EINTR, (), []
+        except _WouldWait:
+            result, writes, made = -EWAIT, (), []
+        finally:
+            self._interrupt_at = None
+            self._may_block = False
+        if result >= 0 and len(made) == len(new_files):
+            for f, hfd in zip(new_files, made):
+                self._host_fds[f.handle] = hfd
+        else:
+            for hfd in made:
+                os.close(hfd)
+        self.writer.append(SyscallResult(icount, sysno, result, tuple(writes)))
+        return result, tuple(writes)
+
+    def _wait(self, entries: list[tuple[int, int]], timeout_ms: int | None) -> dict[int, int]:
+        """Poll host fds until one is ready or the timeout passes, polling
+        should_stop() (Ctrl-C) every WAIT_POLL seconds."""
+        poller = select.poll()
+        for hfd, events in entries:
+            poller.register(hfd, events)
+        if self._may_block:
+            # The call's first wait, while other threads may run: wait in the scheduler instead.
+            self._may_block = False
+            if timeout_ms != 0:
+                ready = poller.poll(0)
+                if ready:
+                    return dict(ready)
+                raise _WouldWait()
+        end = None if timeout_ms is None or timeout_ms < 0 else time.monotonic() + timeout_ms / 1000
+        while True:
+            if self._interrupt_at is not None and time.clock_gettime_ns(time.CLOCK_MONOTONIC) >= self._interrupt_at:
+                raise _TimerExpired()
+            left = WAIT_POLL if end is None else min(WAIT_POLL, max(0.0, end - time.monotonic()))
+            if self._interrupt_at is not None:
+                left = min(left, max(0.0, (self._interrupt_at - time.clock_gettime_ns(time.CLOCK_MONOTONIC)) / 1e9))
+            ready = poller.poll(math.ceil(left * 1000))
+            if ready:
+                return dict(ready)
+            if end is not None and time.monotonic() >= end:
+                return {}
+            if self.should_stop is not None and self.should_stop():
+                raise RecordingStopped()
+
     def exception(self, icount: int, signal: int, cause: ExceptionCause, pc: int, address: int) -> None:
         self.writer.append(GuestException(icount, signal, cause, pc, address))
 
@@ -218,16 +292,20 @@ class RecordingHostIO:
         """os.write, but a pipe nobody reads must not make Ctrl-C wait: write
         PIPE_BUF bytes at a time (never blocks once select says writable),
         polling should_stop() (Ctrl-C) while the pipe is full.  All of `data`
-        is written, as a blocking write to a pipe does."""
-        if self.should_stop is None or not _stat.S_ISFIFO(os.fstat(hfd).st_mode):
+        is written, as a blocking write to a pipe does.  A socket (kept
+        non-blocking on the host) is written the same way, but a whole
+        datagram at once."""
+        mode = os.fstat(hfd).st_mode
+        if not _stat.S_ISSOCK(mode) and (self.should_stop is None or not _stat.S_ISFIFO(mode)):
             return os.write(hfd, data)
+        step = len(data) if _stat.S_ISSOCK(mode) else select.PIPE_BUF
         done = 0
         while done < len(data):
             while not select.select([], [hfd], [], WAIT_POLL)[1]:
-                if self.should_stop():
+                if self.should_stop is not None and self.should_stop():
                     raise RecordingStopped()
             try:
-                done += os.write(hfd, data[done:done + select.PIPE_BUF])
+                done += os.write(hfd, data[done:done + step])
             except OSError:
                 if not done:
                     raise
@@ -236,8 +314,6 @@ class RecordingHostIO:
 
     def _wait_readable(self, hfd: int) -> None:
         """Block until `hfd` is readable, polling should_stop() (Ctrl-C) meanwhile."""
-        if self.should_stop is None:
-            return
         while True:
             try:
                 ready, _, _ = select.select([hfd], [], [], WAIT_POLL)
@@ -245,7 +321,7 @@ class RecordingHostIO:
                 return                      # let the read itself report the problem
             if ready:
                 return
-            if self.should_stop():
+            if self.should_stop is not None and self.should_stop():
                 raise RecordingStopped()
 
     def sleep(self, seconds: float) -> None:
@@ -273,26 +349,43 @@ class RecordingHostIO:
         except (KeyError, OSError, ValueError):
             return False                    # the read itself reports the problem
 
-    def ready(self, files: list[OpenFile | None], timeout: float) -> list[bool]:
-        hfds = {}
-        for i, f in enumerate(files):
+    def ready(self, files: list[OpenFile | None], timeout: float, events: list[int] | None = None) -> list[bool]:
+        wanted = events if events is not None else [select.POLLIN] * len(files)
+        hfds: list[int | None] = []
+        for f in files:
             try:
-                hfds[i] = self._hfd(f) if f is not None else None
+                hfds.append(self._hfd(f) if f is not None else None)
             except KeyError:
-                hfds[i] = None
-        if any(h is None for h in hfds.values()):
-            return [h is None for h in hfds.values()]     # a closed fd: its read fails at once
+                hfds.append(None)
+        if any(h is None for h in hfds):
+            return [h is None for h in hfds]     # a closed fd: its call fails at once
+        union: dict[int, int] = {}
+        for h, e in zip(hfds, wanted):
+            union[h] = union.get(h, 0) | e      # type: ignore[index]
+        poller = select.poll()
+        for h, e in union.items():
+            poller.register(h, e)
         end = time.monotonic() + timeout
         while True:
             try:
-                wait = min(WAIT_POLL, max(0.0, end - time.monotonic()))
-                ready = set(select.select(list(hfds.values()), [], [], wait)[0])
+                left = min(WAIT_POLL, max(0.0, end - time.monotonic()))
+                got = dict(poller.poll(math.ceil(left * 1000)))
             except (OSError, ValueError):
                 return [True] * len(files)
-            if ready or time.monotonic() >= end:
-                return [h in ready for h in hfds.values()]
+            if got or time.monotonic() >= end:
+                return [bool(got.get(h, 0) & (e | select.POLLERR | select.POLLHUP | select.POLLNVAL))  # type: ignore[arg-type]
+                        for h, e in zip(hfds, wanted)]
             if self.should_stop is not None and self.should_stop():
                 raise RecordingStopped()
+
+    def async_signal(self, icount: int, pid: int, signal: int, clock_id: int, expiry_ns: int) -> bool:
+        if time.clock_gettime_ns(clock_id) < expiry_ns:
+            return False
+        self.writer.append(AsyncSignal(icount, signal, pid))
+        return True
+
+    def next_async(self, icount: int) -> int:
+        return NO_LIMIT
 
     def next_sync(self, icount: int) -> int:
         return (icount // self.interval + 1) * self.interval

@@ -21,6 +21,7 @@ from typing import BinaryIO
 from .errors import LogFormatError, ReplayDivergence, TraceTruncated
 from .eventlog import LogContents, read_log
 from .events import (
+    AsyncSignal,
     CharRead,
     CharWrite,
     Clock,
@@ -40,7 +41,7 @@ from .events import (
     SyscallResult,
     TaskSwitch,
 )
-from .hostio import HostCall, HostFdCall, HostFdsCall, OpenOutcome, Writes
+from .hostio import HostCall, HostFdCall, HostFdsCall, HostWaitCall, OpenOutcome, Writes
 from .icount import NO_LIMIT
 from .linux.files import OpenFile
 from .linux.sysnames import syscall_name
@@ -120,6 +121,7 @@ class ReplayingHostIO:
         self.index = 0                 # next event to consume
         self._state_hashes = [i for i, e in enumerate(self.events) if e.kind == EventKind.STATE_HASH]
         self._switches = [i for i, e in enumerate(self.events) if e.kind == EventKind.TASK_SWITCH]
+        self._asyncs = [i for i, e in enumerate(self.events) if e.kind == EventKind.ASYNC_SIGNAL]
         self.verified_state_hashes = 0
         self.shutdown_event: Shutdown | None = None
         # A SHUTDOWN that ended the recording rather than the program, if any.
@@ -229,6 +231,11 @@ class ReplayingHostIO:
                       call: HostFdsCall) -> tuple[int, Writes]:
         return self.syscall(icount, sysno, lambda: (0, ()))
 
+    def wait_syscall(self, icount: int, sysno: int, files: list[OpenFile | None], call: HostWaitCall,
+                     new_files: tuple[OpenFile, ...] = (), interrupt_at: int | None = None,
+                     block: bool = False) -> tuple[int, Writes]:
+        return self.syscall(icount, sysno, lambda: (0, ()))
+
     def exception(self, icount: int, signal: int, cause: ExceptionCause, pc: int, address: int) -> None:
         ev = self._take(icount, EventKind.EXCEPTION, f"signal {signal} at pc {pc:#x}")
         assert isinstance(ev, GuestException)
@@ -271,7 +278,7 @@ class ReplayingHostIO:
         ev = self.events[self.index]
         return ev.kind == EventKind.TASK_SWITCH and ev.icount == icount
 
-    def ready(self, files: list[OpenFile | None], timeout: float) -> list[bool]:
+    def ready(self, files: list[OpenFile | None], timeout: float, events: list[int] | None = None) -> list[bool]:
         raise AssertionError("a replay never asks the host")
 
     def process(self, event: ProcessEvent) -> None:
@@ -283,6 +290,21 @@ class ReplayingHostIO:
     def next_switch(self, icount: int) -> int:
         i = bisect.bisect_left(self._switches, self.index)
         return self.events[self._switches[i]].icount if i < len(self._switches) else NO_LIMIT
+
+    def async_signal(self, icount: int, pid: int, signal: int, clock_id: int, expiry_ns: int) -> bool:
+        if self.index >= len(self.events):
+            return False
+        ev = self.events[self.index]
+        if not isinstance(ev, AsyncSignal) or ev.icount != icount or ev.pid != pid:
+            return False
+        if ev.signal != signal:
+            raise self._mismatch(icount, ev, f"signal {signal} from a timer")
+        self.index += 1
+        return True
+
+    def next_async(self, icount: int) -> int:
+        i = bisect.bisect_left(self._asyncs, self.index)
+        return self.events[self._asyncs[i]].icount if i < len(self._asyncs) else NO_LIMIT
 
     def next_sync(self, icount: int) -> int:
         ev = self._next_state_hash()

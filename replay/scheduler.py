@@ -37,7 +37,10 @@ from .errors import ReplayError
 from .hostio import HostIO
 from .linux.abi import MASK64
 from .linux.family import Family
+from .linux.files import OpenFile
+from .linux.itimer import CLOCK_MONOTONIC
 from .linux.kernel import LinuxKernel
+from .linux.sys_poll import POLLIN, POLLNVAL, local_revents
 from .linux.tasks import ThreadState, WaitKind
 from .machine import Machine
 
@@ -132,7 +135,9 @@ class Scheduler:
             return
         candidates = self._candidates()
         if not candidates:
-            candidates = [self._wait_for_timeout()]
+            candidates = self._wait_for_timeout()
+            if not candidates:
+                return                          # every process ended (an interval timer's SIGALRM)
         if current.runnable and candidates == [current.tid]:
             k.state.yielding = False
             self.slice_end = icount + self.policy.next_slice()
@@ -150,46 +155,97 @@ class Scheduler:
             if t.runnable or (not t.exited and t.wait is not None and t.wait.deadline is not None
                               and self.policy.now(t.wait.clock) >= t.wait.deadline):
                 out.append(tid)
-        waiting = self._host_waiters()
+        waiting = self._io_waiters()
         if waiting:
-            ready = self.host.ready([f for _, f in waiting], 0)
-            out = sorted(out + [tid for (tid, _), r in zip(waiting, ready) if r])
+            ready = self._ready(waiting, 0)
+            out = sorted(out + [tid for (tid, _k, _e), r in zip(waiting, ready) if r])
         return out
 
-    def _host_waiters(self) -> list[tuple[int, object]]:
-        """Threads waiting for input from the host, with the open file they read."""
-        out = []
+    def _io_waiters(self) -> list[tuple[int, LinuxKernel, list[tuple[OpenFile | None, int]]]]:
+        """Threads waiting for input (a read of the host) or for files to be ready (poll,
+        select, epoll_wait, a socket call), with the open files and poll events they wait for."""
+        out: list[tuple[int, LinuxKernel, list[tuple[OpenFile | None, int]]]] = []
         for k in self.family.live():
             for tid, t in sorted(k.state.threads.items()):
-                if not t.exited and t.wait is not None and t.wait.kind == WaitKind.HOST:
-                    out.append((tid, k.fds.get(t.wait.address)))
+                if t.exited or t.wait is None:
+                    continue
+                if t.wait.kind == WaitKind.HOST:
+                    out.append((tid, k, [(k.fds.get(t.wait.address), POLLIN)]))
+                elif t.wait.kind in (WaitKind.POLL, WaitKind.SOCKET):
+                    out.append((tid, k, [(k.fds.get(fd), events) for fd, events in t.wait.fds]))
         return out
 
-    def _wait_for_timeout(self) -> int:
-        """Nothing runs: sleep until the first deadline, or end the recording (deadlock)."""
+    def _ready(self, waiting: list[tuple[int, LinuxKernel, list[tuple[OpenFile | None, int]]]],
+               timeout: float) -> list[bool]:
+        """Which waiting threads' files are ready (recording): in-guest files (pipes,
+        eventfds) answered here, host files polled, up to `timeout` s when none is."""
+        local = [False] * len(waiting)
+        host: list[tuple[int, OpenFile, int]] = []
+        for i, (_tid, k, entries) in enumerate(waiting):
+            for f, events in entries:
+                r = POLLNVAL if f is None else local_revents(k, f, events)
+                if r is None:
+                    host.append((i, f, events))     # type: ignore[arg-type]
+                elif r:
+                    local[i] = True
+        if any(local) or not host:
+            return local
+        answers = self.host.ready([f for _, f, _ in host], timeout, [e for _, _, e in host])
+        for (i, _f, _e), r in zip(host, answers):
+            local[i] = local[i] or r
+        return local
+
+    def _on_host(self, waiting: list[tuple[int, LinuxKernel, list[tuple[OpenFile | None, int]]]]) -> list:
+        """The waiters some host file can wake (the others only another thread can)."""
+        return [w for w in waiting if any(f is not None and local_revents(w[1], f, e) is None for f, e in w[2])]
+
+    def _next_deadline(self) -> int | None:
+        """ns until the first waiting thread's deadline or interval timer's expiry (None: none)."""
         assert self.policy is not None
-        timed = [t for _, t in self._threads() if not t.exited and t.wait is not None and t.wait.deadline is not None]
-        waiting = self._host_waiters()
-        if waiting:
-            # Wait on the host for input (or until the first deadline), as a blocking read does.
-            while True:
-                left = min((t.wait.deadline - self.policy.now(t.wait.clock) for t in timed),  # type: ignore[union-attr]
-                           default=None)
-                ready = self.host.ready([f for _, f in waiting], 3600.0 if left is None else max(left, 0) / 1e9)
-                for (tid, _), r in zip(waiting, ready):
-                    if r:
-                        return tid
-                if left is not None and left <= 0:
-                    break
-        if not timed:
-            raise Deadlock("deadlock: every thread waits and nothing can wake them: " + "; ".join(
-                f"thread {t.tid} waits on {t.wait.describe()}" for _, t in sorted(self._threads())
-                if not t.exited and t.wait))
-        first = min(timed, key=lambda t: (t.wait.deadline - self.policy.now(t.wait.clock), t.tid))  # type: ignore[union-attr]
-        left = first.wait.deadline - self.policy.now(first.wait.clock)  # type: ignore[union-attr]
-        if left > 0:
-            self.host.sleep(left / 1e9)
-        return first.tid
+        now = self.policy.now
+        lefts = [t.wait.deadline - now(t.wait.clock) for _, t in self._threads()  # type: ignore[union-attr]
+                 if not t.exited and t.wait is not None and t.wait.deadline is not None]
+        lefts += [k.state.itimer.expiry - now(CLOCK_MONOTONIC) for k in self.family.live()
+                  if k.state.itimer is not None]
+        return min(lefts, default=None)
+
+    def _wait_for_timeout(self) -> list[int]:
+        """Nothing runs: wait for input, the first deadline or an interval timer's
+        SIGALRM (which may interrupt a wait), or end the recording (deadlock).
+        The threads that may run then; none when every process ended (SIGALRM's default)."""
+        assert self.policy is not None
+        icount = self.machine.icount
+        while True:
+            waiting = self._on_host(self._io_waiters())
+            if waiting:
+                # Wait on the host for input (or until the first deadline), as a blocking read does.
+                while True:
+                    left = self._next_deadline()
+                    ready = self._ready(waiting, 3600.0 if left is None else max(left, 0) / 1e9)
+                    if any(ready):
+                        return [tid for (tid, _k, _e), r in zip(waiting, ready) if r]
+                    if left is not None and left <= 0:
+                        break
+            timed = [t for _, t in self._threads() if not t.exited and t.wait is not None
+                     and t.wait.deadline is not None]
+            alarms = [k for k in self.family.live() if k.state.itimer is not None]
+            if not timed and not alarms:
+                raise Deadlock("deadlock: every thread waits and nothing can wake them: " + "; ".join(
+                    f"thread {t.tid} waits on {t.wait.describe()}" for _, t in sorted(self._threads())
+                    if not t.exited and t.wait))
+            left = self._next_deadline()
+            assert left is not None
+            if left > 0:
+                self.host.sleep(left / 1e9)
+            if alarms:
+                # An interval timer may have expired: its SIGALRM (logged here; the replay
+                # delivers it at the top of the run loop, before this switch).
+                self.family.check_timers(icount)
+                if self.family.all_exited:
+                    return []
+            ready = self._candidates()
+            if ready:
+                return ready
 
     def _threads(self) -> list[tuple[int, ThreadState]]:
         """Every thread of every live process."""
@@ -227,7 +283,9 @@ class Scheduler:
         """A waiting thread runs again: its wait timed out (input came, for a read of the host:
         the read is made again)."""
         assert t.wait is not None
-        if t.wait.kind == WaitKind.HOST:
+        if t.wait.retried:
+            if t.wait.kind == WaitKind.POLL:
+                t.resume_deadline = t.wait.deadline     # the call made again waits only what is left
             m = self.machine
             m.set_reg("rip", m.reg("rip") - 2)
             m.set_reg("rax", t.wait.sysno)

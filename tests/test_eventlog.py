@@ -15,6 +15,7 @@ from replay.errors import LogFormatError
 from replay.eventlog import LOG_VERSION, MAGIC, LogWriter, TraceHeader, read_log
 from replay.events import (
     EVENT_CLASSES,
+    AsyncSignal,
     CharRead,
     CharWrite,
     Clock,
@@ -76,6 +77,7 @@ EVENTS: dict[EventKind, st.SearchStrategy] = {
     EventKind.PROCESS: st.builds(ProcessEvent, icounts, i32, i32, st.sampled_from(ProcessChange), i32,
                                  st.lists(st.text(st.characters(blacklist_categories=("Cs",)), max_size=8),
                                           max_size=3).map(tuple)),
+    EventKind.ASYNC_SIGNAL: st.builds(AsyncSignal, icounts, signals, st.integers(1, 2**31 - 1)),
 }
 any_event = st.one_of(*EVENTS.values())
 

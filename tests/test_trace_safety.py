@@ -42,7 +42,7 @@ def hello_trace(recorded_hello: Path, tmp_path: Path) -> Path:
 
 
 def split_header(log: bytes) -> tuple[int, int, dict, bytes]:
-    """(version, machine, header JSON, the events) of a log with a header CRC (version 2 or later)."""
+    """(version, machine, header JSON, the events) of a log as ttdbg writes it (version 2 and later)."""
     magic, version, machine, n = HEAD.unpack_from(log, 0)
     assert magic == b"TTDBGLOG" and version >= 2
     blob = log[HEAD.size:HEAD.size + n]

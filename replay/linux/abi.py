@@ -25,6 +25,13 @@ AT_REMOVEDIR = 0x200
 AT_EMPTY_PATH = 0x1000
 
 Args = tuple[int, int, int, int, int, int]
+# A handler's answer for a wait a signal interrupted: restarted after the signal's
+# handler if it has SA_RESTART, else -EINTR (as Linux's -ERESTARTSYS).
+ERESTARTSYS = 512
+# A host wait's logged result when the call must wait while other threads run: the
+# thread blocks and the call is made again when its fds are ready (Linux's
+# ERESTARTNOINTR, never seen by the guest; HostIO.wait_syscall's `block`).
+EWAIT = 513
 Handler = Callable[["LinuxKernel", Args], int]
 
 
@@ -102,3 +109,14 @@ def host_value(name: str, fn: Callable[[], int]) -> Handler:
     def handler(k: LinuxKernel, a: Args) -> int:
         return k.host_syscall(sysno, lambda: (fn(), ()))
     return handler
+
+
+def wait_forever(k: LinuxKernel, sysno: int) -> int:
+    """A wait nothing can end in this guest (one thread, no signal from
+    outside): it waits as Linux does.  While recording the wait is
+    HostIO.sleep, which Ctrl-C ends (the recording ends there, cleanly); the
+    replay of that recording stops at the same instruction."""
+    def wait() -> tuple[int, tuple]:
+        while True:
+            k.host.sleep(3600.0)
+    return k.host_syscall(sysno, wait)

@@ -109,6 +109,21 @@ class Family:
     def task_count(self) -> int:
         return sum(len([t for t in k.state.threads.values() if not t.exited]) for k in self.live())
 
+    # -- the interval timers (itimer.py) ----------------------------------------------------
+    def timer_armed(self) -> bool:
+        """Some live process has its interval timer armed (the run loop's slices are short then)."""
+        return any(k.state.itimer is not None for k in self.live())
+
+    def check_timers(self, icount: int) -> bool:
+        """Send SIGALRM to each process whose interval timer expired by `icount`
+        (HostIO decides: the host's clock recording, the log replaying), in pid
+        order.  True when its delivery to the running thread waits at the signal gate."""
+        held = False
+        for k in sorted(self.live(), key=lambda k: k.pid):
+            if k.state.itimer is not None and k.state.exited is None:
+                held = k.check_timer(icount) or held
+        return held
+
     # -- fork and reaping ------------------------------------------------------------------
     def spawn(self, pid: int) -> LinuxKernel:
         """A new, empty process `pid` (its machine reused if the pid had one)."""

@@ -10,8 +10,12 @@ log).  Host file descriptors themselves live in the recorder only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
 from ..events import FileKind
+
+if TYPE_CHECKING:
+    from .kernel import LinuxKernel
 
 O_ACCMODE = 0o3
 O_RDONLY, O_WRONLY, O_RDWR = 0, 1, 2
@@ -31,6 +35,26 @@ class Pipe:
     writers: int = 0
 
 
+class KernelObject(Protocol):
+    """What an eventfd, timerfd or epoll file is made of: state of the kernel
+    alone (no host file), read, written and polled by these methods."""
+
+    def read(self, k: LinuxKernel, f: OpenFile, count: int) -> tuple[int, bytes]: ...
+    def write(self, k: LinuxKernel, f: OpenFile, data: bytes) -> int: ...
+    def poll(self, k: LinuxKernel) -> int:
+        """Its readiness now (POLLIN, POLLOUT...)."""
+        ...
+
+
+@dataclass(frozen=True)
+class SocketInfo:
+    """What socket() was asked for: the address family, type and protocol."""
+
+    domain: int
+    type: int
+    protocol: int
+
+
 @dataclass(eq=False)
 class OpenFile:
     handle: int                   # a deterministic id (recorder maps it to a host fd)
@@ -44,6 +68,8 @@ class OpenFile:
     pipe_end: str = ""            # "r" or "w"
     refs: int = 0
     synthetic: bool = False       # content made by the kernel (/proc/self/maps)
+    socket: SocketInfo | None = None   # a host socket (recorder maps handle -> host socket)
+    anon: KernelObject | None = None   # an eventfd, timerfd or epoll instance
 
     @property
     def readable(self) -> bool:

@@ -22,9 +22,10 @@ from ..events import ClockSource, ExceptionCause, FileKind, ProcessChange, Proce
 from ..hostio import HostIO
 from ..machine import Machine, RunStop, StopKind
 from . import signals as sig
-from .abi import AT_FDCWD, MASK64, Args, Blocked, GuestExit, NoReturnValue, s32
+from .abi import AT_FDCWD, ERESTARTSYS, MASK64, Args, Blocked, GuestExit, NoReturnValue, s32
 from .creds import Credentials
 from .files import FdTable, OpenFile
+from .itimer import CLOCK_MONOTONIC, IntervalTimer
 from .sigframe import SigInfo, build_frame, restore_frame
 from .signals import (
     SA_NODEFER,
@@ -32,6 +33,7 @@ from .signals import (
     SA_RESETHAND,
     SA_RESTART,
     SA_RESTORER,
+    SI_KERNEL,
     SI_TKILL,
     SI_USER,
     SigAction,
@@ -84,6 +86,7 @@ class KernelState:
     wait_order: int = 0       # how many waits began (orders futex waiters: first come, first woken)
     yielding: bool = False    # the running thread asked to give way (sched_yield)
     held: tuple[SigInfo, ...] = ()   # deliveries stopped at the signal gate, not yet made
+    itimer: IntervalTimer | None = None   # ITIMER_REAL (alarm, setitimer), when armed
     exited: ProcessExit | None = None
 
 
@@ -236,6 +239,18 @@ class LinuxKernel:
         except ValueError:
             # A guest pointer that is not mapped (the handler read or wrote it).
             result = -errno.EFAULT
+        if result == -ERESTARTSYS:
+            if any(not info.ignored and self.state.sigactions.get(info.signo, SigAction()).flags & SA_RESTART
+                   for info in self._to_deliver):
+                # Back to the syscall instruction with rax = its number: the handler
+                # returns there and the call is made again.
+                machine.set_reg("rcx", machine.pc)
+                machine.set_reg("r11", machine.reg("eflags"))
+                machine.set_reg("rax", sysno)
+                machine.set_reg("rip", machine.pc - 2)
+                result = None
+            else:
+                result = -errno.EINTR
         if result is not None:
             machine.set_reg("rax", result & MASK64)
             machine.set_reg("rcx", machine.pc)        # the syscall instruction clobbers
@@ -298,6 +313,10 @@ class LinuxKernel:
     def give_way(self) -> None:
         """Stop the machine after this system call so that the scheduler runs."""
         self.machine.halt(RunStop(StopKind.HALTED, self.icount, self.machine.pc))
+
+    def can_block(self) -> bool:
+        """Other threads or processes exist that may run while this thread waits."""
+        return self.family is not None and self.family.task_count() > 1
 
     def block(self, wait: Wait) -> NoReturn:
         """The running thread waits for `wait`; another runs (its result comes with its wake-up)."""
@@ -377,9 +396,13 @@ class LinuxKernel:
     def restart(self, thread: ThreadState) -> None:
         """End a wait by making its system call again when the thread runs (pipes, wait4)."""
         wait = thread.wait
-        assert wait is not None and thread.context is not None
+        assert wait is not None
         thread.wait = None
         m = self.machine
+        if thread.context is None:          # the running thread (its wait just began)
+            m.set_reg("rip", m.reg("rip") - 2)
+            m.set_reg("rax", wait.sysno)
+            return
         m.set_context_reg(thread.context, "rip", m.context_reg(thread.context, "rip") - 2)
         m.set_context_reg(thread.context, "rax", wait.sysno)
 
@@ -497,6 +520,77 @@ class LinuxKernel:
         self.terminate(signum, ExceptionCause.KILL, self.machine.pc, 0)
         self.machine.halt(RunStop(StopKind.HALTED, self.icount, self.machine.pc))
         raise GuestExit()
+
+    # -- the interval timer's SIGALRM (itimer.py) ----------------------------------------
+    def check_timer(self, icount: int) -> bool:
+        """Between time slices (the global count `icount`): if this process's
+        interval timer has expired (HostIO decides while recording, the log on
+        replay), SIGALRM is sent to the process: its first thread not blocking
+        it receives it, as Linux does (a waiting one's wait is interrupted).
+        True when its delivery to the running thread waits at the signal gate."""
+        t = self.state.itimer
+        if t is None or self.state.exited is not None:
+            return False
+        if not self.host.async_signal(icount, self.pid, sig.SIGALRM, CLOCK_MONOTONIC, t.expiry):
+            return False
+        self.state.itimer = t.next()
+        bit = 1 << (sig.SIGALRM - 1)
+        live = sorted(self.live_threads(), key=lambda t: t.tid)
+        target = next((t for t in live if not t.sigmask & bit), None)
+        running = self.family is None or self.family.running is self
+        action = self.state.sigactions.get(sig.SIGALRM, SigAction())
+        waits = target is not None and target.wait is not None
+        if (not running or target is None or target is not self.thread or target.context is not None
+                or (waits and target.wait.kind == WaitKind.VFORK)):  # type: ignore[union-attr]
+            self.receive(sig.SIGALRM, SI_KERNEL, 0)
+            return False
+        if waits and action.handler not in (sig.SIG_DFL, sig.SIG_IGN):
+            self._interrupt(target, action)     # the running thread's wait just began: EINTR or restart
+        self._to_deliver.clear()
+        try:
+            self.deliver_self_signal(sig.SIGALRM, SI_KERNEL)
+        except GuestExit:
+            return False
+        infos, self._to_deliver = tuple(self._to_deliver), []
+        if infos and self._gate(infos):
+            return True
+        for info in infos:
+            self.enter_handler(info)
+        return False
+
+    def interrupt_at(self) -> int | None:
+        """When the interval timer would interrupt a host wait (its expiry on
+        CLOCK_MONOTONIC): armed, and SIGALRM neither blocked nor ignored."""
+        t = self.state.itimer
+        if t is None or self.thread.sigmask & (1 << (sig.SIGALRM - 1)):
+            return None
+        if self.state.sigactions.get(sig.SIGALRM, SigAction()).handler == sig.SIG_IGN:
+            return None
+        return t.expiry
+
+    def interrupted(self, result: int) -> bool:
+        """After a host wait given interrupt_at(): the timer cut it (-EINTR): it
+        expires now, and SIGALRM is sent.  Decided by the logged result alone."""
+        if result != -errno.EINTR or self.state.itimer is None:
+            return False
+        self.timer_fires_in_syscall()
+        return True
+
+    def end_slice(self) -> None:
+        """Stop the machine after this system call, so that the run loop starts
+        a new time slice (short while the interval timer is armed)."""
+        self.machine.halt(RunStop(StopKind.HALTED, self.icount, self.machine.pc))
+
+    def timer_fires_in_syscall(self) -> bool:
+        """A sleeping system call slept until the interval timer's expiry: it
+        expires now and SIGALRM is sent (its default action ends the process).
+        True when a handler will run, which interrupts the call (EINTR)."""
+        t = self.state.itimer
+        assert t is not None
+        self.state.itimer = t.next()
+        before = len(self._to_deliver)
+        self.deliver_self_signal(sig.SIGALRM, SI_KERNEL)
+        return any(not info.ignored for info in self._to_deliver[before:])
 
     def enter_handler(self, info: SigInfo) -> None:
         """Build the signal frame and continue in the handler."""

@@ -48,6 +48,7 @@ def signal_name(signum: int) -> str:
 SA_ONSTACK, SA_RESTORER, SA_NODEFER, SA_RESETHAND = 0x08000000, 0x04000000, 0x40000000, 0x80000000
 SA_RESTART = 0x10000000
 SI_USER, SI_TKILL = 0, -6         # si_code of a signal sent by kill and by tkill/tgkill
+SI_KERNEL = 0x80                  # si_code of a signal the kernel sends (an interval timer's SIGALRM)
 
 
 @dataclass

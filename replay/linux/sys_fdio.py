@@ -34,6 +34,8 @@ def _read_file(k: LinuxKernel, fd: int, f: OpenFile, count: int, offset: int | N
         return -errno.EBADF, b""
     if f.is_directory:
         return -errno.EISDIR, b""
+    if f.anon is not None:
+        return f.anon.read(k, f, count) if offset is None else (-errno.ESPIPE, b"")
     if f.kind == FileKind.CAPTURED and f.content is not None:
         pos = f.pos if offset is None else offset
         data = f.content[pos:pos + count]
@@ -66,6 +68,8 @@ def _read_file(k: LinuxKernel, fd: int, f: OpenFile, count: int, offset: int | N
 def _write_file(k: LinuxKernel, fd: int, f: OpenFile, data: bytes, offset: int | None) -> int:
     if not f.writable or f.kind in (FileKind.NONE, FileKind.CAPTURED, FileKind.DIRECTORY):
         return -errno.EBADF
+    if f.anon is not None:
+        return f.anon.write(k, f, data) if offset is None else -errno.ESPIPE
     if f.pipe is not None:
         if offset is not None:
             return -errno.ESPIPE
@@ -191,6 +195,8 @@ def sys_lseek(k: LinuxKernel, a: Args) -> int:
         return -errno.EBADF
     if f.pipe is not None:
         return -errno.ESPIPE
+    if f.anon is not None:
+        return 0                        # eventfd, timerfd, epoll: noop_llseek, as Linux
     if f.kind == FileKind.CAPTURED and f.content is not None:
         base = {0: 0, 1: f.pos, 2: len(f.content)}.get(whence)
         if base is None or base + offset < 0:

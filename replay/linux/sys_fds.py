@@ -169,6 +169,10 @@ def sys_ioctl(k: LinuxKernel, a: Args) -> int:
             entry.cloexec = request == FIOCLEX
         return 0
     if request == FIONBIO:
+        if not k.can_read(arg, 4):
+            return -errno.EFAULT
+        on = int.from_bytes(k.read(arg, 4), "little") != 0
+        f.flags = (f.flags | O_NONBLOCK) if on else (f.flags & ~O_NONBLOCK)
         return 0
     if f.pipe is not None:
         if request == 0x541B:

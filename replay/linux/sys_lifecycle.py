@@ -72,6 +72,7 @@ def fork(k: LinuxKernel, flags: int, stack: int, parent_tid: int, child_tid: int
     state.exited = None
     state.held = ()
     state.yielding = False
+    state.itimer = None                 # alarm(2): interval timers are not inherited by fork
     child.state = state
     child.fds = _inherit(k.fds, pid)
     child.exe, child.exe_image, child.arg_span, child.env_span = k.exe, k.exe_image, k.arg_span, k.env_span

@@ -50,6 +50,9 @@ def sys_fstat(k: LinuxKernel, a: Args) -> int:
     if f.pipe is not None:
         k.write(buf, synthetic_stat(0, _stat.S_IFIFO | 0o600, ino=f.handle))
         return 0
+    if f.anon is not None:
+        k.write(buf, synthetic_stat(0, 0o600, ino=f.handle))   # an anonymous inode, as Linux's
+        return 0
     if f.synthetic:
         mode, size = _synthetic_size(k, f)
         k.write(buf, synthetic_stat(size, mode, ino=f.handle))   # /proc text files: size 0

@@ -9,17 +9,20 @@ logged, so the replay gets the same revents without waiting.
 from __future__ import annotations
 
 import errno
-import select
 import struct
 from typing import TYPE_CHECKING
 
-from ..events import FileKind
-from .abi import Args, s32, s64
+from ..events import ClockSource, FileKind
+from .abi import EWAIT, Args, s32, s64
 from .files import OpenFile
+from .itimer import CLOCK_MONOTONIC
 from .structs import TIMESPEC
+from .sys_eventfd import EventFd
 from .sysnames import SYSCALL_NUMBERS as N
+from .tasks import Wait, WaitKind
 
 if TYPE_CHECKING:
+    from ..hostio import Waiter
     from .kernel import LinuxKernel
 
 POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20
@@ -41,20 +44,62 @@ def _local_revents(f: OpenFile | None, events: int) -> int | None:
     return None
 
 
-def _revents(entries: list[tuple[int, int]], files: list[OpenFile | None], hfds: list[int | None],
-             timeout_ms: int) -> list[int]:
-    """revents for (fd, events) pairs: local answers, then a host poll (record only)."""
-    revents: list[int | None] = []
-    poller = select.poll()
-    waiting = False
-    for (fd, events), f, hfd in zip(entries, files, hfds):
-        local = 0 if fd < 0 else _local_revents(f, events)
-        revents.append(local)
-        if local is None and hfd is not None:
-            poller.register(hfd, events & 0xFFFF)
-            waiting = True
+def watchable(f: OpenFile | None) -> bool:
+    """A file a blocked thread's wait can watch without reading a clock (the
+    scheduler asks it while recording only): not a timerfd, nor an epoll (it may hold one)."""
+    return f is None or f.anon is None or isinstance(f.anon, EventFd)
+
+
+def may_block(k: LinuxKernel, files: list[OpenFile | None], timeout_ms: int) -> bool:
+    """Whether a wait waits as a blocked thread (tasks.py: other threads run
+    meanwhile) rather than on the host while nothing else runs."""
+    return timeout_ms != 0 and k.can_block() and all(watchable(f) for f in files)
+
+
+def block_poll(k: LinuxKernel, fds: list[tuple[int, int]], timeout_ms: int) -> None:
+    """The thread waits for one of `fds` (fd, poll events), until the timeout if
+    any (a logged clock read); the call is made again when it ends (resumed_timeout)."""
+    deadline = None if timeout_ms < 0 else \
+        k.clock(ClockSource.CLOCK_GETTIME, CLOCK_MONOTONIC) + timeout_ms * 1_000_000
+    k.block(Wait(WaitKind.POLL, fds=tuple(fds), deadline=deadline, clock=CLOCK_MONOTONIC))
+
+
+def resumed_timeout(k: LinuxKernel, timeout_ms: int) -> int:
+    """The timeout of a poll-like call: the time left of it (a logged clock read)
+    when the call is made again after its thread waited (block_poll)."""
+    deadline = k.thread.resume_deadline
+    if deadline is None:
+        return timeout_ms
+    k.thread.resume_deadline = None
+    left = deadline - k.clock(ClockSource.CLOCK_GETTIME, CLOCK_MONOTONIC)
+    return max(0, -(-left // 1_000_000))
+
+
+def local_revents(k: LinuxKernel, f: OpenFile | None, events: int) -> int | None:
+    """revents for a file the guest alone decides (an eventfd, timerfd or epoll
+    asked through its poll(), a timer reading its clock), None for a host file."""
+    if f is not None and f.anon is not None:
+        return f.anon.poll(k) & (events | POLLERR | POLLHUP)
+    return _local_revents(f, events)
+
+
+def _revents(entries: list[tuple[int, int]], local: list[int | None], hfds: list[int | None],
+             timeout_ms: int, wait: Waiter) -> list[int]:
+    """revents for (fd, events) pairs from the local answers (None: a host
+    file), then a host poll (record only) through HostIO's Waiter, which Ctrl-C
+    interrupts."""
+    revents: list[int | None] = list(local)
+    polled: list[tuple[int, int]] = []
+    for (_fd, events), r, hfd in zip(entries, local, hfds):
+        if r is None and hfd is not None:
+            polled.append((hfd, events & 0xFFFF))
     timeout = 0 if any(r for r in revents if r) else (timeout_ms if timeout_ms >= 0 else None)
-    ready = dict(poller.poll(timeout)) if waiting else {}
+    if polled:
+        ready = wait(polled, timeout)
+    else:
+        ready = {}
+        if timeout != 0:
+            wait([], timeout)
     out = []
     for r, hfd in zip(revents, hfds):
         if r is None:
@@ -72,14 +117,32 @@ def _poll(k: LinuxKernel, sysno: int, fds_ptr: int, nfds: int, timeout_ms: int) 
     raw = k.read(fds_ptr, size)
     entries = [PollFd.unpack_from(raw, i * PollFd.size)[:2] for i in range(nfds)]
     files = [k.fds.get(fd) if fd >= 0 else None for fd, _e in entries]
+    timeout_ms = resumed_timeout(k, timeout_ms)
+    local = [0 if fd < 0 else local_revents(k, f, events) for (fd, events), f in zip(entries, files)]
 
-    def call(hfds: list[int | None]):
+    def call(hfds: list[int | None], wait: Waiter):
         out = bytearray(raw)
-        revents = _revents(entries, files, hfds, timeout_ms)
+        revents = _revents(entries, local, hfds, timeout_ms, wait)
         for i, r in enumerate(revents):
             struct.pack_into("<h", out, i * PollFd.size + 6, r)
-        return sum(1 for r in revents if r), ((fds_ptr, bytes(out)),)
-    return s64(k.host_files_syscall(sysno, files, call))
+        return sum(1 for r in revents if r), ((fds_ptr, bytes(out)),), []
+    return _host_wait(k, sysno, files, call, [(fd, events & 0xFFFF) for fd, events in entries if fd >= 0],
+                      timeout_ms)
+
+
+def _host_wait(k: LinuxKernel, sysno: int, files: list[OpenFile | None], call, fds: list[tuple[int, int]],
+               timeout_ms: int) -> int:
+    """The wait on the host (recording) or from the log; the interval timer's
+    SIGALRM may cut it (EINTR, never restarted, as Linux's poll and select).
+    While other threads may run, a wait blocks this thread instead; the call
+    is made again when one of `fds` is ready or the timeout passes."""
+    block = may_block(k, files, timeout_ms)
+    result, writes = k.host.wait_syscall(k.icount, sysno, files, call, (), k.interrupt_at(), block)
+    if result == -EWAIT:
+        block_poll(k, fds, timeout_ms)
+    k.apply_writes(writes)
+    k.interrupted(result)
+    return s64(result)
 
 
 def sys_poll(k: LinuxKernel, a: Args) -> int:
@@ -120,18 +183,20 @@ def _select(k: LinuxKernel, sysno: int, nfds: int, sets: tuple[int, int, int], t
                 return -errno.EBADF
             entries.append((fd, events))
     files = [k.fds.get(fd) for fd, _e in entries]
+    timeout_ms = resumed_timeout(k, timeout_ms)
+    local = [local_revents(k, f, events) for (fd, events), f in zip(entries, files)]
 
-    def call(hfds: list[int | None]):
+    def call(hfds: list[int | None], wait: Waiter):
         result = [0, 0, 0]
         count = 0
-        for (fd, events), r in zip(entries, _revents(entries, files, hfds, timeout_ms)):
+        for (fd, events), r in zip(entries, _revents(entries, local, hfds, timeout_ms, wait)):
             for i, (wanted, mask) in enumerate(((POLLIN, _IN), (POLLOUT, _OUT), (POLLPRI, _EX))):
                 if events & wanted and r & mask:
                     result[i] |= 1 << fd
                     count += 1
         writes = tuple((ptr, result[i].to_bytes(nbytes, "little")) for i, ptr in enumerate(sets) if ptr)
-        return count, writes
-    return s64(k.host_files_syscall(sysno, files, call))
+        return count, writes, []
+    return _host_wait(k, sysno, files, call, entries, timeout_ms)
 
 
 def sys_select(k: LinuxKernel, a: Args) -> int:

@@ -12,6 +12,7 @@ import struct
 from typing import TYPE_CHECKING
 
 from . import signals as sig
+from . import sys_timers
 from .abi import Args, s32
 from .sigframe import SS_DISABLE, SS_ONSTACK, AltStack
 from .signals import SI_USER, SigAction
@@ -53,6 +54,16 @@ def sys_rt_sigprocmask(k: LinuxKernel, a: Args) -> int:
         else:
             return -errno.EINVAL
         return k.deliver_pending()
+    return 0
+
+
+def sys_rt_sigpending(k: LinuxKernel, a: Args) -> int:
+    """The signals pending while blocked (the only ones that wait: kernel.deliver_self_signal)."""
+    if a[1] != 8:
+        return -errno.EINVAL
+    if not k.can_write(a[0], 8):
+        return -errno.EFAULT
+    k.write(a[0], struct.pack("<Q", k.thread.pending & k.thread.sigmask))
     return 0
 
 
@@ -123,16 +134,15 @@ def sys_tkill(k: LinuxKernel, a: Args) -> int:
 
 
 def sys_pause(k: LinuxKernel, a: Args) -> int:
-    """pause() waits for a signal from outside, and none can come (ttdbg has
-    no asynchronous signals yet): it waits forever, as Linux does for a
-    process nobody signals.  While recording the wait is HostIO.sleep, which
-    Ctrl-C ends (the recording ends there, cleanly, before pause returns); the
-    replay of that recording stops at the same instruction.  While other
-    threads or processes run, the thread waits for a signal from them."""
+    """pause() waits for a signal.  While other threads or processes run, the
+    thread waits for a signal from them or the interval timer's SIGALRM
+    (kernel.check_timer).  Alone, the only one that can come is the interval
+    timer's SIGALRM (sys_timers.sleep: EINTR once its handler runs); without
+    one it waits forever, as Linux does for a process nobody signals.  While
+    recording the wait is HostIO.sleep, which Ctrl-C ends (the recording ends
+    there, cleanly, before pause returns); the replay of that recording stops
+    at the same instruction."""
     if k.family is not None and k.family.task_count() > 1:
         k.block(Wait(WaitKind.SIGNAL))
-
-    def wait() -> tuple[int, tuple]:
-        while True:
-            k.host.sleep(3600.0)
-    return k.host_syscall(SYSCALL_NUMBERS["pause"], wait)
+    sys_timers.sleep(k, SYSCALL_NUMBERS["pause"], None)
+    return -errno.EINTR

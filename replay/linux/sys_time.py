@@ -2,7 +2,8 @@
 the sleeps.
 
 Every reading of a clock is a CLOCK event (HostIO.clock); sleeps really
-wait while recording and return at once on replay.
+wait while recording and return at once on replay, and the interval timer's
+SIGALRM may cut them short (sys_timers.sleep).
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import struct
 from typing import TYPE_CHECKING
 
 from ..events import ClockSource
+from . import sys_timers
 from .abi import Args, s32
 from .structs import TIMESPEC, TIMEVAL
+from .sysnames import SYSCALL_NUMBERS as N
 from .tasks import Wait, WaitKind
 
 if TYPE_CHECKING:
@@ -65,7 +68,18 @@ def sys_time(k: LinuxKernel, a: Args) -> int:
     return seconds
 
 
-def _sleep_for(k: LinuxKernel, req: int) -> int:
+def _sleep(k: LinuxKernel, sysno: int, ns: int, rem: int) -> int:
+    """Sleep (really while recording, not on replay); the interval timer's
+    SIGALRM may cut it short: EINTR, with the time left in `rem` if given."""
+    left = sys_timers.sleep(k, sysno, ns)
+    if left is None:
+        return 0
+    if rem and k.can_write(rem, 16):
+        k.write(rem, TIMESPEC.pack(left // 1_000_000_000, left % 1_000_000_000))
+    return -errno.EINTR
+
+
+def _sleep_for(k: LinuxKernel, sysno: int, req: int, rem: int) -> int:
     if not k.can_read(req, 16):
         return -errno.EFAULT
     sec, nsec = TIMESPEC.unpack(k.read(req, 16))
@@ -75,12 +89,11 @@ def _sleep_for(k: LinuxKernel, req: int) -> int:
     if len(k.live_threads()) > 1:
         # Other threads run meanwhile: this one waits until its deadline (a logged clock read).
         k.block(Wait(WaitKind.SLEEP, deadline=k.clock(ClockSource.CLOCK_GETTIME, CLOCK_MONOTONIC) + ns))
-    k.host.sleep(ns / 1e9)
-    return 0
+    return _sleep(k, sysno, ns, rem)
 
 
 def sys_nanosleep(k: LinuxKernel, a: Args) -> int:
-    return _sleep_for(k, a[0])
+    return _sleep_for(k, N["nanosleep"], a[0], a[1])
 
 
 def sys_clock_nanosleep(k: LinuxKernel, a: Args) -> int:
@@ -88,10 +101,11 @@ def sys_clock_nanosleep(k: LinuxKernel, a: Args) -> int:
     if clock_id not in VALID_CLOCKS:
         return -errno.EINVAL
     if flags & 1:   # TIMER_ABSTIME: sleep until the given time of that clock
+        if not k.can_read(req, 16):
+            return -errno.EFAULT
         sec, nsec = TIMESPEC.unpack(k.read(req, 16))
         if len(k.live_threads()) > 1:
             k.block(Wait(WaitKind.SLEEP, deadline=sec * 1_000_000_000 + nsec, clock=clock_id))
         now = k.clock(ClockSource.CLOCK_GETTIME, clock_id)
-        k.host.sleep(max(0, sec * 1_000_000_000 + nsec - now) / 1e9)
-        return 0
-    return _sleep_for(k, req)
+        return _sleep(k, N["clock_nanosleep"], max(0, sec * 1_000_000_000 + nsec - now), 0)
+    return _sleep_for(k, N["clock_nanosleep"], req, a[3])

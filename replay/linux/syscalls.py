@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from . import (
     sys_creds,
     sys_dirs,
+    sys_epoll,
+    sys_eventfd,
     sys_fdio,
     sys_fds,
     sys_lifecycle,
@@ -31,10 +33,13 @@ from . import (
     sys_open,
     sys_poll,
     sys_process,
+    sys_signalfd,
     sys_signals,
     sys_sockets,
     sys_threads,
     sys_time,
+    sys_timerfd,
+    sys_timers,
 )
 from .abi import Handler, enosys_quiet, zero
 from .sysnames import SYSCALL_NAMES, SYSCALL_NUMBERS
@@ -64,6 +69,11 @@ _LOCAL_FILES = "captured files and in-guest pipes are answered locally"
 _HOST_FS = "done on the host while recording only"
 _FROM_IDS = "from the recorded ids, Linux's rules"
 _NO_CHANGE = f"{_FROM_IDS}; a real change is refused with ENOSYS"
+_ITIMER = "a CLOCK event; SIGALRM is an ASYNC_SIGNAL event at the instruction where it was delivered"
+_EPOLL = ("guest files answered locally (timers read their clock); host files polled while recording, "
+          "the answer logged; EPOLLET reported level-triggered")
+_SOCKETS = "AF_UNIX, AF_INET, AF_INET6, AF_NETLINK: a host socket while recording; others ENOSYS, with a warning"
+_SOCKET_CALLS = "on the host socket while recording, every byte and result logged; ENOTSOCK on non-sockets"
 
 SYSCALLS: tuple[Syscall, ...] = (
     # -- opening and closing (sys_open.py)
@@ -102,6 +112,20 @@ SYSCALLS: tuple[Syscall, ...] = (
     Syscall("ppoll", sys_poll.sys_ppoll, R, _LOCAL_FILES),
     Syscall("select", sys_poll.sys_select, R, _LOCAL_FILES),
     Syscall("pselect6", sys_poll.sys_pselect6, R, _LOCAL_FILES),
+    # -- event loops (sys_epoll.py, sys_eventfd.py, sys_timerfd.py)
+    Syscall("epoll_create", sys_epoll.sys_epoll_create, E),
+    Syscall("epoll_create1", sys_epoll.sys_epoll_create1, E),
+    Syscall("epoll_ctl", sys_epoll.sys_epoll_ctl, E),
+    Syscall("epoll_wait", sys_epoll.sys_epoll_wait, R, _EPOLL),
+    Syscall("epoll_pwait", sys_epoll.sys_epoll_pwait, R, f"{_EPOLL}; the signal mask is not applied"),
+    Syscall("epoll_pwait2", sys_epoll.sys_epoll_pwait2, R, f"{_EPOLL}; the signal mask is not applied"),
+    Syscall("eventfd", sys_eventfd.sys_eventfd, E, "a counter in the kernel"),
+    Syscall("eventfd2", sys_eventfd.sys_eventfd2, E, "a counter in the kernel"),
+    Syscall("signalfd", sys_signalfd.sys_signalfd, E, "self-sent signals and the interval timer's SIGALRM"),
+    Syscall("signalfd4", sys_signalfd.sys_signalfd4, E, "self-sent signals and the interval timer's SIGALRM"),
+    Syscall("timerfd_create", sys_timerfd.sys_timerfd_create, E, "alarm clocks ENOSYS, with a warning"),
+    Syscall("timerfd_settime", sys_timerfd.sys_timerfd_settime, R, "a CLOCK event"),
+    Syscall("timerfd_gettime", sys_timerfd.sys_timerfd_gettime, R, "a CLOCK event"),
     # -- metadata (sys_metadata.py)
     Syscall("stat", sys_metadata.sys_stat, R),
     Syscall("fstat", sys_metadata.sys_fstat, R, "pipes and /proc files get a synthetic stat"),
@@ -210,21 +234,33 @@ SYSCALLS: tuple[Syscall, ...] = (
     Syscall("gettimeofday", sys_time.sys_gettimeofday, R, "a CLOCK event"),
     Syscall("time", sys_time.sys_time, R, "a CLOCK event"),
     Syscall("clock_getres", sys_time.sys_clock_getres, E),
-    Syscall("nanosleep", sys_time.sys_nanosleep, R, "sleeps while recording only"),
-    Syscall("clock_nanosleep", sys_time.sys_clock_nanosleep, R, "sleeps while recording only"),
+    Syscall("nanosleep", sys_time.sys_nanosleep, R, "sleeps while recording only; SIGALRM may cut it (EINTR)"),
+    Syscall("clock_nanosleep", sys_time.sys_clock_nanosleep, R,
+            "sleeps while recording only; SIGALRM may cut it (EINTR)"),
+    Syscall("alarm", sys_timers.sys_alarm, R, _ITIMER),
+    Syscall("setitimer", sys_timers.sys_setitimer, R, f"{_ITIMER}; CPU-time timers ENOSYS, with a warning"),
+    Syscall("getitimer", sys_timers.sys_getitimer, R, "a CLOCK event"),
     # -- signals (sys_signals.py)
     Syscall("rt_sigaction", sys_signals.sys_rt_sigaction, E),
     Syscall("rt_sigprocmask", sys_signals.sys_rt_sigprocmask, E),
     Syscall("rt_sigreturn", sys_signals.sys_rt_sigreturn, E),
+    Syscall("rt_sigpending", sys_signals.sys_rt_sigpending, E),
     Syscall("sigaltstack", sys_signals.sys_sigaltstack, E),
     Syscall("kill", sys_signals.sys_kill, E, "any process of the recording, and groups made with setpgid/setsid"),
     Syscall("tgkill", sys_signals.sys_tgkill, E, "threads of the process"),
     Syscall("tkill", sys_signals.sys_tkill, E, "threads of the process"),
-    Syscall("pause", sys_signals.sys_pause, R, "waits forever (no signal can come); Ctrl-C ends the recording there"),
-    # -- sockets (sys_sockets.py): none exist yet
-    *(Syscall(name, sys_sockets.HANDLERS[name], R,
-              "ENOTSOCK (EBADF for a bad fd); on an inherited real socket ENOSYS, with a warning")
-      for name in sys_sockets.ON_SOCKET_FD),
+    Syscall("pause", sys_signals.sys_pause, R, "until a signal's handler runs (another task's, or the interval "
+            "timer's SIGALRM), else forever; Ctrl-C ends the recording there"),
+    # -- sockets (sys_sockets.py)
+    Syscall("socket", sys_sockets.sys_socket, R, _SOCKETS),
+    Syscall("socketpair", sys_sockets.sys_socketpair, R, _SOCKETS),
+    *(Syscall(name, sys_sockets.HANDLERS[name], R, _SOCKET_CALLS) for name in sys_sockets.ON_SOCKET_FD
+      if name not in ("sendmsg", "recvmsg", "recvmmsg")),
+    Syscall("sendmsg", sys_sockets.HANDLERS["sendmsg"], R, f"{_SOCKET_CALLS}; control messages ENOSYS, "
+            "with a warning"),
+    Syscall("recvmsg", sys_sockets.HANDLERS["recvmsg"], R, f"{_SOCKET_CALLS}; control messages dropped "
+            "(MSG_CTRUNC)"),
+    Syscall("recvmmsg", sys_sockets.HANDLERS["recvmmsg"], X, "ENOSYS, with a warning; ENOTSOCK on non-sockets"),
 )
 
 

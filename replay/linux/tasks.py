@@ -59,6 +59,8 @@ class WaitKind(enum.Enum):
     VFORK = "vfork"           # vfork's parent: until the child execs or exits
     HOST = "host"             # a read of a terminal or outside pipe with no input yet (made again when it comes)
     SIGNAL = "signal"         # pause: until a signal's handler runs (EINTR)
+    POLL = "poll"             # poll/select/epoll_wait with nothing ready (made again when one of `fds` is)
+    SOCKET = "socket"         # a blocking socket call (accept, recv, send) that must wait (made again, as POLL)
 
 
 @dataclass
@@ -71,18 +73,26 @@ class Wait:
     timeout_result: int = 0            # rax when the deadline ends the wait (-ETIMEDOUT, 0)
     order: int = 0                     # when it began (KernelState.wait_order): FIFO wake-ups
     sysno: int = 0                     # the system call that waits (made again after SA_RESTART)
+    fds: tuple[tuple[int, int], ...] = ()   # POLL, SOCKET: the (fd, poll events) it waits for
 
     @property
     def restartable(self) -> bool:
         """A signal handler with SA_RESTART makes the call again (Linux: futex waits without a timeout)."""
         return (self.kind == WaitKind.FUTEX and self.deadline is None) or self.kind in (
-            WaitKind.PIPE, WaitKind.JOIN, WaitKind.HOST)
+            WaitKind.PIPE, WaitKind.JOIN, WaitKind.HOST, WaitKind.SOCKET)
+
+    @property
+    def retried(self) -> bool:
+        """Ended by making the call again (input came), not by a result of its own."""
+        return self.kind in (WaitKind.HOST, WaitKind.POLL, WaitKind.SOCKET)
 
     def describe(self) -> str:
         what = {WaitKind.FUTEX: f"futex {self.address:#x}", WaitKind.SLEEP: "nanosleep",
                 WaitKind.JOIN: "a child's exit (wait4)", WaitKind.PIPE: "a pipe (read)",
                 WaitKind.VFORK: f"its vfork child {self.address}",
-                WaitKind.HOST: f"input on fd {self.address}", WaitKind.SIGNAL: "a signal (pause)"}[self.kind]
+                WaitKind.HOST: f"input on fd {self.address}", WaitKind.SIGNAL: "a signal (pause)",
+                WaitKind.POLL: f"fds {[fd for fd, _ in self.fds]} (poll)",
+                WaitKind.SOCKET: f"socket fd {self.fds[0][0] if self.fds else -1}"}[self.kind]
         return what + ("" if self.deadline is None else " (with a timeout)")
 
 
@@ -99,6 +109,7 @@ class ThreadState:
     clear_child_tid: int = 0  # set_tid_address / CLONE_CHILD_CLEARTID: zeroed and woken at exit
     robust_list: int = 0      # set_robust_list's head (kept; futexes are not recovered)
     wait: Wait | None = None  # what it is blocked on; None: runnable
+    resume_deadline: int | None = None   # a POLL wait's deadline (CLOCK_MONOTONIC ns), for the call made again
     context: object | None = None   # its CPU while it is not running (a Unicorn context)
     exited: bool = False
 
