@@ -37,6 +37,8 @@ from .safeio import is_digest, read_regular
 MAGIC = b"TTDBGLOG"
 LOG_VERSION = 3                 # 3: TASK_SWITCH events; 2: the header has a CRC-32; 1 (still read): it has none
 EM_X86_64 = 62
+EM_AARCH64 = 183
+RECORDED_MACHINES = frozenset({EM_X86_64, EM_AARCH64})   # replay/arch/'s architectures
 
 _HEAD = struct.Struct("<8sHHI")
 _EVHEAD = struct.Struct("<BQI")
@@ -79,8 +81,9 @@ class TraceHeader:
     @classmethod
     def from_json(cls, machine: int, blob: bytes) -> "TraceHeader":
         """Parse and validate; raises ValueError naming the first impossible field."""
-        if machine != EM_X86_64:
-            raise ValueError(f"ELF machine {machine} (only x86-64, {EM_X86_64}, is recorded)")
+        if machine not in RECORDED_MACHINES:
+            raise ValueError(f"ELF machine {machine} (only x86-64, {EM_X86_64}, and aarch64, "
+                             f"{EM_AARCH64}, are recorded)")
         try:
             d = json.loads(blob)
         except RecursionError:

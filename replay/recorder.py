@@ -19,9 +19,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import cpu, icount
+from . import icount
 from .errors import DiskFullError, ProgramError, TraceError
-from .eventlog import EM_X86_64, LogWriter, TraceHeader
+from .eventlog import LogWriter, TraceHeader
 from .events import (
     CharRead,
     CharWrite,
@@ -381,11 +381,11 @@ def record(program_path: str, argv: list[str], trace: TraceDir, *,
         interp_digest = trace.store_file(interp_data)
     digest = trace.store_file(data)
     header = TraceHeader(
-        machine=EM_X86_64, program=program_path, program_sha256=digest, argv=tuple(argv),
+        machine=image.arch.elf_machine, program=program_path, program_sha256=digest, argv=tuple(argv),
         env=tuple(env if env is not None else (f"{k}={v}" for k, v in os.environ.items())),
         cwd=os.getcwd(), pid=os.getpid(), interpreter=image.interp, interpreter_sha256=interp_digest,
         extra={"ids": [os.getuid(), os.geteuid(), os.getgid(), os.getegid()], "ppid": os.getppid(),
-               "checkpoint_interval": checkpoint_interval, "state_hash": "crc32", "cpu": cpu.SIGNATURE,
+               "checkpoint_interval": checkpoint_interval, "state_hash": "crc32", "cpu": image.arch.signature,
                "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                "scheduler": {"slice": slice_length, "chaos_seed": chaos_seed, "task_limit": task_limit}},
     )

@@ -375,7 +375,7 @@ def _port(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ttdbg", description="Time-travel debugging of x86-64 Linux programs.")
+    p = argparse.ArgumentParser(prog="ttdbg", description="Time-travel debugging of x86-64 and aarch64 Linux programs.")
     p.add_argument("--log", metavar="SPEC", help="log levels, e.g. debug or gdbstub=debug (or $TTDBG_LOG)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
