@@ -60,6 +60,10 @@ def test_hello_matches_qemu(ttdbg: Ttdbg, a64) -> None:
     same(rep, rec, "replay vs record")
     info = ttdbg("info", trace)
     assert "arch:         aarch64 (ELF machine 183)" in info.out, info.out
+    for command in ("repl", "serve"):                # not yet: one line, status 70
+        refused = ttdbg(command, trace)
+        assert refused.status == 70 and refused.err.count("\n") == 1, refused.err
+        assert "aarch64" in refused.err and "not supported yet" in refused.err
 
 
 def test_stdin_echo_matches_qemu(ttdbg: Ttdbg, a64) -> None:

@@ -188,9 +188,22 @@ def verified_summary(icount: int, events: int, hashes: int, interval: int | None
     return f"{line}; the run was too short for a state hash{every}"
 
 
+_DEBUGGABLE_MACHINES = {62: "x86-64"}      # ELF machines gdb and the REPL can debug (aarch64: not yet)
+
+
+def _debuggable(trace: TraceDir) -> TraceDir:
+    """`trace`, if gdb and the REPL can debug its architecture; else one line, status 70."""
+    machine = read_log(trace.log_path).header.machine
+    if machine not in _DEBUGGABLE_MACHINES:
+        raise _Fail(f"this trace is of an aarch64 (ELF machine {machine}) program: debugging it (gdb, serve, "
+                    "repl) is not supported yet; `ttdbg replay -a` replays it", 70)
+    return trace
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     trace = open_trace(args.trace)
     if not args.autopilot:
+        _debuggable(trace)
         from .gdb_launch import replay_with_gdb
         return replay_with_gdb(trace, gdb=args.gdb, gdb_args=args.gdb_args or [], pid=_chosen_pid(trace, args))
     if args.pid is not None or args.exe is not None:
@@ -314,14 +327,14 @@ def cmd_dump(args: argparse.Namespace) -> int:
 # -- gdb and REPL ---------------------------------------------------------------------------
 def cmd_serve(args: argparse.Namespace) -> int:
     from .serve import serve
-    trace = open_trace(args.trace)
+    trace = _debuggable(open_trace(args.trace))
     return serve(trace, host=args.host, port=args.port, once=args.once,
                  fresh=args.fresh, say=_say, pid=_chosen_pid(trace, args))
 
 
 def cmd_repl(args: argparse.Namespace) -> int:
     from .repl import run_repl
-    trace = open_trace(args.trace)
+    trace = _debuggable(open_trace(args.trace))
     return run_repl(trace, gdb=args.gdb, pid=_chosen_pid(trace, args))
 
 
