@@ -1,5 +1,5 @@
-"""aarch64 static programs: recorded output equals the same binary under
-qemu-aarch64, replay equals the recording, and the instruction count is
+"""aarch64 programs (static, and dynamic with the sysroot /usr/aarch64-linux-gnu):
+recorded output equals the same binary under qemu-aarch64, replay equals the recording, and the instruction count is
 exact (replay/arch/aarch64.py).  Guests are cross-built from tests/guests
 with aarch64-linux-gnu-gcc; without it or qemu-aarch64 the tests skip (CI
 installs them: gcc-aarch64-linux-gnu, libc6-dev-arm64-cross, qemu-user)."""
@@ -20,6 +20,8 @@ from replay.eventlog import TraceHeader
 from replay.machine import Machine, RunStop, StopKind
 
 QEMU = shutil.which("qemu-aarch64")
+SYSROOT = "/usr/aarch64-linux-gnu"
+LINKS = ("aarch64-static", "aarch64-dynamic")
 AS = shutil.which("aarch64-linux-gnu-as")
 
 
@@ -34,9 +36,11 @@ def _need(tool: str | None, what: str) -> None:
 def a64(builder: GuestBuilder):
     _need(QEMU, "qemu-aarch64")
 
-    def build(name: str) -> Path:
+    def build(name: str, flavour: str = "aarch64-static") -> Path:
+        if flavour == "aarch64-dynamic" and not os.path.isdir(SYSROOT):
+            _need(None, "libc6-dev-arm64-cross")
         try:
-            return builder.build(name, "aarch64-static")
+            return builder.build(name, flavour)
         except CompilerMissing:
             _need(None, "aarch64-linux-gnu-gcc")
             raise
@@ -44,15 +48,16 @@ def a64(builder: GuestBuilder):
 
 
 def qemu(ttdbg: Ttdbg, program: Path, *args: str, stdin: bytes | None = None) -> Run:
-    return _run([str(QEMU), str(program), *args], stdin=stdin, env=ttdbg.env, cwd=ttdbg.workdir)
+    return _run([str(QEMU), "-L", SYSROOT, str(program), *args], stdin=stdin, env=ttdbg.env, cwd=ttdbg.workdir)
 
 
 def same(a: Run, b: Run, what: str) -> None:
     assert (a.status, a.stdout, a.err) == (b.status, b.stdout, b.err), what
 
 
-def test_hello_matches_qemu(ttdbg: Ttdbg, a64) -> None:
-    program = a64("hello")
+@pytest.mark.parametrize("link", LINKS)
+def test_hello_matches_qemu(ttdbg: Ttdbg, a64, link: str) -> None:
+    program = a64("hello", link)
     native = qemu(ttdbg, program, "x", "y")
     assert native.status == 0 and b"hello from the guest" in native.stdout
     trace, rec, rep = ttdbg.record_replay(program, "x", "y")
@@ -66,8 +71,9 @@ def test_hello_matches_qemu(ttdbg: Ttdbg, a64) -> None:
         assert "aarch64" in refused.err and "not supported yet" in refused.err
 
 
-def test_stdin_echo_matches_qemu(ttdbg: Ttdbg, a64) -> None:
-    program = a64("stdin_echo")
+@pytest.mark.parametrize("link", LINKS)
+def test_stdin_echo_matches_qemu(ttdbg: Ttdbg, a64, link: str) -> None:
+    program = a64("stdin_echo", link)
     data = b"first line\nsecond line\nno newline at the end"
     native = qemu(ttdbg, program, stdin=data)
     trace, rec = ttdbg.record(program, stdin=data)
@@ -75,8 +81,9 @@ def test_stdin_echo_matches_qemu(ttdbg: Ttdbg, a64) -> None:
     same(ttdbg.replay(trace), rec, "replay vs record")
 
 
-def test_file_io_matches_qemu(ttdbg: Ttdbg, a64, tmp_path: Path) -> None:
-    program = a64("fileio")
+@pytest.mark.parametrize("link", LINKS)
+def test_file_io_matches_qemu(ttdbg: Ttdbg, a64, tmp_path: Path, link: str) -> None:
+    program = a64("fileio", link)
     listing = tmp_path / "listing"
     listing.mkdir()
     for name in ("beta", "alpha", "gamma"):
@@ -109,6 +116,11 @@ def test_crash_takes_the_default_action_as_under_qemu(ttdbg: Ttdbg, a64) -> None
     trace, rec, rep = ttdbg.record_replay(program)
     assert (rec.status, rec.stdout) == (native.status, native.stdout) == (139, b"about to crash\n")
     same(rep, rec, "replay vs record")
+
+
+def test_a_missing_sysroot_is_one_line(ttdbg: Ttdbg, a64, tmp_path: Path) -> None:
+    rec = ttdbg("record", "-q", "-o", tmp_path / "t", "--sysroot", tmp_path / "none", a64("hello", "aarch64-dynamic"))
+    assert rec.status == 127 and rec.err.count("\n") == 1 and "no such directory (--sysroot)" in rec.err, rec.err
 
 
 def test_another_architecture_is_refused_in_one_line(ttdbg: Ttdbg, a64, tmp_path: Path) -> None:

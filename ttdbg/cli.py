@@ -158,7 +158,7 @@ def cmd_record(args: argparse.Namespace) -> int:
                             checkpoint_interval=args.checkpoint_interval, warn=_guest_warning,
                             progress=progress if progress.enabled else None, should_stop=ctrl_c,
                             program_data=data, slice_length=args.slice, chaos_seed=chaos_seed,
-                            task_limit=args.max_tasks)
+                            task_limit=args.max_tasks, sysroot=args.sysroot)
     except DiskFullError as exc:
         if exc.icount is None:                          # nothing recorded: leave no half trace behind
             shutil.rmtree(trace.path, ignore_errors=True)
@@ -410,6 +410,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"instructions a thread runs before another gets its turn (default {DEFAULT_SLICE:,})")
     r.add_argument("--max-tasks", type=_task_limit, default=4096, metavar="N",
                    help="threads and processes at once; more fail with EAGAIN (default 4096)")
+    r.add_argument("--sysroot", metavar="DIR",
+                   help="a dynamic aarch64 program's loader and libraries (default: /usr/aarch64-linux-gnu, "
+                        "as qemu-aarch64 -L)")
     r.add_argument("program", nargs=argparse.REMAINDER, metavar="PROGRAM [ARGS...]")
     r.set_defaults(func=cmd_record)
 

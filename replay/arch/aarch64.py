@@ -59,6 +59,7 @@ AARCH64 = Arch(
     unported_syscalls=frozenset({"clone", "clone3", "rt_sigaction", "rt_sigreturn", "sigaltstack"}),
     trap_signals={EXCP_UDEF: SIGILL, EXCP_BKPT: SIGTRAP},
     syscall_interrupt=EXCP_SWI,
+    default_sysroot="/usr/aarch64-linux-gnu", sysroot_package="libc6-dev-arm64-cross",
     # O_DIRECTORY, O_NOFOLLOW, O_DIRECT, O_LARGEFILE (arch/arm64/include/uapi/asm/fcntl.h)
     open_flag_bits=((0o40000, 0o200000), (0o100000, 0o400000), (0o200000, 0o40000), (0o400000, 0o100000)),
 )

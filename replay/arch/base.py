@@ -55,6 +55,11 @@ class Arch:
     trap_signals: Mapping[int, int] = field(default_factory=dict)
     syscall_interrupt: int | None = None   # the interrupt number of the system-call instruction
 
+    # Where a dynamic program of this architecture finds its loader and libraries
+    # on an x86-64 host (record --sysroot's default, as `qemu-aarch64 -L`), and
+    # the Debian package that installs it; None: the host's own libraries.
+    default_sysroot: str | None = None
+    sysroot_package: str = ""
     # open(2) flags whose bits differ from x86-64's, as (this architecture's bit,
     # x86-64's bit): the kernel keeps flags in x86-64's numbering.
     open_flag_bits: tuple[tuple[int, int], ...] = ()
