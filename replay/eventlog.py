@@ -38,7 +38,8 @@ MAGIC = b"TTDBGLOG"
 LOG_VERSION = 3                 # 3: TASK_SWITCH events; 2: the header has a CRC-32; 1 (still read): it has none
 EM_X86_64 = 62
 EM_AARCH64 = 183
-RECORDED_MACHINES = frozenset({EM_X86_64, EM_AARCH64})   # replay/arch/'s architectures
+ARCH_NAMES = {EM_X86_64: "x86-64", EM_AARCH64: "aarch64"}   # replay/arch/'s architectures
+RECORDED_MACHINES = frozenset(ARCH_NAMES)
 
 _HEAD = struct.Struct("<8sHHI")
 _EVHEAD = struct.Struct("<BQI")
@@ -69,6 +70,11 @@ class TraceHeader:
     interpreter: str = ""        # PT_INTERP path for dynamic programs
     interpreter_sha256: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def arch(self) -> str:
+        """The architecture's name ("x86-64", "aarch64")."""
+        return ARCH_NAMES.get(self.machine, f"ELF machine {self.machine}")
 
     def to_json(self) -> bytes:
         return json.dumps({

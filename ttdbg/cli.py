@@ -188,15 +188,15 @@ def verified_summary(icount: int, events: int, hashes: int, interval: int | None
     return f"{line}; the run was too short for a state hash{every}"
 
 
-_DEBUGGABLE_MACHINES = {62: "x86-64"}      # ELF machines gdb and the REPL can debug (aarch64: not yet)
+_DEBUGGABLE = frozenset({"x86-64"})      # architectures gdb and the REPL can debug (aarch64: not yet)
 
 
 def _debuggable(trace: TraceDir) -> TraceDir:
     """`trace`, if gdb and the REPL can debug its architecture; else one line, status 70."""
-    machine = read_log(trace.log_path).header.machine
-    if machine not in _DEBUGGABLE_MACHINES:
-        raise _Fail(f"this trace is of an aarch64 (ELF machine {machine}) program: debugging it (gdb, serve, "
-                    "repl) is not supported yet; `ttdbg replay -a` replays it", 70)
+    arch = read_log(trace.log_path).header.arch
+    if arch not in _DEBUGGABLE:
+        raise _Fail(f"this trace is of an {arch} program: debugging it (gdb, serve, repl) is not supported "
+                    "yet; `ttdbg replay -a` replays it", 70)
     return trace
 
 

@@ -11,8 +11,6 @@ from collections import Counter
 
 from replay import EventKind, ProcessInfo, TraceDir, list_processes, read_log
 
-_ARCH_NAMES = {62: "x86-64", 183: "aarch64"}     # the trace header's ELF machine
-
 
 def trace_info(trace: TraceDir) -> str:
     """The `ttdbg info` summary (also the REPL's `info trace`)."""
@@ -27,7 +25,7 @@ def trace_info(trace: TraceDir) -> str:
         f"trace:        {_shown(trace.path)}",
         f"program:      {_shown(h.program)}",
         f"arguments:    {' '.join(map(_shown, h.argv))}",
-        f"arch:         {_ARCH_NAMES.get(h.machine, 'unknown')} (ELF machine {h.machine})",
+        f"arch:         {h.arch} (ELF machine {h.machine})",
         f"linking:      {'dynamic (' + _shown(h.interpreter) + ')' if h.interpreter else 'static'}",
         f"recorded:     {_shown(str(h.extra.get('recorded_at', '?')))} in {_shown(h.cwd)}",
         f"log version:  {contents.version}",
