@@ -9,6 +9,7 @@ from functools import lru_cache
 import capstone
 from capstone import x86_const
 
+from .arch import X86_64, Arch
 from .icount import DecoderLayout, InsnClass
 
 _LEGACY_PREFIXES = frozenset({0x26, 0x2E, 0x36, 0x3E, 0x64, 0x65, 0x66, 0x67, 0xF0, 0xF2, 0xF3})
@@ -26,10 +27,12 @@ class Instruction:
 
 
 class Disassembler:
-    """x86-64 decoder shared by the counter (through its C handle) and Python."""
+    """One architecture's decoder, shared by the counter (through its C handle) and Python."""
 
-    def __init__(self) -> None:
-        self._cs = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+    def __init__(self, arch: Arch = X86_64) -> None:
+        self.arch = arch
+        self._cs = capstone.Cs(getattr(capstone, f"CS_ARCH_{arch.cs_arch}"),
+                               getattr(capstone, f"CS_MODE_{arch.cs_mode}"))
 
     def native_handles(self) -> tuple[int, int, int]:
         """(cs_disasm address, cs_free address, handle) for the C counter."""
@@ -38,22 +41,27 @@ class Disassembler:
         free = ctypes.cast(lib.cs_free, ctypes.c_void_p).value
         return int(disasm or 0), int(free or 0), int(self._cs.csh.value)
 
-    @staticmethod
-    def decoder_layout(trapped: frozenset[str], vex_allowed: frozenset[str]) -> DecoderLayout:
+    def decoder_layout(self, trapped: frozenset[str], vex_allowed: frozenset[str]) -> DecoderLayout:
         """How the C counter finds an instruction's id, size and bytes in
-        Capstone's cs_insn, and the class of each instruction (by mnemonic)."""
-        classes = bytearray(x86_const.X86_INS_ENDING)
-        for names, cls in ((vex_allowed, InsnClass.VEX_OK), (trapped, InsnClass.TRAP)):
-            for name in names:
-                classes[getattr(x86_const, f"X86_INS_{name.upper()}")] = cls
+        Capstone's cs_insn, and the class of each instruction (by mnemonic).
+        `trapped` and `vex_allowed` name x86-64 instructions; on another
+        architecture every instruction is UNPREFIXED (no x86 prefix check)."""
+        if self.arch is X86_64:
+            classes = bytearray(x86_const.X86_INS_ENDING)
+            for names, cls in ((vex_allowed, InsnClass.VEX_OK), (trapped, InsnClass.TRAP)):
+                for name in names:
+                    classes[getattr(x86_const, f"X86_INS_{name.upper()}")] = cls
+        else:
+            classes = bytearray([InsnClass.UNPREFIXED]) * 65536
         insn = capstone._cs_insn
         return DecoderLayout(ctypes.sizeof(insn), insn.id.offset, insn.size.offset, insn.bytes.offset,
                              bytes(classes))
 
-    @staticmethod
-    def vex_encoded(code: bytes) -> bool:
+    def vex_encoded(self, code: bytes) -> bool:
         """Whether the instruction in `code` has a VEX, EVEX or XOP prefix (as
         _icount.c's vex_encoded decides, for messages)."""
+        if self.arch is not X86_64:
+            return False
         i = 0
         while i < len(code) and (code[i] in _LEGACY_PREFIXES or code[i] & 0xF0 == 0x40):
             i += 1

@@ -38,6 +38,9 @@ MAGIC = b"TTDBGLOG"
 # 3: TASK_SWITCH, PROCESS and ASYNC_SIGNAL events; 2: the header has a CRC-32; 1 (still read): none
 LOG_VERSION = 3
 EM_X86_64 = 62
+EM_AARCH64 = 183
+ARCH_NAMES = {EM_X86_64: "x86-64", EM_AARCH64: "aarch64"}   # replay/arch/'s architectures
+RECORDED_MACHINES = frozenset(ARCH_NAMES)
 
 _HEAD = struct.Struct("<8sHHI")
 _EVHEAD = struct.Struct("<BQI")
@@ -69,6 +72,11 @@ class TraceHeader:
     interpreter_sha256: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def arch(self) -> str:
+        """The architecture's name ("x86-64", "aarch64")."""
+        return ARCH_NAMES.get(self.machine, f"ELF machine {self.machine}")
+
     def to_json(self) -> bytes:
         return json.dumps({
             "program": self.program, "program_sha256": self.program_sha256,
@@ -80,8 +88,9 @@ class TraceHeader:
     @classmethod
     def from_json(cls, machine: int, blob: bytes) -> "TraceHeader":
         """Parse and validate; raises ValueError naming the first impossible field."""
-        if machine != EM_X86_64:
-            raise ValueError(f"ELF machine {machine} (only x86-64, {EM_X86_64}, is recorded)")
+        if machine not in RECORDED_MACHINES:
+            raise ValueError(f"ELF machine {machine} (only x86-64, {EM_X86_64}, and aarch64, "
+                             f"{EM_AARCH64}, are recorded)")
         try:
             d = json.loads(blob)
         except RecursionError:

@@ -38,6 +38,7 @@ class InsnClass(enum.IntEnum):
     PLAIN = 0
     TRAP = 1
     VEX_OK = 2
+    UNPREFIXED = 2   # not x86-64: the counter's VEX check (an x86 byte test) is skipped too
 
 
 class CounterState(ctypes.Structure):

@@ -1,4 +1,4 @@
-"""ELF loading: parse an x86-64 executable and map it into guest memory.
+"""ELF loading: parse an x86-64 or aarch64 executable and map it into guest memory.
 
 Handles the three kinds of programs gcc builds here: static (ET_EXEC),
 static-pie and dynamically linked PIE (ET_DYN).  For a dynamic program the
@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
+from .arch import BY_ELF_MACHINE_NAME, X86_64, Arch
 from .errors import ProgramError
 from .memory import PROT_EXEC, PROT_READ, PROT_WRITE, AddressSpace, page_down, page_up
 
-EM_X86_64 = "EM_X86_64"
 PIE_BASE = 0x555555554000
 
 
@@ -41,6 +41,7 @@ class ElfImage:
     phnum: int
     segments: tuple[Segment, ...]
     interp: str
+    arch: Arch = X86_64
 
     @property
     def span(self) -> tuple[int, int]:
@@ -86,10 +87,11 @@ def parse_elf(path: str, data: bytes) -> ElfImage:
     try:
         elf = ELFFile(io.BytesIO(data))
         machine = elf["e_machine"]
-        if elf.elfclass != 64 or machine != EM_X86_64:
-            arch = machine.replace("EM_", "") if isinstance(machine, str) else str(machine)
-            raise ProgramError(f"{path}: unsupported architecture {arch} "
-                               f"({elf.elfclass}-bit); ttdbg runs x86-64 Linux programs")
+        arch = BY_ELF_MACHINE_NAME.get(machine) if isinstance(machine, str) else None
+        if elf.elfclass != 64 or arch is None:
+            name = machine.replace("EM_", "") if isinstance(machine, str) else str(machine)
+            raise ProgramError(f"{path}: unsupported architecture {name} "
+                               f"({elf.elfclass}-bit); ttdbg runs x86-64 and aarch64 Linux programs")
         etype = elf["e_type"]
         if etype not in ("ET_EXEC", "ET_DYN"):
             raise ProgramError(f"{path}: not an executable (ELF type {etype})")
@@ -104,7 +106,7 @@ def parse_elf(path: str, data: bytes) -> ElfImage:
         if not segments:
             raise ProgramError(f"{path}: no loadable segments")
         return ElfImage(path, etype == "ET_DYN", elf["e_entry"], elf["e_phoff"],
-                        elf["e_phentsize"], elf["e_phnum"], tuple(segments), interp)
+                        elf["e_phentsize"], elf["e_phnum"], tuple(segments), interp, arch)
     except ELFError as exc:
         raise ProgramError(f"{path}: corrupt ELF file ({exc})") from None
     except (ValueError, KeyError, IndexError) as exc:

@@ -1,4 +1,7 @@
-"""The emulated x86-64 CPU: Unicorn, the exact instruction counter, faults.
+"""The emulated CPU: Unicorn, the exact instruction counter, faults.
+
+The architecture (x86-64, aarch64) is a description from replay/arch/; the
+x86-64 specifics below (CPUID, rdtsc, hlt) apply to x86-64 only.
 
 This is the only module that talks to Unicorn directly.  A Machine runs
 guest code until an exact instruction count, a time slice, an interrupt
@@ -23,14 +26,15 @@ from __future__ import annotations
 import ctypes
 import enum
 import hashlib
+import importlib
 import struct
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+import unicorn
 from unicorn import (
-    UC_ARCH_X86,
     UC_ERR_FETCH_PROT,
     UC_ERR_FETCH_UNMAPPED,
     UC_ERR_INSN_INVALID,
@@ -46,44 +50,28 @@ from unicorn import (
     UC_HOOK_MEM_READ,
     UC_HOOK_MEM_WRITE,
     UC_MEM_WRITE,
-    UC_MODE_64,
     Uc,
     UcError,
 )
+from unicorn import arm64_const as A
 from unicorn import x86_const as X
 from unicorn.unicorn_py3 import unicorn as _ucmod
 from unicorn.unicorn_py3.arch.intel import HOOK_INSN_CPUID_CFUNC
 
 from . import cpu
+from .arch import X86_64, Arch
+from .arch.aarch64 import CNTFRQ_EL0, CNTPCT_EL0, CNTVCT_EL0, COUNTER_FREQUENCY
 from .disasm import Disassembler, Instruction
 from .errors import ReplayError
 from .icount import NO_LIMIT, Counter, Special, StopCause
-from .linux.signals import SIGFPE, SIGILL, SIGSEGV, SIGTRAP
+from .linux.signals import SIGILL, SIGSEGV
 from .memory import AddressSpace
 from .page_images import MemoryImage, PageImager
 
 _UNTIL = (1 << 64) - 1   # an address never executed: run until told to stop
 
-GPR_NAMES = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
-             "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15")
-
-REGISTER_IDS: dict[str, int] = {
-    **{n: getattr(X, f"UC_X86_REG_{n.upper()}") for n in GPR_NAMES},
-    "rip": X.UC_X86_REG_RIP, "eflags": X.UC_X86_REG_EFLAGS,
-    "cs": X.UC_X86_REG_CS, "ss": X.UC_X86_REG_SS, "ds": X.UC_X86_REG_DS,
-    "es": X.UC_X86_REG_ES, "fs": X.UC_X86_REG_FS, "gs": X.UC_X86_REG_GS,
-    "fs_base": X.UC_X86_REG_FS_BASE, "gs_base": X.UC_X86_REG_GS_BASE,
-    "fctrl": X.UC_X86_REG_FPCW, "fstat": X.UC_X86_REG_FPSW, "ftag": X.UC_X86_REG_FPTAG,
-    "fiseg": X.UC_X86_REG_FCS, "fioff": X.UC_X86_REG_FIP, "foseg": X.UC_X86_REG_FDS,
-    "fooff": X.UC_X86_REG_FDP, "fop": X.UC_X86_REG_FOP, "mxcsr": X.UC_X86_REG_MXCSR,
-    **{f"st{i}": getattr(X, f"UC_X86_REG_ST{i}") for i in range(8)},
-    **{f"xmm{i}": getattr(X, f"UC_X86_REG_XMM{i}") for i in range(16)},
-}
-_DELIBERATELY_INVALID = frozenset({"ud0", "ud1", "ud2"})   # SIGILL on every CPU: no note
+_DELIBERATELY_INVALID = frozenset({"ud0", "ud1", "ud2", "udf"})   # SIGILL on every CPU: no note
 _X87 = frozenset(f"st{i}" for i in range(8))
-_SYSCALL_LEN = 2
-_HASHED = tuple(REGISTER_IDS[n] for n in (*GPR_NAMES, "rip", "eflags", "fs_base", "mxcsr",
-                                           *(f"xmm{i}" for i in range(16))))
 
 
 class StopKind(enum.Enum):
@@ -156,12 +144,17 @@ class GuestOS(Protocol):
 
 
 class Machine:
-    """One x86-64 CPU with exact instruction counting and host-backed RAM."""
+    """One CPU with exact instruction counting and host-backed RAM."""
 
-    def __init__(self) -> None:
-        self.uc = Uc(UC_ARCH_X86, UC_MODE_64)
-        self.uc.ctl_set_cpu_model(getattr(X, f"UC_CPU_X86_{cpu.UNICORN_MODEL}"))
-        self.disasm = Disassembler()
+    def __init__(self, arch: Arch = X86_64) -> None:
+        self.arch = arch
+        consts = importlib.import_module(f"unicorn.{arch.uc_consts}")
+        self._regs: dict[str, int] = {n: getattr(consts, c) for n, c in arch.registers.items()}
+        self._pc_id = self._regs[arch.pc]
+        self._hashed = tuple(self._regs[n] for n in arch.hashed)
+        self.uc = Uc(getattr(unicorn, f"UC_ARCH_{arch.uc_arch}"), getattr(unicorn, f"UC_MODE_{arch.uc_mode}"))
+        self.uc.ctl_set_cpu_model(getattr(consts, arch.uc_cpu_model))
+        self.disasm = Disassembler(arch)
         cs_disasm, cs_free, cs_handle = self.disasm.native_handles()
         decoder = self.disasm.decoder_layout(cpu.TRAPPED, cpu.VEX_ALLOWED)
         uclib = _ucmod.uclib
@@ -190,9 +183,13 @@ class Machine:
         # the next block boundary, so Ctrl-C works however busy the guest is.
         self.should_stop: Callable[[], bool] | None = None
         self._block_hook = self._add_raw_hook(UC_HOOK_BLOCK, self.counter.block_hook, 1, 0)
-        self.uc.hook_add(UC_HOOK_INSN, self._on_syscall, None, 1, 0, X.UC_X86_INS_SYSCALL)
         self.uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
         self.uc.hook_add(UC_HOOK_MEM_INVALID, self._on_mem_invalid)
+        _CPU_SETUP[arch.name](self)
+        self._pristine = self.uc.context_save()      # the CPU a new process (or exec) starts with
+
+    def _setup_x86_64(self) -> None:
+        self.uc.hook_add(UC_HOOK_INSN, self._on_syscall, None, 1, 0, X.UC_X86_INS_SYSCALL)
         for insn, aux in ((X.UC_X86_INS_RDTSC, False), (X.UC_X86_INS_RDTSCP, True)):
             self._add_tsc_hook(insn, aux)
         self._add_insn_hook(X.UC_X86_INS_CPUID, self._on_cpuid)
@@ -211,7 +208,25 @@ class Machine:
         # them in long mode without a GDT and stays in 64-bit mode; ds/es/fs/gs stay 0, as on Linux.
         self.uc.reg_write(X.UC_X86_REG_CS, 0x33)
         self.uc.reg_write(X.UC_X86_REG_SS, 0x2B)
-        self._pristine = self.uc.context_save()      # the CPU a new process (or exec) starts with
+
+    def _setup_aarch64(self) -> None:
+        # System calls arrive as interrupt arch.syscall_interrupt (_on_interrupt).
+        self.uc.hook_add(UC_HOOK_INSN, self._on_mrs, None, 1, 0, A.UC_ARM64_INS_MRS)
+        # FP/SIMD on at EL0, as Linux leaves it (CPACR_EL1.FPEN = 0b11).
+        self.uc.reg_write(A.UC_ARM64_REG_CPACR_EL1, self.uc.reg_read(A.UC_ARM64_REG_CPACR_EL1) | (3 << 20))
+
+    def _on_mrs(self, uc: Uc, reg: int, cp_reg: object, _user: object) -> bool:
+        """A system-register read: the generic timer's counters come from the OS
+        layer (logged, as rdtsc on x86-64); every other register reads as Unicorn has it."""
+        key = (cp_reg.op0, cp_reg.op1, cp_reg.crn, cp_reg.crm, cp_reg.op2)  # type: ignore[attr-defined]
+        if key == CNTFRQ_EL0:
+            uc.reg_write(reg, COUNTER_FREQUENCY)
+            return True
+        if key in (CNTVCT_EL0, CNTPCT_EL0) and self.os is not None:
+            value, _aux = self.os.on_rdtsc(self, False)
+            uc.reg_write(reg, value & ((1 << 64) - 1))
+            return True
+        return False
 
     # -- code that the guest writes --------------------------------------------
     def _on_region_change(self, region, installed: bool) -> None:
@@ -304,7 +319,10 @@ class Machine:
             self.request_stop()
 
     def _on_interrupt(self, uc: Uc, intno: int, _user: object) -> None:
-        self._trap = (intno, uc.reg_read(X.UC_X86_REG_RIP))
+        if intno == self.arch.syscall_interrupt:
+            self._on_syscall(uc, None)
+            return
+        self._trap = (intno, uc.reg_read(self._pc_id))
         uc.emu_stop()
 
     def _on_mem_invalid(self, uc: Uc, access: int, address: int, size: int, value: int,
@@ -366,7 +384,7 @@ class Machine:
             uc.emu_stop()
 
     def _on_watch(self, uc: Uc, access: int, address: int, size: int, value: int, w: Watchpoint) -> None:
-        pc = uc.reg_read(X.UC_X86_REG_RIP)
+        pc = uc.reg_read(self._pc_id)
         is_write = access == UC_MEM_WRITE
         if w.kind == WatchKind.WRITE and not is_write:
             return
@@ -392,7 +410,7 @@ class Machine:
 
     @property
     def pc(self) -> int:
-        return self.uc.reg_read(X.UC_X86_REG_RIP) + (_SYSCALL_LEN if self._in_syscall else 0)
+        return self.uc.reg_read(self._pc_id) + (self.arch.syscall_pc_lag if self._in_syscall else 0)
 
     def halt(self, stop: RunStop) -> None:
         """Called by the OS layer inside a hook: stop after this instruction."""
@@ -541,6 +559,8 @@ class Machine:
 
     def _stopped_by_hlt(self) -> RunStop | None:
         """Unicorn stops quietly after `hlt`; in user mode it is a #GP (SIGSEGV)."""
+        if self.arch is not X86_64:
+            return None
         pc = self.pc - 1
         try:
             if self.mem.read(pc, 1) != b"\xf4":
@@ -575,25 +595,25 @@ class Machine:
     def _fault_from_trap(self, intno: int, pc: int) -> RunStop:
         exact = self.exact_icount_at(pc)
         self.set_icount(exact)
-        signal = {0: SIGFPE, 1: SIGTRAP, 3: SIGTRAP, 16: SIGFPE, 19: SIGFPE, 6: SIGILL}.get(intno, SIGSEGV)
+        signal = self.arch.trap_signals.get(intno, SIGSEGV)
         detail = "int 0x80 (32-bit system calls are not supported)" if intno == 0x80 else f"cpu exception {intno}"
         return RunStop(StopKind.FAULT, exact, pc, signal, pc, detail)
 
     # -- registers -------------------------------------------------------------
     def reg(self, name: str) -> int:
         if name in _X87:
-            return self._x87_read(REGISTER_IDS[name])
-        if name == "rip":
+            return self._x87_read(self._regs[name])
+        if name == self.arch.pc:
             return self.pc
-        return self.uc.reg_read(REGISTER_IDS[name])
+        return self.uc.reg_read(self._regs[name])
 
     def set_reg(self, name: str, value: int) -> None:
         if name in _X87:
-            self._x87_write(REGISTER_IDS[name], value)
+            self._x87_write(self._regs[name], value)
             return
-        if name == "rip" and self._in_syscall:
-            value = (value - _SYSCALL_LEN) & ((1 << 64) - 1)
-        self.uc.reg_write(REGISTER_IDS[name], value)
+        if name == self.arch.pc and self._in_syscall:
+            value = (value - self.arch.syscall_pc_lag) & ((1 << 64) - 1)
+        self.uc.reg_write(self._regs[name], value)
 
     # The Python binding reads ST0-ST7 into 8 bytes although Unicorn writes
     # 10 (an 80-bit value): go through the C API with a buffer that fits.
@@ -625,7 +645,7 @@ class Machine:
     def state_hash(self) -> bytes:
         """A digest of the registers and all guest memory (layout and bytes)."""
         h = hashlib.blake2b(digest_size=16)
-        for rid in _HASHED:
+        for rid in self._hashed:
             v = self.uc.reg_read(rid)
             h.update(int(v).to_bytes(16, "little", signed=False))
         for r in self.mem.regions():
@@ -643,7 +663,7 @@ class Machine:
         layout, and a CRC-32 of each region's bytes (3x faster than hashing
         all memory with BLAKE2; it detects divergence, it is not a seal)."""
         h = hashlib.blake2b(digest_size=16)
-        for rid in _HASHED:
+        for rid in self._hashed:
             h.update(int(self.uc.reg_read(rid)).to_bytes(16, "little", signed=False))
         for r in self.mem.regions():
             h.update(struct.pack("<QQII", r.start, r.end, r.prot, zlib.crc32(r.view())))
@@ -690,14 +710,12 @@ class Machine:
         self.uc.context_restore(context)
         self.reset_block_tracking()
 
-    @staticmethod
-    def context_reg(context: object, name: str) -> int:
+    def context_reg(self, context: object, name: str) -> int:
         """A register of a saved CPU (x87 registers: their low 64 bits)."""
-        return context.reg_read(REGISTER_IDS[name])  # type: ignore[attr-defined]
+        return context.reg_read(self._regs[name])  # type: ignore[attr-defined]
 
-    @staticmethod
-    def set_context_reg(context: object, name: str, value: int) -> None:
-        context.reg_write(REGISTER_IDS[name], value)  # type: ignore[attr-defined]
+    def set_context_reg(self, context: object, name: str, value: int) -> None:
+        context.reg_write(self._regs[name], value)  # type: ignore[attr-defined]
 
     def saved_state_overhead(self) -> int:
         """Bytes held to make saving incremental (a shadow copy of memory)."""
@@ -705,3 +723,9 @@ class Machine:
 
     def close(self) -> None:
         self.counter.close()
+
+
+_CPU_SETUP: dict[str, Callable[[Machine], None]] = {
+    "x86_64": Machine._setup_x86_64,
+    "aarch64": Machine._setup_aarch64,
+}

@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import cpu
+from .arch import BY_ELF_MACHINE, Arch
 from .errors import LogFormatError
 from .eventlog import TraceHeader
 from .events import RandomSource
@@ -81,8 +81,8 @@ class GuestProcess:
                  warn: Callable[[str], None], policy: Policy | None = None) -> None:
         self.header = header
         self.host = host
-        self._check_cpu(header)
-        self.machine = Machine()
+        arch = self._check_cpu(header)
+        self.machine = Machine(arch)
         self.kernel = LinuxKernel(self.machine, host, header.pid, header.program, header.cwd, warn,
                                   ids=header.extra.get("ids"))
         self.auxv = b""
@@ -122,12 +122,18 @@ class GuestProcess:
         return functions[name]
 
     @staticmethod
-    def _check_cpu(header: TraceHeader) -> None:
-        """A trace replays only on the emulated CPU it was recorded on (cpu.py)."""
+    def _check_cpu(header: TraceHeader) -> Arch:
+        """A trace replays only on the emulated CPU it was recorded on (cpu.py,
+        replay/arch/): returns the trace's architecture."""
+        arch = BY_ELF_MACHINE.get(header.machine)
+        if arch is None:
+            raise LogFormatError(f"the trace is of ELF machine {header.machine}, an architecture this ttdbg "
+                                 "does not run")
         recorded = header.extra.get("cpu", "qemu64 (before ttdbg described its CPU)")
-        if recorded != cpu.SIGNATURE:
+        if recorded != arch.signature:
             raise LogFormatError(f"the trace was recorded on another emulated CPU ({recorded}; this ttdbg "
-                                 f"emulates {cpu.SIGNATURE}): replay it with the ttdbg that recorded it")
+                                 f"emulates {arch.signature}): replay it with the ttdbg that recorded it")
+        return arch
 
     @property
     def icount(self) -> int:

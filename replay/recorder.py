@@ -20,9 +20,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import cpu, icount
+from . import icount
 from .errors import DiskFullError, ProgramError, TraceError
-from .eventlog import EM_X86_64, LogWriter, TraceHeader
+from .eventlog import LogWriter, TraceHeader
 from .events import (
     AsyncSignal,
     CharRead,
@@ -48,7 +48,7 @@ from .icount import NO_LIMIT
 from .linux.abi import EWAIT
 from .linux.files import O_ACCMODE, O_NONBLOCK, O_RDONLY, OpenFile
 from .linux.tasks import TASK_LIMIT
-from .loader import parse_elf
+from .loader import ElfImage, parse_elf
 from .process import GuestProcess, Outcome, Program
 from .scheduler import DEFAULT_SLICE, Deadlock, Policy
 from .trace import TraceDir, device_of
@@ -110,8 +110,12 @@ class RecordingHostIO:
     """HostIO over the real host; every answer becomes an event."""
 
     def __init__(self, writer: LogWriter, trace: TraceDir, checkpoint_interval: int,
-                 should_stop: Callable[[], bool] | None = None) -> None:
+                 should_stop: Callable[[], bool] | None = None, sysroot: str | None = None) -> None:
         self.writer = writer
+        # Another architecture's libraries: an absolute path read-only opened is
+        # looked up under `sysroot` first, as `qemu-aarch64 -L` does (the log
+        # keeps the guest's path; replay reads the captured bytes).
+        self.sysroot = sysroot
         self.should_stop = should_stop
         self.trace = trace
         self.interval = checkpoint_interval
@@ -127,7 +131,7 @@ class RecordingHostIO:
 
     def open(self, icount: int, path: str, flags: int, mode: int, fd: int, file: OpenFile) -> OpenOutcome:
         try:
-            hfd = os.open(path, flags | os.O_CLOEXEC, mode)
+            hfd = os.open(self._host_path(path, flags), flags | os.O_CLOEXEC, mode)
         except OSError as exc:
             result = -(exc.errno or errno.EIO)
             self.writer.append(FileOpen(icount, path, flags, result, FileKind.NONE))
@@ -149,6 +153,13 @@ class RecordingHostIO:
         self.writer.append(FileOpen(icount, path, flags, fd, kind, digest,
                                     len(content) if content is not None else 0))
         return OpenOutcome(0, kind, content)
+
+    def _host_path(self, path: str, flags: int) -> str:
+        if self.sysroot and path.startswith("/") and (flags & O_ACCMODE) == O_RDONLY:
+            inside = os.path.join(self.sysroot, path.lstrip("/"))
+            if os.path.lexists(inside):
+                return inside
+        return path
 
     def close(self, file: OpenFile) -> None:
         hfd = self._host_fds.pop(file.handle, None)
@@ -414,6 +425,21 @@ def _read_all(fd: int, size_hint: int) -> bytes:
     return b"".join(chunks)
 
 
+def sysroot_for(image: ElfImage, sysroot: str | None) -> str | None:
+    """The sysroot a dynamic program's loader and libraries come from: `sysroot`,
+    or its architecture's default (None for a static program or the host's own)."""
+    if not image.interp:
+        return None
+    if sysroot is None:
+        sysroot = image.arch.default_sysroot
+        if sysroot is not None and not os.path.isdir(sysroot):
+            raise ProgramError(f"{image.path}: a dynamic {image.arch.name} program needs its libraries: install "
+                               f"{image.arch.sysroot_package} (for {sysroot}) or pass --sysroot DIR")
+    elif not os.path.isdir(sysroot):
+        raise ProgramError(f"{sysroot}: no such directory (--sysroot)")
+    return sysroot
+
+
 def read_program(path: str) -> bytes:
     """The program's bytes, or a ProgramError that says what is wrong."""
     if not os.path.lexists(path):
@@ -454,7 +480,8 @@ def record(program_path: str, argv: list[str], trace: TraceDir, *,
            progress: Callable[[int], None] | None = None,
            should_stop: Callable[[], bool] | None = None,
            program_data: bytes | None = None, slice_length: int = DEFAULT_SLICE,
-           chaos_seed: int | None = None, task_limit: int = TASK_LIMIT) -> RecordResult:
+           chaos_seed: int | None = None, task_limit: int = TASK_LIMIT,
+           sysroot: str | None = None) -> RecordResult:
     """Record one run of `program_path` into `trace` (an empty trace directory).
 
     `should_stop` is polled between time slices and while the guest waits for
@@ -463,22 +490,25 @@ def record(program_path: str, argv: list[str], trace: TraceDir, *,
     Threads take turns of `slice_length` instructions; with `chaos_seed`, of
     random lengths and in a random order drawn from that seed (scheduler.py).
     More than `task_limit` threads and processes at once: clone and fork fail with EAGAIN.
+    `sysroot`: where a dynamic program of another architecture finds its loader
+    and libraries (default: its architecture's, see sysroot_for).
     """
     data = program_data if program_data is not None else read_program(program_path)
     image = parse_elf(program_path, data)
+    sysroot = sysroot_for(image, sysroot)
     interp_data = None
     interp_digest = ""
     if image.interp:
-        interp_data = read_program(image.interp)
+        interp_data = read_program(os.path.join(sysroot, image.interp.lstrip("/")) if sysroot else image.interp)
         parse_elf(image.interp, interp_data)
         interp_digest = trace.store_file(interp_data)
     digest = trace.store_file(data)
     header = TraceHeader(
-        machine=EM_X86_64, program=program_path, program_sha256=digest, argv=tuple(argv),
+        machine=image.arch.elf_machine, program=program_path, program_sha256=digest, argv=tuple(argv),
         env=tuple(env if env is not None else (f"{k}={v}" for k, v in os.environ.items())),
         cwd=os.getcwd(), pid=os.getpid(), interpreter=image.interp, interpreter_sha256=interp_digest,
         extra={"ids": [os.getuid(), os.geteuid(), os.getgid(), os.getegid()], "ppid": os.getppid(),
-               "checkpoint_interval": checkpoint_interval, "state_hash": "crc32", "cpu": cpu.SIGNATURE,
+               "checkpoint_interval": checkpoint_interval, "state_hash": "crc32", "cpu": image.arch.signature,
                "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                "scheduler": {"slice": slice_length, "chaos_seed": chaos_seed, "task_limit": task_limit}},
     )
@@ -488,7 +518,7 @@ def record(program_path: str, argv: list[str], trace: TraceDir, *,
         if exc.errno in _NO_SPACE:
             raise DiskFullError(device_of(trace.path), None) from None
         raise TraceError(f"cannot write {trace.log_path}: {exc.strerror}") from None
-    hostio = RecordingHostIO(writer, trace, checkpoint_interval, should_stop)
+    hostio = RecordingHostIO(writer, trace, checkpoint_interval, should_stop, sysroot)
     started = time.monotonic()
     process = GuestProcess(header, Program(program_path, data, interp_data), hostio, warn,
                            Policy(slice_length, chaos_seed))

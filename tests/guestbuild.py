@@ -4,6 +4,9 @@
     musl     musl-gcc -static -g -O1  (musl libc, statically linked)
     dynamic  gcc -g -O1               (glibc, dynamically linked PIE)
 
+and, cross-built for tests/test_aarch64.py, aarch64-static and aarch64-dynamic
+(aarch64-linux-gnu-gcc; the dynamic ones run with the sysroot /usr/aarch64-linux-gnu).
+
 Builds are cached by (name, flavour) in one directory per test session.
 """
 
@@ -22,6 +25,9 @@ _COMMANDS = {
     "static": ("gcc", ["-static", "-g", "-O1"]),
     "musl": ("musl-gcc", ["-static", "-g", "-O1"]),
     "dynamic": ("gcc", ["-g", "-O1", "-fPIE", "-pie"]),
+    # Cross builds (not in FLAVOURS: tests/test_aarch64.py asks for them by name).
+    "aarch64-static": ("aarch64-linux-gnu-gcc", ["-static", "-g", "-O1"]),
+    "aarch64-dynamic": ("aarch64-linux-gnu-gcc", ["-g", "-O1", "-fPIE", "-pie"]),
 }
 
 

@@ -159,7 +159,7 @@ def cmd_record(args: argparse.Namespace) -> int:
                             checkpoint_interval=args.checkpoint_interval, warn=_guest_warning,
                             progress=progress if progress.enabled else None, should_stop=ctrl_c,
                             program_data=data, slice_length=args.slice, chaos_seed=chaos_seed,
-                            task_limit=args.max_tasks)
+                            task_limit=args.max_tasks, sysroot=args.sysroot)
     except DiskFullError as exc:
         if exc.icount is None:                          # nothing recorded: leave no half trace behind
             shutil.rmtree(trace.path, ignore_errors=True)
@@ -189,9 +189,22 @@ def verified_summary(icount: int, events: int, hashes: int, interval: int | None
     return f"{line}; the run was too short for a state hash{every}"
 
 
+_DEBUGGABLE = frozenset({"x86-64"})      # architectures gdb and the REPL can debug (aarch64: not yet)
+
+
+def _debuggable(trace: TraceDir) -> TraceDir:
+    """`trace`, if gdb and the REPL can debug its architecture; else one line, status 70."""
+    arch = read_log(trace.log_path).header.arch
+    if arch not in _DEBUGGABLE:
+        raise _Fail(f"this trace is of an {arch} program: debugging it (gdb, serve, repl) is not supported "
+                    "yet; `ttdbg replay -a` replays it", 70)
+    return trace
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     trace = open_trace(args.trace)
     if not args.autopilot:
+        _debuggable(trace)
         from .gdb_launch import replay_with_gdb
         return replay_with_gdb(trace, gdb=args.gdb, gdb_args=args.gdb_args or [], pid=_chosen_pid(trace, args))
     if args.pid is not None or args.exe is not None:
@@ -315,14 +328,14 @@ def cmd_dump(args: argparse.Namespace) -> int:
 # -- gdb and REPL ---------------------------------------------------------------------------
 def cmd_serve(args: argparse.Namespace) -> int:
     from .serve import serve
-    trace = open_trace(args.trace)
+    trace = _debuggable(open_trace(args.trace))
     return serve(trace, host=args.host, port=args.port, once=args.once,
                  fresh=args.fresh, say=_say, pid=_chosen_pid(trace, args))
 
 
 def cmd_repl(args: argparse.Namespace) -> int:
     from .repl import run_repl
-    trace = open_trace(args.trace)
+    trace = _debuggable(open_trace(args.trace))
     return run_repl(trace, gdb=args.gdb, pid=_chosen_pid(trace, args))
 
 
@@ -402,7 +415,7 @@ def _port(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ttdbg", description="Time-travel debugging of x86-64 Linux programs.")
+    p = argparse.ArgumentParser(prog="ttdbg", description="Time-travel debugging of x86-64 and aarch64 Linux programs.")
     p.add_argument("--log", metavar="SPEC", help="log levels, e.g. debug or gdbstub=debug (or $TTDBG_LOG)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -424,6 +437,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"instructions a thread runs before another gets its turn (default {DEFAULT_SLICE:,})")
     r.add_argument("--max-tasks", type=_task_limit, default=4096, metavar="N",
                    help="threads and processes at once; more fail with EAGAIN (default 4096)")
+    r.add_argument("--sysroot", metavar="DIR",
+                   help="a dynamic aarch64 program's loader and libraries (default: /usr/aarch64-linux-gnu, "
+                        "as qemu-aarch64 -L)")
     r.add_argument("program", nargs=argparse.REMAINDER, metavar="PROGRAM [ARGS...]")
     r.set_defaults(func=cmd_record)
 

@@ -25,7 +25,7 @@ def trace_info(trace: TraceDir) -> str:
         f"trace:        {_shown(trace.path)}",
         f"program:      {_shown(h.program)}",
         f"arguments:    {' '.join(map(_shown, h.argv))}",
-        f"arch:         x86-64 (ELF machine {h.machine})" if h.machine == 62 else f"arch: ELF machine {h.machine}",
+        f"arch:         {h.arch} (ELF machine {h.machine})",
         f"linking:      {'dynamic (' + _shown(h.interpreter) + ')' if h.interpreter else 'static'}",
         f"recorded:     {_shown(str(h.extra.get('recorded_at', '?')))} in {_shown(h.cwd)}",
         f"log version:  {contents.version}",

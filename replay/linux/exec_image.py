@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from ..errors import ProgramError
 from ..loader import PIE_BASE, load_image, parse_elf
 from ..memory import PAGE, page_up
 from .initial_stack import (
@@ -23,6 +24,7 @@ from .initial_stack import (
     AT_FLAGS,
     AT_GID,
     AT_HWCAP,
+    AT_HWCAP2,
     AT_MINSIGSTKSZ,
     AT_PAGESZ,
     AT_PHDR,
@@ -30,7 +32,6 @@ from .initial_stack import (
     AT_PHNUM,
     AT_SECURE,
     AT_UID,
-    HWCAP_X86_64,
     build_stack,
 )
 from .layout import MMAP_TOP, STACK_SIZE, STACK_TOP
@@ -44,7 +45,10 @@ def load_program(k: LinuxKernel, path: str, data: bytes, interp_data: bytes | No
     """Map `data` (and its interpreter) into k's empty address space, build the
     stack, point the registers at the entry; returns the auxiliary vector."""
     mem = k.machine.mem
+    arch = k.machine.arch
     image = parse_elf(path, data)
+    if image.arch is not arch:
+        raise ProgramError(f"{path}: a {image.arch.name} program, in a {arch.name} process")
     loaded = load_image(mem, image, data, PIE_BASE, path)
     entry = loaded.entry
     interp_base = 0
@@ -60,22 +64,24 @@ def load_program(k: LinuxKernel, path: str, data: bytes, interp_data: bytes | No
     k.state.brk_start = k.state.brk = brk
     mem.map(STACK_TOP - STACK_SIZE, STACK_SIZE, 3, "[stack]")
     aux = {
-        AT_HWCAP: HWCAP_X86_64, AT_PAGESZ: PAGE, AT_CLKTCK: 100,
+        AT_HWCAP: arch.hwcap, AT_PAGESZ: PAGE, AT_CLKTCK: 100,
         AT_PHDR: loaded.phdr, AT_PHENT: image.phentsize, AT_PHNUM: image.phnum,
         AT_BASE: interp_base, AT_FLAGS: 0, AT_ENTRY: loaded.entry,
         AT_UID: 0, AT_EUID: 0, AT_GID: 0, AT_EGID: 0, AT_SECURE: 0,
         AT_MINSIGSTKSZ: 2048,
     }
+    if arch.hwcap2 is not None:
+        aux[AT_HWCAP2] = arch.hwcap2
     if ids:
         aux.update({AT_UID: ids[0], AT_EUID: ids[1], AT_GID: ids[2], AT_EGID: ids[3]})
-    initial, writes = build_stack(STACK_TOP, list(argv), list(envp), execfn, random16, aux)
+    initial, writes = build_stack(STACK_TOP, list(argv), list(envp), execfn, random16, aux, arch.platform)
     for addr, chunk in writes:
         mem.write(addr, chunk)
     k.set_exec_image(data, initial.arg_span, initial.env_span)
     m = k.machine
-    m.set_reg("rsp", initial.sp)
-    m.set_reg("rip", entry)
-    m.set_reg("rdx", 0)
+    m.set_reg(arch.sp, initial.sp)
+    m.set_reg(arch.pc, entry)
+    m.set_reg(arch.atexit_register, 0)
     return initial.auxv
 
 

@@ -129,7 +129,7 @@ class Family:
         """A new, empty process `pid` (its machine reused if the pid had one)."""
         machine = self._machines.get(pid)
         if machine is None:
-            machine = self._free.pop() if self._free else Machine()
+            machine = self._free.pop() if self._free else Machine(self.first.machine.arch)
             self._machines[pid] = machine
         elif machine in self._free:
             self._free.remove(machine)

@@ -9,15 +9,9 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from ..cpu import hwcap
-
 AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_BASE, AT_FLAGS, AT_ENTRY = 0, 3, 4, 5, 6, 7, 8, 9
 AT_UID, AT_EUID, AT_GID, AT_EGID, AT_PLATFORM, AT_HWCAP, AT_CLKTCK = 11, 12, 13, 14, 15, 16, 17
 AT_SECURE, AT_RANDOM, AT_HWCAP2, AT_EXECFN, AT_MINSIGSTKSZ = 23, 25, 26, 31, 51
-
-# cpuid(1).edx of the emulated CPU, as the kernel reports it in AT_HWCAP.
-HWCAP_X86_64 = hwcap()
-
 
 @dataclass(frozen=True)
 class InitialStack:
@@ -28,7 +22,8 @@ class InitialStack:
 
 
 def build_stack(stack_top: int, argv: list[bytes], envp: list[bytes], execfn: bytes,
-                random16: bytes, aux: dict[int, int]) -> tuple[InitialStack, list[tuple[int, bytes]]]:
+                random16: bytes, aux: dict[int, int],
+                platform: bytes = b"x86_64") -> tuple[InitialStack, list[tuple[int, bytes]]]:
     """Compute the stack image; returns (sp, auxv) and the writes to perform."""
     writes: list[tuple[int, bytes]] = []
     pos = stack_top - 16
@@ -42,7 +37,7 @@ def build_stack(stack_top: int, argv: list[bytes], envp: list[bytes], execfn: by
     execfn_addr = push_bytes(execfn + b"\0")
     env_addrs = [push_bytes(e + b"\0") for e in reversed(envp)][::-1]
     arg_addrs = [push_bytes(a + b"\0") for a in reversed(argv)][::-1]
-    platform_addr = push_bytes(b"x86_64\0")
+    platform_addr = push_bytes(platform + b"\0")
     pos &= ~15
     random_addr = push_bytes(random16)
     pos &= ~15

@@ -41,7 +41,6 @@ from .signals import (
 )
 from .sys_open import release
 from .syscalls import dispatch_table
-from .sysnames import syscall_name
 from .tasks import ThreadState, Wait, WaitKind
 
 if TYPE_CHECKING:
@@ -127,7 +126,7 @@ class LinuxKernel:
         self.signal_gate: SignalGate | None = None
         # The recording's ids (header extra.ids); None for a trace without them.
         self.creds = Credentials.from_header(ids) if ids else None
-        self.handlers = dispatch_table()
+        self.handlers = dispatch_table(machine.arch.syscall_numbers, machine.arch.unported_syscalls)
         # What /proc/self shows of the exec (set_exec_image): the program's bytes
         # and where argv's and the environment's strings lie in guest memory.
         self.exe_image = b""
@@ -212,16 +211,16 @@ class LinuxKernel:
 
     # -- GuestOS -----------------------------------------------------------------
     def on_syscall(self, machine: Machine) -> None:
-        uc_regs = machine.read_registers(("rax", "rdi", "rsi", "rdx", "r10", "r8", "r9"))
-        sysno = uc_regs["rax"]
+        arch = machine.arch
+        uc_regs = machine.read_registers((arch.syscall_number, *arch.syscall_args))
+        sysno = uc_regs[arch.syscall_number]
         self._sysno = sysno
-        args: Args = (uc_regs["rdi"], uc_regs["rsi"], uc_regs["rdx"], uc_regs["r10"],
-                      uc_regs["r8"], uc_regs["r9"])
+        args: Args = tuple(uc_regs[r] for r in arch.syscall_args)  # type: ignore[assignment]
         handler = self.handlers.get(sysno)
         self._to_deliver.clear()
         try:
             if handler is None:
-                self.warn_once(f"sys{sysno}", f"unsupported system call {syscall_name(sysno)} "
+                self.warn_once(f"sys{sysno}", f"unsupported system call {arch.syscall_name(sysno)} "
                                f"({sysno}); returning -ENOSYS")
                 result = -errno.ENOSYS
             else:
@@ -252,9 +251,9 @@ class LinuxKernel:
             else:
                 result = -errno.EINTR
         if result is not None:
-            machine.set_reg("rax", result & MASK64)
-            machine.set_reg("rcx", machine.pc)        # the syscall instruction clobbers
-            machine.set_reg("r11", machine.reg("eflags"))  # rcx and r11, as on Linux
+            machine.set_reg(arch.syscall_return, result & MASK64)
+            for reg, source in arch.syscall_clobbers:   # x86-64's syscall clobbers rcx and r11
+                machine.set_reg(reg, machine.reg(source))
         # Signals with handlers are entered on the way back to user mode.
         if self._to_deliver and self._gate(tuple(self._to_deliver)):
             machine.halt(RunStop(StopKind.HALTED, self.icount, machine.pc))

@@ -1,4 +1,5 @@
-"""Binary layouts of the Linux x86-64 structures the emulated syscalls fill."""
+"""Binary layouts of the Linux structures the emulated syscalls fill (x86-64's;
+struct stat also in the generic layout aarch64 uses)."""
 
 from __future__ import annotations
 
@@ -7,21 +8,30 @@ import stat as _stat
 import struct
 
 STAT = struct.Struct("<QQQIIIIQqqqqqqqqq24x")      # struct stat, 144 bytes
+STAT_GENERIC = struct.Struct("<QQIIIIQ8xqi4xqqQqQqQ8x")  # asm-generic struct stat (aarch64), 128 bytes
 TIMESPEC = struct.Struct("<qq")
 TIMEVAL = struct.Struct("<qq")
 RLIMIT = struct.Struct("<QQ")
 WINSIZE_SIZE = 8
 TERMIOS_SIZE = 36
 RLIM_INFINITY = (1 << 64) - 1
-assert STAT.size == 144
+assert STAT.size == 144 and STAT_GENERIC.size == 128
 
 
-def pack_stat(st: os.stat_result) -> bytes:
-    return STAT.pack(st.st_dev, st.st_ino, st.st_nlink, st.st_mode, st.st_uid, st.st_gid, 0,
-                     getattr(st, "st_rdev", 0), st.st_size, st.st_blksize, st.st_blocks,
-                     int(st.st_atime), st.st_atime_ns % 1_000_000_000,
-                     int(st.st_mtime), st.st_mtime_ns % 1_000_000_000,
-                     int(st.st_ctime), st.st_ctime_ns % 1_000_000_000)
+def _stat_bytes(layout: str, dev: int, ino: int, nlink: int, mode: int, uid: int, gid: int, rdev: int, size: int,
+          blksize: int, blocks: int, times: tuple[int, ...]) -> bytes:
+    """struct stat in `layout` ("x86_64" or "generic", replay/arch/'s stat_layout)."""
+    if layout == "generic":
+        return STAT_GENERIC.pack(dev, ino, mode, nlink, uid, gid, rdev, size, blksize, blocks, *times)
+    return STAT.pack(dev, ino, nlink, mode, uid, gid, 0, rdev, size, blksize, blocks, *times)
+
+
+def pack_stat(st: os.stat_result, layout: str = "x86_64") -> bytes:
+    return _stat_bytes(layout, st.st_dev, st.st_ino, st.st_nlink, st.st_mode, st.st_uid, st.st_gid,
+                 getattr(st, "st_rdev", 0), st.st_size, st.st_blksize, st.st_blocks,
+                 (int(st.st_atime), st.st_atime_ns % 1_000_000_000,
+                  int(st.st_mtime), st.st_mtime_ns % 1_000_000_000,
+                  int(st.st_ctime), st.st_ctime_ns % 1_000_000_000))
 
 
 def _statx(mode: int, ino: int, nlink: int, uid: int, gid: int, size: int, blksize: int, blocks: int,
@@ -48,9 +58,8 @@ def synthetic_statx(mode: int, ino: int, mask: int, size: int = 0) -> bytes:
     return _statx(mode, ino, 1, 0, 0, size, 4096, (size + 511) // 512, (0, 0, 0, 0), 0, 0)
 
 
-def synthetic_stat(size: int, mode: int = _stat.S_IFREG | 0o644, ino: int = 1) -> bytes:
-    return STAT.pack(0, ino, 1, mode, 0, 0, 0, 0, size, 4096, (size + 511) // 512,
-                     0, 0, 0, 0, 0, 0)
+def synthetic_stat(size: int, mode: int = _stat.S_IFREG | 0o644, ino: int = 1, layout: str = "x86_64") -> bytes:
+    return _stat_bytes(layout, 0, ino, 1, mode, 0, 0, 0, size, 4096, (size + 511) // 512, (0, 0, 0, 0, 0, 0))
 
 
 def pack_utsname(u: os.uname_result) -> bytes:

@@ -90,7 +90,7 @@ def sys_fcntl(k: LinuxKernel, a: Args) -> int:
         entry.cloexec = bool(arg & FD_CLOEXEC)
         return 0
     if cmd == F_GETFL:
-        return entry.file.flags
+        return k.machine.arch.open_flags_out(entry.file.flags)
     if cmd == F_SETFL:
         entry.file.flags = (entry.file.flags & O_ACCMODE) | (arg & (O_APPEND | O_NONBLOCK))
         return 0

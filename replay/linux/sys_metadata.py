@@ -48,16 +48,17 @@ def sys_fstat(k: LinuxKernel, a: Args) -> int:
     if not k.can_write(buf, 144):
         return -errno.EFAULT
     if f.pipe is not None:
-        k.write(buf, synthetic_stat(0, _stat.S_IFIFO | 0o600, ino=f.handle))
+        k.write(buf, synthetic_stat(0, _stat.S_IFIFO | 0o600, ino=f.handle, layout=k.machine.arch.stat_layout))
         return 0
     if f.anon is not None:
         k.write(buf, synthetic_stat(0, 0o600, ino=f.handle))   # an anonymous inode, as Linux's
         return 0
     if f.synthetic:
         mode, size = _synthetic_size(k, f)
-        k.write(buf, synthetic_stat(size, mode, ino=f.handle))   # /proc text files: size 0
+        k.write(buf, synthetic_stat(size, mode, ino=f.handle,
+                                    layout=k.machine.arch.stat_layout))   # /proc text files: size 0
         return 0
-    return _fstat_file(k, f, N["fstat"], lambda st: ((buf, pack_stat(st)),))
+    return _fstat_file(k, f, N["fstat"], lambda st: ((buf, pack_stat(st, k.machine.arch.stat_layout)),))
 
 
 def sys_newfstatat(k: LinuxKernel, a: Args) -> int:
@@ -76,12 +77,12 @@ def sys_newfstatat(k: LinuxKernel, a: Args) -> int:
     if made is not None:
         if isinstance(made, int):
             return made
-        k.write(buf, synthetic_stat(made[1], made[0], ino=made[2]))
+        k.write(buf, synthetic_stat(made[1], made[0], ino=made[2], layout=k.machine.arch.stat_layout))
         return 0
 
     def call():
         try:
-            return 0, ((buf, pack_stat(os.stat(full, follow_symlinks=follow))),)
+            return 0, ((buf, pack_stat(os.stat(full, follow_symlinks=follow), k.machine.arch.stat_layout)),)
         except OSError as exc:
             return errno_of(exc), ()
     return k.host_syscall(N["newfstatat"], call)

@@ -46,7 +46,7 @@ def _install_made(k: LinuxKernel, path: str, flags: int, content: bytes) -> int:
 
 
 def sys_openat(k: LinuxKernel, a: Args) -> int:
-    dirfd, path_ptr, flags, mode = a[0], a[1], a[2] & 0xFFFFFFFF, a[3] & 0o7777
+    dirfd, path_ptr, flags, mode = a[0], a[1], k.machine.arch.open_flags_in(a[2] & 0xFFFFFFFF), a[3] & 0o7777
     path = k.resolve(dirfd, k.cstring(path_ptr))
     if isinstance(path, int):
         return path

@@ -1,0 +1,191 @@
+"""aarch64 programs (static, and dynamic with the sysroot /usr/aarch64-linux-gnu):
+recorded output equals the same binary under qemu-aarch64, replay equals the recording, and the instruction count is
+exact (replay/arch/aarch64.py).  Guests are cross-built from tests/guests
+with aarch64-linux-gnu-gcc; without it or qemu-aarch64 the tests skip (CI
+installs them: gcc-aarch64-linux-gnu, libc6-dev-arm64-cross, qemu-user)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from guestbuild import CompilerMissing, GuestBuilder
+from harness import Run, Ttdbg, _run
+
+from replay.arch import AARCH64
+from replay.eventlog import TraceHeader
+from replay.machine import Machine, RunStop, StopKind
+
+QEMU = shutil.which("qemu-aarch64")
+SYSROOT = "/usr/aarch64-linux-gnu"
+LINKS = ("aarch64-static", "aarch64-dynamic")
+AS = shutil.which("aarch64-linux-gnu-as")
+
+
+def _need(tool: str | None, what: str) -> None:
+    if tool is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{what} is not installed: CI must install it (see .ci/run)")
+        pytest.skip(f"{what} is not installed (apt-get install gcc-aarch64-linux-gnu qemu-user)")
+
+
+@pytest.fixture
+def a64(builder: GuestBuilder):
+    _need(QEMU, "qemu-aarch64")
+
+    def build(name: str, flavour: str = "aarch64-static") -> Path:
+        if flavour == "aarch64-dynamic" and not os.path.isdir(SYSROOT):
+            _need(None, "libc6-dev-arm64-cross")
+        try:
+            return builder.build(name, flavour)
+        except CompilerMissing:
+            _need(None, "aarch64-linux-gnu-gcc")
+            raise
+    return build
+
+
+def qemu(ttdbg: Ttdbg, program: Path, *args: str, stdin: bytes | None = None) -> Run:
+    return _run([str(QEMU), "-L", SYSROOT, str(program), *args], stdin=stdin, env=ttdbg.env, cwd=ttdbg.workdir)
+
+
+def same(a: Run, b: Run, what: str) -> None:
+    assert (a.status, a.stdout, a.err) == (b.status, b.stdout, b.err), what
+
+
+@pytest.mark.parametrize("link", LINKS)
+def test_hello_matches_qemu(ttdbg: Ttdbg, a64, link: str) -> None:
+    program = a64("hello", link)
+    native = qemu(ttdbg, program, "x", "y")
+    assert native.status == 0 and b"hello from the guest" in native.stdout
+    trace, rec, rep = ttdbg.record_replay(program, "x", "y")
+    same(rec, native, "record vs qemu-aarch64")
+    same(rep, rec, "replay vs record")
+    info = ttdbg("info", trace)
+    assert "arch:         aarch64 (ELF machine 183)" in info.out, info.out
+    for command in ("repl", "serve"):                # not yet: one line, status 70
+        refused = ttdbg(command, trace)
+        assert refused.status == 70 and refused.err.count("\n") == 1, refused.err
+        assert "aarch64" in refused.err and "not supported yet" in refused.err
+
+
+@pytest.mark.parametrize("link", LINKS)
+def test_stdin_echo_matches_qemu(ttdbg: Ttdbg, a64, link: str) -> None:
+    program = a64("stdin_echo", link)
+    data = b"first line\nsecond line\nno newline at the end"
+    native = qemu(ttdbg, program, stdin=data)
+    trace, rec = ttdbg.record(program, stdin=data)
+    same(rec, native, "record vs qemu-aarch64")
+    same(ttdbg.replay(trace), rec, "replay vs record")
+
+
+@pytest.mark.parametrize("link", LINKS)
+def test_file_io_matches_qemu(ttdbg: Ttdbg, a64, tmp_path: Path, link: str) -> None:
+    program = a64("fileio", link)
+    listing = tmp_path / "listing"
+    listing.mkdir()
+    for name in ("beta", "alpha", "gamma"):
+        (listing / name).write_text(name)
+    scratch = tmp_path / "scratch.txt"
+    native = qemu(ttdbg, program, str(scratch), str(listing))
+    assert native.status == 0, native.err
+    trace, rec, rep = ttdbg.record_replay(program, str(scratch), str(listing))
+    same(rec, native, "record vs qemu-aarch64")
+    assert "3 entries: alpha beta gamma" in rec.out
+    same(rep, rec, "replay vs record")
+    assert not scratch.exists(), "replay must not touch the host file system"
+
+
+def test_clocks_counter_and_random_replay_identically(ttdbg: Ttdbg, a64) -> None:
+    program = a64("a64_clockrand")
+    native = qemu(ttdbg, program)
+    assert native.status == 0, native.err
+    trace, rec, rep = ttdbg.record_replay(program)
+    assert rec.status == 0, rec.err
+    assert "cntvct" in rec.out and "(increasing: 1)" in rec.out and "cntfrq    nonzero" in rec.out
+    same(rep, rec, "replay vs record")
+    _, again = ttdbg.record(program)
+    assert again.stdout != rec.stdout, "two recordings read different times and random bytes"
+
+
+def test_crash_takes_the_default_action_as_under_qemu(ttdbg: Ttdbg, a64) -> None:
+    program = a64("a64_crash")
+    native = qemu(ttdbg, program)
+    trace, rec, rep = ttdbg.record_replay(program)
+    assert (rec.status, rec.stdout) == (native.status, native.stdout) == (139, b"about to crash\n")
+    same(rep, rec, "replay vs record")
+
+
+def test_a_missing_sysroot_is_one_line(ttdbg: Ttdbg, a64, tmp_path: Path) -> None:
+    rec = ttdbg("record", "-q", "-o", tmp_path / "t", "--sysroot", tmp_path / "none", a64("hello", "aarch64-dynamic"))
+    assert rec.status == 127 and rec.err.count("\n") == 1 and "no such directory (--sysroot)" in rec.err, rec.err
+
+
+def test_another_architecture_is_refused_in_one_line(ttdbg: Ttdbg, a64, tmp_path: Path) -> None:
+    data = bytearray(a64("hello").read_bytes())
+    data[18:20] = (243).to_bytes(2, "little")        # EM_RISCV
+    riscv = tmp_path / "riscv"
+    riscv.write_bytes(bytes(data))
+    riscv.chmod(0o755)
+    _, rec = ttdbg.record(riscv)
+    assert rec.status != 0
+    assert rec.err.count("\n") == 1 and "unsupported architecture RISCV" in rec.err, rec.err
+    with pytest.raises(ValueError, match="ELF machine 243"):
+        TraceHeader.from_json(243, b"{}")
+
+
+LOOP = """
+.globl _start
+_start:
+    mov x1, #1000
+1:  subs x1, x1, #1
+    b.ne 1b
+    mrs x2, cntvct_el0
+    mov x8, #93
+    svc #0
+"""
+
+
+class _OS:
+    def __init__(self) -> None:
+        self.syscalls: list[tuple[int, int]] = []
+
+    def on_syscall(self, m: Machine) -> None:
+        self.syscalls.append((m.reg("x8"), m.icount))
+        m.halt(RunStop(StopKind.HALTED, m.icount, m.pc))
+
+    def on_rdtsc(self, m: Machine, with_aux: bool) -> tuple[int, int]:
+        return 4242, 0
+
+
+def test_instruction_count_is_exact_on_aarch64(tmp_path: Path) -> None:
+    """1 + 2 * 1000 + 3 instructions to the svc; a stop at any count leaves
+    the loop register where that many instructions put it."""
+    _need(AS, "aarch64-linux-gnu-as")
+    src, obj, raw = tmp_path / "loop.s", tmp_path / "loop.o", tmp_path / "loop.bin"
+    src.write_text(LOOP)
+    subprocess.run([AS, "-o", str(obj), str(src)], check=True)
+    subprocess.run(["aarch64-linux-gnu-objcopy", "-O", "binary", "-j", ".text", str(obj), str(raw)], check=True)
+
+    def fresh() -> tuple[Machine, _OS]:
+        m = Machine(AARCH64)
+        m.mem.map(0x10000, 0x1000, 5, "code")
+        m.mem.write(0x10000, raw.read_bytes())
+        m.set_reg("pc", 0x10000)
+        m.os = _OS()
+        return m, m.os
+
+    m, os_ = fresh()
+    stop = m.run()
+    assert stop.kind == StopKind.HALTED and os_.syscalls == [(93, 2004)]
+    assert m.reg("x2") == 4242, "CNTVCT_EL0 comes from the OS layer (the event log)"
+    assert m.pc == 0x10000 + 6 * 4                # after the svc
+    for limit in (1, 2, 3, 500, 1001, 1999, 2001):
+        m, _ = fresh()
+        stop = m.run(limit=limit)
+        assert (stop.kind, stop.icount) == (StopKind.LIMIT, limit)
+        done = limit - 1                            # loop instructions after the mov
+        assert m.reg("x1") == 1000 - (done + 1) // 2, limit
+        m.close()
