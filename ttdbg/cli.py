@@ -196,8 +196,8 @@ def _debuggable(trace: TraceDir) -> TraceDir:
     """`trace`, if gdb and the REPL can debug its architecture; else one line, status 70."""
     arch = read_log(trace.log_path).header.arch
     if arch not in _DEBUGGABLE:
-        raise _Fail(f"this trace is of an {arch} program: debugging it (gdb, serve, repl) is not supported "
-                    "yet; `ttdbg replay -a` replays it", 70)
+        raise _Fail(f"this trace is of an {arch} program: debugging it (gdb, serve, repl, dap, index, query, "
+                    "timeline) is not supported yet; `ttdbg replay -a` replays it", 70)
     return trace
 
 
@@ -363,26 +363,26 @@ def _add_process_choice(parser: argparse.ArgumentParser) -> None:
 
 def cmd_dap(args: argparse.Namespace) -> int:
     if args.trace is not None:
-        open_trace(args.trace)              # a wrong TRACE fails here, in one line, before the protocol starts
+        _debuggable(open_trace(args.trace))  # a wrong TRACE fails here, in one line, before the protocol starts
     from .dap import run_dap
     return run_dap(args.trace)
 
 
 def cmd_index(args: argparse.Namespace) -> int:
     from .query_cli import index_trace
-    return index_trace(open_trace(args.trace), _say, force=args.force)
+    return index_trace(_debuggable(open_trace(args.trace)), _say, force=args.force)
 
 
 def cmd_query(args: argparse.Namespace) -> int:
     from .query_cli import run_query
-    return run_query(list(args.words), _say, lambda trace: _chosen_pid(trace, args))
+    return run_query(list(args.words), _say, lambda trace: _chosen_pid(_debuggable(trace), args))
 
 
 def cmd_timeline(args: argparse.Namespace) -> int:
     from .query import QueryError
     from .timeline_html import write_timeline
     try:
-        return write_timeline(open_trace(args.trace), args.output, args.query, _say)
+        return write_timeline(_debuggable(open_trace(args.trace)), args.output, args.query, _say)
     except QueryError as exc:
         raise _Usage(str(exc)) from None
 
