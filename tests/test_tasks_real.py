@@ -48,6 +48,22 @@ def test_xz_with_two_threads(ttdbg: Ttdbg, tmp_path: Path) -> None:
     assert switches(ttdbg, trace) > 10          # its worker threads really ran
 
 
+def test_python_multiprocessing_pool(ttdbg: Ttdbg) -> None:
+    """Pool(2): forked workers, semaphores in MAP_SHARED memory (sem_open, link), pipes, threads."""
+    python = "/usr/bin/python3"                 # (not a $PATH shim: a script, not the interpreter)
+    if not Path(python).exists():
+        pytest.skip(f"no {python} on this machine")
+    code = ("import multiprocessing\ndef sq(x):\n    return x * x\nif __name__ == '__main__':\n"
+            "    with multiprocessing.Pool(2) as pool:\n        print(pool.map(sq, range(20)))\n")
+    (ttdbg.workdir / "pool.py").write_text(code)
+    native = ttdbg.native(python, "-I", "pool.py")
+    trace, rec, rep = ttdbg.record_replay(python, "-I", "pool.py")
+    assert rec.stdout == native.stdout == (str([x * x for x in range(20)]) + "\n").encode()
+    assert rec.status == native.status == 0, rec.err
+    assert rep.stdout == rec.stdout and rep.status == rec.status
+    assert len(ttdbg("ps", trace).out.splitlines()) == 1 + 3          # the parent and its 2 workers
+
+
 def test_gcc_builds_a_program_that_runs_like_the_native_build(ttdbg: Ttdbg, tmp_path: Path) -> None:
     gcc = need("gcc")
     source = '#include <stdio.h>\nint main(void) { printf("hello %d\\n", 6 * 7); return 3; }\n'
