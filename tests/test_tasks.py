@@ -199,3 +199,19 @@ def test_a_parent_killed_by_its_child(ttdbg: Ttdbg, guest) -> None:
     assert_same_run(rep, rec, "replay vs record")
     rows = [line.split("\t") for line in ttdbg("ps", trace).out.splitlines()[1:]]
     assert [r[2] for r in rows] == ["143", "0"]
+
+
+def test_kill_of_the_own_process_group_reaches_every_guest_process(ttdbg: Ttdbg, guest) -> None:
+    """kill(0) and kill(-getpgrp()) in the recording's own group (each run in a session
+    of its own: natively the group would be the test's)."""
+    program = guest("procs_pgkill", "static")
+    trace = ttdbg.new_trace()
+    runs = [subprocess.run(argv, capture_output=True, env=ttdbg.env, cwd=ttdbg.workdir, timeout=60,
+                           start_new_session=True)
+            for argv in ([str(program)], ttdbg.argv("record", "-q", "-o", trace, program))]
+    native, rec = runs
+    assert native.stdout == (b"kill(0): kill 0, handler ran 1 times, child killed by 10\n"
+                             b"kill(-pgrp): kill 0, handler ran 2 times, child killed by 10\n")
+    assert rec.stdout == native.stdout and rec.returncode == native.returncode == 0, rec.stderr
+    rep = ttdbg.replay(trace)
+    assert rep.stdout == rec.stdout and rep.status == 0
