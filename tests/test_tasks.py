@@ -23,6 +23,7 @@ THREADED = {
     "threads_misc": [],         # clone flags, CLEARTID, futex ops (bitset, requeue, wake-op, timeouts), tgkill
     "procs_fork": [],           # fork, wait4/waitid, pipes, vfork, SIGCHLD, kill, a zombie reaped late
     "procs_exec": [],           # fork+exec+wait chain, a pipeline of /bin/echo and /usr/bin/tr, vfork+exec
+    "procs_pipefull": [],       # a pipe holds 64 KiB: EAGAIN, poll, a writer waits for its reader
     "procs_shared": [],         # MAP_SHARED memory across fork: process-shared semaphores, futex between processes
 }
 

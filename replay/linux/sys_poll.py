@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..events import FileKind
 from .abi import Args, s32, s64
-from .files import OpenFile
+from .files import PIPE_CAPACITY, OpenFile
 from .structs import TIMESPEC
 from .sysnames import SYSCALL_NUMBERS as N
 
@@ -35,7 +35,8 @@ def _local_revents(f: OpenFile | None, events: int) -> int | None:
         if f.pipe_end == "r":
             ready = POLLIN if f.pipe.buffer else 0
             return (events & (POLLIN | POLLRDNORM) and ready) | (POLLHUP if f.pipe.writers == 0 else 0)
-        return (events & (POLLOUT | POLLWRNORM)) | (POLLERR if f.pipe.readers == 0 else 0)
+        room = len(f.pipe.buffer) < PIPE_CAPACITY
+        return (events & (POLLOUT | POLLWRNORM) if room else 0) | (POLLERR if f.pipe.readers == 0 else 0)
     if f.kind in (FileKind.CAPTURED, FileKind.DIRECTORY):
         return events & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM)
     return None
