@@ -153,16 +153,17 @@ class Scheduler:
         waiting = self._host_waiters()
         if waiting:
             ready = self.host.ready([f for _, f in waiting], 0)
-            out = sorted(out + [tid for (tid, _), r in zip(waiting, ready) if r])
+            out = sorted(set(out) | {tid for (tid, _), r in zip(waiting, ready) if r})
         return out
 
     def _host_waiters(self) -> list[tuple[int, object]]:
-        """Threads waiting for input from the host, with the open file they read."""
+        """Threads waiting for input from the host, with the open file they read (a
+        poll/select: one pair per file it waits on)."""
         out = []
         for k in self.family.live():
             for tid, t in sorted(k.state.threads.items()):
                 if not t.exited and t.wait is not None and t.wait.kind == WaitKind.HOST:
-                    out.append((tid, k.fds.get(t.wait.address)))
+                    out.extend((tid, k.fds.get(fd)) for fd in t.wait.fds or (t.wait.address,))
         return out
 
     def _wait_for_timeout(self) -> int:

@@ -216,3 +216,30 @@ def test_kill_of_the_own_process_group_reaches_every_guest_process(ttdbg: Ttdbg,
     assert rec.stdout == native.stdout and rec.returncode == native.returncode == 0, rec.stderr
     rep = ttdbg.replay(trace)
     assert rep.stdout == rec.stdout and rep.status == 0
+
+
+def test_waiting_in_poll_or_select_lets_other_threads_run(ttdbg: Ttdbg, guest) -> None:
+    """Each worker's line comes out before the input poll (then select) waits for."""
+    program = guest("threads_stdin_poll", "static")
+    trace = ttdbg.new_trace()
+    proc = subprocess.Popen(ttdbg.argv("record", "-q", "-o", trace, program), stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ttdbg.env, cwd=ttdbg.workdir)
+    out = b""
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        for want, line in ((b"worker 1 done: 44999850000\n", b"a\n"), (b"worker 2 done: 44999850000\n", b"b\n")):
+            first = proc.stdout.readline()         # before the input
+            assert first == want
+            out += first
+            proc.stdin.write(line)
+            proc.stdin.flush()
+            if line == b"a\n":
+                out += proc.stdout.readline()
+        rest, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    out += rest
+    assert out.endswith(b"poll 1 0x1, got: a\nworker 2 done: 44999850000\nselect 1 1, got: b\n")
+    rep = ttdbg.replay(trace)
+    assert rep.stdout == out and rep.status == 0

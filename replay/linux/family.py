@@ -165,10 +165,11 @@ class Family:
 
     def wake_pipe_waiters(self) -> None:
         """A pipe changed (data, room, or its last writer gone): every thread waiting on a
-        pipe (a reader of an empty one, a writer of a full one) tries again."""
+        pipe (a reader of an empty one, a writer of a full one, a poll/select) tries again."""
         for k in self.live():
             for t in k.state.threads.values():
-                if t.wait is not None and t.wait.kind == WaitKind.PIPE:
+                if t.wait is not None and (t.wait.kind == WaitKind.PIPE or t.wait.kind == WaitKind.HOST
+                                           and t.wait.fds):   # (a poll/select may also wait on pipes)
                     k.restart(t)
 
     # -- checkpoints ---------------------------------------------------------------------------

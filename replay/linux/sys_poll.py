@@ -3,7 +3,9 @@
 In-guest pipes, captured files and directories are answered
 deterministically; terminals, outside pipes and host files are polled on
 the host while recording (with the real timeout) and the whole answer is
-logged, so the replay gets the same revents without waiting.
+logged, so the replay gets the same revents without waiting.  A call with
+no timeout and nothing ready, while other threads can run, waits in its
+thread (as a `read` does): made again when input comes or a pipe changes.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from .abi import Args, s32, s64
 from .files import PIPE_CAPACITY, OpenFile
 from .structs import TIMESPEC
 from .sysnames import SYSCALL_NUMBERS as N
+from .tasks import Wait, WaitKind
 
 if TYPE_CHECKING:
     from .kernel import LinuxKernel
@@ -40,6 +43,36 @@ def _local_revents(f: OpenFile | None, events: int) -> int | None:
     if f.kind in (FileKind.CAPTURED, FileKind.DIRECTORY):
         return events & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM)
     return None
+
+
+_INPUT = POLLIN | POLLRDNORM | POLLPRI
+
+
+def _wait_in_thread(k: LinuxKernel, entries: list[tuple[int, int]], files: list[OpenFile | None],
+                    timeout_ms: int) -> None:
+    """No timeout, nothing ready and other threads can run: this thread waits (Blocked) for
+    input on its host files (terminal, outside pipe) or a change of an in-guest pipe.
+    Replay: the host files' `would_block` is the log's (a switch follows at once)."""
+    if timeout_ms >= 0 or k.family is None or k.family.task_count() < 2:
+        return
+    host_fds = []
+    for (fd, events), f in zip(entries, files):
+        if fd < 0:
+            continue
+        local = _local_revents(f, events)
+        if local:
+            return                                  # ready now
+        if local is None:
+            if f is None or f.kind != FileKind.CHAR or events & ~_INPUT & 0xFFFF:
+                return                              # (a host poll answers at once or waits as before)
+            host_fds.append(fd)
+    for fd in host_fds:
+        f = k.fds.get(fd)
+        if f is None or not k.host.would_block(k.icount, f):
+            return
+    if host_fds:
+        k.block(Wait(WaitKind.HOST, address=host_fds[0], fds=tuple(host_fds)))
+    k.block(Wait(WaitKind.PIPE))
 
 
 def _revents(entries: list[tuple[int, int]], files: list[OpenFile | None], hfds: list[int | None],
@@ -73,6 +106,7 @@ def _poll(k: LinuxKernel, sysno: int, fds_ptr: int, nfds: int, timeout_ms: int) 
     raw = k.read(fds_ptr, size)
     entries = [PollFd.unpack_from(raw, i * PollFd.size)[:2] for i in range(nfds)]
     files = [k.fds.get(fd) if fd >= 0 else None for fd, _e in entries]
+    _wait_in_thread(k, entries, files, timeout_ms)
 
     def call(hfds: list[int | None]):
         out = bytearray(raw)
@@ -121,6 +155,7 @@ def _select(k: LinuxKernel, sysno: int, nfds: int, sets: tuple[int, int, int], t
                 return -errno.EBADF
             entries.append((fd, events))
     files = [k.fds.get(fd) for fd, _e in entries]
+    _wait_in_thread(k, entries, files, timeout_ms)
 
     def call(hfds: list[int | None]):
         result = [0, 0, 0]

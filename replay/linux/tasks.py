@@ -71,6 +71,7 @@ class Wait:
     timeout_result: int = 0            # rax when the deadline ends the wait (-ETIMEDOUT, 0)
     order: int = 0                     # when it began (KernelState.wait_order): FIFO wake-ups
     sysno: int = 0                     # the system call that waits (made again after SA_RESTART)
+    fds: tuple[int, ...] = ()          # HOST, for poll/select: every fd it waits on (else `address`)
 
     @property
     def restartable(self) -> bool:
@@ -82,7 +83,8 @@ class Wait:
         what = {WaitKind.FUTEX: f"futex {self.address:#x}", WaitKind.SLEEP: "nanosleep",
                 WaitKind.JOIN: "a child's exit (wait4)", WaitKind.PIPE: "a pipe",
                 WaitKind.VFORK: f"its vfork child {self.address}",
-                WaitKind.HOST: f"input on fd {self.address}", WaitKind.SIGNAL: "a signal (pause)"}[self.kind]
+                WaitKind.HOST: f"input on fd {', '.join(map(str, self.fds or (self.address,)))}",
+                WaitKind.SIGNAL: "a signal (pause)"}[self.kind]
         return what + ("" if self.deadline is None else " (with a timeout)")
 
 
