@@ -49,11 +49,13 @@ _INPUT = POLLIN | POLLRDNORM | POLLPRI
 
 
 def _wait_in_thread(k: LinuxKernel, entries: list[tuple[int, int]], files: list[OpenFile | None],
-                    timeout_ms: int) -> None:
+                    timeout_ms: int, masked: bool) -> None:
     """No timeout, nothing ready and other threads can run: this thread waits (Blocked) for
     input on its host files (terminal, outside pipe) or a change of an in-guest pipe.
-    Replay: the host files' `would_block` is the log's (a switch follows at once)."""
-    if timeout_ms >= 0 or k.family is None or k.family.task_count() < 2:
+    Replay: the host files' `would_block` is the log's (a switch follows at once).
+    Not with a signal mask (ppoll, pselect6: `make -j` waits so for SIGCHLD): the mask
+    for the wait is not applied yet, so such a call answers at once as before."""
+    if timeout_ms >= 0 or masked or k.family is None or k.family.task_count() < 2:
         return
     host_fds = []
     for (fd, events), f in zip(entries, files):
@@ -97,7 +99,7 @@ def _revents(entries: list[tuple[int, int]], files: list[OpenFile | None], hfds:
     return out
 
 
-def _poll(k: LinuxKernel, sysno: int, fds_ptr: int, nfds: int, timeout_ms: int) -> int:
+def _poll(k: LinuxKernel, sysno: int, fds_ptr: int, nfds: int, timeout_ms: int, masked: bool = False) -> int:
     if nfds > 1 << 16:
         return -errno.EINVAL
     size = PollFd.size * nfds
@@ -106,7 +108,7 @@ def _poll(k: LinuxKernel, sysno: int, fds_ptr: int, nfds: int, timeout_ms: int) 
     raw = k.read(fds_ptr, size)
     entries = [PollFd.unpack_from(raw, i * PollFd.size)[:2] for i in range(nfds)]
     files = [k.fds.get(fd) if fd >= 0 else None for fd, _e in entries]
-    _wait_in_thread(k, entries, files, timeout_ms)
+    _wait_in_thread(k, entries, files, timeout_ms, masked)
 
     def call(hfds: list[int | None]):
         out = bytearray(raw)
@@ -130,14 +132,15 @@ def _timespec_ms(k: LinuxKernel, ptr: int, scale: int) -> int:
 
 
 def sys_ppoll(k: LinuxKernel, a: Args) -> int:
-    return _poll(k, N["ppoll"], a[0], a[1], _timespec_ms(k, a[2], 1))
+    return _poll(k, N["ppoll"], a[0], a[1], _timespec_ms(k, a[2], 1), masked=a[3] != 0)
 
 
 # -- select: fd_set bitmaps over the same readiness ---------------------------------
 _IN, _OUT, _EX = POLLIN | POLLHUP | POLLERR, POLLOUT | POLLERR, POLLPRI
 
 
-def _select(k: LinuxKernel, sysno: int, nfds: int, sets: tuple[int, int, int], timeout_ms: int) -> int:
+def _select(k: LinuxKernel, sysno: int, nfds: int, sets: tuple[int, int, int], timeout_ms: int,
+            masked: bool = False) -> int:
     if nfds < 0 or nfds > 1 << 16:
         return -errno.EINVAL
     nbytes = ((nfds + 63) // 64) * 8
@@ -155,7 +158,7 @@ def _select(k: LinuxKernel, sysno: int, nfds: int, sets: tuple[int, int, int], t
                 return -errno.EBADF
             entries.append((fd, events))
     files = [k.fds.get(fd) for fd, _e in entries]
-    _wait_in_thread(k, entries, files, timeout_ms)
+    _wait_in_thread(k, entries, files, timeout_ms, masked)
 
     def call(hfds: list[int | None]):
         result = [0, 0, 0]
@@ -175,4 +178,5 @@ def sys_select(k: LinuxKernel, a: Args) -> int:
 
 
 def sys_pselect6(k: LinuxKernel, a: Args) -> int:
-    return _select(k, N["pselect6"], s32(a[0]), (a[1], a[2], a[3]), _timespec_ms(k, a[4], 1))
+    sigmask = a[5] != 0 and k.can_read(a[5], 8) and k.read(a[5], 8) != bytes(8)   # {sigset_t *, size}
+    return _select(k, N["pselect6"], s32(a[0]), (a[1], a[2], a[3]), _timespec_ms(k, a[4], 1), masked=sigmask)
