@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import bisect
 import ctypes
-import itertools
 import mmap
 import weakref
 from collections.abc import Iterator
@@ -32,16 +31,22 @@ def page_up(x: int) -> int:
 
 
 SHARED_KEY = 1 << 48        # buffer keys from here up: MAP_SHARED memory, which fork shares
-_shared_keys = itertools.count(SHARED_KEY)
+_next_shared_key = SHARED_KEY
 _shared_buffers: weakref.WeakValueDictionary[int, HostBuffer] = weakref.WeakValueDictionary()
 
 
 def shared_buffer(size: int, key: int | None = None) -> HostBuffer:
     """The buffer of MAP_SHARED memory `key` (a new one without a key): every process
-    that maps it (after fork), and every checkpoint restoring it, sees the same bytes."""
+    that maps it (after fork), and every checkpoint restoring it, sees the same bytes.
+    A key given (a checkpoint's, maybe one loaded from disk: keyframes.py) is never
+    handed out again to new memory."""
+    global _next_shared_key
     buf = _shared_buffers.get(key) if key is not None else None
     if buf is None or buf.size != size:
-        buf = HostBuffer(size, next(_shared_keys) if key is None else key)
+        if key is None:
+            key = _next_shared_key
+        _next_shared_key = max(_next_shared_key, key + 1)
+        buf = HostBuffer(size, key)
         _shared_buffers[buf.key] = buf
     return buf
 
