@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import ctypes
 import mmap
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -27,6 +28,27 @@ def page_down(x: int) -> int:
 
 def page_up(x: int) -> int:
     return (x + PAGE - 1) & ~(PAGE - 1)
+
+
+SHARED_KEY = 1 << 48        # buffer keys from here up: MAP_SHARED memory, which fork shares
+_next_shared_key = SHARED_KEY
+_shared_buffers: weakref.WeakValueDictionary[int, HostBuffer] = weakref.WeakValueDictionary()
+
+
+def shared_buffer(size: int, key: int | None = None) -> HostBuffer:
+    """The buffer of MAP_SHARED memory `key` (a new one without a key): every process
+    that maps it (after fork), and every checkpoint restoring it, sees the same bytes.
+    A key given (a checkpoint's, maybe one loaded from disk: keyframes.py) is never
+    handed out again to new memory."""
+    global _next_shared_key
+    buf = _shared_buffers.get(key) if key is not None else None
+    if buf is None or buf.size != size:
+        if key is None:
+            key = _next_shared_key
+        _next_shared_key = max(_next_shared_key, key + 1)
+        buf = HostBuffer(size, key)
+        _shared_buffers[buf.key] = buf
+    return buf
 
 
 class HostBuffer:
@@ -69,6 +91,11 @@ class Region:
 
     def view(self) -> memoryview:
         return memoryview(self.buf.mm)[self.offset:self.offset + self.size]
+
+    @property
+    def shared(self) -> bool:
+        """MAP_SHARED memory: a forked child maps the same bytes."""
+        return self.buf.key >= SHARED_KEY
 
 
 class UnicornMemoryApi(Protocol):
@@ -131,18 +158,29 @@ class AddressSpace:
 
     # -- changes -----------------------------------------------------------
     def map(self, start: int, length: int, prot: int, name: str = "",
-            data: bytes | None = None, file_offset: int = 0) -> Region:
-        """Map fresh zeroed memory at [start, start+length); must be free."""
+            data: bytes | None = None, file_offset: int = 0, shared: bool = False) -> Region:
+        """Map fresh zeroed memory at [start, start+length); must be free.
+        `shared`: MAP_SHARED memory, which a forked child shares (see share)."""
         assert start % PAGE == 0 and length % PAGE == 0 and length > 0
         if self.overlapping(start, start + length):
             raise ValueError(f"mapping {start:#x}+{length:#x} overlaps")
-        self._next_key += 1
-        buf = HostBuffer(length, self._next_key)
+        if shared:
+            buf = shared_buffer(length)
+        else:
+            self._next_key += 1
+            buf = HostBuffer(length, self._next_key)
         if data:
             buf.mm[:len(data)] = data
         region = Region(start, start + length, prot, buf, 0, name, file_offset)
         self._install(region)
         return region
+
+    def share(self, region: Region) -> None:
+        """Map another address space's shared `region` here, on the same bytes (fork)."""
+        if self.overlapping(region.start, region.end):
+            raise ValueError(f"mapping {region.start:#x}+{region.size:#x} overlaps")
+        self._install(Region(region.start, region.end, region.prot, region.buf, region.offset, region.name,
+                            region.file_offset))
 
     def unmap(self, start: int, length: int) -> None:
         end = start + length

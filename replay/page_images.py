@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from .icount import library
-from .memory import PAGE, PROT_EXEC, AddressSpace, HostBuffer
+from .memory import PAGE, PROT_EXEC, SHARED_KEY, AddressSpace, HostBuffer, shared_buffer
 
 Page = bytes | None                # None is a page of zeros
 Pages = tuple[Page, ...]
@@ -133,7 +133,9 @@ class PageImager:
         buffers: dict[int, HostBuffer] = {}
         for key, size in image.sizes.items():
             buf = live.get(key)
-            if buf is None or buf.size != size:
+            if key >= SHARED_KEY:
+                buf = shared_buffer(size, key)      # the one every process maps
+            elif buf is None or buf.size != size:
                 buf = HostBuffer(size, key)
             buffers[key] = buf
         self.mem.set_layout(image.layout, buffers, image.next_key)

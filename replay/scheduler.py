@@ -158,7 +158,7 @@ class Scheduler:
         waiting = self._io_waiters()
         if waiting:
             ready = self._ready(waiting, 0)
-            out = sorted(out + [tid for (tid, _k, _e), r in zip(waiting, ready) if r])
+            out = sorted(set(out) | {tid for (tid, _k, _e), r in zip(waiting, ready) if r})
         return out
 
     def _io_waiters(self) -> list[tuple[int, LinuxKernel, list[tuple[OpenFile | None, int]]]]:

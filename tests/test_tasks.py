@@ -24,6 +24,8 @@ THREADED = {
     "procs_fork": [],           # fork, wait4/waitid, pipes, vfork, SIGCHLD, kill, a zombie reaped late
     "procs_exec": [],           # fork+exec+wait chain, a pipeline of /bin/echo and /usr/bin/tr, vfork+exec
     "procs_status": [],         # /proc/self/status (Pid, PPid, Tgid, Threads) in a parent and its child
+    "procs_pipefull": [],       # a pipe holds 64 KiB: EAGAIN, poll, a writer waits for its reader
+    "procs_shared": [],         # MAP_SHARED memory across fork: process-shared semaphores, futex between processes
 }
 
 
@@ -199,3 +201,46 @@ def test_a_parent_killed_by_its_child(ttdbg: Ttdbg, guest) -> None:
     assert_same_run(rep, rec, "replay vs record")
     rows = [line.split("\t") for line in ttdbg("ps", trace).out.splitlines()[1:]]
     assert [r[2] for r in rows] == ["143", "0"]
+
+
+def test_kill_of_the_own_process_group_reaches_every_guest_process(ttdbg: Ttdbg, guest) -> None:
+    """kill(0) and kill(-getpgrp()) in the recording's own group (each run in a session
+    of its own: natively the group would be the test's)."""
+    program = guest("procs_pgkill", "static")
+    trace = ttdbg.new_trace()
+    runs = [subprocess.run(argv, capture_output=True, env=ttdbg.env, cwd=ttdbg.workdir, timeout=60,
+                           start_new_session=True)
+            for argv in ([str(program)], ttdbg.argv("record", "-q", "-o", trace, program))]
+    native, rec = runs
+    assert native.stdout == (b"kill(0): kill 0, handler ran 1 times, child killed by 10\n"
+                             b"kill(-pgrp): kill 0, handler ran 2 times, child killed by 10\n")
+    assert rec.stdout == native.stdout and rec.returncode == native.returncode == 0, rec.stderr
+    rep = ttdbg.replay(trace)
+    assert rep.stdout == rec.stdout and rep.status == 0
+
+
+def test_waiting_in_poll_or_select_lets_other_threads_run(ttdbg: Ttdbg, guest) -> None:
+    """Each worker's line comes out before the input poll (then select) waits for."""
+    program = guest("threads_stdin_poll", "static")
+    trace = ttdbg.new_trace()
+    proc = subprocess.Popen(ttdbg.argv("record", "-q", "-o", trace, program), stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ttdbg.env, cwd=ttdbg.workdir)
+    out = b""
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        for want, line in ((b"worker 1 done: 44999850000\n", b"a\n"), (b"worker 2 done: 44999850000\n", b"b\n")):
+            first = proc.stdout.readline()         # before the input
+            assert first == want
+            out += first
+            proc.stdin.write(line)
+            proc.stdin.flush()
+            if line == b"a\n":
+                out += proc.stdout.readline()
+        rest, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    out += rest
+    assert out.endswith(b"poll 1 0x1, got: a\nworker 2 done: 44999850000\nselect 1 1, got: b\n")
+    rep = ttdbg.replay(trace)
+    assert rep.stdout == out and rep.status == 0

@@ -222,3 +222,22 @@ def test_random_seeks_over_a_process_tree_equal_a_straight_replay(exec_trace) ->
         assert state(tl) == state(fresh), f"seek({n})"
         assert tl.runner() == fresh.runner()
         fresh.replay.close()
+
+
+def test_seeks_over_processes_sharing_memory_equal_a_straight_replay(builder, tmp_path: Path) -> None:
+    """MAP_SHARED memory stays one across fork through checkpoints: seeking back and
+    forth lands where a straight replay does, and the run still ends as recorded."""
+    program = builder.build("procs_shared", "static")
+    trace = create_trace(str(tmp_path / "shared"), str(program))
+    result = record(str(program), [str(program)], trace, slice_length=5_000)
+    assert result.status == 0
+    tl = Timeline(Replay(open_trace(trace.path)), interval=1 << 15)
+    end = tl.end.icount
+    rng = random.Random(5)
+    tl.seek(end - 1)
+    for n in [rng.randrange(end) for _ in range(4)] + [end // 3]:
+        tl.seek(n)
+        assert state(tl) == straight(trace.path, n), f"seek({n})"
+    stop = tl.cont()
+    assert stop.reason == StopReason.HISTORY_END and stop.exit_status == 0
+    tl.replay.close()

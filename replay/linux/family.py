@@ -178,8 +178,10 @@ class Family:
             if t.wait is not None and t.wait.kind == WaitKind.VFORK and t.wait.address == child.pid:
                 parent.wake(t, child.pid)
 
-    def wake_pipe_readers(self) -> None:
-        """A pipe changed (data, or its last writer gone): every pipe reader tries again."""
+    def wake_pipe_waiters(self) -> None:
+        """A pipe changed (data, room, or its last writer gone): every thread waiting on a
+        pipe (a reader of an empty one, a writer of a full one) tries again.  (A poll/select/
+        epoll_wait on a pipe is a POLL wait: the scheduler sees the pipe ready.)"""
         for k in self.live():
             for t in k.state.threads.values():
                 if t.wait is not None and t.wait.kind == WaitKind.PIPE:

@@ -26,6 +26,9 @@ O_CLOEXEC = 0o2000000
 O_PATH = 0o10000000
 
 
+PIPE_CAPACITY = 65536     # Linux's default: a write to a pipe holding this much waits
+
+
 @dataclass
 class Pipe:
     """An in-guest pipe: written and read by the guest alone, so deterministic."""

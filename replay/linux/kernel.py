@@ -340,14 +340,34 @@ class LinuxKernel:
         return sorted(waiting, key=lambda t: t.wait.order)  # type: ignore[union-attr]
 
     def futex_wake(self, address: int, count: int, bitset: int = 0xFFFFFFFF) -> int:
+        """Wake up to `count` waiters of the futex word; a word in MAP_SHARED memory
+        also wakes other processes' waiters on the same bytes (this process's first,
+        then by pid)."""
         woken = 0
-        for t in self.futex_waiters(address):
+        for k, t in self._futex_waiters_sharing(address):
             if woken >= count:
                 break
             if t.wait is not None and t.wait.bitset & bitset:
-                self.wake(t, 0)
+                k.wake(t, 0)
                 woken += 1
         return woken
+
+    def _futex_waiters_sharing(self, address: int) -> list[tuple[LinuxKernel, ThreadState]]:
+        out = [(self, t) for t in self.futex_waiters(address)]
+        region = self.mem.find(address)
+        if region is None or not region.shared or self.family is None:
+            return out
+        where = (region.buf.key, region.offset + address - region.start)
+        for k in sorted(self.family.live(), key=lambda k: k.pid):
+            if k is self:
+                continue
+            for t in sorted(k.state.threads.values(), key=lambda t: t.wait.order if t.wait else 0):
+                if t.wait is None or t.wait.kind != WaitKind.FUTEX:
+                    continue
+                r = k.mem.find(t.wait.address)
+                if r is not None and (r.buf.key, r.offset + t.wait.address - r.start) == where:
+                    out.append((k, t))
+        return out
 
     def signal_thread(self, tid: int, signum: int) -> int:
         """tgkill/tkill: a signal for one thread of this process.  A fatal one

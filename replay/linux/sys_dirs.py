@@ -111,6 +111,13 @@ def _unlinkat(paths, a):
 sys_unlinkat = host_path_effect("unlinkat", 1, _unlinkat)
 sys_mkdirat = host_path_effect("mkdirat", 1, lambda p, a: os.mkdir(p[0], a[2] & 0o7777))
 sys_renameat = host_path_effect("renameat", 2, lambda p, a: os.rename(p[0], p[1]))
+AT_SYMLINK_FOLLOW = 0x400
+sys_linkat = host_path_effect("linkat", 2,
+                              lambda p, a: os.link(p[0], p[1], follow_symlinks=bool(a[4] & AT_SYMLINK_FOLLOW)))
+
+
+def sys_link(k: LinuxKernel, a: Args) -> int:
+    return sys_linkat(k, (AT_FDCWD, a[0], AT_FDCWD, a[1], 0, 0))
 
 
 def sys_unlink(k: LinuxKernel, a: Args) -> int:

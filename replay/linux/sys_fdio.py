@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from ..events import FileKind
 from . import signals as sig
 from .abi import Args, errno_of, s32, s64
-from .files import O_NONBLOCK, OpenFile
+from .files import O_NONBLOCK, PIPE_CAPACITY, OpenFile
 from .sysnames import SYSCALL_NUMBERS as N
 from .tasks import Wait, WaitKind
 
@@ -55,8 +55,11 @@ def _read_file(k: LinuxKernel, fd: int, f: OpenFile, count: int, offset: int | N
                             "or process can write it): returning EAGAIN")
                 return -errno.EAGAIN, b""
             k.block(Wait(WaitKind.PIPE))
+        was_full = len(f.pipe.buffer) >= PIPE_CAPACITY
         data = bytes(f.pipe.buffer[:count])
         del f.pipe.buffer[:count]
+        if was_full and len(f.pipe.buffer) < PIPE_CAPACITY and k.family is not None:
+            k.family.wake_pipe_waiters()        # a writer waiting for room writes
         return len(data), data
     if (offset is None and f.kind == FileKind.CHAR and not f.flags & O_NONBLOCK and k.family is not None
             and k.family.task_count() > 1 and k.host.would_block(k.icount, f)):
@@ -75,9 +78,16 @@ def _write_file(k: LinuxKernel, fd: int, f: OpenFile, data: bytes, offset: int |
             return -errno.ESPIPE
         if f.pipe.readers == 0:
             return _broken_pipe(k)
+        if len(f.pipe.buffer) >= PIPE_CAPACITY:
+            # Full: wait for a reader to make room (a write that starts with room is taken whole,
+            # so the pipe may hold up to one write more than its capacity; never a short write).
+            if f.flags & O_NONBLOCK:
+                return -errno.EAGAIN
+            if k.family is not None and k.family.task_count() > 1:
+                k.block(Wait(WaitKind.PIPE))
         f.pipe.buffer += data
         if k.family is not None:
-            k.family.wake_pipe_readers()
+            k.family.wake_pipe_waiters()
         return len(data)
     result = k.host.write(k.icount, fd, f, data, offset)
     if result == -errno.EPIPE:

@@ -89,8 +89,12 @@ def fork(k: LinuxKernel, flags: int, stack: int, parent_tid: int, child_tid: int
 
 def _copy_memory(parent: LinuxKernel, child: LinuxKernel) -> None:
     """The child's address space: the parent's mappings, with the pages that are not
-    all zeros copied (the others stay untouched, as the host's zero pages)."""
+    all zeros copied (the others stay untouched, as the host's zero pages); MAP_SHARED
+    memory is not copied but shared."""
     for r in parent.mem.regions():
+        if r.shared:
+            child.mem.share(r)
+            continue
         child.mem.map(r.start, r.end - r.start, r.prot, r.name, file_offset=r.file_offset)
         view = r.view()
         for off in range(0, len(view), _COPY_CHUNK):

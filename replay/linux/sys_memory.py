@@ -89,7 +89,8 @@ def sys_mmap(k: LinuxKernel, a: Args) -> int:
             start = k.mem.find_free(length, MMAP_TOP)
         if start is None:
             return -errno.ENOMEM
-    k.mem.map(start, length, prot & PROT_MASK, name, data or None, offset if name else 0)
+    k.mem.map(start, length, prot & PROT_MASK, name, data or None, offset if name else 0,
+              shared=bool(flags & MAP_SHARED))
     return start
 
 

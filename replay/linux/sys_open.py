@@ -80,7 +80,7 @@ def release(k: LinuxKernel, f: OpenFile) -> None:
         else:
             f.pipe.writers -= 1
             if not f.pipe.writers and k.family is not None:
-                k.family.wake_pipe_readers()      # they read the end of the file
+                k.family.wake_pipe_waiters()      # they read the end of the file
     elif f.std_stream is None and f.kind != FileKind.NONE:
         k.host.close(f)
 

@@ -3,7 +3,10 @@
 In-guest pipes, captured files and directories are answered
 deterministically; terminals, outside pipes and host files are polled on
 the host while recording (with the real timeout) and the whole answer is
-logged, so the replay gets the same revents without waiting.
+logged, so the replay gets the same revents without waiting.  While other
+threads can run, a call with nothing ready waits in its thread (block_poll):
+made again when one of its files is ready (a pipe with data or room, host
+input) or its timeout passes.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from ..events import ClockSource, FileKind
 from .abi import EWAIT, Args, s32, s64
-from .files import OpenFile
+from .files import PIPE_CAPACITY, OpenFile
 from .itimer import CLOCK_MONOTONIC
 from .structs import TIMESPEC
 from .sys_eventfd import EventFd
@@ -38,7 +41,8 @@ def _local_revents(f: OpenFile | None, events: int) -> int | None:
         if f.pipe_end == "r":
             ready = POLLIN if f.pipe.buffer else 0
             return (events & (POLLIN | POLLRDNORM) and ready) | (POLLHUP if f.pipe.writers == 0 else 0)
-        return (events & (POLLOUT | POLLWRNORM)) | (POLLERR if f.pipe.readers == 0 else 0)
+        room = len(f.pipe.buffer) < PIPE_CAPACITY
+        return (events & (POLLOUT | POLLWRNORM) if room else 0) | (POLLERR if f.pipe.readers == 0 else 0)
     if f.kind in (FileKind.CAPTURED, FileKind.DIRECTORY):
         return events & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM)
     return None
@@ -108,7 +112,7 @@ def _revents(entries: list[tuple[int, int]], local: list[int | None], hfds: list
     return out
 
 
-def _poll(k: LinuxKernel, sysno: int, fds_ptr: int, nfds: int, timeout_ms: int) -> int:
+def _poll(k: LinuxKernel, sysno: int, fds_ptr: int, nfds: int, timeout_ms: int, masked: bool = False) -> int:
     if nfds > 1 << 16:
         return -errno.EINVAL
     size = PollFd.size * nfds
@@ -119,6 +123,7 @@ def _poll(k: LinuxKernel, sysno: int, fds_ptr: int, nfds: int, timeout_ms: int) 
     files = [k.fds.get(fd) if fd >= 0 else None for fd, _e in entries]
     timeout_ms = resumed_timeout(k, timeout_ms)
     local = [0 if fd < 0 else local_revents(k, f, events) for (fd, events), f in zip(entries, files)]
+    timeout_ms = _masked_timeout(k, local, timeout_ms, masked)
 
     def call(hfds: list[int | None], wait: Waiter):
         out = bytearray(raw)
@@ -127,16 +132,26 @@ def _poll(k: LinuxKernel, sysno: int, fds_ptr: int, nfds: int, timeout_ms: int) 
             struct.pack_into("<h", out, i * PollFd.size + 6, r)
         return sum(1 for r in revents if r), ((fds_ptr, bytes(out)),), []
     return _host_wait(k, sysno, files, call, [(fd, events & 0xFFFF) for fd, events in entries if fd >= 0],
-                      timeout_ms)
+                      timeout_ms, masked)
+
+
+def _masked_timeout(k: LinuxKernel, local: list[int | None], timeout_ms: int, masked: bool) -> int:
+    """ppoll/pselect6 with a signal mask (`make -j` waits so for SIGCHLD, which it
+    blocks otherwise) while other threads can run: the mask for the wait is not
+    applied yet, so the thread does not wait in the scheduler (the signal would stay
+    pending and nothing wake it); on the guest's own files alone it answers at once."""
+    if masked and k.can_block() and all(r is not None for r in local):
+        return 0
+    return timeout_ms
 
 
 def _host_wait(k: LinuxKernel, sysno: int, files: list[OpenFile | None], call, fds: list[tuple[int, int]],
-               timeout_ms: int) -> int:
+               timeout_ms: int, masked: bool = False) -> int:
     """The wait on the host (recording) or from the log; the interval timer's
     SIGALRM may cut it (EINTR, never restarted, as Linux's poll and select).
     While other threads may run, a wait blocks this thread instead; the call
     is made again when one of `fds` is ready or the timeout passes."""
-    block = may_block(k, files, timeout_ms)
+    block = not masked and may_block(k, files, timeout_ms)
     result, writes = k.host.wait_syscall(k.icount, sysno, files, call, (), k.interrupt_at(), block)
     if result == -EWAIT:
         block_poll(k, fds, timeout_ms)
@@ -158,14 +173,15 @@ def _timespec_ms(k: LinuxKernel, ptr: int, scale: int) -> int:
 
 
 def sys_ppoll(k: LinuxKernel, a: Args) -> int:
-    return _poll(k, N["ppoll"], a[0], a[1], _timespec_ms(k, a[2], 1))
+    return _poll(k, N["ppoll"], a[0], a[1], _timespec_ms(k, a[2], 1), masked=a[3] != 0)
 
 
 # -- select: fd_set bitmaps over the same readiness ---------------------------------
 _IN, _OUT, _EX = POLLIN | POLLHUP | POLLERR, POLLOUT | POLLERR, POLLPRI
 
 
-def _select(k: LinuxKernel, sysno: int, nfds: int, sets: tuple[int, int, int], timeout_ms: int) -> int:
+def _select(k: LinuxKernel, sysno: int, nfds: int, sets: tuple[int, int, int], timeout_ms: int,
+            masked: bool = False) -> int:
     if nfds < 0 or nfds > 1 << 16:
         return -errno.EINVAL
     nbytes = ((nfds + 63) // 64) * 8
@@ -185,6 +201,7 @@ def _select(k: LinuxKernel, sysno: int, nfds: int, sets: tuple[int, int, int], t
     files = [k.fds.get(fd) for fd, _e in entries]
     timeout_ms = resumed_timeout(k, timeout_ms)
     local = [local_revents(k, f, events) for (fd, events), f in zip(entries, files)]
+    timeout_ms = _masked_timeout(k, local, timeout_ms, masked)
 
     def call(hfds: list[int | None], wait: Waiter):
         result = [0, 0, 0]
@@ -196,7 +213,7 @@ def _select(k: LinuxKernel, sysno: int, nfds: int, sets: tuple[int, int, int], t
                     count += 1
         writes = tuple((ptr, result[i].to_bytes(nbytes, "little")) for i, ptr in enumerate(sets) if ptr)
         return count, writes, []
-    return _host_wait(k, sysno, files, call, entries, timeout_ms)
+    return _host_wait(k, sysno, files, call, entries, timeout_ms, masked)
 
 
 def sys_select(k: LinuxKernel, a: Args) -> int:
@@ -204,4 +221,5 @@ def sys_select(k: LinuxKernel, a: Args) -> int:
 
 
 def sys_pselect6(k: LinuxKernel, a: Args) -> int:
-    return _select(k, N["pselect6"], s32(a[0]), (a[1], a[2], a[3]), _timespec_ms(k, a[4], 1))
+    sigmask = a[5] != 0 and k.can_read(a[5], 8) and k.read(a[5], 8) != bytes(8)   # {sigset_t *, size}
+    return _select(k, N["pselect6"], s32(a[0]), (a[1], a[2], a[3]), _timespec_ms(k, a[4], 1), masked=sigmask)

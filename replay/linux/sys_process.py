@@ -195,6 +195,11 @@ _host_getpgid = host_value("getpgid", lambda: os.getpgid(0))
 
 
 # -- process groups and sessions: the recording's own (logged) until a process makes its own
+def recording_pgid(k: LinuxKernel) -> int:
+    """The number of the recording's own process group (asked of the host, logged)."""
+    return _host_getpgrp(k, (0, 0, 0, 0, 0, 0))
+
+
 def _process(k: LinuxKernel, pid: int) -> LinuxKernel | None:
     if pid in (0, k.pid):
         return k

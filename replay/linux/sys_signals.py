@@ -16,6 +16,7 @@ from . import sys_timers
 from .abi import Args, s32
 from .sigframe import SS_DISABLE, SS_ONSTACK, AltStack
 from .signals import SI_USER, SigAction
+from .sys_process import recording_pgid
 from .sysnames import SYSCALL_NUMBERS
 from .tasks import Wait, WaitKind
 
@@ -92,11 +93,10 @@ def sys_rt_sigreturn(k: LinuxKernel, a: Args) -> int:
 
 def sys_kill(k: LinuxKernel, a: Args) -> int:
     pid, signum = s32(a[0]), s32(a[1])
-    if pid in (k.pid, 0, -1):
+    if pid == k.pid or k.family is None and pid in (0, -1):
         return k.deliver_self_signal(signum)
-    if pid < -1 and k.family is not None:
-        # A group made with setpgid/setsid (the recording's own group is not known: ESRCH).
-        members = [p for p in k.family.live() if p.state.pgid == -pid]
+    if pid <= 0 and k.family is not None:
+        members = _group_members(k, pid)
         if not members:
             return -errno.ESRCH
         if not 0 <= signum <= 64:
@@ -115,6 +115,21 @@ def sys_kill(k: LinuxKernel, a: Args) -> int:
     if signum and target.state.exited is None:
         target.receive(signum, SI_USER, k.pid)
     return 0
+
+
+def _group_members(k: LinuxKernel, pid: int) -> list[LinuxKernel]:
+    """The guest processes kill(pid) reaches for pid <= 0: 0, the caller's group; -1, every
+    other process; -PGID, that group, made with setpgid/setsid or the recording's own
+    (its number asked of the host, logged).  Never a host process: only the recording's."""
+    assert k.family is not None
+    live = k.family.live()
+    if pid == -1:
+        return [p for p in live if p is not k]
+    pgid = k.state.pgid if pid == 0 else -pid
+    members = [p for p in live if p.state.pgid == pgid]
+    if pgid == 0 or not members and recording_pgid(k) == pgid:
+        members = [p for p in live if p.state.pgid == 0]       # the recording's own group
+    return members
 
 
 def sys_tgkill(k: LinuxKernel, a: Args) -> int:

@@ -158,6 +158,8 @@ SYSCALLS: tuple[Syscall, ...] = (
     Syscall("unlinkat", sys_dirs.sys_unlinkat, R, _HOST_FS),
     Syscall("rename", sys_dirs.sys_rename, R, _HOST_FS),
     Syscall("renameat", sys_dirs.sys_renameat, R, _HOST_FS),
+    Syscall("link", sys_dirs.sys_link, R, _HOST_FS),
+    Syscall("linkat", sys_dirs.sys_linkat, R, _HOST_FS),
     # -- memory (sys_memory.py)
     Syscall("brk", sys_memory.sys_brk, E),
     Syscall("mmap", sys_memory.sys_mmap, E, "file mappings are copies, read like read()"),

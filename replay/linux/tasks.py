@@ -55,7 +55,7 @@ class WaitKind(enum.Enum):
     FUTEX = "futex"           # a futex word (address), woken by FUTEX_WAKE & co or a timeout
     SLEEP = "sleep"           # nanosleep: only its deadline ends it
     JOIN = "join"             # wait4/waitid: a child's exit (the call is made again when one ends)
-    PIPE = "pipe"             # a read of an empty in-guest pipe (made again when it changes)
+    PIPE = "pipe"             # a read of an empty in-guest pipe or a write to a full one (made again when it changes)
     VFORK = "vfork"           # vfork's parent: until the child execs or exits
     HOST = "host"             # a read of a terminal or outside pipe with no input yet (made again when it comes)
     SIGNAL = "signal"         # pause: until a signal's handler runs (EINTR)
@@ -88,7 +88,7 @@ class Wait:
 
     def describe(self) -> str:
         what = {WaitKind.FUTEX: f"futex {self.address:#x}", WaitKind.SLEEP: "nanosleep",
-                WaitKind.JOIN: "a child's exit (wait4)", WaitKind.PIPE: "a pipe (read)",
+                WaitKind.JOIN: "a child's exit (wait4)", WaitKind.PIPE: "a pipe",
                 WaitKind.VFORK: f"its vfork child {self.address}",
                 WaitKind.HOST: f"input on fd {self.address}", WaitKind.SIGNAL: "a signal (pause)",
                 WaitKind.POLL: f"fds {[fd for fd, _ in self.fds]} (poll)",
