@@ -189,20 +189,8 @@ class Timeline:
         kf = self.keyframes
         i = kf.at_or_before(start - 1) if kf is not None else None
         if kf is not None and i is not None and zero is not None:   # from the last keyframe before the fork
-            try:
-                loaded = kf.checkpoint(i)
-                self.process.restore(loaded.process)
-                self.hostio.set_cursor(loaded.cursor)
-                good = fingerprint(self.process) == kf.digests[i]
-            except ReplayError as exc:
-                log.warning("%s", exc)
-                good = False
-            if not good:
-                log.warning("a keyframe of %s does not restore the state it saved: keyframes not used",
-                            self.replay.trace.path)
-                self.keyframes = None
-                self.process.restore(zero.process)
-                self.hostio.set_cursor(zero.cursor)
+            if self._load_keyframe(i, self._restore_state) is None:
+                self._restore_state(zero)
         self.replay.run(start)
         while self._pid not in self.process.family.kernels and not self.process.exited:
             self.replay.run(self.process.icount + 1)
@@ -270,23 +258,36 @@ class Timeline:
             return cp
         if not strict and kf.icounts[i] <= self.position <= target and not self.process.exited:
             return cp                             # replaying on from here is as good
-        try:
-            loaded = kf.checkpoint(i)
-            self._restore(loaded)
-            good = fingerprint(self.process) == kf.digests[i]
-        except ReplayError as exc:
-            log.warning("%s", exc)
-            good = False
-        if not good:
-            log.warning("a keyframe of %s does not restore the state it saved: keyframes not used",
-                        self.replay.trace.path)
-            self.keyframes = None
+        loaded = self._load_keyframe(i, self._restore)
+        if loaded is None:
             if cp is not None:
                 self._restore(cp)
             return cp
         self.index.add(loaded)
         self.stats["keyframes_loaded"] = self.stats.get("keyframes_loaded", 0) + 1
         return loaded
+
+    def _load_keyframe(self, i: int, restore: Callable[[Checkpoint], None]) -> Checkpoint | None:
+        """Keyframe `i`, restored with `restore` and checked against its fingerprint; None (and
+        keyframes no longer used, with a warning) if it cannot be read or does not restore."""
+        kf = self.keyframes
+        assert kf is not None
+        try:
+            loaded = kf.checkpoint(i)
+            restore(loaded)
+            if fingerprint(self.process) == kf.digests[i]:
+                return loaded
+        except ReplayError as exc:
+            log.warning("%s", exc)
+        log.warning("a keyframe of %s does not restore the state it saved: keyframes not used",
+                    self.replay.trace.path)
+        self.keyframes = None
+        return None
+
+    def _restore_state(self, cp: Checkpoint) -> None:
+        """The process state and log position of `cp`, nothing else (before the timeline is set up)."""
+        self.process.restore(cp.process)
+        self.hostio.set_cursor(cp.cursor)
 
     def _restore(self, cp: Checkpoint) -> None:
         self.process.restore(cp.process)

@@ -148,13 +148,25 @@ def sys_pwrite64(k: LinuxKernel, a: Args) -> int:
     return _write_file(k, fd, f, k.read(buf, count), offset)
 
 
-def _iovecs(k: LinuxKernel, iov: int, iovcnt: int) -> list[tuple[int, int]] | int:
+def iovecs(k: LinuxKernel, iov: int, iovcnt: int, too_many: int = errno.EINVAL) -> list[tuple[int, int]] | int:
+    """The (base, length) pairs of a guest iovec array, or -errno (`too_many` past UIO_MAXIOV:
+    EINVAL for readv/writev, EMSGSIZE for the socket calls)."""
     if iovcnt > 1024:
-        return -errno.EINVAL
+        return -too_many
     if not k.can_read(iov, 16 * iovcnt):
         return -errno.EFAULT
     raw = k.read(iov, 16 * iovcnt)
     return [struct.unpack_from("<QQ", raw, 16 * i) for i in range(iovcnt)]
+
+
+def gather(k: LinuxKernel, vecs: list[tuple[int, int]]) -> bytes | int:
+    """The bytes the iovecs point at, in order, or -EFAULT."""
+    parts = []
+    for base, length in vecs:
+        if not k.can_read(base, length):
+            return -errno.EFAULT
+        parts.append(k.read(base, length))
+    return b"".join(parts)
 
 
 def sys_writev(k: LinuxKernel, a: Args) -> int:
@@ -162,15 +174,13 @@ def sys_writev(k: LinuxKernel, a: Args) -> int:
     f = k.fds.get(fd)
     if f is None:
         return -errno.EBADF
-    vecs = _iovecs(k, iov, iovcnt)
+    vecs = iovecs(k, iov, iovcnt)
     if isinstance(vecs, int):
         return vecs
-    parts = []
-    for base, length in vecs:
-        if not k.can_read(base, length):
-            return -errno.EFAULT
-        parts.append(k.read(base, length))
-    return _write_file(k, fd, f, b"".join(parts), None)
+    data = gather(k, vecs)
+    if isinstance(data, int):
+        return data
+    return _write_file(k, fd, f, data, None)
 
 
 def sys_readv(k: LinuxKernel, a: Args) -> int:
@@ -178,7 +188,7 @@ def sys_readv(k: LinuxKernel, a: Args) -> int:
     f = k.fds.get(fd)
     if f is None:
         return -errno.EBADF
-    vecs = _iovecs(k, iov, iovcnt)
+    vecs = iovecs(k, iov, iovcnt)
     if isinstance(vecs, int):
         return vecs
     for base, length in vecs:

@@ -36,6 +36,7 @@ from . import hostsock
 from . import signals as sig
 from .abi import ERESTARTSYS, EWAIT, Args, Handler, errno_of, s32
 from .files import O_NONBLOCK, O_RDWR, OpenFile, SocketInfo
+from .sys_fdio import gather, iovecs
 from .sysnames import SYSCALL_NUMBERS as N
 from .tasks import Wait, WaitKind
 
@@ -382,16 +383,6 @@ def _sendto(k: LinuxKernel, f: OpenFile, a: Args) -> int:
     return _send(k, f, "sendto", k.read(buf, length), addr, flags)
 
 
-def _gather(k: LinuxKernel, iov: int, count: int) -> list[tuple[int, int]] | int:
-    if count > UIO_MAXIOV:
-        return -errno.EMSGSIZE
-    if not k.can_read(iov, 16 * count):
-        return -errno.EFAULT
-    raw = k.read(iov, 16 * count)
-    vecs = [struct.unpack_from("<QQ", raw, 16 * i) for i in range(count)]
-    return vecs
-
-
 def _msghdr(k: LinuxKernel, msg: int) -> tuple | int:
     if not k.can_read(msg, MSGHDR.size):
         return -errno.EFAULT
@@ -408,18 +399,16 @@ def _sendmsg_parts(k: LinuxKernel, msg: int) -> tuple[bytes, bytes] | int:
         k.warn_once("sendmsg-control", "sendmsg with control messages (SCM_RIGHTS...) is not supported; "
                     "returning -ENOSYS")
         return -errno.ENOSYS
-    vecs = _gather(k, iov, iovlen)
+    vecs = iovecs(k, iov, iovlen, too_many=errno.EMSGSIZE)
     if isinstance(vecs, int):
         return vecs
-    parts = []
-    for base, length in vecs:
-        if not k.can_read(base, length):
-            return -errno.EFAULT
-        parts.append(k.read(base, length))
+    data = gather(k, vecs)
+    if isinstance(data, int):
+        return data
     addr = _addr_in(k, name, namelen) if name else b""
     if isinstance(addr, int):
         return addr
-    return b"".join(parts), addr
+    return data, addr
 
 
 def _sendmsg(k: LinuxKernel, f: OpenFile, a: Args) -> int:
@@ -500,7 +489,7 @@ def _recvmsg_layout(k: LinuxKernel, msg: int) -> tuple[list[tuple[int, int]], in
     name, namelen, iov, iovlen, _control, controllen, _flags = hdr
     if not k.can_write(msg, MSGHDR.size):
         return -errno.EFAULT
-    vecs = _gather(k, iov, iovlen)
+    vecs = iovecs(k, iov, iovlen, too_many=errno.EMSGSIZE)
     if isinstance(vecs, int):
         return vecs
     for base, length in vecs:
