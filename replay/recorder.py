@@ -129,6 +129,16 @@ class RecordingHostIO:
             return f.std_stream
         return self._host_fds[f.handle]
 
+    def _hfds(self, files: list[OpenFile | None]) -> list[int | None]:
+        """The host descriptors behind guest files (None: no file, or none on the host)."""
+        hfds: list[int | None] = []
+        for f in files:
+            try:
+                hfds.append(self._hfd(f) if f is not None else None)
+            except KeyError:
+                hfds.append(None)
+        return hfds
+
     def open(self, icount: int, path: str, flags: int, mode: int, fd: int, file: OpenFile) -> OpenOutcome:
         try:
             hfd = os.open(self._host_path(path, flags), flags | os.O_CLOEXEC, mode)
@@ -223,12 +233,7 @@ class RecordingHostIO:
 
     def files_syscall(self, icount: int, sysno: int, files: list[OpenFile | None],
                       call: HostFdsCall) -> tuple[int, Writes]:
-        hfds: list[int | None] = []
-        for f in files:
-            try:
-                hfds.append(self._hfd(f) if f is not None else None)
-            except KeyError:
-                hfds.append(None)
+        hfds = self._hfds(files)
         result, writes = call(hfds)
         self.writer.append(SyscallResult(icount, sysno, result, tuple(writes)))
         return result, tuple(writes)
@@ -236,12 +241,7 @@ class RecordingHostIO:
     def wait_syscall(self, icount: int, sysno: int, files: list[OpenFile | None], call: HostWaitCall,
                      new_files: tuple[OpenFile, ...] = (), interrupt_at: int | None = None,
                      block: bool = False) -> tuple[int, Writes]:
-        hfds: list[int | None] = []
-        for f in files:
-            try:
-                hfds.append(self._hfd(f) if f is not None else None)
-            except KeyError:
-                hfds.append(None)
+        hfds = self._hfds(files)
         self._interrupt_at = interrupt_at
         self._may_block = block
         try:
@@ -362,12 +362,7 @@ class RecordingHostIO:
 
     def ready(self, files: list[OpenFile | None], timeout: float, events: list[int] | None = None) -> list[bool]:
         wanted = events if events is not None else [select.POLLIN] * len(files)
-        hfds: list[int | None] = []
-        for f in files:
-            try:
-                hfds.append(self._hfd(f) if f is not None else None)
-            except KeyError:
-                hfds.append(None)
+        hfds = self._hfds(files)
         if any(h is None for h in hfds):
             return [h is None for h in hfds]     # a closed fd: its call fails at once
         union: dict[int, int] = {}
