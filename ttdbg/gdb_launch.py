@@ -23,6 +23,8 @@ from .sysroot import build_sysroot
 
 # gdb commands that wrap the monitor commands which move in time, so that gdb
 # rereads the registers and shows where it now is (as rr's `seek` commands do).
+# `sharedlibrary` reads the symbols of libraries the jump passed the loading of:
+# gdb lists them from the dynamic linker's map but does not read them by itself.
 GDB_COMMANDS = """\
 define when
   monitor when
@@ -33,6 +35,7 @@ end
 define goto
   monitor goto $arg0
   maintenance flush register-cache
+  sharedlibrary
   frame
 end
 document goto
@@ -41,6 +44,7 @@ end
 define restart-checkpoint
   monitor restart $arg0
   maintenance flush register-cache
+  sharedlibrary
   frame
 end
 document restart-checkpoint

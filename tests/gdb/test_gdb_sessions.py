@@ -185,6 +185,19 @@ def test_replay_launcher_time_commands_reread_the_registers(gdb_guest, tmp_path)
     assert pcs[0] == pcs[2] != pcs[1], out
 
 
+def test_replay_launcher_goto_reads_the_libraries_it_passes(gdb_guest, tmp_path):
+    """A `goto` from the start to past the dynamic linker's work leaves gdb
+    knowing libc is mapped; the wrapper also reads its symbols, so a backtrace
+    names libc's functions rather than `??`."""
+    guest = gdb_guest("basic", "dynamic")
+    run = _launch(guest, tmp_path, "-ex", "goto 99%", "-ex", "info sharedlibrary", "-ex", "bt")
+    out = run.stdout + run.stderr
+    assert run.returncode == 0, out
+    libc = [line for line in out.splitlines() if line.rstrip().endswith("libc.so.6")]
+    assert libc and all(" Yes " in line for line in libc), out
+    assert "__libc_start_main" in out and " in ?? () from " not in out, out
+
+
 def test_replay_launcher_exits_with_gdbs_status(gdb_guest, tmp_path):
     guest = gdb_guest("basic", "static")
     run = _launch(guest, tmp_path, "-ex", "print no_such_symbol_here")
