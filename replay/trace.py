@@ -158,6 +158,8 @@ class TraceDir:
                 except OSError as exc:
                     if exc.errno in _NO_SPACE:
                         raise
+                    if not fresh and not _holds(bucket, name, content):
+                        _write_new(bucket, name, content)       # damaged: the reference needs a good one
                     self._refer(store)          # no hard links here: a reference to the store
                     return True
                 if fresh or _holds(files, tmp, content):
