@@ -109,15 +109,26 @@ _NO_LINKS = ("import errno, os, sys\n"
              "sys.exit(main(sys.argv[1:]))\n")
 
 
-def test_a_filesystem_without_hard_links_refers_to_the_store(ttdbg: Ttdbg, guest, tmp_path: Path) -> None:
-    """os.link refused (as on a filesystem without hard links): the trace refers to the store."""
-    trace = ttdbg.workdir / "nolinks"
+def record_without_links(ttdbg: Ttdbg, guest, trace: Path) -> Run:
     rec = _run([sys.executable, "-c", _NO_LINKS, "record", "-q", "-o", str(trace), str(guest("hello", "dynamic")),
                 "6"], env=ttdbg.env, cwd=ttdbg.workdir)
     assert rec.status == 6, rec.err
+    return rec
+
+
+def test_a_filesystem_without_hard_links_refers_to_the_store(ttdbg: Ttdbg, guest, tmp_path: Path) -> None:
+    """os.link refused (as on a filesystem without hard links): the trace refers to the store."""
+    trace = ttdbg.workdir / "nolinks"
+    rec = record_without_links(ttdbg, guest, trace)
     assert not list((trace / "files").iterdir())
     assert (trace / "store").read_text() == f"{ttdbg.workdir / STORE}\n"
     assert "files only in" in ttdbg("info", trace).out
+    assert ttdbg.replay(trace).stdout == rec.stdout
+    # a damaged store entry: refused when read, written again by the next recording
+    libc = max(store_entries(ttdbg.workdir).values(), key=lambda p: p.stat().st_size)
+    libc.write_bytes(b"not libc")
+    assert_one_line_error(ttdbg.replay(trace), EXIT_FORMAT, "is corrupt", "read from the file store")
+    record_without_links(ttdbg, guest, ttdbg.workdir / "nolinks2")
     assert ttdbg.replay(trace).stdout == rec.stdout
     copy = Path(shutil.copytree(trace, tmp_path / "copy"))
     assert ttdbg("pack", trace).status == 0
