@@ -6,7 +6,8 @@ Its public API is what this package exports; front ends (ttdbg/) import
 from `replay` only, never from its submodules
 (tests/test_architecture.py checks it):
 
-- traces:     TraceDir, open_trace, create_trace, mark_latest, trace_root
+- traces:     TraceDir, open_trace, create_trace, mark_latest, trace_root; Storage,
+              trace_storage, pack_trace (captured files shared through the file store, `ttdbg pack`)
 - recording:  record, resolve_program, read_program, parse_elf, PIE_BASE,
               DEFAULT_SLICE (the scheduler's time slice, in instructions)
 - the log:    read_log, LogContents, EventKind, FileKind
@@ -39,13 +40,14 @@ from .linux.syscalls import listing as syscall_listing
 from .linux.tasks import ProcessInfo, ThreadInfo
 from .loader import PIE_BASE, parse_elf
 from .machine import WatchKind, Watchpoint
+from .packing import pack_trace, trace_storage
 from .process_tree import list_processes
 from .recorder import read_program, record, resolve_program
 from .replayer import OutputSink, Replay
 from .scan import ScanHit, ScanResult, ScanSpec, WatchRange, default_jobs, scan
 from .scheduler import DEFAULT_SLICE
 from .timeline import Direction, MemoryRegion, StopReason, Timeline, TimeStop
-from .trace import TraceDir, create_trace, mark_latest, open_trace, trace_root
+from .trace import Storage, TraceDir, create_trace, mark_latest, open_trace, trace_root
 
 __all__ = [
     "DEFAULT_SLICE", "DiskFullError", "PIE_BASE", "Direction", "EventKind", "FileKind", "Instruction", "LogContents",
@@ -53,7 +55,7 @@ __all__ = [
     "ThreadInfo", "TimeStop", "Timeline", "TraceDir", "TraceTruncated", "WatchKind", "Watchpoint", "create_trace",
     "list_processes",
     "mark_latest", "open_trace", "parse_elf", "read_log", "read_program", "record", "resolve_program",
-    "shared_disassembler", "syscall_listing", "trace_root",
+    "shared_disassembler", "syscall_listing", "trace_root", "Storage", "pack_trace", "trace_storage",
     "KeyframeStats", "KeyframeStore", "build_keyframes", "ensure_keyframes", "open_keyframes",
     "ScanHit", "ScanResult", "ScanSpec", "WatchRange", "default_jobs", "scan",
 ]

@@ -39,7 +39,6 @@ import io
 import logging
 import os
 import pickle
-import stat
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,7 +48,6 @@ from . import cpu
 from .checkpoint import Checkpoint
 from .errors import LogFormatError
 from .process import GuestProcess
-from .safeio import open_dir, read_regular
 from .trace import TraceDir
 
 log = logging.getLogger(__name__)
@@ -258,7 +256,7 @@ class KeyframeStore:
             raise pickle.UnpicklingError("a blob is missing")
         offset, length, compressed = where
         if self._fd is None:
-            self._fd = _open_in(self.trace, BLOBS_NAME)
+            self._fd = self.trace.open_member(DIR_NAME, BLOBS_NAME, f"{self.trace.path}: keyframes/{BLOBS_NAME}")
         raw = os.pread(self._fd, length, offset)
         if len(raw) != length:
             raise pickle.UnpicklingError("the blob file is short")
@@ -284,23 +282,6 @@ class KeyframeStore:
         return _dir_size(self.trace)
 
 
-def _open_in(trace: TraceDir, name: str) -> int:
-    top = open_dir(trace.path)
-    try:
-        sub = open_dir(DIR_NAME, dir_fd=top, follow=False)
-    finally:
-        os.close(top)
-    try:
-        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=sub)
-    finally:
-        os.close(sub)
-
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise LogFormatError(f"{trace.path}: keyframes/{name} is not a regular file")
-    return fd
-
-
 def _dir_size(trace: TraceDir) -> int:
     path = os.path.join(trace.path, DIR_NAME)
     total = 0
@@ -319,15 +300,7 @@ def open_keyframes(trace: TraceDir, note: Note | None = None) -> KeyframeStore |
     if not os.path.lexists(os.path.join(trace.path, DIR_NAME)):
         return None
     try:
-        top = open_dir(trace.path)
-        try:
-            sub = open_dir(DIR_NAME, dir_fd=top, follow=False)
-        finally:
-            os.close(top)
-        try:
-            data = read_regular(INDEX_NAME, f"{trace.path}: keyframes index", MAX_INDEX, dir_fd=sub)
-        finally:
-            os.close(sub)
+        data = trace.read_member(DIR_NAME, INDEX_NAME, f"{trace.path}: keyframes index", MAX_INDEX)
     except (OSError, LogFormatError) as exc:
         say(f"the keyframes of {trace.path} are unusable ({exc}); not used")
         return None

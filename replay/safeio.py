@@ -30,12 +30,12 @@ def open_dir(name: str, *, dir_fd: int | None = None, follow: bool = True) -> in
     return os.open(name, flags, dir_fd=dir_fd)
 
 
-def read_regular(name: str, what: str, max_size: int, *, dir_fd: int | None = None) -> bytes:
-    """The whole content of regular file `name` (relative to `dir_fd` if given).
+def open_regular(name: str, what: str, *, dir_fd: int | None = None) -> int:
+    """A read-only fd of regular file `name` (relative to `dir_fd` if given), never
+    through a symlink, never blocking.
 
     Raises FileNotFoundError when it does not exist (the caller says what is
-    missing) and LogFormatError for anything that is not a regular file of at
-    most `max_size` bytes.
+    missing) and LogFormatError for anything that is not a regular file.
     """
     try:
         fd = os.open(name, _OPEN_FLAGS, dir_fd=dir_fd)
@@ -43,10 +43,22 @@ def read_regular(name: str, what: str, max_size: int, *, dir_fd: int | None = No
         raise
     except OSError as exc:
         raise LogFormatError(f"{what}: cannot open: {exc.strerror}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise LogFormatError(f"{what}: not a regular file")
+    return fd
+
+
+def read_regular(name: str, what: str, max_size: int, *, dir_fd: int | None = None) -> bytes:
+    """The whole content of regular file `name` (relative to `dir_fd` if given).
+
+    Raises FileNotFoundError when it does not exist (the caller says what is
+    missing) and LogFormatError for anything that is not a regular file of at
+    most `max_size` bytes.
+    """
+    fd = open_regular(name, what, dir_fd=dir_fd)
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise LogFormatError(f"{what}: not a regular file")
         if st.st_size > max_size:
             raise LogFormatError(f"{what}: too large ({st.st_size:,} bytes, at most {max_size:,})")
         try:

@@ -1,4 +1,4 @@
-"""The `ttdbg` command line, in rr's spirit: record, replay, serve, repl, dump, info.
+"""The `ttdbg` command line, in rr's spirit: record, replay, serve, repl, dump, info, pack.
 
 This is the only place that exits the process; engine errors are mapped
 to one line on stderr and a documented exit status (see README):
@@ -42,6 +42,7 @@ from replay import (
     list_processes,
     mark_latest,
     open_trace,
+    pack_trace,
     parse_elf,
     read_log,
     read_program,
@@ -269,6 +270,14 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pack(args: argparse.Namespace) -> int:
+    trace = open_trace(args.trace)
+    copied = pack_trace(trace)
+    _say(f"{trace.path}: packed ({copied} files copied in): it now holds its own copy of every captured file"
+         if copied else f"{trace.path}: already packed")
+    return 0
+
+
 def cmd_ps(args: argparse.Namespace) -> int:
     print(process_listing(list_processes(read_log(open_trace(args.trace).log_path))))
     return 0
@@ -485,6 +494,10 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--syscalls", action="store_true", help="list the system calls the emulated kernel knows")
     i.add_argument("--all", action="store_true", help="with --syscalls: also those it does not (-ENOSYS)")
     i.set_defaults(func=cmd_info)
+
+    pk = sub.add_parser("pack", help="make a trace self-contained (its own copy of every captured file), as rr pack")
+    pk.add_argument("trace", nargs="?")
+    pk.set_defaults(func=cmd_pack)
 
     d = sub.add_parser("dump", help="print the event log, one event a line")
     d.add_argument("trace", nargs="?")

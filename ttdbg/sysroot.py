@@ -100,7 +100,7 @@ def build_sysroot(session: DebugSession, root: str) -> str:
             continue
         if not path.startswith("/"):
             continue                        # relative to the guest's cwd: gdb never asks for it
-        made = _link(root, path, os.path.join(session.trace.files_path, captured.sha256))
+        made = _link(root, path, session.trace.captured_path(captured.sha256))
         if path == program:
             link = made
     if link is None:

@@ -6,10 +6,9 @@ the command line.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 
-from replay import EventKind, ProcessInfo, TraceDir, list_processes, read_log
+from replay import EventKind, ProcessInfo, Storage, TraceDir, list_processes, read_log, trace_storage
 
 
 def trace_info(trace: TraceDir) -> str:
@@ -19,8 +18,7 @@ def trace_info(trace: TraceDir) -> str:
     kinds = Counter(e.kind for e in contents.events)
     last = contents.events[-1].icount if contents.events else 0
     shutdown = next((e for e in reversed(contents.events) if e.kind == EventKind.SHUTDOWN), None)
-    real_dir = os.path.isdir(trace.files_path) and not os.path.islink(trace.files_path)
-    files = len(os.listdir(trace.files_path)) if real_dir else 0
+    storage = trace_storage(trace, contents)
     lines = [
         f"trace:        {_shown(trace.path)}",
         f"program:      {_shown(h.program)}",
@@ -43,9 +41,26 @@ def trace_info(trace: TraceDir) -> str:
         lines += ["  " + line for line in process_tree(processes)]
     state = "complete" if contents.complete else "TRUNCATED (the recording was killed)"
     lines.append(f"state:        {state}")
+    files = storage.own + storage.shared + storage.referred + storage.missing
     lines.append(f"captured:     {files} files")
-    lines.append(f"size:         {trace.size_on_disk():,} bytes (log {contents.size:,})")
+    lines.append(f"packed:       {packing(storage)}")
+    shared = f", {storage.shared_bytes:,} of them shared" if storage.shared else ""
+    lines.append(f"size:         {trace.size_on_disk():,} bytes (log {contents.size:,}{shared})")
     return "\n".join(lines)
+
+
+def packing(storage: Storage) -> str:
+    """The `packed:` line: is the trace self-contained, and if not, why."""
+    if storage.packed:
+        return "yes (every captured file is the trace's own)"
+    why = []
+    if storage.shared:
+        why.append(f"{storage.shared} files shared by hard link (the file store {_shown(storage.store)})")
+    if storage.referred:
+        why.append(f"{storage.referred} files only in {_shown(storage.referred_store or '?')}")
+    if storage.missing:
+        why.append(f"{storage.missing} files MISSING")
+    return f"no ({'; '.join(why)}; `ttdbg pack` makes it self-contained)"
 
 
 def process_listing(processes: tuple[ProcessInfo, ...]) -> str:
