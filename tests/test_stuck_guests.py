@@ -82,9 +82,18 @@ def _printed_a_line(proc: subprocess.Popen[bytes], trace: Path) -> bool:
 
 
 def _after(seconds: float) -> Callable[[subprocess.Popen[bytes], Path], bool]:
-    """The trace exists and `seconds` have passed (the guest is waiting by then)."""
-    start = time.monotonic()
-    return lambda proc, trace: trace.is_dir() and time.monotonic() - start > seconds
+    """The recording has begun (its log exists) and `seconds` have passed since
+    (the guest is waiting by then).  Counting from the log, not from the launch,
+    keeps a slow start on a loaded machine from being taken for a wait."""
+    begun: list[float] = []
+
+    def started(proc: subprocess.Popen[bytes], trace: Path) -> bool:
+        if not begun:
+            if not (trace / "events.log").exists():
+                return False
+            begun.append(time.monotonic())
+        return time.monotonic() - begun[0] > seconds
+    return started
 
 
 def _assert_clean_interrupt(ttdbg: Ttdbg, status: int, took: float, err: str, trace: Path) -> None:
@@ -138,7 +147,10 @@ def test_ctrl_c_while_blocked_writing_to_a_full_pipe(ttdbg: Ttdbg, guest) -> Non
                                 stdin=yes.stdout, stdout=write_end, stderr=subprocess.PIPE, env=ttdbg.env,
                                 cwd=ttdbg.workdir)
         try:
-            time.sleep(2.0)      # the pipe (64 KiB) is full long before
+            started, deadline = _after(2.0), time.monotonic() + 60     # the pipe (64 KiB) is full long before
+            while not started(proc, trace):
+                assert proc.poll() is None and time.monotonic() < deadline, "the recording did not start"
+                time.sleep(0.05)
             took, err = _interrupt(proc)
         finally:
             _reap(proc)
