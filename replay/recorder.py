@@ -120,6 +120,8 @@ class RecordingHostIO:
         self.trace = trace
         self.interval = checkpoint_interval
         self._host_fds: dict[int, int] = {}
+        # Host descriptors of the files mapped MAP_SHARED (by id of the OpenFile, kept alive here).
+        self._mapped: dict[int, tuple[OpenFile, int]] = {}
         self.shutdown_event: Shutdown | None = None
         self._interrupt_at: int | None = None   # during a wait_syscall: the interval timer's expiry
         self._may_block = False     # during a wait_syscall: its first wait may end it (-EWAIT)
@@ -175,6 +177,24 @@ class RecordingHostIO:
         hfd = self._host_fds.pop(file.handle, None)
         if hfd is not None:
             os.close(hfd)
+
+    def map_shared(self, file: OpenFile) -> None:
+        if id(file) not in self._mapped:
+            self._mapped[id(file)] = (file, os.dup(self._hfd(file)))
+
+    def write_back(self, file: OpenFile, offset: int, data: bytes) -> None:
+        entry = self._mapped.get(id(file))
+        if entry is None:
+            return
+        hfd = entry[1]
+        try:
+            size = os.fstat(hfd).st_size
+            data = data[:max(0, size - offset)]
+            while data:
+                done = os.pwrite(hfd, data, offset)
+                data, offset = data[done:], offset + done
+        except OSError as exc:
+            log.warning("could not write a shared mapping back to %s: %s", file.path, exc.strerror)
 
     def read(self, icount: int, fd: int, file: OpenFile, count: int, offset: int | None) -> tuple[int, bytes]:
         try:
@@ -406,6 +426,9 @@ class RecordingHostIO:
             except OSError:
                 pass
         self._host_fds.clear()
+        for _file, hfd in self._mapped.values():
+            os.close(hfd)
+        self._mapped.clear()
 
 
 def _read_all(fd: int, size_hint: int) -> bytes:

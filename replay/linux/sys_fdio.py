@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..events import FileKind
+from . import shared_files
 from . import signals as sig
 from .abi import Args, errno_of, s32, s64
 from .files import O_NONBLOCK, PIPE_CAPACITY, OpenFile
@@ -65,6 +66,8 @@ def _read_file(k: LinuxKernel, fd: int, f: OpenFile, count: int, offset: int | N
             and k.family.task_count() > 1 and k.host.would_block(k.icount, f)):
         # No input yet, and other threads can run: this one waits (the read is made again when input comes).
         k.block(Wait(WaitKind.HOST, address=fd))
+    if f.kind == FileKind.HOST:
+        shared_files.write_back_file(k, f)      # the page cache's view: mapped writes are read
     return k.host.read(k.icount, fd, f, count, offset)
 
 

@@ -162,15 +162,16 @@ SYSCALLS: tuple[Syscall, ...] = (
     Syscall("linkat", sys_dirs.sys_linkat, R, _HOST_FS),
     # -- memory (sys_memory.py)
     Syscall("brk", sys_memory.sys_brk, E),
-    Syscall("mmap", sys_memory.sys_mmap, E, "file mappings are copies, read like read()"),
-    Syscall("munmap", sys_memory.sys_munmap, E),
+    Syscall("mmap", sys_memory.sys_mmap, E, "file mappings are copies, read like read(); MAP_SHARED "
+            "writes reach a host file at msync/munmap/exit while recording only"),
+    Syscall("munmap", sys_memory.sys_munmap, E, "shared file mappings written back while recording only"),
     Syscall("mprotect", sys_memory.sys_mprotect, E),
     Syscall("mremap", sys_memory.sys_mremap, E),
     Syscall("madvise", sys_memory.sys_madvise, E),
     Syscall("mincore", sys_memory.sys_mincore, E, "every mapped page is resident"),
     Syscall("mlock", sys_memory.sys_mlock, E, "no swap: nothing to do"),
     Syscall("munlock", sys_memory.sys_mlock, E, "no swap: nothing to do"),
-    Syscall("msync", sys_memory.sys_mlock, E, "mappings are private copies"),
+    Syscall("msync", sys_memory.sys_msync, E, "shared file mappings written back while recording only"),
     # -- the process (sys_process.py)
     Syscall("exit_group", sys_process.sys_exit_group, E),
     Syscall("getpid", sys_process.sys_getpid, E, "the recording's pid"),
