@@ -143,7 +143,7 @@ class RecordingHostIO:
 
     def open(self, icount: int, path: str, flags: int, mode: int, fd: int, file: OpenFile) -> OpenOutcome:
         try:
-            hfd = os.open(self._host_path(path, flags), flags | os.O_CLOEXEC, mode)
+            hfd = _open_noatime(self._host_path(path, flags), flags | os.O_CLOEXEC, mode)
         except OSError as exc:
             result = -(exc.errno or errno.EIO)
             self.writer.append(FileOpen(icount, path, flags, result, FileKind.NONE))
@@ -429,6 +429,18 @@ class RecordingHostIO:
         for _file, hfd in self._mapped.values():
             os.close(hfd)
         self._mapped.clear()
+
+
+def _open_noatime(path: str, flags: int, mode: int) -> int:
+    """os.open; read-only, with O_NOATIME where the host allows it (files the user
+    owns): capturing a file reads it whole at open, which must not change its
+    access time before the guest fstats it (gzip copies it to its output)."""
+    if (flags & O_ACCMODE) == O_RDONLY and not flags & O_PATH:
+        try:
+            return os.open(path, flags | os.O_NOATIME, mode)
+        except PermissionError:
+            pass
+    return os.open(path, flags, mode)
 
 
 def _read_all(fd: int, size_hint: int) -> bytes:

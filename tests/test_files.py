@@ -8,17 +8,55 @@ leaves), the replay equals the recording, and replay writes no host file
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 from pathlib import Path
 
 import pytest
-from harness import Ttdbg
+from harness import Ttdbg, _run
 
 PYTHON = "/usr/bin/python3"
 
 
 def _tree(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _metadata(root: Path) -> dict[str, tuple]:
+    """What a run leaves: each name's type and mode, size, links, link target or
+    content, and its times when the program set them (others are the clock's)."""
+    out = {}
+    for p in sorted(root.rglob("*")):
+        st = p.lstat()
+        times = (st.st_atime_ns, st.st_mtime_ns) if st.st_mtime < 1_600_000_000 else ()
+        body = os.readlink(p) if p.is_symlink() else p.read_bytes() if stat.S_ISREG(st.st_mode) else None
+        out[str(p.relative_to(root))] = (st.st_mode, st.st_size, st.st_nlink, body, times)
+    return out
+
+
+def _record_like_native(ttdbg: Ttdbg, argv: list[str], cwd_arg: bool = True):
+    """Run argv natively in native/ and recorded in rec/ (each given its folder as
+    last argument, or run inside it); the recording must equal the native run
+    (output, status, the files left); then rec/ is deleted and the replay must
+    equal the recording without making it again."""
+    native_dir, rec_dir = ttdbg.workdir / "native", ttdbg.workdir / "rec"
+    native_dir.mkdir()
+    rec_dir.mkdir()
+    if cwd_arg:
+        native = ttdbg.native(argv[0], *argv[1:], str(native_dir))
+        trace, rec = ttdbg.record(argv[0], *argv[1:], str(rec_dir))
+    else:
+        native = _run(argv, env=ttdbg.env, cwd=native_dir)
+        trace = ttdbg.new_trace()
+        rec = _run(ttdbg.argv("record", "-q", "-o", trace, *argv), env=ttdbg.env, cwd=rec_dir)
+    assert (rec.status, rec.stdout, rec.err) == (native.status, native.stdout, "")
+    assert _metadata(rec_dir) == _metadata(native_dir)
+    shutil.rmtree(rec_dir)
+    rep = ttdbg.replay(trace)
+    assert (rep.status, rep.stdout) == (rec.status, rec.stdout)
+    assert not rec_dir.exists()
+    return native
 
 
 def test_shared_file_mappings_reach_the_file_at_record_never_at_replay(ttdbg: Ttdbg, guest, flavour: str) -> None:
@@ -53,3 +91,30 @@ def test_python_mmap_shared_writes(ttdbg: Ttdbg) -> None:
     rep = ttdbg.replay(trace)
     assert (rep.status, rep.stdout) == (0, rec.stdout)
     assert not (ttdbg.workdir / "r.bin").exists()
+
+
+def test_metadata_calls_and_their_bad_arguments_as_native(ttdbg: Ttdbg, guest, flavour: str) -> None:
+    native = _record_like_native(ttdbg, [str(guest("metadata", flavour))])
+    assert native.status == 0 and b"renameat2 exchange           0 0" in native.stdout
+    assert b"flock bad op                 -1 22" in native.stdout
+
+
+SCRIPT = """set -e
+touch -d "2001-02-03 04:05:06" a.txt
+echo hello > b.txt
+touch -d "2002-02-03 04:05:06" b.txt
+chmod 640 b.txt
+gzip b.txt
+ln -s a.txt link
+printf 'one\\ntwo\\n' > c.txt
+chmod 604 c.txt
+sed -i s/one/ONE/ c.txt
+mkfifo fifo
+cat c.txt
+"""
+
+
+@pytest.mark.skipif(not all(shutil.which(p) for p in ("gzip", "sed", "touch", "mkfifo")), reason="no coreutils")
+def test_touch_gzip_ln_sed_chmod_leave_the_files_native_does(ttdbg: Ttdbg) -> None:
+    native = _record_like_native(ttdbg, ["/bin/sh", "-c", SCRIPT], cwd_arg=False)
+    assert native.stdout == b"ONE\ntwo\n"
