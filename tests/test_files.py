@@ -118,3 +118,35 @@ cat c.txt
 def test_touch_gzip_ln_sed_chmod_leave_the_files_native_does(ttdbg: Ttdbg) -> None:
     native = _record_like_native(ttdbg, ["/bin/sh", "-c", SCRIPT], cwd_arg=False)
     assert native.stdout == b"ONE\ntwo\n"
+
+
+def test_proc_self_fd_fdinfo_statm_environ_mounts_as_native(ttdbg: Ttdbg, guest, flavour: str) -> None:
+    prog = guest("procself", flavour)
+    native = ttdbg.native(prog, "hi")
+    trace, rec, rep = ttdbg.record_replay(prog, "hi")
+    assert native.status == 0 and b"6 -> anon_inode:[eventfd] (type 10)" in native.stdout
+    assert (rec.status, rec.stdout, rec.err) == (0, native.stdout, "")
+    assert (rep.status, rep.stdout) == (0, rec.stdout)
+
+
+@pytest.mark.skipif(not shutil.which("ls"), reason="no ls")
+def test_ls_proc_self_fd_lists_the_guest_fds(ttdbg: Ttdbg) -> None:
+    ls = shutil.which("ls")
+    native = ttdbg.native(ls, "/proc/self/fd")
+    trace, rec, rep = ttdbg.record_replay(ls, "/proc/self/fd")
+    assert native.stdout == b"0\n1\n2\n3\n"
+    assert (rec.status, rec.stdout, rec.err) == (0, native.stdout, "")
+    assert (rep.status, rep.stdout) == (0, rec.stdout)
+
+
+def test_proc_cpuinfo_is_the_emulated_cpu(ttdbg: Ttdbg) -> None:
+    from replay.cpu import FEATURES
+    cat = shutil.which("cat")
+    trace, rec, rep = ttdbg.record_replay(cat, "/proc/cpuinfo")
+    assert rec.status == 0 and rep.stdout == rec.stdout
+    lines = dict(line.split(":", 1) for line in rec.out.splitlines() if ":" in line)
+    assert sum(1 for line in rec.out.splitlines() if line.startswith("processor")) == 1
+    flags = set(next(v for k, v in lines.items() if k.strip() == "flags").split())
+    expected = {"pni" if f.name == "sse3" else f.name for f in FEATURES}
+    assert flags == expected and "avx" not in flags
+    assert next(v for k, v in lines.items() if k.strip() == "model name").strip().startswith("ttdbg x86-64")

@@ -12,8 +12,14 @@ replay builds the same bytes, with no event):
   environ   likewise for the environment
   comm      the program's name (PR_SET_NAME changes it)
   status    the basic fields: names, ids, pids, signal masks
+  statm     the sizes of the address space, in pages
+  fd/       a link per guest fd (pipe:[N], socket:[N], anon_inode:[eventfd], a path);
+            the initial stdin/stdout/stderr links are the host's, read while recording
+  fdinfo/   pos and flags of each guest fd
 
-Any other file under it fails with ENOENT (and a warning), never the host's.
+mountinfo and mounts are the host's, read while recording (one mount namespace)
+and captured.  /proc/cpuinfo describes the emulated CPU (cpu.py).  Any other
+file under it fails with ENOENT (and a warning), never the host's.
 """
 
 from __future__ import annotations
@@ -165,6 +171,7 @@ FILES: dict[str, ProcFile] = {
     "environ": ProcFile(lambda k: _memory_range(k, k.env_span), _stat.S_IFREG | 0o400),
     "comm": ProcFile(lambda k: comm(k) + b"\n", _stat.S_IFREG | 0o644),
     "status": ProcFile(_status),
+    "statm": ProcFile(lambda k: statm_text(k)),
 }
 
 # What a debugger reads of the process stopped at a position of its replay (over gdb's
@@ -184,3 +191,86 @@ SYS_FILES: dict[str, bytes] = {
     "/sys/devices/system/cpu/possible": b"0\n",
     "/sys/devices/system/cpu/present": b"0\n",
 }
+
+
+# -- /proc/self/fd, fdinfo, statm, mounts; /proc/cpuinfo ----------------------------------
+
+DT_DIR, DT_REG, DT_LNK = 4, 8, 10
+O_LARGEFILE, O_CLOEXEC_BIT = 0o100000, 0o2000000
+_ANON_NAMES = {"EventFd": "[eventfd]", "TimerFd": "[timerfd]", "Epoll": "[eventpoll]", "SignalFd": "[signalfd]"}
+# Files read from the host while recording (the same for the guest as for ttdbg: one mount
+# namespace), captured in the trace like any file.
+HOST_FILES = frozenset({"mountinfo", "mounts"})
+
+
+def fd_number(tail: str, folder: str) -> int | None:
+    """N for a tail "folder/N" (fd/3), else None."""
+    head, _, rest = tail.partition("/")
+    return int(rest) if head == folder and rest.isdigit() and "/" not in rest else None
+
+
+def fd_link(k: LinuxKernel, fd: int) -> bytes | None:
+    """What /proc/self/fd/N names, for a guest fd (None: no such fd).  The initial stdin,
+    stdout and stderr are the host's (callers read that link on the host, logged)."""
+    f = k.fds.get(fd)
+    if f is None:
+        return None
+    if f.pipe is not None:
+        return f"pipe:[{f.handle - (f.pipe_end == 'w')}]".encode()
+    if f.socket is not None:
+        return f"socket:[{f.handle}]".encode()
+    if f.anon is not None:
+        return f"anon_inode:{_ANON_NAMES.get(type(f.anon).__name__, '[unknown]')}".encode()
+    return f.path.encode("utf-8", "surrogateescape")
+
+
+def fd_listing(k: LinuxKernel, folder: str, extra: int | None = None) -> tuple[tuple[bytes, int], ...]:
+    """The entries of /proc/self/fd (links) or fdinfo (files); `extra`: an fd being opened."""
+    fds = sorted({fd for fd, _f in k.fds.items()} | ({extra} if extra is not None else set()))
+    dtype = DT_LNK if folder == "fd" else DT_REG
+    return ((b".", DT_DIR), (b"..", DT_DIR), *((str(fd).encode(), dtype) for fd in fds))
+
+
+def fdinfo_text(k: LinuxKernel, fd: int, pos: int) -> bytes | None:
+    entry = k.fds.entry(fd)
+    if entry is None:
+        return None
+    f = entry.file
+    flags = f.flags | (O_CLOEXEC_BIT if entry.cloexec else 0) | (0 if f.pipe is not None else O_LARGEFILE)
+    return f"pos:\t{pos}\nflags:\t0{k.machine.arch.open_flags_out(flags):o}\n".encode()
+
+
+def statm_text(k: LinuxKernel) -> bytes:
+    """size resident shared text lib data dt, in pages (every mapped page counts as resident)."""
+    pages = shared = text = data = 0
+    for r in k.mem.regions():
+        n = r.size // 4096
+        pages += n
+        if r.file_backed or r.shared:
+            shared += n
+        if r.prot & PROT_EXEC and r.name == k.exe:
+            text += n
+        if r.prot & PROT_WRITE and not r.file_backed and not r.shared:
+            data += n
+    return f"{pages} {pages} {shared} {text} 0 {data} 0\n".encode()
+
+
+_LINUX_FLAG_NAMES = {"sse3": "pni"}
+
+
+def cpuinfo_text() -> bytes:
+    """/proc/cpuinfo of the emulated x86-64 CPU: one processor, the flags CPUID advertises (cpu.py)."""
+    from .. import cpu
+    eax = cpu.cpuid(1, 0)[0]
+    family, model, stepping = (eax >> 8) & 0xF, ((eax >> 4) & 0xF) | ((eax >> 12) & 0xF0), eax & 0xF
+    brand = b"".join(r.to_bytes(4, "little") for leaf in (0x80000002, 0x80000003, 0x80000004)
+                     for r in cpu.cpuid(leaf, 0)).rstrip(b"\0").decode()
+    flags = " ".join(_LINUX_FLAG_NAMES.get(f.name, f.name) for f in cpu.FEATURES)
+    rows = [("processor", "0"), ("vendor_id", "GenuineIntel"), ("cpu family", str(family)), ("model", str(model)),
+            ("model name", brand), ("stepping", str(stepping)), ("physical id", "0"), ("siblings", "1"),
+            ("core id", "0"), ("cpu cores", "1"), ("apicid", "0"), ("initial apicid", "0"), ("fpu", "yes"),
+            ("fpu_exception", "yes"), ("cpuid level", str(cpu.cpuid(0, 0)[0])), ("wp", "yes"), ("flags", flags),
+            ("bugs", ""), ("clflush size", "64"), ("cache_alignment", "64"),
+            ("address sizes", "40 bits physical, 48 bits virtual"), ("power management", "")]
+    return ("".join(f"{name:<16}: {value}".rstrip(" ") + "\n" if value else f"{name:<16}:\n"
+                    for name, value in rows) + "\n").encode()

@@ -16,6 +16,7 @@ import struct
 from typing import TYPE_CHECKING
 
 from .abi import AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, Args, errno_of, host_libc, host_path_effect, s32
+from .files import OpenFile
 from .structs import dirent64, dtype_of
 from .sysnames import SYSCALL_NUMBERS as N
 
@@ -32,6 +33,8 @@ def sys_getdents64(k: LinuxKernel, a: Args) -> int:
         return -errno.ENOTDIR
     if not k.can_write(dirp, count):
         return -errno.EFAULT
+    if f.listing is not None:
+        return _made_dirents(k, f, dirp, count)
     start = f.pos
 
     def call(hfd: int):
@@ -65,6 +68,23 @@ def sys_getdents64(k: LinuxKernel, a: Args) -> int:
             f.pos = off
             pos += reclen
     return result
+
+
+def _made_dirents(k: LinuxKernel, f: OpenFile, dirp: int, count: int) -> int:
+    """getdents64 of a directory the kernel made (/proc/self/fd): from its listing."""
+    out = bytearray()
+    index = f.pos
+    for name, dtype in (f.listing or ())[f.pos:]:
+        rec = dirent64(0x1000 + index, index + 1, dtype, name)
+        if len(out) + len(rec) > count:
+            break
+        out += rec
+        index += 1
+    if not out and f.pos < len(f.listing or ()):
+        return -errno.EINVAL
+    f.pos = index
+    k.write(dirp, bytes(out))
+    return len(out)
 
 
 def sys_getcwd(k: LinuxKernel, a: Args) -> int:

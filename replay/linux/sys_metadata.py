@@ -73,6 +73,9 @@ def sys_newfstatat(k: LinuxKernel, a: Args) -> int:
         return -errno.EFAULT
     follow = not flags & AT_SYMLINK_NOFOLLOW
     tail = procfs.self_tail(full, k.pid)
+    n = procfs.fd_number(tail, "fd") if tail is not None and follow else None
+    if n is not None:          # /proc/self/fd/N followed: the open file itself
+        return sys_fstat(k, (n, buf, 0, 0, 0, 0)) if k.fds.get(n) is not None else -errno.ENOENT
     made = _proc_stat(k, tail, follow) if tail is not None else None
     if made is not None:
         if isinstance(made, int):
@@ -102,22 +105,15 @@ def sys_statx(k: LinuxKernel, a: Args) -> int:
         return -errno.EFAULT
     path = k.cstring(path_ptr)
     if not path and flags & AT_EMPTY_PATH:
-        f = k.fds.get(s32(dirfd))
-        if f is None:
-            return -errno.EBADF
-        if f.pipe is not None:
-            k.write(buf, synthetic_statx(_stat.S_IFIFO | 0o600, f.handle, mask))
-            return 0
-        if f.synthetic:
-            mode, size = _synthetic_size(k, f)
-            k.write(buf, synthetic_statx(mode, f.handle, mask, size))
-            return 0
-        return _fstat_file(k, f, N["statx"], lambda st: ((buf, pack_statx(st, mask)),))
+        return _statx_fd(k, s32(dirfd), mask, buf)
     full = k.resolve(dirfd, path)
     if isinstance(full, int):
         return full
     follow = not flags & AT_SYMLINK_NOFOLLOW
     tail = procfs.self_tail(full, k.pid)
+    n = procfs.fd_number(tail, "fd") if tail is not None and follow else None
+    if n is not None:          # /proc/self/fd/N followed: the open file itself
+        return _statx_fd(k, n, mask, buf) if k.fds.get(n) is not None else -errno.ENOENT
     made = _proc_stat(k, tail, follow) if tail is not None else None
     if made is not None:
         if isinstance(made, int):
@@ -131,6 +127,20 @@ def sys_statx(k: LinuxKernel, a: Args) -> int:
         except OSError as exc:
             return errno_of(exc), ()
     return k.host_syscall(N["statx"], call)
+
+
+def _statx_fd(k: LinuxKernel, fd: int, mask: int, buf: int) -> int:
+    f = k.fds.get(fd)
+    if f is None:
+        return -errno.EBADF
+    if f.pipe is not None:
+        k.write(buf, synthetic_statx(_stat.S_IFIFO | 0o600, f.handle, mask))
+        return 0
+    if f.synthetic:
+        mode, size = _synthetic_size(k, f)
+        k.write(buf, synthetic_statx(mode, f.handle, mask, size))
+        return 0
+    return _fstat_file(k, f, N["statx"], lambda st: ((buf, pack_statx(st, mask)),))
 
 
 def sys_faccessat2(k: LinuxKernel, a: Args) -> int:
@@ -171,6 +181,18 @@ def sys_readlinkat(k: LinuxKernel, a: Args) -> int:
     if isinstance(full, int):
         return full
     tail = procfs.self_tail(full, k.pid)
+    n = procfs.fd_number(tail, "fd") if tail is not None else None
+    f = k.fds.get(n) if n is not None else None
+    if f is not None and f.std_stream is not None:
+        std = f.std_stream         # the inherited stdin/stdout/stderr: the host's (ttdbg's own are them)
+
+        def host_link():
+            try:
+                target = os.fsencode(os.readlink(f"/proc/self/fd/{std}"))[:size]
+            except OSError as exc:
+                return errno_of(exc), ()
+            return len(target), ((buf, target),)
+        return k.host_syscall(N["readlinkat"], host_link)
     if tail is not None:
         link = _proc_link(k, full, tail)
         if isinstance(link, int):
@@ -193,10 +215,14 @@ def _proc_link(k: LinuxKernel, full: str, tail: str) -> bytes | int:
     self links name the guest's pid; other files are not links (EINVAL)."""
     if tail == "exe":
         return k.exe.encode("utf-8", "surrogateescape")
+    n = procfs.fd_number(tail, "fd")
+    if n is not None:
+        link = procfs.fd_link(k, n)
+        return -errno.ENOENT if link is None else link
     if tail == "":
         links = {"/proc/self": f"{k.pid}", "/proc/thread-self": f"{k.pid}/task/{k.pid}"}
         return links[full].encode() if full in links else -errno.EINVAL
-    return -errno.EINVAL if tail in procfs.FILES else -errno.ENOENT
+    return -errno.EINVAL if not isinstance(_proc_stat(k, tail, True), int) else -errno.ENOENT
 
 
 def _proc_stat(k: LinuxKernel, tail: str, follow: bool) -> tuple[int, int, int] | int | None:
@@ -204,6 +230,14 @@ def _proc_stat(k: LinuxKernel, tail: str, follow: bool) -> tuple[int, int, int] 
     for one that is not emulated, None for the directory (asked of the host)."""
     if tail == "":
         return None
+    if tail in ("fd", "fdinfo"):
+        return _stat.S_IFDIR | 0o500, 0, 0x100 + (tail == "fdinfo")
+    if tail in procfs.HOST_FILES:
+        return _stat.S_IFREG | 0o444, 0, 0x102 + sorted(procfs.HOST_FILES).index(tail)
+    for folder, mode in (("fd", _stat.S_IFLNK | 0o700), ("fdinfo", _stat.S_IFREG | 0o444)):
+        n = procfs.fd_number(tail, folder)
+        if n is not None:
+            return -errno.ENOENT if k.fds.get(n) is None else (mode, 64 if folder == "fd" else 0, 0x1000 + n)
     entry = procfs.FILES.get(tail)
     if entry is None:
         return -errno.ENOENT
@@ -214,6 +248,8 @@ def _proc_stat(k: LinuxKernel, tail: str, follow: bool) -> tuple[int, int, int] 
 
 def _synthetic_size(k: LinuxKernel, f: OpenFile) -> tuple[int, int]:
     """(mode, size) that fstat shows for a file the kernel made (a /proc file)."""
+    if f.listing is not None:
+        return _stat.S_IFDIR | 0o500, 0
     tail = procfs.self_tail(f.path, k.pid)
     entry = procfs.FILES.get(tail) if tail else None
     if entry is None:
