@@ -150,3 +150,25 @@ def test_proc_cpuinfo_is_the_emulated_cpu(ttdbg: Ttdbg) -> None:
     expected = {"pni" if f.name == "sse3" else f.name for f in FEATURES}
     assert flags == expected and "avx" not in flags
     assert next(v for k, v in lines.items() if k.strip() == "model name").strip().startswith("ttdbg x86-64")
+
+
+@pytest.mark.skipif(not shutil.which("ps"), reason="no procps")
+def test_ps_lists_the_recordings_processes_only(ttdbg: Ttdbg) -> None:
+    """/proc lists the recording's processes (not the host's, ttdbg's own among them)."""
+    trace, rec, rep = ttdbg.record_replay("/bin/sh", "-c", "ps -o pid=,ppid=,stat=,comm=; echo $$")
+    assert (rec.status, rec.err) == (0, "")
+    rows = [line.split() for line in rec.out.splitlines()]
+    sh_pid = rows[-1][0]
+    assert [(r[2], r[3]) for r in rows[:-1]] == [("S", "sh"), ("R", "ps")]
+    assert rows[0][0] == sh_pid and rows[1][1] == sh_pid
+    assert (rep.status, rep.stdout) == (0, rec.stdout)
+
+
+def test_proc_of_another_guest_process_is_its_own(ttdbg: Ttdbg) -> None:
+    """A child reads its parent's /proc/PID (the parent's pid is ttdbg's: its files must be the guest's)."""
+    script = "cat /proc/$$/cmdline; echo; cat /proc/$$/comm; ls /proc/$$/fd; readlink /proc/$$/exe"
+    native = _run(["/bin/sh", "-c", script], env=ttdbg.env, cwd=ttdbg.workdir)
+    trace, rec, rep = ttdbg.record_replay("/bin/sh", "-c", script)
+    assert native.status == 0 and native.out.startswith("/bin/sh\0-c\0")
+    assert (rec.status, rec.stdout, rec.err) == (0, native.stdout, "")
+    assert (rep.status, rep.stdout) == (0, rec.stdout)

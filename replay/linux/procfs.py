@@ -3,7 +3,7 @@
 Nothing of ttdbg's own process may show through /proc: while recording, the
 host's /proc/self is ttdbg's Python interpreter.  So /proc/self,
 /proc/thread-self and /proc/<the guest's pid> are one directory here, and
-its files are built from the guest's state when opened (deterministic: the
+its files (and its listing) are built from the guest's state when opened (deterministic: the
 replay builds the same bytes, with no event):
 
   maps      the guest address space (gdb's `info proc mappings` reads it too)
@@ -13,6 +13,7 @@ replay builds the same bytes, with no event):
   comm      the program's name (PR_SET_NAME changes it)
   status    the basic fields: names, ids, pids, signal masks
   statm     the sizes of the address space, in pages
+  stat      the fields of kernel state (times and memory sizes 0: see stat_text)
   fd/       a link per guest fd (pipe:[N], socket:[N], anon_inode:[eventfd], a path);
             the initial stdin/stdout/stderr links are the host's, read while recording
   fdinfo/   pos and flags of each guest fd
@@ -78,6 +79,29 @@ def self_tail(path: str, pid: int) -> str | None:
     return None
 
 
+def lookup(k: LinuxKernel, path: str) -> tuple[LinuxKernel, str | None]:
+    """The process whose /proc directory an absolute normalised path is under, and the rest
+    of the path ("" for the directory itself): /proc/self, /proc/thread-self, or
+    /proc/PID (and /proc/PID/task/TID) of any process of the recording; (k, None) otherwise."""
+    tail = self_tail(path, k.pid)
+    if tail is not None:
+        return k, tail
+    parts = path.split("/")
+    if len(parts) >= 3 and parts[1] == "proc" and parts[2].isdigit() and k.family is not None:
+        pid = int(parts[2])
+        owner = k.family.kernels.get(pid)
+        if owner is not None:
+            tail = self_tail(path, pid)
+            if tail is not None:
+                return owner, tail
+    return k, None
+
+
+def guest_pids(k: LinuxKernel) -> list[int]:
+    """The pids of the recording's processes (live or not yet reaped), as /proc lists them."""
+    return sorted(k.family.kernels) if k.family is not None else [k.pid]
+
+
 def _memory_range(k: LinuxKernel, span: tuple[int, int]) -> bytes:
     start, end = span
     try:
@@ -115,8 +139,24 @@ def _thread_count(k: LinuxKernel) -> int:
 def _status(k: LinuxKernel) -> bytes:
     """The guest's own /proc/self/status: running; a child's parent is a guest process (as
     getppid answers), the first process's is the host's (logged)."""
-    ppid = k.state.ppid or k.host_syscall(SYSCALL_NUMBERS["getppid"], lambda: (os.getppid(), ()))
-    return status_text(k, ppid, "R (running)", k.pid, comm(k))
+    state = {"R": "R (running)", "S": "S (sleeping)", "Z": "Z (zombie)"}[_state(k)]
+    return status_text(k, _ppid(k), state, k.pid, comm(k))
+
+
+def _state(k: LinuxKernel) -> str:
+    """R for the process reading its own /proc, S for another (it waits: one runs at a time), Z once ended."""
+    if k.state.exited is not None:
+        return "Z"
+    return "R" if k.family is None or k.family.running is k else "S"
+
+
+def _ppid(k: LinuxKernel) -> int:
+    """A child's parent is a guest process (as getppid answers), the first process's is the host's (logged)."""
+    if k.state.ppid:
+        return k.state.ppid
+    # Asked by the process that runs (another's /proc/PID may be read): its count orders the log.
+    caller = k.family.running if k.family is not None else k
+    return caller.host_syscall(SYSCALL_NUMBERS["getppid"], lambda: (os.getppid(), ()))
 
 
 def status_text(k: LinuxKernel, ppid: int, state: str, tid: int, name: bytes) -> bytes:
@@ -172,6 +212,7 @@ FILES: dict[str, ProcFile] = {
     "comm": ProcFile(lambda k: comm(k) + b"\n", _stat.S_IFREG | 0o644),
     "status": ProcFile(_status),
     "statm": ProcFile(lambda k: statm_text(k)),
+    "stat": ProcFile(lambda k: stat_text(k, _ppid(k), _state(k))),
 }
 
 # What a debugger reads of the process stopped at a position of its replay (over gdb's
@@ -198,6 +239,19 @@ SYS_FILES: dict[str, bytes] = {
 DT_DIR, DT_REG, DT_LNK = 4, 8, 10
 O_LARGEFILE, O_CLOEXEC_BIT = 0o100000, 0o2000000
 _ANON_NAMES = {"EventFd": "[eventfd]", "TimerFd": "[timerfd]", "Epoll": "[eventpoll]", "SignalFd": "[signalfd]"}
+# The listing of /proc/PID: what is emulated (procfs.FILES, fd/, fdinfo/, HOST_FILES).
+DIR_LISTING: tuple[tuple[bytes, int], ...] = ((b".", 4), (b"..", 4), *sorted(
+    [(name.encode(), 8) for name in (*FILES, "mountinfo", "mounts") if name != "exe"]
+    + [(b"exe", 10), (b"fd", 4), (b"fdinfo", 4)]))
+
+# The names Linux has under /proc/PID: one that is not emulated fails with ENOENT and a
+# warning; other names fail with ENOENT alone, as on Linux (procps probes /proc/self/ctty).
+LINUX_NAMES = frozenset(
+    "arch_status attr autogroup auxv cgroup clear_refs cmdline comm coredump_filter cpu_resctrl_groups cpuset cwd "
+    "environ exe fd fdinfo gid_map io ksm_merging_pages ksm_stat latency limits loginuid map_files maps mem "
+    "mountinfo mounts mountstats net ns numa_maps oom_adj oom_score oom_score_adj pagemap patch_state personality "
+    "projid_map root sched schedstat sessionid setgroups smaps smaps_rollup stack stat statm status syscall task "
+    "timens_offsets timers timerslack_ns uid_map wchan".split())
 # Files read from the host while recording (the same for the guest as for ttdbg: one mount
 # namespace), captured in the trace like any file.
 HOST_FILES = frozenset({"mountinfo", "mounts"})

@@ -15,6 +15,7 @@ import stat as _stat
 import struct
 from typing import TYPE_CHECKING
 
+from . import procfs
 from .abi import AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, Args, errno_of, host_libc, host_path_effect, s32
 from .files import OpenFile
 from .structs import dirent64, dtype_of
@@ -36,6 +37,8 @@ def sys_getdents64(k: LinuxKernel, a: Args) -> int:
     if f.listing is not None:
         return _made_dirents(k, f, dirp, count)
     start = f.pos
+    # /proc lists the recording's processes, not the host's (ttdbg's own among them).
+    pids = procfs.guest_pids(k) if f.path == "/proc" else None
 
     def call(hfd: int):
         try:
@@ -43,10 +46,14 @@ def sys_getdents64(k: LinuxKernel, a: Args) -> int:
             entries = [(here.st_ino, 4, b"."), (here.st_ino, 4, b"..")]
             with os.scandir(hfd) as it:
                 for e in it:
+                    if pids is not None and e.name.isdigit():
+                        continue
                     st = e.stat(follow_symlinks=False)
                     entries.append((e.inode(), dtype_of(st.st_mode), os.fsencode(e.name)))
         except OSError as exc:
             return errno_of(exc), ()
+        if pids is not None:
+            entries += [(0x2000 + pid, 4, str(pid).encode()) for pid in pids]
         out = bytearray()
         index = start
         for ino, dtype, name in entries[start:]:

@@ -72,11 +72,11 @@ def sys_newfstatat(k: LinuxKernel, a: Args) -> int:
     if not k.can_write(buf, 144):
         return -errno.EFAULT
     follow = not flags & AT_SYMLINK_NOFOLLOW
-    tail = procfs.self_tail(full, k.pid)
-    n = procfs.fd_number(tail, "fd") if tail is not None and follow else None
+    owner, tail = procfs.lookup(k, full)
+    n = procfs.fd_number(tail, "fd") if tail is not None and follow and owner is k else None
     if n is not None:          # /proc/self/fd/N followed: the open file itself
         return sys_fstat(k, (n, buf, 0, 0, 0, 0)) if k.fds.get(n) is not None else -errno.ENOENT
-    made = _proc_stat(k, tail, follow) if tail is not None else None
+    made = _proc_stat(owner, tail, follow) if tail is not None else None
     if made is not None:
         if isinstance(made, int):
             return made
@@ -110,11 +110,11 @@ def sys_statx(k: LinuxKernel, a: Args) -> int:
     if isinstance(full, int):
         return full
     follow = not flags & AT_SYMLINK_NOFOLLOW
-    tail = procfs.self_tail(full, k.pid)
-    n = procfs.fd_number(tail, "fd") if tail is not None and follow else None
+    owner, tail = procfs.lookup(k, full)
+    n = procfs.fd_number(tail, "fd") if tail is not None and follow and owner is k else None
     if n is not None:          # /proc/self/fd/N followed: the open file itself
         return _statx_fd(k, n, mask, buf) if k.fds.get(n) is not None else -errno.ENOENT
-    made = _proc_stat(k, tail, follow) if tail is not None else None
+    made = _proc_stat(owner, tail, follow) if tail is not None else None
     if made is not None:
         if isinstance(made, int):
             return made
@@ -148,8 +148,8 @@ def sys_faccessat2(k: LinuxKernel, a: Args) -> int:
     full = k.resolve(dirfd, k.cstring(path_ptr))
     if isinstance(full, int):
         return full
-    tail = procfs.self_tail(full, k.pid)
-    made = _proc_stat(k, tail, True) if tail is not None else None
+    owner, tail = procfs.lookup(k, full)
+    made = _proc_stat(owner, tail, True) if tail is not None else None
     if made is not None:       # the guest's own /proc file: from its mode (ids as the owner's)
         if isinstance(made, int):
             return made
@@ -180,9 +180,9 @@ def sys_readlinkat(k: LinuxKernel, a: Args) -> int:
     full = k.resolve(dirfd, k.cstring(path_ptr))
     if isinstance(full, int):
         return full
-    tail = procfs.self_tail(full, k.pid)
+    owner, tail = procfs.lookup(k, full)
     n = procfs.fd_number(tail, "fd") if tail is not None else None
-    f = k.fds.get(n) if n is not None else None
+    f = owner.fds.get(n) if n is not None else None
     if f is not None and f.std_stream is not None:
         std = f.std_stream         # the inherited stdin/stdout/stderr: the host's (ttdbg's own are them)
 
@@ -193,8 +193,15 @@ def sys_readlinkat(k: LinuxKernel, a: Args) -> int:
                 return errno_of(exc), ()
             return len(target), ((buf, target),)
         return k.host_syscall(N["readlinkat"], host_link)
+    if tail == "exe":
+        exe = owner.exe        # Linux's link names the file, its symbolic links resolved (read on the host)
+
+        def real_exe():
+            target = os.fsencode(os.path.realpath(exe))[:size]
+            return len(target), ((buf, target),)
+        return k.host_syscall(N["readlinkat"], real_exe)
     if tail is not None:
-        link = _proc_link(k, full, tail)
+        link = _proc_link(owner, full, tail)
         if isinstance(link, int):
             return link
         target = link[:size]
@@ -227,9 +234,9 @@ def _proc_link(k: LinuxKernel, full: str, tail: str) -> bytes | int:
 
 def _proc_stat(k: LinuxKernel, tail: str, follow: bool) -> tuple[int, int, int] | int | None:
     """(mode, size, ino) of a file in the guest's own /proc directory, -ENOENT
-    for one that is not emulated, None for the directory (asked of the host)."""
+    for one that is not emulated."""
     if tail == "":
-        return None
+        return _stat.S_IFDIR | 0o555, 0, 1
     if tail in ("fd", "fdinfo"):
         return _stat.S_IFDIR | 0o500, 0, 0x100 + (tail == "fdinfo")
     if tail in procfs.HOST_FILES:
@@ -250,7 +257,7 @@ def _synthetic_size(k: LinuxKernel, f: OpenFile) -> tuple[int, int]:
     """(mode, size) that fstat shows for a file the kernel made (a /proc file)."""
     if f.listing is not None:
         return _stat.S_IFDIR | 0o500, 0
-    tail = procfs.self_tail(f.path, k.pid)
+    _owner, tail = procfs.lookup(k, f.path)
     entry = procfs.FILES.get(tail) if tail else None
     if entry is None:
         return _stat.S_IFREG | 0o444, 0

@@ -24,9 +24,7 @@ if TYPE_CHECKING:
 def _proc_self(k: LinuxKernel, path: str, flags: int, mode: int) -> int | None:
     """Open a file of the guest's own /proc directory from guest state, or
     refuse it; None: the path is not under it (procfs.py)."""
-    tail = procfs.self_tail(path, k.pid)
-    if tail == "":
-        return None             # the directory itself: its listing is the host's (names only)
+    owner, tail = procfs.lookup(k, path)
     if tail is None:
         content = procfs.SYS_FILES.get(path)
         if content is None and path == "/proc/cpuinfo" and k.machine.arch.name == "x86_64":
@@ -34,31 +32,34 @@ def _proc_self(k: LinuxKernel, path: str, flags: int, mode: int) -> int | None:
         return None if content is None else _install_made(k, path, flags, content)
     if tail in procfs.HOST_FILES:
         return _open_host(k, path, f"/proc/self/{tail}", flags, mode)
-    if tail in ("fd", "fdinfo"):
+    if tail in ("", "fd", "fdinfo"):
         if flags & O_ACCMODE != O_RDONLY:
             return -errno.EISDIR
         fd = k.fds.lowest_free()
-        f = OpenFile(k.fds.new_handle(), FileKind.DIRECTORY, path, flags & ~O_CLOEXEC,
-                     synthetic=True, listing=procfs.fd_listing(k, tail, fd))
+        listing = procfs.DIR_LISTING if tail == "" else procfs.fd_listing(owner, tail, fd if owner is k else None)
+        f = OpenFile(k.fds.new_handle(), FileKind.DIRECTORY, path, flags & ~O_CLOEXEC, synthetic=True,
+                     listing=listing)
         k.fds.install(fd, f, cloexec=bool(flags & O_CLOEXEC))
         return fd
     n = procfs.fd_number(tail, "fd")
     if n is not None:
-        return _reopen(k, n, flags, mode)
+        return _reopen(k, n, flags, mode) if owner is k else -errno.EACCES
     n = procfs.fd_number(tail, "fdinfo")
     if n is not None:
-        target = k.fds.get(n)
-        text = procfs.fdinfo_text(k, n, _position(k, target)) if target is not None else None
+        target = owner.fds.get(n)
+        text = procfs.fdinfo_text(owner, n, _position(k, target)) if target is not None else None
         return -errno.ENOENT if text is None else _install_made(k, path, flags, text)
     entry = procfs.FILES.get(tail)
     if entry is None:
-        k.warn_once(f"proc{tail}", f"/proc/self/{tail} is not emulated; opening it fails with ENOENT")
+        if tail.split("/")[0] in procfs.LINUX_NAMES:
+            k.warn_once(f"proc{tail}", f"/proc/self/{tail} is not emulated; opening it fails with ENOENT")
         return -errno.ENOENT
-    return _install_made(k, path, flags, entry.build(k))
+    return _install_made(k, path, flags, entry.build(owner))
 
 
 def _position(k: LinuxKernel, f: OpenFile) -> int:
-    """The file position of an open file: the kernel's, or (a host file) the host's, logged."""
+    """The file position of an open file (maybe another process's): the kernel's, or (a host
+    file) the host's, asked by `k`, the process that runs, and logged."""
     if f.kind not in (FileKind.HOST, FileKind.CHAR) or f.pipe is not None or f.anon is not None:
         return f.pos
 

@@ -222,6 +222,7 @@ SYSCALLS: tuple[Syscall, ...] = (
     Syscall("get_robust_list", enosys_quiet, X, "ENOSYS, which callers handle"),
     Syscall("rseq", enosys_quiet, X, "ENOSYS: glibc then runs without rseq"),
     Syscall("membarrier", enosys_quiet, X, "ENOSYS, which callers handle"),
+    Syscall("get_mempolicy", enosys_quiet, X, "ENOSYS: no NUMA (libnuma and procps then assume one node)"),
     Syscall("sched_getaffinity", sys_process.sys_sched_getaffinity, E, "one CPU"),
     Syscall("sched_setaffinity", zero, E, "one CPU"),
     Syscall("getcpu", sys_process.sys_getcpu, E, "CPU 0, node 0"),
