@@ -172,3 +172,43 @@ def test_proc_of_another_guest_process_is_its_own(ttdbg: Ttdbg) -> None:
     assert native.status == 0 and native.out.startswith("/bin/sh\0-c\0")
     assert (rec.status, rec.stdout, rec.err) == (0, native.stdout, "")
     assert (rep.status, rep.stdout) == (0, rec.stdout)
+
+
+@pytest.mark.skipif(not (shutil.which("gcc") and shutil.which("ld.gold")), reason="no gcc or ld.gold")
+def test_gold_writes_the_linked_program_through_a_shared_mapping(ttdbg: Ttdbg, tmp_path: Path) -> None:
+    """ld.gold maps its output MAP_SHARED: the recording's program must be the native one, byte for byte."""
+    import subprocess
+    source = tmp_path / "h.c"
+    source.write_text('#include <stdio.h>\nint main(void) { puts("linked by gold"); return 0; }\n')
+    obj = tmp_path / "h.o"
+    subprocess.run(["gcc", "-c", str(source), "-o", str(obj)], check=True)
+    native_out, rec_out = ttdbg.workdir / "native", ttdbg.workdir / "rec"
+    subprocess.run(["gcc", "-fuse-ld=gold", str(obj), "-o", str(native_out)], check=True)
+    trace, rec = ttdbg.record(shutil.which("gcc"), "-fuse-ld=gold", str(obj), "-o", str(rec_out))
+    assert rec.status == 0, rec.err
+    assert rec_out.read_bytes() == native_out.read_bytes()
+    assert subprocess.run([str(rec_out)], capture_output=True).stdout == b"linked by gold\n"
+    rec_out.unlink()
+    rep = ttdbg.replay(trace)
+    assert rep.status == 0 and not rec_out.exists()
+
+
+@pytest.mark.skipif(not Path(PYTHON).exists(), reason="no /usr/bin/python3")
+def test_sqlite_wal_mode(ttdbg: Ttdbg) -> None:
+    """WAL mode: fcntl locks (F_GETLK must answer) and the -shm file mapped MAP_SHARED."""
+    code = ("import sqlite3, sys\ndb = sqlite3.connect(sys.argv[1])\n"
+            "print(db.execute('pragma journal_mode=wal').fetchone())\n"
+            "db.execute('create table t(x)')\ndb.executemany('insert into t values(?)', [(i,) for i in range(100)])\n"
+            "db.commit()\ndb2 = sqlite3.connect(sys.argv[1])\n"
+            "print(db2.execute('select count(*), sum(x) from t').fetchone())\n"
+            "db.execute('insert into t values(1000)')\ndb.commit()\n"
+            "print(db2.execute('select count(*), sum(x) from t').fetchone())\n")
+    native = ttdbg.native(PYTHON, "-I", "-c", code, str(ttdbg.workdir / "n.db"))
+    trace, rec = ttdbg.record(PYTHON, "-I", "-c", code, str(ttdbg.workdir / "r.db"))
+    assert native.stdout == b"('wal',)\n(100, 4950)\n(101, 5950)\n"
+    assert (rec.status, rec.stdout, rec.err) == (0, native.stdout, "")
+    for name in ("r.db", "r.db-wal", "r.db-shm"):
+        (ttdbg.workdir / name).unlink(missing_ok=True)
+    rep = ttdbg.replay(trace)
+    assert (rep.status, rep.stdout) == (0, rec.stdout)
+    assert not (ttdbg.workdir / "r.db").exists()
