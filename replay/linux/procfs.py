@@ -18,8 +18,8 @@ replay builds the same bytes, with no event):
             the initial stdin/stdout/stderr links are the host's, read while recording
   fdinfo/   pos and flags of each guest fd
 
-mountinfo and mounts are the host's, read while recording (one mount namespace)
-and captured.  /proc/cpuinfo describes the emulated CPU (cpu.py).  Any other
+mountinfo, mounts and cgroup are the host's, read while recording (ttdbg and the
+guest share the namespaces and the cgroup) and captured.  /proc/cpuinfo describes the emulated CPU (cpu.py).  Any other
 file under it fails with ENOENT (and a warning), never the host's.
 """
 
@@ -239,11 +239,6 @@ SYS_FILES: dict[str, bytes] = {
 DT_DIR, DT_REG, DT_LNK = 4, 8, 10
 O_LARGEFILE, O_CLOEXEC_BIT = 0o100000, 0o2000000
 _ANON_NAMES = {"EventFd": "[eventfd]", "TimerFd": "[timerfd]", "Epoll": "[eventpoll]", "SignalFd": "[signalfd]"}
-# The listing of /proc/PID: what is emulated (procfs.FILES, fd/, fdinfo/, HOST_FILES).
-DIR_LISTING: tuple[tuple[bytes, int], ...] = ((b".", 4), (b"..", 4), *sorted(
-    [(name.encode(), 8) for name in (*FILES, "mountinfo", "mounts") if name != "exe"]
-    + [(b"exe", 10), (b"fd", 4), (b"fdinfo", 4)]))
-
 # The names Linux has under /proc/PID: one that is not emulated fails with ENOENT and a
 # warning; other names fail with ENOENT alone, as on Linux (procps probes /proc/self/ctty).
 LINUX_NAMES = frozenset(
@@ -254,7 +249,12 @@ LINUX_NAMES = frozenset(
     "timens_offsets timers timerslack_ns uid_map wchan".split())
 # Files read from the host while recording (the same for the guest as for ttdbg: one mount
 # namespace), captured in the trace like any file.
-HOST_FILES = frozenset({"mountinfo", "mounts"})
+HOST_FILES = frozenset({"mountinfo", "mounts", "cgroup"})
+
+# The listing of /proc/PID: what is emulated (procfs.FILES, fd/, fdinfo/, HOST_FILES).
+DIR_LISTING: tuple[tuple[bytes, int], ...] = ((b".", 4), (b"..", 4), *sorted(
+    [(name.encode(), 8) for name in (*FILES, *HOST_FILES) if name != "exe"]
+    + [(b"exe", 10), (b"fd", 4), (b"fdinfo", 4)]))
 
 
 def fd_number(tail: str, folder: str) -> int | None:
