@@ -120,6 +120,8 @@ class RecordingHostIO:
         self.trace = trace
         self.interval = checkpoint_interval
         self._host_fds: dict[int, int] = {}
+        # Host descriptors of the files mapped MAP_SHARED (by id of the OpenFile, kept alive here).
+        self._mapped: dict[int, tuple[OpenFile, int]] = {}
         self.shutdown_event: Shutdown | None = None
         self._interrupt_at: int | None = None   # during a wait_syscall: the interval timer's expiry
         self._may_block = False     # during a wait_syscall: its first wait may end it (-EWAIT)
@@ -141,7 +143,7 @@ class RecordingHostIO:
 
     def open(self, icount: int, path: str, flags: int, mode: int, fd: int, file: OpenFile) -> OpenOutcome:
         try:
-            hfd = os.open(self._host_path(path, flags), flags | os.O_CLOEXEC, mode)
+            hfd = _open_noatime(self._host_path(path, flags), flags | os.O_CLOEXEC, mode)
         except OSError as exc:
             result = -(exc.errno or errno.EIO)
             self.writer.append(FileOpen(icount, path, flags, result, FileKind.NONE))
@@ -175,6 +177,24 @@ class RecordingHostIO:
         hfd = self._host_fds.pop(file.handle, None)
         if hfd is not None:
             os.close(hfd)
+
+    def map_shared(self, file: OpenFile) -> None:
+        if id(file) not in self._mapped:
+            self._mapped[id(file)] = (file, os.dup(self._hfd(file)))
+
+    def write_back(self, file: OpenFile, offset: int, data: bytes) -> None:
+        entry = self._mapped.get(id(file))
+        if entry is None:
+            return
+        hfd = entry[1]
+        try:
+            size = os.fstat(hfd).st_size
+            data = data[:max(0, size - offset)]
+            while data:
+                done = os.pwrite(hfd, data, offset)
+                data, offset = data[done:], offset + done
+        except OSError as exc:
+            log.warning("could not write a shared mapping back to %s: %s", file.path, exc.strerror)
 
     def read(self, icount: int, fd: int, file: OpenFile, count: int, offset: int | None) -> tuple[int, bytes]:
         try:
@@ -406,6 +426,21 @@ class RecordingHostIO:
             except OSError:
                 pass
         self._host_fds.clear()
+        for _file, hfd in self._mapped.values():
+            os.close(hfd)
+        self._mapped.clear()
+
+
+def _open_noatime(path: str, flags: int, mode: int) -> int:
+    """os.open; read-only, with O_NOATIME where the host allows it (files the user
+    owns): capturing a file reads it whole at open, which must not change its
+    access time before the guest fstats it (gzip copies it to its output)."""
+    if (flags & O_ACCMODE) == O_RDONLY and not flags & O_PATH:
+        try:
+            return os.open(path, flags | os.O_NOATIME, mode)
+        except PermissionError:
+            pass
+    return os.open(path, flags, mode)
 
 
 def _read_all(fd: int, size_hint: int) -> bytes:

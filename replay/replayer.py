@@ -179,6 +179,12 @@ class ReplayingHostIO:
     def close(self, file: OpenFile) -> None:
         pass
 
+    def map_shared(self, file: OpenFile) -> None:
+        pass
+
+    def write_back(self, file: OpenFile, offset: int, data: bytes) -> None:
+        pass                           # replay never touches host files
+
     def read(self, icount: int, fd: int, file: OpenFile, count: int, offset: int | None) -> tuple[int, bytes]:
         ev = self._take(icount, EventKind.CHAR_READ, f"read(fd={fd}, count={count})")
         assert isinstance(ev, CharRead)

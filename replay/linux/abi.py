@@ -9,7 +9,9 @@ through the syscall table without an import cycle.
 
 from __future__ import annotations
 
+import ctypes
 import errno
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -100,6 +102,22 @@ def host_path_effect(name: str, nargs_path: int, action: Callable[[list[str], Ar
             return 0, ()
         return k.host_syscall(sysno, call)
     return handler
+
+
+_LIBC: list[ctypes.CDLL] = []
+
+
+def host_libc(name: str, *args: object) -> int:
+    """Call the host libc's `name` (only inside a HostIO call: recording); its
+    result, or an OSError with its errno when it returns -1.  Integer arguments
+    wider than an int must be given as ctypes values (c_long)."""
+    if not _LIBC:
+        _LIBC.append(ctypes.CDLL(None, use_errno=True))
+    result = getattr(_LIBC[0], name)(*args)
+    if result == -1:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+    return result
 
 
 def host_value(name: str, fn: Callable[[], int]) -> Handler:

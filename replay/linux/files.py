@@ -73,6 +73,7 @@ class OpenFile:
     synthetic: bool = False       # content made by the kernel (/proc/self/maps)
     socket: SocketInfo | None = None   # a host socket (recorder maps handle -> host socket)
     anon: KernelObject | None = None   # an eventfd, timerfd or epoll instance
+    listing: tuple[tuple[bytes, int], ...] | None = None   # a directory the kernel made: (name, d_type)
 
     @property
     def readable(self) -> bool:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, NoReturn
 from ..events import ClockSource, ExceptionCause, FileKind, ProcessChange, ProcessEvent, RandomSource, ShutdownReason
 from ..hostio import HostIO
 from ..machine import Machine, RunStop, StopKind
+from . import shared_files
 from . import signals as sig
 from .abi import AT_FDCWD, ERESTARTSYS, MASK64, Args, Blocked, GuestExit, NoReturnValue, s32
 from .creds import Credentials
@@ -489,6 +490,7 @@ class LinuxKernel:
     def _end(self, ended: ProcessExit) -> None:
         """The process ended: its threads stop, its fds close, its parent hears of it;
         the recording ends (SHUTDOWN, with the first process's status) with the last process."""
+        shared_files.write_back_all(self)
         self.state.exited = ended
         for t in self.state.threads.values():
             t.exited = True

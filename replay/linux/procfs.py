@@ -3,7 +3,7 @@
 Nothing of ttdbg's own process may show through /proc: while recording, the
 host's /proc/self is ttdbg's Python interpreter.  So /proc/self,
 /proc/thread-self and /proc/<the guest's pid> are one directory here, and
-its files are built from the guest's state when opened (deterministic: the
+its files (and its listing) are built from the guest's state when opened (deterministic: the
 replay builds the same bytes, with no event):
 
   maps      the guest address space (gdb's `info proc mappings` reads it too)
@@ -12,8 +12,15 @@ replay builds the same bytes, with no event):
   environ   likewise for the environment
   comm      the program's name (PR_SET_NAME changes it)
   status    the basic fields: names, ids, pids, signal masks
+  statm     the sizes of the address space, in pages
+  stat      the fields of kernel state (times and memory sizes 0: see stat_text)
+  fd/       a link per guest fd (pipe:[N], socket:[N], anon_inode:[eventfd], a path);
+            the initial stdin/stdout/stderr links are the host's, read while recording
+  fdinfo/   pos and flags of each guest fd
 
-Any other file under it fails with ENOENT (and a warning), never the host's.
+mountinfo, mounts and cgroup are the host's, read while recording (ttdbg and the
+guest share the namespaces and the cgroup) and captured.  /proc/cpuinfo describes the emulated CPU (cpu.py).  Any other
+file under it fails with ENOENT (and a warning), never the host's.
 """
 
 from __future__ import annotations
@@ -72,6 +79,29 @@ def self_tail(path: str, pid: int) -> str | None:
     return None
 
 
+def lookup(k: LinuxKernel, path: str) -> tuple[LinuxKernel, str | None]:
+    """The process whose /proc directory an absolute normalised path is under, and the rest
+    of the path ("" for the directory itself): /proc/self, /proc/thread-self, or
+    /proc/PID (and /proc/PID/task/TID) of any process of the recording; (k, None) otherwise."""
+    tail = self_tail(path, k.pid)
+    if tail is not None:
+        return k, tail
+    parts = path.split("/")
+    if len(parts) >= 3 and parts[1] == "proc" and parts[2].isdigit() and k.family is not None:
+        pid = int(parts[2])
+        owner = k.family.kernels.get(pid)
+        if owner is not None:
+            tail = self_tail(path, pid)
+            if tail is not None:
+                return owner, tail
+    return k, None
+
+
+def guest_pids(k: LinuxKernel) -> list[int]:
+    """The pids of the recording's processes (live or not yet reaped), as /proc lists them."""
+    return sorted(k.family.kernels) if k.family is not None else [k.pid]
+
+
 def _memory_range(k: LinuxKernel, span: tuple[int, int]) -> bytes:
     start, end = span
     try:
@@ -109,8 +139,24 @@ def _thread_count(k: LinuxKernel) -> int:
 def _status(k: LinuxKernel) -> bytes:
     """The guest's own /proc/self/status: running; a child's parent is a guest process (as
     getppid answers), the first process's is the host's (logged)."""
-    ppid = k.state.ppid or k.host_syscall(SYSCALL_NUMBERS["getppid"], lambda: (os.getppid(), ()))
-    return status_text(k, ppid, "R (running)", k.pid, comm(k))
+    state = {"R": "R (running)", "S": "S (sleeping)", "Z": "Z (zombie)"}[_state(k)]
+    return status_text(k, _ppid(k), state, k.pid, comm(k))
+
+
+def _state(k: LinuxKernel) -> str:
+    """R for the process reading its own /proc, S for another (it waits: one runs at a time), Z once ended."""
+    if k.state.exited is not None:
+        return "Z"
+    return "R" if k.family is None or k.family.running is k else "S"
+
+
+def _ppid(k: LinuxKernel) -> int:
+    """A child's parent is a guest process (as getppid answers), the first process's is the host's (logged)."""
+    if k.state.ppid:
+        return k.state.ppid
+    # Asked by the process that runs (another's /proc/PID may be read): its count orders the log.
+    caller = k.family.running if k.family is not None else k
+    return caller.host_syscall(SYSCALL_NUMBERS["getppid"], lambda: (os.getppid(), ()))
 
 
 def status_text(k: LinuxKernel, ppid: int, state: str, tid: int, name: bytes) -> bytes:
@@ -165,6 +211,8 @@ FILES: dict[str, ProcFile] = {
     "environ": ProcFile(lambda k: _memory_range(k, k.env_span), _stat.S_IFREG | 0o400),
     "comm": ProcFile(lambda k: comm(k) + b"\n", _stat.S_IFREG | 0o644),
     "status": ProcFile(_status),
+    "statm": ProcFile(lambda k: statm_text(k)),
+    "stat": ProcFile(lambda k: stat_text(k, _ppid(k), _state(k))),
 }
 
 # What a debugger reads of the process stopped at a position of its replay (over gdb's
@@ -184,3 +232,99 @@ SYS_FILES: dict[str, bytes] = {
     "/sys/devices/system/cpu/possible": b"0\n",
     "/sys/devices/system/cpu/present": b"0\n",
 }
+
+
+# -- /proc/self/fd, fdinfo, statm, mounts; /proc/cpuinfo ----------------------------------
+
+DT_DIR, DT_REG, DT_LNK = 4, 8, 10
+O_LARGEFILE, O_CLOEXEC_BIT = 0o100000, 0o2000000
+_ANON_NAMES = {"EventFd": "[eventfd]", "TimerFd": "[timerfd]", "Epoll": "[eventpoll]", "SignalFd": "[signalfd]"}
+# The names Linux has under /proc/PID: one that is not emulated fails with ENOENT and a
+# warning; other names fail with ENOENT alone, as on Linux (procps probes /proc/self/ctty).
+LINUX_NAMES = frozenset(
+    "arch_status attr autogroup auxv cgroup clear_refs cmdline comm coredump_filter cpu_resctrl_groups cpuset cwd "
+    "environ exe fd fdinfo gid_map io ksm_merging_pages ksm_stat latency limits loginuid map_files maps mem "
+    "mountinfo mounts mountstats net ns numa_maps oom_adj oom_score oom_score_adj pagemap patch_state personality "
+    "projid_map root sched schedstat sessionid setgroups smaps smaps_rollup stack stat statm status syscall task "
+    "timens_offsets timers timerslack_ns uid_map wchan".split())
+# Files read from the host while recording (the same for the guest as for ttdbg: one mount
+# namespace), captured in the trace like any file.
+HOST_FILES = frozenset({"mountinfo", "mounts", "cgroup"})
+
+# The listing of /proc/PID: what is emulated (procfs.FILES, fd/, fdinfo/, HOST_FILES).
+DIR_LISTING: tuple[tuple[bytes, int], ...] = ((b".", 4), (b"..", 4), *sorted(
+    [(name.encode(), 8) for name in (*FILES, *HOST_FILES) if name != "exe"]
+    + [(b"exe", 10), (b"fd", 4), (b"fdinfo", 4)]))
+
+
+def fd_number(tail: str, folder: str) -> int | None:
+    """N for a tail "folder/N" (fd/3), else None."""
+    head, _, rest = tail.partition("/")
+    return int(rest) if head == folder and rest.isdigit() and "/" not in rest else None
+
+
+def fd_link(k: LinuxKernel, fd: int) -> bytes | None:
+    """What /proc/self/fd/N names, for a guest fd (None: no such fd).  The initial stdin,
+    stdout and stderr are the host's (callers read that link on the host, logged)."""
+    f = k.fds.get(fd)
+    if f is None:
+        return None
+    if f.pipe is not None:
+        return f"pipe:[{f.handle - (f.pipe_end == 'w')}]".encode()
+    if f.socket is not None:
+        return f"socket:[{f.handle}]".encode()
+    if f.anon is not None:
+        return f"anon_inode:{_ANON_NAMES.get(type(f.anon).__name__, '[unknown]')}".encode()
+    return f.path.encode("utf-8", "surrogateescape")
+
+
+def fd_listing(k: LinuxKernel, folder: str, extra: int | None = None) -> tuple[tuple[bytes, int], ...]:
+    """The entries of /proc/self/fd (links) or fdinfo (files); `extra`: an fd being opened."""
+    fds = sorted({fd for fd, _f in k.fds.items()} | ({extra} if extra is not None else set()))
+    dtype = DT_LNK if folder == "fd" else DT_REG
+    return ((b".", DT_DIR), (b"..", DT_DIR), *((str(fd).encode(), dtype) for fd in fds))
+
+
+def fdinfo_text(k: LinuxKernel, fd: int, pos: int) -> bytes | None:
+    entry = k.fds.entry(fd)
+    if entry is None:
+        return None
+    f = entry.file
+    flags = f.flags | (O_CLOEXEC_BIT if entry.cloexec else 0) | (0 if f.pipe is not None else O_LARGEFILE)
+    return f"pos:\t{pos}\nflags:\t0{k.machine.arch.open_flags_out(flags):o}\n".encode()
+
+
+def statm_text(k: LinuxKernel) -> bytes:
+    """size resident shared text lib data dt, in pages (every mapped page counts as resident)."""
+    pages = shared = text = data = 0
+    for r in k.mem.regions():
+        n = r.size // 4096
+        pages += n
+        if r.file_backed or r.shared:
+            shared += n
+        if r.prot & PROT_EXEC and r.name == k.exe:
+            text += n
+        if r.prot & PROT_WRITE and not r.file_backed and not r.shared:
+            data += n
+    return f"{pages} {pages} {shared} {text} 0 {data} 0\n".encode()
+
+
+_LINUX_FLAG_NAMES = {"sse3": "pni"}
+
+
+def cpuinfo_text() -> bytes:
+    """/proc/cpuinfo of the emulated x86-64 CPU: one processor, the flags CPUID advertises (cpu.py)."""
+    from .. import cpu
+    eax = cpu.cpuid(1, 0)[0]
+    family, model, stepping = (eax >> 8) & 0xF, ((eax >> 4) & 0xF) | ((eax >> 12) & 0xF0), eax & 0xF
+    brand = b"".join(r.to_bytes(4, "little") for leaf in (0x80000002, 0x80000003, 0x80000004)
+                     for r in cpu.cpuid(leaf, 0)).rstrip(b"\0").decode()
+    flags = " ".join(_LINUX_FLAG_NAMES.get(f.name, f.name) for f in cpu.FEATURES)
+    rows = [("processor", "0"), ("vendor_id", "GenuineIntel"), ("cpu family", str(family)), ("model", str(model)),
+            ("model name", brand), ("stepping", str(stepping)), ("physical id", "0"), ("siblings", "1"),
+            ("core id", "0"), ("cpu cores", "1"), ("apicid", "0"), ("initial apicid", "0"), ("fpu", "yes"),
+            ("fpu_exception", "yes"), ("cpuid level", str(cpu.cpuid(0, 0)[0])), ("wp", "yes"), ("flags", flags),
+            ("bugs", ""), ("clflush size", "64"), ("cache_alignment", "64"),
+            ("address sizes", "40 bits physical, 48 bits virtual"), ("power management", "")]
+    return ("".join(f"{name:<16}: {value}".rstrip(" ") + "\n" if value else f"{name:<16}:\n"
+                    for name, value in rows) + "\n").encode()

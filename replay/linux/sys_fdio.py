@@ -1,5 +1,6 @@
 """Reading and writing through descriptors: read/write and their vector and
-positioned forms, lseek, ftruncate, fsync, sendfile, copy_file_range.
+positioned forms, lseek, truncate, fsync and the other syncs, fallocate,
+sendfile, copy_file_range.
 
 Reads of captured files and of in-guest pipes are deterministic and need no
 events; terminals, outside pipes and host files go through HostIO, which
@@ -10,6 +11,7 @@ write, so each half is recorded like any other.
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import os
 import struct
@@ -17,8 +19,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..events import FileKind
+from . import shared_files
 from . import signals as sig
-from .abi import Args, errno_of, s32, s64
+from .abi import AT_FDCWD, Args, errno_of, host_libc, s32, s64
 from .files import O_NONBLOCK, PIPE_CAPACITY, OpenFile
 from .sysnames import SYSCALL_NUMBERS as N
 from .tasks import Wait, WaitKind
@@ -65,6 +68,8 @@ def _read_file(k: LinuxKernel, fd: int, f: OpenFile, count: int, offset: int | N
             and k.family.task_count() > 1 and k.host.would_block(k.icount, f)):
         # No input yet, and other threads can run: this one waits (the read is made again when input comes).
         k.block(Wait(WaitKind.HOST, address=fd))
+    if f.kind == FileKind.HOST:
+        shared_files.write_back_file(k, f)      # the page cache's view: mapped writes are read
     return k.host.read(k.icount, fd, f, count, offset)
 
 
@@ -306,3 +311,60 @@ def sys_copy_file_range(k: LinuxKernel, a: Args) -> int:
 
 def sys_sendfile(k: LinuxKernel, a: Args) -> int:
     return _copy(k, s32(a[1]), s32(a[0]), a[3], a[2])
+
+
+def _on_host_fd(k: LinuxKernel, name: str, fd: int, action) -> int:
+    """`action(hfd)` on the host file behind `fd` while recording (its result
+    logged); ESPIPE for a pipe, ENODEV for a kernel object or /proc file."""
+    f = k.fds.get(fd)
+    if f is None:
+        return -errno.EBADF
+    if f.pipe is not None:
+        return -errno.ESPIPE
+    if f.anon is not None or f.synthetic:
+        return -errno.ENODEV
+
+    def call(hfd: int) -> tuple[int, tuple]:
+        try:
+            action(hfd)
+        except OSError as exc:
+            return errno_of(exc), ()
+        return 0, ()
+    return k.host_fd_syscall(N[name], f, call)
+
+
+def sys_fallocate(k: LinuxKernel, a: Args) -> int:
+    mode, offset, length = s32(a[1]), ctypes.c_long(s64(a[2])), ctypes.c_long(s64(a[3]))
+    return _on_host_fd(k, "fallocate", s32(a[0]), lambda hfd: host_libc("fallocate", hfd, mode, offset, length))
+
+
+def sys_sync_file_range(k: LinuxKernel, a: Args) -> int:
+    offset, count, flags = ctypes.c_long(s64(a[1])), ctypes.c_long(s64(a[2])), ctypes.c_uint(a[3] & 0xFFFFFFFF)
+    return _on_host_fd(k, "sync_file_range", s32(a[0]),
+                       lambda hfd: host_libc("sync_file_range", hfd, offset, count, flags))
+
+
+def sys_syncfs(k: LinuxKernel, a: Args) -> int:
+    return _on_host_fd(k, "syncfs", s32(a[0]), lambda hfd: host_libc("syncfs", hfd))
+
+
+def sys_sync(k: LinuxKernel, a: Args) -> int:
+    def call() -> tuple[int, tuple]:
+        os.sync()
+        return 0, ()
+    return k.host_syscall(N["sync"], call)
+
+
+def sys_truncate(k: LinuxKernel, a: Args) -> int:
+    full = k.resolve(AT_FDCWD, k.cstring(a[0]))
+    if isinstance(full, int):
+        return full
+    length = s64(a[1])
+
+    def call() -> tuple[int, tuple]:
+        try:
+            os.truncate(full, length)
+        except OSError as exc:
+            return errno_of(exc), ()
+        return 0, ()
+    return k.host_syscall(N["truncate"], call)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ProgramError
 from ..events import FileKind, ProcessChange, ProcessEvent, RandomSource, ShutdownReason
+from . import shared_files
 from .abi import AT_EMPTY_PATH, AT_FDCWD, Args, NoReturnValue, s32
 from .exec_image import interpreter_of, load_program
 from .files import FdTable, OpenFile
@@ -338,4 +339,5 @@ def _point_of_no_return(k: LinuxKernel, path: str) -> None:
             if dropped is not None:
                 release(k, dropped)
     k.exe = path
+    shared_files.write_back_all(k)
     k.machine.clear(in_syscall=True)

@@ -1,5 +1,5 @@
-"""File metadata: the stat family, access, readlink, chmod, statfs and
-extended attributes.
+"""File metadata: the stat family, access, readlink, statfs, extended
+attributes, and changes of metadata (chmod, chown, utimensat, setxattr...).
 
 Every answer about a host file comes from the host through HostIO (logged
 while recording); in-guest pipes and synthetic /proc files get a stat made
@@ -16,7 +16,7 @@ import struct
 from typing import TYPE_CHECKING
 
 from . import procfs
-from .abi import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, Args, errno_of, host_path_effect, s32
+from .abi import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, Args, errno_of, host_libc, host_path_effect, s32
 from .files import OpenFile
 from .structs import pack_stat, pack_statx, synthetic_stat, synthetic_statx
 from .sysnames import SYSCALL_NUMBERS as N
@@ -72,8 +72,11 @@ def sys_newfstatat(k: LinuxKernel, a: Args) -> int:
     if not k.can_write(buf, 144):
         return -errno.EFAULT
     follow = not flags & AT_SYMLINK_NOFOLLOW
-    tail = procfs.self_tail(full, k.pid)
-    made = _proc_stat(k, tail, follow) if tail is not None else None
+    owner, tail = procfs.lookup(k, full)
+    n = procfs.fd_number(tail, "fd") if tail is not None and follow and owner is k else None
+    if n is not None:          # /proc/self/fd/N followed: the open file itself
+        return sys_fstat(k, (n, buf, 0, 0, 0, 0)) if k.fds.get(n) is not None else -errno.ENOENT
+    made = _proc_stat(owner, tail, follow) if tail is not None else None
     if made is not None:
         if isinstance(made, int):
             return made
@@ -102,23 +105,16 @@ def sys_statx(k: LinuxKernel, a: Args) -> int:
         return -errno.EFAULT
     path = k.cstring(path_ptr)
     if not path and flags & AT_EMPTY_PATH:
-        f = k.fds.get(s32(dirfd))
-        if f is None:
-            return -errno.EBADF
-        if f.pipe is not None:
-            k.write(buf, synthetic_statx(_stat.S_IFIFO | 0o600, f.handle, mask))
-            return 0
-        if f.synthetic:
-            mode, size = _synthetic_size(k, f)
-            k.write(buf, synthetic_statx(mode, f.handle, mask, size))
-            return 0
-        return _fstat_file(k, f, N["statx"], lambda st: ((buf, pack_statx(st, mask)),))
+        return _statx_fd(k, s32(dirfd), mask, buf)
     full = k.resolve(dirfd, path)
     if isinstance(full, int):
         return full
     follow = not flags & AT_SYMLINK_NOFOLLOW
-    tail = procfs.self_tail(full, k.pid)
-    made = _proc_stat(k, tail, follow) if tail is not None else None
+    owner, tail = procfs.lookup(k, full)
+    n = procfs.fd_number(tail, "fd") if tail is not None and follow and owner is k else None
+    if n is not None:          # /proc/self/fd/N followed: the open file itself
+        return _statx_fd(k, n, mask, buf) if k.fds.get(n) is not None else -errno.ENOENT
+    made = _proc_stat(owner, tail, follow) if tail is not None else None
     if made is not None:
         if isinstance(made, int):
             return made
@@ -133,13 +129,27 @@ def sys_statx(k: LinuxKernel, a: Args) -> int:
     return k.host_syscall(N["statx"], call)
 
 
+def _statx_fd(k: LinuxKernel, fd: int, mask: int, buf: int) -> int:
+    f = k.fds.get(fd)
+    if f is None:
+        return -errno.EBADF
+    if f.pipe is not None:
+        k.write(buf, synthetic_statx(_stat.S_IFIFO | 0o600, f.handle, mask))
+        return 0
+    if f.synthetic:
+        mode, size = _synthetic_size(k, f)
+        k.write(buf, synthetic_statx(mode, f.handle, mask, size))
+        return 0
+    return _fstat_file(k, f, N["statx"], lambda st: ((buf, pack_statx(st, mask)),))
+
+
 def sys_faccessat2(k: LinuxKernel, a: Args) -> int:
     dirfd, path_ptr, mode, flags = a[0], a[1], a[2] & 7, a[3]
     full = k.resolve(dirfd, k.cstring(path_ptr))
     if isinstance(full, int):
         return full
-    tail = procfs.self_tail(full, k.pid)
-    made = _proc_stat(k, tail, True) if tail is not None else None
+    owner, tail = procfs.lookup(k, full)
+    made = _proc_stat(owner, tail, True) if tail is not None else None
     if made is not None:       # the guest's own /proc file: from its mode (ids as the owner's)
         if isinstance(made, int):
             return made
@@ -170,9 +180,28 @@ def sys_readlinkat(k: LinuxKernel, a: Args) -> int:
     full = k.resolve(dirfd, k.cstring(path_ptr))
     if isinstance(full, int):
         return full
-    tail = procfs.self_tail(full, k.pid)
+    owner, tail = procfs.lookup(k, full)
+    n = procfs.fd_number(tail, "fd") if tail is not None else None
+    f = owner.fds.get(n) if n is not None else None
+    if f is not None and f.std_stream is not None:
+        std = f.std_stream         # the inherited stdin/stdout/stderr: the host's (ttdbg's own are them)
+
+        def host_link():
+            try:
+                target = os.fsencode(os.readlink(f"/proc/self/fd/{std}"))[:size]
+            except OSError as exc:
+                return errno_of(exc), ()
+            return len(target), ((buf, target),)
+        return k.host_syscall(N["readlinkat"], host_link)
+    if tail == "exe":
+        exe = owner.exe        # Linux's link names the file, its symbolic links resolved (read on the host)
+
+        def real_exe():
+            target = os.fsencode(os.path.realpath(exe))[:size]
+            return len(target), ((buf, target),)
+        return k.host_syscall(N["readlinkat"], real_exe)
     if tail is not None:
-        link = _proc_link(k, full, tail)
+        link = _proc_link(owner, full, tail)
         if isinstance(link, int):
             return link
         target = link[:size]
@@ -193,17 +222,29 @@ def _proc_link(k: LinuxKernel, full: str, tail: str) -> bytes | int:
     self links name the guest's pid; other files are not links (EINVAL)."""
     if tail == "exe":
         return k.exe.encode("utf-8", "surrogateescape")
+    n = procfs.fd_number(tail, "fd")
+    if n is not None:
+        link = procfs.fd_link(k, n)
+        return -errno.ENOENT if link is None else link
     if tail == "":
         links = {"/proc/self": f"{k.pid}", "/proc/thread-self": f"{k.pid}/task/{k.pid}"}
         return links[full].encode() if full in links else -errno.EINVAL
-    return -errno.EINVAL if tail in procfs.FILES else -errno.ENOENT
+    return -errno.EINVAL if not isinstance(_proc_stat(k, tail, True), int) else -errno.ENOENT
 
 
 def _proc_stat(k: LinuxKernel, tail: str, follow: bool) -> tuple[int, int, int] | int | None:
     """(mode, size, ino) of a file in the guest's own /proc directory, -ENOENT
-    for one that is not emulated, None for the directory (asked of the host)."""
+    for one that is not emulated."""
     if tail == "":
-        return None
+        return _stat.S_IFDIR | 0o555, 0, 1
+    if tail in ("fd", "fdinfo"):
+        return _stat.S_IFDIR | 0o500, 0, 0x100 + (tail == "fdinfo")
+    if tail in procfs.HOST_FILES:
+        return _stat.S_IFREG | 0o444, 0, 0x102 + sorted(procfs.HOST_FILES).index(tail)
+    for folder, mode in (("fd", _stat.S_IFLNK | 0o700), ("fdinfo", _stat.S_IFREG | 0o444)):
+        n = procfs.fd_number(tail, folder)
+        if n is not None:
+            return -errno.ENOENT if k.fds.get(n) is None else (mode, 64 if folder == "fd" else 0, 0x1000 + n)
     entry = procfs.FILES.get(tail)
     if entry is None:
         return -errno.ENOENT
@@ -214,7 +255,9 @@ def _proc_stat(k: LinuxKernel, tail: str, follow: bool) -> tuple[int, int, int] 
 
 def _synthetic_size(k: LinuxKernel, f: OpenFile) -> tuple[int, int]:
     """(mode, size) that fstat shows for a file the kernel made (a /proc file)."""
-    tail = procfs.self_tail(f.path, k.pid)
+    if f.listing is not None:
+        return _stat.S_IFDIR | 0o500, 0
+    _owner, tail = procfs.lookup(k, f.path)
     entry = procfs.FILES.get(tail) if tail else None
     if entry is None:
         return _stat.S_IFREG | 0o444, 0
@@ -344,3 +387,219 @@ sys_getxattr = _getxattr("getxattr", True)
 sys_lgetxattr = _getxattr("lgetxattr", False)
 sys_listxattr = _listxattr("listxattr", True)
 sys_llistxattr = _listxattr("llistxattr", False)
+
+
+# -- changes of metadata: done on the host while recording, the result logged -------------
+
+UTIME_NOW, UTIME_OMIT = (1 << 30) - 1, (1 << 30) - 2
+_AT_FLAGS = AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH
+
+
+def _on_fd(k: LinuxKernel, name: str, fd: int, action, no_host: int) -> int:
+    """`action(hfd)` on the host file behind guest `fd` (0, or an OSError);
+    `no_host` answers for a file with none (an in-guest pipe, a kernel object)."""
+    f = k.fds.get(fd)
+    if f is None:
+        return -errno.EBADF
+    if f.pipe is not None or f.anon is not None or f.synthetic:
+        return no_host
+
+    def call(hfd: int) -> tuple[int, tuple]:
+        try:
+            action(hfd)
+        except OSError as exc:
+            return errno_of(exc), ()
+        return 0, ()
+    return k.host_fd_syscall(N[name], f, call)
+
+
+def _on_path(k: LinuxKernel, name: str, full: str, action) -> int:
+    def call() -> tuple[int, tuple]:
+        try:
+            action(full)
+        except OSError as exc:
+            return errno_of(exc), ()
+        return 0, ()
+    return k.host_syscall(N[name], call)
+
+
+def _path_or_fd(k: LinuxKernel, name: str, dirfd: int, path_ptr: int, flags: int,
+                on_path, on_fd, no_host: int = 0) -> int:
+    """The *at convention: a path relative to dirfd, or (empty with
+    AT_EMPTY_PATH, or NULL where the call allows it) the file of dirfd itself."""
+    if flags & ~_AT_FLAGS:
+        return -errno.EINVAL
+    if path_ptr == 0 and s32(dirfd) != AT_FDCWD:
+        path = None
+    else:
+        path = k.cstring(path_ptr)      # NULL with AT_FDCWD: unmapped, EFAULT
+        if not path and flags & AT_EMPTY_PATH:
+            path = None
+    if path is None:
+        return _on_fd(k, name, s32(dirfd), on_fd, no_host)
+    full = k.resolve(dirfd, path)
+    if isinstance(full, int):
+        return full
+    return _on_path(k, name, full, on_path)
+
+
+def _timespecs(k: LinuxKernel, ptr: int, micro: bool) -> ctypes.Array | int:
+    """Two guest timespecs (timevals if `micro`) as a host struct timespec[2]; NULL: now."""
+    times = (ctypes.c_long * 4)()
+    if ptr == 0:
+        times[1] = times[3] = UTIME_NOW
+        return times
+    if not k.can_read(ptr, 32):
+        return -errno.EFAULT
+    values = struct.unpack("<qqqq", k.read(ptr, 32))
+    for i in (1, 3):
+        frac = values[i]
+        if micro:
+            if not 0 <= frac < 1_000_000:
+                return -errno.EINVAL
+            frac *= 1000
+        elif frac not in (UTIME_NOW, UTIME_OMIT) and not 0 <= frac < 1_000_000_000:
+            return -errno.EINVAL
+        times[i - 1], times[i] = values[i - 1], frac
+    return times
+
+
+def _utimens(k: LinuxKernel, name: str, dirfd: int, path_ptr: int, times, flags: int) -> int:
+    if isinstance(times, int):
+        return times
+    if path_ptr == 0 and s32(dirfd) != AT_FDCWD and flags & AT_SYMLINK_NOFOLLOW:
+        return -errno.EINVAL
+    nofollow = flags & AT_SYMLINK_NOFOLLOW
+    return _path_or_fd(
+        k, name, dirfd, path_ptr, flags,
+        lambda full: host_libc("utimensat", AT_FDCWD, os.fsencode(full), times, nofollow),
+        lambda hfd: host_libc("futimens", hfd, times))
+
+
+def sys_utimensat(k: LinuxKernel, a: Args) -> int:
+    return _utimens(k, "utimensat", a[0], a[1], _timespecs(k, a[2], False), a[3] & 0xFFFFFFFF)
+
+
+def sys_futimesat(k: LinuxKernel, a: Args) -> int:
+    return _utimens(k, "futimesat", a[0], a[1], _timespecs(k, a[2], True), 0)
+
+
+def sys_utimes(k: LinuxKernel, a: Args) -> int:
+    return _utimens(k, "utimes", AT_FDCWD, a[0], _timespecs(k, a[1], True), 0)
+
+
+def sys_utime(k: LinuxKernel, a: Args) -> int:
+    times: ctypes.Array | int = _timespecs(k, 0, False)
+    if a[1]:
+        if not k.can_read(a[1], 16):
+            return -errno.EFAULT
+        atime, mtime = struct.unpack("<qq", k.read(a[1], 16))
+        times = (ctypes.c_long * 4)(atime, 0, mtime, 0)
+    return _utimens(k, "utime", AT_FDCWD, a[0], times, 0)
+
+
+def sys_fchmod(k: LinuxKernel, a: Args) -> int:
+    mode = a[1] & 0o7777
+    return _on_fd(k, "fchmod", s32(a[0]), lambda hfd: os.fchmod(hfd, mode), 0)
+
+
+def sys_fchownat(k: LinuxKernel, a: Args) -> int:
+    uid, gid, flags = s32(a[2]), s32(a[3]), a[4] & 0xFFFFFFFF
+    follow = not flags & AT_SYMLINK_NOFOLLOW
+    return _path_or_fd(k, "fchownat", a[0], a[1], flags,
+                       lambda full: os.chown(full, uid, gid, follow_symlinks=follow),
+                       lambda hfd: os.fchown(hfd, uid, gid))
+
+
+def sys_fchown(k: LinuxKernel, a: Args) -> int:
+    uid, gid = s32(a[1]), s32(a[2])
+    return _on_fd(k, "fchown", s32(a[0]), lambda hfd: os.fchown(hfd, uid, gid), 0)
+
+
+def _chown(name: str, follow: bool):
+    def handler(k: LinuxKernel, a: Args) -> int:
+        full = k.resolve(AT_FDCWD, k.cstring(a[0]))
+        if isinstance(full, int):
+            return full
+        uid, gid = s32(a[1]), s32(a[2])
+        return _on_path(k, name, full, lambda p: os.chown(p, uid, gid, follow_symlinks=follow))
+    return handler
+
+
+sys_chown = _chown("chown", True)
+sys_lchown = _chown("lchown", False)
+
+XATTR_CREATE, XATTR_REPLACE = 1, 2
+
+
+def _xattr_args(k: LinuxKernel, name_ptr: int) -> str | int:
+    name = k.cstring(name_ptr)
+    if not name or len(name) > 255:
+        return -errno.ERANGE
+    return name
+
+
+def _setxattr(name: str, follow: bool | None):
+    """setxattr/lsetxattr (a path, following links or not) or fsetxattr (follow None: an fd)."""
+    def handler(k: LinuxKernel, a: Args) -> int:
+        flags, size = a[4] & 0xFFFFFFFF, a[3]
+        if flags & ~(XATTR_CREATE | XATTR_REPLACE):
+            return -errno.EINVAL
+        attr = _xattr_args(k, a[1])
+        if isinstance(attr, int):
+            return attr
+        if size > XATTR_SIZE_MAX:
+            return -errno.E2BIG
+        if size and not k.can_read(a[2], size):
+            return -errno.EFAULT
+        value = k.read(a[2], size) if size else b""
+        if follow is None:
+            return _on_fd(k, name, s32(a[0]), lambda hfd: os.setxattr(hfd, attr, value, flags), -errno.EOPNOTSUPP)
+        full = k.resolve(AT_FDCWD, k.cstring(a[0]))
+        if isinstance(full, int):
+            return full
+        return _on_path(k, name, full, lambda p: os.setxattr(p, attr, value, flags, follow_symlinks=follow))
+    return handler
+
+
+def _removexattr(name: str, follow: bool | None):
+    def handler(k: LinuxKernel, a: Args) -> int:
+        attr = _xattr_args(k, a[1])
+        if isinstance(attr, int):
+            return attr
+        if follow is None:
+            return _on_fd(k, name, s32(a[0]), lambda hfd: os.removexattr(hfd, attr), -errno.EOPNOTSUPP)
+        full = k.resolve(AT_FDCWD, k.cstring(a[0]))
+        if isinstance(full, int):
+            return full
+        return _on_path(k, name, full, lambda p: os.removexattr(p, attr, follow_symlinks=follow))
+    return handler
+
+
+def sys_flistxattr(k: LinuxKernel, a: Args) -> int:
+    f = k.fds.get(s32(a[0]))
+    if f is None:
+        return -errno.EBADF
+    out, size = a[1], min(a[2], XATTR_SIZE_MAX)
+    if size and not k.can_write(out, size):
+        return -errno.EFAULT
+    if f.pipe is not None or f.anon is not None or f.synthetic:
+        return 0
+    return k.host_fd_syscall(N["flistxattr"], f, lambda hfd: _xattr_result(
+        lambda: b"".join(n.encode("utf-8", "surrogateescape") + b"\0" for n in os.listxattr(hfd)), size, out))
+
+
+sys_setxattr = _setxattr("setxattr", True)
+sys_lsetxattr = _setxattr("lsetxattr", False)
+sys_fsetxattr = _setxattr("fsetxattr", None)
+sys_removexattr = _removexattr("removexattr", True)
+sys_lremovexattr = _removexattr("lremovexattr", False)
+sys_fremovexattr = _removexattr("fremovexattr", None)
+
+
+def sys_fchmodat2(k: LinuxKernel, a: Args) -> int:
+    mode, flags = a[2] & 0o7777, a[3] & 0xFFFFFFFF
+    follow = not flags & AT_SYMLINK_NOFOLLOW
+    return _path_or_fd(k, "fchmodat2", a[0], a[1], flags,
+                       lambda full: os.chmod(full, mode, follow_symlinks=follow),
+                       lambda hfd: os.fchmod(hfd, mode))
