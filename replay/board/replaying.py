@@ -1,0 +1,96 @@
+"""Replaying a board trace: the UART input comes from the log, its output to any backend.
+
+The firmware comes from the trace; the host is never read.  Every recorded
+event is checked where it happened (an output count, the input bytes, the
+final state hash, the end), and a mismatch is a ReplayDivergence naming the
+instruction count and the event.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from ..errors import LogFormatError, ReplayDivergence
+from ..eventlog import LogContents, read_log
+from ..events import CharRead, CharWrite, End, Event, Shutdown, StateHash
+from ..trace import TraceDir
+from .chardev import UartOutput
+from .firmware import load_firmware
+from .recording import _REASONS, BoardResult, _say
+from .system import BoardSystem
+from .virt import BOARDS
+
+
+def is_board_trace(contents: LogContents) -> bool:
+    return "board" in contents.header.extra
+
+
+class _Replayer:
+    def __init__(self, events: list[Event]) -> None:
+        self.events = events
+        self.index = 0
+
+    def _next(self, icount: int, kind: type[Event], what: str) -> Event:
+        if self.index >= len(self.events):
+            raise ReplayDivergence(icount, self.index, "the end of the log", what)
+        ev = self.events[self.index]
+        if not isinstance(ev, kind) or ev.icount != icount:
+            raise ReplayDivergence(icount, self.index, ev.describe() + f" at {ev.icount:,}", what)
+        self.index += 1
+        return ev
+
+    def _peek(self) -> Event | None:
+        return self.events[self.index] if self.index < len(self.events) else None
+
+    def input_at(self, icount: int, room: int, idle: bool) -> bytes | None:
+        ev = self._peek()
+        if isinstance(ev, CharRead) and ev.icount == icount:
+            if len(ev.data) > room:
+                raise ReplayDivergence(icount, self.index, ev.describe(), f"room for {room} bytes")
+            self.index += 1
+            return ev.data
+        if ev is not None and ev.icount < icount:
+            raise ReplayDivergence(icount, self.index, ev.describe() + f" at {ev.icount:,}", "no such event")
+        return None
+
+    def output_count(self, icount: int, count: int) -> None:
+        ev = self._next(icount, CharWrite, f"{count} bytes written")
+        if ev.count != count:  # type: ignore[attr-defined]
+            raise ReplayDivergence(icount, self.index - 1, ev.describe(), f"{count} bytes written")
+
+
+def replay_board(trace: TraceDir, uart: str = "stdio", warn: Callable[[str], None] = lambda m: None,
+                 should_stop: Callable[[], bool] | None = None) -> BoardResult:
+    contents = read_log(trace.log_path)
+    extra = contents.header.extra
+    board = BOARDS.get(str(extra.get("board")))
+    if board is None:
+        raise LogFormatError(f"{trace.path}: a trace of board {extra.get('board')!r}, which this ttdbg does not know")
+    ram, load = extra.get("ram"), extra.get("load")
+    if not isinstance(ram, int) or not 0 < ram <= board.max_ram or not (load is None or isinstance(load, int)):
+        raise LogFormatError(f"{trace.path}: impossible board settings in the trace header")
+    data = trace.load_file(str(extra.get("firmware")))
+    firmware = load_firmware(contents.header.program, data, board, ram, load)
+    out = UartOutput(uart)
+    system = BoardSystem(board, ram, firmware, out.write, warn)
+    replayer = _Replayer(contents.events)
+    started = time.monotonic()
+    try:
+        ending = system.run(replayer, lambda: None, should_stop)
+        icount = system.icount
+        if ending.kind == "interrupted" and should_stop is not None and should_stop():
+            return BoardResult(icount, 130, ending.message, replayer.index, time.monotonic() - started,
+                               system.interrupts_taken)
+        ev = replayer._next(icount, StateHash, "the end of the run")
+        if ev.state_hash != system.state_hash():  # type: ignore[attr-defined]
+            raise ReplayDivergence(icount, replayer.index - 1, "the recorded machine state", "another state")
+        shutdown = replayer._next(icount, Shutdown, f"the end: {_say(ending)}")
+        if shutdown.reason != _REASONS[ending.kind] or shutdown.status != ending.status:  # type: ignore
+            raise ReplayDivergence(icount, replayer.index - 1, shutdown.describe(), f"the end: {_say(ending)}")
+        replayer._next(icount, End, "the end of the log")
+        return BoardResult(icount, ending.status, _say(ending), replayer.index, time.monotonic() - started,
+                           system.interrupts_taken)
+    finally:
+        out.close()
+        system.close()
