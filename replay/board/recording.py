@@ -62,6 +62,12 @@ def board_header(board: str, path: str, data: bytes, ram: int, load: int | None,
                               "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
 
 
+def check_firmware(board_name: str, path: str, data: bytes, ram: int | None = None, load: int | None = None) -> None:
+    """Raise ProgramError (one line) if the firmware cannot run on the board as given."""
+    board = BOARDS[board_name]
+    load_firmware(path, data, board, ram or board.default_ram, load)
+
+
 def record_board(board_name: str, path: str, data: bytes, trace: TraceDir, *, uart: str = "stdio",
                  ram: int | None = None, load: int | None = None, warn: Callable[[str], None] = lambda m: None,
                  should_stop: Callable[[], bool] | None = None, limit: int | None = None) -> BoardResult:
