@@ -13,9 +13,24 @@ from collections.abc import Callable
 
 from replay import BOARDS, ReplayError, TraceDir, check_firmware, create_trace, mark_latest, record_board, replay_board
 
-from .cli import _Fail, _Usage
-
 MAX_FIRMWARE = 1 << 30
+EXIT_USAGE = 2
+
+
+class BoardCommandError(Exception):
+    """One line for the user and the exit status (cli.py maps it as its own failures)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _Fail(message: str, status: int) -> BoardCommandError:  # noqa: N802 (cli.py's names)
+    return BoardCommandError(message, status)
+
+
+def _Usage(message: str) -> BoardCommandError:  # noqa: N802
+    return BoardCommandError(message, EXIT_USAGE)
 
 
 def _read_firmware(path: str) -> bytes:

@@ -143,8 +143,11 @@ def cmd_record(args: argparse.Namespace) -> int:
     if not args.program:
         raise _Usage("record: missing PROGRAM")
     if args.board is not None:
-        from .board_cli import record_on_board
-        return record_on_board(args, _say, CtrlC)
+        from .board_cli import BoardCommandError, record_on_board
+        try:
+            return record_on_board(args, _say, CtrlC)
+        except BoardCommandError as exc:
+            raise _Fail(str(exc), exc.status) from None
     if args.uart or args.load is not None or args.ram is not None:
         raise _Usage("record: --uart, --load and --ram go with --board")
     program = resolve_program(args.program[0])
@@ -211,8 +214,11 @@ def _debuggable(trace: TraceDir) -> TraceDir:
 def cmd_replay(args: argparse.Namespace) -> int:
     trace = open_trace(args.trace)
     if is_board_trace(read_log(trace.log_path)):
-        from .board_cli import replay_on_board
-        return replay_on_board(trace, args, _say, CtrlC)
+        from .board_cli import BoardCommandError, replay_on_board
+        try:
+            return replay_on_board(trace, args, _say, CtrlC)
+        except BoardCommandError as exc:
+            raise _Fail(str(exc), exc.status) from None
     if args.uart:
         raise _Usage("replay: --uart is for a trace of firmware on a board")
     if not args.autopilot:

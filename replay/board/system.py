@@ -242,7 +242,7 @@ class BoardSystem:
         return "\n".join(lines)
 
     def state_hash(self) -> bytes:
-        return self.machine.state_hash()
+        return self.machine.quick_hash()
 
     def close(self) -> None:
         self.machine.close()

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from harness import Ttdbg
 
 TICKS = re.compile(rb"ticks=(\d+)")
@@ -26,7 +25,7 @@ def record_live(ttdbg: Ttdbg, firmware: Path, trace: Path, text: bytes, *extra: 
                             env=ttdbg.env, cwd=ttdbg.workdir)
     assert proc.stdout is not None and proc.stdin is not None
     first = proc.stdout.readline()
-    time.sleep(0.3)
+    time.sleep(0.1)
     proc.stdin.write(text)
     proc.stdin.flush()
     out, err = proc.communicate(timeout=120)
