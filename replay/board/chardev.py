@@ -63,12 +63,12 @@ class UartInput:
         self._fd = 0 if spec == "stdio" else -1
         self.ended = self._fd < 0
 
-    def read(self, limit: int, wait: bool) -> bytes | None:
-        """Up to `limit` bytes; None if none are there now (and not `wait`); b"" at the end."""
+    def read(self, limit: int, timeout: float = 0) -> bytes | None:
+        """Up to `limit` bytes; None if none came within `timeout` seconds; b"" at the end."""
         if self.ended:
             return b""
         try:
-            ready, _, _ = select.select([self._fd], [], [], None if wait else 0)
+            ready, _, _ = select.select([self._fd], [], [], timeout)
             if not ready:
                 return None
             data = os.read(self._fd, limit)

@@ -45,10 +45,14 @@ class Gic:
         if not self.dist_enabled:
             return SPURIOUS
         best, best_prio = SPURIOUS, min(self.pmr, self.running_priority())
-        for i in range(self.lines):
-            if self.enabled[i] and not self.active[i] and self.pending(i) and self.priority[i] < best_prio:
-                best, best_prio = i, self.priority[i]
+        level, latched, enabled, active, priority = self.level, self.latched, self.enabled, self.active, self.priority
+        for i in self._candidates():
+            if (level[i] or latched[i]) and enabled[i] and not active[i] and priority[i] < best_prio:
+                best, best_prio = i, priority[i]
         return best
+
+    def _candidates(self) -> list[int]:
+        return [i for i, (lv, lt) in enumerate(zip(self.level, self.latched)) if lv or lt]
 
     def irq_asserted(self) -> bool:
         """The CPU's IRQ input: an interrupt is ready to be acknowledged."""

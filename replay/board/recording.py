@@ -41,12 +41,15 @@ class BoardResult:
 
 
 class _Recorder:
-    def __init__(self, writer: LogWriter, uart_in: UartInput) -> None:
+    def __init__(self, writer: LogWriter, uart_in: UartInput, should_stop: Callable[[], bool] | None) -> None:
         self.writer = writer
         self.uart_in = uart_in
+        self.should_stop = should_stop or (lambda: False)
 
     def input_at(self, icount: int, room: int, idle: bool) -> bytes | None:
-        data = self.uart_in.read(room, wait=idle)
+        data = self.uart_in.read(room)
+        while idle and data is None and not self.should_stop():
+            data = self.uart_in.read(room, timeout=0.2)     # nothing else can wake the CPU: wait
         if data:
             self.writer.append(CharRead(icount, UART_FD, len(data), data))
         return data or None
@@ -82,7 +85,7 @@ def record_board(board_name: str, path: str, data: bytes, trace: TraceDir, *, ua
     system = BoardSystem(board, ram, firmware, out.write, warn)
     started = time.monotonic()
     try:
-        ending = system.run(_Recorder(writer, uart_in), lambda: None, should_stop, limit)
+        ending = system.run(_Recorder(writer, uart_in, should_stop), lambda: None, should_stop, limit)
         icount = system.icount
         writer.append(StateHash(icount, system.state_hash()))
         writer.append(Shutdown(icount, _REASONS[ending.kind], ending.status), closing=True)

@@ -81,6 +81,7 @@ class BoardSystem:
         exc.prepare_el1(m)
         m.set_reg("pc", firmware.entry)
         self.interrupts_taken = 0
+        self._should_stop: Callable[[], bool] = lambda: False
 
     def _map_ram(self, firmware: Firmware) -> None:
         """RAM is read-write; pages holding code also executable (and watched for
@@ -128,6 +129,7 @@ class BoardSystem:
         """Run to the end of the firmware (or `limit` instructions, or should_stop)."""
         m = self.machine
         m.should_stop = should_stop
+        self._should_stop = should_stop or (lambda: False)
         while True:
             target = self.next_check()
             event = next_event()
@@ -179,6 +181,8 @@ class BoardSystem:
         elif wake is not None:
             self.timer.sleep_until(icount, wake)
         elif idle and not self.gic.irq_asserted():
+            if self._should_stop():
+                return Ending("interrupted", 130, f"interrupted at instruction {icount:,}")
             return Ending("stuck", 1, f"the firmware waits for an interrupt (wfi at {self.machine.pc - 4:#x}) "
                           "that can no longer come: no timer is armed and the UART input has ended")
         if self.gic.irq_asserted() and not exc.irq_masked(self.machine):
