@@ -82,7 +82,6 @@ class StopKind(enum.Enum):
     INTERRUPTED = "interrupted"
     FAULT = "fault"            # the guest faulted; see signal/address
     HALTED = "halted"          # the guest OS layer stopped the machine
-    IDLE = "idle"              # the CPU waits for an interrupt (aarch64 wfi; only with report_idle)
 
 
 @dataclass(frozen=True)
@@ -196,7 +195,6 @@ class Machine:
         # the next block boundary, so Ctrl-C works however busy the guest is.
         self.should_stop: Callable[[], bool] | None = None
         self._sysregs: SystemRegisters | None = None
-        self.report_idle = False      # boards: stop after wfi (StopKind.IDLE) rather than run on
         self._block_hook = self._add_raw_hook(UC_HOOK_BLOCK, self.counter.block_hook, 1, 0)
         self.uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
         self.uc.hook_add(UC_HOOK_MEM_INVALID, self._on_mem_invalid)
@@ -510,8 +508,6 @@ class Machine:
             stop = self._stopped_by_hlt()
             if stop is not None:
                 return stop
-            if self.report_idle and self._after_wfi():
-                return RunStop(StopKind.IDLE, st.icount, self.pc)
             if (st.icount, self.pc) == before:
                 # emu_start returned for no reason we know, without progress:
                 # going on would spin forever, deaf to Ctrl-C.
@@ -623,13 +619,6 @@ class Machine:
         self.set_icount(exact)
         self.set_reg("rip", pc)
         return RunStop(StopKind.FAULT, exact, pc, SIGSEGV, 0, "hlt in user mode")
-
-    def _after_wfi(self) -> bool:
-        """Unicorn returns quietly after an aarch64 `wfi` (measured), the PC past it."""
-        try:
-            return self.mem.read(self.pc - 4, 4) == b"\x7f\x20\x03\xd5"
-        except ValueError:
-            return False
 
     def _fault_from_error(self, exc: UcError) -> RunStop:
         pc = self.pc

@@ -9,7 +9,7 @@ recorder and replayer (recording.py, replaying.py).
 """
 
 from .recording import BoardResult, check_firmware, record_board
-from .replaying import is_board_trace, replay_board
+from .replaying import BoardReplay, is_board_trace, replay_board
 from .virt import BOARDS
 
-__all__ = ["BOARDS", "BoardResult", "check_firmware", "is_board_trace", "record_board", "replay_board"]
+__all__ = ["BOARDS", "BoardReplay", "BoardResult", "check_firmware", "is_board_trace", "record_board", "replay_board"]

@@ -85,7 +85,7 @@ def record_board(board_name: str, path: str, data: bytes, trace: TraceDir, *, ua
     system = BoardSystem(board, ram, firmware, out.write, warn)
     started = time.monotonic()
     try:
-        ending = system.run(_Recorder(writer, uart_in, should_stop), lambda: None, should_stop, limit)
+        ending = system.run(_Recorder(writer, uart_in, should_stop), should_stop, limit)
         icount = system.icount
         writer.append(StateHash(icount, system.state_hash()))
         writer.append(Shutdown(icount, _REASONS[ending.kind], ending.status), closing=True)

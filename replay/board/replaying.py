@@ -18,7 +18,7 @@ from ..trace import TraceDir
 from .chardev import UartOutput
 from .firmware import load_firmware
 from .recording import _REASONS, BoardResult, _say
-from .system import BoardSystem
+from .system import BoardSystem, Ending
 from .virt import BOARDS
 
 
@@ -60,37 +60,83 @@ class _Replayer:
             raise ReplayDivergence(icount, self.index - 1, ev.describe(), f"{count} bytes written")
 
 
-def replay_board(trace: TraceDir, uart: str = "stdio", warn: Callable[[str], None] = lambda m: None,
-                 should_stop: Callable[[], bool] | None = None) -> BoardResult:
-    contents = read_log(trace.log_path)
-    extra = contents.header.extra
-    board = BOARDS.get(str(extra.get("board")))
-    if board is None:
-        raise LogFormatError(f"{trace.path}: a trace of board {extra.get('board')!r}, which this ttdbg does not know")
-    ram, load = extra.get("ram"), extra.get("load")
-    if not isinstance(ram, int) or not 0 < ram <= board.max_ram or not (load is None or isinstance(load, int)):
-        raise LogFormatError(f"{trace.path}: impossible board settings in the trace header")
-    data = trace.load_file(str(extra.get("firmware")))
-    firmware = load_firmware(contents.header.program, data, board, ram, load)
-    out = UartOutput(uart)
-    system = BoardSystem(board, ram, firmware, out.write, warn)
-    replayer = _Replayer(contents.events)
-    started = time.monotonic()
-    try:
-        ending = system.run(replayer, lambda: None, should_stop)
-        icount = system.icount
-        if ending.kind == "interrupted" and should_stop is not None and should_stop():
-            return BoardResult(icount, 130, ending.message, replayer.index, time.monotonic() - started,
-                               system.interrupts_taken)
+class BoardReplay:
+    """One replay of a board trace that runs forward to exact instruction counts
+    and can go back to any state it saved (the seam a timeline drives)."""
+
+    def __init__(self, trace: TraceDir, uart: str = "null", warn: Callable[[str], None] = lambda m: None) -> None:
+        self.trace = trace
+        self.contents = contents = read_log(trace.log_path)
+        extra = contents.header.extra
+        board = BOARDS.get(str(extra.get("board")))
+        if board is None:
+            raise LogFormatError(f"{trace.path}: a trace of board {extra.get('board')!r}, "
+                                 "which this ttdbg does not know")
+        ram, load = extra.get("ram"), extra.get("load")
+        if not isinstance(ram, int) or not 0 < ram <= board.max_ram or not (load is None or isinstance(load, int)):
+            raise LogFormatError(f"{trace.path}: impossible board settings in the trace header")
+        data = trace.load_file(str(extra.get("firmware")))
+        firmware = load_firmware(contents.header.program, data, board, ram, load)
+        self._out = UartOutput(uart)
+        self.system = BoardSystem(board, ram, firmware, self._out.write, warn)
+        self._events = _Replayer(contents.events)
+        self.ending: Ending | None = None
+        self.seconds = 0.0
+
+    @property
+    def icount(self) -> int:
+        return self.system.icount
+
+    def run(self, limit: int | None = None, should_stop: Callable[[], bool] | None = None) -> Ending:
+        """Replay to exactly `limit` instructions (Ending "limit"), or to the end
+        (checking the recorded final state and status)."""
+        if self.ending is not None:
+            return self.ending
+        started = time.monotonic()
+        try:
+            ending = self.system.run(self._events, should_stop, limit)
+        finally:
+            self.seconds += time.monotonic() - started
+        if ending.kind in ("limit", "interrupted"):
+            return ending
+        icount, replayer = self.icount, self._events
         ev = replayer._next(icount, StateHash, "the end of the run")
-        if ev.state_hash != system.state_hash():  # type: ignore[attr-defined]
+        if ev.state_hash != self.system.state_hash():  # type: ignore[attr-defined]
             raise ReplayDivergence(icount, replayer.index - 1, "the recorded machine state", "another state")
         shutdown = replayer._next(icount, Shutdown, f"the end: {_say(ending)}")
         if shutdown.reason != _REASONS[ending.kind] or shutdown.status != ending.status:  # type: ignore
             raise ReplayDivergence(icount, replayer.index - 1, shutdown.describe(), f"the end: {_say(ending)}")
         replayer._next(icount, End, "the end of the log")
-        return BoardResult(icount, ending.status, _say(ending), replayer.index, time.monotonic() - started,
-                           system.interrupts_taken)
+        self.ending = ending
+        return ending
+
+    def save(self) -> tuple:
+        return (self.system.save(), self._events.index, self.ending)
+
+    def restore(self, state: tuple) -> None:
+        system, self._events.index, self.ending = state
+        self.system.restore(system)
+
+    def describe(self) -> str:
+        """The board's devices now (`info board`)."""
+        return self.system.describe()
+
+    def result(self) -> BoardResult:
+        ending = self.ending or Ending("interrupted", 130, f"stopped at instruction {self.icount:,}")
+        return BoardResult(self.icount, ending.status, _say(ending), self._events.index, self.seconds,
+                           self.system.interrupts_taken)
+
+    def close(self) -> None:
+        self._out.close()
+        self.system.close()
+
+
+def replay_board(trace: TraceDir, uart: str = "stdio", warn: Callable[[str], None] = lambda m: None,
+                 should_stop: Callable[[], bool] | None = None) -> BoardResult:
+    """Replay a board trace to its end, its UART output to `uart`."""
+    replay = BoardReplay(trace, uart, warn)
+    try:
+        replay.run(should_stop=should_stop)
+        return replay.result()
     finally:
-        out.close()
-        system.close()
+        replay.close()

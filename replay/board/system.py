@@ -2,12 +2,16 @@
 
 The loop runs the CPU exactly to the next *check point* and there updates the
 devices and takes an interrupt if one is ready.  Check points are the timer
-deadlines, every CHECK_INTERVAL instructions, the instruction after a `wfi`,
-and the counts of recorded input events: all exact instruction counts, so an
+deadlines, every CHECK_INTERVAL instructions and the instruction after a
+`wfi`: all exact instruction counts, so an
 interrupt enters its handler at the same count in every run, however Unicorn
 splits the code into blocks.  (An interrupt a device raises while the CPU
 masks it, or one a register write makes ready, is taken at the next check
 point: at most CHECK_INTERVAL instructions late.)
+
+A `wfi` stops the counter before it (Arch.trapped): the board retires it and
+makes the instruction after it a check point, as one step, so no exact stop
+can fall between them.
 
 What crosses the board's edge goes through a `BoardIO` (recording.py,
 replaying.py): the UART's input, the count of its output, the end.
@@ -35,6 +39,7 @@ log = logging.getLogger(__name__)
 
 CHECK_INTERVAL = 1 << 16
 EXCP_UDEF, EXCP_SWI, EXCP_BKPT, EXCP_SMC = 1, 2, 7, 13
+WFI = (0xD503207F).to_bytes(4, "little")
 _M64 = (1 << 64) - 1
 
 
@@ -124,43 +129,49 @@ class BoardSystem:
             nxt = deadline
         return nxt
 
-    def run(self, io: BoardIO, next_event: Callable[[], int | None],
-            should_stop: Callable[[], bool] | None = None, limit: int | None = None) -> Ending:
-        """Run to the end of the firmware (or `limit` instructions, or should_stop)."""
+    def run(self, io: BoardIO, should_stop: Callable[[], bool] | None = None,
+            limit: int | None = None) -> Ending:
+        """Run to the end of the firmware, or exactly to `limit` instructions
+        (Ending "limit": run again to go on), or until should_stop."""
         m = self.machine
         m.should_stop = should_stop
         self._should_stop = should_stop or (lambda: False)
         while True:
-            target = self.next_check()
-            event = next_event()
-            if event is not None and self.icount < event < target:
-                target = event
-            if limit is not None:
-                if self.icount >= limit:
-                    return Ending("limit", 0, f"stopped at instruction {self.icount:,}")
-                target = min(target, limit)
-            stop = m.run(target)
+            if limit is not None and self.icount >= limit:
+                return Ending("limit", 0, f"stopped at instruction {self.icount:,}")
+            check = self.next_check()
+            stop = m.run(check if limit is None else min(check, limit))
             idle = False
             if stop.kind == StopKind.FAULT:
-                ending = self._on_exception(stop)
-                if ending is not None:
-                    self._flush_output(io)
-                    return ending
-                continue
-            if stop.kind == StopKind.INTERRUPTED:
+                if stop.intno < 0 and self._is_wfi(stop.pc):
+                    m.set_reg("pc", stop.pc + 4)        # wfi: one instruction, then idle
+                    m.set_icount(m.icount + 1)
+                    idle = True
+                else:
+                    ending = self._on_exception(stop)
+                    if ending is not None:
+                        self._flush_output(io)
+                        return ending
+                    continue
+            elif stop.kind == StopKind.INTERRUPTED:
                 self._flush_output(io)
                 return Ending("interrupted", 130, f"interrupted at instruction {self.icount:,}")
-            if stop.kind == StopKind.IDLE:
-                idle = True
             elif stop.kind != StopKind.LIMIT:
                 self._flush_output(io)
                 return Ending("error", 1, f"unexpected stop {stop.kind.value} at {stop.pc:#x}")
-            if should_stop is not None and should_stop():
+            if self._should_stop():
                 self._flush_output(io)
                 return Ending("interrupted", 130, f"interrupted at instruction {self.icount:,}")
-            ending = self._check_point(io, idle)
-            if ending is not None:
-                return ending
+            if idle or self.icount == check:
+                ending = self._check_point(io, idle)
+                if ending is not None:
+                    return ending
+
+    def _is_wfi(self, pc: int) -> bool:
+        try:
+            return self.machine.mem.read(pc, 4) == WFI
+        except ValueError:
+            return False
 
     def _flush_output(self, io: BoardIO) -> None:
         if self.console_count:
@@ -244,6 +255,18 @@ class BoardSystem:
                  f"{self.interrupts_taken} interrupts taken"]
         lines += self.uart.describe() + self.gic.describe() + self.timer.describe(self.icount)
         return "\n".join(lines)
+
+    def save(self) -> tuple:
+        """Everything a later restore needs: the CPU and RAM, the devices, the counters."""
+        return (self.machine.save(), self.gic.save(), self.uart.save(), self.timer.save(),
+                self.console_count, self.interrupts_taken)
+
+    def restore(self, state: tuple) -> None:
+        machine, gic, uart, timer, self.console_count, self.interrupts_taken = state
+        self.machine.restore(machine)
+        self.gic.restore(gic)
+        self.uart.restore(uart)
+        self.timer.restore(timer)
 
     def state_hash(self) -> bytes:
         return self.machine.quick_hash()
