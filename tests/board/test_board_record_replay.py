@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import build_firmware
 from harness import Ttdbg
 
 TICKS = re.compile(rb"ticks=(\d+)")
@@ -111,3 +112,15 @@ def test_same_output_as_qemu(ttdbg: Ttdbg, firmware: Path, tmp_path: Path) -> No
     status, ours, err = record_live(ttdbg, firmware, tmp_path / "t", text)
     assert (status, proc.returncode) == (3, 3), err
     assert TICKS.sub(b"ticks=N", ours) == TICKS.sub(b"ticks=N", qemu_out)
+
+
+def test_machine_calls_and_synchronous_exceptions(ttdbg: Ttdbg, tmp_path: Path) -> None:
+    """Semihosting output and an unsupported call, PSCI_VERSION, svc and brk entering the sync
+    vector with ESR_EL1 filled in: the firmware counts 4 checks passed in its exit status."""
+    fw = build_firmware(tmp_path, "calls")
+    rec = ttdbg("record", "-q", "--board", "virt", "--uart", "stdio", "-o", tmp_path / "t", fw)
+    assert rec.stdout == b"hello from semihosting\n!\n"
+    assert rec.status == 4, rec.err
+    assert rec.err.count("semihosting call 0x10 is not emulated") == 1
+    rep = ttdbg("replay", "-a", tmp_path / "t")
+    assert (rep.status, rep.stdout) == (4, rec.stdout)

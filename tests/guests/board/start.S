@@ -29,7 +29,7 @@ vectors:
     ventry unexpected      //   irq
     ventry unexpected      //   fiq
     ventry unexpected      //   serror
-    ventry unexpected      // current EL, SPx: sync
+    ventry sync_entry      // current EL, SPx: sync
     ventry irq_entry       //   irq
     ventry unexpected      //   fiq
     ventry unexpected      //   serror
@@ -41,6 +41,22 @@ vectors:
     ventry unexpected
     ventry unexpected
     ventry unexpected
+
+sync_entry:                // svc, brk, undefined: sync_handler(esr), then back past it
+    stp x0, x1, [sp, #-192]!
+    stp x2, x3, [sp, #16]
+    stp x4, x5, [sp, #32]
+    stp x6, x7, [sp, #48]
+    stp x8, x9, [sp, #64]
+    stp x10, x11, [sp, #80]
+    stp x12, x13, [sp, #96]
+    stp x14, x15, [sp, #112]
+    stp x16, x17, [sp, #128]
+    stp x18, x29, [sp, #144]
+    str x30, [sp, #160]
+    mrs x0, esr_el1
+    bl sync_handler
+    b restore
 
 irq_entry:
     stp x0, x1, [sp, #-192]!
@@ -55,6 +71,7 @@ irq_entry:
     stp x18, x29, [sp, #144]
     str x30, [sp, #160]
     bl irq_handler
+restore:
     ldp x2, x3, [sp, #16]
     ldp x4, x5, [sp, #32]
     ldp x6, x7, [sp, #48]
@@ -72,6 +89,11 @@ unexpected:
     mov x0, #99
     bl semihosting_exit
 4:  b 4b
+
+// The default sync_handler: an unexpected exception ends the run with status 99.
+    .weak sync_handler
+sync_handler:
+    b unexpected
 
 // void semihosting_exit(int status): SYS_EXIT, ADP_Stopped_ApplicationExit
 .global semihosting_exit
