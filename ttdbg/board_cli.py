@@ -11,7 +11,7 @@ import os
 import shutil
 from collections.abc import Callable
 
-from replay import BOARDS, ReplayError, TraceDir, check_firmware, create_trace, mark_latest, record_board, replay_board
+from replay import BOARDS, BoardReplay, ReplayError, TraceDir, check_firmware, create_trace, mark_latest, record_board
 
 MAX_FIRMWARE = 1 << 30
 EXIT_USAGE = 2
@@ -102,10 +102,19 @@ def replay_on_board(trace: TraceDir, args: argparse.Namespace, say: Callable[[st
         args.stats = args.stats or more.stats
         args.quiet = args.quiet or more.quiet
     uart = args.uart or ("null" if args.quiet else f"file:{args.output}" if args.output else "stdio")
-    with ctrl_c_type().installed() as ctrl_c:
-        result = replay_board(trace, uart=uart, warn=lambda m: None, should_stop=ctrl_c)
-    if args.stats:
-        say(f"replayed {result.icount:,} instructions and all {result.events} recorded events without divergence "
-            f"({result.interrupts:,} interrupts, {result.icount / max(result.seconds, 1e-9) / 1e6:,.1f} MIPS); "
-            f"firmware ended: {result.ending}")
+    replay = BoardReplay(trace, uart=uart)
+    try:
+        with ctrl_c_type().installed() as ctrl_c:
+            replay.run(should_stop=ctrl_c)
+        result = replay.result()
+        if result.status == 130:
+            say(f"interrupted at instruction {result.icount:,}")
+        elif args.stats:
+            say(f"replayed {result.icount:,} instructions and all {result.events} recorded events without "
+                f"divergence ({result.interrupts:,} interrupts, "
+                f"{result.icount / max(result.seconds, 1e-9) / 1e6:,.1f} MIPS); firmware ended: {result.ending}")
+            for line in replay.describe().splitlines():
+                say(line)
+    finally:
+        replay.close()
     return result.status
