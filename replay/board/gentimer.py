@@ -118,6 +118,10 @@ class GenericTimer:
                 f"{'FIRED' if self._fired(t, icount) else 'waiting' if t.ctl & CTL_ENABLE else 'off'}"
                 for name, t in self.timers.items()]
 
+    def seconds_between(self, icount: int, later: int) -> float:
+        """Guest time from `icount` to `later`, in seconds."""
+        return ((later - icount) << self.shift) / 1e9
+
     def sleep_until(self, icount: int, wake: int) -> None:
         """The CPU idles at `icount` until the clock shows instruction count `wake`."""
         self.idle += max(0, wake - icount)

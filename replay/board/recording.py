@@ -46,10 +46,17 @@ class _Recorder:
         self.uart_in = uart_in
         self.should_stop = should_stop or (lambda: False)
 
-    def input_at(self, icount: int, room: int, idle: bool) -> bytes | None:
+    def input_at(self, icount: int, room: int, wait: float) -> bytes | None:
+        """While the CPU idles, wait for input in real time as long as the guest idles
+        (so a waiting firmware's timer ticks at its own rate, not ttdbg's): what comes
+        is logged here, and the replay, which never waits, takes it here too."""
         data = self.uart_in.read(room)
-        while idle and data is None and not self.should_stop():
-            data = self.uart_in.read(room, timeout=0.2)     # nothing else can wake the CPU: wait
+        until = time.monotonic() + wait
+        while data is None and not self.should_stop():
+            left = until - time.monotonic()
+            if left <= 0:
+                break
+            data = self.uart_in.read(room, timeout=min(left, 0.2))
         if data:
             self.writer.append(CharRead(icount, UART_FD, len(data), data))
         return data or None

@@ -43,7 +43,7 @@ class _Replayer:
     def _peek(self) -> Event | None:
         return self.events[self.index] if self.index < len(self.events) else None
 
-    def input_at(self, icount: int, room: int, idle: bool) -> bytes | None:
+    def input_at(self, icount: int, room: int, wait: float) -> bytes | None:
         ev = self._peek()
         if isinstance(ev, CharRead) and ev.icount == icount:
             if len(ev.data) > room:

@@ -20,6 +20,7 @@ replaying.py): the UART's input, the count of its output, the end.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -53,9 +54,10 @@ class Ending:
 
 
 class BoardIO(Protocol):
-    def input_at(self, icount: int, room: int, idle: bool) -> bytes | None:
-        """Bytes for the UART at this check point (None: none now).  `idle`: the CPU
-        waits for an interrupt and no timer will wake it: a recorder may block."""
+    def input_at(self, icount: int, room: int, wait: float) -> bytes | None:
+        """Bytes for the UART at this check point (None: none).  `wait`: the CPU idles
+        for that many seconds of guest time (math.inf: until input comes); a recorder
+        may wait that long in real time for input (the replay never waits)."""
 
     def output_count(self, icount: int, count: int) -> None:
         """The UART (and semihosting console) wrote `count` bytes since the last check point."""
@@ -67,7 +69,6 @@ class BoardSystem:
         self.board = board
         self.ram_size = ram_size
         self.machine = m = Machine(board.arch)
-        m.report_idle = True
         self._console = console
         self._warn = warn
         self._warned: set[str] = set()
@@ -186,7 +187,10 @@ class BoardSystem:
         if idle and not self.gic.irq_asserted():
             wake = self.timer.next_deadline(icount)
         room = self.uart.room()
-        data = io.input_at(icount, room, idle and wake is None) if room else None
+        wait = 0.0
+        if idle and not self.gic.irq_asserted():
+            wait = math.inf if wake is None else self.timer.seconds_between(icount, wake)
+        data = io.input_at(icount, room, wait) if room else None
         if data:
             self.uart.receive(data)
         elif wake is not None:
