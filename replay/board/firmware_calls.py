@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import Protocol
 
 _M64 = (1 << 64) - 1
 
@@ -60,7 +61,9 @@ def psci(function: int) -> CallResult:
     return CallResult(x0=PSCI_NOT_SUPPORTED & _M64)
 
 
-class GuestMemory:
+class GuestMemory(Protocol):
+    """Guest RAM as semihosting reads it (memory.AddressSpace): ValueError outside it."""
+
     def read(self, addr: int, length: int) -> bytes: ...
     def read_cstring(self, addr: int, limit: int = 4096) -> bytes: ...
 
