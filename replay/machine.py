@@ -266,8 +266,30 @@ class Machine:
                    write: Callable[[int, int, int], None]) -> None:
         """Memory-mapped I/O: `read(offset, size)` and `write(offset, size, value)`
         answer every access to [base, base+size)."""
-        self.uc.mmio_map(base, size, lambda _uc, off, sz, _u: read(off, sz), None,
-                         lambda _uc, off, sz, val, _u: write(off, sz, val), None)
+        # Raw ctypes callbacks: the binding's own wrappers cost as much again per access.
+        def on_read(_uc: object, off: int, sz: int, _user: object) -> int:
+            try:
+                return read(off, sz)
+            except BaseException as exc:      # surfaced after emu_start returns
+                self._hook_failed(exc)
+                return 0
+
+        def on_write(_uc: object, off: int, sz: int, value: int, _user: object) -> None:
+            try:
+                write(off, sz, value)
+            except BaseException as exc:
+                self._hook_failed(exc)
+
+        callbacks = (_ucmod.MMIO_READ_CFUNC(on_read), _ucmod.MMIO_WRITE_CFUNC(on_write))
+        self._callbacks.extend(callbacks)
+        err = _ucmod.uclib.uc_mmio_map(self.uc._uch, base, size, callbacks[0], None, callbacks[1], None)
+        if err:
+            raise UcError(err)
+
+    def _hook_failed(self, exc: BaseException) -> None:
+        if self.uc._hook_exception is None:
+            self.uc._hook_exception = exc
+        self.uc.emu_stop()
 
     def sysreg(self, key: SysregKey) -> int:
         """An aarch64 system register by (op0, op1, crn, crm, op2) (SPSR_EL1, SCR_EL3, ...)."""
