@@ -5,7 +5,11 @@ Builds tests/guests/board/echo.c (aarch64-linux-gnu-gcc, -ffreestanding
 UART (stdin from a file, stdout to /dev/null) and replays it with the UART
 output to null.  Prints instructions, interrupts, seconds and MIPS of both.
 
-    python benchmarks/bench_board.py [--bytes N]
+Then the same for tests/guests/board/spin.c, CPU-bound integer work with the
+timer ticking at 1 kHz (--rounds of 1024 iterations): the engine's speed on
+firmware that computes.
+
+    python benchmarks/bench_board.py [--bytes N] [--rounds N]
 """
 
 from __future__ import annotations
@@ -43,24 +47,33 @@ def redirected(fd: int, path: str, flags: int) -> Iterator[None]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bytes", type=int, default=20000, help="input length (default 20000)")
+    ap.add_argument("--rounds", type=int, default=20000, help="spin.c's rounds of 1024 iterations (default 20000)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         fw = build_firmware(Path(tmp))
-        line = b"the quick brown fox jumps over the lazy dog 0123456789\n"
-        text = (line * (args.bytes // len(line) + 1))[:args.bytes] + b"\x04"
-        inp = Path(tmp) / "in.txt"
-        inp.write_bytes(text)
-        trace = create_trace(os.path.join(tmp, "t"), str(fw))
-        sys.stdout.flush()
-        with redirected(0, str(inp), os.O_RDONLY), redirected(1, os.devnull, os.O_WRONLY):
-            rec = record_board("virt", str(fw), fw.read_bytes(), trace, uart="stdio")
-        trace.release()
-        rep = replay_board(trace, uart="null")
-        assert (rep.icount, rep.status) == (rec.icount, rec.status)
-        for what, r in (("record", rec), ("replay", rep)):
-            print(f"{what}: {r.icount:,} instructions, {r.interrupts:,} interrupts, {len(text):,} input bytes, "
-                  f"{r.seconds:.2f} s, {r.icount / r.seconds / 1e6:.2f} MIPS, "
-                  f"{len(text) / r.seconds / 1e3:.1f} KB/s of input")
+        measure(Path(tmp), "echo", fw, line_input(args.bytes))
+        measure(Path(tmp), "spin", build_firmware(Path(tmp), "spin"), f"{args.rounds}\n".encode())
+
+
+def line_input(size: int) -> bytes:
+    line = b"the quick brown fox jumps over the lazy dog 0123456789\n"
+    return (line * (size // len(line) + 1))[:size] + b"\x04"
+
+
+def measure(tmp: Path, name: str, fw: Path, text: bytes) -> None:
+    inp = Path(tmp) / f"{name}.in"
+    inp.write_bytes(text)
+    trace = create_trace(os.path.join(tmp, name), str(fw))
+    sys.stdout.flush()
+    with redirected(0, str(inp), os.O_RDONLY), redirected(1, os.devnull, os.O_WRONLY):
+        rec = record_board("virt", str(fw), fw.read_bytes(), trace, uart="stdio")
+    trace.release()
+    rep = replay_board(trace, uart="null")
+    assert (rep.icount, rep.status) == (rec.icount, rec.status)
+    for what, r in (("record", rec), ("replay", rep)):
+        print(f"{name} {what}: {r.icount:,} instructions, {r.interrupts:,} interrupts, {len(text):,} input bytes, "
+              f"{r.seconds:.2f} s, {r.icount / r.seconds / 1e6:.2f} MIPS, "
+              f"{len(text) / r.seconds / 1e3:.1f} KB/s of input")
 
 
 if __name__ == "__main__":

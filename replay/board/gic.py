@@ -37,6 +37,12 @@ class Gic:
     def pending(self, intid: int) -> bool:
         return self.level[intid] or self.latched[intid]
 
+    def any_pending(self) -> bool:
+        """Some enabled interrupt is pending (taken and not yet cleared, or waiting)."""
+        if True not in self.level and True not in self.latched:
+            return False
+        return any((lv or lt) and en for lv, lt, en in zip(self.level, self.latched, self.enabled))
+
     def running_priority(self) -> int:
         return self.priority[self.running[-1]] if self.running else _NO_PRIORITY
 
@@ -52,6 +58,8 @@ class Gic:
         return best
 
     def _candidates(self) -> list[int]:
+        if True not in self.level and True not in self.latched:
+            return []
         return [i for i, (lv, lt) in enumerate(zip(self.level, self.latched)) if lv or lt]
 
     def irq_asserted(self) -> bool:

@@ -2,12 +2,17 @@
 
 The loop runs the CPU exactly to the next *check point* and there updates the
 devices and takes an interrupt if one is ready.  Check points are the timer
-deadlines, every CHECK_INTERVAL instructions and the instruction after a
-`wfi`: all exact instruction counts, so an
-interrupt enters its handler at the same count in every run, however Unicorn
-splits the code into blocks.  (An interrupt a device raises while the CPU
-masks it, or one a register write makes ready, is taken at the next check
-point: at most CHECK_INTERVAL instructions late.)
+deadlines, every CHECK_INTERVAL instructions, the instruction after a `wfi`,
+and while an interrupt is pending (taken, or masked) every CHASE_INTERVAL
+instructions: all exact instruction counts, chosen from the state at the
+previous check point, so an interrupt enters its handler at the same count in
+every run, however Unicorn splits the code into blocks.  Mid-run changes are
+seen at the next check point: a handler that reprograms its timer is chased
+(the new deadline is known CHASE_INTERVAL instructions later at most, so
+periodic ticks fire on time), an interrupt pending while masked is taken at
+most CHASE_INTERVAL instructions after it is unmasked, and one that a write
+from outside a handler makes ready (a timer armed by the main loop, an
+enable) at most CHECK_INTERVAL instructions late.
 
 A `wfi` stops the counter before it (Arch.trapped): the board retires it and
 makes the instruction after it a check point, as one step, so no exact stop
@@ -38,7 +43,8 @@ from .virt import Board
 
 log = logging.getLogger(__name__)
 
-CHECK_INTERVAL = 1 << 16
+CHECK_INTERVAL = 1 << 18
+CHASE_INTERVAL = 1 << 10
 EXCP_UDEF, EXCP_SWI, EXCP_BKPT, EXCP_SMC = 1, 2, 7, 13
 WFI = (0xD503207F).to_bytes(4, "little")
 _M64 = (1 << 64) - 1
@@ -125,6 +131,8 @@ class BoardSystem:
     def next_check(self) -> int:
         icount = self.icount
         nxt = (icount // CHECK_INTERVAL + 1) * CHECK_INTERVAL
+        if self.gic.any_pending():
+            nxt = min(nxt, icount + CHASE_INTERVAL)
         deadline = self.timer.next_deadline(icount)
         if deadline is not None and icount < deadline < nxt:
             nxt = deadline
