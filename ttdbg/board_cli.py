@@ -107,9 +107,12 @@ def replay_on_board(trace: TraceDir, args: argparse.Namespace, say: Callable[[st
         with ctrl_c_type().installed() as ctrl_c:
             replay.run(should_stop=ctrl_c)
         result = replay.result()
-        if result.status == 130:
+        if replay.ending is None:
             say(f"interrupted at instruction {result.icount:,}")
-        elif args.stats:
+            return 130
+        if replay.ending.kind == "interrupted":
+            say(f"note: the recording was interrupted at instruction {result.icount:,}; replay stops there")
+        if args.stats:
             say(f"replayed {result.icount:,} instructions and all {result.events} recorded events without "
                 f"divergence ({result.interrupts:,} interrupts, "
                 f"{result.icount / max(result.seconds, 1e-9) / 1e6:,.1f} MIPS); firmware ended: {result.ending}")

@@ -11,9 +11,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from ..errors import LogFormatError, ReplayDivergence
+from ..errors import LogFormatError, ReplayDivergence, TraceTruncated
 from ..eventlog import LogContents, read_log
-from ..events import CharRead, CharWrite, End, Event, Shutdown, StateHash
+from ..events import CharRead, CharWrite, End, Event, Shutdown, ShutdownReason, StateHash
 from ..trace import TraceDir
 from .chardev import UartOutput
 from .firmware import load_firmware
@@ -80,6 +80,9 @@ class BoardReplay:
         self._out = UartOutput(uart)
         self.system = BoardSystem(board, ram, firmware, self._out.write, warn)
         self._events = _Replayer(contents.events)
+        self._shutdown = next((e for e in reversed(contents.events) if isinstance(e, Shutdown)), None)
+        last = contents.events[-1].icount if contents.events else 0
+        self._recorded_end = self._shutdown.icount if self._shutdown is not None else last
         self.ending: Ending | None = None
         self.seconds = 0.0
 
@@ -92,12 +95,21 @@ class BoardReplay:
         (checking the recorded final state and status)."""
         if self.ending is not None:
             return self.ending
+        end = self._recorded_end
         started = time.monotonic()
         try:
-            ending = self.system.run(self._events, should_stop, limit)
+            ending = self.system.run(self._events, should_stop, end if limit is None else min(limit, end))
         finally:
             self.seconds += time.monotonic() - started
-        if ending.kind in ("limit", "interrupted"):
+        stopped_there = self._shutdown is not None and self._shutdown.reason == ShutdownReason.INTERRUPTED
+        if self.icount == end and (ending.kind == "limit" and (limit is None or limit > end)
+                                   or ending.kind == "stuck" and stopped_there):
+            # where the recording stopped without the firmware ending it (Ctrl-C, a killed recorder)
+            if not self.contents.complete or self._shutdown is None:
+                raise TraceTruncated(self.icount, len(self.contents.events))
+            self.system.flush_output(self._events)
+            ending = Ending("interrupted", self._shutdown.status, f"the recording stopped at instruction {end:,}")
+        elif ending.kind in ("limit", "interrupted"):
             return ending
         icount, replayer = self.icount, self._events
         ev = replayer._next(icount, StateHash, "the end of the run")

@@ -159,22 +159,22 @@ class BoardSystem:
                 else:
                     ending = self._on_exception(stop)
                     if ending is not None:
-                        self._flush_output(io)
+                        self.flush_output(io)
                         return ending
                     continue
             elif stop.kind == StopKind.INTERRUPTED:
-                self._flush_output(io)
+                self.flush_output(io)
                 return Ending("interrupted", 130, f"interrupted at instruction {self.icount:,}")
             elif stop.kind != StopKind.LIMIT:
-                self._flush_output(io)
+                self.flush_output(io)
                 return Ending("error", 1, f"unexpected stop {stop.kind.value} at {stop.pc:#x}")
-            if self._should_stop():
-                self._flush_output(io)
-                return Ending("interrupted", 130, f"interrupted at instruction {self.icount:,}")
             if idle or self.icount == check:
                 ending = self._check_point(io, idle)
                 if ending is not None:
                     return ending
+            if self._should_stop():         # after the check point: a replay stopped here is so too
+                self.flush_output(io)
+                return Ending("interrupted", 130, f"interrupted at instruction {self.icount:,}")
 
     def _is_wfi(self, pc: int) -> bool:
         try:
@@ -182,7 +182,7 @@ class BoardSystem:
         except ValueError:
             return False
 
-    def _flush_output(self, io: BoardIO) -> None:
+    def flush_output(self, io: BoardIO) -> None:
         if self.console_count:
             io.output_count(self.icount, self.console_count)
             self.console_count = 0
@@ -190,7 +190,7 @@ class BoardSystem:
     def _check_point(self, io: BoardIO, idle: bool) -> Ending | None:
         icount = self.icount
         self.timer.update(icount)
-        self._flush_output(io)
+        self.flush_output(io)
         wake = None
         if idle and not self.gic.irq_asserted():
             wake = self.timer.next_deadline(icount)
