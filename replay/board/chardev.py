@@ -18,7 +18,7 @@ SPECS = "stdio, file:PATH or null"
 
 
 class UartError(ReplayError):
-    exit_status = 64
+    exit_status = 2        # a usage error, as a bad --uart at record
 
 
 def _check(spec: str) -> str:
