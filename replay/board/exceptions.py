@@ -3,9 +3,11 @@
 Measured on Unicorn 2.1.4: a CPU starts at EL1h with DAIF masked; svc (intno
 2) and smc (13) arrive with the PC past the instruction, hvc, hlt and
 undefined instructions as intno 1 (UDEF) with the PC on it, brk as 7; the
-ESR is not filled in for any of them.  Writing PSTATE does not switch the
-banked stack pointer (this module does), and `eret` is only legal once
-SCR_EL3.RW and HCR_EL2.RW say EL1 is AArch64 (`prepare_el1`).
+ESR is not filled in for any of them; `eret` is only legal once SCR_EL3.RW
+and HCR_EL2.RW say EL1 is AArch64 (`prepare_el1`: otherwise it sets
+PSTATE.IL).  Writing PSTATE through Unicorn is QEMU's pstate_write, which
+does not switch the banked stack pointer (read in QEMU's code, not measured:
+entries from EL0 or EL1t, which switch it here, are untested).
 """
 
 from __future__ import annotations
