@@ -24,11 +24,15 @@ from `replay` only, never from its submodules
 - queries:    scan, ScanSpec, ScanHit, ScanResult, WatchRange, default_jobs (every hit of
               traps over a range of the history, split at keyframes over a process pool)
 - the kernel: SyscallKind, syscall_listing (the syscall table, for `info --syscalls`)
+- boards:     record_board, replay_board, BoardReplay (forward to exact counts, save,
+              restore: the seam for a timeline), check_firmware, is_board_trace, BOARDS, BoardResult (bare-metal
+              firmware on an emulated board: replay/board/)
 - errors:     ReplayError (the base of every engine error), LogFormatError (a damaged or foreign trace),
               DiskFullError (no space left while recording),
               TraceTruncated
 """
 
+from .board import BOARDS, BoardReplay, BoardResult, check_firmware, is_board_trace, record_board, replay_board
 from .disasm import Instruction, shared_disassembler
 from .errors import DiskFullError, LogFormatError, ReplayError, TraceTruncated
 from .eventlog import LogContents, read_log
@@ -58,4 +62,5 @@ __all__ = [
     "shared_disassembler", "syscall_listing", "trace_root", "Storage", "pack_trace", "trace_storage",
     "KeyframeStats", "KeyframeStore", "build_keyframes", "ensure_keyframes", "open_keyframes",
     "ScanHit", "ScanResult", "ScanSpec", "WatchRange", "default_jobs", "scan",
+    "BOARDS", "BoardReplay", "BoardResult", "check_firmware", "is_board_trace", "record_board", "replay_board",
 ]

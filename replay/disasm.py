@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import importlib
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -53,6 +54,9 @@ class Disassembler:
                     classes[getattr(x86_const, f"X86_INS_{name.upper()}")] = cls
         else:
             classes = bytearray([InsnClass.UNPREFIXED]) * 65536
+            consts = importlib.import_module(f"capstone.{self.arch.cs_arch.lower()}_const")
+            for name in self.arch.trapped:
+                classes[getattr(consts, f"{self.arch.cs_arch}_INS_{name.upper()}")] = InsnClass.TRAP
         insn = capstone._cs_insn
         return DecoderLayout(ctypes.sizeof(insn), insn.id.offset, insn.size.offset, insn.bytes.offset,
                              bytes(classes))

@@ -95,6 +95,7 @@ class RunStop:
     address: int = 0
     detail: str = ""
     note: str = ""     # for the user: why ttdbg refused an instruction (one `ttdbg:` line)
+    intno: int = -1    # a CPU exception's Unicorn interrupt number (boards emulate hvc, smc, hlt)
 
 
 class WatchKind(enum.Enum):
@@ -143,6 +144,17 @@ class GuestOS(Protocol):
     def on_rdtsc(self, machine: "Machine", with_aux: bool) -> tuple[int, int]: ...
 
 
+SysregKey = tuple[int, int, int, int, int]      # (op0, op1, crn, crm, op2)
+
+
+class SystemRegisters(Protocol):
+    """System registers a board's devices implement (aarch64: the generic timer).
+    `icount` is the exact count before the mrs/msr instruction."""
+
+    def read_sysreg(self, key: SysregKey, icount: int) -> int | None: ...     # None: Unicorn's own
+    def write_sysreg(self, key: SysregKey, value: int, icount: int) -> bool: ...   # False: Unicorn's own
+
+
 class Machine:
     """One CPU with exact instruction counting and host-backed RAM."""
 
@@ -182,6 +194,7 @@ class Machine:
         # Polled after each system call (cheap: a flag): True stops the run at
         # the next block boundary, so Ctrl-C works however busy the guest is.
         self.should_stop: Callable[[], bool] | None = None
+        self._sysregs: SystemRegisters | None = None
         self._block_hook = self._add_raw_hook(UC_HOOK_BLOCK, self.counter.block_hook, 1, 0)
         self.uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
         self.uc.hook_add(UC_HOOK_MEM_INVALID, self._on_mem_invalid)
@@ -219,6 +232,12 @@ class Machine:
         """A system-register read: the generic timer's counters come from the OS
         layer (logged, as rdtsc on x86-64); every other register reads as Unicorn has it."""
         key = (cp_reg.op0, cp_reg.op1, cp_reg.crn, cp_reg.crm, cp_reg.op2)  # type: ignore[attr-defined]
+        if self._sysregs is not None:
+            value = self._sysregs.read_sysreg(key, self.exact_icount_at(uc.reg_read(self._pc_id)))
+            if value is None:
+                return False
+            uc.reg_write(reg, value & ((1 << 64) - 1))
+            return True
         if key == CNTFRQ_EL0:
             uc.reg_write(reg, COUNTER_FREQUENCY)
             return True
@@ -227,6 +246,57 @@ class Machine:
             uc.reg_write(reg, value & ((1 << 64) - 1))
             return True
         return False
+
+    def _on_msr(self, uc: Uc, reg: int, cp_reg: object, _user: object) -> bool:
+        if self._sysregs is None:
+            return False
+        key = (cp_reg.op0, cp_reg.op1, cp_reg.crn, cp_reg.crm, cp_reg.op2)  # type: ignore[attr-defined]
+        return self._sysregs.write_sysreg(key, cp_reg.val,  # type: ignore[attr-defined]
+                                          self.exact_icount_at(uc.reg_read(self._pc_id)))
+
+    # -- boards: devices and system registers (aarch64) ----------------------------
+    def attach_system_registers(self, handler: SystemRegisters) -> None:
+        """Reads and writes of system registers go to `handler` first (a board's
+        generic timer); Unicorn keeps the ones it declines."""
+        self._sysregs = handler
+        self.uc.hook_add(UC_HOOK_INSN, self._on_msr, None, 1, 0, A.UC_ARM64_INS_MSR)
+        self.flush_translations()
+
+    def map_device(self, base: int, size: int, read: Callable[[int, int], int],
+                   write: Callable[[int, int, int], None]) -> None:
+        """Memory-mapped I/O: `read(offset, size)` and `write(offset, size, value)`
+        answer every access to [base, base+size)."""
+        # Raw ctypes callbacks: the binding's own wrappers cost as much again per access.
+        def on_read(_uc: object, off: int, sz: int, _user: object) -> int:
+            try:
+                return read(off, sz)
+            except BaseException as exc:      # surfaced after emu_start returns
+                self._hook_failed(exc)
+                return 0
+
+        def on_write(_uc: object, off: int, sz: int, value: int, _user: object) -> None:
+            try:
+                write(off, sz, value)
+            except BaseException as exc:
+                self._hook_failed(exc)
+
+        callbacks = (_ucmod.MMIO_READ_CFUNC(on_read), _ucmod.MMIO_WRITE_CFUNC(on_write))
+        self._callbacks.extend(callbacks)
+        err = _ucmod.uclib.uc_mmio_map(self.uc._uch, base, size, callbacks[0], None, callbacks[1], None)
+        if err:
+            raise UcError(err)
+
+    def _hook_failed(self, exc: BaseException) -> None:
+        if self.uc._hook_exception is None:
+            self.uc._hook_exception = exc
+        self.uc.emu_stop()
+
+    def sysreg(self, key: SysregKey) -> int:
+        """An aarch64 system register by (op0, op1, crn, crm, op2) (SPSR_EL1, SCR_EL3, ...)."""
+        return self.uc.cpr_read(*key)
+
+    def set_sysreg(self, key: SysregKey, value: int) -> None:
+        self.uc.cpr_write(*key, value)
 
     # -- code that the guest writes --------------------------------------------
     def _on_region_change(self, region, installed: bool) -> None:
@@ -597,7 +667,7 @@ class Machine:
         self.set_icount(exact)
         signal = self.arch.trap_signals.get(intno, SIGSEGV)
         detail = "int 0x80 (32-bit system calls are not supported)" if intno == 0x80 else f"cpu exception {intno}"
-        return RunStop(StopKind.FAULT, exact, pc, signal, pc, detail)
+        return RunStop(StopKind.FAULT, exact, pc, signal, pc, detail, intno=intno)
 
     # -- registers -------------------------------------------------------------
     def reg(self, name: str) -> int:

@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 
 from replay import (
+    BOARDS,
     DEFAULT_SLICE,
     DiskFullError,
     EventKind,
@@ -39,6 +40,7 @@ from replay import (
     TraceDir,
     TraceTruncated,
     create_trace,
+    is_board_trace,
     list_processes,
     mark_latest,
     open_trace,
@@ -141,6 +143,14 @@ class CtrlC:
 def cmd_record(args: argparse.Namespace) -> int:
     if not args.program:
         raise _Usage("record: missing PROGRAM")
+    if args.board is not None:
+        from .board_cli import BoardCommandError, record_on_board
+        try:
+            return record_on_board(args, _say, CtrlC)
+        except BoardCommandError as exc:
+            raise _Fail(str(exc), exc.status) from None
+    if args.uart or args.load is not None or args.ram is not None:
+        raise _Usage("record: --uart, --load and --ram go with --board")
     program = resolve_program(args.program[0])
     data = read_program(program)
     parse_elf(program, data)                            # refuse bad programs before making a trace
@@ -204,6 +214,14 @@ def _debuggable(trace: TraceDir) -> TraceDir:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     trace = open_trace(args.trace)
+    if is_board_trace(read_log(trace.log_path)):
+        from .board_cli import BoardCommandError, replay_on_board
+        try:
+            return replay_on_board(trace, args, _say, CtrlC)
+        except BoardCommandError as exc:
+            raise _Fail(str(exc), exc.status) from None
+    if args.uart:
+        raise _Usage("replay: --uart is for a trace of firmware on a board")
     if not args.autopilot:
         _debuggable(trace)
         from .gdb_launch import replay_with_gdb
@@ -300,6 +318,28 @@ def _task_limit(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not 1 <= value <= 1 << 22:
         raise argparse.ArgumentTypeError(f"{value} is not between 1 and {1 << 22}")
+    return value
+
+
+def _address(text: str) -> int:
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an address: {text!r}") from None
+    if not 0 <= value < 1 << 64:
+        raise argparse.ArgumentTypeError(f"{text} is not a 64-bit address")
+    return value
+
+
+def _size(text: str) -> int:
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    scale = units.get(text[-1:].upper(), 1)
+    try:
+        value = int(text[:-1] if scale > 1 else text, 0) * scale
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 128M)") from None
+    if value <= 0 or value % 4096:
+        raise argparse.ArgumentTypeError(f"{text}: a RAM size is a positive multiple of 4 KiB")
     return value
 
 
@@ -449,6 +489,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--sysroot", metavar="DIR",
                    help="a dynamic aarch64 program's loader and libraries (default: /usr/aarch64-linux-gnu, "
                         "as qemu-aarch64 -L)")
+    r.add_argument("--board", choices=sorted(BOARDS), help="run PROGRAM as bare-metal firmware on this board")
+    r.add_argument("--uart", metavar="BACKEND", help="with --board: UART0 on stdio (default), file:PATH or null")
+    r.add_argument("--load", type=_address, metavar="ADDR", help="with --board: PROGRAM is a raw binary loaded at ADDR")
+    r.add_argument("--ram", type=_size, metavar="SIZE", help="with --board: RAM size, e.g. 128M (the default), 1G")
     r.add_argument("program", nargs=argparse.REMAINDER, metavar="PROGRAM [ARGS...]")
     r.set_defaults(func=cmd_record)
 
@@ -458,6 +502,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--output", metavar="FILE", help="with -a: write the program's output to FILE")
     rp.add_argument("-q", "--quiet", action="store_true", help="with -a: discard the program's output")
     rp.add_argument("--stats", action="store_true", help="with -a: print what was verified")
+    rp.add_argument("--uart", metavar="BACKEND", help="a board trace's UART0 output: stdio (default), file:PATH, null")
     rp.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     rp.add_argument("--gdb", metavar="PATH", default="gdb", help="the gdb to run (default: gdb on PATH)")
     _add_process_choice(rp)

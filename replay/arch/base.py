@@ -54,6 +54,9 @@ class Arch:
     # Unicorn interrupt numbers (UC_HOOK_INTR) -> the signal the guest gets.
     trap_signals: Mapping[int, int] = field(default_factory=dict)
     syscall_interrupt: int | None = None   # the interrupt number of the system-call instruction
+    # Instructions (Capstone mnemonics) the counter stops before, for the OS layer
+    # or board to emulate (x86-64's are cpu.TRAPPED): a board's aarch64 `wfi`.
+    trapped: frozenset[str] = frozenset()
 
     # Where a dynamic program of this architecture finds its loader and libraries
     # on an x86-64 host (record --sysroot's default, as `qemu-aarch64 -L`), and

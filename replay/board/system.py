@@ -1,0 +1,287 @@
+"""A board assembled: the CPU, RAM, the devices, and the loop that runs firmware on them.
+
+The loop runs the CPU exactly to the next *check point* and there updates the
+devices and takes an interrupt if one is ready.  Check points are the timer
+deadlines, every CHECK_INTERVAL instructions, the instruction after a `wfi`,
+and while an interrupt is pending (taken, or masked) every CHASE_INTERVAL
+instructions: all exact instruction counts, chosen from the state at the
+previous check point, so an interrupt enters its handler at the same count in
+every run, however Unicorn splits the code into blocks.  Mid-run changes are
+seen at the next check point: a handler that reprograms its timer is chased
+(the new deadline is known CHASE_INTERVAL instructions later at most, so
+periodic ticks fire on time), an interrupt pending while masked is taken at
+most CHASE_INTERVAL instructions after it is unmasked, and one that a write
+from outside a handler makes ready (a timer armed by the main loop, an
+enable) at most CHECK_INTERVAL instructions late.
+
+A `wfi` stops the counter before it (Arch.trapped): the board retires it and
+makes the instruction after it a check point, as one step, so no exact stop
+can fall between them.
+
+What crosses the board's edge goes through a `BoardIO` (recording.py,
+replaying.py): the UART's input, the count of its output, the end.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..machine import Machine, RunStop, StopKind
+from ..memory import PROT_EXEC, PROT_READ, PROT_WRITE, page_down, page_up
+from . import exceptions as exc
+from .exceptions import Vector
+from .firmware import Firmware
+from .firmware_calls import CallResult, instruction_kind, psci, semihosting
+from .gentimer import GenericTimer
+from .gic import Gic
+from .pl011 import Pl011
+from .virt import Board
+
+log = logging.getLogger(__name__)
+
+CHECK_INTERVAL = 1 << 18
+CHASE_INTERVAL = 1 << 10
+EXCP_UDEF, EXCP_SWI, EXCP_BKPT, EXCP_SMC = 1, 2, 7, 13
+WFI = (0xD503207F).to_bytes(4, "little")
+_M64 = (1 << 64) - 1
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How a run ended."""
+
+    kind: str            # "exit" (the firmware ended it), "error", "interrupted", "stuck"
+    status: int
+    message: str
+
+
+class BoardIO(Protocol):
+    def input_at(self, icount: int, room: int, wait: float) -> bytes | None:
+        """Bytes for the UART at this check point (None: none).  `wait`: the CPU idles
+        for that many seconds of guest time (math.inf: until input comes); a recorder
+        may wait that long in real time for input (the replay never waits)."""
+
+    def output_count(self, icount: int, count: int) -> None:
+        """The UART (and semihosting console) wrote `count` bytes since the last check point."""
+
+
+class BoardSystem:
+    def __init__(self, board: Board, ram_size: int, firmware: Firmware,
+                 console: Callable[[bytes], None], warn: Callable[[str], None]) -> None:
+        self.board = board
+        self.ram_size = ram_size
+        self.machine = m = Machine(board.arch)
+        self._console = console
+        self._warn = warn
+        self._warned: set[str] = set()
+        self.console_count = 0
+        self._map_ram(firmware)
+        self.gic = Gic(board.gic_lines)
+        uart = board.device("pl011")
+        self.uart = Pl011(uart.intid, self.gic.set_line, self._write_console)
+        self.timer = GenericTimer(board.counter_frequency, board.icount_shift, board.timer_intids,
+                                  self.gic.set_line)
+        dist, cpu = board.device("gicv2-dist"), board.device("gicv2-cpu")
+        m.map_device(dist.base, dist.size, self.gic.dist_read, self.gic.dist_write)
+        m.map_device(cpu.base, cpu.size, self.gic.cpu_read, self.gic.cpu_write)
+        m.map_device(uart.base, uart.size, self.uart.read, self.uart.write)
+        m.attach_system_registers(self.timer)
+        exc.prepare_el1(m)
+        m.set_reg("pc", firmware.entry)
+        self.interrupts_taken = 0
+        self._should_stop: Callable[[], bool] = lambda: False
+
+    def _map_ram(self, firmware: Firmware) -> None:
+        """RAM is read-write; pages holding code also executable (and watched for
+        writes, which would change code: Machine._on_region_change)."""
+        start, end = self.board.ram_base, self.board.ram_base + self.ram_size
+        code: list[tuple[int, int]] = []
+        for seg in firmware.segments:
+            if seg.executable:
+                lo, hi = page_down(seg.address), page_up(seg.address + seg.size)
+                if code and lo <= code[-1][1]:
+                    code[-1] = (code[-1][0], max(hi, code[-1][1]))
+                else:
+                    code.append((lo, hi))
+        at = start
+        rw, rwx = PROT_READ | PROT_WRITE, PROT_READ | PROT_WRITE | PROT_EXEC
+        for lo, hi in sorted(code):
+            if lo > at:
+                self.machine.mem.map(at, lo - at, rw, "ram")
+            self.machine.mem.map(lo, hi - lo, rwx, "ram (code)")
+            at = hi
+        if at < end:
+            self.machine.mem.map(at, end - at, rw, "ram")
+        for seg in firmware.segments:
+            self.machine.mem.write(seg.address, seg.data)
+
+    def _write_console(self, data: bytes) -> None:
+        self.console_count += len(data)
+        self._console(data)
+
+    # -- the loop ----------------------------------------------------------------------
+    @property
+    def icount(self) -> int:
+        return self.machine.icount
+
+    def next_check(self) -> int:
+        icount = self.icount
+        nxt = (icount // CHECK_INTERVAL + 1) * CHECK_INTERVAL
+        if self.gic.any_pending():
+            nxt = min(nxt, icount + CHASE_INTERVAL)
+        deadline = self.timer.next_deadline(icount)
+        if deadline is not None and icount < deadline < nxt:
+            nxt = deadline
+        return nxt
+
+    def run(self, io: BoardIO, should_stop: Callable[[], bool] | None = None,
+            limit: int | None = None) -> Ending:
+        """Run to the end of the firmware, or exactly to `limit` instructions
+        (Ending "limit": run again to go on), or until should_stop."""
+        m = self.machine
+        m.should_stop = should_stop
+        self._should_stop = should_stop or (lambda: False)
+        while True:
+            if limit is not None and self.icount >= limit:
+                return Ending("limit", 0, f"stopped at instruction {self.icount:,}")
+            check = self.next_check()
+            stop = m.run(check if limit is None else min(check, limit))
+            idle = False
+            if stop.kind == StopKind.FAULT:
+                if stop.intno < 0 and self._is_wfi(stop.pc):
+                    m.set_reg("pc", stop.pc + 4)        # wfi: one instruction, then idle
+                    m.set_icount(m.icount + 1)
+                    idle = True
+                else:
+                    ending = self._on_exception(stop)
+                    if ending is not None:
+                        self.flush_output(io)
+                        return ending
+                    continue
+            elif stop.kind == StopKind.INTERRUPTED:
+                self.flush_output(io)
+                return Ending("interrupted", 130, f"interrupted at instruction {self.icount:,}")
+            elif stop.kind != StopKind.LIMIT:
+                self.flush_output(io)
+                return Ending("error", 1, f"unexpected stop {stop.kind.value} at {stop.pc:#x}")
+            if idle or self.icount == check:
+                ending = self._check_point(io, idle)
+                if ending is not None:
+                    return ending
+            if self._should_stop():         # after the check point: a replay stopped here is so too
+                self.flush_output(io)
+                return Ending("interrupted", 130, f"interrupted at instruction {self.icount:,}")
+
+    def _is_wfi(self, pc: int) -> bool:
+        try:
+            return self.machine.mem.read(pc, 4) == WFI
+        except ValueError:
+            return False
+
+    def flush_output(self, io: BoardIO) -> None:
+        if self.console_count:
+            io.output_count(self.icount, self.console_count)
+            self.console_count = 0
+
+    def _check_point(self, io: BoardIO, idle: bool) -> Ending | None:
+        icount = self.icount
+        self.timer.update(icount)
+        self.flush_output(io)
+        wake = None
+        if idle and not self.gic.irq_asserted():
+            wake = self.timer.next_deadline(icount)
+        room = self.uart.room()
+        wait = 0.0
+        if idle and not self.gic.irq_asserted():
+            wait = math.inf if wake is None else self.timer.seconds_between(icount, wake)
+        data = io.input_at(icount, room, wait) if room else None
+        if data:
+            self.uart.receive(data)
+        elif wake is not None:
+            self.timer.sleep_until(icount, wake)
+        elif idle and not self.gic.irq_asserted():
+            if self._should_stop():
+                return Ending("interrupted", 130, f"interrupted at instruction {icount:,}")
+            return Ending("stuck", 1, f"the firmware waits for an interrupt (wfi at {self.machine.pc - 4:#x}) "
+                          "that can no longer come: no timer is armed and the UART input has ended")
+        if self.gic.irq_asserted() and not exc.irq_masked(self.machine):
+            exc.take_exception(self.machine, Vector.IRQ, self.machine.pc)
+            self.interrupts_taken += 1
+        return None
+
+    # -- CPU exceptions: calls to the machine, or entries to the firmware's vectors ---------
+    def _on_exception(self, stop: RunStop) -> Ending | None:
+        m = self.machine
+        if stop.intno in (EXCP_UDEF, EXCP_SMC):
+            at = stop.pc if stop.intno == EXCP_UDEF else stop.pc - 4
+            try:
+                word = int.from_bytes(m.mem.read(at, 4), "little")
+            except ValueError:
+                word = 0
+            kind = instruction_kind(word)
+            if kind in ("hvc", "smc"):
+                return self._finish_call(stop, psci(m.reg("x0")))
+            if kind == "semihosting":
+                return self._finish_call(stop, semihosting(m.reg("x0"), m.reg("x1"), m.mem))
+            return self._vector(stop.pc, exc.EC_UNKNOWN << 26 | exc.ESR_IL, "undefined instruction")
+        if stop.intno == EXCP_SWI:
+            imm = int.from_bytes(m.mem.read(stop.pc - 4, 4), "little") >> 5 & 0xFFFF
+            return self._vector(stop.pc, exc.EC_SVC64 << 26 | exc.ESR_IL | imm, "svc")
+        if stop.intno == EXCP_BKPT:
+            imm = int.from_bytes(m.mem.read(stop.pc, 4), "little") >> 5 & 0xFFFF
+            return self._vector(stop.pc, exc.EC_BRK64 << 26 | exc.ESR_IL | imm, "brk")
+        what = stop.detail or "a CPU exception"
+        return Ending("error", 1, f"the firmware faulted at {stop.pc:#x} (instruction {stop.icount:,}): {what}")
+
+    def _vector(self, return_pc: int, esr: int, what: str) -> Ending | None:
+        if exc.vector_base(self.machine) == 0:
+            return Ending("error", 1, f"{what} at {return_pc:#x} (instruction {self.icount:,}) "
+                          "and VBAR_EL1 is 0: the firmware has no exception vectors")
+        exc.take_exception(self.machine, Vector.SYNC, return_pc, esr)
+        return None
+
+    def _finish_call(self, stop: RunStop, result: CallResult) -> Ending | None:
+        m = self.machine
+        if stop.intno == EXCP_UDEF:            # hvc and hlt did not retire: step past them
+            m.set_reg("pc", stop.pc + 4)
+            m.set_icount(m.icount + 1)
+        if result.output:
+            self._write_console(result.output)
+        if result.x0 is not None:
+            m.set_reg("x0", result.x0 & _M64)
+        if result.unsupported and result.unsupported not in self._warned:
+            self._warned.add(result.unsupported)
+            self._warn(result.unsupported)
+        if result.exit_status is not None:
+            return Ending("exit", result.exit_status, result.end)
+        return None
+
+    # -- state -------------------------------------------------------------------------
+    def describe(self) -> str:
+        """`info board`: device state."""
+        lines = [f"board {self.board.name}: RAM {self.board.ram_base:#x}-{self.board.ram_base + self.ram_size:#x}, "
+                 f"{self.interrupts_taken} interrupts taken"]
+        lines += self.uart.describe() + self.gic.describe() + self.timer.describe(self.icount)
+        return "\n".join(lines)
+
+    def save(self) -> tuple:
+        """Everything a later restore needs: the CPU and RAM, the devices, the counters."""
+        return (self.machine.save(), self.gic.save(), self.uart.save(), self.timer.save(),
+                self.console_count, self.interrupts_taken)
+
+    def restore(self, state: tuple) -> None:
+        machine, gic, uart, timer, self.console_count, self.interrupts_taken = state
+        self.machine.restore(machine)
+        self.gic.restore(gic)
+        self.uart.restore(uart)
+        self.timer.restore(timer)
+
+    def state_hash(self) -> bytes:
+        return self.machine.quick_hash()
+
+    def close(self) -> None:
+        self.machine.close()

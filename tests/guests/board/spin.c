@@ -1,0 +1,69 @@
+/* CPU-bound firmware for benchmarks/bench_board.py: integer work for N rounds
+ * (N read from the UART as decimal digits ended by a newline) while the
+ * virtual timer ticks at 1 kHz; prints the result and the tick count and
+ * ends through semihosting SYS_EXIT 0. */
+#include <stdint.h>
+
+#define UART0 0x09000000UL
+#define GICD 0x08000000UL
+#define GICC 0x08010000UL
+#define REG(base, off) (*(volatile uint32_t *)((base) + (off)))
+
+void semihosting_exit(int status);
+volatile uint64_t ticks;
+static uint64_t interval;
+
+static void putc(char c) { REG(UART0, 0x00) = (uint32_t)c; }
+static void putnum(uint64_t n) {
+    char buf[24];
+    int i = 0;
+    do { buf[i++] = (char)('0' + n % 10); n /= 10; } while (n);
+    while (i) putc(buf[--i]);
+}
+static int getc(void) {
+    while (REG(UART0, 0x18) & (1u << 4))
+        __asm__ volatile("wfi");
+    return (int)(REG(UART0, 0x00) & 0xFF);
+}
+
+void irq_handler(void) {
+    uint32_t iar = REG(GICC, 0x0C);
+    if ((iar & 0x3FF) == 27) {
+        ticks++;
+        __asm__ volatile("msr cntv_tval_el0, %0" : : "r"(interval));
+    }
+    if ((iar & 0x3FF) < 1020)
+        REG(GICC, 0x10) = iar;
+}
+
+void shutdown(void) {}
+
+int main(void) {
+    uint64_t freq, rounds = 0;
+    __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(freq));
+    interval = freq / 1000;
+    REG(GICD, 0x000) = 1;
+    REG(GICD, 0x100) = 1u << 27;
+    REG(GICC, 0x004) = 0xFF;
+    REG(GICC, 0x000) = 1;
+    __asm__ volatile("msr cntv_tval_el0, %0" : : "r"(interval));
+    __asm__ volatile("msr cntv_ctl_el0, %0" : : "r"((uint64_t)1));
+    __asm__ volatile("msr daifclr, #2");
+    for (int c = getc(); c >= '0' && c <= '9'; c = getc())
+        rounds = rounds * 10 + (uint64_t)(c - '0');
+    uint64_t x = 88172645463325252ull, acc = 0;
+    for (uint64_t r = 0; r < rounds; r++) {
+        for (int i = 0; i < 1024; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            acc += x * 0x9E3779B97F4A7C15ull;
+        }
+    }
+    putnum(acc);
+    putc(' ');
+    putnum(ticks);
+    putc('\n');
+    semihosting_exit(0);
+    return 0;
+}
