@@ -23,11 +23,14 @@ from `replay` only, never from its submodules
 - queries:    scan, ScanSpec, ScanHit, ScanResult, WatchRange, default_jobs (every hit of
               traps over a range of the history, split at keyframes over a process pool)
 - the kernel: SyscallKind, syscall_listing (the syscall table, for `info --syscalls`)
+- architectures: Arch, DebugInfo, DebugRegister, arch_of (a trace's CPU as data:
+              its `debug` part gives gdb's registers and target description, frame registers...)
 - errors:     ReplayError (the base of every engine error), LogFormatError (a damaged or foreign trace),
               DiskFullError (no space left while recording),
               TraceTruncated
 """
 
+from .arch import Arch, DebugInfo, DebugRegister, arch_of
 from .disasm import Instruction, shared_disassembler
 from .errors import DiskFullError, LogFormatError, ReplayError, TraceTruncated
 from .eventlog import LogContents, read_log
@@ -55,5 +58,6 @@ __all__ = [
     "mark_latest", "open_trace", "parse_elf", "read_log", "read_program", "record", "resolve_program",
     "shared_disassembler", "syscall_listing", "trace_root",
     "KeyframeStats", "KeyframeStore", "build_keyframes", "ensure_keyframes", "open_keyframes",
+    "Arch", "DebugInfo", "DebugRegister", "arch_of",
     "ScanHit", "ScanResult", "ScanSpec", "WatchRange", "default_jobs", "scan",
 ]

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import threading
 
-from replay import ReplayError, TraceDir
+from replay import Arch, ReplayError, TraceDir
 
 from .serve import make_server
 from .sysroot import build_sysroot
@@ -54,12 +54,20 @@ def _gdb_word(path: str) -> str:
     return "".join("\\" + c if c in " \t\\'\"" else c for c in path)
 
 
-def replay_with_gdb(trace: TraceDir, gdb: str = "gdb", gdb_args: list[str] | None = None,
+def default_gdb(arch: Arch) -> str:
+    """gdb for a program of the host's architecture, else gdb-multiarch (Debian's gdb
+    for every architecture; the host's plain gdb knows only its own)."""
+    return "gdb" if arch.name == os.uname().machine else "gdb-multiarch"
+
+
+def replay_with_gdb(trace: TraceDir, gdb: str | None = None, gdb_args: list[str] | None = None,
                     pid: int | None = None) -> int:
+    server, target = make_server(trace, "127.0.0.1", 0, once=True, pid=pid)
+    gdb = gdb or default_gdb(target.timeline.arch)
     gdb_path = shutil.which(gdb)
     if gdb_path is None:
+        server.shutdown()
         raise ReplayError(f"cannot find gdb ({gdb!r}); install it, pass --gdb PATH, or use `ttdbg replay -a`")
-    server, target = make_server(trace, "127.0.0.1", 0, once=True, pid=pid)
     host, port = server.address
     thread = threading.Thread(target=server.serve_one, name="ttdbg-stub", daemon=True)
     # The sysroot (whose paths come from the trace) and our own command file
