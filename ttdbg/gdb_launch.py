@@ -16,9 +16,9 @@ import sys
 import tempfile
 import threading
 
-from replay import Arch, ReplayError, TraceDir
+from replay import ReplayError, TraceDir
 
-from .serve import make_server
+from .serve import default_gdb, make_server
 from .sysroot import build_sysroot
 
 # gdb commands that wrap the monitor commands which move in time, so that gdb
@@ -52,12 +52,6 @@ end
 def _gdb_word(path: str) -> str:
     """`path` as one argument of a gdb command such as `file` (libiberty's buildargv quoting)."""
     return "".join("\\" + c if c in " \t\\'\"" else c for c in path)
-
-
-def default_gdb(arch: Arch) -> str:
-    """gdb for a program of the host's architecture, else gdb-multiarch (Debian's gdb
-    for every architecture; the host's plain gdb knows only its own)."""
-    return "gdb" if arch.name == os.uname().machine else "gdb-multiarch"
 
 
 def replay_with_gdb(trace: TraceDir, gdb: str | None = None, gdb_args: list[str] | None = None,

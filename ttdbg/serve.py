@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 
 from gdbstub import GdbServer
-from replay import TraceDir
+from replay import Arch, TraceDir
 
 from .gdb_target import ReplayTarget
 from .session import DebugSession
@@ -38,6 +38,12 @@ def serve_session(session: DebugSession, host: str = "127.0.0.1", port: int = 0,
     """A stub over an existing session (bound; not yet serving)."""
     target = ReplayTarget(session)
     return GdbServer(target, host=host, port=port, once=once), target
+
+
+def default_gdb(arch: Arch) -> str:
+    """gdb for a program of the host's architecture, else gdb-multiarch (Debian's gdb
+    for every architecture; the host's plain gdb knows only its own)."""
+    return "gdb" if arch.name == os.uname().machine else "gdb-multiarch"
 
 
 def host_port(host: str, port: int) -> str:
@@ -68,7 +74,8 @@ def serve(trace: TraceDir, *, host: str, port: int, once: bool, fresh: bool,
         say(f"warning: listening on {host_port(bound_host, bound_port)}, which is not a loopback address; "
             "the stub has no authentication: anyone who can reach this port can read the whole recording")
     say(f"serving {trace.path} ({target.session.timeline.end.icount:,} instructions)")
-    say(f"connect with: gdb {target.session.program} -ex 'target remote {host_port(bound_host, bound_port)}'")
+    address = host_port(bound_host, bound_port)
+    say(f"connect with: {default_gdb(target.timeline.arch)} {target.session.program} -ex 'target remote {address}'")
     print(f"{PORT_LINE}{bound_port}", flush=True)
     terminated = threading.Event()
     previous = _on_sigterm(server, terminated)

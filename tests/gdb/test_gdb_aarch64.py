@@ -121,8 +121,12 @@ def _steps(g, n: int) -> list[str]:
     return out
 
 
-def test_target_description_is_aarch64(a64):
-    guest, g = a64("basic")
+def test_target_description_is_aarch64(a64_guest, serve, gdb):
+    guest = a64_guest("basic")
+    server = serve(guest.trace, "--once")
+    assert f"connect with: gdb-multiarch {guest.binary}" in server.stderr
+    g = gdb(guest.binary, gdb_path=GDB_MULTIARCH)
+    g.connect(server.address)
     assert "aarch64" in g.ok("show architecture").text
     regs = g.ok("-data-list-register-names").payload["register-names"]
     assert regs[:3] == ["x0", "x1", "x2"] and regs[31:34] == ["sp", "pc", "cpsr"]
@@ -232,3 +236,15 @@ def test_breakpoints_backtrace_and_libraries(a64, linking):
     assert g.ok("monitor exit")
     stop = g.ok("continue")
     assert stop.reason == "exited" and stop.stopped["exit-code"] == "07", g.dump()
+
+
+def test_ttdbg_replay_runs_gdb_multiarch_with_the_traces_libraries(a64_guest, tmp_path):
+    guest = a64_guest("basic", "dynamic")
+    run = subprocess.run([sys.executable, "-m", "ttdbg", "replay", str(guest.trace), "--", "-nx", "-batch",
+                          "-ex", "break report", "-ex", "continue", "-ex", "info sharedlibrary", "-ex", "bt"],
+                         capture_output=True, text=True, cwd=tmp_path, env=ttdbg_env(tmp_path), timeout=120)
+    out = run.stdout + run.stderr
+    assert "Breakpoint 1, report (value=930)" in out, out
+    # the loader and libc from the trace's private sysroot, not from the host
+    assert re.search(r"Yes.*/ttdbg-gdb-[^/]+/sysroot/lib/libc\.so\.6", out), out
+    assert re.search(r"#1 .* in main \(\)", out), out
