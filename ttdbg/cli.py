@@ -192,7 +192,7 @@ def verified_summary(icount: int, events: int, hashes: int, interval: int | None
 
 # Front ends not yet working on an architecture the engine describes for debuggers
 # (replay/arch/: Arch.debug); an architecture without that description has none of them.
-_NOT_YET: dict[str, frozenset[str]] = {"aarch64": frozenset({"repl", "dap", "index", "query", "timeline"})}
+_NOT_YET: dict[str, frozenset[str]] = {"aarch64": frozenset({"repl", "dap"})}
 
 
 def _debuggable(trace: TraceDir, command: str) -> TraceDir:

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from replay import (
+    DebugInfo,
     EventKind,
     ScanHit,
     ScanSpec,
@@ -46,7 +47,6 @@ from .repl.table import CommandError
 from .symbols import CType, SymbolError, Symbols
 
 KINDS = ("syscalls", "events", "exec", "lines", "writes", "reads", "calls", "values", "origin")
-ARG_REGS = ("rdi", "rsi", "rdx", "rcx", "r8", "r9")
 USAGE = ("query KIND ARGS... [--from N] [--to M] [--json] [--jobs N]; KIND: syscalls [NAME], events [KIND], "
          "exec ADDRESS, lines FILE:LINE, writes LOC[:LEN], reads LOC[:LEN], calls FUNCTION, values EXPR at LOC, "
          "origin EXPR [--at N] [--depth D]")
@@ -186,17 +186,23 @@ class ValueProbe:
 
 
 class CallProbe:
-    """At a function's entry: argument registers, stack pointer, return address; at its rets: rsp, rax."""
+    """At a function's entry: argument registers, stack pointer, return address (on the
+    stack, or in the link register); at its returns: the stack pointer (as at the entry)
+    and the result register."""
 
-    def __init__(self, entry: int) -> None:
+    def __init__(self, entry: int, debug: DebugInfo, sp: str) -> None:
         self.entry = entry
+        self.sp = sp
+        self.args = debug.argument_registers[:6]
+        self.result = debug.return_register
+        self.link = debug.link_register
 
     def __call__(self, tl: Timeline, hit: ScanHit) -> object:
-        rsp = tl.read_register("rsp")
+        sp = tl.read_register(self.sp)
         if hit.pc == self.entry:
-            ret = struct.unpack("<Q", tl.read_memory(rsp, 8))[0]
-            return ("entry", rsp, ret, tuple(tl.read_register(r) for r in ARG_REGS))
-        return ("ret", rsp, tl.read_register("rax"))
+            ret = tl.read_register(self.link) if self.link else struct.unpack("<Q", tl.read_memory(sp, 8))[0]
+            return ("entry", sp, ret, tuple(tl.read_register(r) for r in self.args))
+        return ("ret", sp, tl.read_register(self.result))
 
 
 # -- the engine-facing part ----------------------------------------------------------------------
@@ -396,16 +402,18 @@ class QueryRunner:
                 high = entry + found[0].size
         if high is None:
             raise QueryError(f"the extent of {name} is unknown (no symbol size): cannot find its returns")
+        debug = self.tl.arch.debug
+        assert debug is not None            # the CLI refuses an architecture without it
         rets = set()
         pc = entry
         while pc < high:
             insn = self.tl.instruction_at(pc)
             if insn is None:
                 break
-            if insn.mnemonic in ("ret", "retq", "repz ret", "rep ret", "bnd ret"):
+            if insn.mnemonic in debug.return_mnemonics:
                 rets.add(pc)
             pc += insn.size
-        spec = ScanSpec(stops=frozenset({entry, *rets}), probe=CallProbe(entry))
+        spec = ScanSpec(stops=frozenset({entry, *rets}), probe=CallProbe(entry, debug, self.tl.arch.sp))
         return spec, self._call_rows
 
     # -- rows ---------------------------------------------------------------------------------

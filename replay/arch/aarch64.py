@@ -105,6 +105,10 @@ AARCH64_DEBUG = DebugInfo(
     # DWARF for the Arm 64-bit Architecture: 0-30 x0-x30, 31 sp, 64-95 v0-v31
     dwarf_registers=(*GPR_NAMES, "sp", *(None for _ in range(32, 64)), *(f"v{i}" for i in range(32))),
     argument_registers=("x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7"), return_register="x0",
+    call_mnemonics=frozenset({"bl", "blr", "blraa", "blraaz", "blrab", "blrabz"}),
+    return_mnemonics=frozenset({"ret", "retaa", "retab"}),
+    call_sizes=(4,),
+    general_registers=(*GPR_NAMES, "sp", "pc", "cpsr", "fpsr", "fpcr", "tpidr_el0"),
     user_end=1 << 48, gdb_steps_over_watchpoints=True,
 )
 

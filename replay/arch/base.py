@@ -54,10 +54,21 @@ class DebugInfo:
     dwarf_registers: tuple[str | None, ...]
     argument_registers: tuple[str, ...]   # a function's integer arguments, in order (the C ABI)
     return_register: str                  # its integer result
+    # Capstone's mnemonics of calls and returns, and the sizes a call instruction can have
+    # (to find the call before a return address).
+    call_mnemonics: frozenset[str]
+    return_mnemonics: frozenset[str]
+    call_sizes: tuple[int, ...]
+    general_registers: tuple[str, ...]    # `info registers` without arguments, in order
     user_end: int                    # no user-space address is at or above it (no code runs there)
     # gdb's `have_nonsteppable_watchpoint` for the architecture (aarch64, riscv: yes; x86-64: no):
     # gdb wants a watchpoint stop before the accessing instruction, and steps over it itself.
     gdb_steps_over_watchpoints: bool = False
+
+    @property
+    def call_push(self) -> int:
+        """Bytes a call pushes (its return address; none when it goes to a link register)."""
+        return 0 if self.link_register else 8
 
 
 @dataclass(frozen=True)

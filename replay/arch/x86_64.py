@@ -87,6 +87,10 @@ X86_64_DEBUG = DebugInfo(
                      "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip",
                      *(f"xmm{i}" for i in range(16))),
     argument_registers=("rdi", "rsi", "rdx", "rcx", "r8", "r9"), return_register="rax",
+    call_mnemonics=frozenset({"call", "callq", "bnd call"}),
+    return_mnemonics=frozenset({"ret", "retq", "repz ret", "rep ret", "bnd ret"}),
+    call_sizes=(5, 6, 2, 3, 7, 4, 8, 9),
+    general_registers=(*GPR_NAMES, "rip", "eflags", "cs", "ss", "ds", "es", "fs", "gs", "fs_base", "gs_base"),
     user_end=1 << 47,
 )
 
