@@ -183,7 +183,7 @@ def private_engine_imports(root: pathlib.Path) -> list[str]:
 ENGINE_INSIDES = frozenset({"machine", "uc", "kernel", "process"})
 # (file, expression) uses of those names that are not the engine's insides.
 NOT_ENGINE_INSIDES = {("ttdbg/trace_summary.py", "h.machine"),     # the trace header's ELF machine number
-                      ("ttdbg/serve.py", "os.uname().machine")}  # the host's CPU (which gdb to run)
+                      ("ttdbg/gdb_program.py", "os.uname().machine")}  # the host's CPU (which gdb to run)
 
 
 def engine_insides_touched(root: pathlib.Path) -> list[str]:

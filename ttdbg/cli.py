@@ -192,7 +192,7 @@ def verified_summary(icount: int, events: int, hashes: int, interval: int | None
 
 # Front ends not yet working on an architecture the engine describes for debuggers
 # (replay/arch/: Arch.debug); an architecture without that description has none of them.
-_NOT_YET: dict[str, frozenset[str]] = {"aarch64": frozenset({"repl", "dap"})}
+_NOT_YET: dict[str, frozenset[str]] = {"aarch64": frozenset({"dap"})}
 
 
 def _debuggable(trace: TraceDir, command: str) -> TraceDir:
@@ -472,7 +472,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     rl = sub.add_parser("repl", help="an interactive time-travel prompt on a trace")
     rl.add_argument("trace", nargs="?")
-    rl.add_argument("--gdb", metavar="PATH", default="gdb", help="gdb for rich expressions (if installed)")
+    rl.add_argument("--gdb", metavar="PATH", help="gdb for rich expressions, if installed (default: gdb, "
+                    "gdb-multiarch for another architecture than the host's)")
     _add_process_choice(rl)
     rl.set_defaults(func=cmd_repl)
 

@@ -18,7 +18,8 @@ import threading
 
 from replay import ReplayError, TraceDir
 
-from .serve import default_gdb, make_server
+from .gdb_program import default_gdb
+from .serve import make_server
 from .sysroot import build_sysroot
 
 # gdb commands that wrap the monitor commands which move in time, so that gdb

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from replay import (
+    Arch,
     DebugInfo,
     EventKind,
     ScanHit,
@@ -42,6 +43,7 @@ from replay import (
     scan,
 )
 
+from .render import pointer_registers, register_aliases
 from .repl.expressions import INT_TYPES, LValue, Parser, tokens
 from .repl.table import CommandError
 from .symbols import CType, SymbolError, Symbols
@@ -117,13 +119,15 @@ class GlobalScope:
     """Expressions over globals and registers (the REPL's subset, without frames)."""
 
     def __init__(self, symbols: Symbols | None, registers: Callable[[str], int],
-                 memory: Callable[[int, int], bytes]) -> None:
+                 memory: Callable[[int, int], bytes], arch: Arch | None = None) -> None:
         self.symbols = symbols
         self._registers = registers
         self._memory = memory
+        self._aliases = register_aliases(arch) if arch is not None else {}
+        self.pointer_registers = pointer_registers(arch) if arch is not None else frozenset()
 
     def frame_register(self, name: str) -> int:
-        return self._registers(name)
+        return self._registers(self._aliases.get(name, name))
 
     def read_memory(self, address: int, length: int) -> bytes:
         return self._memory(address, length)
@@ -173,7 +177,7 @@ class ValueProbe:
     def __call__(self, tl: Timeline, hit: ScanHit) -> object:
         if self._symbols is None:
             self._symbols = Symbols(TraceDir(self.trace_path).load_file(self.program_digest), self.program)
-        scope = GlobalScope(self._symbols, tl.read_register, tl.read_memory)
+        scope = GlobalScope(self._symbols, tl.read_register, tl.read_memory, tl.arch)
         try:
             lv = Parser(scope, tokens(self.expr), self.expr).parse()
             if lv.value is not None:
@@ -276,7 +280,7 @@ class QueryRunner:
         n = _int(text)
         if n is not None:
             return n, length or 8, None
-        scope = GlobalScope(self.symbols, self.tl.read_register, self.tl.read_memory)
+        scope = GlobalScope(self.symbols, self.tl.read_register, self.tl.read_memory, self.tl.arch)
         lv = _lvalue(scope, text)
         if lv.address is None:
             raise QueryError(f"{text} is not in memory")

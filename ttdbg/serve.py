@@ -16,8 +16,9 @@ import threading
 from collections.abc import Callable
 
 from gdbstub import GdbServer
-from replay import Arch, TraceDir
+from replay import TraceDir
 
+from .gdb_program import default_gdb
 from .gdb_target import ReplayTarget
 from .session import DebugSession
 
@@ -38,12 +39,6 @@ def serve_session(session: DebugSession, host: str = "127.0.0.1", port: int = 0,
     """A stub over an existing session (bound; not yet serving)."""
     target = ReplayTarget(session)
     return GdbServer(target, host=host, port=port, once=once), target
-
-
-def default_gdb(arch: Arch) -> str:
-    """gdb for a program of the host's architecture, else gdb-multiarch (Debian's gdb
-    for every architecture; the host's plain gdb knows only its own)."""
-    return "gdb" if arch.name == os.uname().machine else "gdb-multiarch"
 
 
 def host_port(host: str, port: int) -> str:
