@@ -190,16 +190,12 @@ def verified_summary(icount: int, events: int, hashes: int, interval: int | None
     return f"{line}; the run was too short for a state hash{every}"
 
 
-# Front ends not yet working on an architecture the engine describes for debuggers
-# (replay/arch/: Arch.debug); an architecture without that description has none of them.
-_NOT_YET: dict[str, frozenset[str]] = {"aarch64": frozenset({"dap"})}
-
-
 def _debuggable(trace: TraceDir, command: str) -> TraceDir:
-    """`trace`, if `command` (gdb, serve, repl...) can debug its architecture; else one line, status 70."""
+    """`trace`, if `command` (gdb, serve, repl...) can debug its architecture (replay/arch/ describes
+    it for debuggers: Arch.debug); else one line, status 70."""
     header = read_log(trace.log_path).header
     arch = arch_of(header)
-    if arch is None or arch.debug is None or command in _NOT_YET.get(arch.name, ()):
+    if arch is None or arch.debug is None:
         raise _Fail(f"this trace is of an {header.arch} program: `ttdbg {command}` on it is not supported yet; "
                     "`ttdbg replay -a` replays it", 70)
     return trace
