@@ -11,11 +11,21 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 
 import pytest
-from conftest import ROOT, SOURCE, Recorded
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.join(HERE, "tally.c")
+ROOT = os.path.dirname(os.path.dirname(HERE))
 CC = shutil.which("aarch64-linux-gnu-gcc")
+
+
+@dataclass(frozen=True)
+class Recorded:                 # as conftest.py's, which make_repl takes
+    program: str
+    trace: str
+    linking: str
 
 
 @pytest.fixture(scope="session")
