@@ -122,13 +122,13 @@ AARCH64 = Arch(
     pc="pc", sp="sp",
     syscall_number="x8", syscall_args=("x0", "x1", "x2", "x3", "x4", "x5"), syscall_return="x0",
     syscall_pc_lag=0, syscall_clobbers=(),
-    tls_register="tpidr_el0", stat_layout="generic", atexit_register="x0", page_size=4096, platform=b"aarch64",
+    tls_register="tpidr_el0", syscall_size=4, clone_args=("parent_tid", "tls", "child_tid"),
+    stat_layout="generic", atexit_register="x0", page_size=4096, platform=b"aarch64",
     hwcap=HWCAP_FP | HWCAP_ASIMD | HWCAP_AES | HWCAP_PMULL | HWCAP_SHA1 | HWCAP_SHA2 | HWCAP_CRC32,
     hwcap2=0,
     syscall_names=SYSCALL_NAMES_GENERIC,
-    # Their handlers still speak x86-64: clone's argument order (tls before
-    # child_tid), the child's registers, the signal frame.
-    unported_syscalls=frozenset({"clone", "clone3", "rt_sigaction", "rt_sigreturn", "sigaltstack"}),
+    # Their handlers still speak x86-64: the signal frame.
+    unported_syscalls=frozenset({"rt_sigaction", "rt_sigreturn", "sigaltstack"}),
     trap_signals={EXCP_UDEF: SIGILL, EXCP_BKPT: SIGTRAP},
     syscall_interrupt=EXCP_SWI,
     default_sysroot="/usr/aarch64-linux-gnu", sysroot_package="libc6-dev-arm64-cross",

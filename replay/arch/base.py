@@ -100,6 +100,10 @@ class Arch:
     # the source being another register's value (x86-64: rcx <- rip, r11 <- eflags).
     syscall_clobbers: tuple[tuple[str, str], ...]
     tls_register: str
+    syscall_size: int                # bytes of the system-call instruction (a restarted call runs it again)
+    # clone(2)'s arguments after flags and stack, in order: x86-64 has child_tid before tls,
+    # the generic order (aarch64, riscv64) tls before child_tid.
+    clone_args: tuple[str, str, str]
     stat_layout: str                 # struct stat: "x86_64" or "generic" (linux/structs.py)
     atexit_register: str             # at the entry: the function for atexit (Linux leaves 0)
     page_size: int
