@@ -26,7 +26,8 @@ from .abi import AT_FDCWD, ERESTARTSYS, MASK64, Args, Blocked, GuestExit, NoRetu
 from .creds import Credentials
 from .files import FdTable, OpenFile
 from .itimer import CLOCK_MONOTONIC, IntervalTimer
-from .sigframe import SigInfo, build_frame, restore_frame
+from .sigframe import SigInfo
+from .sigframes import SIGNAL_FRAMES
 from .signals import (
     SA_NODEFER,
     SA_ONSTACK,
@@ -241,12 +242,12 @@ class LinuxKernel:
         if result == -ERESTARTSYS:
             if any(not info.ignored and self.state.sigactions.get(info.signo, SigAction()).flags & SA_RESTART
                    for info in self._to_deliver):
-                # Back to the syscall instruction with rax = its number: the handler
-                # returns there and the call is made again.
-                machine.set_reg("rcx", machine.pc)
-                machine.set_reg("r11", machine.reg("eflags"))
-                machine.set_reg("rax", sysno)
-                machine.set_reg("rip", machine.pc - 2)
+                # Back to the syscall instruction with its number in place (x86-64: rax; the
+                # arguments are intact): the handler returns there and the call is made again.
+                for reg, source in arch.syscall_clobbers:   # x86-64's syscall clobbers rcx and r11
+                    machine.set_reg(reg, machine.reg(source))
+                machine.set_reg(arch.syscall_number, sysno)
+                machine.set_reg(arch.pc, machine.pc - arch.syscall_size)
                 result = None
             else:
                 result = -errno.EINTR
@@ -626,6 +627,7 @@ class LinuxKernel:
         if action.flags & SA_RESETHAND:
             self.state.sigactions[info.signo] = SigAction()
         restorer = action.restorer if action.flags & SA_RESTORER else 0
+        build_frame = SIGNAL_FRAMES[self.machine.arch.name][0]
         build_frame(self.machine, info, action.handler, restorer, saved, self.thread.altstack,
                     bool(action.flags & SA_ONSTACK))
         self.thread.sigmask = mask & ~sig.UNBLOCKABLE
@@ -646,7 +648,7 @@ class LinuxKernel:
 
     def sigreturn(self) -> None:
         """rt_sigreturn: back to the interrupted state, then any signal now unblocked."""
-        mask = restore_frame(self.machine)
+        mask = SIGNAL_FRAMES[self.machine.arch.name][1](self.machine)
         self.thread.sigmask = mask & ~sig.UNBLOCKABLE
         self.deliver_pending()
         raise NoReturnValue()
