@@ -105,15 +105,25 @@ def test_threads_match_qemu(ttdbg: Ttdbg, builder: GuestBuilder, a64, name: str,
     assert (rep.status, rep.stdout) == (rec.status, rec.stdout), "replay vs record"
 
 
-def test_fork_matches_qemu_but_for_the_signal_handler(ttdbg: Ttdbg, a64) -> None:
+def test_fork_matches_qemu(ttdbg: Ttdbg, a64) -> None:
     program = a64("procs_fork")
     native = qemu(ttdbg, program)
     trace, rec, rep = ttdbg.record_replay(program)
-    assert rec.status == native.status == 0, rec.err
-    # rt_sigaction is not ported yet (ENOSYS and a warning): the SIGCHLD handler is not installed
-    assert rec.stdout == native.stdout.replace(b"SIGCHLD handled: yes", b"SIGCHLD handled: no")
-    assert "unsupported system call rt_sigaction" in rec.err
-    assert (rep.status, rep.stdout) == (rec.status, rec.stdout), "replay vs record"
+    assert (rec.status, rec.stdout) == (native.status, native.stdout) and rec.status == 0, rec.err
+    assert b"SIGCHLD handled: yes" in rec.stdout
+    same(rep, rec, "replay vs record")
+
+
+@pytest.mark.parametrize("name,args", [("sighandlers", ()), ("alarms", ("waits",)), ("alarms", ("periodic",)),
+                                       ("alarms", ("signalfd",))])
+def test_signal_handlers_match_qemu(ttdbg: Ttdbg, a64, name: str, args: tuple[str, ...]) -> None:
+    """The aarch64 rt_sigframe (registers, fpsimd state, the mask), rt_sigreturn through the
+    [sigpage] trampoline, sigaltstack, SA_RESTART restarts (pc - 4, x0 intact)."""
+    program = a64(name)
+    native = qemu(ttdbg, program, *args)
+    trace, rec, rep = ttdbg.record_replay(program, *args)
+    same(rec, native, "record vs qemu-aarch64")
+    same(rep, rec, "replay vs record")
 
 
 @pytest.mark.parametrize("link", LINKS)
