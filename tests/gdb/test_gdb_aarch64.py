@@ -248,3 +248,23 @@ def test_ttdbg_replay_runs_gdb_multiarch_with_the_traces_libraries(a64_guest, tm
     # the loader and libc from the trace's private sysroot, not from the host
     assert re.search(r"Yes.*/ttdbg-gdb-[^/]+/sysroot/lib/libc\.so\.6", out), out
     assert re.search(r"#1 .* in main \(\)", out), out
+
+
+def test_backtrace_through_a_signal_frame(a64):
+    guest, g = a64("signals")
+    g.ok("handle SIGUSR1 nostop noprint pass")
+    g.ok("break on_usr1")
+    stop = g.ok("continue")
+    assert stop.reason == "breakpoint-hit" and stop.func == "on_usr1", g.dump()
+    assert g.eval("sig") == "10" and g.eval("hits") == "1"
+    entry = g.when()
+    # gdb knows the [sigpage] trampoline as aarch64 Linux's and unwinds the rt_sigframe
+    bt = g.ok("bt").text
+    assert re.search(r"#1\s+<signal handler called>\n#2\s+0x[0-9a-f]+ in kill \(\)\n#3\s+0x[0-9a-f]+ in main \(\)",
+                     bt), bt
+    stop = g.ok("finish")                           # into the trampoline
+    assert "<signal handler called>" in stop.text, g.dump(12)
+    assert g.eval("hits") == "11"
+    stop = g.ok("reverse-continue")                 # back out of the trampoline into the handler
+    assert stop.reason == "breakpoint-hit" and stop.func == "on_usr1"
+    assert g.eval("hits") == "1" and g.when() == entry
