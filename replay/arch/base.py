@@ -100,10 +100,6 @@ class Arch:
     # the source being another register's value (x86-64: rcx <- rip, r11 <- eflags).
     syscall_clobbers: tuple[tuple[str, str], ...]
     tls_register: str
-    syscall_size: int                # bytes of the system-call instruction (a restarted call runs it again)
-    # clone(2)'s arguments after flags and stack, in order: x86-64 has child_tid before tls,
-    # the generic order (aarch64, riscv64) tls before child_tid.
-    clone_args: tuple[str, str, str]
     stat_layout: str                 # struct stat: "x86_64" or "generic" (linux/structs.py)
     atexit_register: str             # at the entry: the function for atexit (Linux leaves 0)
     page_size: int
@@ -127,6 +123,10 @@ class Arch:
     # x86-64's bit): the kernel keeps flags in x86-64's numbering.
     open_flag_bits: tuple[tuple[int, int], ...] = ()
     debug: DebugInfo | None = None   # None: not debuggable yet (record and replay only)
+    syscall_size: int = 4            # bytes of the system-call instruction (a restarted call runs it again)
+    # clone(2)'s arguments after flags and stack, in order: x86-64 has child_tid before tls,
+    # the generic order (aarch64, riscv64) tls before child_tid.
+    clone_args: tuple[str, str, str] = ("parent_tid", "tls", "child_tid")
 
     def open_flags_in(self, flags: int) -> int:
         """Guest open flags -> the kernel's (x86-64) numbering."""
