@@ -1,6 +1,6 @@
 """Record and replay speed on compute-bound guests, against native and bare Unicorn.
 
-    python benchmarks/bench_record_replay.py [--program compute|alu|all] [ROUNDS]
+    python benchmarks/bench_record_replay.py [--program compute|alu|all] [--arch aarch64] [ROUNDS]
 
 Two guests of about 500 million instructions: benchmarks/compute.c (integer
 hashing into a table: memory-bound, the slower case for Unicorn) and
@@ -9,7 +9,9 @@ built (gcc -O1 -static) into benchmarks/build/, then this
 prints: the native run time; record and replay times and guest MIPS; the
 speed of Unicorn with no hooks at all on the same code (the counter
 removed, from after startup until the program's next system call); the
-ratios to it; and the trace size.  Not part of the test suite.
+ratios to it; and the trace size.  With `--arch aarch64` the guests are
+cross-built (aarch64-linux-gnu-gcc -O1 -static) and the "native" row is the
+same binary under qemu-aarch64.  Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -33,12 +35,16 @@ from replay.trace import create_trace, open_trace  # noqa: E402
 GDB_RECORD_FULL_IPS = 11_000    # gdb `record full`, instructions per second, for scale
 
 
-def build(name: str = "compute") -> str:
-    out = HERE / "build" / name
+# --arch: (compiler, how the "native" row runs the binary, its label)
+ARCHES = {"x86_64": ("gcc", [], "native"), "aarch64": ("aarch64-linux-gnu-gcc", ["qemu-aarch64"], "qemu-aarch64")}
+
+
+def build(name: str = "compute", arch: str = "x86_64") -> str:
+    out = HERE / "build" / (name if arch == "x86_64" else f"{name}-{arch}")
     out.parent.mkdir(exist_ok=True)
     src = HERE / f"{name}.c"
     if not out.exists() or out.stat().st_mtime < src.stat().st_mtime:
-        subprocess.run(["gcc", "-O1", "-g", "-static", "-o", str(out), str(src)], check=True)
+        subprocess.run([ARCHES[arch][0], "-O1", "-g", "-static", "-o", str(out), str(src)], check=True)
     return str(out)
 
 
@@ -62,11 +68,11 @@ def record_trace(prog: str, rounds: int, path: str) -> tuple[float, int]:
     return seconds, result.icount
 
 
-def native_seconds(prog: str, rounds: int, repeat: int = 5) -> float:
+def native_seconds(prog: str, rounds: int, repeat: int = 5, runner: list[str] | None = None) -> float:
     best = float("inf")
     for _ in range(repeat):
         t = time.perf_counter()
-        subprocess.run([prog, str(rounds)], stdout=subprocess.DEVNULL, check=True)
+        subprocess.run([*(runner or []), prog, str(rounds)], stdout=subprocess.DEVNULL, check=True)
         best = min(best, time.perf_counter() - t)
     return best
 
@@ -132,21 +138,23 @@ DEFAULT_ROUNDS = {"compute": 12000, "alu": 8900}
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--program", choices=("compute", "alu", "all"), default="all")
+    parser.add_argument("--arch", choices=tuple(ARCHES), default="x86_64")
     parser.add_argument("rounds", nargs="?", type=int, default=None)
     args = parser.parse_args()
     names = ("compute", "alu") if args.program == "all" else (args.program,)
     for i, name in enumerate(names):
         if i:
             print()
-        bench(name, args.rounds or DEFAULT_ROUNDS[name])
+        bench(name, args.rounds or DEFAULT_ROUNDS[name], args.arch)
 
 
-def bench(name: str, rounds: int) -> None:
-    prog = build(name)
+def bench(name: str, rounds: int, arch: str = "x86_64") -> None:
+    prog = build(name, arch)
+    _cc, runner, native_label = ARCHES[arch]
     tmp = tempfile.mkdtemp(prefix="bench-rr-")
     try:
         path = os.path.join(tmp, "trace")
-        native = native_seconds(prog, rounds)
+        native = native_seconds(prog, rounds, runner=runner)
         rec_s, icount = record_trace(prog, rounds, path)
         rep_s, rep_icount = replay_seconds(path)
         assert rep_icount == icount, (rep_icount, icount)
@@ -158,8 +166,8 @@ def bench(name: str, rounds: int) -> None:
     rec_mips = icount / rec_s / 1e6
     rep_mips = icount / rep_s / 1e6
     print(f"guest: {os.path.relpath(prog)} {rounds}  ({icount:,} instructions)")
-    print(f"{'':28}{'seconds':>10}{'MIPS':>10}{'vs bare Unicorn':>18}{'vs native':>12}")
-    print(f"{'native':28}{native:10.3f}{icount / native / 1e6:10.0f}{'':>18}{1:12.1f}x")
+    print(f"{'':28}{'seconds':>10}{'MIPS':>10}{'vs bare Unicorn':>18}{'  vs ' + native_label:>14}")
+    print(f"{native_label:28}{native:10.3f}{icount / native / 1e6:10.0f}{'':>18}{1:12.1f}x")
     print(f"{'Unicorn, no hooks':28}{base_s * icount / base_n:10.3f}{base_mips:10.0f}{1:17.2f}x"
           f"{native / (base_s * icount / base_n):12.3f}x")
     print(f"{'  (measured over':28}{base_s:10.3f}{'':10}  {base_n:,} instructions)")

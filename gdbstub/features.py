@@ -4,9 +4,10 @@ Two things live here because both are derived from the same facts:
 
 * the ``qSupported`` reply, built from the target's capabilities so gdb is
   only offered what the target can do;
-* the target description (``target.xml``), generated from one register table
-  (:data:`X86_64`) - the same table the session uses to pack ``g`` replies,
-  so the description and the register packet cannot disagree.
+* the target description (``target.xml``), generated from the target's one
+  register table (its ``description``; :data:`X86_64` here) - the same table
+  the session uses to pack ``g`` replies, so the description and the register
+  packet cannot disagree.
 
 It also holds :func:`xfer_chunk`, the ``m``/``l`` windowing used by every
 ``qXfer:...:read`` object.
@@ -138,9 +139,10 @@ def target_xml(description: TargetDescription) -> str:
     for feature, regs in features.items():
         lines.append(f"<feature name={quoteattr(feature)}>")
         for reg in regs:
-            if reg.type in TYPE_DEFINITIONS and reg.type not in emitted:
+            xml = description.types.get(reg.type) or TYPE_DEFINITIONS.get(reg.type)
+            if xml is not None and reg.type not in emitted:
                 emitted.add(reg.type)
-                lines.append(TYPE_DEFINITIONS[reg.type])
+                lines.append(xml)
         for reg in regs:
             group = f" group={quoteattr(reg.group)}" if reg.group else ""
             lines.append(

@@ -17,7 +17,7 @@ import errno as _errno
 import os
 import stat as _stat
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum, IntFlag
 from types import MappingProxyType
 from typing import Protocol, runtime_checkable
@@ -148,11 +148,17 @@ class RegisterInfo:
 
 @dataclass(frozen=True)
 class TargetDescription:
-    """Architecture-level facts the stub needs: the register table and names for target.xml."""
+    """Architecture-level facts the stub needs: the register table and names for target.xml.
+
+    ``types`` holds the XML of the non-builtin types the registers use
+    (``<flags>``, ``<vector>``, ``<union>``), by type id; a target describing
+    another architecture brings its own (gdbstub.features knows x86-64's).
+    """
 
     architecture: str
     registers: tuple[RegisterInfo, ...]
     osabi: str | None = None
+    types: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for index, reg in enumerate(self.registers):

@@ -330,10 +330,6 @@ def open_keyframes(trace: TraceDir, note: Note | None = None) -> KeyframeStore |
     return store
 
 
-_FINGERPRINT_REGS = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11",
-                     "r12", "r13", "r14", "r15", "rip", "eflags", "fs_base", "mxcsr", "xmm0", "xmm1")
-
-
 def fingerprint(process: GuestProcess) -> bytes:
     """A cheap digest of a replay's state as restored: the count, then for every
     process (whichever one a timeline debugs) its machine's registers and memory
@@ -348,13 +344,13 @@ def fingerprint(process: GuestProcess) -> bytes:
         k = family.kernels[pid]
         m = k.machine
         h.update(f"pid {pid} tid {k.tid};".encode())
-        for name in _FINGERPRINT_REGS:
+        for name in m.arch.hashed:          # the registers a state hash covers
             h.update(m.reg(name).to_bytes(16, "little"))
         for tid in sorted(k.state.threads):
             context = k.state.threads[tid].context
             if context is not None:
                 h.update(f"thread {tid};".encode())
-                for name in _FINGERPRINT_REGS:
+                for name in m.arch.hashed:
                     h.update(m.context_reg(context, name).to_bytes(16, "little"))
         for r in m.mem.regions():
             h.update(f"{r.start:x}-{r.end:x}:{r.prot}:{r.name};".encode())

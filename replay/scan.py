@@ -206,7 +206,7 @@ def _scan(tl: Timeline, spec: ScanSpec, start: int, end: int, notes: list[str]) 
                 tl._run(at - 1, None)
             if tl.position != at - 1 or tl.process.exited:
                 continue
-            buffer, pc = tl.read_register("rsi"), tl.pc
+            buffer, pc = tl.read_register(tl.arch.syscall_args[1]), tl.pc
             tl._run(at, None)
             take(at)
             for i, w in enumerate(spec.watches):

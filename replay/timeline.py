@@ -49,6 +49,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .arch import Arch
 from .checkpoint import Checkpoint
 from .checkpoint_index import CheckpointIndex
 from .disasm import Instruction
@@ -209,8 +210,13 @@ class Timeline:
         return self.process.icount
 
     @property
+    def arch(self) -> Arch:
+        """The traced program's architecture (its `debug` part: what debuggers need)."""
+        return self._machine.arch
+
+    @property
     def pc(self) -> int:
-        return self.read_register("rip")
+        return self.read_register(self._machine.arch.pc)
 
     def _end_of_history(self) -> EndOfHistory:
         events = self.hostio.events

@@ -182,7 +182,8 @@ def private_engine_imports(root: pathlib.Path) -> list[str]:
 # Attributes behind the engine's public objects (the Timeline's machine, its Unicorn, its kernel).
 ENGINE_INSIDES = frozenset({"machine", "uc", "kernel", "process"})
 # (file, expression) uses of those names that are not the engine's insides.
-NOT_ENGINE_INSIDES = {("ttdbg/trace_summary.py", "h.machine")}     # the trace header's ELF machine number
+NOT_ENGINE_INSIDES = {("ttdbg/trace_summary.py", "h.machine"),     # the trace header's ELF machine number
+                      ("ttdbg/gdb_program.py", "os.uname().machine")}  # the host's CPU (which gdb to run)
 
 
 def engine_insides_touched(root: pathlib.Path) -> list[str]:

@@ -39,6 +39,7 @@ from replay import (
     ReplayError,
     TraceDir,
     TraceTruncated,
+    arch_of,
     create_trace,
     is_board_trace,
     list_processes,
@@ -200,15 +201,14 @@ def verified_summary(icount: int, events: int, hashes: int, interval: int | None
     return f"{line}; the run was too short for a state hash{every}"
 
 
-_DEBUGGABLE = frozenset({"x86-64"})      # architectures gdb and the REPL can debug (aarch64: not yet)
-
-
-def _debuggable(trace: TraceDir) -> TraceDir:
-    """`trace`, if gdb and the REPL can debug its architecture; else one line, status 70."""
-    arch = read_log(trace.log_path).header.arch
-    if arch not in _DEBUGGABLE:
-        raise _Fail(f"this trace is of an {arch} program: debugging it (gdb, serve, repl, dap, index, query, "
-                    "timeline) is not supported yet; `ttdbg replay -a` replays it", 70)
+def _debuggable(trace: TraceDir, command: str) -> TraceDir:
+    """`trace`, if `command` (gdb, serve, repl...) can debug its architecture (replay/arch/ describes
+    it for debuggers: Arch.debug); else one line, status 70."""
+    header = read_log(trace.log_path).header
+    arch = arch_of(header)
+    if arch is None or arch.debug is None:
+        raise _Fail(f"this trace is of an {header.arch} program: `ttdbg {command}` on it is not supported yet; "
+                    "`ttdbg replay -a` replays it", 70)
     return trace
 
 
@@ -223,7 +223,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if args.uart:
         raise _Usage("replay: --uart is for a trace of firmware on a board")
     if not args.autopilot:
-        _debuggable(trace)
+        _debuggable(trace, "replay")
         from .gdb_launch import replay_with_gdb
         return replay_with_gdb(trace, gdb=args.gdb, gdb_args=args.gdb_args or [], pid=_chosen_pid(trace, args))
     if args.pid is not None or args.exe is not None:
@@ -377,14 +377,14 @@ def cmd_dump(args: argparse.Namespace) -> int:
 # -- gdb and REPL ---------------------------------------------------------------------------
 def cmd_serve(args: argparse.Namespace) -> int:
     from .serve import serve
-    trace = _debuggable(open_trace(args.trace))
+    trace = _debuggable(open_trace(args.trace), "serve")
     return serve(trace, host=args.host, port=args.port, once=args.once,
                  fresh=args.fresh, say=_say, pid=_chosen_pid(trace, args))
 
 
 def cmd_repl(args: argparse.Namespace) -> int:
     from .repl import run_repl
-    trace = _debuggable(open_trace(args.trace))
+    trace = _debuggable(open_trace(args.trace), "repl")
     return run_repl(trace, gdb=args.gdb, pid=_chosen_pid(trace, args))
 
 
@@ -412,26 +412,26 @@ def _add_process_choice(parser: argparse.ArgumentParser) -> None:
 
 def cmd_dap(args: argparse.Namespace) -> int:
     if args.trace is not None:
-        _debuggable(open_trace(args.trace))  # a wrong TRACE fails here, in one line, before the protocol starts
+        _debuggable(open_trace(args.trace), "dap")  # a wrong TRACE fails here, in one line, before the protocol starts
     from .dap import run_dap
     return run_dap(args.trace)
 
 
 def cmd_index(args: argparse.Namespace) -> int:
     from .query_cli import index_trace
-    return index_trace(_debuggable(open_trace(args.trace)), _say, force=args.force)
+    return index_trace(_debuggable(open_trace(args.trace), "index"), _say, force=args.force)
 
 
 def cmd_query(args: argparse.Namespace) -> int:
     from .query_cli import run_query
-    return run_query(list(args.words), _say, lambda trace: _chosen_pid(_debuggable(trace), args))
+    return run_query(list(args.words), _say, lambda trace: _chosen_pid(_debuggable(trace, "query"), args))
 
 
 def cmd_timeline(args: argparse.Namespace) -> int:
     from .query import QueryError
     from .timeline_html import write_timeline
     try:
-        return write_timeline(_debuggable(open_trace(args.trace)), args.output, args.query, _say)
+        return write_timeline(_debuggable(open_trace(args.trace), "timeline"), args.output, args.query, _say)
     except QueryError as exc:
         raise _Usage(str(exc)) from None
 
@@ -504,7 +504,8 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--stats", action="store_true", help="with -a: print what was verified")
     rp.add_argument("--uart", metavar="BACKEND", help="a board trace's UART0 output: stdio (default), file:PATH, null")
     rp.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
-    rp.add_argument("--gdb", metavar="PATH", default="gdb", help="the gdb to run (default: gdb on PATH)")
+    rp.add_argument("--gdb", metavar="PATH", help="the gdb to run (default: gdb on PATH, gdb-multiarch "
+                                                   "for a trace of another architecture than the host's)")
     _add_process_choice(rp)
     rp.add_argument("gdb_args", nargs=argparse.REMAINDER, metavar="-- GDB-ARGS")
     rp.set_defaults(func=cmd_replay)
@@ -521,7 +522,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     rl = sub.add_parser("repl", help="an interactive time-travel prompt on a trace")
     rl.add_argument("trace", nargs="?")
-    rl.add_argument("--gdb", metavar="PATH", default="gdb", help="gdb for rich expressions (if installed)")
+    rl.add_argument("--gdb", metavar="PATH", help="gdb for rich expressions, if installed (default: gdb, "
+                    "gdb-multiarch for another architecture than the host's)")
     _add_process_choice(rl)
     rl.set_defaults(func=cmd_repl)
 

@@ -18,6 +18,7 @@ import threading
 
 from replay import ReplayError, TraceDir
 
+from .gdb_program import default_gdb
 from .serve import make_server
 from .sysroot import build_sysroot
 
@@ -58,12 +59,14 @@ def _gdb_word(path: str) -> str:
     return "".join("\\" + c if c in " \t\\'\"" else c for c in path)
 
 
-def replay_with_gdb(trace: TraceDir, gdb: str = "gdb", gdb_args: list[str] | None = None,
+def replay_with_gdb(trace: TraceDir, gdb: str | None = None, gdb_args: list[str] | None = None,
                     pid: int | None = None) -> int:
+    server, target = make_server(trace, "127.0.0.1", 0, once=True, pid=pid)
+    gdb = gdb or default_gdb(target.timeline.arch)
     gdb_path = shutil.which(gdb)
     if gdb_path is None:
+        server.shutdown()
         raise ReplayError(f"cannot find gdb ({gdb!r}); install it, pass --gdb PATH, or use `ttdbg replay -a`")
-    server, target = make_server(trace, "127.0.0.1", 0, once=True, pid=pid)
     host, port = server.address
     thread = threading.Thread(target=server.serve_one, name="ttdbg-stub", daemon=True)
     # The sysroot (whose paths come from the trace) and our own command file

@@ -14,10 +14,21 @@ import re
 import shlex
 from collections.abc import Iterable
 
-from gdbstub import X86_64, BreakKind, Capability, Direction, HostStat, StopKind, StopReason, TargetError, ThreadInfo
+from gdbstub import (
+    BreakKind,
+    Capability,
+    Direction,
+    HostStat,
+    RegisterInfo,
+    StopKind,
+    StopReason,
+    TargetDescription,
+    TargetError,
+    ThreadInfo,
+)
 from gdbstub.target import ShouldStop
+from replay import DebugInfo, MemoryRegion, ReplayError, TimeStop, WatchKind, Watchpoint
 from replay import Direction as TimeDirection
-from replay import MemoryRegion, ReplayError, TimeStop, WatchKind, Watchpoint
 from replay import StopReason as TimeReason
 
 from .positions import parse_position
@@ -30,12 +41,8 @@ _WATCH_KIND = {BreakKind.WRITE: WatchKind.WRITE, BreakKind.READ: WatchKind.READ,
                BreakKind.ACCESS: WatchKind.ACCESS}
 _WATCH_STOP = {WatchKind.WRITE: StopKind.WATCH, WatchKind.READ: StopKind.RWATCH,
                WatchKind.ACCESS: StopKind.AWATCH}
-_UNAVAILABLE = {"orig_rax"}
 SIGTRAP = 5
 _ADDRESS_SPACE = 1 << 64
-# The replayed program is a user-space process: nothing at or above the top of
-# the x86-64 user half is ever mapped for it, so no instruction there can run.
-_USER_END = 1 << 47
 # gdb opens a handful of files at a time; each open holds a whole captured file.
 _MAX_HOST_FDS = 64
 _TASK_FILE = re.compile(r"task/(\d+)/(.+)")     # /proc/PID/task/TID/NAME, after /proc/PID/
@@ -51,11 +58,15 @@ class ReplayTarget:
         Capability.WATCH_ACCESS, Capability.HOST_IO, Capability.AUXV, Capability.EXEC_FILE,
         Capability.MONITOR, Capability.PASS_SIGNALS,
     })
-    description = X86_64
 
     def __init__(self, session: DebugSession) -> None:
         self.session = session
         self.timeline = session.timeline
+        debug = self.timeline.arch.debug
+        if debug is None:
+            raise ReplayError(f"gdb cannot debug {self.timeline.arch.name} programs yet")
+        self._debug = debug
+        self.description = describe(debug)
         self.pid = session.pid
         self._break_kinds: dict[int, BreakKind] = {}
         self._last = self._translate(self.timeline.here())
@@ -113,12 +124,12 @@ class ReplayTarget:
         if tid == tl.current_tid:
             tid = None
         values: list[int | None] = []
-        for reg in self.description.registers:
-            if reg.name in _UNAVAILABLE:
+        for reg in self._debug.registers:
+            if reg.unavailable:
                 values.append((1 << 64) - 1)
                 continue
             try:
-                values.append(tl.read_register(reg.name, tid))
+                values.append(tl.read_register(reg.source, tid))
             except KeyError:
                 values.append(None)
             except ReplayError as exc:      # no such thread (any more, or yet) here
@@ -160,6 +171,8 @@ class ReplayTarget:
                                            chosen=tid is not None)
             else:
                 stop = tl.cont(tdir, should_stop)
+            if stop.reason == TimeReason.WATCHPOINT and self._debug.gdb_steps_over_watchpoints:
+                stop = self._before_access(stop, tdir)
         except ReplayError as exc:
             log.error("%s", exc)
             raise TargetError(errno.EIO, str(exc)) from None
@@ -177,6 +190,16 @@ class ReplayTarget:
             return self._steps.step(tid, tdir, should_stop, chosen=chosen)
         except NoSuchThread as exc:
             raise TargetError(errno.ESRCH, str(exc)) from None
+
+    def _before_access(self, stop: TimeStop, tdir: TimeDirection) -> TimeStop:
+        """A watchpoint stop as gdb expects it where watchpoints trap before the access
+        (aarch64): the accessing instruction not yet run, in the direction of motion.
+        gdb then steps over it itself, the watchpoint removed, and reports the change
+        there: just after the access forward, just before it in reverse, as on x86-64.
+        The engine stops just after a forward access and just before a reverse one."""
+        tl = self.timeline
+        tl.seek(tl.position - 1 if tdir == TimeDirection.FORWARD else tl.position + 1)
+        return TimeStop(stop.reason, tl.position, tl.pc, stop.address, stop.watch, tid=stop.tid)
 
     def _at_recorded_end(self) -> bool:
         return self.timeline.position >= self.timeline.end.icount
@@ -213,7 +236,9 @@ class ReplayTarget:
         _check_range(kind, addr, length)
         if kind in (BreakKind.SOFTWARE, BreakKind.HARDWARE):
             self._break_kinds[addr] = kind
-            if addr < _USER_END:            # above it: accepted, and never hit
+            # The replayed program is a user-space process: nothing at or above the top of
+            # the user half is ever mapped for it, so no instruction there can run.
+            if addr < self._debug.user_end:     # above it: accepted, and never hit
                 self.timeline.add_breakpoint(addr)
         else:
             self.timeline.add_watchpoint(Watchpoint(addr, length, _WATCH_KIND[kind]))
@@ -407,6 +432,16 @@ class ReplayTarget:
 
     def detach(self) -> None:
         pass
+
+
+def describe(debug: DebugInfo) -> TargetDescription:
+    """The stub's description of an architecture, from the engine's table of it (replay/arch/)."""
+    expedite = set(debug.expedite)
+    return TargetDescription(
+        architecture=debug.gdb_architecture, osabi="GNU/Linux", types=debug.types,
+        registers=tuple(RegisterInfo(name=r.name, bitsize=r.bitsize, type=r.type, regnum=i, feature=r.feature,
+                                     group=r.group, expedite=r.name in expedite)
+                        for i, r in enumerate(debug.registers)))
 
 
 _PROT_READ, _PROT_WRITE = 1, 2   # Linux's PROT_* bits, as MemoryRegion.prot holds them

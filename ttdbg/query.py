@@ -31,6 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from replay import (
+    Arch,
+    DebugInfo,
     EventKind,
     ScanHit,
     ScanSpec,
@@ -41,12 +43,12 @@ from replay import (
     scan,
 )
 
+from .render import pointer_registers, register_aliases
 from .repl.expressions import INT_TYPES, LValue, Parser, tokens
 from .repl.table import CommandError
 from .symbols import CType, SymbolError, Symbols
 
 KINDS = ("syscalls", "events", "exec", "lines", "writes", "reads", "calls", "values", "origin")
-ARG_REGS = ("rdi", "rsi", "rdx", "rcx", "r8", "r9")
 USAGE = ("query KIND ARGS... [--from N] [--to M] [--json] [--jobs N]; KIND: syscalls [NAME], events [KIND], "
          "exec ADDRESS, lines FILE:LINE, writes LOC[:LEN], reads LOC[:LEN], calls FUNCTION, values EXPR at LOC, "
          "origin EXPR [--at N] [--depth D]")
@@ -117,13 +119,15 @@ class GlobalScope:
     """Expressions over globals and registers (the REPL's subset, without frames)."""
 
     def __init__(self, symbols: Symbols | None, registers: Callable[[str], int],
-                 memory: Callable[[int, int], bytes]) -> None:
+                 memory: Callable[[int, int], bytes], arch: Arch | None = None) -> None:
         self.symbols = symbols
         self._registers = registers
         self._memory = memory
+        self._aliases = register_aliases(arch) if arch is not None else {}
+        self.pointer_registers = pointer_registers(arch) if arch is not None else frozenset()
 
     def frame_register(self, name: str) -> int:
-        return self._registers(name)
+        return self._registers(self._aliases.get(name, name))
 
     def read_memory(self, address: int, length: int) -> bytes:
         return self._memory(address, length)
@@ -173,7 +177,7 @@ class ValueProbe:
     def __call__(self, tl: Timeline, hit: ScanHit) -> object:
         if self._symbols is None:
             self._symbols = Symbols(TraceDir(self.trace_path).load_file(self.program_digest), self.program)
-        scope = GlobalScope(self._symbols, tl.read_register, tl.read_memory)
+        scope = GlobalScope(self._symbols, tl.read_register, tl.read_memory, tl.arch)
         try:
             lv = Parser(scope, tokens(self.expr), self.expr).parse()
             if lv.value is not None:
@@ -186,17 +190,23 @@ class ValueProbe:
 
 
 class CallProbe:
-    """At a function's entry: argument registers, stack pointer, return address; at its rets: rsp, rax."""
+    """At a function's entry: argument registers, stack pointer, return address (on the
+    stack, or in the link register); at its returns: the stack pointer (as at the entry)
+    and the result register."""
 
-    def __init__(self, entry: int) -> None:
+    def __init__(self, entry: int, debug: DebugInfo, sp: str) -> None:
         self.entry = entry
+        self.sp = sp
+        self.args = debug.argument_registers[:6]
+        self.result = debug.return_register
+        self.link = debug.link_register
 
     def __call__(self, tl: Timeline, hit: ScanHit) -> object:
-        rsp = tl.read_register("rsp")
+        sp = tl.read_register(self.sp)
         if hit.pc == self.entry:
-            ret = struct.unpack("<Q", tl.read_memory(rsp, 8))[0]
-            return ("entry", rsp, ret, tuple(tl.read_register(r) for r in ARG_REGS))
-        return ("ret", rsp, tl.read_register("rax"))
+            ret = tl.read_register(self.link) if self.link else struct.unpack("<Q", tl.read_memory(sp, 8))[0]
+            return ("entry", sp, ret, tuple(tl.read_register(r) for r in self.args))
+        return ("ret", sp, tl.read_register(self.result))
 
 
 # -- the engine-facing part ----------------------------------------------------------------------
@@ -270,7 +280,7 @@ class QueryRunner:
         n = _int(text)
         if n is not None:
             return n, length or 8, None
-        scope = GlobalScope(self.symbols, self.tl.read_register, self.tl.read_memory)
+        scope = GlobalScope(self.symbols, self.tl.read_register, self.tl.read_memory, self.tl.arch)
         lv = _lvalue(scope, text)
         if lv.address is None:
             raise QueryError(f"{text} is not in memory")
@@ -396,16 +406,18 @@ class QueryRunner:
                 high = entry + found[0].size
         if high is None:
             raise QueryError(f"the extent of {name} is unknown (no symbol size): cannot find its returns")
+        debug = self.tl.arch.debug
+        assert debug is not None            # the CLI refuses an architecture without it
         rets = set()
         pc = entry
         while pc < high:
             insn = self.tl.instruction_at(pc)
             if insn is None:
                 break
-            if insn.mnemonic in ("ret", "retq", "repz ret", "rep ret", "bnd ret"):
+            if insn.mnemonic in debug.return_mnemonics:
                 rets.add(pc)
             pc += insn.size
-        spec = ScanSpec(stops=frozenset({entry, *rets}), probe=CallProbe(entry))
+        spec = ScanSpec(stops=frozenset({entry, *rets}), probe=CallProbe(entry, debug, self.tl.arch.sp))
         return spec, self._call_rows
 
     # -- rows ---------------------------------------------------------------------------------

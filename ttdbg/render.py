@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from replay import Instruction
+from replay import Arch, Instruction
 
 from .symbols import CType
 
@@ -51,9 +51,18 @@ class Style:
 
 PLAIN = Style(False)
 
-GPRS = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
-        "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip", "eflags",
-        "cs", "ss", "ds", "es", "fs", "gs", "fs_base", "gs_base")
+def register_aliases(arch: Arch) -> dict[str, str]:
+    """gdb's $pc, $sp and $fp: the architecture's names of them."""
+    assert arch.debug is not None
+    return {"pc": arch.pc, "sp": arch.sp, "fp": arch.debug.fp}
+
+
+def pointer_registers(arch: Arch) -> frozenset[str]:
+    """The registers gdb shows as pointers (code, stack and frame pointers)."""
+    aliases = register_aliases(arch)
+    return frozenset({*aliases, *aliases.values()})
+
+
 _FLAGS = ((0, "CF"), (2, "PF"), (4, "AF"), (6, "ZF"), (7, "SF"), (8, "TF"), (9, "IF"),
           (10, "DF"), (11, "OF"))
 
@@ -62,17 +71,28 @@ def eflags_text(v: int) -> str:
     return "[ " + " ".join(n for bit, n in _FLAGS if v >> bit & 1) + " ]"
 
 
+_NZCV = ((31, "N"), (30, "Z"), (29, "C"), (28, "V"))
+
+
+def cpsr_text(v: int) -> str:
+    """aarch64's cpsr as gdb shows it (EL 0: user mode)."""
+    return "[ " + " ".join(["EL=0", *(n for bit, n in _NZCV if v >> bit & 1)]) + " ]"
+
+
 def registers(values: dict[str, int], previous: dict[str, int] | None, style: Style,
-              symbols: Names | None = None) -> str:
+              symbols: Names | None, arch: Arch) -> str:
     """gdb's `info registers` layout; changed registers since the last stop are highlighted."""
     out = []
+    pc, pointers = arch.pc, pointer_registers(arch)
     for name, v in values.items():
         if name == "eflags":
             natural = eflags_text(v)
-        elif name in ("rip",) and symbols is not None:
+        elif name == "cpsr":
+            natural = cpsr_text(v)
+        elif name == pc and symbols is not None:
             sym = symbols.name_at(v)
             natural = f"{v:#x} <{sym}>" if sym else f"{v:#x}"
-        elif name in ("rsp", "rbp", "fs_base", "gs_base"):
+        elif name in pointers or name in ("fs_base", "gs_base", "tpidr_el0"):
             natural = f"{v:#x}"
         else:
             natural = str(v - (1 << 64) if v >> 63 else v)

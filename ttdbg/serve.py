@@ -18,6 +18,7 @@ from collections.abc import Callable
 from gdbstub import GdbServer
 from replay import TraceDir
 
+from .gdb_program import default_gdb
 from .gdb_target import ReplayTarget
 from .session import DebugSession
 
@@ -68,7 +69,8 @@ def serve(trace: TraceDir, *, host: str, port: int, once: bool, fresh: bool,
         say(f"warning: listening on {host_port(bound_host, bound_port)}, which is not a loopback address; "
             "the stub has no authentication: anyone who can reach this port can read the whole recording")
     say(f"serving {trace.path} ({target.session.timeline.end.icount:,} instructions)")
-    say(f"connect with: gdb {target.session.program} -ex 'target remote {host_port(bound_host, bound_port)}'")
+    address = host_port(bound_host, bound_port)
+    say(f"connect with: {default_gdb(target.timeline.arch)} {target.session.program} -ex 'target remote {address}'")
     print(f"{PORT_LINE}{bound_port}", flush=True)
     terminated = threading.Event()
     previous = _on_sigterm(server, terminated)

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
+from replay import Arch
+
 from .symbols import Frame, ReadMemory, Symbol, SymbolError, Symbols, unwind
 
 log = logging.getLogger(__name__)
@@ -176,5 +178,5 @@ class ImageSymbols:
         image = self.image_at(address)
         return image.name_at(address) if image is not None else None
 
-    def unwind(self, regs: dict[str, int], read: ReadMemory, limit: int = 64) -> list[Frame]:
-        return unwind(regs, read, self.image_at, limit)
+    def unwind(self, regs: dict[str, int], read: ReadMemory, arch: Arch, limit: int = 64) -> list[Frame]:
+        return unwind(regs, read, self.image_at, arch, limit)

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 
 from replay import Direction, StopReason, Timeline, TimeStop, WatchKind, Watchpoint
 
-from .symbols import DWARF_REGS, Frame, Symbols
+from .symbols import Frame, Symbols, unwound_registers
 
 if TYPE_CHECKING:
     from .solibs import ImageSymbols
@@ -67,6 +67,11 @@ class Stepper:
         self.images = images          # the program and its shared libraries, for frames through libc
         self.should_stop = should_stop or (lambda: False)
         self.last_watch_before: dict[Watchpoint, bytes | None] = {}   # values before the last watch stop
+        arch = timeline.arch
+        assert arch.debug is not None           # the CLI refuses an architecture without it
+        self.arch, self.abi = arch, arch.debug
+        self.sp_name = arch.sp
+        self.push = arch.debug.call_push     # what a call pushes: at a callee's entry sp = caller's - push
 
     # -- facts -----------------------------------------------------------------------
     def _tid(self) -> int | None:
@@ -80,7 +85,7 @@ class Stepper:
     @property
     def pc(self) -> int:
         tid = self._tid()
-        return self.tl.pc if tid is None else self.tl.read_register("rip", tid)
+        return self.tl.pc if tid is None else self.tl.read_register(self.arch.pc, tid)
 
     def _step1(self, direction: Direction) -> TimeStop:
         """One instruction of the moving thread (of whichever runs, without one)."""
@@ -100,12 +105,23 @@ class Stepper:
 
     def frames(self, limit: int = 64, tid: int | None = None) -> list[Frame]:
         """Thread `tid`'s stack (None: the running thread's), innermost first."""
-        regs = {n: self.tl.read_register(n, tid) for n in DWARF_REGS}   # what the unwinder reads
+        regs = {n: self.tl.read_register(n, tid) for n in unwound_registers(self.arch)}
         if self.images is not None:
-            return self.images.unwind(regs, self._read, limit)
+            return self.images.unwind(regs, self._read, self.arch, limit)
         if self.sym is None:
-            return [Frame(0, regs["rip"], 0, regs)]
-        return self.sym.unwind(regs, self._read, limit)
+            return [Frame(0, regs[self.arch.pc], 0, regs)]
+        return self.sym.unwind(regs, self._read, self.arch, limit)
+
+    def sp(self) -> int:
+        return self.reg(self.sp_name)
+
+    def _is_call(self, insn) -> bool:
+        return insn is not None and insn.mnemonic in self.abi.call_mnemonics
+
+    def _return_address_at_ret(self) -> int:
+        """At a return instruction: where it goes (the link register, or the top of the stack)."""
+        link = self.abi.link_register
+        return self.reg(link) if link else self.read_u64(self.sp())
 
     def _read(self, address: int, length: int) -> bytes:
         return self.tl.read_memory(address, length)
@@ -176,48 +192,48 @@ class Stepper:
         if direction == BACKWARD:
             return self._back_one(over=True)
         insn = self.tl.instruction_at(self.pc)
-        if insn is not None and insn.mnemonic.startswith("call"):
-            sp = self.reg("rsp")
+        if self._is_call(insn):
+            sp = self.sp()
             ret = insn.address + insn.size
             stop = self._step1(FORWARD)
             if stop.reason != StopReason.ARRIVED:
                 return stop
-            return self.run_to(ret, FORWARD, lambda sp=sp: self.reg("rsp") >= sp)
+            return self.run_to(ret, FORWARD, lambda sp=sp: self.sp() >= sp)
         return self._step1(FORWARD)
 
     def _back_one(self, over: bool) -> TimeStop:
         """One instruction back; with `over`, a whole call is undone at once."""
-        prev_pc, prev_sp = self.pc, self.reg("rsp")
+        prev_pc, prev_sp = self.pc, self.sp()
         stop = self._step1(BACKWARD)
         if stop.reason != StopReason.ARRIVED:
             return stop
         insn = self.tl.instruction_at(self.pc)
-        if insn is None or not insn.mnemonic.startswith("ret"):
+        if insn is None or insn.mnemonic not in self.abi.return_mnemonics:
             return stop
         try:
-            came_back = self.read_u64(self.reg("rsp")) == prev_pc
+            came_back = self._return_address_at_ret() == prev_pc
         except Exception:
             came_back = False
         if not came_back or not (over or self._line(self.pc) is None):
             return stop
         call = self._call_site(prev_pc)
         if call is not None:
-            return self.run_to(call, BACKWARD, lambda: self.reg("rsp") == prev_sp)
+            return self.run_to(call, BACKWARD, lambda: self.sp() == prev_sp)
         # Unknown call encoding: step back until the stack is back where it was.
         while not self.should_stop():
             stop = self._step1(BACKWARD)
             if stop.reason != StopReason.ARRIVED:
                 return stop
-            if self.reg("rsp") == prev_sp and self._is_call_ending_at(self.pc, prev_pc):
+            if self.sp() == prev_sp and self._is_call_ending_at(self.pc, prev_pc):
                 return stop
         return TimeStop(StopReason.INTERRUPTED, self.tl.position, self.pc)
 
     def _is_call_ending_at(self, address: int, end: int) -> bool:
         insn = self.tl.instruction_at(address)
-        return insn is not None and insn.mnemonic.startswith("call") and insn.address + insn.size == end
+        return self._is_call(insn) and insn.address + insn.size == end
 
     def _call_site(self, return_address: int) -> int | None:
-        for length in (5, 6, 2, 3, 7, 4, 8, 9):
+        for length in self.abi.call_sizes:
             if self._is_call_ending_at(return_address - length, return_address):
                 return return_address - length
         return None
@@ -264,22 +280,23 @@ class Stepper:
             if self.should_stop():
                 return TimeStop(StopReason.INTERRUPTED, tl.position, self.pc)
             insn = tl.instruction_at(self.pc)
-            if insn is not None and insn.mnemonic.startswith("call"):
-                sp = self.reg("rsp")
+            if self._is_call(insn):
+                sp = self.sp()
                 ret = insn.address + insn.size
                 stop = self._step1(FORWARD)
                 if stop.reason != StopReason.ARRIVED:
                     return stop
                 f = sym.function_at(self.pc)
                 if over or f is None or sym.line_at(self.pc) is None:
-                    stop = self.run_to(ret, FORWARD, lambda sp=sp: self.reg("rsp") >= sp)
+                    stop = self.run_to(ret, FORWARD, lambda sp=sp: self.sp() >= sp)
                     if stop.reason != StopReason.ARRIVED:
                         return stop
                     continue
                 if self.pc == f.low:
                     body = sym.after_prologue(f)
                     if body != self.pc:
-                        return self.run_to(body, FORWARD, lambda sp=sp: self.reg("rsp") < sp)
+                        # in this very call (not a deeper recursion): its frame is at most the caller's
+                        return self.run_to(body, FORWARD, lambda sp=sp: self.sp() <= sp - self.push)
                 return stop
             stop = self._step1(FORWARD)
             if stop.reason != StopReason.ARRIVED:
@@ -353,7 +370,7 @@ class Stepper:
                 raise MotionError('"finish" not meaningful in the outermost frame.')
             cfa = frames[0].cfa
             ra = frames[1].pc
-            stop = self.run_to(ra, FORWARD, lambda: self.reg("rsp") >= cfa)
+            stop = self.run_to(ra, FORWARD, lambda: self.sp() >= cfa)
             return Motion(stop)
         pc = self.pc
         entry = None
@@ -367,7 +384,7 @@ class Stepper:
             raise MotionError('"reverse-finish" not meaningful here (no function bounds known).')
         cfa = frames[0].cfa
         if pc != entry:
-            stop = self.run_to(entry, BACKWARD, lambda: self.reg("rsp") == cfa - 8)
+            stop = self.run_to(entry, BACKWARD, lambda: self.sp() == cfa - self.push)
             if stop.reason != StopReason.ARRIVED:
                 return Motion(stop)
         return Motion(self._step1(BACKWARD))

@@ -24,15 +24,11 @@ from elftools.common.exceptions import ELFError
 from elftools.dwarf.callframe import FDE, CFARule, RegisterRule
 from elftools.elf.elffile import ELFFile
 
-from replay import PIE_BASE, shared_disassembler
+from replay import PIE_BASE, Arch, shared_disassembler
 
 log = logging.getLogger(__name__)
 
 ReadMemory = Callable[[int, int], bytes]
-
-# DWARF register numbers for x86-64 (System V psABI).
-DWARF_REGS = ("rax", "rdx", "rcx", "rbx", "rsi", "rdi", "rbp", "rsp",
-              "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip")
 
 
 class SymbolError(Exception):
@@ -499,72 +495,89 @@ class Symbols:
                 break
         return best
 
-    def unwind(self, regs: dict[str, int], read: ReadMemory, limit: int = 64) -> list[Frame]:
+    def unwind(self, regs: dict[str, int], read: ReadMemory, arch: Arch, limit: int = 64) -> list[Frame]:
         """Frames from the innermost out, by CFI where present, else by the frame-pointer chain."""
-        return unwind(regs, read, lambda pc: self, limit)
+        return unwind(regs, read, lambda pc: self, arch, limit)
 
 
 def unwind(regs: dict[str, int], read: ReadMemory, image_at: Callable[[int], "Symbols | None"],
-           limit: int = 64) -> list[Frame]:
+           arch: Arch, limit: int = 64) -> list[Frame]:
     """Frames from the innermost out across images: each frame is unwound with
     the CFI of the image that contains its pc (`image_at`), else by the
     frame-pointer chain; the walk ends at `main`, at a return address of 0, or
-    where the CFI marks the return address undefined (`_start`)."""
+    where the CFI marks the return address undefined (`_start`).  `regs` holds
+    the registers DebugRegs.names lists, by the architecture's names."""
+    d = arch.debug
+    assert d is not None
+    names, pc_name, sp_name, fp_name, link = d.dwarf_registers, arch.pc, arch.sp, d.fp, d.link_register
+    ra_column = names.index(link or pc_name)
+    push = d.call_push
     frames: list[Frame] = []
     regs = dict(regs)
     for level in range(limit):
-        pc = regs["rip"]
+        pc = regs[pc_name]
         image = image_at(pc)
         row = image.cfi_row(pc) if image is not None else None
         try:
             if row is not None and isinstance(row.get("cfa"), CFARule) and row["cfa"].reg is not None:
-                cfa = regs[DWARF_REGS[row["cfa"].reg]] + row["cfa"].offset
-                ra_rule = row.get(16)
+                cfa = regs[names[row["cfa"].reg]] + row["cfa"].offset
+                ra_rule = row.get(ra_column)
                 if isinstance(ra_rule, RegisterRule) and ra_rule.type == RegisterRule.UNDEFINED:
                     frames.append(Frame(level, pc, cfa, regs))     # the outermost frame (_start)
                     break
                 new = dict(regs)
                 for num, rule in row.items():
-                    if isinstance(num, int) and isinstance(rule, RegisterRule) and num < len(DWARF_REGS):
+                    if isinstance(num, int) and isinstance(rule, RegisterRule) and num < len(names) \
+                            and names[num] is not None:
                         if rule.type == RegisterRule.OFFSET:
-                            new[DWARF_REGS[num]] = _u64(read(cfa + rule.arg, 8))
+                            new[names[num]] = _u64(read(cfa + rule.arg, 8))
                         elif rule.type == RegisterRule.VAL_OFFSET:
-                            new[DWARF_REGS[num]] = (cfa + rule.arg) & (1 << 64) - 1
-                        elif rule.type == RegisterRule.REGISTER and rule.arg < len(DWARF_REGS):
-                            new[DWARF_REGS[num]] = regs[DWARF_REGS[rule.arg]]
-                ra = _u64(read(cfa - 8, 8)) if not isinstance(ra_rule, RegisterRule) \
-                    or ra_rule.type != RegisterRule.OFFSET else new["rip"]
+                            new[names[num]] = (cfa + rule.arg) & (1 << 64) - 1
+                        elif rule.type == RegisterRule.REGISTER and rule.arg < len(names) and names[rule.arg]:
+                            new[names[num]] = regs[names[rule.arg]]
+                if isinstance(ra_rule, RegisterRule) and ra_rule.type == RegisterRule.OFFSET:
+                    ra = new[names[ra_column]]
+                else:                   # no rule: still in the link register, or at the CFA's top
+                    ra = regs[link] if link else _u64(read(cfa - 8, 8))
             else:
-                rbp = regs["rbp"]
+                fp = regs[fp_name]
                 func = image.function_at(pc) if image is not None else None
+                new = dict(regs)
                 if level == 0 and func is not None and pc == func.low:
-                    cfa = regs["rsp"] + 8
-                    new = dict(regs)
-                elif level == 0 and func is not None and pc == func.low + 1:
-                    cfa = regs["rsp"] + 16
-                    new = dict(regs)
-                    new["rbp"] = _u64(read(regs["rsp"], 8))
+                    cfa = regs[sp_name] + push              # nothing of the frame made yet
+                    ra = regs[link] if link else _u64(read(regs[sp_name], 8))
+                elif not link and level == 0 and func is not None and pc == func.low + 1:
+                    cfa = regs[sp_name] + 16                # x86-64: after push rbp
+                    new[fp_name] = _u64(read(regs[sp_name], 8))
+                    ra = _u64(read(cfa - 8, 8))
                 else:
-                    if rbp == 0:
+                    if fp == 0:
                         frames.append(Frame(level, pc, 0, regs))
                         break
-                    cfa = rbp + 16
-                    new = dict(regs)
-                    new["rbp"] = _u64(read(rbp, 8))
-                ra = _u64(read(cfa - 8, 8))
+                    # the frame record: the caller's frame pointer, then the return address
+                    cfa = fp + 16
+                    new[fp_name] = _u64(read(fp, 8))
+                    ra = _u64(read(fp + 8, 8))
         except Exception:               # unreadable stack, odd rules: the walk ends here
             frames.append(Frame(level, pc, 0, regs))
             break
         frames.append(Frame(level, pc, cfa, regs))
-        if ra == 0 or cfa <= regs["rsp"] - 8:
+        if ra == 0 or (cfa <= regs[sp_name] - 8 if push else cfa < regs[sp_name]):
             break
-        new["rip"] = ra
-        new["rsp"] = cfa
+        new[pc_name] = ra
+        new[sp_name] = cfa
         regs = new
         func = image.function_at(pc) if image is not None else None
         if func is not None and func.name == "main":
             break
     return frames
+
+
+def unwound_registers(arch: Arch) -> tuple[str, ...]:
+    """The registers `unwind` reads: those DWARF numbers, the pc, the stack and frame pointers."""
+    d = arch.debug
+    assert d is not None
+    return tuple(dict.fromkeys([*(n for n in d.dwarf_registers if n), arch.pc, arch.sp, d.fp]))
 
 
 def _u64(b: bytes) -> int:

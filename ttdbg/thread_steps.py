@@ -67,7 +67,7 @@ class ThreadSteps:
             return tl.cont(Direction.FORWARD, should_stop), tl.current_tid    # it makes none: to the end
         if not self._armed():
             return tl.seek(start + 1, should_stop), tid
-        pc = tl.read_register("rip", tid)
+        pc = tl.read_register(tl.arch.pc, tid)
         added = pc not in tl.breakpoints
         if added:
             tl.add_breakpoint(pc)
@@ -97,7 +97,7 @@ class ThreadSteps:
         if not self._armed():
             return tl.seek(target, should_stop), tid
         tl.seek(target, should_stop)
-        pc = tl.read_register("rip", tid if tl.current_tid != tid else None)
+        pc = tl.read_register(tl.arch.pc, tid if tl.current_tid != tid else None)
         tl.seek(here, should_stop)
         added = pc not in tl.breakpoints
         if added:

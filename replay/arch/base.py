@@ -4,12 +4,71 @@ Each architecture is one `Arch` value (x86_64.py, aarch64.py): the Unicorn
 and Capstone modes, the registers, the system-call ABI, the ELF machine, the
 auxiliary-vector values and the system-call number table.  The engine asks
 the description instead of naming registers or numbers itself.
+
+Its `debug` part (a `DebugInfo`) is what the debuggers (gdb's stub, the REPL,
+DAP) need, as data: gdb's register numbering and target description, the
+breakpoint kind, the frame registers, DWARF's register numbers.  An
+architecture without one records and replays, but `ttdbg gdb/serve/repl/...`
+refuse its traces in one line.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class DebugRegister:
+    """One register as gdb numbers it: its position in `DebugInfo.registers`
+    is gdb's register number (the `p` index, the place in the `g` packet)."""
+
+    name: str                        # gdb's name
+    bitsize: int
+    type: str                        # a target-description type: int64, code_ptr, or one of DebugInfo.types
+    feature: str                     # the <feature> it belongs to (org.gnu.gdb.aarch64.core, ...)
+    group: str | None = None
+    engine: str = ""                 # the engine's name of it, when not `name` (aarch64 tpidr: tpidr_el0)
+    unavailable: bool = False        # gdb has it, the engine not (x86-64 orig_rax): reads as all ones
+
+    @property
+    def source(self) -> str:
+        return self.engine or self.name
+
+
+@dataclass(frozen=True)
+class DebugInfo:
+    """What a debugger needs to know of the architecture (see the module's docstring)."""
+
+    gdb_architecture: str            # target.xml's <architecture> ("i386:x86-64", "aarch64")
+    registers: tuple[DebugRegister, ...]
+    # Target-description types the registers use that gdb does not build in, by
+    # id: each one's XML (<flags>, <vector>, <union>), emitted in the feature that first uses it.
+    types: Mapping[str, str]
+    expedite: tuple[str, ...]        # registers sent with every stop reply (pc, sp, fp)
+    breakpoint_kind: int             # the `kind` of gdb's Z0/Z1 packets: the breakpoint instruction's size
+    fp: str                          # the frame-pointer register (rbp, x29)
+    # Where a call leaves its return address: a register (aarch64 x30), or None: on the stack (x86-64).
+    link_register: str | None
+    # DWARF register numbers -> names (None: a number the engine has no register for).
+    dwarf_registers: tuple[str | None, ...]
+    argument_registers: tuple[str, ...]   # a function's integer arguments, in order (the C ABI)
+    return_register: str                  # its integer result
+    # Capstone's mnemonics of calls and returns, and the sizes a call instruction can have
+    # (to find the call before a return address).
+    call_mnemonics: frozenset[str]
+    return_mnemonics: frozenset[str]
+    call_sizes: tuple[int, ...]
+    general_registers: tuple[str, ...]    # `info registers` without arguments, in order
+    user_end: int                    # no user-space address is at or above it (no code runs there)
+    # gdb's `have_nonsteppable_watchpoint` for the architecture (aarch64, riscv: yes; x86-64: no):
+    # gdb wants a watchpoint stop before the accessing instruction, and steps over it itself.
+    gdb_steps_over_watchpoints: bool = False
+
+    @property
+    def call_push(self) -> int:
+        """Bytes a call pushes (its return address; none when it goes to a link register)."""
+        return 0 if self.link_register else 8
 
 
 @dataclass(frozen=True)
@@ -66,6 +125,11 @@ class Arch:
     # open(2) flags whose bits differ from x86-64's, as (this architecture's bit,
     # x86-64's bit): the kernel keeps flags in x86-64's numbering.
     open_flag_bits: tuple[tuple[int, int], ...] = ()
+    debug: DebugInfo | None = None   # None: not debuggable yet (record and replay only)
+    syscall_size: int = 4            # bytes of the system-call instruction (a restarted call runs it again)
+    # clone(2)'s arguments after flags and stack, in order: x86-64 has child_tid before tls,
+    # the generic order (aarch64, riscv64) tls before child_tid.
+    clone_args: tuple[str, str, str] = ("parent_tid", "tls", "child_tid")
 
     def open_flags_in(self, flags: int) -> int:
         """Guest open flags -> the kernel's (x86-64) numbering."""

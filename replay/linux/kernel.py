@@ -27,7 +27,8 @@ from .abi import AT_FDCWD, ERESTARTSYS, MASK64, Args, Blocked, GuestExit, NoRetu
 from .creds import Credentials
 from .files import FdTable, OpenFile
 from .itimer import CLOCK_MONOTONIC, IntervalTimer
-from .sigframe import SigInfo, build_frame, restore_frame
+from .sigframe import SigInfo
+from .sigframes import SIGNAL_FRAMES
 from .signals import (
     SA_NODEFER,
     SA_ONSTACK,
@@ -230,8 +231,8 @@ class LinuxKernel:
             return
         except Blocked:
             # The thread waits (thread.wait): another runs; its result is set when it wakes.
-            machine.set_reg("rcx", machine.pc)
-            machine.set_reg("r11", machine.reg("eflags"))
+            for reg, source in arch.syscall_clobbers:   # x86-64's syscall clobbers rcx and r11
+                machine.set_reg(reg, machine.reg(source))
             machine.halt(RunStop(StopKind.HALTED, self.icount, machine.pc))
             return
         except NoReturnValue:
@@ -242,12 +243,12 @@ class LinuxKernel:
         if result == -ERESTARTSYS:
             if any(not info.ignored and self.state.sigactions.get(info.signo, SigAction()).flags & SA_RESTART
                    for info in self._to_deliver):
-                # Back to the syscall instruction with rax = its number: the handler
-                # returns there and the call is made again.
-                machine.set_reg("rcx", machine.pc)
-                machine.set_reg("r11", machine.reg("eflags"))
-                machine.set_reg("rax", sysno)
-                machine.set_reg("rip", machine.pc - 2)
+                # Back to the syscall instruction with its number in place (x86-64: rax; the
+                # arguments are intact): the handler returns there and the call is made again.
+                for reg, source in arch.syscall_clobbers:   # x86-64's syscall clobbers rcx and r11
+                    machine.set_reg(reg, machine.reg(source))
+                machine.set_reg(arch.syscall_number, sysno)
+                machine.set_reg(arch.pc, machine.pc - arch.syscall_size)
                 result = None
             else:
                 result = -errno.EINTR
@@ -329,10 +330,11 @@ class LinuxKernel:
     def wake(self, thread: ThreadState, result: int) -> None:
         """End a waiting thread's wait: its system call returns `result`."""
         thread.wait = None
+        ret = self.machine.arch.syscall_return
         if thread.context is None:          # the running thread (its wait just began)
-            self.machine.set_reg("rax", result & MASK64)
+            self.machine.set_reg(ret, result & MASK64)
         else:
-            self.machine.set_context_reg(thread.context, "rax", result & MASK64)
+            self.machine.set_context_reg(thread.context, ret, result & MASK64)
 
     def futex_waiters(self, address: int) -> list[ThreadState]:
         """The threads waiting on the futex word at `address`, first come first."""
@@ -419,12 +421,14 @@ class LinuxKernel:
         assert wait is not None
         thread.wait = None
         m = self.machine
+        pc, number, size = m.arch.pc, m.arch.syscall_number, m.arch.syscall_size
+        # (The arguments are intact: a waiting call's result is written only when it ends.)
         if thread.context is None:          # the running thread (its wait just began)
-            m.set_reg("rip", m.reg("rip") - 2)
-            m.set_reg("rax", wait.sysno)
+            m.set_reg(pc, m.reg(pc) - size)
+            m.set_reg(number, wait.sysno)
             return
-        m.set_context_reg(thread.context, "rip", m.context_reg(thread.context, "rip") - 2)
-        m.set_context_reg(thread.context, "rax", wait.sysno)
+        m.set_context_reg(thread.context, pc, m.context_reg(thread.context, pc) - size)
+        m.set_context_reg(thread.context, number, wait.sysno)
 
     def receive(self, signum: int, code: int, sender: int) -> None:
         """A signal from another process (kill, SIGCHLD): ignored, pending on a
@@ -447,7 +451,7 @@ class LinuxKernel:
         # Not running: the count is the running process's, the pc where this one stands.
         now = self.family.running.machine.icount if self.family is not None else self.icount
         context = self.thread.context
-        pc = self.machine.pc if context is None else self.machine.context_reg(context, "rip")
+        pc = self.machine.pc if context is None else self.machine.context_reg(context, self.machine.arch.pc)
         self.terminate(signum, ExceptionCause.KILL, pc, 0, now)
 
     def enter_pending_handlers(self) -> None:
@@ -625,6 +629,7 @@ class LinuxKernel:
         if action.flags & SA_RESETHAND:
             self.state.sigactions[info.signo] = SigAction()
         restorer = action.restorer if action.flags & SA_RESTORER else 0
+        build_frame = SIGNAL_FRAMES[self.machine.arch.name][0]
         build_frame(self.machine, info, action.handler, restorer, saved, self.thread.altstack,
                     bool(action.flags & SA_ONSTACK))
         self.thread.sigmask = mask & ~sig.UNBLOCKABLE
@@ -645,7 +650,7 @@ class LinuxKernel:
 
     def sigreturn(self) -> None:
         """rt_sigreturn: back to the interrupted state, then any signal now unblocked."""
-        mask = restore_frame(self.machine)
+        mask = SIGNAL_FRAMES[self.machine.arch.name][1](self.machine)
         self.thread.sigmask = mask & ~sig.UNBLOCKABLE
         self.deliver_pending()
         raise NoReturnValue()

@@ -28,6 +28,7 @@ from .sys_open import release
 from .tasks import ThreadState, Wait, WaitKind
 
 if TYPE_CHECKING:
+    from ..machine import Machine
     from .kernel import LinuxKernel
 
 CLONE_VM, CLONE_VFORK, CLONE_SETTLS = 0x100, 0x4000, 0x80000
@@ -40,6 +41,20 @@ RUSAGE_SIZE = 144
 _COPY_CHUNK = 1 << 16          # fork copies memory in chunks, skipping those all zeros
 _ZEROS = bytes(_COPY_CHUNK)
 _HANDLE_SPACE = 1 << 24        # each process numbers its open files apart (the recorder keys host fds by them)
+
+
+def child_returns(m: Machine, context: object, stack: int) -> None:
+    """A new task's CPU (`context`, saved inside the clone/fork system call's hook): it starts
+    after the call with a result of 0, the registers the instruction clobbers (x86-64: rcx, r11)
+    as it leaves them, and on `stack` if one is given."""
+    arch = m.arch
+    pc = m.pc
+    m.set_context_reg(context, arch.pc, pc)
+    m.set_context_reg(context, arch.syscall_return, 0)
+    for name, source in arch.syscall_clobbers:
+        m.set_context_reg(context, name, pc if source == arch.pc else m.reg(source))
+    if stack:
+        m.set_context_reg(context, arch.sp, stack)
 
 
 def fork(k: LinuxKernel, flags: int, stack: int, parent_tid: int, child_tid: int) -> int:
@@ -58,12 +73,7 @@ def fork(k: LinuxKernel, flags: int, stack: int, parent_tid: int, child_tid: int
     state = copy.copy(k.state)
     state.sigactions = copy.deepcopy(k.state.sigactions)
     context = k.machine.cpu_context()
-    m = k.machine
-    pc = m.pc
-    for name, value in (("rip", pc), ("rax", 0), ("rcx", pc), ("r11", m.reg("eflags"))):
-        m.set_context_reg(context, name, value)
-    if stack:
-        m.set_context_reg(context, "rsp", stack)
+    child_returns(k.machine, context, stack)
     thread = ThreadState(pid, sigmask=parent_thread.sigmask, altstack=copy.copy(parent_thread.altstack),
                          comm=parent_thread.comm, context=context,
                          clear_child_tid=child_tid if flags & CLONE_CHILD_CLEARTID else 0)

@@ -71,7 +71,7 @@ def sys_rt_sigpending(k: LinuxKernel, a: Args) -> int:
 def sys_sigaltstack(k: LinuxKernel, a: Args) -> int:
     new, old = a[0], a[1]
     alt = k.thread.altstack
-    on_it = alt.contains(k.machine.reg("rsp"))
+    on_it = alt.contains(k.machine.reg(k.machine.arch.sp))
     if old:
         k.write(old, struct.pack("<QiiQ", alt.sp, SS_ONSTACK if on_it else alt.flags & SS_DISABLE, 0, alt.size))
     if new:

@@ -61,15 +61,12 @@ def _new_thread(k: LinuxKernel, flags: int, stack: int, parent_tid: int, child_t
     m = k.machine
     parent = k.thread
     context = m.cpu_context()
-    # Saved inside the syscall hook, the context's rip is the syscall instruction's: the child
-    # starts after it, with rax 0 and rcx/r11 clobbered as the syscall instruction does.
-    pc = m.pc
-    for name, value in (("rip", pc), ("rax", 0), ("rcx", pc), ("r11", m.reg("eflags"))):
-        m.set_context_reg(context, name, value)
-    if stack:
-        m.set_context_reg(context, "rsp", stack)
+    # Saved inside the syscall hook, the context's pc may be the syscall instruction's (x86-64):
+    # the child starts after it, with a result of 0 and the registers the instruction clobbers
+    # (x86-64: rcx, r11) as it leaves them.
+    sys_lifecycle.child_returns(m, context, stack)
     if flags & CLONE_SETTLS:
-        m.set_context_reg(context, "fs_base", tls)
+        m.set_context_reg(context, m.arch.tls_register, tls)
     child = ThreadState(tid, sigmask=parent.sigmask, comm=parent.comm, context=context,
                         clear_child_tid=child_tid if flags & CLONE_CHILD_CLEARTID else 0)
     k.state.threads[tid] = child
@@ -81,8 +78,9 @@ def _new_thread(k: LinuxKernel, flags: int, stack: int, parent_tid: int, child_t
 
 
 def sys_clone(k: LinuxKernel, a: Args) -> int:
-    # x86-64 order: flags, stack, parent_tid, child_tid, tls.
-    return _new_thread(k, a[0], a[1], a[2], a[3], a[4])
+    # flags, stack, then parent_tid, child_tid and tls in the architecture's order.
+    rest = dict(zip(k.machine.arch.clone_args, (a[2], a[3], a[4])))
+    return _new_thread(k, a[0], a[1], rest["parent_tid"], rest["child_tid"], rest["tls"])
 
 
 def sys_clone3(k: LinuxKernel, a: Args) -> int:

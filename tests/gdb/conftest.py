@@ -220,8 +220,9 @@ class Gdb:
     waits for the ``*stopped`` record as well.
     """
 
-    def __init__(self, program: Path | None, extra: list[str] | None = None, *, mi_async: bool = True) -> None:
-        argv = [GDB, "--nx", "--quiet", "--interpreter=mi3", *(extra or [])]
+    def __init__(self, program: Path | None, extra: list[str] | None = None, *, mi_async: bool = True,
+                 gdb_path: str | None = None) -> None:
+        argv = [gdb_path or GDB, "--nx", "--quiet", "--interpreter=mi3", *(extra or [])]
         if program is not None:
             argv.append(str(program))
         self.ctrl = pygdbmi_controller.GdbController(command=argv, time_to_check_for_additional_output_sec=0.01)

@@ -104,12 +104,13 @@ def _locals(st: DapState, level: int) -> list[tuple[str, LValue, str]]:
 def _registers(st: DapState) -> list[tuple[str, LValue, str]]:
     scope = FrameScope(st.r)
     out = []
-    for name in render.GPRS:
+    debug = st.r.tl.arch.debug
+    for name in debug.general_registers if debug else ():
         try:
             v = scope.frame_register(name)
         except KeyError:
             continue
-        ctype = CType("void *", 8, "pointer") if name in ("rip", "rsp", "rbp") else CType("long", 8, "uint")
+        ctype = CType("void *", 8, "pointer") if name in scope.pointer_registers else CType("long", 8, "uint")
         out.append((name, LValue(None, ctype, v), f"${name}"))
     return out
 

@@ -16,7 +16,6 @@ from prompt_toolkit.document import Document
 
 from replay import EventKind
 
-from .. import render
 from . import breakpoints, code, data, frames, history, info, motion, queries, signals, threads
 from .info import INFO_COMMANDS, info_list
 from .state import ReplState
@@ -92,7 +91,8 @@ def location_words(r: ReplState) -> list[str]:
 
 
 def expression_words(r: ReplState) -> list[str]:
-    words = [f"${reg}" for reg in render.GPRS] + ["$pc", "$sp", "$fp"]
+    debug = r.tl.arch.debug
+    words = [f"${reg}" for reg in (debug.general_registers if debug else ())] + ["$pc", "$sp", "$fp"]
     if r.symbols is not None:
         words += list(r.symbols.globals)
         f = r.symbols.function_at(r.pc)

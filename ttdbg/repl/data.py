@@ -17,16 +17,16 @@ from .state import ReplState
 from .table import CommandError, Rows
 
 ROWS = Rows()
-_REGISTER_ALIASES = {"pc": "rip", "sp": "rsp", "fp": "rbp"}
 
 
 def info_registers(r: ReplState, arg: str) -> str:
     regs = r.regs()
     names = [n.lstrip("$") for n in arg.split()]
+    aliases = render.register_aliases(r.tl.arch)
     if names:
         picked = {}
         for n in names:
-            n = _REGISTER_ALIASES.get(n, n)
+            n = aliases.get(n, n)
             if n not in regs:
                 try:
                     picked[n] = r.reg(n)
@@ -35,7 +35,7 @@ def info_registers(r: ReplState, arg: str) -> str:
             else:
                 picked[n] = regs[n]
         regs = picked
-    return render.registers(regs, r.view.shown_regs, r.style, r.images)
+    return render.registers(regs, r.view.shown_regs, r.style, r.images, r.tl.arch)
 
 
 @ROWS.command("x", (), "x/FMT ADDRESS: examine memory (FMT: count, x d u o t c a f s i, size b h w g)",
@@ -101,7 +101,7 @@ def _print_local(r: ReplState, expr: str, fmt: str) -> str:
         if lv.ctype is not None and lv.ctype.kind == "pointer" and not fmt:
             name = r.images.name_at(v)
             text = f"({lv.ctype.name}) {v:#x}" + (f" <{name}>" if name else "")
-        if expr.lstrip("$") in ("pc", "rip"):
+        if expr.lstrip("$") in ("pc", r.tl.arch.pc):
             name = r.images.name_at(v)
             text = f"(void (*)()) {v:#x}" + (f" <{name}>" if name else "")
     else:

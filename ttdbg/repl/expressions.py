@@ -33,7 +33,8 @@ class Scope(Protocol):
     """What an expression can see: variables, registers, memory."""
 
     def find_variable(self, name: str) -> LValue | None: ...
-    def frame_register(self, name: str) -> int: ...
+    def frame_register(self, name: str) -> int: ...     # also $pc, $sp, $fp
+    pointer_registers: frozenset[str]                    # the registers that are pointers
     def read_memory(self, address: int, length: int) -> bytes: ...
 
 
@@ -91,12 +92,12 @@ class Parser:
     def primary(self) -> LValue:
         tok = self.take()
         if tok.startswith("$"):
-            name = {"pc": "rip", "sp": "rsp", "fp": "rbp"}.get(tok[1:], tok[1:])
+            name = tok[1:]
             try:
                 v = self.r.frame_register(name)
             except KeyError:
                 raise CommandError(f"Invalid register `{tok[1:]}'.") from None
-            return LValue(None, INT_TYPES[8] if name not in ("rip", "rsp", "rbp") else
+            return LValue(None, INT_TYPES[8] if name not in self.r.pointer_registers else
                           CType("void *", 8, "pointer", CType("void", 0, "other")), v)
         if tok[0].isdigit():
             return LValue(None, INT_TYPES[8], int(tok, 0))

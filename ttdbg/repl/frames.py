@@ -73,9 +73,12 @@ class FrameScope:
 
     def __init__(self, r: ReplState) -> None:
         self.r = r
+        self.aliases = render.register_aliases(r.tl.arch)
+        self.pointer_registers = render.pointer_registers(r.tl.arch)
 
     def frame_register(self, name: str) -> int:
-        """A register as the selected frame sees it (unwound rip, rsp, rbp and saved registers)."""
+        """A register as the selected frame sees it (unwound pc, sp, fp and saved registers)."""
+        name = self.aliases.get(name, name)
         if self.r.view.frame:
             regs = selected_frame(self.r).regs
             if name in regs:
@@ -176,8 +179,10 @@ def info_frame(r: ReplState, arg: str) -> str:
     caller = frames[level + 1] if len(frames) > level + 1 else None
     name, tail = frame_words(r, f0.pc, caller=level > 0)
     place = f"{name} ({tail[3:]})" if tail.startswith("at ") else f"{name}" + (f" ({tail})" if tail else "")
+    arch = r.tl.arch
+    pc, sp, fp = render.register_aliases(arch).values()
     lines = [f"Stack level {level}, frame at {f0.cfa:#x}:",
-             f" rip = {f0.pc:#x} in {place}" + (f"; saved rip = {caller.pc:#x}" if caller else "")]
+             f" {pc} = {f0.pc:#x} in {place}" + (f"; saved {pc} = {caller.pc:#x}" if caller else "")]
     links = []
     if caller is not None:
         links.append(f"called by frame at {caller.cfa:#x}")
@@ -185,9 +190,9 @@ def info_frame(r: ReplState, arg: str) -> str:
         links.append(f"caller of frame at {frames[level - 1].cfa:#x}")
     if links:
         lines.append(" " + ", ".join(links))
-    lines.append(f" rsp = {f0.regs['rsp']:#x}, rbp = {f0.regs['rbp']:#x}")
-    if f0.cfa:
-        lines.append(f" Saved registers:\n  rip at {f0.cfa - 8:#x}")
+    lines.append(f" {sp} = {f0.regs[sp]:#x}, {fp} = {f0.regs[fp]:#x}")
+    if f0.cfa and arch.debug is not None and arch.debug.call_push:
+        lines.append(f" Saved registers:\n  {pc} at {f0.cfa - arch.debug.call_push:#x}")
     return "\n".join(lines)
 
 

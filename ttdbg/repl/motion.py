@@ -76,9 +76,10 @@ def finish(r: ReplState, direction: Direction) -> str:
     m = r.stepper.finish(direction)
     text = report(r, m.stop, note, "")
     if direction == FORWARD and m.stop.reason == StopReason.ARRIVED:
-        rax = r.reg("rax")
+        debug = r.tl.arch.debug
+        value = r.reg(debug.return_register if debug else "rax")
         r.view.history += 1
-        text += f"\nValue returned is ${r.view.history} = {rax - (1 << 64) if rax >> 63 else rax}"
+        text += f"\nValue returned is ${r.view.history} = {value - (1 << 64) if value >> 63 else value}"
     return text
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from replay import Instruction, ThreadInfo, Timeline, Watchpoint
 
 from .. import render
+from ..gdb_program import default_gdb
 from ..gdbmi_bridge import GdbBridge
 from ..render import SourceCache, Style, XFormat
 from ..session import DebugSession
@@ -116,7 +117,7 @@ class View:
 
 
 class ReplState:
-    def __init__(self, session: DebugSession, *, gdb: str = "gdb", use_gdb: bool = True,
+    def __init__(self, session: DebugSession, *, gdb: str | None = None, use_gdb: bool = True,
                  style: Style = render.PLAIN) -> None:
         self.session = session
         self.tl = session.timeline
@@ -139,6 +140,7 @@ class ReplState:
         self.stepper = Stepper(self.tl, self.symbols, should_stop=self.progress, images=self.images,
                                steps=ThreadSteps(self.tl))
         self.breakpoints = Breakpoints(self.tl)
+        gdb = gdb or default_gdb(self.tl.arch)
         self.bridge = GdbBridge(session, gdb) if use_gdb and GdbBridge.available(gdb) else None
         self.thread_numbers: dict[int, int] = {self.tl.pid: 1}   # tid -> gdb-style thread number
         self.view = View(stop_tid=self.tl.current_tid)
@@ -156,10 +158,13 @@ class ReplState:
 
     @property
     def pc(self) -> int:
-        return self.tl.pc if self.view.thread is None else self.reg("rip")
+        return self.tl.pc if self.view.thread is None else self.reg(self.tl.arch.pc)
 
     def regs(self) -> dict[str, int]:
-        return {n: self.reg(n) for n in render.GPRS}
+        """`info registers`' registers (the architecture's general ones), by name."""
+        debug = self.tl.arch.debug
+        assert debug is not None                # the CLI refuses an architecture without it
+        return {n: self.reg(n) for n in debug.general_registers}
 
     def threads(self) -> tuple[ThreadInfo, ...]:
         """The live threads here, each given a number on first sight (the main thread is 1)."""

@@ -62,7 +62,7 @@ def interact(repl: Repl, prompt_session, write: Callable[[str], None]) -> None:
             write(out)
 
 
-def run_repl(trace: TraceDir, gdb: str = "gdb", pid: int | None = None) -> int:
+def run_repl(trace: TraceDir, gdb: str | None = None, pid: int | None = None) -> int:
     session = DebugSession(trace, pid=pid)
     repl = Repl(session, gdb=gdb, style=Style.for_stream(sys.stdout))
 

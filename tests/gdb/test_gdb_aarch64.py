@@ -1,0 +1,270 @@
+"""aarch64 traces debugged from a real gdb-multiarch (issue 12).
+
+The guests are cross-built (aarch64-linux-gnu-gcc -g -O0, static and dynamic
+PIE, run with the sysroot /usr/aarch64-linux-gnu), recorded with ttdbg and
+served by `ttdbg serve`.  The reference is the same binary under
+`qemu-aarch64 -g PORT` with the same gdb-multiarch: its forward single steps
+from main, and its own `record full` for the reverse motions (as the x86-64
+tier compares with a native run under `record full`).  Skipped without
+gdb-multiarch, qemu-aarch64 or the cross compiler.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from gdbtest_support import LINKINGS, REPO, Guest, source_line, ttdbg_env
+
+GDB_MULTIARCH = __import__("shutil").which("gdb-multiarch")
+QEMU = __import__("shutil").which("qemu-aarch64")
+CC = __import__("shutil").which("aarch64-linux-gnu-gcc")
+SYSROOT = "/usr/aarch64-linux-gnu"
+_CFLAGS = {"static": ["-static"], "dynamic": ["-fPIE", "-pie"]}
+N_STEPS = 60
+
+for tool, what in ((GDB_MULTIARCH, "gdb-multiarch"), (QEMU, "qemu-aarch64 (qemu-user)"),
+                   (CC, "aarch64-linux-gnu-gcc")):
+    if tool is None:
+        if os.environ.get("CI"):
+            raise RuntimeError(f"{what} is not installed: CI must install it")
+        pytest.skip(f"{what} is not installed", allow_module_level=True)
+
+
+@pytest.fixture(scope="session")
+def a64_guest(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], Guest]:
+    root = tmp_path_factory.mktemp("a64-gdb-guests")
+    built: dict[tuple[str, str], Guest] = {}
+
+    def get(name: str, linking: str = "static") -> Guest:
+        if (name, linking) in built:
+            return built[name, linking]
+        source = REPO / "tests" / "guests" / f"gdb_{name}.c"
+        binary = root / f"{name}-a64-{linking}"
+        subprocess.run([CC, "-g", "-O0", *_CFLAGS[linking], "-o", str(binary), str(source)],
+                       check=True, capture_output=True, timeout=120)
+        trace = root / f"trace-{name}-a64-{linking}"
+        rec = subprocess.run([sys.executable, "-m", "ttdbg", "record", "-q", "-o", str(trace), str(binary)],
+                             capture_output=True, cwd=root, env=ttdbg_env(root), timeout=300)
+        assert (trace / "events.log").exists(), rec.stderr.decode(errors="replace")
+        built[name, linking] = Guest(name, linking, binary, trace, rec.returncode, source)
+        return built[name, linking]
+
+    return get
+
+
+@pytest.fixture
+def a64(a64_guest, serve, gdb) -> Callable[..., tuple[Guest, object]]:
+    """(guest, gdb-multiarch connected to `ttdbg serve` of its trace, at instruction 0)."""
+
+    def make(name: str, linking: str = "static"):
+        guest = a64_guest(name, linking)
+        server = serve(guest.trace, "--once")
+        g = gdb(guest.binary, gdb_path=GDB_MULTIARCH)
+        g.connect(server.address)
+        return guest, g
+
+    return make
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def qemu(a64_guest, gdb, tmp_path: Path) -> Iterator[Callable[..., tuple[Guest, object]]]:
+    """(guest, gdb-multiarch connected to qemu-aarch64 -g running it, stopped at main)."""
+    procs: list[subprocess.Popen] = []
+
+    def make(name: str, linking: str = "static"):
+        guest = a64_guest(name, linking)
+        port = _free_port()
+        procs.append(subprocess.Popen([QEMU, "-L", SYSROOT, "-g", str(port), str(guest.binary)],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path))
+        g = gdb(guest.binary, gdb_path=GDB_MULTIARCH)
+        g.ok(f"set sysroot {SYSROOT}")
+        deadline = time.monotonic() + 10
+        while g.cmd(f"-target-select remote 127.0.0.1:{port}").error:
+            assert time.monotonic() < deadline, "qemu-aarch64 -g did not listen"
+            time.sleep(0.1)
+        g.ok("break main")
+        assert g.ok("continue").reason == "breakpoint-hit", g.dump()
+        return guest, g
+
+    yield make
+    for p in procs:
+        p.kill()
+        p.wait(5)
+
+
+def _where(g) -> str:
+    """The pc as `function+offset` (the same in both runs whatever the load address)."""
+    value = g.eval("$pc")
+    m = re.search(r"<(.+)>", value)
+    return m.group(1) if m else value
+
+
+def _steps(g, n: int) -> list[str]:
+    out = [_where(g)]
+    for _ in range(n):
+        g.ok("stepi")
+        out.append(_where(g))
+    return out
+
+
+def test_target_description_is_aarch64(a64_guest, serve, gdb):
+    guest = a64_guest("basic")
+    server = serve(guest.trace, "--once")
+    assert f"connect with: gdb-multiarch {guest.binary}" in server.stderr
+    g = gdb(guest.binary, gdb_path=GDB_MULTIARCH)
+    g.connect(server.address)
+    assert "aarch64" in g.ok("show architecture").text
+    regs = g.ok("-data-list-register-names").payload["register-names"]
+    assert regs[:3] == ["x0", "x1", "x2"] and regs[31:34] == ["sp", "pc", "cpsr"]
+    assert regs[34] == "v0" and regs[65] == "v31" and regs[66:68] == ["fpsr", "fpcr"]
+    text = g.ok("info registers pc sp cpsr").text
+    assert re.search(r"pc\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <_start>", text), text
+    assert "EL=0" in text
+    assert g.when() == 0
+
+
+@pytest.mark.parametrize("linking", LINKINGS)
+def test_forward_stepi_from_main_matches_qemu(a64, qemu, linking):
+    guest, g = a64("basic", linking)
+    g.ok("break main")
+    assert g.ok("continue").reason == "breakpoint-hit"
+    ours = _steps(g, N_STEPS)
+    _, q = qemu("basic", linking)
+    theirs = _steps(q, N_STEPS)
+    assert ours == theirs
+    assert {"accumulate", "square"} <= {w.split("+")[0] for w in ours}
+    # and back over the same ground, one instruction at a time
+    start = g.when()
+    for expected in reversed(ours[:-1]):
+        g.ok("reverse-stepi")
+        assert _where(g) == expected, g.dump(12)
+    assert g.when() == start - N_STEPS
+
+
+FORWARD = ["step", "next", "next", "step", "next", "next", "next", "next", "finish", "next", "step", "next"]
+REVERSE = ["reverse-next", "reverse-step", "reverse-step", "reverse-next", "reverse-next", "reverse-step",
+           "reverse-step", "reverse-finish", "reverse-next", "reverse-step", "reverse-next", "reverse-finish"]
+
+
+def _walk(g, commands):
+    return [(c, s.func, s.line, s.reason) for c, s in ((c, g.ok(c)) for c in commands)]
+
+
+@pytest.mark.parametrize("linking", LINKINGS)
+def test_reverse_motions_land_where_record_full_on_qemu_does(a64, qemu, linking):
+    guest, g = a64("basic", linking)
+    g.ok("break main")
+    g.ok("continue")
+    ours = _walk(g, FORWARD), _walk(g, REVERSE)
+    _, q = qemu("basic", linking)
+    q.ok("record full")
+    theirs = _walk(q, FORWARD), _walk(q, REVERSE)
+    assert ours == theirs
+    assert {"main", "accumulate", "square"} <= {f for _, f, _, _ in ours[1]}
+
+
+@pytest.mark.parametrize("linking", LINKINGS)
+def test_watchpoints_both_ways_stop_where_gdb_reports_them_on_x86(a64, linking):
+    guest, g = a64("basic", linking)
+    g.ok("break report")
+    g.ok("continue")
+    g.ok("delete")
+    g.ok("watch counter")
+    stop = g.ok("continue")                         # counter = c & 0xff;
+    assert stop.reason == "watchpoint-trigger", g.dump()
+    assert stop.stopped["value"] == {"old": "6", "new": "162"}
+    # just after the store, as on x86-64: the next line's first instruction
+    assert (stop.func, stop.line) == ("main", source_line(guest, "return 7;"))
+    after = g.when()
+    stop = g.ok("reverse-continue")
+    assert stop.reason == "watchpoint-trigger" and stop.stopped["value"] == {"old": "162", "new": "6"}
+    assert (stop.func, stop.line) == ("main", source_line(guest, "counter = c & 0xff;"))
+    assert g.when() == after - 1, "reverse: just before the store"
+    assert "str" in g.ok("x/i $pc").text
+    stop = g.ok("reverse-continue")                  # counter += 1 in square (the 6th call)
+    assert stop.reason == "watchpoint-trigger" and stop.stopped["value"] == {"old": "6", "new": "5"}
+    assert stop.func == "square" and g.eval("x") == "30"
+    g.ok("delete")
+    g.ok("rwatch history[2]")
+    stop = g.ok("reverse-continue")                 # no read of history[] before: to the start
+    assert "No more reverse-execution history." in stop.text, g.dump(12)
+    g.ok("delete")
+    g.ok("break accumulate")
+    g.ok("continue")
+    g.ok("delete")
+    g.ok("watch history[2]")
+    stop = g.ok("continue")
+    assert stop.reason == "watchpoint-trigger" and stop.stopped["value"]["new"] == "5"
+    assert (stop.func, stop.line) == ("accumulate", source_line(guest, "for (long i = 0; i < n; i++)"))
+
+
+@pytest.mark.parametrize("linking", LINKINGS)
+def test_breakpoints_backtrace_and_libraries(a64, linking):
+    guest, g = a64("basic", linking)
+    g.ok("break square if x == 3")
+    stop = g.ok("continue")
+    assert stop.reason == "breakpoint-hit" and g.eval("x") == "3"
+    bt = g.ok("bt").text
+    assert re.search(r"#0\s+square \(x=3\).*\n#1\s+0x[0-9a-f]+ in accumulate \(n=5\).*\n#2\s+0x[0-9a-f]+ in main",
+                     bt), bt
+    stop = g.ok("reverse-finish")
+    assert (stop.func, stop.line) == ("accumulate", source_line(guest, "total += square(i);"))
+    assert g.eval("i") == "3"
+    g.ok("delete")
+    g.ok("break report")
+    g.ok("continue")
+    if linking == "dynamic":                # libc's symbols came from the trace's captured files
+        libs = g.ok("info sharedlibrary").text
+        assert "libc.so.6" in libs and "ld-linux-aarch64.so.1" in libs, libs
+    assert "printf" in g.ok("info symbol printf").text
+    stop = g.ok("continue")
+    assert "No more reverse-execution history." in stop.text, g.dump(12)
+    assert g.ok("monitor exit")
+    stop = g.ok("continue")
+    assert stop.reason == "exited" and stop.stopped["exit-code"] == "07", g.dump()
+
+
+def test_ttdbg_replay_runs_gdb_multiarch_with_the_traces_libraries(a64_guest, tmp_path):
+    guest = a64_guest("basic", "dynamic")
+    run = subprocess.run([sys.executable, "-m", "ttdbg", "replay", str(guest.trace), "--", "-nx", "-batch",
+                          "-ex", "break report", "-ex", "continue", "-ex", "info sharedlibrary", "-ex", "bt"],
+                         capture_output=True, text=True, cwd=tmp_path, env=ttdbg_env(tmp_path), timeout=120)
+    out = run.stdout + run.stderr
+    assert "Breakpoint 1, report (value=930)" in out, out
+    # the loader and libc from the trace's private sysroot, not from the host
+    assert re.search(r"Yes.*/ttdbg-gdb-[^/]+/sysroot/lib/libc\.so\.6", out), out
+    assert re.search(r"#1 .* in main \(\)", out), out
+
+
+def test_backtrace_through_a_signal_frame(a64):
+    guest, g = a64("signals")
+    g.ok("handle SIGUSR1 nostop noprint pass")
+    g.ok("break on_usr1")
+    stop = g.ok("continue")
+    assert stop.reason == "breakpoint-hit" and stop.func == "on_usr1", g.dump()
+    assert g.eval("sig") == "10" and g.eval("hits") == "1"
+    entry = g.when()
+    # gdb knows the [sigpage] trampoline as aarch64 Linux's and unwinds the rt_sigframe
+    bt = g.ok("bt").text
+    assert re.search(r"#1\s+<signal handler called>\n#2\s+0x[0-9a-f]+ in kill \(\)\n#3\s+0x[0-9a-f]+ in main \(\)",
+                     bt), bt
+    stop = g.ok("finish")                           # into the trampoline
+    assert "<signal handler called>" in stop.text, g.dump(12)
+    assert g.eval("hits") == "11"
+    stop = g.ok("reverse-continue")                 # back out of the trampoline into the handler
+    assert stop.reason == "breakpoint-hit" and stop.func == "on_usr1"
+    assert g.eval("hits") == "1" and g.when() == entry
