@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import build_firmware
+from boardbuild import build_firmware
 from harness import Ttdbg
 
 TICKS = re.compile(rb"ticks=(\d+)")

@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, SOURCE, TIMEOUT, Recorded
+from dapsupport import ROOT, SOURCE, TIMEOUT, Recorded
 from test_dap_session import LINE_ADD, local_values, start, stopped, top
 
 CC = shutil.which("aarch64-linux-gnu-gcc")

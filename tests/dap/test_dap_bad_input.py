@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, SOURCE
+from dapsupport import ROOT, SOURCE
 
 EXIT_PROTOCOL = 76
 

@@ -11,7 +11,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import SOURCE, marked_line
+from dapsupport import SOURCE, marked_line
 
 LINE_ADD = marked_line("LINE_ADD")
 LINE_CALL = marked_line("LINE_CALL")
