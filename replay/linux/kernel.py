@@ -87,6 +87,7 @@ class KernelState:
     held: tuple[SigInfo, ...] = ()   # deliveries stopped at the signal gate, not yet made
     itimer: IntervalTimer | None = None   # ITIMER_REAL (alarm, setitimer), when armed
     exited: ProcessExit | None = None
+    auxv: bytes = b""         # the auxiliary vector of its last exec (a fork's child: its parent's)
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,6 @@ class LinuxKernel:
         # What /proc/self shows of the exec (set_exec_image): the program's bytes
         # and where argv's and the environment's strings lie in guest memory.
         self.exe_image = b""
-        self.auxv = b""                      # the auxiliary vector of the last exec (execve)
         self.arg_span = (0, 0)
         self.env_span = (0, 0)
         machine.os = self

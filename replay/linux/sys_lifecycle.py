@@ -304,7 +304,7 @@ def _execve(k: LinuxKernel, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: 
             return -errno.ELIBBAD
     _point_of_no_return(k, path)
     random16 = k.host.random(k.icount, RandomSource.AT_RANDOM, 16)
-    k.auxv = load_program(k, path, data, interp_data, argv, envp, execfn, random16,
+    load_program(k, path, data, interp_data, argv, envp, execfn, random16,
                           [k.creds.user.real, k.creds.user.effective, k.creds.group.real, k.creds.group.effective]
                           if k.creds is not None else None)
     k.host.process(ProcessEvent(k.icount, k.pid, k.state.ppid, ProcessChange.EXEC,
