@@ -272,6 +272,10 @@ class Scheduler:
             new.context = None
             new_k.state.current = tid
             self.family.current = new_k.pid
+            if new_k is not old_k:          # (an ended process was counted at its end)
+                if old_k.state.exited is None:
+                    old_k.state.ran += icount - old_k.state.ran_from
+                new_k.state.ran_from = icount
         if new.wait is not None:
             self._time_out(new)
         new_k.enter_pending_handlers()

@@ -244,3 +244,13 @@ def test_waiting_in_poll_or_select_lets_other_threads_run(ttdbg: Ttdbg, guest) -
     assert out.endswith(b"poll 1 0x1, got: a\nworker 2 done: 44999850000\nselect 1 1, got: b\n")
     rep = ttdbg.replay(trace)
     assert rep.stdout == out and rep.status == 0
+
+
+def test_wait4_rusage_is_the_childs_instructions(ttdbg: Ttdbg, guest) -> None:
+    """ru_utime by the model of one instruction a nanosecond: 4x the loop, 4x the time; a
+    child's time includes its reaped child's; the same in the replay."""
+    trace, rec, rep = ttdbg.record_replay(guest("procs_rusage", "static"))
+    assert rec.status == 0 and rep.stdout == rec.stdout, rec.err
+    small, large, nested = (int(v) for v in rec.stdout.split()[1:])
+    assert small > 0 and 3.9 < large / small < 4.1
+    assert large <= nested <= large * 1.01

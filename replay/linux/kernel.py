@@ -88,6 +88,9 @@ class KernelState:
     itimer: IntervalTimer | None = None   # ITIMER_REAL (alarm, setitimer), when armed
     exited: ProcessExit | None = None
     auxv: bytes = b""         # the auxiliary vector of its last exec (a fork's child: its parent's)
+    ran: int = 0              # instructions its threads ran, up to `ran_from` while it runs (wait4's rusage)
+    ran_from: int = 0         # the count at which it last got the CPU
+    children_ran: int = 0     # instructions of its children it reaped (with wait4/waitid), theirs included
 
 
 @dataclass(frozen=True)
