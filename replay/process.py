@@ -171,6 +171,8 @@ class GuestProcess:
             self.scheduler.settle()
             if self.family.all_exited:
                 return Outcome.EXITED
+            if self.scheduler.kernel.held:      # a signal another task sent the thread switched in
+                return Outcome.SIGNAL
             m = self.scheduler.machine
             m.should_stop = should_stop
             sync = self.host.next_sync(m.icount)

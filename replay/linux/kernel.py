@@ -452,15 +452,25 @@ class LinuxKernel:
         pc = self.machine.pc if context is None else self.machine.context_reg(context, "rip")
         self.terminate(signum, ExceptionCause.KILL, pc, 0, now)
 
-    def enter_pending_handlers(self) -> None:
-        """A thread switched in: enter the handlers of signals other threads sent it."""
+    def enter_pending_handlers(self) -> bool:
+        """A thread switched in: enter the handlers of signals other threads (or processes)
+        sent it, through the signal gate like every delivery; True when the gate holds them."""
         t = self.thread
-        while ready := t.pending & ~t.sigmask:
+        infos: list[SigInfo] = []
+        mask = t.sigmask                    # as each handler entered will leave it
+        while ready := t.pending & ~mask:
             signum = (ready & -ready).bit_length()
             t.pending &= ~(1 << (signum - 1))
             code = t.pending_codes.pop(signum, SI_USER)
-            if self.state.sigactions.get(signum, SigAction()).handler not in (sig.SIG_DFL, sig.SIG_IGN):
-                self.enter_handler(SigInfo(signum, code, pid=self.pid))
+            action = self.state.sigactions.get(signum, SigAction())
+            if action.handler not in (sig.SIG_DFL, sig.SIG_IGN):
+                infos.append(SigInfo(signum, code, pid=self.pid))
+                mask |= action.mask | (0 if action.flags & SA_NODEFER else 1 << (signum - 1))
+        if infos and self._gate(tuple(infos)):
+            return True
+        for info in infos:
+            self.enter_handler(info)
+        return False
 
     def live_threads(self) -> list[ThreadState]:
         return [t for t in self.state.threads.values() if not t.exited]
