@@ -178,6 +178,7 @@ class GuestProcess:
             sync = self.host.next_sync(m.icount)
             target = min(limit, sync, self.host.next_switch(m.icount), self.host.next_async(m.icount))
             slice_end = min(m.icount + self.slice, self.scheduler.soft_limit(m.icount))
+            m.after_syscall = self.scheduler.after_syscall if self.scheduler.unsliced else None
             if self.family.timer_armed():
                 slice_end = min(slice_end, m.icount + TIMER_SLICE)
             stop = m.run(target, slice_end=slice_end)

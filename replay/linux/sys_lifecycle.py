@@ -97,12 +97,16 @@ def _copy_memory(parent: LinuxKernel, child: LinuxKernel) -> None:
         if r.shared:
             child.mem.share(r)
             continue
-        child.mem.map(r.start, r.end - r.start, r.prot, r.name, file_offset=r.file_offset)
-        view = r.view()
+        # Straight into the new region's buffer: the child's machine has translated no
+        # code yet, so no cache needs forgetting (as AddressSpace.write would, chunk by chunk).
+        mine = child.mem.map(r.start, r.end - r.start, r.prot, r.name, file_offset=r.file_offset)
+        view, dest = r.view(), memoryview(mine.buf.mm)[mine.offset:mine.offset + mine.size]
         for off in range(0, len(view), _COPY_CHUNK):
             chunk = view[off:off + _COPY_CHUNK]
             if chunk != _ZEROS[:len(chunk)]:
-                child.mem.write(r.start + off, bytes(chunk))
+                dest[off:off + len(chunk)] = chunk
+        dest.release()
+        view.release()
 
 
 def _inherit(fds: FdTable, pid: int) -> FdTable:
