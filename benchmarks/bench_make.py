@@ -5,13 +5,16 @@
 Writes FILES (default 10) small C files, a main and a Makefile (gcc -O1 -c each,
 then a link) into fresh directories; times `make -j1` natively, then under
 `ttdbg record`, then `ttdbg replay -a` of that trace.  Checks the program built
-under record prints what the native build prints.  Prints seconds and ratios.
+under record prints what the native build prints.  Prints seconds and ratios,
+in wall time and in CPU time (user + system of the commands: steadier on a
+shared machine).
 Not part of the test suite.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -38,10 +41,18 @@ def write_project(where: Path, files: int) -> None:
         f"prog: {' '.join(objs)}\n\tgcc -o prog {' '.join(objs)}\n%.o: %.c\n\tgcc -O1 -c -o $@ $<\n")
 
 
+CPU: list[float] = []      # the CPU time (user + system) of each timed command, in order
+
+
 def timed(argv: list[str], cwd: Path) -> float:
+    """Wall seconds; the command's CPU seconds go to CPU (on a loaded machine wall time
+    measures the other processes as much as this one)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     proc = subprocess.run(argv, cwd=cwd, capture_output=True)
     took = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         sys.exit(f"bench_make: {' '.join(argv[:4])} failed ({proc.returncode}): {proc.stderr.decode()[-500:]}")
     return took
@@ -70,9 +81,12 @@ def main() -> None:
             sys.exit("bench_make: the program built under record prints differently")
         procs = len(subprocess.run([*ttdbg, "ps", str(trace)], capture_output=True).stdout.splitlines()) - 1
         print(f"make -j1 of {files + 1} C files + link ({procs} processes recorded)")
-        print(f"native  {native:7.2f} s")
-        print(f"record  {rec:7.2f} s   {rec / native:6.1f}x native")
-        print(f"replay  {rep:7.2f} s   {rep / native:6.1f}x native")
+        cpu_native, cpu_rec, cpu_rep = CPU
+        print(f"native  {native:7.2f} s wall {cpu_native:7.2f} s CPU")
+        print(f"record  {rec:7.2f} s wall {cpu_rec:7.2f} s CPU  {rec / native:6.1f}x native wall, "
+              f"{cpu_rec / cpu_native:6.1f}x native CPU")
+        print(f"replay  {rep:7.2f} s wall {cpu_rep:7.2f} s CPU  {rep / native:6.1f}x native wall, "
+              f"{cpu_rep / cpu_native:6.1f}x native CPU")
 
 
 if __name__ == "__main__":

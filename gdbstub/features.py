@@ -11,6 +11,11 @@ Two things live here because both are derived from the same facts:
 
 It also holds :func:`xfer_chunk`, the ``m``/``l`` windowing used by every
 ``qXfer:...:read`` object.
+
+``PROCESS_EVENTS`` names the qSupported features gdb offers for a process's
+forks, vforks and execs; the stub takes up those gdb offered that the target
+can report (fork and vfork events name the child ``p<pid>.<tid>``, so they
+need ``multiprocess+`` as well).
 """
 
 from __future__ import annotations
@@ -156,12 +161,16 @@ def target_xml(description: TargetDescription) -> str:
 
 # --- qSupported ------------------------------------------------------------------
 
+PROCESS_EVENTS = ("fork-events+", "vfork-events+", "exec-events+")
 
-def supported_reply(capabilities: frozenset[Capability], packet_size: int, *, multiprocess: bool = False) -> bytes:
+
+def supported_reply(capabilities: frozenset[Capability], packet_size: int, *, multiprocess: bool = False,
+                    events: tuple[str, ...] = ()) -> bytes:
     """The ``qSupported`` reply: fixed protocol features plus capability-driven ones.
 
     ``multiprocess+`` only when gdb offered it: the stub then speaks ``p<pid>.<tid>``
-    thread-ids, so gdb learns the real pid (``info proc`` needs it).
+    thread-ids, so gdb learns the real pid (``info proc`` needs it).  ``events``: the
+    process events (``fork-events+``...) gdb offered that the stub will report.
     """
     features = [
         f"PacketSize={packet_size:x}",
@@ -183,6 +192,7 @@ def supported_reply(capabilities: frozenset[Capability], packet_size: int, *, mu
         (Capability.PASS_SIGNALS, "QProgramSignals+"),
     )
     features += [name for cap, name in optional if cap in capabilities]
+    features += list(events)
     return ";".join(features).encode("ascii")
 
 

@@ -88,6 +88,7 @@ def unpack_registers(
 _WATCH_KEYS: Mapping[StopKind, bytes] = MappingProxyType(
     {StopKind.WATCH: b"watch", StopKind.RWATCH: b"rwatch", StopKind.AWATCH: b"awatch"}
 )
+_FORK_KEYS: Mapping[StopKind, bytes] = MappingProxyType({StopKind.FORK: b"fork", StopKind.VFORK: b"vfork"})
 
 
 def thread_id(tid: int, pid: int | None = None) -> bytes:
@@ -152,6 +153,14 @@ def stop_reply(
         parts.append(b"replaylog:begin;")
     elif kind is StopKind.REPLAY_END:
         parts.append(b"replaylog:end;")
+    elif kind in _FORK_KEYS:
+        assert reason.child is not None
+        parts.append(b"%s:%s;" % (_FORK_KEYS[kind], thread_id(reason.child, reason.child)))
+    elif kind is StopKind.VFORK_DONE:
+        parts.append(b"vforkdone:;")
+    elif kind is StopKind.EXEC:
+        assert reason.path is not None
+        parts.append(b"exec:%s;" % hex_encode(reason.path.encode("utf-8", "surrogateescape")))
     return b"".join(parts)
 
 

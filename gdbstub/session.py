@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import replies
-from .features import supported_reply, target_xml, xfer_chunk
+from .features import PROCESS_EVENTS, supported_reply, target_xml, xfer_chunk
 from .framing import (
     Ack,
     BadFrame,
@@ -76,6 +76,7 @@ from .target import (
     BREAK_CAPABILITY,
     Capability,
     Direction,
+    StopKind,
     StopReason,
     Target,
     TargetError,
@@ -134,6 +135,8 @@ class Session:
         self._alive_hint: int | None = None  # the one thread gdb checked with T since the last stop
         self._alive_conflict = False
         self._thread_ids: list[bytes] = []  # what qsThreadInfo has still to send
+        self._children: set[int] = set()  # pids of fork/vfork stops gdb has not detached yet
+        self._g_child: int | None = None  # Hg named one of them (gdb takes its breakpoints out)
         self._handlers: dict[type, Callable[[Any], Reply]] = {
             QuerySupported: self._query_supported,
             StartNoAckMode: self._start_noack,
@@ -260,6 +263,8 @@ class Session:
         return capability in self._target.capabilities
 
     def _stop_reply(self, reason: StopReason) -> bytes:
+        if reason.kind in (StopKind.FORK, StopKind.VFORK) and reason.child is not None:
+            self._children.add(reason.child)    # gdb detaches it (D;pid), or follows it (not offered)
         registers = self._target.description.registers
         expedite: list[tuple[Any, int | None]] = []
         if any(reg.expedite for reg in registers):
@@ -303,6 +308,7 @@ class Session:
         """After a stop gdb takes the thread it names as the one Hg selected
         (as gdbserver makes it in all-stop): registers mean that thread's again."""
         self._g_tid = None
+        self._g_child = None
         self._alive_hint = None
         self._alive_conflict = False
 
@@ -311,7 +317,14 @@ class Session:
     def _query_supported(self, req: QuerySupported) -> Reply:
         self._gdb_features = frozenset(req.features)
         self._multiprocess = "multiprocess+" in self._gdb_features
-        return supported_reply(self._target.capabilities, self._packet_size, multiprocess=self._multiprocess)
+        events: tuple[str, ...] = ()
+        if self._has(Capability.PROCESS_EVENTS):
+            # fork and vfork stops name the child as p<pid>.<tid>: multiprocess only
+            events = tuple(f for f in PROCESS_EVENTS if f in self._gdb_features
+                           and (self._multiprocess or f == "exec-events+"))
+            self._target.process_events(*(f in events for f in PROCESS_EVENTS))
+        return supported_reply(self._target.capabilities, self._packet_size, multiprocess=self._multiprocess,
+                               events=events)
 
     def _query_attached(self, req: QueryAttached) -> Reply:
         # The replayed process was "attached to": gdb detaches on quit rather than killing it.
@@ -376,6 +389,10 @@ class Session:
         return replies.OK
 
     def _set_thread(self, req: SetThread) -> Reply:
+        if req.operation == "g":
+            self._g_child = req.thread.pid if req.thread.pid in self._children else None
+            if self._g_child is not None:
+                return replies.OK
         if not self._is_our_thread(req.thread):
             return replies.error(errno.ESRCH)
         if req.operation == "g":
@@ -471,6 +488,8 @@ class Session:
     def _breakpoint(self, req: Breakpoint) -> Reply:
         if not self._has(BREAK_CAPABILITY[req.kind]):
             return replies.EMPTY
+        if self._g_child is not None:
+            return replies.OK       # a forked child's copy of a breakpoint: the child is not debugged
         if req.insert:
             self._target.insert_breakpoint(req.kind, req.addr, req.length)
         else:
@@ -566,6 +585,13 @@ class Session:
         return self._host_io(lambda: replies.host_error(errno.ESRCH))
 
     def _detach(self, req: Detach) -> Reply:
+        if req.pid is not None and req.pid in self._children:
+            # gdb lets a forked child go (detach-on-fork): it runs on in the replay, and
+            # is a process of its own to debug (`ttdbg serve -p PID`)
+            self._children.discard(req.pid)
+            if self._g_child == req.pid:
+                self._g_child = None
+            return replies.OK
         if not self._is_our_process(req.pid):
             return replies.error(errno.ESRCH)
         self._closed = True

@@ -43,6 +43,7 @@ class Capability(Enum):
     WRITE_REGISTERS = "write-registers"
     WRITE_MEMORY = "write-memory"
     PASS_SIGNALS = "pass-signals"  # QPassSignals / QProgramSignals
+    PROCESS_EVENTS = "process-events"  # fork-events+ / vfork-events+ / exec-events+
 
 
 class Direction(Enum):
@@ -66,6 +67,10 @@ class StopKind(Enum):
     EXITED = "exited"  # process exited with StopReason.exit_status
     TERMINATED = "terminated"  # process killed by StopReason.signal
     INTERRUPTED = "interrupted"  # should_stop() returned True (gdb's Ctrl-C)
+    FORK = "fork"  # the process forked StopReason.child (the child runs on, not debugged)
+    VFORK = "vfork"  # the process vforked StopReason.child
+    VFORK_DONE = "vfork-done"  # that vfork's child exec'd or exited: the parent runs again
+    EXEC = "exec"  # the process exec'd StopReason.path (now at the new program's entry)
 
 
 _WATCH_KINDS = frozenset({StopKind.WATCH, StopKind.RWATCH, StopKind.AWATCH})
@@ -78,19 +83,27 @@ class StopReason:
     ``signal`` is reported in ``T`` stop replies (default SIGTRAP) and in
     ``X`` replies for :attr:`StopKind.TERMINATED`.  ``address`` is the data
     address for watchpoint stops.  ``exit_status`` is the process exit code
-    for :attr:`StopKind.EXITED`.
+    for :attr:`StopKind.EXITED`.  ``child`` is the new process's pid for
+    :attr:`StopKind.FORK` and :attr:`StopKind.VFORK`, ``path`` the program
+    of an :attr:`StopKind.EXEC`.
     """
 
     kind: StopKind
     signal: int = SIGTRAP
     address: int | None = None
     exit_status: int | None = None
+    child: int | None = None
+    path: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind in _WATCH_KINDS and self.address is None:
             raise ValueError(f"{self.kind.name} stop needs an address")
         if self.kind is StopKind.EXITED and self.exit_status is None:
             raise ValueError("EXITED stop needs an exit_status")
+        if self.kind in (StopKind.FORK, StopKind.VFORK) and self.child is None:
+            raise ValueError(f"{self.kind.name} stop needs the child's pid")
+        if self.kind is StopKind.EXEC and self.path is None:
+            raise ValueError("EXEC stop needs the program's path")
 
 
 class BreakKind(Enum):
@@ -338,6 +351,12 @@ class Target(Protocol):
 
     def program_signals(self, signals: frozenset[int]) -> None:
         """Needs PASS_SIGNALS: only these may reach the program when gdb resumes with them."""
+        ...
+
+    def process_events(self, fork: bool, vfork: bool, exec: bool) -> None:
+        """Needs PROCESS_EVENTS: which of the process's forks, vforks and execs gdb asked to
+        hear of (qSupported): forward continues stop at those (a VFORK_DONE follows a VFORK
+        reported), with breakpoints and watchpoints gone at an EXEC, as gdb then takes them."""
         ...
 
     def kill(self) -> None: ...

@@ -195,6 +195,9 @@ class Machine:
         # the next block boundary, so Ctrl-C works however busy the guest is.
         self.should_stop: Callable[[], bool] | None = None
         self._sysregs: SystemRegisters | None = None
+
+        # Called after each system call (the recording's scheduler: a thread woken may end the slice).
+        self.after_syscall: Callable[[], None] | None = None
         self._block_hook = self._add_raw_hook(UC_HOOK_BLOCK, self.counter.block_hook, 1, 0)
         self.uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
         self.uc.hook_add(UC_HOOK_MEM_INVALID, self._on_mem_invalid)
@@ -387,6 +390,14 @@ class Machine:
             self._in_syscall = False
         if self.should_stop is not None and self.should_stop():
             self.request_stop()
+        if self.after_syscall is not None:
+            self.after_syscall()
+
+    def set_soft_limit(self, slice_end: int) -> None:
+        """During a run (a hook): stop at the first block boundary at or after `slice_end` instead."""
+        st = self.counter.state
+        st.soft_limit = slice_end
+        st.fast_limit = 0 if st.stop_request else min(st.limit, slice_end)
 
     def _on_interrupt(self, uc: Uc, intno: int, _user: object) -> None:
         if intno == self.arch.syscall_interrupt:
@@ -505,8 +516,9 @@ class Machine:
             st.soft_limit = slice_end
             st.fast_limit = 0 if st.stop_request else min(limit, slice_end)
             st.stop_reason = StopCause.NONE
-            before = (st.icount, self.pc)
-            stop = self._emulate()
+            pc = self.pc                # (a register read costs microseconds: once a run)
+            before = (st.icount, pc)
+            stop = self._emulate(pc)
             if stop is not None:
                 return stop
             cause = st.stop_reason
@@ -536,18 +548,21 @@ class Machine:
                 raise ReplayError(f"the emulator stopped without progress at {self.pc:#x} "
                                   f"(instruction {st.icount:,})")
 
-    def _emulate(self) -> RunStop | None:
+    def _emulate(self, pc: int | None = None) -> RunStop | None:
+        """emu_start from `pc` (None: the current pc)."""
         self._halt = None
         self._trap = None
         self._mem_fault = None
         self._trap_stop = None
-        if self.pc == _UNTIL:
+        if pc is None:
+            pc = self.pc
+        if pc == _UNTIL:
             # emu_start would stop at once (its `until` address) and the run loop
             # would spin: fetching the last byte of the address space faults, as
             # natively (no user mapping can reach it).
             return RunStop(StopKind.FAULT, self.icount, _UNTIL, SIGSEGV, _UNTIL, "fetch at 0xffffffffffffffff")
         try:
-            self.uc.emu_start(self.pc, _UNTIL)
+            self.uc.emu_start(pc, _UNTIL)
         except UcError as exc:
             return self._fault_from_error(exc)
         finally:

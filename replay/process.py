@@ -171,11 +171,14 @@ class GuestProcess:
             self.scheduler.settle()
             if self.family.all_exited:
                 return Outcome.EXITED
+            if self.scheduler.kernel.held:      # a signal another task sent the thread switched in
+                return Outcome.SIGNAL
             m = self.scheduler.machine
             m.should_stop = should_stop
             sync = self.host.next_sync(m.icount)
             target = min(limit, sync, self.host.next_switch(m.icount), self.host.next_async(m.icount))
             slice_end = min(m.icount + self.slice, self.scheduler.soft_limit(m.icount))
+            m.after_syscall = self.scheduler.after_syscall if self.scheduler.unsliced else None
             if self.family.timer_armed():
                 slice_end = min(slice_end, m.icount + TIMER_SLICE)
             stop = m.run(target, slice_end=slice_end)

@@ -60,7 +60,7 @@ from .keyframes import KeyframeStore, check_shapes, fingerprint
 from .linux.kernel import LinuxKernel
 from .linux.procfs import DEBUGGER_FILES
 from .linux.signals import QUIET_BY_DEFAULT
-from .linux.tasks import ThreadInfo
+from .linux.tasks import ThreadInfo, WaitKind
 from .machine import Hit, Watchpoint
 from .process import Outcome
 from .replayer import Replay
@@ -540,26 +540,33 @@ class Timeline:
             return self._stop(StopReason.INTERRUPTED)
         return self._stop(StopReason.ARRIVED)
 
-    def cont(self, direction: Direction = Direction.FORWARD, should_stop: ShouldStop | None = None) -> TimeStop:
+    def cont(self, direction: Direction = Direction.FORWARD, should_stop: ShouldStop | None = None,
+             until: int | None = None) -> TimeStop:
+        """Run to the next stop.  Forward, `until` (a position ahead) is one more: an ARRIVED
+        stop there if nothing stops the run before (a front end's own stopping points, such
+        as the debugged process's fork and exec)."""
         if direction == Direction.FORWARD:
-            return self._cont_forward(should_stop)
+            return self._cont_forward(should_stop, until)
         return self._cont_backward(should_stop)
 
-    def _cont_forward(self, should_stop: ShouldStop | None) -> TimeStop:
+    def _cont_forward(self, should_stop: ShouldStop | None, until: int | None = None) -> TimeStop:
         if self.at_end and not self._kernel.held:
             return self.end_stop()
         start = self.position
+        limit = self.end.icount if until is None or until <= start else min(until, self.end.icount)
         # A breakpoint where we stand is skipped, unless a held delivery moves us
         # into a handler first (its entry may hold a breakpoint of its own).
         self._machine.skip_breakpoint_icount = -1 if self._kernel.held else start
         self._gate_stops = True
         try:
-            outcome = self._run_forward(self.end.icount, should_stop, traps=True)
+            outcome = self._run_forward(limit, should_stop, traps=True)
             hits = list(self._machine.hits)
         finally:
             self._gate_stops = False
             self._machine.skip_breakpoint_icount = -1
             self._arm(False)
+        if outcome == Outcome.LIMIT and self.position == limit < self.end.icount:
+            return self._stop(StopReason.ARRIVED)
         if outcome == Outcome.SIGNAL:
             return self._delivery_stop()
         if outcome == Outcome.TRAPPED:
@@ -697,6 +704,23 @@ class Timeline:
             if owner == tid and begin < self._switch_icounts[j]:
                 return self._switch_icounts[j] - 1
         return None
+
+    @property
+    def program(self) -> str:
+        """The debugged process's program here: its last execve's (a forked child: its parent's)."""
+        return self._kernel.exe
+
+    @property
+    def auxv(self) -> bytes:
+        """The debugged process's auxiliary vector here (its last exec's)."""
+        return self._kernel.state.auxv
+
+    def vfork_child(self) -> int | None:
+        """The child the debugged process's current thread waits for in vfork here (None: none)."""
+        k = self._kernel
+        thread = k.state.threads.get(k.tid)
+        wait = thread.wait if thread is not None else None
+        return wait.address if wait is not None and wait.kind == WaitKind.VFORK else None
 
     def _saved_cpu(self, tid: int) -> object | None:
         """The saved CPU of thread `tid` (None: it is on the machine); ReplayError if none lives."""

@@ -26,6 +26,7 @@ THREADED = {
     "procs_status": [],         # /proc/self/status (Pid, PPid, Tgid, Threads) in a parent and its child
     "procs_pipefull": [],       # a pipe holds 64 KiB: EAGAIN, poll, a writer waits for its reader
     "procs_shared": [],         # MAP_SHARED memory across fork: process-shared semaphores, futex between processes
+    "threads_wakespin": [],     # a thread others wait on runs unsliced; waking one ends its slice
 }
 
 
@@ -244,3 +245,24 @@ def test_waiting_in_poll_or_select_lets_other_threads_run(ttdbg: Ttdbg, guest) -
     assert out.endswith(b"poll 1 0x1, got: a\nworker 2 done: 44999850000\nselect 1 1, got: b\n")
     rep = ttdbg.replay(trace)
     assert rep.stdout == out and rep.status == 0
+
+
+def test_wait4_rusage_is_the_childs_instructions(ttdbg: Ttdbg, guest) -> None:
+    """ru_utime by the model of one instruction a nanosecond: 4x the loop, 4x the time; a
+    child's time includes its reaped child's; the same in the replay."""
+    trace, rec, rep = ttdbg.record_replay(guest("procs_rusage", "static"))
+    assert rec.status == 0 and rep.stdout == rec.stdout, rec.err
+    small, large, nested = (int(v) for v in rec.stdout.split()[1:])
+    assert small > 0 and 3.9 < large / small < 4.1
+    assert large <= nested <= large * 1.01
+
+
+def test_a_thread_others_wait_on_runs_unsliced_until_it_wakes_one(ttdbg: Ttdbg, guest) -> None:
+    """threads_wakespin: main runs 2M iterations while the worker waits, then wakes it and
+    spins: the worker runs at once (a few switches, ~10M instructions), not after 2^26."""
+    trace, rec, rep = ttdbg.record_replay(guest("threads_wakespin", "static"))
+    assert rec.status == 0 and rep.stdout == rec.stdout, rec.err
+    info = ttdbg("info", trace).out
+    icount = int(re.search(r"instructions:\s+([\d,]+)", info).group(1).replace(",", ""))
+    switches = sum(1 for _, _, kind in parse_dump(dump_lines(ttdbg, trace)) if kind == "TASK_SWITCH")
+    assert icount < 30_000_000 and switches < 10, (icount, switches)

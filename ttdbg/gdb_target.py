@@ -32,6 +32,7 @@ from replay import Direction as TimeDirection
 from replay import StopReason as TimeReason
 
 from .positions import parse_position
+from .process_events import PointKind, ProcessEvent, ProcessPoint, ProcessPoints, Reported
 from .session import DebugSession
 from .thread_steps import NoSuchThread, ThreadSteps
 
@@ -39,6 +40,8 @@ log = logging.getLogger(__name__)
 
 _WATCH_KIND = {BreakKind.WRITE: WatchKind.WRITE, BreakKind.READ: WatchKind.READ,
                BreakKind.ACCESS: WatchKind.ACCESS}
+_EVENT_STOP = {Reported.FORK: StopKind.FORK, Reported.VFORK: StopKind.VFORK,
+               Reported.VFORK_DONE: StopKind.VFORK_DONE, Reported.EXEC: StopKind.EXEC}
 _WATCH_STOP = {WatchKind.WRITE: StopKind.WATCH, WatchKind.READ: StopKind.RWATCH,
                WatchKind.ACCESS: StopKind.AWATCH}
 SIGTRAP = 5
@@ -56,7 +59,7 @@ class ReplayTarget:
         Capability.REVERSE_STEP, Capability.REVERSE_CONTINUE, Capability.SW_BREAK,
         Capability.HW_BREAK, Capability.WATCH_WRITE, Capability.WATCH_READ,
         Capability.WATCH_ACCESS, Capability.HOST_IO, Capability.AUXV, Capability.EXEC_FILE,
-        Capability.MONITOR, Capability.PASS_SIGNALS,
+        Capability.MONITOR, Capability.PASS_SIGNALS, Capability.PROCESS_EVENTS,
     })
 
     def __init__(self, session: DebugSession) -> None:
@@ -79,6 +82,9 @@ class ReplayTarget:
         self._program_signals: frozenset[int] | None = None
         self._host_fds: dict[int, bytes] = {}
         self._next_fd = 3
+        self._points = ProcessPoints(session.contents.events, self.pid)
+        self._reports: dict[str, bool] = {"fork": False, "vfork": False, "exec": False}   # what gdb asked
+        self._vforked: set[int] = set()         # vfork children reported, whose VFORK_DONE is to come
 
     # -- connections ----------------------------------------------------------------------
     def begin_session(self, *, rewind: bool = False) -> None:
@@ -97,6 +103,8 @@ class ReplayTarget:
         self._host_fds.clear()
         self._past_end = False
         self._exit_at_end = False
+        self._reports = dict.fromkeys(self._reports, False)
+        self._vforked.clear()
         if rewind:
             tl.seek(0)
         # a plain stop (gdb shows the frame), or the signal waiting to be delivered here
@@ -169,6 +177,12 @@ class ReplayTarget:
             if step:
                 stop, made_by = self._step(self._stop_tid if tid is None else tid, tdir, should_stop,
                                            chosen=tid is not None)
+            elif tdir == TimeDirection.FORWARD and any(self._reports.values()):
+                stop, event = self._cont_to_process_event(should_stop)
+                if event is not None:
+                    self._stop_tid = tl.current_tid
+                    self._past_end = False
+                    return self._remember(self._translate(stop, event=event))
             else:
                 stop = tl.cont(tdir, should_stop)
             if stop.reason == TimeReason.WATCHPOINT and self._debug.gdb_steps_over_watchpoints:
@@ -201,6 +215,55 @@ class ReplayTarget:
         tl.seek(tl.position - 1 if tdir == TimeDirection.FORWARD else tl.position + 1)
         return TimeStop(stop.reason, tl.position, tl.pc, stop.address, stop.watch, tid=stop.tid)
 
+    # -- forks and execs (process_events.py) --------------------------------------------------
+    def process_events(self, fork: bool, vfork: bool, exec: bool) -> None:
+        self._reports = {"fork": fork, "vfork": vfork, "exec": exec}
+
+    def _cont_to_process_event(self, should_stop: ShouldStop) -> tuple[TimeStop, ProcessEvent | None]:
+        """Continue forward to the next stop or process event gdb asked for: (the stop, None),
+        or (the arrival, the event).  Points gdb does not hear of are passed by (a breakpoint
+        right there still stops: gdb never stood there to step over it)."""
+        tl = self.timeline
+        while True:
+            point = next((p for p in self._points.after(tl.position) if self._may_report(p)), None)
+            stop = tl.cont(TimeDirection.FORWARD, should_stop, until=None if point is None else point.icount)
+            if point is None or stop.reason != TimeReason.ARRIVED or stop.icount != point.icount:
+                return stop, None
+            event = self._event_at(point)
+            if event is not None:
+                return stop, event
+            if tl.pc in tl.breakpoints:
+                return TimeStop(TimeReason.BREAKPOINT, stop.icount, stop.pc, address=stop.pc, tid=stop.tid), None
+
+    def _may_report(self, point: ProcessPoint) -> bool:
+        if point.kind == PointKind.FORK:
+            return self._reports["fork"] or self._reports["vfork"]
+        if point.kind == PointKind.EXEC:
+            return self._reports["exec"]
+        return point.child in self._vforked
+
+    def _event_at(self, point: ProcessPoint) -> ProcessEvent | None:
+        """The stop gdb hears of at `point` (the timeline stands there); None: none."""
+        tl = self.timeline
+        if point.kind == PointKind.FORK:
+            vfork = tl.vfork_child() == point.child
+            if not self._reports["vfork" if vfork else "fork"]:
+                return None
+            if vfork:
+                self._vforked.add(point.child)
+            return ProcessEvent(Reported.VFORK if vfork else Reported.FORK, point.child)
+        if point.kind == PointKind.CHILD_DONE:
+            self._vforked.discard(point.child)
+            return ProcessEvent(Reported.VFORK_DONE)
+        # A new program: gdb takes every breakpoint and watchpoint out (it inserts its
+        # breakpoints again, at their places in the new program).
+        for addr in list(tl.breakpoints):
+            tl.remove_breakpoint(addr)
+        for watch in list(tl.watchpoints):
+            tl.remove_watchpoint(watch)
+        self._break_kinds.clear()
+        return ProcessEvent(Reported.EXEC, path=tl.program)
+
     def _at_recorded_end(self) -> bool:
         return self.timeline.position >= self.timeline.end.icount
 
@@ -208,10 +271,14 @@ class ReplayTarget:
         self._last = reason
         return reason
 
-    def _translate(self, stop: TimeStop, step: bool = False, *, final: bool = False) -> StopReason:
+    def _translate(self, stop: TimeStop, step: bool = False, *, final: bool = False,
+                   event: ProcessEvent | None = None) -> StopReason:
         """The one mapping of the engine's stops to the stub's.  `final`: at the
         end of the recording, report how the recorded run ended (after `monitor
-        exit`: gdb then considers the process gone)."""
+        exit`: gdb then considers the process gone).  `event`: the fork or exec
+        gdb hears of where `stop` arrived."""
+        if event is not None:
+            return StopReason(_EVENT_STOP[event.kind], child=event.child or None, path=event.path or None)
         r = stop.reason
         if final and r == TimeReason.SIGNALLED:
             return StopReason(StopKind.TERMINATED, signal=_gdb_signal(stop.signal))
@@ -267,6 +334,7 @@ class ReplayTarget:
         return self.session.auxv
 
     def exec_file(self) -> str:
+        """The debugged process's program here (after an exec, the new one)."""
         return self.session.program
 
     def host_open(self, path: str, flags: int, mode: int) -> int:

@@ -136,15 +136,18 @@ class DebugSession:
 
     @property
     def auxv(self) -> bytes:
-        return self.replay.auxv
+        """The debugged process's auxiliary vector here (its last exec's)."""
+        return self.timeline.auxv
 
     @property
     def pid(self) -> int:
-        return self.header.pid
+        """The debugged process's pid (`-p`; default the first process's)."""
+        return self.timeline.pid
 
     @property
     def program(self) -> str:
-        return self.header.program
+        """The debugged process's program here: the recorded program, another after an exec."""
+        return self.timeline.program
 
     def summary(self) -> str:
         end = self.timeline.end

@@ -10,7 +10,8 @@ Every path and digest here comes from the trace, so it is data from a
 stranger (the trace may have been crafted): nothing may be created outside
 `root`.  The policy:
 
-- the header's program path must be what `ttdbg record` writes, a normalised
+- the debugged program's path (the header's, or the one a process chosen with
+  `-p` exec'd) must be what `ttdbg record` writes, a normalised
   absolute path without control characters; anything else refuses the trace
   (`SysrootError`, one line, exit status 65), since gdb needs that file;
 - a captured file's path (from `FILE_OPEN` events, i.e. whatever the guest
@@ -86,10 +87,13 @@ def _link(root: str, path: str, target: str) -> str | None:
 
 
 def build_sysroot(session: DebugSession, root: str) -> str:
-    """Populate `root` (an empty directory); returns the path of the program inside it."""
+    """Populate `root` (an empty directory); returns the path of the program inside it
+    (the debugged process's program where the session stands: `-p` may choose a
+    process that runs another program than the recorded one)."""
     program = session.program
+    captured = session.files.get(program)
     if (not program.startswith("/") or _CONTROL.search(program) or posixpath.normpath(program) != program
-            or not is_sha256(session.header.program_sha256)):
+            or captured is None or not is_sha256(captured.sha256)):
         raise SysrootError(f"{session.trace.path}: the trace names its program {program!r} "
                            "(not a normalised absolute path with a SHA-256 digest): refusing to use it")
     link: str | None = None

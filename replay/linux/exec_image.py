@@ -78,6 +78,7 @@ def load_program(k: LinuxKernel, path: str, data: bytes, interp_data: bytes | No
     for addr, chunk in writes:
         mem.write(addr, chunk)
     k.set_exec_image(data, initial.arg_span, initial.env_span)
+    k.state.auxv = initial.auxv
     m = k.machine
     m.set_reg(arch.sp, initial.sp)
     m.set_reg(arch.pc, entry)

@@ -152,6 +152,10 @@ class Family:
         """`child` ended: its children go to the first process, its parent hears
         (SIGCHLD; its wait4 is made again) or, ignoring SIGCHLD, reaps it at once;
         a vfork parent waiting for it runs again."""
+        ended = child.state.exited
+        if ended is not None and self.current == child.pid:
+            child.state.ran += max(0, ended.icount - child.state.ran_from)
+            child.state.ran_from = ended.icount
         for k in self.kernels.values():
             if k.state.ppid == child.pid and k is not child:
                 k.state.ppid = 1                 # orphans go to init, as on Linux without a subreaper

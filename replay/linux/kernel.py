@@ -89,6 +89,10 @@ class KernelState:
     held: tuple[SigInfo, ...] = ()   # deliveries stopped at the signal gate, not yet made
     itimer: IntervalTimer | None = None   # ITIMER_REAL (alarm, setitimer), when armed
     exited: ProcessExit | None = None
+    auxv: bytes = b""         # the auxiliary vector of its last exec (a fork's child: its parent's)
+    ran: int = 0              # instructions its threads ran, up to `ran_from` while it runs (wait4's rusage)
+    ran_from: int = 0         # the count at which it last got the CPU
+    children_ran: int = 0     # instructions of its children it reaped (with wait4/waitid), theirs included
 
 
 @dataclass(frozen=True)
@@ -132,7 +136,6 @@ class LinuxKernel:
         # What /proc/self shows of the exec (set_exec_image): the program's bytes
         # and where argv's and the environment's strings lie in guest memory.
         self.exe_image = b""
-        self.auxv = b""                      # the auxiliary vector of the last exec (execve)
         self.arg_span = (0, 0)
         self.env_span = (0, 0)
         machine.os = self
@@ -454,15 +457,25 @@ class LinuxKernel:
         pc = self.machine.pc if context is None else self.machine.context_reg(context, self.machine.arch.pc)
         self.terminate(signum, ExceptionCause.KILL, pc, 0, now)
 
-    def enter_pending_handlers(self) -> None:
-        """A thread switched in: enter the handlers of signals other threads sent it."""
+    def enter_pending_handlers(self) -> bool:
+        """A thread switched in: enter the handlers of signals other threads (or processes)
+        sent it, through the signal gate like every delivery; True when the gate holds them."""
         t = self.thread
-        while ready := t.pending & ~t.sigmask:
+        infos: list[SigInfo] = []
+        mask = t.sigmask                    # as each handler entered will leave it
+        while ready := t.pending & ~mask:
             signum = (ready & -ready).bit_length()
             t.pending &= ~(1 << (signum - 1))
             code = t.pending_codes.pop(signum, SI_USER)
-            if self.state.sigactions.get(signum, SigAction()).handler not in (sig.SIG_DFL, sig.SIG_IGN):
-                self.enter_handler(SigInfo(signum, code, pid=self.pid))
+            action = self.state.sigactions.get(signum, SigAction())
+            if action.handler not in (sig.SIG_DFL, sig.SIG_IGN):
+                infos.append(SigInfo(signum, code, pid=self.pid))
+                mask |= action.mask | (0 if action.flags & SA_NODEFER else 1 << (signum - 1))
+        if infos and self._gate(tuple(infos)):
+            return True
+        for info in infos:
+            self.enter_handler(info)
+        return False
 
     def live_threads(self) -> list[ThreadState]:
         return [t for t in self.state.threads.values() if not t.exited]

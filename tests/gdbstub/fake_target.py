@@ -10,7 +10,9 @@ or a watched write (forwards; backwards, the one whose instruction was undone),
 else the one about to run (a breakpoint).  With ``tids``, a thread's registers are
 the fake's with rax = its tid and, off the stop's thread, rip = where it last ran.
 With ``spin=True`` a continue never finishes on its own: it polls
-``should_stop`` until the stub interrupts it.
+``should_stop`` until the stub interrupts it.  ``process_stops`` maps a
+position to the fork, vfork or exec stop a forward continue makes on arriving
+there, if gdb asked for that kind (``process_events``).
 """
 
 from __future__ import annotations
@@ -77,6 +79,8 @@ class FakeTarget:
         self.detached = False
         self.resume_started = 0
         self.current_stop = StopReason(StopKind.SIGNAL)
+        self.process_stops: dict[int, StopReason] = {}
+        self.reports = {StopKind.FORK: False, StopKind.VFORK: False, StopKind.EXEC: False}
 
     # --- state --------------------------------------------------------------
     @property
@@ -165,6 +169,9 @@ class FakeTarget:
             self.stop_tid = ran
             if step and (tid is None or ran == tid):
                 return StopReason(StopKind.SIGNAL)
+            event = self.process_stops.get(self.position)
+            if forward and not step and event is not None and self.reports.get(event.kind, True):
+                return event
             if (BreakKind.SOFTWARE, self.pc) in self.breakpoints:
                 return StopReason(StopKind.SW_BREAK)
             if (BreakKind.HARDWARE, self.pc) in self.breakpoints:
@@ -231,6 +238,10 @@ class FakeTarget:
         if command == "quiet":
             return ""
         return f"ran {command}\n"
+
+    def process_events(self, fork: bool, vfork: bool, exec: bool) -> None:
+        self.calls.append(("process_events", fork, vfork, exec))
+        self.reports = {StopKind.FORK: fork, StopKind.VFORK: vfork, StopKind.EXEC: exec}
 
     def kill(self) -> None:
         self.killed = True
