@@ -27,13 +27,14 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from .errors import ReplayError
 from .keyframes import KeyframeStore, open_keyframes
 from .machine import WatchKind, Watchpoint
 from .replayer import OutputSink, Replay
+from .scan_cluster import Cluster, check_address
 from .timeline import Timeline
 from .trace import TraceDir
 
@@ -267,12 +268,16 @@ def default_jobs() -> int:
 
 
 def scan(trace: TraceDir, spec: ScanSpec, start: int = 0, end: int | None = None, *, jobs: int | None = None,
-         store: KeyframeStore | None = None, pid: int | None = None) -> ScanResult:
+         store: KeyframeStore | None = None, pid: int | None = None, cluster: str | None = None) -> ScanResult:
     """Scan [start, end) of `trace` (end None: to the end) with `jobs` workers,
-    in process `pid` (None: the first): hits of that process only."""
+    in process `pid` (None: the first): hits of that process only.  With
+    `cluster` (a Dask scheduler's address) the segments run there instead, as
+    many as the pool would have with `jobs` (default: 2 per connected worker)."""
     started = time.monotonic()
     if jobs is not None and jobs < 1:
         raise ReplayError("--jobs must be at least 1")
+    if cluster is not None:
+        check_address(cluster)       # before any replay: a typo is one line at once
     total = store.end if store is not None else None
     if total is None:
         replay = Replay(trace, OutputSink.quiet())
@@ -282,25 +287,34 @@ def scan(trace: TraceDir, spec: ScanSpec, start: int = 0, end: int | None = None
             replay.close()
     end = total if end is None else min(end, total)
     start = max(0, min(start, end))
+    if cluster is not None:
+        remote = Cluster(cluster)
+        workers = jobs or remote.workers
+        segments = _segments(store, start, end, 2 * workers)
+        tasks = [(os.path.abspath(trace.path), spec, a, b, pid) for a, b in segments]
+        return _merge(remote.map(_worker, tasks), started, min(workers, len(tasks)), len(segments))
     if jobs is None:       # by default all cores, unless the range is too short to pay for starting workers
         jobs = default_jobs() if end - start >= SMALL_SCAN else 1
     segments = _segments(store, start, end, 1 if jobs == 1 else jobs * 2)
     tasks = [(trace.path, spec, a, b, pid) for a, b in segments]
-    notes: list[str] = []
     if jobs == 1 or len(tasks) == 1:
-        results = [_worker(t) for t in tasks]
-        workers = 1
-    else:
-        workers = min(jobs, len(tasks))
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["replay"])
-        with ctx.Pool(workers) as pool:
-            results = pool.map(_worker, tasks, chunksize=1)
+        return _merge(map(_worker, tasks), started, 1, len(segments))
+    workers = min(jobs, len(tasks))
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["replay"])
+    with ctx.Pool(workers) as pool:
+        return _merge(pool.imap(_worker, tasks, chunksize=1), started, workers, len(segments))
+
+
+def _merge(results: Iterable[tuple[list[ScanHit], int, list[str]]], started: float, workers: int,
+           segments: int) -> ScanResult:
+    """The segments' answers, taken one by one as they come, in instruction-count order."""
     hits: list[ScanHit] = []
     scanned = 0
+    notes: list[str] = []
     for part, n, more in results:
         hits.extend(part)
         scanned += n
         notes.extend(m for m in more if m not in notes)
     hits.sort(key=lambda h: (h.icount, h.kind))
-    return ScanResult(hits, scanned, time.monotonic() - started, workers, len(segments), notes)
+    return ScanResult(hits, scanned, time.monotonic() - started, workers, segments, notes)

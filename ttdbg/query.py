@@ -9,7 +9,7 @@ One grammar for the CLI (`ttdbg query`), the REPL (`query ...`) and gdb
     writes LOCATION[:LEN] | reads LOCATION[:LEN]   every access overlapping the range
     calls FUNCTION                           entries with ABI argument registers, returns
     values EXPR at LOCATION                  EXPR each time LOCATION runs
-    options: --from N --to M --json --jobs N
+    options: --from N --to M --json --jobs N --cluster tcp://HOST:PORT
 
 A LOCATION is an address, a symbol, `file.c:var` or a C lvalue over globals
 (`items[2].total`, through the REPL's expression subset).  The engine
@@ -47,7 +47,8 @@ from .symbols import CType, SymbolError, Symbols
 
 KINDS = ("syscalls", "events", "exec", "lines", "writes", "reads", "calls", "values", "origin")
 ARG_REGS = ("rdi", "rsi", "rdx", "rcx", "r8", "r9")
-USAGE = ("query KIND ARGS... [--from N] [--to M] [--json] [--jobs N]; KIND: syscalls [NAME], events [KIND], "
+USAGE = ("query KIND ARGS... [--from N] [--to M] [--json] [--jobs N] [--cluster tcp://HOST:PORT]; "
+         "KIND: syscalls [NAME], events [KIND], "
          "exec ADDRESS, lines FILE:LINE, writes LOC[:LEN], reads LOC[:LEN], calls FUNCTION, values EXPR at LOC, "
          "origin EXPR [--at N] [--depth D]")
 
@@ -64,6 +65,7 @@ class Question:
     end: int | None = None
     json: bool = False
     jobs: int | None = None
+    cluster: str | None = None       # a Dask scheduler's address: the scan's segments run there
     at: int | None = None            # origin: the position (default: the end)
     depth: int = 6                   # origin: levels of the tree
 
@@ -76,7 +78,7 @@ class Answer:
 
 
 def parse_question(words: list[str]) -> Question:
-    """`KIND ARGS... [--from N] [--to M] [--json] [--jobs N]` as typed."""
+    """`KIND ARGS... [--from N] [--to M] [--json] [--jobs N] [--cluster ADDRESS]` as typed."""
     if not words:
         raise QueryError(f"usage: {USAGE}")
     kind = words[0]
@@ -107,6 +109,10 @@ def parse_question(words: list[str]) -> Question:
                 q.jobs = n
         elif w == "--json":
             q.json = True
+        elif w == "--cluster":
+            q.cluster = next(it, None)
+            if q.cluster is None:
+                raise QueryError("--cluster needs a scheduler's address (tcp://HOST:PORT)")
         else:
             q.args.append(w)
     return q
@@ -287,11 +293,13 @@ class QueryRunner:
         if q.kind == "origin":
             return self._origin(q)
         spec, decode = self._plan(q)
-        result = scan(self.trace, spec, q.start, q.end, jobs=q.jobs or jobs, store=store, pid=self.pid)
+        result = scan(self.trace, spec, q.start, q.end, jobs=q.jobs or jobs, store=store, pid=self.pid,
+                      cluster=q.cluster)
         rows = decode(result.hits)
         summary = (f"{len(rows)} hits, {result.scanned:,} instructions scanned in {result.seconds:.2f} s "
                    f"by {result.workers} worker{'s' if result.workers != 1 else ''} "
-                   f"({result.segments} segment{'s' if result.segments != 1 else ''})")
+                   f"({result.segments} segment{'s' if result.segments != 1 else ''}"
+                   f"{' on ' + q.cluster if q.cluster else ''})")
         return self._finish(rows, summary, result.notes)
 
     def _origin(self, q: Question) -> Answer:
