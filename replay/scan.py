@@ -17,7 +17,10 @@ Traps:
   - `watches`: memory ranges whose writes and/or reads are noted.  Unicorn
     calls the hook for accesses *starting* in its range, so the hook range
     begins 15 bytes early and accesses are kept if they overlap.  Only
-    accesses in those ranges reach Python: other code runs at replay speed.
+    accesses in those ranges reach Python: other code runs at replay speed
+    (measured: a bounded write hook costs nothing visible off its range,
+    where write-protecting the page costs a Python fault per store to the
+    page; see README "In parallel").
     For writes, the watched range's bytes before and after each write come
     from a shadow copy read at the segment's start and updated write by write.
 """
