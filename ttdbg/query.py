@@ -43,7 +43,7 @@ from replay import (
 
 from .repl.expressions import INT_TYPES, LValue, Parser, tokens
 from .repl.table import CommandError
-from .symbols import CType, SymbolError, Symbols
+from .symbols import DWARF_REGS, CType, SymbolError, Symbols
 
 KINDS = ("syscalls", "events", "exec", "lines", "writes", "reads", "calls", "values", "origin")
 ARG_REGS = ("rdi", "rsi", "rdx", "rcx", "r8", "r9")
@@ -147,6 +147,40 @@ class GlobalScope:
         return None
 
 
+class StopScope(GlobalScope):
+    """Expressions where a scan stopped: the locals and parameters of the function
+    at pc (DWARF: in a register, at a register plus an offset, or at the frame
+    base, the CFA, plus an offset; location lists pick the piece for pc), then globals."""
+
+    def __init__(self, symbols: Symbols | None, pc: int, registers: Callable[[str], int],
+                 memory: Callable[[int, int], bytes]) -> None:
+        super().__init__(symbols, registers, memory)
+        self.pc = pc
+
+    def find_variable(self, name: str) -> LValue | None:
+        f = self.symbols.function_at(self.pc) if self.symbols is not None else None
+        for v in (f.variables if f is not None else ()):
+            where = v.location_at(self.pc) if v.name == name else None
+            if where is None:
+                continue
+            kind, reg, offset = where
+            if kind == "reg":
+                return LValue(None, v.ctype, self.frame_register(reg))
+            if kind == "breg":
+                return LValue((self.frame_register(reg) + offset) & ((1 << 64) - 1), v.ctype)
+            cfa = self._cfa() if f.frame_base_cfa else None
+            if cfa is not None:
+                return LValue(cfa + offset, v.ctype)
+        return super().find_variable(name)
+
+    def _cfa(self) -> int | None:
+        row = self.symbols.cfi_row(self.pc) if self.symbols is not None else None
+        rule = row.get("cfa") if row is not None else None
+        if getattr(rule, "reg", None) is None or rule.reg >= len(DWARF_REGS):
+            return None
+        return self.frame_register(DWARF_REGS[rule.reg]) + rule.offset
+
+
 def _lvalue(scope: GlobalScope, text: str) -> LValue:
     if ":" in text and not text.startswith("0x"):
         text = text.rpartition(":")[2]        # file.c:var: the file only disambiguates
@@ -179,9 +213,13 @@ class ValueProbe:
     def __call__(self, tl: Timeline, hit: ScanHit) -> object:
         if self._symbols is None:
             self._symbols = Symbols(TraceDir(self.trace_path).load_file(self.program_digest), self.program)
-        scope = GlobalScope(self._symbols, tl.read_register, tl.read_memory)
+        scope = StopScope(self._symbols, hit.pc, tl.read_register, tl.read_memory)
         try:
             lv = Parser(scope, tokens(self.expr), self.expr).parse()
+            if lv.value is not None and lv.ctype is not None and lv.ctype.size in (1, 2, 4, 8) \
+                    and lv.ctype.kind in ("int", "uint", "char", "pointer"):
+                size = lv.ctype.size        # a variable in a register: its type's low bytes
+                return (lv.ctype.kind, (lv.value & ((1 << (8 * size)) - 1)).to_bytes(size, "little"), size)
             if lv.value is not None:
                 return ("int", lv.value, 8)
             size = lv.ctype.size if lv.ctype is not None and lv.ctype.size else 8
@@ -389,7 +427,7 @@ class QueryRunner:
                 raise QueryError(str(exc)) from None
             h = self.contents.header
             probe = ValueProbe(self.trace.path, h.program_sha256, h.program, expr)
-            _lvalue(GlobalScope(self.symbols, lambda n: 0, lambda x, n: bytes(n)), expr)  # syntax, names
+            _lvalue(StopScope(self.symbols, addr, lambda n: 0, lambda x, n: bytes(n)), expr)  # syntax, names
             return ScanSpec(stops=frozenset({addr}), probe=probe), self._value_rows
         raise QueryError(f"usage: {USAGE}")
 
@@ -472,6 +510,25 @@ class QueryRunner:
             rows.append(self._row(h.icount, h.pc, h.thread, value=value, goto=h.icount))
         return rows
 
+    def _params(self, entry: int, regs: tuple[int, ...]) -> list[dict] | None:
+        """The function's parameters by DWARF, named and typed, valued from the argument
+        registers in order (System V: integer and pointer parameters take rdi, rsi, ...;
+        a float, double or struct parameter is listed without a value, and later ones
+        too, since where they went depends on it)."""
+        f = self.symbols.function_at(entry) if self.symbols is not None else None
+        if f is None or f.low != entry:
+            return None
+        out = []
+        slot = 0
+        for p in f.params:
+            value = _param_value(p.ctype, regs[slot]) if slot is not None and slot < len(regs) else None
+            if value is None:
+                slot = None
+            else:
+                slot += 1
+            out.append({"name": p.name, "type": p.ctype.name, "value": value})
+        return out
+
     def _call_rows(self, hits: list[ScanHit]) -> list[dict]:
         rows: list[dict] = []
         open_calls: list[tuple[int, dict]] = []      # (rsp at entry, row)
@@ -482,7 +539,8 @@ class QueryRunner:
             if data[0] == "entry":
                 _, rsp, ret, args = data
                 caller = self._where(ret - 1)
-                row = self._row(h.icount, h.pc, h.thread, args=[_signed(v) for v in args], caller_pc=ret,
+                row = self._row(h.icount, h.pc, h.thread, args=[_signed(v) for v in args],
+                                params=self._params(h.pc, args), caller_pc=ret,
                                 caller=f"{caller['file']}:{caller['line']}" if caller["file"] else
                                 (self.name_at(ret) or f"{ret:#x}"),
                                 **{"return": None, "return_icount": None}, goto=h.icount)
@@ -498,6 +556,20 @@ class QueryRunner:
                         del open_calls[j:]
                         break
         return rows
+
+
+def _param_value(ctype: CType, raw: int) -> int | None:
+    """A parameter passed in an integer register, as its type reads it (None: not an integer class)."""
+    if ctype.kind not in ("int", "uint", "char", "pointer") or ctype.size not in (1, 2, 4, 8):
+        return None
+    value = raw & ((1 << (8 * ctype.size)) - 1)
+    if ctype.kind in ("int", "char") and value >> (8 * ctype.size - 1):
+        value -= 1 << (8 * ctype.size)
+    return value
+
+
+def _number(v: int | None) -> str:
+    return "?" if v is None else f"{v:#x}" if abs(v) > 0xFFFF else str(v)
 
 
 def _signed(v: int) -> int:
@@ -577,8 +649,10 @@ def render_table(kind: str, rows: list[dict]) -> str:
                 continue
             if col == "address":
                 v = f"{v:#x}"
+            elif col == "args" and r.get("params") is not None:
+                v = "(" + ", ".join(f"{p['name']}={_number(p['value'])}" for p in r["params"]) + ")"
             elif col == "args":
-                v = "(" + ", ".join(f"{a:#x}" if abs(a) > 0xFFFF else str(a) for a in v[:3]) + ", ...)"
+                v = "(" + ", ".join(_number(a) for a in v[:3]) + ", ...)"
             elif col == "return_icount" and v is not None:
                 v = f"@{v:,}"
             parts.append(f"{col}={v}" if col not in ("detail", "args") else str(v))
