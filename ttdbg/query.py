@@ -27,6 +27,7 @@ import os
 import re
 import struct
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -321,7 +322,10 @@ class QueryRunner:
         size = lv.ctype.size if lv.ctype is not None and lv.ctype.size else 8
         return lv.address, length or size, lv.ctype
 
-    def ask(self, q: Question, jobs: int | None = None) -> Answer:
+    def ask(self, q: Question, jobs: int | None = None, emit: Callable[[dict], None] | None = None) -> Answer:
+        """The answer; with `emit`, the rows of a scan go to it as they are found
+        (in order, numbered) instead of into the answer, so many hits need not fit
+        in memory at once (log queries and origin still return their rows)."""
         if q.kind in ("syscalls", "events"):
             if len(q.args) > 1:
                 raise QueryError(f"{q.kind} takes at most one name")
@@ -331,14 +335,27 @@ class QueryRunner:
         if q.kind == "origin":
             return self._origin(q)
         spec, decode = self._plan(q)
+        feed, flush = (decode.feed, decode.flush) if isinstance(decode, _CallRows) else (decode, list)
+        rows: list[dict] = []
+        count = 0
+
+        def take(part: list[ScanHit]) -> None:
+            nonlocal count
+            for row in feed(part):
+                count += 1
+                row["index"] = count
+                (emit or rows.append)(row)
         result = scan(self.trace, spec, q.start, q.end, jobs=q.jobs or jobs, store=store, pid=self.pid,
-                      cluster=q.cluster)
-        rows = decode(result.hits)
-        summary = (f"{len(rows)} hits, {result.scanned:,} instructions scanned in {result.seconds:.2f} s "
+                      cluster=q.cluster, on_part=take)
+        for row in flush():
+            count += 1
+            row["index"] = count
+            (emit or rows.append)(row)
+        summary = (f"{count} hits, {result.scanned:,} instructions scanned in {result.seconds:.2f} s "
                    f"by {result.workers} worker{'s' if result.workers != 1 else ''} "
                    f"({result.segments} segment{'s' if result.segments != 1 else ''}"
                    f"{' on ' + q.cluster if q.cluster else ''})")
-        return self._finish(rows, summary, result.notes)
+        return Answer(rows, summary, result.notes)
 
     def _origin(self, q: Question) -> Answer:
         if not q.args:
@@ -452,7 +469,7 @@ class QueryRunner:
                 rets.add(pc)
             pc += insn.size
         spec = ScanSpec(stops=frozenset({entry, *rets}), probe=CallProbe(entry))
-        return spec, self._call_rows
+        return spec, _CallRows(self)
 
     # -- rows ---------------------------------------------------------------------------------
     def _where(self, pc: int | None) -> dict:
@@ -529,33 +546,60 @@ class QueryRunner:
             out.append({"name": p.name, "type": p.ctype.name, "value": value})
         return out
 
-    def _call_rows(self, hits: list[ScanHit]) -> list[dict]:
-        rows: list[dict] = []
-        open_calls: list[tuple[int, dict]] = []      # (rsp at entry, row)
+
+class _CallRows:
+    """Rows of `calls` from its entry and return hits, fed in instruction-count
+    order, part by part: an entry opens a row, the return at the same stack
+    pointer closes it (and abandons the calls opened inside it that never
+    returned: longjmp, a tail call out).  A row is handed out once it and all
+    earlier rows are closed; `flush` hands out the rest at the end."""
+
+    def __init__(self, runner: QueryRunner) -> None:
+        self.runner = runner
+        self.pending: deque[list] = deque()          # [row, closed]
+        self.open: list[tuple[int, list]] = []       # (rsp at entry, pending item)
+
+    def feed(self, hits: list[ScanHit]) -> list[dict]:
+        runner = self.runner
         for h in hits:
             data = h.data
             if not isinstance(data, tuple):
                 continue
             if data[0] == "entry":
                 _, rsp, ret, args = data
-                caller = self._where(ret - 1)
-                row = self._row(h.icount, h.pc, h.thread, args=[_signed(v) for v in args],
-                                params=self._params(h.pc, args), caller_pc=ret,
-                                caller=f"{caller['file']}:{caller['line']}" if caller["file"] else
-                                (self.name_at(ret) or f"{ret:#x}"),
-                                **{"return": None, "return_icount": None}, goto=h.icount)
-                rows.append(row)
-                open_calls.append((rsp, row))
+                caller = runner._where(ret - 1)
+                row = runner._row(h.icount, h.pc, h.thread, args=[_signed(v) for v in args],
+                                  params=runner._params(h.pc, args), caller_pc=ret,
+                                  caller=f"{caller['file']}:{caller['line']}" if caller["file"] else
+                                  (runner.name_at(ret) or f"{ret:#x}"),
+                                  **{"return": None, "return_icount": None}, goto=h.icount)
+                item = [row, False]
+                self.pending.append(item)
+                self.open.append((rsp, item))
             elif data[0] == "ret":
                 _, rsp, rax = data
-                for j in range(len(open_calls) - 1, -1, -1):
-                    if open_calls[j][0] == rsp:
-                        row = open_calls[j][1]
+                for j in range(len(self.open) - 1, -1, -1):
+                    if self.open[j][0] == rsp:
+                        row = self.open[j][1][0]
                         row["return"] = _signed(rax)
                         row["return_icount"] = h.icount + 1
-                        del open_calls[j:]
+                        for _, item in self.open[j:]:
+                            item[1] = True
+                        del self.open[j:]
                         break
-        return rows
+        ready = []
+        while self.pending and self.pending[0][1]:
+            ready.append(self.pending.popleft()[0])
+        return ready
+
+    def flush(self) -> list[dict]:
+        rest = [item[0] for item in self.pending]
+        self.pending.clear()
+        self.open.clear()
+        return rest
+
+    def __call__(self, hits: list[ScanHit]) -> list[dict]:
+        return self.feed(hits) + self.flush()
 
 
 def _param_value(ctype: CType, raw: int) -> int | None:
