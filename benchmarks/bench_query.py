@@ -7,7 +7,7 @@ keyframes (`ttdbg index`: size and time), then times, each as a fresh
 `python -m ttdbg` process, as a user sees it: `replay -a --quiet`;
 `query writes rare` (a variable written once every 64 iterations),
 `query calls hot` (a function called every iteration: the slow case, a stop
-per call and per return) on the first tenth of the trace, and
+per call and per return) on the first hundredth of the trace, and
 `query lines` on the BENCH-RARE line, each with --jobs 1 and --jobs 2,
 and with --cluster on a local Dask cluster of 2 worker processes (if the
 extra ttdbg[cluster] is installed); then `origin rare` at the end.  Each
