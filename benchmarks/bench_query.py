@@ -7,8 +7,11 @@ keyframes (`ttdbg index`: size and time), then times, each as a fresh
 `python -m ttdbg` process, as a user sees it: `replay -a --quiet`;
 `query writes rare` (a variable written once every 64 iterations),
 `query calls hot` (a function called every iteration: the slow case, a stop
-per call and per return) on the first tenth of the trace, and
-`query lines` on the BENCH-RARE line, each with --jobs 1 and --jobs 2.
+per call and per return) on the first hundredth of the trace, and
+`query lines` on the BENCH-RARE line, each with --jobs 1 and --jobs 2,
+and with --cluster on a local Dask cluster of 2 worker processes (if the
+extra ttdbg[cluster] is installed); then `origin rare` at the end.  Each
+figure is followed by the 1-minute load average (the machine may be shared).
 Not part of the test suite.
 """
 
@@ -22,6 +25,10 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+
+
+def load() -> str:
+    return f"load {os.getloadavg()[0]:.1f}"
 
 
 def ttdbg(*args: str, env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess]:
@@ -42,25 +49,39 @@ def main() -> int:
     info = ttdbg("info", str(trace), env=env)[1].stdout
     total = int(next(line for line in info.splitlines() if line.startswith("instructions:")).split()[1]
                 .replace(",", ""))
-    print(f"trace: {total:,} instructions (record {secs:.1f} s)")
+    print(f"trace: {total:,} instructions (record {secs:.1f} s, {load()})", flush=True)
     secs, proc = ttdbg("index", str(trace), env=env)
-    print(f"index: {secs:.2f} s; {proc.stderr.strip()}")
+    print(f"index: {secs:.2f} s; {proc.stderr.strip()} ({load()})", flush=True)
     secs, proc = ttdbg("replay", "-a", "--quiet", str(trace), env=env)
     replay = secs
-    print(f"replay -a: {secs:.2f} s ({total / secs / 1e6:.0f} MIPS)")
+    print(f"replay -a: {secs:.2f} s ({total / secs / 1e6:.0f} MIPS, {load()})", flush=True)
+    cluster = None
+    try:
+        from distributed import LocalCluster
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    except ImportError:
+        print("(no Dask distributed: the cluster is not timed)")
     line = next(n for n, text in enumerate((HERE / "query_work.c").read_text().splitlines(), 1)
                 if "BENCH-RARE" in text)
     for words in (["writes", "rare"], ["lines", f"query_work.c:{line}"],
-                  ["calls", "hot", "--to", str(total // 10)]):
+                  ["calls", "hot", "--to", str(total // 100)]):
         times = {}
-        for jobs in ("1", "2"):
-            secs, proc = ttdbg("query", str(trace), *words, "--json", "--jobs", jobs, env=env)
+        ways = [("--jobs", "1"), ("--jobs", "2")] + ([("--cluster", cluster.scheduler_address)] if cluster else [])
+        for how in ways:
+            secs, proc = ttdbg("query", str(trace), *words, "--json", *how, env=env)
             assert proc.returncode == 0, proc.stderr
-            times[jobs] = secs
-            print(f"query {' '.join(words)} --jobs {jobs}: {secs:.2f} s, {len(proc.stdout.splitlines()):,} hits; "
-                  f"{proc.stderr.strip().splitlines()[-1]}")
+            times[how[1] if how[0] == "--jobs" else "cluster"] = secs
+            print(f"query {' '.join(words)} {how[0]} {'2 workers' if how[0] == '--cluster' else how[1]}: "
+                  f"{secs:.2f} s, {len(proc.stdout.splitlines()):,} hits; "
+                  f"{proc.stderr.strip().splitlines()[-1]} ({load()})", flush=True)
         print(f"   speed-up 2 vs 1 worker: {times['1'] / times['2']:.2f}x; "
-              f"1 worker vs replay -a: {replay / times['1']:.2f}x")
+              f"1 worker vs replay -a: {replay / times['1']:.2f}x"
+              + (f"; cluster / pool: {times['cluster'] / times['2']:.2f}x" if cluster else ""), flush=True)
+    secs, proc = ttdbg("query", str(trace), "origin", "rare", env=env)
+    assert proc.returncode == 0, proc.stderr
+    print(f"query origin rare: {secs:.2f} s, {len(proc.stdout.splitlines())} steps ({load()})", flush=True)
+    if cluster is not None:
+        cluster.close()
     return 0
 
 

@@ -17,7 +17,10 @@ Traps:
   - `watches`: memory ranges whose writes and/or reads are noted.  Unicorn
     calls the hook for accesses *starting* in its range, so the hook range
     begins 15 bytes early and accesses are kept if they overlap.  Only
-    accesses in those ranges reach Python: other code runs at replay speed.
+    accesses in those ranges reach Python: other code runs at replay speed
+    (measured: a bounded write hook costs nothing visible off its range,
+    where write-protecting the page costs a Python fault per store to the
+    page; see README "In parallel").
     For writes, the watched range's bytes before and after each write come
     from a shadow copy read at the segment's start and updated write by write.
 """
@@ -27,13 +30,14 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from .errors import ReplayError
 from .keyframes import KeyframeStore, open_keyframes
 from .machine import WatchKind, Watchpoint
 from .replayer import OutputSink, Replay
+from .scan_cluster import Cluster, check_address
 from .timeline import Timeline
 from .trace import TraceDir
 
@@ -81,6 +85,7 @@ class ScanResult:
     workers: int
     segments: int
     notes: list[str] = field(default_factory=list)
+    count: int = 0                   # hits found (also those handed to on_part and not kept)
 
 
 def _segments(store: KeyframeStore | None, start: int, end: int, tasks: int) -> list[tuple[int, int]]:
@@ -267,12 +272,20 @@ def default_jobs() -> int:
 
 
 def scan(trace: TraceDir, spec: ScanSpec, start: int = 0, end: int | None = None, *, jobs: int | None = None,
-         store: KeyframeStore | None = None, pid: int | None = None) -> ScanResult:
+         store: KeyframeStore | None = None, pid: int | None = None, cluster: str | None = None,
+         on_part: Callable[[list[ScanHit]], None] | None = None) -> ScanResult:
     """Scan [start, end) of `trace` (end None: to the end) with `jobs` workers,
-    in process `pid` (None: the first): hits of that process only."""
+    in process `pid` (None: the first): hits of that process only.  With
+    `cluster` (a Dask scheduler's address) the segments run there instead, as
+    many as the pool would have with `jobs` (default: 2 per connected worker).
+    With `on_part`, each segment's hits go to it as soon as they and all
+    earlier ones are in, in instruction-count order, and are not kept (the
+    result's `hits` is empty, `count` says how many there were)."""
     started = time.monotonic()
     if jobs is not None and jobs < 1:
         raise ReplayError("--jobs must be at least 1")
+    if cluster is not None:
+        check_address(cluster)       # before any replay: a typo is one line at once
     total = store.end if store is not None else None
     if total is None:
         replay = Replay(trace, OutputSink.quiet())
@@ -282,25 +295,39 @@ def scan(trace: TraceDir, spec: ScanSpec, start: int = 0, end: int | None = None
             replay.close()
     end = total if end is None else min(end, total)
     start = max(0, min(start, end))
+    if cluster is not None:
+        remote = Cluster(cluster)
+        workers = jobs or remote.workers
+        segments = _segments(store, start, end, 2 * workers)
+        tasks = [(os.path.abspath(trace.path), spec, a, b, pid) for a, b in segments]
+        return _merge(remote.map(_worker, tasks), started, min(workers, len(tasks)), len(segments), on_part)
     if jobs is None:       # by default all cores, unless the range is too short to pay for starting workers
         jobs = default_jobs() if end - start >= SMALL_SCAN else 1
     segments = _segments(store, start, end, 1 if jobs == 1 else jobs * 2)
     tasks = [(trace.path, spec, a, b, pid) for a, b in segments]
-    notes: list[str] = []
     if jobs == 1 or len(tasks) == 1:
-        results = [_worker(t) for t in tasks]
-        workers = 1
-    else:
-        workers = min(jobs, len(tasks))
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["replay"])
-        with ctx.Pool(workers) as pool:
-            results = pool.map(_worker, tasks, chunksize=1)
+        return _merge(map(_worker, tasks), started, 1, len(segments), on_part)
+    workers = min(jobs, len(tasks))
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["replay"])
+    with ctx.Pool(workers) as pool:
+        return _merge(pool.imap(_worker, tasks, chunksize=1), started, workers, len(segments), on_part)
+
+
+def _merge(results: Iterable[tuple[list[ScanHit], int, list[str]]], started: float, workers: int,
+           segments: int, on_part: Callable[[list[ScanHit]], None] | None = None) -> ScanResult:
+    """The segments' answers, taken one by one as they come, in instruction-count
+    order (segments are consecutive, so sorting each one sorts the whole)."""
     hits: list[ScanHit] = []
-    scanned = 0
+    scanned = count = 0
+    notes: list[str] = []
     for part, n, more in results:
-        hits.extend(part)
+        part.sort(key=lambda h: (h.icount, h.kind))
+        count += len(part)
+        if on_part is not None:
+            on_part(part)
+        else:
+            hits.extend(part)
         scanned += n
         notes.extend(m for m in more if m not in notes)
-    hits.sort(key=lambda h: (h.icount, h.kind))
-    return ScanResult(hits, scanned, time.monotonic() - started, workers, len(segments), notes)
+    return ScanResult(hits, scanned, time.monotonic() - started, workers, segments, notes, count)

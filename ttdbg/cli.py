@@ -558,7 +558,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     qy = sub.add_parser("query", help="every write, read, call, line or event of the whole run",
                         description="ttdbg query [-p PID | -e NAME] [TRACE] KIND ARGS... [--from N] [--to M] "
-                        "[--json] [--jobs N] (hits in that process only; default: the first); "
+                        "[--json] [--jobs N] [--cluster tcp://HOST:PORT] "
+                        "(hits in that process only; default: the first); "
                         "KIND: syscalls [NAME], events [KIND], exec ADDRESS, lines FILE:LINE, "
                         "writes LOC[:LEN], reads LOC[:LEN], calls FUNCTION, values EXPR at LOC, "
                         "origin EXPR [--at N] [--depth D]")

@@ -9,7 +9,7 @@ One grammar for the CLI (`ttdbg query`), the REPL (`query ...`) and gdb
     writes LOCATION[:LEN] | reads LOCATION[:LEN]   every access overlapping the range
     calls FUNCTION                           entries with ABI argument registers, returns
     values EXPR at LOCATION                  EXPR each time LOCATION runs
-    options: --from N --to M --json --jobs N
+    options: --from N --to M --json --jobs N --cluster tcp://HOST:PORT
 
 A LOCATION is an address, a symbol, `file.c:var` or a C lvalue over globals
 (`items[2].total`, through the REPL's expression subset).  The engine
@@ -27,6 +27,7 @@ import os
 import re
 import struct
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -49,7 +50,8 @@ from .repl.table import CommandError
 from .symbols import CType, SymbolError, Symbols
 
 KINDS = ("syscalls", "events", "exec", "lines", "writes", "reads", "calls", "values", "origin")
-USAGE = ("query KIND ARGS... [--from N] [--to M] [--json] [--jobs N]; KIND: syscalls [NAME], events [KIND], "
+USAGE = ("query KIND ARGS... [--from N] [--to M] [--json] [--jobs N] [--cluster tcp://HOST:PORT]; "
+         "KIND: syscalls [NAME], events [KIND], "
          "exec ADDRESS, lines FILE:LINE, writes LOC[:LEN], reads LOC[:LEN], calls FUNCTION, values EXPR at LOC, "
          "origin EXPR [--at N] [--depth D]")
 
@@ -66,6 +68,7 @@ class Question:
     end: int | None = None
     json: bool = False
     jobs: int | None = None
+    cluster: str | None = None       # a Dask scheduler's address: the scan's segments run there
     at: int | None = None            # origin: the position (default: the end)
     depth: int = 6                   # origin: levels of the tree
 
@@ -78,7 +81,7 @@ class Answer:
 
 
 def parse_question(words: list[str]) -> Question:
-    """`KIND ARGS... [--from N] [--to M] [--json] [--jobs N]` as typed."""
+    """`KIND ARGS... [--from N] [--to M] [--json] [--jobs N] [--cluster ADDRESS]` as typed."""
     if not words:
         raise QueryError(f"usage: {USAGE}")
     kind = words[0]
@@ -109,6 +112,10 @@ def parse_question(words: list[str]) -> Question:
                 q.jobs = n
         elif w == "--json":
             q.json = True
+        elif w == "--cluster":
+            q.cluster = next(it, None)
+            if q.cluster is None:
+                raise QueryError("--cluster needs a scheduler's address (tcp://HOST:PORT)")
         else:
             q.args.append(w)
     return q
@@ -145,6 +152,49 @@ class GlobalScope:
         return None
 
 
+class StopScope(GlobalScope):
+    """Expressions where a scan stopped: the locals and parameters of the function
+    at pc (DWARF: in a register, at a register plus an offset, or at the frame
+    base, the CFA, plus an offset; location lists pick the piece for pc), then globals.
+    DWARF's register numbers are named by the architecture's description."""
+
+    def __init__(self, symbols: Symbols | None, pc: int, registers: Callable[[str], int],
+                 memory: Callable[[int, int], bytes], arch: Arch) -> None:
+        super().__init__(symbols, registers, memory, arch)
+        self.pc = pc
+        self._dwarf = arch.debug.dwarf_registers if arch.debug is not None else ()
+
+    def _dwarf_register(self, number: int) -> int | None:
+        name = self._dwarf[number] if 0 <= number < len(self._dwarf) else None
+        return None if name is None else self.frame_register(name)
+
+    def find_variable(self, name: str) -> LValue | None:
+        f = self.symbols.function_at(self.pc) if self.symbols is not None else None
+        for v in (f.variables if f is not None else ()):
+            where = v.location_at(self.pc) if v.name == name else None
+            if where is None:
+                continue
+            kind, regno, offset = where
+            if kind == "fbreg":
+                cfa = self._cfa() if f.frame_base_cfa else None
+                if cfa is not None:
+                    return LValue(cfa + offset, v.ctype)
+                continue
+            value = self._dwarf_register(regno)
+            if value is None:
+                continue
+            if kind == "reg":
+                return LValue(None, v.ctype, value)
+            return LValue((value + offset) & ((1 << 64) - 1), v.ctype)
+        return super().find_variable(name)
+
+    def _cfa(self) -> int | None:
+        row = self.symbols.cfi_row(self.pc) if self.symbols is not None else None
+        rule = row.get("cfa") if row is not None else None
+        base = self._dwarf_register(rule.reg) if getattr(rule, "reg", None) is not None else None
+        return None if base is None else base + rule.offset
+
+
 def _lvalue(scope: GlobalScope, text: str) -> LValue:
     if ":" in text and not text.startswith("0x"):
         text = text.rpartition(":")[2]        # file.c:var: the file only disambiguates
@@ -177,9 +227,13 @@ class ValueProbe:
     def __call__(self, tl: Timeline, hit: ScanHit) -> object:
         if self._symbols is None:
             self._symbols = Symbols(TraceDir(self.trace_path).load_file(self.program_digest), self.program)
-        scope = GlobalScope(self._symbols, tl.read_register, tl.read_memory, tl.arch)
+        scope = StopScope(self._symbols, hit.pc, tl.read_register, tl.read_memory, tl.arch)
         try:
             lv = Parser(scope, tokens(self.expr), self.expr).parse()
+            if lv.value is not None and lv.ctype is not None and lv.ctype.size in (1, 2, 4, 8) \
+                    and lv.ctype.kind in ("int", "uint", "char", "pointer"):
+                size = lv.ctype.size        # a variable in a register: its type's low bytes
+                return (lv.ctype.kind, (lv.value & ((1 << (8 * size)) - 1)).to_bytes(size, "little"), size)
             if lv.value is not None:
                 return ("int", lv.value, 8)
             size = lv.ctype.size if lv.ctype is not None and lv.ctype.size else 8
@@ -287,7 +341,10 @@ class QueryRunner:
         size = lv.ctype.size if lv.ctype is not None and lv.ctype.size else 8
         return lv.address, length or size, lv.ctype
 
-    def ask(self, q: Question, jobs: int | None = None) -> Answer:
+    def ask(self, q: Question, jobs: int | None = None, emit: Callable[[dict], None] | None = None) -> Answer:
+        """The answer; with `emit`, the rows of a scan go to it as they are found
+        (in order, numbered) instead of into the answer, so many hits need not fit
+        in memory at once (log queries and origin still return their rows)."""
         if q.kind in ("syscalls", "events"):
             if len(q.args) > 1:
                 raise QueryError(f"{q.kind} takes at most one name")
@@ -297,12 +354,27 @@ class QueryRunner:
         if q.kind == "origin":
             return self._origin(q)
         spec, decode = self._plan(q)
-        result = scan(self.trace, spec, q.start, q.end, jobs=q.jobs or jobs, store=store, pid=self.pid)
-        rows = decode(result.hits)
-        summary = (f"{len(rows)} hits, {result.scanned:,} instructions scanned in {result.seconds:.2f} s "
+        feed, flush = (decode.feed, decode.flush) if isinstance(decode, _CallRows) else (decode, list)
+        rows: list[dict] = []
+        count = 0
+
+        def take(part: list[ScanHit]) -> None:
+            nonlocal count
+            for row in feed(part):
+                count += 1
+                row["index"] = count
+                (emit or rows.append)(row)
+        result = scan(self.trace, spec, q.start, q.end, jobs=q.jobs or jobs, store=store, pid=self.pid,
+                      cluster=q.cluster, on_part=take)
+        for row in flush():
+            count += 1
+            row["index"] = count
+            (emit or rows.append)(row)
+        summary = (f"{count} hits, {result.scanned:,} instructions scanned in {result.seconds:.2f} s "
                    f"by {result.workers} worker{'s' if result.workers != 1 else ''} "
-                   f"({result.segments} segment{'s' if result.segments != 1 else ''})")
-        return self._finish(rows, summary, result.notes)
+                   f"({result.segments} segment{'s' if result.segments != 1 else ''}"
+                   f"{' on ' + q.cluster if q.cluster else ''})")
+        return Answer(rows, summary, result.notes)
 
     def _origin(self, q: Question) -> Answer:
         if not q.args:
@@ -391,7 +463,7 @@ class QueryRunner:
                 raise QueryError(str(exc)) from None
             h = self.contents.header
             probe = ValueProbe(self.trace.path, h.program_sha256, h.program, expr)
-            _lvalue(GlobalScope(self.symbols, lambda n: 0, lambda x, n: bytes(n)), expr)  # syntax, names
+            _lvalue(StopScope(self.symbols, addr, lambda n: 0, lambda x, n: bytes(n)), expr)  # syntax, names
             return ScanSpec(stops=frozenset({addr}), probe=probe), self._value_rows
         raise QueryError(f"usage: {USAGE}")
 
@@ -418,7 +490,7 @@ class QueryRunner:
                 rets.add(pc)
             pc += insn.size
         spec = ScanSpec(stops=frozenset({entry, *rets}), probe=CallProbe(entry, debug, self.tl.arch.sp))
-        return spec, self._call_rows
+        return spec, _CallRows(self)
 
     # -- rows ---------------------------------------------------------------------------------
     def _where(self, pc: int | None) -> dict:
@@ -476,32 +548,93 @@ class QueryRunner:
             rows.append(self._row(h.icount, h.pc, h.thread, value=value, goto=h.icount))
         return rows
 
-    def _call_rows(self, hits: list[ScanHit]) -> list[dict]:
-        rows: list[dict] = []
-        open_calls: list[tuple[int, dict]] = []      # (rsp at entry, row)
+    def _params(self, entry: int, regs: tuple[int, ...]) -> list[dict] | None:
+        """The function's parameters by DWARF, named and typed, valued from the argument
+        registers in order (System V: integer and pointer parameters take rdi, rsi, ...;
+        a float, double or struct parameter is listed without a value, and later ones
+        too, since where they went depends on it)."""
+        f = self.symbols.function_at(entry) if self.symbols is not None else None
+        if f is None or f.low != entry:
+            return None
+        out = []
+        slot = 0
+        for p in f.params:
+            value = _param_value(p.ctype, regs[slot]) if slot is not None and slot < len(regs) else None
+            if value is None:
+                slot = None
+            else:
+                slot += 1
+            out.append({"name": p.name, "type": p.ctype.name, "value": value})
+        return out
+
+
+class _CallRows:
+    """Rows of `calls` from its entry and return hits, fed in instruction-count
+    order, part by part: an entry opens a row, the return at the same stack
+    pointer closes it (and abandons the calls opened inside it that never
+    returned: longjmp, a tail call out).  A row is handed out once it and all
+    earlier rows are closed; `flush` hands out the rest at the end."""
+
+    def __init__(self, runner: QueryRunner) -> None:
+        self.runner = runner
+        self.pending: deque[list] = deque()          # [row, closed]
+        self.open: list[tuple[int, list]] = []       # (rsp at entry, pending item)
+
+    def feed(self, hits: list[ScanHit]) -> list[dict]:
+        runner = self.runner
         for h in hits:
             data = h.data
             if not isinstance(data, tuple):
                 continue
             if data[0] == "entry":
                 _, rsp, ret, args = data
-                caller = self._where(ret - 1)
-                row = self._row(h.icount, h.pc, h.thread, args=[_signed(v) for v in args], caller_pc=ret,
-                                caller=f"{caller['file']}:{caller['line']}" if caller["file"] else
-                                (self.name_at(ret) or f"{ret:#x}"),
-                                **{"return": None, "return_icount": None}, goto=h.icount)
-                rows.append(row)
-                open_calls.append((rsp, row))
+                caller = runner._where(ret - 1)
+                row = runner._row(h.icount, h.pc, h.thread, args=[_signed(v) for v in args],
+                                  params=runner._params(h.pc, args), caller_pc=ret,
+                                  caller=f"{caller['file']}:{caller['line']}" if caller["file"] else
+                                  (runner.name_at(ret) or f"{ret:#x}"),
+                                  **{"return": None, "return_icount": None}, goto=h.icount)
+                item = [row, False]
+                self.pending.append(item)
+                self.open.append((rsp, item))
             elif data[0] == "ret":
                 _, rsp, rax = data
-                for j in range(len(open_calls) - 1, -1, -1):
-                    if open_calls[j][0] == rsp:
-                        row = open_calls[j][1]
+                for j in range(len(self.open) - 1, -1, -1):
+                    if self.open[j][0] == rsp:
+                        row = self.open[j][1][0]
                         row["return"] = _signed(rax)
                         row["return_icount"] = h.icount + 1
-                        del open_calls[j:]
+                        for _, item in self.open[j:]:
+                            item[1] = True
+                        del self.open[j:]
                         break
-        return rows
+        ready = []
+        while self.pending and self.pending[0][1]:
+            ready.append(self.pending.popleft()[0])
+        return ready
+
+    def flush(self) -> list[dict]:
+        rest = [item[0] for item in self.pending]
+        self.pending.clear()
+        self.open.clear()
+        return rest
+
+    def __call__(self, hits: list[ScanHit]) -> list[dict]:
+        return self.feed(hits) + self.flush()
+
+
+def _param_value(ctype: CType, raw: int) -> int | None:
+    """A parameter passed in an integer register, as its type reads it (None: not an integer class)."""
+    if ctype.kind not in ("int", "uint", "char", "pointer") or ctype.size not in (1, 2, 4, 8):
+        return None
+    value = raw & ((1 << (8 * ctype.size)) - 1)
+    if ctype.kind in ("int", "char") and value >> (8 * ctype.size - 1):
+        value -= 1 << (8 * ctype.size)
+    return value
+
+
+def _number(v: int | None) -> str:
+    return "?" if v is None else f"{v:#x}" if abs(v) > 0xFFFF else str(v)
 
 
 def _signed(v: int) -> int:
@@ -581,8 +714,10 @@ def render_table(kind: str, rows: list[dict]) -> str:
                 continue
             if col == "address":
                 v = f"{v:#x}"
+            elif col == "args" and r.get("params") is not None:
+                v = "(" + ", ".join(f"{p['name']}={_number(p['value'])}" for p in r["params"]) + ")"
             elif col == "args":
-                v = "(" + ", ".join(f"{a:#x}" if abs(a) > 0xFFFF else str(a) for a in v[:3]) + ", ...)"
+                v = "(" + ", ".join(_number(a) for a in v[:3]) + ", ...)"
             elif col == "return_icount" and v is not None:
                 v = f"@{v:,}"
             parts.append(f"{col}={v}" if col not in ("detail", "args") else str(v))

@@ -101,23 +101,30 @@ def run_query(words: list[str], say: Callable[[str], None],
     trace = open_trace(path)
     session = DebugSession(trace, pid=choose_pid(trace))
     runner = runner_for(session, say)
+    shown = 0
+
+    def show(row: dict) -> None:          # a scan's rows are printed as they are found
+        nonlocal shown
+        shown += 1
+        print(render_json([row]) if question.json else render_table(question.kind, [row]))
     try:
-        answer = ask(runner, question)
+        answer = ask(runner, question, show)
     except QueryError as exc:
         say(str(exc))
         return 2
     out = render_json(answer.rows) if question.json else render_table(question.kind, answer.rows)
-    if out:
+    if out and not (shown and not answer.rows):
         print(out, flush=True)
+    sys.stdout.flush()
     for n in answer.notes:
         say(f"note: {n}")
     say(answer.summary)
     return 0
 
 
-def ask(runner: QueryRunner, question: Question) -> Answer:
+def ask(runner: QueryRunner, question: Question, emit: Callable[[dict], None] | None = None) -> Answer:
     try:
-        return runner.ask(question)
+        return runner.ask(question, emit=emit)
     except ReplayError:
         raise
     except (SymbolError, ValueError) as exc:

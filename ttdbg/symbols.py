@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from elftools.common.exceptions import ELFError
 from elftools.dwarf.callframe import FDE, CFARule, RegisterRule
+from elftools.dwarf.locationlists import LocationEntry, LocationParser
 from elftools.elf.elffile import ELFFile
 
 from replay import PIE_BASE, Arch, shared_disassembler
@@ -71,7 +72,22 @@ class Variable:
     ctype: CType
     address: int | None = None        # globals (biased)
     frame_offset: int | None = None   # locals: offset from the frame base (the CFA at -O0)
-    register: str | None = None
+    register: int | None = None       # a DWARF register number
+    # A DWARF location list (optimized code): (low, high, where) with where ("reg", regno, 0),
+    # ("breg", regno, offset) or ("fbreg", -1, offset), each for pcs in [low, high).
+    pieces: tuple[tuple[int, int, tuple[str, int, int]], ...] = ()
+
+    def location_at(self, pc: int) -> tuple[str, int, int] | None:
+        """Where the variable is when pc runs: ("reg", regno, 0), ("breg", regno, offset),
+        ("fbreg", -1, offset), or None (not known there); regno is a DWARF register number."""
+        if self.frame_offset is not None:
+            return ("fbreg", -1, self.frame_offset)
+        if self.register is not None:
+            return ("reg", self.register, 0)
+        for low, high, where in self.pieces:
+            if low <= pc < high:
+                return where
+        return None
 
 
 @dataclass
@@ -83,6 +99,7 @@ class Function:
     line: int = 0
     variables: list[Variable] = field(default_factory=list)
     frame_base_cfa: bool = True       # DW_AT_frame_base is DW_OP_call_frame_cfa (as gcc emits)
+    params: list[Variable] = field(default_factory=list)   # the formal parameters in order (location or not)
 
 
 @dataclass(frozen=True)
@@ -206,6 +223,8 @@ class Symbols:
     # -- DWARF: lines, functions, variables ------------------------------------------------
     def _read_dwarf(self) -> None:
         dwarf = self._elf.get_dwarf_info()
+        lists = dwarf.location_lists()
+        self._locations = LocationParser(lists) if lists is not None else None
         for cu in dwarf.iter_CUs():
             lp = dwarf.line_program_for_CU(cu)
             files: list[str] = []
@@ -236,6 +255,7 @@ class Symbols:
                     fname = files[idx] if 0 <= idx < len(files) else "??"
                     self.rows.append(LineRow(st.address + self.bias, fname, st.line, bool(st.is_stmt),
                                              bool(st.end_sequence)))
+            self._cu = cu
             self._walk(top, files, None)
         self.rows.sort(key=lambda r: (r.address, not r.end_sequence))
         self._row_addrs = [r.address for r in self.rows]
@@ -254,11 +274,17 @@ class Symbols:
                 self._walk(child, files, func)
             elif tag in ("DW_TAG_variable", "DW_TAG_formal_parameter"):
                 var = self._variable(child)
+                if tag == "DW_TAG_formal_parameter" and func is not None and die.tag == "DW_TAG_subprogram":
+                    name = child.attributes.get("DW_AT_name")
+                    func.params.append(var or Variable(name.value.decode(errors="replace") if name else "?",
+                                                       self._type(child)))
                 if var is None:
                     continue
                 if func is not None and var.frame_offset is not None:
                     if func.frame_base_cfa:     # else the offset is from a base this reader does not compute
                         func.variables.append(var)
+                elif func is not None and (var.register is not None or var.pieces):
+                    func.variables.append(var)
                 elif var.address is not None:
                     self.globals.setdefault(var.name, var)
 
@@ -281,16 +307,45 @@ class Symbols:
         attrs = die.attributes
         name = attrs.get("DW_AT_name")
         loc = attrs.get("DW_AT_location")
-        if name is None or loc is None or not isinstance(loc.value, list) or not loc.value:
+        if name is None or loc is None:
+            return None
+        vname = name.value.decode(errors="replace")
+        if not isinstance(loc.value, list):
+            pieces = self._location_list(die, loc)
+            return Variable(vname, self._type(die), pieces=pieces) if pieces else None
+        if not loc.value:
             return None
         ctype = self._type(die)
         expr = loc.value
-        vname = name.value.decode(errors="replace")
         if expr[0] == 0x03 and len(expr) == 9:             # DW_OP_addr
             return Variable(vname, ctype, address=struct.unpack("<Q", bytes(expr[1:9]))[0] + self.bias)
-        if expr[0] == 0x91:                                # DW_OP_fbreg SLEB128
-            return Variable(vname, ctype, frame_offset=_sleb(expr[1:]))
+        where = _simple_location(expr)
+        if where is not None and where[0] == "fbreg":
+            return Variable(vname, ctype, frame_offset=where[2])
+        if where is not None and where[0] == "reg":
+            return Variable(vname, ctype, register=where[1])
         return None
+
+    def _location_list(self, die, attr) -> tuple[tuple[int, int, tuple[str, int, int]], ...]:
+        """The pieces of a location list that say simply where the value is."""
+        if self._locations is None:
+            return ()
+        try:
+            entries = self._locations.parse_from_attribute(attr, self._cu["version"], die)
+        except Exception:                # noqa: BLE001 - an odd list: the variable is not shown
+            return ()
+        top = self._cu.get_top_DIE().attributes.get("DW_AT_low_pc")
+        base = top.value if top is not None else 0
+        out = []
+        for e in entries:
+            if not isinstance(e, LocationEntry):
+                continue                  # a base address entry: pyelftools applies it (is_absolute)
+            where = _simple_location(e.loc_expr)
+            if where is None:
+                continue
+            shift = 0 if getattr(e, "is_absolute", False) else base
+            out.append((e.begin_offset + shift + self.bias, e.end_offset + shift + self.bias, where))
+        return tuple(out)
 
     def _type(self, die, depth: int = 0) -> CType:
         if depth > 8 or "DW_AT_type" not in die.attributes:
@@ -578,6 +633,26 @@ def unwound_registers(arch: Arch) -> tuple[str, ...]:
     d = arch.debug
     assert d is not None
     return tuple(dict.fromkeys([*(n for n in d.dwarf_registers if n), arch.pc, arch.sp, d.fp]))
+
+
+def _simple_location(expr: list[int]) -> tuple[str, int, int] | None:
+    """One DWARF location expression that is a register (DW_OP_regN), a register
+    plus an offset (DW_OP_bregN) or the frame base plus an offset (DW_OP_fbreg);
+    registers by their DWARF numbers (the architecture's description names them)."""
+    if not expr:
+        return None
+    op = expr[0]
+    if 0x50 <= op <= 0x6f and len(expr) == 1:
+        return ("reg", op - 0x50, 0)
+    if op == 0x90 and len(expr) == 2 and expr[1] < 0x80:                 # DW_OP_regx, a one-byte ULEB128
+        return ("reg", expr[1], 0)
+    # The offset's SLEB128 must end the expression (no DW_OP_stack_value, deref, piece after it).
+    ends = next((i for i, b in enumerate(expr[1:], 2) if not b & 0x80), None) == len(expr)
+    if 0x70 <= op <= 0x8f and ends:
+        return ("breg", op - 0x70, _sleb(expr[1:]))
+    if op == 0x91 and ends:
+        return ("fbreg", -1, _sleb(expr[1:]))
+    return None
 
 
 def _u64(b: bytes) -> int:

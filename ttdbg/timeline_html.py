@@ -30,8 +30,12 @@ _SCRIPT = """
 document.querySelectorAll('[data-goto]').forEach(function (m) {
   m.addEventListener('click', function () {
     var text = 'goto ' + m.getAttribute('data-goto');
-    if (navigator.clipboard) { navigator.clipboard.writeText(text); }
-    document.getElementById('copied').textContent = 'copied: ' + text;
+    var shown = document.getElementById('copied');
+    shown.textContent = 'copied: ' + text;
+    // The clipboard may be refused (a file:// page, no permission): then the text stays shown to copy by hand.
+    if (navigator.clipboard) {
+      navigator.clipboard.writeText(text).catch(function () { shown.textContent = text; });
+    }
   });
 });
 """

@@ -27,7 +27,7 @@ int main(int argc, char **argv)
         watched = i * 10 + 1; /* QUERY-WRITE-LINE */
         printf("write %ld\n", watched);
         long before = acc;
-        acc = add(acc, i);
+        acc = add(acc, i); /* QUERY-CALL-LINE */
         printf("call %ld %d -> %ld\n", before, i, acc);
     }
     printf("calls %ld\n", calls_made);

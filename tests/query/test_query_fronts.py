@@ -27,3 +27,19 @@ def test_repl_query_then_goto_hit(recorded: QueryTrace) -> None:
         assert "unknown query kind" in repl.execute("query nonsense")
     finally:
         repl.close()
+
+
+def test_rows_streamed_as_found_equal_the_kept_ones(recorded: QueryTrace) -> None:
+    """The CLI prints a scan's rows as segments finish (ask with emit); the REPL keeps them:
+    same rows, same numbers, also for calls whose entry and return fall in different segments."""
+    from ttdbg.query import parse_question
+    from ttdbg.query_cli import runner_for
+    session = DebugSession(open_trace(str(recorded.trace)))
+    runner = runner_for(session, lambda m: None)
+    for words in (["calls", "add", "--jobs", "2"], ["writes", "watched", "--jobs", "2"]):
+        kept = runner.ask(parse_question(words))
+        streamed: list[dict] = []
+        answer = runner.ask(parse_question(words), emit=streamed.append)
+        assert answer.rows == [] and streamed == kept.rows and len(streamed) == ITERATIONS
+        assert [r["index"] for r in streamed] == list(range(1, ITERATIONS + 1))
+        assert "(4 segments)" in answer.summary and f"{ITERATIONS} hits" in answer.summary

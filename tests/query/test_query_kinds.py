@@ -112,3 +112,22 @@ def test_writes_by_a_system_call_are_listed(recorded: QueryTrace) -> None:
     assert len(rows) == 1 and rows[0]["access"] == "syscall" and rows[0]["syscall"] == "read"
     assert bytes.fromhex(rows[0]["new"]).rstrip(b"\0") == b"hello" and rows[0]["size"] == 5
     assert "read 5 hello" in recorded.stdout
+
+
+def test_values_of_locals_and_parameters(recorded: QueryTrace) -> None:
+    # -O1: a and b live in rdi/rsi, main's i and before in registers a DWARF location list names.
+    calls = [(int(a), int(b)) for a, b, _arrow, _c in _printed(recorded, "call")]
+    assert [int(r["value"]) for r in _query(recorded, "values", "a", "at", "add")] == [a for a, _ in calls]
+    assert [int(r["value"]) for r in _query(recorded, "values", "b", "at", "add")] == [b for _, b in calls]
+    line = f"query_guest.c:{recorded.line_of('QUERY-CALL-LINE')}"
+    assert [int(r["value"]) for r in _query(recorded, "values", "i", "at", line)] == list(range(ITERATIONS))
+    assert [int(r["value"]) for r in _query(recorded, "values", "before", "at", line)] == [a for a, _ in calls]
+
+
+def test_calls_name_and_type_the_parameters(recorded: QueryTrace) -> None:
+    rows = _query(recorded, "calls", "add")
+    printed = [(int(a), int(b)) for a, b, _arrow, _c in _printed(recorded, "call")]
+    assert [r["params"] for r in rows] == [[{"name": "a", "type": "long int", "value": a},
+                                            {"name": "b", "type": "long int", "value": b}] for a, b in printed]
+    table = recorded.ttdbg("query", recorded.trace, "calls", "add").out.splitlines()
+    assert "(a=1, b=0)" in table[0] and "return=3" in table[0]

@@ -1,6 +1,6 @@
 """`ttdbg timeline`: one self-contained page with the log's events, keyframes and query hits.
 
-(No browser is installed here: the page is checked by parsing it.)"""
+(Here the page is checked by parsing it; test_timeline_browser.py loads it in chromium.)"""
 
 from __future__ import annotations
 
