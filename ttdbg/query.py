@@ -463,7 +463,8 @@ class QueryRunner:
                 raise QueryError(str(exc)) from None
             h = self.contents.header
             probe = ValueProbe(self.trace.path, h.program_sha256, h.program, expr)
-            _lvalue(StopScope(self.symbols, addr, lambda n: 0, lambda x, n: bytes(n)), expr)  # syntax, names
+            # the expression's syntax and names, checked before the scan
+            _lvalue(StopScope(self.symbols, addr, lambda n: 0, lambda x, n: bytes(n), self.tl.arch), expr)
             return ScanSpec(stops=frozenset({addr}), probe=probe), self._value_rows
         raise QueryError(f"usage: {USAGE}")
 
