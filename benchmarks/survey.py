@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (a table of command lines, kept one a line)
 """A survey of everyday programs under ttdbg: native run, record, replay, compared.
 
     python benchmarks/survey.py [--jobs N] [-k SUBSTRING] [--list] [-v] [--timeout S]
@@ -37,6 +38,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TTDBG = [sys.executable, "-m", "ttdbg"]
+# The system's programs first: a version manager's shims (pyenv's python3) are scripts, which the
+# "shebang" case tries on its own.
+PATH = os.pathsep.join(["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin",
+                        os.environ.get("PATH", "")])
 PORT_MARK = "@PORT@"
 
 HELLO_C = '#include <stdio.h>\nint main(void) { printf("hello %d\\n", 6 * 7); return 0; }\n'
@@ -114,6 +119,7 @@ def cases() -> list[Case]:
         Case("bash-c", ["bash", "-c", "a=(x y z); echo ${#a[@]} ${a[1]}; [[ abc == a* ]] && echo glob"]),
         Case("bash-pipe", ["bash", "-c", "set -o pipefail; seq 100 | grep 7 | wc -l"]),
         Case("dash-c", ["dash", "-c", "echo $((1 << 10))"], needs=("dash",)),
+        Case("shebang", ["./script.sh", "arg"]),
         Case("ls", ["ls", "-l", "--time-style=+", "sub"], deterministic=False),
         Case("ls-a", ["ls", "-a"]),
         Case("ls-R", ["ls", "-R"]),
@@ -227,14 +233,16 @@ def populate(work: Path) -> None:
     (work / "hello.c").write_text(HELLO_C)
     (work / "Makefile").write_text(MAKEFILE)
     (work / "data.json").write_text('{"a": [1, {"b": "c"}], "d": 4}\n')
+    (work / "script.sh").write_text("#!/bin/sh\necho script \"$1\"\n")
+    (work / "script.sh").chmod(0o755)
     (work / "sub").mkdir()
     (work / "sub" / "other.txt").write_text(WORDS.replace("fig", "FIG"))
     (work / "sub" / "empty").write_text("")
 
 
 def environment(work: Path) -> dict[str, str]:
-    keep = {k: os.environ[k] for k in ("PATH", "USER", "LOGNAME") if k in os.environ}
-    return {**keep, "HOME": str(work), "LANG": "C", "LC_ALL": "C", "TZ": "UTC", "TERM": "dumb",
+    keep = {k: os.environ[k] for k in ("USER", "LOGNAME") if k in os.environ}
+    return {**keep, "PATH": PATH, "HOME": str(work), "LANG": "C", "LC_ALL": "C", "TZ": "UTC", "TERM": "dumb",
             "GIT_CONFIG_NOSYSTEM": "1", "TTDBG_TRACE_DIR": str(work.parent / "traces")}
 
 
@@ -266,15 +274,17 @@ def _short(b: bytes) -> str:
 
 
 TTDBG_LINE = re.compile(rb"^ttdbg: .*$", re.M)
+TTDBG_LINES = re.compile(rb"^ttdbg: .*\n?", re.M)
 
 
 def run_case(case: Case, base: Path, port: int, timeout: float) -> Result:
     r = Result(case.name)
     start = time.perf_counter()
     argv = [a.replace(PORT_MARK, str(port)) for a in case.argv]
-    prog = shutil.which(argv[0])
-    assert prog is not None
-    argv[0] = prog
+    if "/" not in argv[0]:
+        prog = shutil.which(argv[0], path=PATH)
+        assert prog is not None
+        argv[0] = prog
     t = case.timeout or timeout
     work = base / case.name / "work"
     trace = base / case.name / "trace"
@@ -294,12 +304,12 @@ def run_case(case: Case, base: Path, port: int, timeout: float) -> Result:
         r.problems.append(f"stdout native {_short(n_out)!r} record {_short(r_out)!r}")
     if (trace / "events.log").exists():
         p_status, p_out, p_err = _run([*TTDBG, "replay", "-a", str(trace)], base, env, b"", t * 5)
-        guest_err = TTDBG_LINE.sub(b"", r_err).replace(b"\n\n", b"\n")
+        guest_err = TTDBG_LINES.sub(b"", r_err)
         if p_status != r_status:
             r.problems.append(f"status record {r_status} replay {p_status} ({_short(p_err)})")
         elif p_out != r_out:
             r.problems.append(f"stdout record {_short(r_out)!r} replay {_short(p_out)!r}")
-        elif TTDBG_LINE.sub(b"", p_err).replace(b"\n\n", b"\n") != guest_err:
+        elif TTDBG_LINES.sub(b"", p_err) != guest_err:
             r.problems.append(f"stderr record {_short(guest_err)!r} replay {_short(p_err)!r}")
     else:
         r.problems.append("no trace")
@@ -334,7 +344,7 @@ def main() -> int:
     for case in cases():
         if args.k and not any(k in case.name for k in args.k):
             continue
-        absent = [n for n in (case.argv[0], *case.needs) if shutil.which(n) is None]
+        absent = [n for n in (case.argv[0], *case.needs) if "/" not in n and shutil.which(n, path=PATH) is None]
         (missing if absent else todo).append(case)
     if args.list:
         for case in todo:

@@ -49,6 +49,7 @@ SA_ONSTACK, SA_RESTORER, SA_NODEFER, SA_RESETHAND = 0x08000000, 0x04000000, 0x40
 SA_RESTART = 0x10000000
 SI_USER, SI_TKILL = 0, -6         # si_code of a signal sent by kill and by tkill/tgkill
 SI_KERNEL = 0x80                  # si_code of a signal the kernel sends (an interval timer's SIGALRM)
+SI_TIMER = -2                     # si_code of a POSIX timer's signal
 
 
 @dataclass

@@ -242,6 +242,13 @@ SYSCALLS: tuple[Syscall, ...] = (
     Syscall("alarm", sys_timers.sys_alarm, R, _ITIMER),
     Syscall("setitimer", sys_timers.sys_setitimer, R, f"{_ITIMER}; CPU-time timers ENOSYS, with a warning"),
     Syscall("getitimer", sys_timers.sys_getitimer, R, "a CLOCK event"),
+    Syscall("timer_create", sys_timers.sys_timer_create, E, "CLOCK_REALTIME/MONOTONIC/BOOTTIME; SIGEV_SIGNAL, "
+            "SIGEV_THREAD_ID, SIGEV_NONE; CPU-time clocks ENOSYS, with a warning"),
+    Syscall("timer_settime", sys_timers.sys_timer_settime, R, "a CLOCK event; the signal is an ASYNC_SIGNAL "
+            "event at the instruction where it was delivered"),
+    Syscall("timer_gettime", sys_timers.sys_timer_gettime, R, "a CLOCK event"),
+    Syscall("timer_getoverrun", sys_timers.sys_timer_getoverrun, E, "0: every expiry is a signal of its own"),
+    Syscall("timer_delete", sys_timers.sys_timer_delete, E),
     # -- signals (sys_signals.py)
     Syscall("rt_sigaction", sys_signals.sys_rt_sigaction, E),
     Syscall("rt_sigprocmask", sys_signals.sys_rt_sigprocmask, E),
@@ -251,6 +258,7 @@ SYSCALLS: tuple[Syscall, ...] = (
     Syscall("kill", sys_signals.sys_kill, E, "any process of the recording, and groups made with setpgid/setsid"),
     Syscall("tgkill", sys_signals.sys_tgkill, E, "threads of the process"),
     Syscall("tkill", sys_signals.sys_tkill, E, "threads of the process"),
+    Syscall("rt_sigsuspend", sys_signals.sys_rt_sigsuspend, R, "as pause, with the given mask for the wait"),
     Syscall("pause", sys_signals.sys_pause, R, "until a signal's handler runs (another task's, or the interval "
             "timer's SIGALRM), else forever; Ctrl-C ends the recording there"),
     # -- sockets (sys_sockets.py)
