@@ -178,7 +178,12 @@ def _itimerspec(value: int, interval: int) -> bytes:
 def _timer_left(p: PosixTimer, now: int) -> tuple[int, int]:
     if p.armed is None:
         return 0, 0
-    return max(1, p.armed.expiry - now), p.armed.interval
+    expiry, interval = p.armed.expiry, p.armed.interval
+    if not p.signo and expiry <= now:        # SIGEV_NONE: it expires silently
+        if not interval:
+            return 0, 0
+        expiry += ((now - expiry) // interval + 1) * interval
+    return max(1, expiry - now), interval
 
 
 def sys_timer_settime(k: LinuxKernel, a: Args) -> int:
