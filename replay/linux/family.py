@@ -122,6 +122,9 @@ class Family:
         for k in sorted(self.live(), key=lambda k: k.pid):
             if k.next_timer() is not None and k.state.exited is None:
                 held = k.check_timer(icount) or held
+        first = self.first
+        if first.state.exited is None:
+            held = first.check_external(icount) or held
         return held
 
     # -- fork and reaping ------------------------------------------------------------------

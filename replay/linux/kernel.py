@@ -582,6 +582,12 @@ class LinuxKernel:
         if not self.host.async_signal(icount, self.pid, signo, CLOCK_MONOTONIC, t.expiry):
             return False
         info, for_tid = self._fire(timer_id)
+        return self._deliver_async(info, for_tid)
+
+    def _deliver_async(self, info: SigInfo, for_tid: int) -> bool:
+        """A signal from outside, between time slices: to thread `for_tid`, else the
+        process's first thread not blocking it.  True when held at the signal gate."""
+        signo = info.signo
         bit = 1 << (signo - 1)
         live = sorted(self.live_threads(), key=lambda t: t.tid)
         if for_tid:
@@ -620,9 +626,45 @@ class LinuxKernel:
             self.enter_handler(i)
         return False
 
+    # -- signals sent to the recording from outside (kill from another host process) --------
+    def takes_external(self) -> bool:
+        """This process is the one a signal sent to the recording reaches: the first."""
+        return self.family is None or self.family.first is self
+
+    def check_external(self, icount: int) -> bool:
+        """Between time slices: a signal another host process sent the recording (the
+        log's, on replay), delivered here as a timer's is.  True when held at the gate."""
+        if not self.takes_external() or self.state.exited is not None:
+            return False
+        signo = self.host.external_signal(icount, self.pid)
+        if not signo:
+            return False
+        return self._deliver_async(SigInfo(signo, SI_USER, pid=0), 0)
+
+    def external_in_syscall(self) -> bool:
+        """In a wait that a signal from outside may end (pause, sigsuspend, poll...): the
+        one that arrived (the log's, on replay) is sent; True when a handler will run."""
+        if not self.takes_external():
+            return False
+        signo = self.host.external_signal(self.icount, self.pid)
+        if not signo:
+            return False
+        before = len(self._to_deliver)
+        self.deliver_self_signal(signo, SI_USER, SigInfo(signo, SI_USER, pid=0))
+        return any(not i.ignored for i in self._to_deliver[before:])
+
+    def _external_wakes(self) -> bool:
+        """A signal from outside would interrupt this thread's wait: one of those the
+        recording forwards is neither blocked nor ignored."""
+        actions = self.state.sigactions
+        return self.takes_external() and any(
+            not self.thread.sigmask & (1 << (s - 1)) and actions.get(s, SigAction()).handler != sig.SIG_IGN
+            for s in sig.FORWARDED)
+
     def interrupt_at(self) -> int | None:
         """When a timer would interrupt a host wait (its expiry on CLOCK_MONOTONIC):
-        the first armed one whose signal is neither blocked nor ignored."""
+        the first armed one whose signal is neither blocked nor ignored; NEVER when
+        none is but a signal from outside may still cut it; None: nothing cuts it."""
         for timer_id, t in self.armed_timers():
             signo = sig.SIGALRM if timer_id == ITIMER_REAL_ID else self.state.timers[timer_id].signo
             if self.thread.sigmask & (1 << (signo - 1)):
@@ -630,13 +672,17 @@ class LinuxKernel:
             if self.state.sigactions.get(signo, SigAction()).handler == sig.SIG_IGN:
                 continue
             return t.expiry
-        return None
+        return sig.NEVER if self._external_wakes() else None
 
     def interrupted(self, result: int) -> bool:
-        """After a host wait given interrupt_at(): a timer cut it (-EINTR): the timers
-        expire in order until one's handler runs (or one ends the process).
-        Decided by the logged result alone."""
-        if result != -errno.EINTR or not self.armed_timers():
+        """After a host wait given interrupt_at(): a signal from outside or a timer cut it
+        (-EINTR): that signal is sent, or the timers expire in order until one's handler
+        runs (or one ends the process).  Decided by the logged result and events alone."""
+        if result != -errno.EINTR:
+            return False
+        if self.external_in_syscall():
+            return True
+        if not self.armed_timers():
             return False
         for _ in range(len(self.armed_timers())):
             if self.timer_fires_in_syscall():

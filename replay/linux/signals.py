@@ -31,6 +31,11 @@ IGNORED_BY_DEFAULT = frozenset({SIGCHLD, SIGURG, SIGWINCH, SIGCONT})
 # defaults): timers and notifications, which some programs receive constantly.
 QUIET_BY_DEFAULT = frozenset({SIGALRM, SIGURG, SIGCHLD, SIGIO, SIGVTALRM, SIGPROF, SIGWINCH})
 
+# Signals another host process may send the recording, forwarded to its first process
+# (recorded as external ASYNC_SIGNAL events); SIGINT (Ctrl-C) ends the recording instead.
+FORWARDED = (SIGHUP, SIGUSR1, SIGUSR2, SIGTERM)
+NEVER = 1 << 62           # a host wait's interrupt_at when only a signal from outside may cut it
+
 # Signals no mask can block.
 UNBLOCKABLE = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1))
 
