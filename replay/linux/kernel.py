@@ -747,6 +747,10 @@ class LinuxKernel:
         self.deliver_pending()
         raise NoReturnValue()
 
+    def handler_due(self) -> bool:
+        """A handler will be entered when this system call returns."""
+        return any(not i.ignored for i in self._to_deliver)
+
     def deliver_pending(self) -> int:
         """After the mask changed: act on the lowest pending signal now unblocked."""
         while ready := self.thread.pending & ~self.thread.sigmask:
