@@ -31,11 +31,12 @@ import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..events import FileKind
+from ..events import ClockSource, FileKind
 from . import hostsock
 from . import signals as sig
 from .abi import ERESTARTSYS, EWAIT, Args, Handler, errno_of, s32
 from .files import O_NONBLOCK, O_RDWR, OpenFile, SocketInfo
+from .itimer import CLOCK_MONOTONIC
 from .sys_fdio import gather, iovecs
 from .sysnames import SYSCALL_NUMBERS as N
 from .tasks import Wait, WaitKind
@@ -513,7 +514,11 @@ def _scatter(vecs: list[tuple[int, int]], data: bytes) -> Writes:
 
 
 def _recvmsg(k: LinuxKernel, f: OpenFile, a: Args) -> int:
-    msg, flags = a[1], s32(a[2])
+    return _recvmsg_one(k, f, "recvmsg", a[1], s32(a[2]))
+
+
+def _recvmsg_one(k: LinuxKernel, f: OpenFile, name_: str, msg: int, flags: int, msg_len_at: int = 0) -> int:
+    """One message into the struct msghdr at `msg` (recvmmsg: its length also at `msg_len_at`)."""
     layout = _recvmsg_layout(k, msg)
     if isinstance(layout, int):
         return layout
@@ -526,13 +531,41 @@ def _recvmsg(k: LinuxKernel, f: OpenFile, a: Args) -> int:
         out += ((msg + 8, struct.pack("<I", full if name else 0)),)
         if name and addr:
             out += ((name, addr),)
+        if msg_len_at:
+            out += ((msg_len_at, struct.pack("<I", len(data))),)
         return out + ((msg + 40, bytes(8)), (msg + 48, struct.pack("<i", msg_flags)))
-    return _receive(k, f, "recvmsg", sum(length for _b, length in vecs), name_room, flags, place)
+    return _receive(k, f, name_, sum(length for _b, length in vecs), name_room, flags, place)
+
+
+MSG_WAITFORONE = 0x10000
 
 
 def _recvmmsg(k: LinuxKernel, f: OpenFile, a: Args) -> int:
-    k.warn_once("recvmmsg", "recvmmsg is not supported; returning -ENOSYS")
-    return -errno.ENOSYS
+    """Each message in turn into the array, as Linux does (MSG_WAITFORONE: only the
+    first may wait); the count received.  The timeout, as on Linux, is looked at only
+    after each message (on CLOCK_MONOTONIC, logged)."""
+    vec, vlen, flags, timeout_ptr = a[1], min(a[2] & 0xFFFFFFFF, UIO_MAXIOV), s32(a[3]), a[4]
+    deadline = None
+    if timeout_ptr:
+        if not k.can_read(timeout_ptr, 16):
+            return -errno.EFAULT
+        sec, nsec = struct.unpack("<qq", k.read(timeout_ptr, 16))
+        if sec < 0 or not 0 <= nsec < 1_000_000_000:
+            return -errno.EINVAL
+        deadline = k.clock(ClockSource.CLOCK_GETTIME, CLOCK_MONOTONIC) + sec * 1_000_000_000 + nsec
+    got = 0
+    for i in range(vlen):
+        entry = vec + i * MMSGHDR_SIZE
+        if not k.can_write(entry + MSGHDR.size, 4):
+            return got or -errno.EFAULT
+        one = flags | (MSG_DONTWAIT if got and flags & MSG_WAITFORONE else 0)
+        result = _recvmsg_one(k, f, "recvmmsg", entry, one & ~MSG_WAITFORONE, msg_len_at=entry + MSGHDR.size)
+        if result < 0:
+            return got or result
+        got += 1
+        if deadline is not None and k.clock(ClockSource.CLOCK_GETTIME, CLOCK_MONOTONIC) >= deadline:
+            break
+    return got
 
 
 HANDLERS: dict[str, Handler] = {

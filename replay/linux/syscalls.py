@@ -270,7 +270,7 @@ SYSCALLS: tuple[Syscall, ...] = (
             "with a warning"),
     Syscall("recvmsg", sys_sockets.HANDLERS["recvmsg"], R, f"{_SOCKET_CALLS}; control messages dropped "
             "(MSG_CTRUNC)"),
-    Syscall("recvmmsg", sys_sockets.HANDLERS["recvmmsg"], X, "ENOSYS, with a warning; ENOTSOCK on non-sockets"),
+    Syscall("recvmmsg", sys_sockets.HANDLERS["recvmmsg"], R, f"{_SOCKET_CALLS}; each message as recvmsg"),
 )
 
 
