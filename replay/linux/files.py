@@ -73,6 +73,8 @@ class OpenFile:
     synthetic: bool = False       # content made by the kernel (/proc/self/maps)
     socket: SocketInfo | None = None   # a host socket (recorder maps handle -> host socket)
     anon: KernelObject | None = None   # an eventfd, timerfd or epoll instance
+    peer: OpenFile | None = None       # a socketpair's other end (SCM_RIGHTS between tasks: sys_sockets.py)
+    rights: list[list[OpenFile]] = field(default_factory=list)   # open files sent to this end, not yet received
 
     @property
     def readable(self) -> bool:
