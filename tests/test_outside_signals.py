@@ -59,3 +59,25 @@ def test_signal_from_outside(ttdbg: Ttdbg, guest, mode: str, signals: list[int])
     assert len(outside) == len(signals), outside
     if mode == "default":
         assert rec.status == 143
+
+
+def test_time_travel_across_a_signal_from_outside(ttdbg: Ttdbg, guest) -> None:
+    from replay import EventKind, Replay, Timeline, open_trace, read_log
+
+    program = guest("outside_signals", "static")
+    trace = ttdbg.new_trace()
+    rec = _signalled(ttdbg.argv("record", "-q", "-o", trace, program, "loop"), ttdbg, [signal.SIGUSR1])
+    assert rec.status == 0, rec.err
+    at = [e.icount for e in read_log(open_trace(trace).log_path).events if e.kind == EventKind.ASYNC_SIGNAL]
+    assert len(at) == 1
+    tl = Timeline(Replay(open_trace(trace)), interval=1 << 20)
+    states = {}
+    for icount in (at[0] - 2, at[0] + 2):
+        tl.seek(icount)
+        states[icount] = (tl.read_register("rip"), tl.read_register("rsp"))
+    tl.cont()
+    assert tl.at_end
+    for icount in (at[0] + 2, at[0] - 2):
+        tl.seek(icount)
+        assert (tl.read_register("rip"), tl.read_register("rsp")) == states[icount], icount
+    assert states[at[0] - 2] != states[at[0] + 2]       # into the handler: another stack
