@@ -42,6 +42,7 @@ from .eventlog import LogContents, read_log
 from .events import EventKind, FileKind
 from .keyframe_builder import build_keyframes, ensure_keyframes
 from .keyframes import KeyframeStats, KeyframeStore, open_keyframes
+from .linux.signals import FORWARDED as FORWARDED_SIGNALS
 from .linux.syscalls import Kind as SyscallKind
 from .linux.syscalls import listing as syscall_listing
 from .linux.tasks import ProcessInfo, ThreadInfo
@@ -57,7 +58,8 @@ from .timeline import Direction, MemoryRegion, StopReason, Timeline, TimeStop
 from .trace import Storage, TraceDir, create_trace, mark_latest, open_trace, trace_root
 
 __all__ = [
-    "DEFAULT_SLICE", "DiskFullError", "PIE_BASE", "Direction", "EventKind", "FileKind", "Instruction", "LogContents",
+    "DEFAULT_SLICE", "DiskFullError", "FORWARDED_SIGNALS",
+    "PIE_BASE", "Direction", "EventKind", "FileKind", "Instruction", "LogContents",
     "LogFormatError", "MemoryRegion", "OutputSink", "ProcessInfo", "Replay", "ReplayError", "StopReason", "SyscallKind",
     "ThreadInfo", "TimeStop", "Timeline", "TraceDir", "TraceTruncated", "WatchKind", "Watchpoint", "create_trace",
     "list_processes",

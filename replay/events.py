@@ -403,31 +403,36 @@ class ProcessEvent(Event):
 
 @dataclass(frozen=True)
 class AsyncSignal(Event):
-    """A signal that arrived from outside the program (its interval timer
-    expiring) while it ran, delivered to process `pid` at exactly this
-    instruction count."""
+    """A signal that arrived from outside the program (one of its timers
+    expiring, or, `external`, sent by another host process to the recording)
+    while it ran, delivered to process `pid` at exactly this instruction count.
+    `external` is the signal byte's high bit (logs without it: a timer's)."""
 
     signal: int
     pid: int
+    external: bool = False
     kind: ClassVar[EventKind] = EventKind.ASYNC_SIGNAL
     _S: ClassVar[struct.Struct] = struct.Struct("<Bi")
+    EXTERNAL: ClassVar[int] = 0x80
 
     def encode(self) -> bytes:
-        return self._S.pack(self.signal, self.pid)
+        return self._S.pack(self.signal | (self.EXTERNAL if self.external else 0), self.pid)
 
     @classmethod
     def decode(cls, icount: int, payload: bytes) -> "AsyncSignal":
-        sig, pid = cls._S.unpack_from(payload, 0)
+        raw, pid = cls._S.unpack_from(payload, 0)
+        sig = raw & ~cls.EXTERNAL
         if not 1 <= sig <= MAX_SIGNAL:
             raise ValueError(f"no signal {sig}")
         if pid <= 0:
             raise ValueError(f"no process {pid}")
-        return cls(icount, sig, pid)
+        return cls(icount, sig, pid, bool(raw & cls.EXTERNAL))
 
     def describe(self) -> str:
         from .linux.signals import signal_name
 
-        return f"ASYNC_SIGNAL {signal_name(self.signal)} to pid {self.pid}"
+        return f"ASYNC_SIGNAL {signal_name(self.signal)} to pid {self.pid}" + (" (sent from outside)"
+                                                                             if self.external else "")
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,10 @@ class HostIO(Protocol):
     def exception(self, icount: int, signal: int, cause: ExceptionCause, pc: int,
                   address: int) -> None: ...
     def shutdown(self, icount: int, reason: ShutdownReason, status: int) -> None: ...
-    def sleep(self, seconds: float) -> None: ...
+    def sleep(self, seconds: float, wake_on_signal: bool = False) -> bool:
+        """Wait `seconds` while recording (replay: not at all).  With `wake_on_signal`,
+        a signal sent to the recording from outside ends it early: True then."""
+        ...
     def switch(self, icount: int, tid: int | None) -> int:
         """The thread to run from `icount` on: recording logs the scheduler's
         choice `tid`; replay answers from the log (a TASK_SWITCH event)."""
@@ -101,6 +104,11 @@ class HostIO(Protocol):
         clock_id) arrives here from outside: while recording, when the host's clock has passed the
         expiry (then logged as ASYNC_SIGNAL); on replay, when the log has it at
         this instruction count."""
+        ...
+    def external_signal(self, icount: int, pid: int) -> int:
+        """A signal sent to the recording from outside (another host process's kill),
+        for process `pid` here, or 0: while recording, the first one that arrived
+        (then logged as an external ASYNC_SIGNAL); on replay, the log's at this count."""
         ...
     def next_async(self, icount: int) -> int:
         """The next instruction count at which async_signal must be asked (replay);

@@ -110,8 +110,11 @@ class RecordingHostIO:
     """HostIO over the real host; every answer becomes an event."""
 
     def __init__(self, writer: LogWriter, trace: TraceDir, checkpoint_interval: int,
-                 should_stop: Callable[[], bool] | None = None, sysroot: str | None = None) -> None:
+                 should_stop: Callable[[], bool] | None = None, sysroot: str | None = None,
+                 incoming: Callable[[], int] | None = None) -> None:
         self.writer = writer
+        self.incoming = incoming    # the next signal sent to the recording from outside (0: none)
+        self._arrived: list[int] = []
         # Another architecture's libraries: an absolute path read-only opened is
         # looked up under `sysroot` first, as `qemu-aarch64 -L` does (the log
         # keeps the guest's path; replay reads the captured bytes).
@@ -298,7 +301,8 @@ class RecordingHostIO:
                 raise _WouldWait()
         end = None if timeout_ms is None or timeout_ms < 0 else time.monotonic() + timeout_ms / 1000
         while True:
-            if self._interrupt_at is not None and time.clock_gettime_ns(time.CLOCK_MONOTONIC) >= self._interrupt_at:
+            if self._interrupt_at is not None and (time.clock_gettime_ns(time.CLOCK_MONOTONIC) >= self._interrupt_at
+                                                   or self._signalled()):
                 raise _TimerExpired()
             left = WAIT_POLL if end is None else min(WAIT_POLL, max(0.0, end - time.monotonic()))
             if self._interrupt_at is not None:
@@ -355,12 +359,29 @@ class RecordingHostIO:
             if self.should_stop is not None and self.should_stop():
                 raise RecordingStopped()
 
-    def sleep(self, seconds: float) -> None:
+    def _signalled(self) -> bool:
+        """Some signal sent to the recording from outside waits to be delivered."""
+        if self.incoming is not None:
+            while signo := self.incoming():
+                self._arrived.append(signo)
+        return bool(self._arrived)
+
+    def sleep(self, seconds: float, wake_on_signal: bool = False) -> bool:
         end = time.monotonic() + seconds
         while (left := end - time.monotonic()) > 0:
             if self.should_stop is not None and self.should_stop():
                 raise RecordingStopped()
+            if wake_on_signal and self._signalled():
+                return True
             time.sleep(min(left, WAIT_POLL))
+        return False
+
+    def external_signal(self, icount: int, pid: int) -> int:
+        if not self._signalled():
+            return 0
+        signo = self._arrived.pop(0)
+        self.writer.append(AsyncSignal(icount, signo, pid, external=True))
+        return signo
 
     def switch(self, icount: int, tid: int | None) -> int:
         assert tid is not None, "the recording's scheduler always chooses"
@@ -511,7 +532,7 @@ def record(program_path: str, argv: list[str], trace: TraceDir, *,
            should_stop: Callable[[], bool] | None = None,
            program_data: bytes | None = None, slice_length: int = DEFAULT_SLICE,
            chaos_seed: int | None = None, task_limit: int = TASK_LIMIT,
-           sysroot: str | None = None) -> RecordResult:
+           sysroot: str | None = None, incoming: Callable[[], int] | None = None) -> RecordResult:
     """Record one run of `program_path` into `trace` (an empty trace directory).
 
     `should_stop` is polled between time slices and while the guest waits for
@@ -522,6 +543,9 @@ def record(program_path: str, argv: list[str], trace: TraceDir, *,
     More than `task_limit` threads and processes at once: clone and fork fail with EAGAIN.
     `sysroot`: where a dynamic program of another architecture finds its loader
     and libraries (default: its architecture's, see sysroot_for).
+    `incoming`: the next signal another host process sent the recording (0: none),
+    polled between time slices and in waits; it is delivered to the first process
+    at that instruction count (an external ASYNC_SIGNAL event).
     """
     data = program_data if program_data is not None else read_program(program_path)
     image = parse_elf(program_path, data)
@@ -548,7 +572,7 @@ def record(program_path: str, argv: list[str], trace: TraceDir, *,
         if exc.errno in _NO_SPACE:
             raise DiskFullError(device_of(trace.path), None) from None
         raise TraceError(f"cannot write {trace.log_path}: {exc.strerror}") from None
-    hostio = RecordingHostIO(writer, trace, checkpoint_interval, should_stop, sysroot)
+    hostio = RecordingHostIO(writer, trace, checkpoint_interval, should_stop, sysroot, incoming)
     started = time.monotonic()
     process = GuestProcess(header, Program(program_path, data, interp_data), hostio, warn,
                            Policy(slice_length, chaos_seed))

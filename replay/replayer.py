@@ -255,8 +255,8 @@ class ReplayingHostIO:
             raise self._mismatch(icount, ev, f"shutdown {reason.name.lower()} status={status}")
         self.shutdown_event = ev
 
-    def sleep(self, seconds: float) -> None:
-        pass
+    def sleep(self, seconds: float, wake_on_signal: bool = False) -> bool:
+        return False
 
     def _next_state_hash(self) -> StateHash | None:
         i = bisect.bisect_left(self._state_hashes, self.index)
@@ -301,12 +301,21 @@ class ReplayingHostIO:
         if self.index >= len(self.events):
             return False
         ev = self.events[self.index]
-        if not isinstance(ev, AsyncSignal) or ev.icount != icount or ev.pid != pid:
+        if not isinstance(ev, AsyncSignal) or ev.icount != icount or ev.pid != pid or ev.external:
             return False
         if ev.signal != signal:
             raise self._mismatch(icount, ev, f"signal {signal} from a timer")
         self.index += 1
         return True
+
+    def external_signal(self, icount: int, pid: int) -> int:
+        if self.index >= len(self.events):
+            return 0
+        ev = self.events[self.index]
+        if not isinstance(ev, AsyncSignal) or ev.icount != icount or ev.pid != pid or not ev.external:
+            return 0
+        self.index += 1
+        return ev.signal
 
     def next_async(self, icount: int) -> int:
         i = bisect.bisect_left(self._asyncs, self.index)

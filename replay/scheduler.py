@@ -237,8 +237,8 @@ class Scheduler:
         now = self.policy.now
         lefts = [t.wait.deadline - now(t.wait.clock) for _, t in self._threads()  # type: ignore[union-attr]
                  if not t.exited and t.wait is not None and t.wait.deadline is not None]
-        lefts += [k.state.itimer.expiry - now(CLOCK_MONOTONIC) for k in self.family.live()
-                  if k.state.itimer is not None]
+        lefts += [t.expiry - now(CLOCK_MONOTONIC) for k in self.family.live()
+                  if (t := k.next_timer()) is not None]
         return min(lefts, default=None)
 
     def _wait_for_timeout(self) -> list[int]:
@@ -260,7 +260,7 @@ class Scheduler:
                         break
             timed = [t for _, t in self._threads() if not t.exited and t.wait is not None
                      and t.wait.deadline is not None]
-            alarms = [k for k in self.family.live() if k.state.itimer is not None]
+            alarms = [k for k in self.family.live() if k.next_timer() is not None]
             if not timed and not alarms:
                 raise Deadlock("deadlock: every thread waits and nothing can wake them: " + "; ".join(
                     f"thread {t.tid} waits on {t.wait.describe()}" for _, t in sorted(self._threads())

@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator, Sequence
 from replay import (
     BOARDS,
     DEFAULT_SLICE,
+    FORWARDED_SIGNALS,
     DiskFullError,
     EventKind,
     OutputSink,
@@ -140,6 +141,37 @@ class CtrlC:
             signal.signal(signal.SIGINT, previous)
 
 
+class Forwarded:
+    """Signals other processes send `ttdbg record` (SIGTERM, SIGHUP, SIGUSR1, SIGUSR2),
+    queued for the recording, which delivers them to the program (`incoming`)."""
+
+    def __init__(self) -> None:
+        self.queue: list[int] = []
+
+    def __call__(self) -> int:
+        return self.queue.pop(0) if self.queue else 0
+
+    def _handler(self, signum: int, frame: object) -> None:
+        self.queue.append(signum)
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator["Forwarded"]:
+        previous = {}
+        try:
+            for signum in FORWARDED_SIGNALS:
+                old = signal.getsignal(signum)
+                if old is not signal.SIG_IGN:       # nohup: leave SIGHUP ignored
+                    previous[signum] = old
+                    signal.signal(signum, self._handler)
+        except ValueError:                          # not the main thread
+            pass
+        try:
+            yield self
+        finally:
+            for signum, old in previous.items():
+                signal.signal(signum, old)
+
+
 # -- record ---------------------------------------------------------------------------
 def cmd_record(args: argparse.Namespace) -> int:
     if not args.program:
@@ -165,13 +197,13 @@ def cmd_record(args: argparse.Namespace) -> int:
         _say(f"chaos mode: seed {chaos_seed} (record again with --chaos-seed {chaos_seed} for the same schedule)")
     progress = Progress("recording", _progress_default(args.progress))
     try:
-        with CtrlC().installed() as ctrl_c:
+        with CtrlC().installed() as ctrl_c, Forwarded().installed() as forwarded:
             result = record(program, [args.program[0], *args.program[1:]], trace,
                             env=[] if args.no_env else None,
                             checkpoint_interval=args.checkpoint_interval, warn=_guest_warning,
                             progress=progress if progress.enabled else None, should_stop=ctrl_c,
                             program_data=data, slice_length=args.slice, chaos_seed=chaos_seed,
-                            task_limit=args.max_tasks, sysroot=args.sysroot)
+                            task_limit=args.max_tasks, sysroot=args.sysroot, incoming=forwarded)
     except DiskFullError as exc:
         if exc.icount is None:                          # nothing recorded: leave no half trace behind
             shutil.rmtree(trace.path, ignore_errors=True)

@@ -130,11 +130,16 @@ def host_value(name: str, fn: Callable[[], int]) -> Handler:
 
 
 def wait_forever(k: LinuxKernel, sysno: int) -> int:
-    """A wait nothing can end in this guest (one thread, no signal from
-    outside): it waits as Linux does.  While recording the wait is
-    HostIO.sleep, which Ctrl-C ends (the recording ends there, cleanly); the
-    replay of that recording stops at the same instruction."""
+    """A wait nothing in this guest can end (one thread): it waits as Linux does,
+    until a signal sent from outside (kill from another host process) runs a
+    handler (-EINTR; the wait's result and the signal are logged).  While
+    recording the wait is HostIO.sleep, which Ctrl-C ends (the recording ends
+    there, cleanly); the replay of that recording stops at the same instruction."""
     def wait() -> tuple[int, tuple]:
-        while True:
-            k.host.sleep(3600.0)
-    return k.host_syscall(sysno, wait)
+        while not k.host.sleep(3600.0, wake_on_signal=k.takes_external()):
+            pass
+        return -errno.EINTR, ()
+    while True:     # a signal from outside ends it (EINTR) when its handler runs
+        result = k.host_syscall(sysno, wait)
+        if k.external_in_syscall():
+            return result

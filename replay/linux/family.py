@@ -111,8 +111,8 @@ class Family:
 
     # -- the interval timers (itimer.py) ----------------------------------------------------
     def timer_armed(self) -> bool:
-        """Some live process has its interval timer armed (the run loop's slices are short then)."""
-        return any(k.state.itimer is not None for k in self.live())
+        """Some live process has a timer armed (the run loop's slices are short then)."""
+        return any(k.next_timer() is not None for k in self.live())
 
     def check_timers(self, icount: int) -> bool:
         """Send SIGALRM to each process whose interval timer expired by `icount`
@@ -120,8 +120,11 @@ class Family:
         order.  True when its delivery to the running thread waits at the signal gate."""
         held = False
         for k in sorted(self.live(), key=lambda k: k.pid):
-            if k.state.itimer is not None and k.state.exited is None:
+            if k.next_timer() is not None and k.state.exited is None:
                 held = k.check_timer(icount) or held
+        first = self.first
+        if first.state.exited is None:
+            held = first.check_external(icount) or held
         return held
 
     # -- fork and reaping ------------------------------------------------------------------

@@ -74,6 +74,8 @@ class OpenFile:
     socket: SocketInfo | None = None   # a host socket (recorder maps handle -> host socket)
     anon: KernelObject | None = None   # an eventfd, timerfd or epoll instance
     listing: tuple[tuple[bytes, int], ...] | None = None   # a directory the kernel made: (name, d_type)
+    peer: OpenFile | None = None       # a socketpair's other end (SCM_RIGHTS between tasks: sys_sockets.py)
+    rights: list[list[OpenFile]] = field(default_factory=list)   # open files sent to this end, not yet received
 
     @property
     def readable(self) -> bool:

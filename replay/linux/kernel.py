@@ -26,7 +26,7 @@ from . import signals as sig
 from .abi import AT_FDCWD, ERESTARTSYS, MASK64, Args, Blocked, GuestExit, NoReturnValue, s32
 from .creds import Credentials
 from .files import FdTable, OpenFile
-from .itimer import CLOCK_MONOTONIC, IntervalTimer
+from .itimer import CLOCK_MONOTONIC, ITIMER_REAL_ID, SIGEV_THREAD_ID, IntervalTimer, PosixTimer
 from .sigframe import SigInfo
 from .sigframes import SIGNAL_FRAMES
 from .signals import (
@@ -36,6 +36,7 @@ from .signals import (
     SA_RESTART,
     SA_RESTORER,
     SI_KERNEL,
+    SI_TIMER,
     SI_TKILL,
     SI_USER,
     SigAction,
@@ -88,6 +89,7 @@ class KernelState:
     yielding: bool = False    # the running thread asked to give way (sched_yield)
     held: tuple[SigInfo, ...] = ()   # deliveries stopped at the signal gate, not yet made
     itimer: IntervalTimer | None = None   # ITIMER_REAL (alarm, setitimer), when armed
+    timers: dict[int, PosixTimer] = field(default_factory=dict)   # timer_create's, by id
     exited: ProcessExit | None = None
     auxv: bytes = b""         # the auxiliary vector of its last exec (a fork's child: its parent's)
     ran: int = 0              # instructions its threads ran, up to `ran_from` while it runs (wait4's rusage)
@@ -532,7 +534,7 @@ class LinuxKernel:
             assert isinstance(first, ProcessExit)
             self.host.shutdown(ended.icount, first.reason, first.status)
 
-    def deliver_self_signal(self, signum: int, code: int = SI_USER) -> int:
+    def deliver_self_signal(self, signum: int, code: int = SI_USER, info: SigInfo | None = None) -> int:
         """kill/tgkill to ourselves, with Linux semantics: ignored, pending
         while blocked, a handler entered when the system call returns, or the
         default action (which ends the process)."""
@@ -553,82 +555,177 @@ class LinuxKernel:
                 self.thread.pending_codes.setdefault(signum, code)
                 return 0
             if action.handler != sig.SIG_DFL:
-                self._to_deliver.append(SigInfo(signum, code, pid=self.pid))
+                self._to_deliver.append(info or SigInfo(signum, code, pid=self.pid))
                 return 0
         self.terminate(signum, ExceptionCause.KILL, self.machine.pc, 0)
         self.machine.halt(RunStop(StopKind.HALTED, self.icount, self.machine.pc))
         raise GuestExit()
 
-    # -- the interval timer's SIGALRM (itimer.py) ----------------------------------------
+    # -- the timers' signals: the interval timer's SIGALRM, POSIX timers' (itimer.py) --------
+    def armed_timers(self) -> list[tuple[int, IntervalTimer]]:
+        """(id, expiry) of every armed timer that sends a signal, the first to expire first
+        (the interval timer's id is ITIMER_REAL_ID)."""
+        out = [(ITIMER_REAL_ID, self.state.itimer)] if self.state.itimer is not None else []
+        out += [(i, p.armed) for i, p in self.state.timers.items() if p.armed is not None and p.signo]
+        return sorted(out, key=lambda it: (it[1].expiry, it[0]))
+
+    def next_timer(self) -> IntervalTimer | None:
+        """The first armed timer to expire (None: none)."""
+        timers = self.armed_timers()
+        return timers[0][1] if timers else None
+
+    def _fire(self, timer_id: int) -> tuple[SigInfo, int]:
+        """The timer expires: re-armed one interval later (or disarmed); its signal's
+        siginfo and the thread it is for (0: the process)."""
+        if timer_id == ITIMER_REAL_ID:
+            assert self.state.itimer is not None
+            self.state.itimer = self.state.itimer.next()
+            return SigInfo(sig.SIGALRM, SI_KERNEL, pid=0), 0
+        p = self.state.timers[timer_id]
+        assert p.armed is not None
+        p.armed = p.armed.next()
+        tid = p.tid if p.notify & SIGEV_THREAD_ID else 0
+        return SigInfo(p.signo, SI_TIMER, timer=(timer_id, 0, p.value)), tid
+
     def check_timer(self, icount: int) -> bool:
-        """Between time slices (the global count `icount`): if this process's
-        interval timer has expired (HostIO decides while recording, the log on
-        replay), SIGALRM is sent to the process: its first thread not blocking
-        it receives it, as Linux does (a waiting one's wait is interrupted).
-        True when its delivery to the running thread waits at the signal gate."""
-        t = self.state.itimer
-        if t is None or self.state.exited is not None:
+        """Between time slices (the global count `icount`): if this process's first
+        timer has expired (HostIO decides while recording, the log on replay), its
+        signal is sent to the process: its first thread not blocking it receives it,
+        as Linux does (a waiting one's wait is interrupted); a SIGEV_THREAD_ID timer's
+        to its thread.  True when its delivery to the running thread waits at the signal gate."""
+        timers = self.armed_timers()
+        if not timers or self.state.exited is not None:
             return False
-        if not self.host.async_signal(icount, self.pid, sig.SIGALRM, CLOCK_MONOTONIC, t.expiry):
+        timer_id, t = timers[0]
+        signo = sig.SIGALRM if timer_id == ITIMER_REAL_ID else self.state.timers[timer_id].signo
+        if not self.host.async_signal(icount, self.pid, signo, CLOCK_MONOTONIC, t.expiry):
             return False
-        self.state.itimer = t.next()
-        bit = 1 << (sig.SIGALRM - 1)
+        info, for_tid = self._fire(timer_id)
+        return self._deliver_async(info, for_tid)
+
+    def _deliver_async(self, info: SigInfo, for_tid: int) -> bool:
+        """A signal from outside, between time slices: to thread `for_tid`, else the
+        process's first thread not blocking it.  True when held at the signal gate."""
+        signo = info.signo
+        bit = 1 << (signo - 1)
         live = sorted(self.live_threads(), key=lambda t: t.tid)
-        target = next((t for t in live if not t.sigmask & bit), None)
+        if for_tid:
+            target = self.state.threads.get(for_tid)
+            target = target if target is not None and not target.exited else None
+            if target is not None and target.sigmask & bit:
+                target.pending |= bit
+                target.pending_codes.setdefault(signo, info.code)
+                return False
+        else:
+            target = next((t for t in live if not t.sigmask & bit), None)
         running = self.family is None or self.family.running is self
-        action = self.state.sigactions.get(sig.SIGALRM, SigAction())
+        action = self.state.sigactions.get(signo, SigAction())
         waits = target is not None and target.wait is not None
         if (not running or target is None or target is not self.thread or target.context is not None
                 or (waits and target.wait.kind == WaitKind.VFORK)):  # type: ignore[union-attr]
-            self.receive(sig.SIGALRM, SI_KERNEL, 0)
+            if for_tid and target is not None:
+                try:
+                    self.signal_thread(for_tid, signo)
+                except GuestExit:
+                    pass
+            else:
+                self.receive(signo, info.code, 0)
             return False
         if waits and action.handler not in (sig.SIG_DFL, sig.SIG_IGN):
             self._interrupt(target, action)     # the running thread's wait just began: EINTR or restart
         self._to_deliver.clear()
         try:
-            self.deliver_self_signal(sig.SIGALRM, SI_KERNEL)
+            self.deliver_self_signal(signo, info.code, info)
         except GuestExit:
             return False
         infos, self._to_deliver = tuple(self._to_deliver), []
         if infos and self._gate(infos):
             return True
-        for info in infos:
-            self.enter_handler(info)
+        for i in infos:
+            self.enter_handler(i)
         return False
 
+    # -- signals sent to the recording from outside (kill from another host process) --------
+    def takes_external(self) -> bool:
+        """This process is the one a signal sent to the recording reaches: the first."""
+        return self.family is None or self.family.first is self
+
+    def check_external(self, icount: int) -> bool:
+        """Between time slices: a signal another host process sent the recording (the
+        log's, on replay), delivered here as a timer's is.  True when held at the gate."""
+        if not self.takes_external() or self.state.exited is not None:
+            return False
+        signo = self.host.external_signal(icount, self.pid)
+        if not signo:
+            return False
+        return self._deliver_async(SigInfo(signo, SI_USER, pid=0), 0)
+
+    def external_in_syscall(self) -> bool:
+        """In a wait that a signal from outside may end (pause, sigsuspend, poll...): the
+        one that arrived (the log's, on replay) is sent; True when a handler will run."""
+        if not self.takes_external():
+            return False
+        signo = self.host.external_signal(self.icount, self.pid)
+        if not signo:
+            return False
+        before = len(self._to_deliver)
+        self.deliver_self_signal(signo, SI_USER, SigInfo(signo, SI_USER, pid=0))
+        return any(not i.ignored for i in self._to_deliver[before:])
+
+    def _external_wakes(self) -> bool:
+        """A signal from outside would interrupt this thread's wait: one of those the
+        recording forwards is neither blocked nor ignored."""
+        actions = self.state.sigactions
+        return self.takes_external() and any(
+            not self.thread.sigmask & (1 << (s - 1)) and actions.get(s, SigAction()).handler != sig.SIG_IGN
+            for s in sig.FORWARDED)
+
     def interrupt_at(self) -> int | None:
-        """When the interval timer would interrupt a host wait (its expiry on
-        CLOCK_MONOTONIC): armed, and SIGALRM neither blocked nor ignored."""
-        t = self.state.itimer
-        if t is None or self.thread.sigmask & (1 << (sig.SIGALRM - 1)):
-            return None
-        if self.state.sigactions.get(sig.SIGALRM, SigAction()).handler == sig.SIG_IGN:
-            return None
-        return t.expiry
+        """When a timer would interrupt a host wait (its expiry on CLOCK_MONOTONIC):
+        the first armed one whose signal is neither blocked nor ignored; NEVER when
+        none is but a signal from outside may still cut it; None: nothing cuts it."""
+        for timer_id, t in self.armed_timers():
+            signo = sig.SIGALRM if timer_id == ITIMER_REAL_ID else self.state.timers[timer_id].signo
+            if self.thread.sigmask & (1 << (signo - 1)):
+                continue
+            if self.state.sigactions.get(signo, SigAction()).handler == sig.SIG_IGN:
+                continue
+            return t.expiry
+        return sig.NEVER if self._external_wakes() else None
 
     def interrupted(self, result: int) -> bool:
-        """After a host wait given interrupt_at(): the timer cut it (-EINTR): it
-        expires now, and SIGALRM is sent.  Decided by the logged result alone."""
-        if result != -errno.EINTR or self.state.itimer is None:
+        """After a host wait given interrupt_at(): a signal from outside or a timer cut it
+        (-EINTR): that signal is sent, or the timers expire in order until one's handler
+        runs (or one ends the process).  Decided by the logged result and events alone."""
+        if result != -errno.EINTR:
             return False
-        self.timer_fires_in_syscall()
+        if self.external_in_syscall():
+            return True
+        if not self.armed_timers():
+            return False
+        for _ in range(len(self.armed_timers())):
+            if self.timer_fires_in_syscall():
+                break
         return True
 
     def end_slice(self) -> None:
         """Stop the machine after this system call, so that the run loop starts
-        a new time slice (short while the interval timer is armed)."""
+        a new time slice (short while a timer is armed)."""
         self.machine.halt(RunStop(StopKind.HALTED, self.icount, self.machine.pc))
 
     def timer_fires_in_syscall(self) -> bool:
-        """A sleeping system call slept until the interval timer's expiry: it
-        expires now and SIGALRM is sent (its default action ends the process).
+        """A sleeping system call slept until the first timer's expiry: it expires
+        now and its signal is sent (a default action may end the process).
         True when a handler will run, which interrupts the call (EINTR)."""
-        t = self.state.itimer
-        assert t is not None
-        self.state.itimer = t.next()
+        timers = self.armed_timers()
+        assert timers
+        info, for_tid = self._fire(timers[0][0])
+        if for_tid and for_tid != self.tid:
+            self.signal_thread(for_tid, info.signo)
+            return False
         before = len(self._to_deliver)
-        self.deliver_self_signal(sig.SIGALRM, SI_KERNEL)
-        return any(not info.ignored for info in self._to_deliver[before:])
+        self.deliver_self_signal(info.signo, info.code, info)
+        return any(not i.ignored for i in self._to_deliver[before:])
 
     def enter_handler(self, info: SigInfo) -> None:
         """Build the signal frame and continue in the handler."""
@@ -636,6 +733,8 @@ class LinuxKernel:
             return
         action = self.state.sigactions.get(info.signo, SigAction())
         saved = self.thread.sigmask
+        if self.thread.suspended_mask is not None:     # rt_sigsuspend's: the frame restores the mask before it
+            saved, self.thread.suspended_mask = self.thread.suspended_mask, None
         mask = saved | action.mask
         if not action.flags & SA_NODEFER:
             mask |= 1 << (info.signo - 1)
@@ -667,6 +766,10 @@ class LinuxKernel:
         self.thread.sigmask = mask & ~sig.UNBLOCKABLE
         self.deliver_pending()
         raise NoReturnValue()
+
+    def handler_due(self) -> bool:
+        """A handler will be entered when this system call returns."""
+        return any(not i.ignored for i in self._to_deliver)
 
     def deliver_pending(self) -> int:
         """After the mask changed: act on the lowest pending signal now unblocked."""

@@ -39,10 +39,13 @@ class SigInfo:
     uid: int = 0
     address: int | None = None     # faults: the faulting address
     ignored: bool = False          # not packed: the program ignores it (only a debugger sees it)
+    timer: tuple[int, int, int] | None = None   # a POSIX timer's: (si_timerid, si_overrun, si_value)
 
     def pack(self) -> bytes:
         head = struct.pack("<iii4x", self.signo, 0, self.code)
-        if self.address is not None:
+        if self.timer is not None:
+            body = struct.pack("<iiQ", *self.timer)
+        elif self.address is not None:
             body = struct.pack("<Q", self.address)
         else:
             body = struct.pack("<iI", self.pid, self.uid)

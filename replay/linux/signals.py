@@ -31,6 +31,11 @@ IGNORED_BY_DEFAULT = frozenset({SIGCHLD, SIGURG, SIGWINCH, SIGCONT})
 # defaults): timers and notifications, which some programs receive constantly.
 QUIET_BY_DEFAULT = frozenset({SIGALRM, SIGURG, SIGCHLD, SIGIO, SIGVTALRM, SIGPROF, SIGWINCH})
 
+# Signals another host process may send the recording, forwarded to its first process
+# (recorded as external ASYNC_SIGNAL events); SIGINT (Ctrl-C) ends the recording instead.
+FORWARDED = (SIGHUP, SIGUSR1, SIGUSR2, SIGTERM)
+NEVER = 1 << 62           # a host wait's interrupt_at when only a signal from outside may cut it
+
 # Signals no mask can block.
 UNBLOCKABLE = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1))
 
@@ -49,6 +54,7 @@ SA_ONSTACK, SA_RESTORER, SA_NODEFER, SA_RESETHAND = 0x08000000, 0x04000000, 0x40
 SA_RESTART = 0x10000000
 SI_USER, SI_TKILL = 0, -6         # si_code of a signal sent by kill and by tkill/tgkill
 SI_KERNEL = 0x80                  # si_code of a signal the kernel sends (an interval timer's SIGALRM)
+SI_TIMER = -2                     # si_code of a POSIX timer's signal
 
 
 @dataclass

@@ -27,6 +27,7 @@ from .files import O_CLOEXEC, O_RDWR, OpenFile
 from .itimer import CLOCK_MONOTONIC
 from .sys_poll import block_poll, local_revents, may_block, resumed_timeout
 from .sys_signalfd import SignalFd
+from .sys_signals import with_wait_mask
 from .sys_timerfd import TimerFd
 from .sysnames import SYSCALL_NUMBERS as N
 
@@ -260,9 +261,10 @@ def sys_epoll_wait(k: LinuxKernel, a: Args) -> int:
 
 
 def sys_epoll_pwait(k: LinuxKernel, a: Args) -> int:
-    return _wait(k, N["epoll_pwait"], s32(a[0]), a[1], s32(a[2]), s32(a[3]))
+    return with_wait_mask(k, a[4], a[5], lambda: _wait(k, N["epoll_pwait"], s32(a[0]), a[1], s32(a[2]), s32(a[3])))
 
 
 def sys_epoll_pwait2(k: LinuxKernel, a: Args) -> int:
-    return _wait(k, N["epoll_pwait2"], s32(a[0]), a[1], s32(a[2]), _timeout_of_timespec(k, a[3]))
+    return with_wait_mask(k, a[4], a[5], lambda: _wait(k, N["epoll_pwait2"], s32(a[0]), a[1], s32(a[2]),
+                                                       _timeout_of_timespec(k, a[3])))
 

@@ -86,6 +86,7 @@ def fork(k: LinuxKernel, flags: int, stack: int, parent_tid: int, child_tid: int
     state.yielding = False
     state.itimer = None                 # alarm(2): interval timers are not inherited by fork
     state.ran = state.children_ran = 0  # its own CPU time starts (counted from when it first runs)
+    state.timers = {}                   # nor POSIX timers (timer_create(2))
     child.state = state
     child.fds = _inherit(k.fds, pid)
     child.exe, child.exe_image, child.arg_span, child.env_span = k.exe, k.exe_image, k.arg_span, k.env_span
@@ -364,6 +365,7 @@ def _point_of_no_return(k: LinuxKernel, path: str) -> None:
     me.clear_child_tid = 0
     me.robust_list = 0
     k.state.sigactions = {n: SigAction(SIG_IGN) for n, act in k.state.sigactions.items() if act.handler == SIG_IGN}
+    k.state.timers = {}                 # POSIX timers end at exec (the interval timer lives on)
     k.state.held = ()
     for fd, _f in k.fds.items():
         entry = k.fds.entry(fd)

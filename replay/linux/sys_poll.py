@@ -21,6 +21,7 @@ from .files import PIPE_CAPACITY, OpenFile
 from .itimer import CLOCK_MONOTONIC
 from .structs import TIMESPEC
 from .sys_eventfd import EventFd
+from .sys_signals import with_wait_mask
 from .sysnames import SYSCALL_NUMBERS as N
 from .tasks import Wait, WaitKind
 
@@ -112,7 +113,7 @@ def _revents(entries: list[tuple[int, int]], local: list[int | None], hfds: list
     return out
 
 
-def _poll(k: LinuxKernel, sysno: int, fds_ptr: int, nfds: int, timeout_ms: int, masked: bool = False) -> int:
+def _poll(k: LinuxKernel, sysno: int, fds_ptr: int, nfds: int, timeout_ms: int) -> int:
     if nfds > 1 << 16:
         return -errno.EINVAL
     size = PollFd.size * nfds
@@ -123,7 +124,6 @@ def _poll(k: LinuxKernel, sysno: int, fds_ptr: int, nfds: int, timeout_ms: int, 
     files = [k.fds.get(fd) if fd >= 0 else None for fd, _e in entries]
     timeout_ms = resumed_timeout(k, timeout_ms)
     local = [0 if fd < 0 else local_revents(k, f, events) for (fd, events), f in zip(entries, files)]
-    timeout_ms = _masked_timeout(k, local, timeout_ms, masked)
 
     def call(hfds: list[int | None], wait: Waiter):
         out = bytearray(raw)
@@ -132,26 +132,16 @@ def _poll(k: LinuxKernel, sysno: int, fds_ptr: int, nfds: int, timeout_ms: int, 
             struct.pack_into("<h", out, i * PollFd.size + 6, r)
         return sum(1 for r in revents if r), ((fds_ptr, bytes(out)),), []
     return _host_wait(k, sysno, files, call, [(fd, events & 0xFFFF) for fd, events in entries if fd >= 0],
-                      timeout_ms, masked)
-
-
-def _masked_timeout(k: LinuxKernel, local: list[int | None], timeout_ms: int, masked: bool) -> int:
-    """ppoll/pselect6 with a signal mask (`make -j` waits so for SIGCHLD, which it
-    blocks otherwise) while other threads can run: the mask for the wait is not
-    applied yet, so the thread does not wait in the scheduler (the signal would stay
-    pending and nothing wake it); on the guest's own files alone it answers at once."""
-    if masked and k.can_block() and all(r is not None for r in local):
-        return 0
-    return timeout_ms
+                      timeout_ms)
 
 
 def _host_wait(k: LinuxKernel, sysno: int, files: list[OpenFile | None], call, fds: list[tuple[int, int]],
-               timeout_ms: int, masked: bool = False) -> int:
+               timeout_ms: int) -> int:
     """The wait on the host (recording) or from the log; the interval timer's
     SIGALRM may cut it (EINTR, never restarted, as Linux's poll and select).
     While other threads may run, a wait blocks this thread instead; the call
     is made again when one of `fds` is ready or the timeout passes."""
-    block = not masked and may_block(k, files, timeout_ms)
+    block = may_block(k, files, timeout_ms)
     result, writes = k.host.wait_syscall(k.icount, sysno, files, call, (), k.interrupt_at(), block)
     if result == -EWAIT:
         block_poll(k, fds, timeout_ms)
@@ -173,15 +163,14 @@ def _timespec_ms(k: LinuxKernel, ptr: int, scale: int) -> int:
 
 
 def sys_ppoll(k: LinuxKernel, a: Args) -> int:
-    return _poll(k, N["ppoll"], a[0], a[1], _timespec_ms(k, a[2], 1), masked=a[3] != 0)
+    return with_wait_mask(k, a[3], a[4], lambda: _poll(k, N["ppoll"], a[0], a[1], _timespec_ms(k, a[2], 1)))
 
 
 # -- select: fd_set bitmaps over the same readiness ---------------------------------
 _IN, _OUT, _EX = POLLIN | POLLHUP | POLLERR, POLLOUT | POLLERR, POLLPRI
 
 
-def _select(k: LinuxKernel, sysno: int, nfds: int, sets: tuple[int, int, int], timeout_ms: int,
-            masked: bool = False) -> int:
+def _select(k: LinuxKernel, sysno: int, nfds: int, sets: tuple[int, int, int], timeout_ms: int) -> int:
     if nfds < 0 or nfds > 1 << 16:
         return -errno.EINVAL
     nbytes = ((nfds + 63) // 64) * 8
@@ -201,7 +190,6 @@ def _select(k: LinuxKernel, sysno: int, nfds: int, sets: tuple[int, int, int], t
     files = [k.fds.get(fd) for fd, _e in entries]
     timeout_ms = resumed_timeout(k, timeout_ms)
     local = [local_revents(k, f, events) for (fd, events), f in zip(entries, files)]
-    timeout_ms = _masked_timeout(k, local, timeout_ms, masked)
 
     def call(hfds: list[int | None], wait: Waiter):
         result = [0, 0, 0]
@@ -213,7 +201,7 @@ def _select(k: LinuxKernel, sysno: int, nfds: int, sets: tuple[int, int, int], t
                     count += 1
         writes = tuple((ptr, result[i].to_bytes(nbytes, "little")) for i, ptr in enumerate(sets) if ptr)
         return count, writes, []
-    return _host_wait(k, sysno, files, call, entries, timeout_ms, masked)
+    return _host_wait(k, sysno, files, call, entries, timeout_ms)
 
 
 def sys_select(k: LinuxKernel, a: Args) -> int:
@@ -221,5 +209,10 @@ def sys_select(k: LinuxKernel, a: Args) -> int:
 
 
 def sys_pselect6(k: LinuxKernel, a: Args) -> int:
-    sigmask = a[5] != 0 and k.can_read(a[5], 8) and k.read(a[5], 8) != bytes(8)   # {sigset_t *, size}
-    return _select(k, N["pselect6"], s32(a[0]), (a[1], a[2], a[3]), _timespec_ms(k, a[4], 1), masked=sigmask)
+    mask_ptr, size = 0, 8
+    if a[5]:                            # {const sigset_t *ss; size_t ss_len}
+        if not k.can_read(a[5], 16):
+            return -errno.EFAULT
+        mask_ptr, size = struct.unpack("<QQ", k.read(a[5], 16))
+    return with_wait_mask(k, mask_ptr, size, lambda: _select(k, N["pselect6"], s32(a[0]), (a[1], a[2], a[3]),
+                                                              _timespec_ms(k, a[4], 1)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import struct
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from . import signals as sig
@@ -24,6 +25,34 @@ if TYPE_CHECKING:
     from .kernel import LinuxKernel
 
 SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK = 0, 1, 2
+
+
+def with_wait_mask(k: LinuxKernel, mask_ptr: int, size: int, call: Callable[[], int]) -> int:
+    """ppoll, pselect6 and epoll_pwait's signal mask, applied atomically for the wait:
+    a signal it unblocks that is already pending ends the call at once (EINTR); one
+    that arrives during the wait interrupts it (another task's, a timer's, one from
+    outside).  When a handler runs, its frame keeps the old mask (as sigsuspend's);
+    otherwise the old mask is back when the call returns.  A call that blocks keeps
+    the wait's mask while it waits (kernel.block raises through here)."""
+    if not mask_ptr:
+        return call()
+    if size != 8:
+        return -errno.EINVAL
+    if not k.can_read(mask_ptr, 8):
+        return -errno.EFAULT
+    (mask,) = struct.unpack("<Q", k.read(mask_ptr, 8))
+    t = k.thread
+    if t.suspended_mask is None:
+        t.suspended_mask = t.sigmask
+    t.sigmask = mask & ~sig.UNBLOCKABLE
+    if t.pending & ~t.sigmask:
+        k.deliver_pending()
+        result = -errno.EINTR
+    else:
+        result = call()
+    if not k.handler_due() and t.suspended_mask is not None:
+        t.sigmask, t.suspended_mask = t.suspended_mask, None
+    return result
 
 
 def sys_rt_sigaction(k: LinuxKernel, a: Args) -> int:
@@ -160,4 +189,27 @@ def sys_pause(k: LinuxKernel, a: Args) -> int:
     if k.family is not None and k.family.task_count() > 1:
         k.block(Wait(WaitKind.SIGNAL))
     sys_timers.sleep(k, SYSCALL_NUMBERS["pause"], None)
+    return -errno.EINTR
+
+
+def sys_rt_sigsuspend(k: LinuxKernel, a: Args) -> int:
+    """The mask is replaced by the given one and the thread waits, as pause() does, for
+    a signal it lets through to run a handler; the handler's frame keeps the old mask,
+    so the old mask is back when the call returns (-EINTR).  A signal already pending
+    and unblocked by the new mask is delivered at once."""
+    if a[1] != 8:
+        return -errno.EINVAL
+    if not k.can_read(a[0], 8):
+        return -errno.EFAULT
+    (mask,) = struct.unpack("<Q", k.read(a[0], 8))
+    t = k.thread
+    if t.suspended_mask is None:
+        t.suspended_mask = t.sigmask
+    t.sigmask = mask & ~sig.UNBLOCKABLE
+    if t.pending & ~t.sigmask:
+        k.deliver_pending()
+        return -errno.EINTR
+    if k.family is not None and k.family.task_count() > 1:
+        k.block(Wait(WaitKind.SIGNAL))
+    sys_timers.sleep(k, SYSCALL_NUMBERS["rt_sigsuspend"], None)
     return -errno.EINTR

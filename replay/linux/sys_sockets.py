@@ -10,9 +10,13 @@ go through the same CHAR_READ/CHAR_WRITE events as a terminal's.
 
 The host socket is always non-blocking: a guest socket that blocks waits in
 HostIO's Waiter, which polls Ctrl-C, then tries again (SO_RCVTIMEO and
-SO_SNDTIMEO bound the wait as on Linux).  Control messages (SCM_RIGHTS...)
-are refused with ENOSYS and the one-line warning on send, and dropped with
-MSG_CTRUNC on receive.
+SO_SNDTIMEO bound the wait as on Linux).  SCM_RIGHTS between the two ends
+of an AF_UNIX socketpair the recording made (so between its tasks, after
+fork) is kernel state: the open files sent wait at the peer end and become
+fds there at its next recvmsg that receives bytes, deterministically; the
+bytes themselves go through the host socket.  Other control messages, or
+SCM_RIGHTS on other sockets, are refused with ENOSYS and the one-line
+warning on send; the host's are dropped with MSG_CTRUNC on receive.
 
 Socket calls on descriptors that are not sockets get the kernel's answer:
 EBADF for a bad fd, ENOTSOCK for any other (bash calls getpeername(0) to
@@ -31,12 +35,14 @@ import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..events import FileKind
+from ..events import ClockSource, FileKind
 from . import hostsock
 from . import signals as sig
 from .abi import ERESTARTSYS, EWAIT, Args, Handler, errno_of, s32
 from .files import O_NONBLOCK, O_RDWR, OpenFile, SocketInfo
+from .itimer import CLOCK_MONOTONIC
 from .sys_fdio import gather, iovecs
+from .sys_open import release
 from .sysnames import SYSCALL_NUMBERS as N
 from .tasks import Wait, WaitKind
 
@@ -218,6 +224,8 @@ def sys_socketpair(k: LinuxKernel, a: Args) -> int:
         result, pair = hostsock.socketpair(domain, (type_ & 0xF) | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol)
         return (0, ((sv, struct.pack("<ii", fd0, fd1)),), list(pair)) if result >= 0 else (result, (), [])
     result = _host(k, "socketpair", [], call, ends)
+    if result >= 0 and domain == AF_UNIX:
+        ends[0].peer, ends[1].peer = ends[1], ends[0]       # for SCM_RIGHTS between the recording's tasks
     if result >= 0:
         k.fds.install(fd0, ends[0], bool(type_ & SOCK_CLOEXEC))
         k.fds.install(fd1, ends[1], bool(type_ & SOCK_CLOEXEC))
@@ -389,16 +397,78 @@ def _msghdr(k: LinuxKernel, msg: int) -> tuple | int:
     return MSGHDR.unpack(k.read(msg, MSGHDR.size))
 
 
-def _sendmsg_parts(k: LinuxKernel, msg: int) -> tuple[bytes, bytes] | int:
-    """(data, address) of a struct msghdr to send, or -errno."""
+SOL_SOCKET, SCM_RIGHTS = 1, 1
+CMSGHDR = struct.Struct("<Qii")      # cmsg_len, cmsg_level, cmsg_type
+SCM_MAX_FD = 253
+MSG_CMSG_CLOEXEC = 0x40000000
+
+
+def _rights(k: LinuxKernel, f: OpenFile, control: int, controllen: int) -> list[OpenFile] | int:
+    """The open files an SCM_RIGHTS control message sends, or -errno.  Only between
+    the two ends of a socketpair of the recording (the receiver is a task of it);
+    other control messages, or other sockets, are refused with ENOSYS and a warning."""
+    if not k.can_read(control, controllen):
+        return -errno.EFAULT
+    raw = k.read(control, controllen)
+    files: list[OpenFile] = []
+    at = 0
+    while at + CMSGHDR.size <= controllen:
+        length, level, type_ = CMSGHDR.unpack_from(raw, at)
+        if length < CMSGHDR.size or at + length > controllen:
+            return -errno.EINVAL
+        if level != SOL_SOCKET or type_ != SCM_RIGHTS or f.peer is None:
+            k.warn_once("sendmsg-control", "sendmsg with control messages other than SCM_RIGHTS on a socketpair "
+                        "of the recording is not supported; returning -ENOSYS")
+            return -errno.ENOSYS
+        count = (length - CMSGHDR.size) // 4
+        for (fd,) in struct.iter_unpack("<i", raw[at + CMSGHDR.size:at + CMSGHDR.size + 4 * count]):
+            sent = k.fds.get(fd)
+            if sent is None:
+                return -errno.EBADF
+            files.append(sent)
+        at += (length + 7) & ~7
+    if not files or len(files) > SCM_MAX_FD:
+        return -errno.EINVAL
+    return files
+
+
+def _deliver_rights(k: LinuxKernel, f: OpenFile, msg: int, flags: int, control: int, room: int) -> None:
+    """After a recvmsg that received something: the open files sent to this end with
+    the oldest message not yet received become new fds here, in an SCM_RIGHTS control
+    message (MSG_CTRUNC, and none, when the control room is too small)."""
+    if not f.rights:
+        return
+    files = f.rights.pop(0)
+    msg_flags = struct.unpack("<i", k.read(msg + 48, 4))[0]
+    need = CMSGHDR.size + 4 * len(files)
+    if control and room >= need and k.can_write(control, need):
+        fds = []
+        for sent in files:
+            fd = k.fds.lowest_free()
+            k.fds.install(fd, sent, bool(flags & MSG_CMSG_CLOEXEC))
+            fds.append(fd)
+        k.write(control, CMSGHDR.pack(need, SOL_SOCKET, SCM_RIGHTS) + struct.pack(f"<{len(fds)}i", *fds))
+        k.write(msg + 40, struct.pack("<Q", (need + 7) & ~7 if room >= (need + 7) & ~7 else need))
+    else:
+        k.write(msg + 48, struct.pack("<i", msg_flags | MSG_CTRUNC))
+    for sent in files:                  # the reference the message held
+        sent.refs -= 1
+        if sent.refs == 0:
+            release(k, sent)
+
+
+def _sendmsg_parts(k: LinuxKernel, f: OpenFile, msg: int) -> tuple[bytes, bytes, list[OpenFile]] | int:
+    """(data, address, open files sent) of a struct msghdr to send, or -errno."""
     hdr = _msghdr(k, msg)
     if isinstance(hdr, int):
         return hdr
     name, namelen, iov, iovlen, control, controllen, _flags = hdr
+    rights: list[OpenFile] = []
     if controllen:
-        k.warn_once("sendmsg-control", "sendmsg with control messages (SCM_RIGHTS...) is not supported; "
-                    "returning -ENOSYS")
-        return -errno.ENOSYS
+        got = _rights(k, f, control, controllen)
+        if isinstance(got, int):
+            return got
+        rights = got
     vecs = iovecs(k, iov, iovlen, too_many=errno.EMSGSIZE)
     if isinstance(vecs, int):
         return vecs
@@ -408,14 +478,23 @@ def _sendmsg_parts(k: LinuxKernel, msg: int) -> tuple[bytes, bytes] | int:
     addr = _addr_in(k, name, namelen) if name else b""
     if isinstance(addr, int):
         return addr
-    return data, addr
+    return data, addr, rights
+
+
+def _in_flight(f: OpenFile, rights: list[OpenFile], result: int) -> int:
+    """A message that carried open files was sent: they wait at the peer end (held by it)."""
+    if rights and result >= 0 and f.peer is not None:
+        for sent in rights:
+            sent.refs += 1
+        f.peer.rights.append(rights)
+    return result
 
 
 def _sendmsg(k: LinuxKernel, f: OpenFile, a: Args) -> int:
-    parts = _sendmsg_parts(k, a[1])
+    parts = _sendmsg_parts(k, f, a[1])
     if isinstance(parts, int):
         return parts
-    return _send(k, f, "sendmsg", parts[0], parts[1], s32(a[2]))
+    return _in_flight(f, parts[2], _send(k, f, "sendmsg", parts[0], parts[1], s32(a[2])))
 
 
 def _sendmmsg(k: LinuxKernel, f: OpenFile, a: Args) -> int:
@@ -426,11 +505,11 @@ def _sendmmsg(k: LinuxKernel, f: OpenFile, a: Args) -> int:
         entry = vec + i * MMSGHDR_SIZE
         if not k.can_write(entry + MSGHDR.size, 4):
             return sent or -errno.EFAULT
-        parts = _sendmsg_parts(k, entry)
+        parts = _sendmsg_parts(k, f, entry)
         if isinstance(parts, int):
             return sent or parts
-        result = _send(k, f, "sendmmsg", parts[0], parts[1], flags,
-                       lambda n, at=entry: ((at + MSGHDR.size, struct.pack("<I", n)),))
+        result = _in_flight(f, parts[2], _send(k, f, "sendmmsg", parts[0], parts[1], flags,
+                                               lambda n, at=entry: ((at + MSGHDR.size, struct.pack("<I", n)),)))
         if result < 0:
             return sent or result
         sent += 1
@@ -513,11 +592,15 @@ def _scatter(vecs: list[tuple[int, int]], data: bytes) -> Writes:
 
 
 def _recvmsg(k: LinuxKernel, f: OpenFile, a: Args) -> int:
-    msg, flags = a[1], s32(a[2])
+    return _recvmsg_one(k, f, "recvmsg", a[1], s32(a[2]))
+
+
+def _recvmsg_one(k: LinuxKernel, f: OpenFile, name_: str, msg: int, flags: int, msg_len_at: int = 0) -> int:
+    """One message into the struct msghdr at `msg` (recvmmsg: its length also at `msg_len_at`)."""
     layout = _recvmsg_layout(k, msg)
     if isinstance(layout, int):
         return layout
-    vecs, name, name_room, _control_room = layout
+    vecs, name, name_room, control_room = layout
 
     def place(data: bytes, addr: bytes, full: int, msg_flags: int) -> Writes:
         # No control messages are passed on (an SCM_RIGHTS fd would be ttdbg's): the
@@ -526,13 +609,45 @@ def _recvmsg(k: LinuxKernel, f: OpenFile, a: Args) -> int:
         out += ((msg + 8, struct.pack("<I", full if name else 0)),)
         if name and addr:
             out += ((name, addr),)
+        if msg_len_at:
+            out += ((msg_len_at, struct.pack("<I", len(data))),)
         return out + ((msg + 40, bytes(8)), (msg + 48, struct.pack("<i", msg_flags)))
-    return _receive(k, f, "recvmsg", sum(length for _b, length in vecs), name_room, flags, place)
+    control = MSGHDR.unpack(k.read(msg, MSGHDR.size))[4]
+    result = _receive(k, f, name_, sum(length for _b, length in vecs), name_room, flags, place)
+    if result > 0 and not flags & MSG_PEEK:
+        _deliver_rights(k, f, msg, flags, control, control_room)
+    return result
+
+
+MSG_WAITFORONE = 0x10000
 
 
 def _recvmmsg(k: LinuxKernel, f: OpenFile, a: Args) -> int:
-    k.warn_once("recvmmsg", "recvmmsg is not supported; returning -ENOSYS")
-    return -errno.ENOSYS
+    """Each message in turn into the array, as Linux does (MSG_WAITFORONE: only the
+    first may wait); the count received.  The timeout, as on Linux, is looked at only
+    after each message (on CLOCK_MONOTONIC, logged)."""
+    vec, vlen, flags, timeout_ptr = a[1], min(a[2] & 0xFFFFFFFF, UIO_MAXIOV), s32(a[3]), a[4]
+    deadline = None
+    if timeout_ptr:
+        if not k.can_read(timeout_ptr, 16):
+            return -errno.EFAULT
+        sec, nsec = struct.unpack("<qq", k.read(timeout_ptr, 16))
+        if sec < 0 or not 0 <= nsec < 1_000_000_000:
+            return -errno.EINVAL
+        deadline = k.clock(ClockSource.CLOCK_GETTIME, CLOCK_MONOTONIC) + sec * 1_000_000_000 + nsec
+    got = 0
+    for i in range(vlen):
+        entry = vec + i * MMSGHDR_SIZE
+        if not k.can_write(entry + MSGHDR.size, 4):
+            return got or -errno.EFAULT
+        one = flags | (MSG_DONTWAIT if got and flags & MSG_WAITFORONE else 0)
+        result = _recvmsg_one(k, f, "recvmmsg", entry, one & ~MSG_WAITFORONE, msg_len_at=entry + MSGHDR.size)
+        if result < 0:
+            return got or result
+        got += 1
+        if deadline is not None and k.clock(ClockSource.CLOCK_GETTIME, CLOCK_MONOTONIC) >= deadline:
+            break
+    return got
 
 
 HANDLERS: dict[str, Handler] = {

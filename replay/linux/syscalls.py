@@ -122,8 +122,8 @@ SYSCALLS: tuple[Syscall, ...] = (
     Syscall("epoll_create1", sys_epoll.sys_epoll_create1, E),
     Syscall("epoll_ctl", sys_epoll.sys_epoll_ctl, E),
     Syscall("epoll_wait", sys_epoll.sys_epoll_wait, R, _EPOLL),
-    Syscall("epoll_pwait", sys_epoll.sys_epoll_pwait, R, f"{_EPOLL}; the signal mask is not applied"),
-    Syscall("epoll_pwait2", sys_epoll.sys_epoll_pwait2, R, f"{_EPOLL}; the signal mask is not applied"),
+    Syscall("epoll_pwait", sys_epoll.sys_epoll_pwait, R, f"{_EPOLL}; the signal mask applied during the wait"),
+    Syscall("epoll_pwait2", sys_epoll.sys_epoll_pwait2, R, f"{_EPOLL}; the signal mask applied during the wait"),
     Syscall("eventfd", sys_eventfd.sys_eventfd, E, "a counter in the kernel"),
     Syscall("eventfd2", sys_eventfd.sys_eventfd2, E, "a counter in the kernel"),
     Syscall("signalfd", sys_signalfd.sys_signalfd, E, "self-sent signals and the interval timer's SIGALRM"),
@@ -271,6 +271,13 @@ SYSCALLS: tuple[Syscall, ...] = (
     Syscall("alarm", sys_timers.sys_alarm, R, _ITIMER),
     Syscall("setitimer", sys_timers.sys_setitimer, R, f"{_ITIMER}; CPU-time timers ENOSYS, with a warning"),
     Syscall("getitimer", sys_timers.sys_getitimer, R, "a CLOCK event"),
+    Syscall("timer_create", sys_timers.sys_timer_create, E, "CLOCK_REALTIME/MONOTONIC/BOOTTIME; SIGEV_SIGNAL, "
+            "SIGEV_THREAD_ID, SIGEV_NONE; CPU-time clocks ENOSYS, with a warning"),
+    Syscall("timer_settime", sys_timers.sys_timer_settime, R, "a CLOCK event; the signal is an ASYNC_SIGNAL "
+            "event at the instruction where it was delivered"),
+    Syscall("timer_gettime", sys_timers.sys_timer_gettime, R, "a CLOCK event"),
+    Syscall("timer_getoverrun", sys_timers.sys_timer_getoverrun, E, "0: every expiry is a signal of its own"),
+    Syscall("timer_delete", sys_timers.sys_timer_delete, E),
     # -- signals (sys_signals.py)
     Syscall("rt_sigaction", sys_signals.sys_rt_sigaction, E),
     Syscall("rt_sigprocmask", sys_signals.sys_rt_sigprocmask, E),
@@ -280,6 +287,7 @@ SYSCALLS: tuple[Syscall, ...] = (
     Syscall("kill", sys_signals.sys_kill, E, "any process of the recording, and groups made with setpgid/setsid"),
     Syscall("tgkill", sys_signals.sys_tgkill, E, "threads of the process"),
     Syscall("tkill", sys_signals.sys_tkill, E, "threads of the process"),
+    Syscall("rt_sigsuspend", sys_signals.sys_rt_sigsuspend, R, "as pause, with the given mask for the wait"),
     Syscall("pause", sys_signals.sys_pause, R, "until a signal's handler runs (another task's, or the interval "
             "timer's SIGALRM), else forever; Ctrl-C ends the recording there"),
     # -- sockets (sys_sockets.py)
@@ -291,7 +299,7 @@ SYSCALLS: tuple[Syscall, ...] = (
             "with a warning"),
     Syscall("recvmsg", sys_sockets.HANDLERS["recvmsg"], R, f"{_SOCKET_CALLS}; control messages dropped "
             "(MSG_CTRUNC)"),
-    Syscall("recvmmsg", sys_sockets.HANDLERS["recvmmsg"], X, "ENOSYS, with a warning; ENOTSOCK on non-sockets"),
+    Syscall("recvmmsg", sys_sockets.HANDLERS["recvmmsg"], R, f"{_SOCKET_CALLS}; each message as recvmsg"),
 )
 
 

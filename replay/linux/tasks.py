@@ -58,7 +58,7 @@ class WaitKind(enum.Enum):
     PIPE = "pipe"             # a read of an empty in-guest pipe or a write to a full one (made again when it changes)
     VFORK = "vfork"           # vfork's parent: until the child execs or exits
     HOST = "host"             # a read of a terminal or outside pipe with no input yet (made again when it comes)
-    SIGNAL = "signal"         # pause: until a signal's handler runs (EINTR)
+    SIGNAL = "signal"         # pause, rt_sigsuspend: until a signal's handler runs (EINTR)
     POLL = "poll"             # poll/select/epoll_wait with nothing ready (made again when one of `fds` is)
     SOCKET = "socket"         # a blocking socket call (accept, recv, send) that must wait (made again, as POLL)
 
@@ -104,6 +104,7 @@ class ThreadState:
     sigmask: int = 0
     pending: int = 0          # signals sent while blocked (bit N-1 for signal N)
     pending_codes: dict[int, int] = field(default_factory=dict)   # their si_code
+    suspended_mask: int | None = None   # during rt_sigsuspend: the mask it replaced (a handler's frame keeps it)
     altstack: AltStack = field(default_factory=AltStack)
     comm: bytes = b""         # PR_SET_NAME's name; b"": the program file's
     clear_child_tid: int = 0  # set_tid_address / CLONE_CHILD_CLEARTID: zeroed and woken at exit
