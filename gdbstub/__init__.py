@@ -8,7 +8,7 @@ requests and typed answers back into bytes.  Standard library only.
 
 from __future__ import annotations
 
-from .features import X86_64, supported_reply, target_xml, xfer_chunk
+from .features import supported_reply, target_xml, xfer_chunk
 from .replies import pack_host_stat
 from .server import GdbServer
 from .session import Session
@@ -29,7 +29,6 @@ from .target import (
 )
 
 __all__ = [
-    "X86_64",
     "BreakKind",
     "Capability",
     "Direction",

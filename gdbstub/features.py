@@ -5,9 +5,10 @@ Two things live here because both are derived from the same facts:
 * the ``qSupported`` reply, built from the target's capabilities so gdb is
   only offered what the target can do;
 * the target description (``target.xml``), generated from the target's one
-  register table (its ``description``; :data:`X86_64` here) - the same table
-  the session uses to pack ``g`` replies, so the description and the register
-  packet cannot disagree.
+  register table (its ``description``, with the XML of the types its registers
+  use) - the same table the session uses to pack ``g`` replies, so the
+  description and the register packet cannot disagree.  The stub knows no
+  architecture: every table comes from the target.
 
 It also holds :func:`xfer_chunk`, the ``m``/``l`` windowing used by every
 ``qXfer:...:read`` object.
@@ -20,111 +21,10 @@ need ``multiprocess+`` as well).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from types import MappingProxyType
 from xml.sax.saxutils import quoteattr
 
 from .framing import escape
 from .target import Capability, RegisterInfo, TargetDescription
-
-# --- the x86-64 register table (gdb's amd64-linux numbering) -------------------
-
-CORE = "org.gnu.gdb.i386.core"
-SSE = "org.gnu.gdb.i386.sse"
-LINUX = "org.gnu.gdb.i386.linux"
-SEGMENTS = "org.gnu.gdb.i386.segments"
-
-
-def _x86_64_registers() -> tuple[RegisterInfo, ...]:
-    rows: list[tuple[str, int, str, str | None, str]] = []
-    for name in ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp"):
-        kind = "data_ptr" if name in ("rbp", "rsp") else "int64"
-        rows.append((name, 64, kind, "general", CORE))
-    rows += [(f"r{i}", 64, "int64", "general", CORE) for i in range(8, 16)]
-    rows.append(("rip", 64, "code_ptr", "general", CORE))
-    rows.append(("eflags", 32, "i386_eflags", "general", CORE))
-    rows += [(seg, 32, "int32", "general", CORE) for seg in ("cs", "ss", "ds", "es", "fs", "gs")]
-    rows += [(f"st{i}", 80, "i387_ext", "float", CORE) for i in range(8)]
-    rows += [
-        (name, 32, "int", "float", CORE)
-        for name in ("fctrl", "fstat", "ftag", "fiseg", "fioff", "foseg", "fooff", "fop")
-    ]
-    rows += [(f"xmm{i}", 128, "vec128", "vector", SSE) for i in range(16)]
-    rows.append(("mxcsr", 32, "i386_mxcsr", "vector", SSE))
-    rows.append(("orig_rax", 64, "int", "system", LINUX))
-    rows.append(("fs_base", 64, "int", "system", SEGMENTS))
-    rows.append(("gs_base", 64, "int", "system", SEGMENTS))
-    expedite = {"rbp", "rsp", "rip"}
-    return tuple(
-        RegisterInfo(
-            name=name,
-            bitsize=bits,
-            type=kind,
-            regnum=num,
-            feature=feature,
-            group=group,
-            expedite=name in expedite,
-        )
-        for num, (name, bits, kind, group, feature) in enumerate(rows)
-    )
-
-
-X86_64 = TargetDescription(
-    architecture="i386:x86-64", registers=_x86_64_registers(), osabi="GNU/Linux"
-)
-"""gdb's standard amd64 GNU/Linux register set: 60 registers, ``g`` = 560 bytes."""
-
-X86_64_PC = 16  # rip
-X86_64_SP = 7  # rsp
-
-# --- types the x86 features refer to ---------------------------------------------
-
-
-def _flags(type_id: str, size: int, fields: tuple[tuple[str, int], ...]) -> str:
-    lines = [f'  <flags id="{type_id}" size="{size}">']
-    lines += [f'    <field name="{name}" start="{bit}" end="{bit}"/>' for name, bit in fields]
-    lines.append("  </flags>")
-    return "\n".join(lines)
-
-
-_EFLAGS = _flags(
-    "i386_eflags",
-    4,
-    (
-        ("CF", 0), ("", 1), ("PF", 2), ("AF", 4), ("ZF", 6), ("SF", 7), ("TF", 8),
-        ("IF", 9), ("DF", 10), ("OF", 11), ("NT", 14), ("RF", 16), ("VM", 17),
-        ("AC", 18), ("VIF", 19), ("VIP", 20), ("ID", 21),
-    ),
-)  # fmt: skip
-_MXCSR = _flags(
-    "i386_mxcsr",
-    4,
-    (
-        ("IE", 0), ("DE", 1), ("ZE", 2), ("OE", 3), ("UE", 4), ("PE", 5), ("DAZ", 6),
-        ("IM", 7), ("DM", 8), ("ZM", 9), ("OM", 10), ("UM", 11), ("PM", 12), ("FZ", 15),
-    ),
-)  # fmt: skip
-_VEC128 = """\
-  <vector id="v4f" type="ieee_single" count="4"/>
-  <vector id="v2d" type="ieee_double" count="2"/>
-  <vector id="v16i8" type="int8" count="16"/>
-  <vector id="v8i16" type="int16" count="8"/>
-  <vector id="v4i32" type="int32" count="4"/>
-  <vector id="v2i64" type="int64" count="2"/>
-  <union id="vec128">
-    <field name="v4_float" type="v4f"/>
-    <field name="v2_double" type="v2d"/>
-    <field name="v16_int8" type="v16i8"/>
-    <field name="v8_int16" type="v8i16"/>
-    <field name="v4_int32" type="v4i32"/>
-    <field name="v2_int64" type="v2i64"/>
-    <field name="uint128" type="uint128"/>
-  </union>"""
-
-TYPE_DEFINITIONS: Mapping[str, str] = MappingProxyType(
-    {"i386_eflags": _EFLAGS, "i386_mxcsr": _MXCSR, "vec128": _VEC128}
-)
-"""Non-builtin types, emitted inside the first feature whose registers use them."""
 
 
 def target_xml(description: TargetDescription) -> str:
@@ -144,7 +44,7 @@ def target_xml(description: TargetDescription) -> str:
     for feature, regs in features.items():
         lines.append(f"<feature name={quoteattr(feature)}>")
         for reg in regs:
-            xml = description.types.get(reg.type) or TYPE_DEFINITIONS.get(reg.type)
+            xml = description.types.get(reg.type)
             if xml is not None and reg.type not in emitted:
                 emitted.add(reg.type)
                 lines.append(xml)

@@ -21,7 +21,8 @@ import errno
 import time
 from collections.abc import Callable
 
-from gdbstub.features import X86_64, X86_64_PC
+from x86_description import X86_64, X86_64_PC
+
 from gdbstub.target import (
     BreakKind,
     Capability,

@@ -6,9 +6,10 @@ import struct
 import xml.etree.ElementTree as ET
 
 import pytest
+from x86_description import X86_64
 
 from gdbstub import replies
-from gdbstub.features import X86_64, supported_reply, target_xml, xfer_chunk
+from gdbstub.features import supported_reply, target_xml, xfer_chunk
 from gdbstub.target import (
     Capability,
     HostOpenFlags,
