@@ -8,8 +8,9 @@ the description instead of naming registers or numbers itself.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class Arch:
     stat_layout: str                 # struct stat: "x86_64" or "generic" (linux/structs.py)
     atexit_register: str             # at the entry: the function for atexit (Linux leaves 0)
     page_size: int
-    platform: bytes                  # AT_PLATFORM's string
+    platform: bytes                  # AT_PLATFORM's string (b"": none, as on riscv64)
     hwcap: int                       # AT_HWCAP
     hwcap2: int | None               # AT_HWCAP2 (None: not in the auxv)
     syscall_names: Mapping[int, str]
@@ -54,6 +55,15 @@ class Arch:
     # Unicorn interrupt numbers (UC_HOOK_INTR) -> the signal the guest gets.
     trap_signals: Mapping[int, int] = field(default_factory=dict)
     syscall_interrupt: int | None = None   # the interrupt number of the system-call instruction
+    # Unicorn reports another exception's PC this many bytes past the faulting
+    # instruction (riscv64: 4, whatever the instruction's length).
+    trap_pc_lag: int = 0
+    # Instructions (Capstone's names, as in <cs_arch>_INS_<NAME>) the counter stops
+    # before, for `emulate_trapped` to run as Linux would (x86-64's are cpu.TRAPPED).
+    trapped: frozenset[str] = frozenset()
+    # (machine, pc, instruction word) -> 0 when it ran the instruction (PC and
+    # count advanced), else the signal the program gets.
+    emulate_trapped: Callable[[Any, int, int], int] | None = None
 
     # Where a dynamic program of this architecture finds its loader and libraries
     # on an x86-64 host (record --sysroot's default, as `qemu-aarch64 -L`), and
@@ -63,6 +73,12 @@ class Arch:
     # open(2) flags whose bits differ from x86-64's, as (this architecture's bit,
     # x86-64's bit): the kernel keeps flags in x86-64's numbering.
     open_flag_bits: tuple[tuple[int, int], ...] = ()
+    # gdb's target description, as data (the gdb side renders it): the
+    # architecture's name, the registers in gdb's numbering as rows (gdb name,
+    # engine register, bits, gdb type, feature) and the non-builtin types' XML.
+    gdb_architecture: str = ""
+    gdb_registers: tuple[tuple[str, str, int, str, str], ...] = ()
+    gdb_types: Mapping[str, str] = field(default_factory=dict)
 
     def open_flags_in(self, flags: int) -> int:
         """Guest open flags -> the kernel's (x86-64) numbering."""
