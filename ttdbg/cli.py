@@ -189,7 +189,7 @@ def verified_summary(icount: int, events: int, hashes: int, interval: int | None
     return f"{line}; the run was too short for a state hash{every}"
 
 
-_DEBUGGABLE = frozenset({"x86-64"})      # architectures gdb and the REPL can debug (aarch64: not yet)
+_DEBUGGABLE = frozenset({"x86-64"})      # architectures gdb and the REPL can debug (aarch64, riscv64: not yet)
 
 
 def _debuggable(trace: TraceDir) -> TraceDir:
@@ -415,7 +415,8 @@ def _port(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ttdbg", description="Time-travel debugging of x86-64 and aarch64 Linux programs.")
+    p = argparse.ArgumentParser(prog="ttdbg",
+                                description="Time-travel debugging of x86-64, aarch64 and riscv64 Linux programs.")
     p.add_argument("--log", metavar="SPEC", help="log levels, e.g. debug or gdbstub=debug (or $TTDBG_LOG)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -438,8 +439,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--max-tasks", type=_task_limit, default=4096, metavar="N",
                    help="threads and processes at once; more fail with EAGAIN (default 4096)")
     r.add_argument("--sysroot", metavar="DIR",
-                   help="a dynamic aarch64 program's loader and libraries (default: /usr/aarch64-linux-gnu, "
-                        "as qemu-aarch64 -L)")
+                   help="a dynamic aarch64 or riscv64 program's loader and libraries (default: "
+                        "/usr/aarch64-linux-gnu or /usr/riscv64-linux-gnu, as qemu-aarch64 -L)")
     r.add_argument("program", nargs=argparse.REMAINDER, metavar="PROGRAM [ARGS...]")
     r.set_defaults(func=cmd_record)
 
