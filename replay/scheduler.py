@@ -287,8 +287,8 @@ class Scheduler:
             if t.wait.kind == WaitKind.POLL:
                 t.resume_deadline = t.wait.deadline     # the call made again waits only what is left
             m = self.machine
-            m.set_reg("rip", m.reg("rip") - 2)
-            m.set_reg("rax", t.wait.sysno)
+            m.set_reg(m.arch.pc, m.reg(m.arch.pc) - m.arch.syscall_insn_size)
+            m.set_reg(m.arch.syscall_number, t.wait.sysno)
         else:
-            self.machine.set_reg("rax", t.wait.timeout_result & MASK64)
+            self.machine.set_reg(self.machine.arch.syscall_return, t.wait.timeout_result & MASK64)
         t.wait = None

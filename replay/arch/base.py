@@ -41,6 +41,9 @@ class Arch:
     # Registers the system-call instruction sets on return: (register, source),
     # the source being another register's value (x86-64: rcx <- rip, r11 <- eflags).
     syscall_clobbers: tuple[tuple[str, str], ...]
+    syscall_insn_size: int           # the system-call instruction's length (a restarted call goes back)
+    # clone(2)'s argument indexes of child_tid and tls (x86-64: 3, 4; the generic order: 4, 3).
+    clone_child_tid_tls: tuple[int, int]
     tls_register: str
     stat_layout: str                 # struct stat: "x86_64" or "generic" (linux/structs.py)
     atexit_register: str             # at the entry: the function for atexit (Linux leaves 0)

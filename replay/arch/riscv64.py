@@ -88,15 +88,14 @@ RISCV64 = Arch(
     hashed=(*(f"x{i}" for i in range(1, 32)), "pc", *(f"f{i}" for i in range(32)), "fcsr"),
     pc="pc", sp="sp",
     syscall_number="a7", syscall_args=("a0", "a1", "a2", "a3", "a4", "a5"), syscall_return="a0",
-    syscall_pc_lag=0, syscall_clobbers=(),
+    syscall_pc_lag=0, syscall_clobbers=(), syscall_insn_size=4, clone_child_tid_tls=(4, 3),
     tls_register="tp", stat_layout="generic", atexit_register="a0", page_size=4096,
     platform=b"",                    # Linux gives riscv64 no AT_PLATFORM
 
     hwcap=HWCAP, hwcap2=None,
     syscall_names=SYSCALL_NAMES,
-    # As on aarch64: these handlers still speak x86-64 (clone's argument order,
-    # the child's registers, the signal frame).
-    unported_syscalls=frozenset({"clone", "clone3", "rt_sigaction", "rt_sigreturn", "sigaltstack"}),
+    # Their handlers still speak x86-64 (the signal frame, the alternate stack's sp).
+    unported_syscalls=frozenset({"rt_sigaction", "rt_sigreturn", "sigaltstack"}),
     trap_signals={EXCP_ILLEGAL: SIGILL, EXCP_BREAKPOINT: SIGTRAP,
                   EXCP_LOAD_MISALIGNED: SIGBUS, EXCP_STORE_MISALIGNED: SIGBUS,
                   EXCP_LOAD_FAULT: SIGSEGV, EXCP_STORE_FAULT: SIGSEGV,

@@ -32,6 +32,7 @@ X86_64 = Arch(
     pc="rip", sp="rsp",
     syscall_number="rax", syscall_args=("rdi", "rsi", "rdx", "r10", "r8", "r9"), syscall_return="rax",
     syscall_pc_lag=2, syscall_clobbers=(("rcx", "rip"), ("r11", "eflags")),
+    syscall_insn_size=2, clone_child_tid_tls=(3, 4),
     tls_register="fs_base", stat_layout="x86_64", atexit_register="rdx",
     page_size=4096, platform=b"x86_64", hwcap=cpu.hwcap(), hwcap2=None,
     syscall_names=SYSCALL_NAMES,

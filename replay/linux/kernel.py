@@ -229,8 +229,7 @@ class LinuxKernel:
             return
         except Blocked:
             # The thread waits (thread.wait): another runs; its result is set when it wakes.
-            machine.set_reg("rcx", machine.pc)
-            machine.set_reg("r11", machine.reg("eflags"))
+            self._clobber(machine)
             machine.halt(RunStop(StopKind.HALTED, self.icount, machine.pc))
             return
         except NoReturnValue:
@@ -241,25 +240,29 @@ class LinuxKernel:
         if result == -ERESTARTSYS:
             if any(not info.ignored and self.state.sigactions.get(info.signo, SigAction()).flags & SA_RESTART
                    for info in self._to_deliver):
-                # Back to the syscall instruction with rax = its number: the handler
+                # Back to the syscall instruction with its number: the handler
                 # returns there and the call is made again.
-                machine.set_reg("rcx", machine.pc)
-                machine.set_reg("r11", machine.reg("eflags"))
-                machine.set_reg("rax", sysno)
-                machine.set_reg("rip", machine.pc - 2)
+                self._clobber(machine)
+                machine.set_reg(arch.syscall_number, sysno)
+                machine.set_reg(arch.pc, machine.pc - arch.syscall_insn_size)
                 result = None
             else:
                 result = -errno.EINTR
         if result is not None:
             machine.set_reg(arch.syscall_return, result & MASK64)
-            for reg, source in arch.syscall_clobbers:   # x86-64's syscall clobbers rcx and r11
-                machine.set_reg(reg, machine.reg(source))
+            self._clobber(machine)
         # Signals with handlers are entered on the way back to user mode.
         if self._to_deliver and self._gate(tuple(self._to_deliver)):
             machine.halt(RunStop(StopKind.HALTED, self.icount, machine.pc))
             return
         for info in self._to_deliver:
             self.enter_handler(info)
+
+    @staticmethod
+    def _clobber(machine: Machine) -> None:
+        """What the system-call instruction itself sets (x86-64's syscall: rcx and r11)."""
+        for reg, source in machine.arch.syscall_clobbers:
+            machine.set_reg(reg, machine.reg(source))
 
     def on_rdtsc(self, machine: Machine, with_aux: bool) -> tuple[int, int]:
         icount = machine.exact_icount_at(machine.pc)
@@ -328,10 +331,11 @@ class LinuxKernel:
     def wake(self, thread: ThreadState, result: int) -> None:
         """End a waiting thread's wait: its system call returns `result`."""
         thread.wait = None
+        ret = self.machine.arch.syscall_return
         if thread.context is None:          # the running thread (its wait just began)
-            self.machine.set_reg("rax", result & MASK64)
+            self.machine.set_reg(ret, result & MASK64)
         else:
-            self.machine.set_context_reg(thread.context, "rax", result & MASK64)
+            self.machine.set_context_reg(thread.context, ret, result & MASK64)
 
     def futex_waiters(self, address: int) -> list[ThreadState]:
         """The threads waiting on the futex word at `address`, first come first."""
@@ -418,12 +422,13 @@ class LinuxKernel:
         assert wait is not None
         thread.wait = None
         m = self.machine
+        arch = m.arch
         if thread.context is None:          # the running thread (its wait just began)
-            m.set_reg("rip", m.reg("rip") - 2)
-            m.set_reg("rax", wait.sysno)
+            m.set_reg(arch.pc, m.reg(arch.pc) - arch.syscall_insn_size)
+            m.set_reg(arch.syscall_number, wait.sysno)
             return
-        m.set_context_reg(thread.context, "rip", m.context_reg(thread.context, "rip") - 2)
-        m.set_context_reg(thread.context, "rax", wait.sysno)
+        m.set_context_reg(thread.context, arch.pc, m.context_reg(thread.context, arch.pc) - arch.syscall_insn_size)
+        m.set_context_reg(thread.context, arch.syscall_number, wait.sysno)
 
     def receive(self, signum: int, code: int, sender: int) -> None:
         """A signal from another process (kill, SIGCHLD): ignored, pending on a
@@ -446,7 +451,7 @@ class LinuxKernel:
         # Not running: the count is the running process's, the pc where this one stands.
         now = self.family.running.machine.icount if self.family is not None else self.icount
         context = self.thread.context
-        pc = self.machine.pc if context is None else self.machine.context_reg(context, "rip")
+        pc = self.machine.pc if context is None else self.machine.context_reg(context, self.machine.arch.pc)
         self.terminate(signum, ExceptionCause.KILL, pc, 0, now)
 
     def enter_pending_handlers(self) -> None:

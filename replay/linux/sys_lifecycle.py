@@ -27,6 +27,7 @@ from .sys_open import release
 from .tasks import ThreadState, Wait, WaitKind
 
 if TYPE_CHECKING:
+    from ..machine import Machine
     from .kernel import LinuxKernel
 
 CLONE_VM, CLONE_VFORK, CLONE_SETTLS = 0x100, 0x4000, 0x80000
@@ -39,6 +40,24 @@ RUSAGE_SIZE = 144
 _COPY_CHUNK = 1 << 16          # fork copies memory in chunks, skipping those all zeros
 _ZEROS = bytes(_COPY_CHUNK)
 _HANDLE_SPACE = 1 << 24        # each process numbers its open files apart (the recorder keys host fds by them)
+
+
+def child_context(m: Machine, stack: int, tls: int | None = None) -> object:
+    """The CPU of a new process or thread: the caller's, just after its system call,
+    which returns 0 (with the instruction's clobbers: x86-64's rcx and r11), on
+    `stack` when not 0, with the thread pointer `tls` when given."""
+    arch = m.arch
+    context = m.cpu_context()
+    pc = m.pc        # inside the hook, x86-64's context still has the syscall instruction's address
+    m.set_context_reg(context, arch.pc, pc)
+    m.set_context_reg(context, arch.syscall_return, 0)
+    for reg, source in arch.syscall_clobbers:
+        m.set_context_reg(context, reg, pc if source == arch.pc else m.reg(source))
+    if stack:
+        m.set_context_reg(context, arch.sp, stack)
+    if tls is not None:
+        m.set_context_reg(context, arch.tls_register, tls)
+    return context
 
 
 def fork(k: LinuxKernel, flags: int, stack: int, parent_tid: int, child_tid: int) -> int:
@@ -56,13 +75,7 @@ def fork(k: LinuxKernel, flags: int, stack: int, parent_tid: int, child_tid: int
     parent_thread = k.thread
     state = copy.copy(k.state)
     state.sigactions = copy.deepcopy(k.state.sigactions)
-    context = k.machine.cpu_context()
-    m = k.machine
-    pc = m.pc
-    for name, value in (("rip", pc), ("rax", 0), ("rcx", pc), ("r11", m.reg("eflags"))):
-        m.set_context_reg(context, name, value)
-    if stack:
-        m.set_context_reg(context, "rsp", stack)
+    context = child_context(k.machine, stack)
     thread = ThreadState(pid, sigmask=parent_thread.sigmask, altstack=copy.copy(parent_thread.altstack),
                          comm=parent_thread.comm, context=context,
                          clear_child_tid=child_tid if flags & CLONE_CHILD_CLEARTID else 0)

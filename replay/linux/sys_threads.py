@@ -58,18 +58,8 @@ def _new_thread(k: LinuxKernel, flags: int, stack: int, parent_tid: int, child_t
             return -errno.EFAULT
     assert k.family is not None
     tid = k.family.new_tid()
-    m = k.machine
     parent = k.thread
-    context = m.cpu_context()
-    # Saved inside the syscall hook, the context's rip is the syscall instruction's: the child
-    # starts after it, with rax 0 and rcx/r11 clobbered as the syscall instruction does.
-    pc = m.pc
-    for name, value in (("rip", pc), ("rax", 0), ("rcx", pc), ("r11", m.reg("eflags"))):
-        m.set_context_reg(context, name, value)
-    if stack:
-        m.set_context_reg(context, "rsp", stack)
-    if flags & CLONE_SETTLS:
-        m.set_context_reg(context, "fs_base", tls)
+    context = sys_lifecycle.child_context(k.machine, stack, tls if flags & CLONE_SETTLS else None)
     child = ThreadState(tid, sigmask=parent.sigmask, comm=parent.comm, context=context,
                         clear_child_tid=child_tid if flags & CLONE_CHILD_CLEARTID else 0)
     k.state.threads[tid] = child
@@ -81,8 +71,9 @@ def _new_thread(k: LinuxKernel, flags: int, stack: int, parent_tid: int, child_t
 
 
 def sys_clone(k: LinuxKernel, a: Args) -> int:
-    # x86-64 order: flags, stack, parent_tid, child_tid, tls.
-    return _new_thread(k, a[0], a[1], a[2], a[3], a[4])
+    # flags, stack, parent_tid, then child_tid and tls in the architecture's order.
+    child_tid, tls = k.machine.arch.clone_child_tid_tls
+    return _new_thread(k, a[0], a[1], a[2], a[child_tid], a[tls])
 
 
 def sys_clone3(k: LinuxKernel, a: Args) -> int:
