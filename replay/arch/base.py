@@ -76,6 +76,9 @@ class Arch:
     # open(2) flags whose bits differ from x86-64's, as (this architecture's bit,
     # x86-64's bit): the kernel keeps flags in x86-64's numbering.
     open_flag_bits: tuple[tuple[int, int], ...] = ()
+    # Code the kernel maps (as "[vdso]") for signal handlers to return through,
+    # where the ABI has no SA_RESTORER (riscv64); b"": none.
+    sigreturn_code: bytes = b""
     # gdb's target description, as data (the gdb side renders it): the
     # architecture's name, the registers in gdb's numbering as rows (gdb name,
     # engine register, bits, gdb type, feature) and the non-builtin types' XML.

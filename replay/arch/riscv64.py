@@ -94,8 +94,8 @@ RISCV64 = Arch(
 
     hwcap=HWCAP, hwcap2=None,
     syscall_names=SYSCALL_NAMES,
-    # Their handlers still speak x86-64 (the signal frame, the alternate stack's sp).
-    unported_syscalls=frozenset({"rt_sigaction", "rt_sigreturn", "sigaltstack"}),
+    # li a7, 139 (rt_sigreturn); ecall: what Linux's vDSO __vdso_rt_sigreturn is.
+    sigreturn_code=bytes.fromhex("9308b008" "73000000"),
     trap_signals={EXCP_ILLEGAL: SIGILL, EXCP_BREAKPOINT: SIGTRAP,
                   EXCP_LOAD_MISALIGNED: SIGBUS, EXCP_STORE_MISALIGNED: SIGBUS,
                   EXCP_LOAD_FAULT: SIGSEGV, EXCP_STORE_FAULT: SIGSEGV,

@@ -34,7 +34,7 @@ from .initial_stack import (
     AT_UID,
     build_stack,
 )
-from .layout import MMAP_TOP, STACK_SIZE, STACK_TOP
+from .layout import MMAP_TOP, SIGRETURN_TRAMPOLINE, STACK_SIZE, STACK_TOP
 
 if TYPE_CHECKING:
     from .kernel import LinuxKernel
@@ -63,6 +63,9 @@ def load_program(k: LinuxKernel, path: str, data: bytes, interp_data: bytes | No
     brk = page_up(loaded.end)
     k.state.brk_start = k.state.brk = brk
     mem.map(STACK_TOP - STACK_SIZE, STACK_SIZE, 3, "[stack]")
+    if arch.sigreturn_code:
+        mem.map(SIGRETURN_TRAMPOLINE, PAGE, 5, "[vdso]")
+        mem.write(SIGRETURN_TRAMPOLINE, arch.sigreturn_code)
     aux = {
         AT_HWCAP: arch.hwcap, AT_PAGESZ: PAGE, AT_CLKTCK: 100,
         AT_PHDR: loaded.phdr, AT_PHENT: image.phentsize, AT_PHNUM: image.phnum,

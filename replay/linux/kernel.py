@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING, NoReturn
 from ..events import ClockSource, ExceptionCause, FileKind, ProcessChange, ProcessEvent, RandomSource, ShutdownReason
 from ..hostio import HostIO
 from ..machine import Machine, RunStop, StopKind
+from . import sigframe, sigframe_riscv64
 from . import signals as sig
 from .abi import AT_FDCWD, ERESTARTSYS, MASK64, Args, Blocked, GuestExit, NoReturnValue, s32
 from .creds import Credentials
 from .files import FdTable, OpenFile
 from .itimer import CLOCK_MONOTONIC, IntervalTimer
-from .sigframe import SigInfo, build_frame, restore_frame
+from .sigframe import SigInfo
 from .signals import (
     SA_NODEFER,
     SA_ONSTACK,
@@ -59,6 +60,8 @@ _REG_WIDTHS: dict[str, tuple[str, int]] = {
 }
 
 FAULT_CODES = {sig.SIGFPE: 1, sig.SIGILL: 2, sig.SIGTRAP: 1}   # FPE_INTDIV, ILL_ILLOPN, TRAP_BRKPT
+# The signal frame of each architecture (build_frame, restore_frame).
+_FRAMES = {"x86_64": sigframe, "riscv64": sigframe_riscv64}
 
 
 @dataclass
@@ -628,8 +631,8 @@ class LinuxKernel:
         if action.flags & SA_RESETHAND:
             self.state.sigactions[info.signo] = SigAction()
         restorer = action.restorer if action.flags & SA_RESTORER else 0
-        build_frame(self.machine, info, action.handler, restorer, saved, self.thread.altstack,
-                    bool(action.flags & SA_ONSTACK))
+        _FRAMES[self.machine.arch.name].build_frame(self.machine, info, action.handler, restorer, saved,
+                                                    self.thread.altstack, bool(action.flags & SA_ONSTACK))
         self.thread.sigmask = mask & ~sig.UNBLOCKABLE
 
     def _gate(self, infos: tuple[SigInfo, ...]) -> bool:
@@ -648,7 +651,7 @@ class LinuxKernel:
 
     def sigreturn(self) -> None:
         """rt_sigreturn: back to the interrupted state, then any signal now unblocked."""
-        mask = restore_frame(self.machine)
+        mask = _FRAMES[self.machine.arch.name].restore_frame(self.machine)
         self.thread.sigmask = mask & ~sig.UNBLOCKABLE
         self.deliver_pending()
         raise NoReturnValue()

@@ -9,3 +9,6 @@ from __future__ import annotations
 STACK_TOP = 0x7FFFFFFFF000
 STACK_SIZE = 8 << 20
 MMAP_TOP = STACK_TOP - STACK_SIZE - 0x1000000   # mmap grows down from here
+# The page of Arch.sigreturn_code (riscv64's handlers return through it, as through
+# Linux's vDSO), above the mmap area.
+SIGRETURN_TRAMPOLINE = MMAP_TOP

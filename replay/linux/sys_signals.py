@@ -31,6 +31,13 @@ def sys_rt_sigaction(k: LinuxKernel, a: Args) -> int:
     if not 1 <= signum <= 64 or (act and signum in (sig.SIGKILL, sig.SIGSTOP)):
         return -errno.EINVAL
     current = k.state.sigactions.get(signum, SigAction())
+    if k.machine.arch.sigreturn_code:      # no SA_RESTORER (riscv64): handler, flags, mask
+        if oact:
+            k.write(oact, struct.pack("<QQQ", current.handler, current.flags, current.mask))
+        if act:
+            handler, flags, mask = struct.unpack("<QQQ", k.read(act, 24))
+            k.state.sigactions[signum] = SigAction(handler, flags & ~sig.SA_RESTORER, 0, mask)
+        return 0
     if oact:
         k.write(oact, struct.pack("<QQQQ", current.handler, current.flags, current.restorer, current.mask))
     if act:
@@ -71,7 +78,7 @@ def sys_rt_sigpending(k: LinuxKernel, a: Args) -> int:
 def sys_sigaltstack(k: LinuxKernel, a: Args) -> int:
     new, old = a[0], a[1]
     alt = k.thread.altstack
-    on_it = alt.contains(k.machine.reg("rsp"))
+    on_it = alt.contains(k.machine.reg(k.machine.arch.sp))
     if old:
         k.write(old, struct.pack("<QiiQ", alt.sp, SS_ONSTACK if on_it else alt.flags & SS_DISABLE, 0, alt.size))
     if new:
