@@ -98,6 +98,17 @@ def test_file_io_matches_qemu(ttdbg: Ttdbg, a64, tmp_path: Path, link: str) -> N
     assert not scratch.exists(), "replay must not touch the host file system"
 
 
+@pytest.mark.parametrize("name", ["threads_tls", "threads_prodcons"])
+def test_threads_match_qemu(ttdbg: Ttdbg, a64, name: str) -> None:
+    """clone and clone3 in aarch64's argument order (tls before child_tid); the child's x0, sp, tpidr_el0."""
+    program = a64(name)
+    native = qemu(ttdbg, program)
+    assert native.status == 0, native.err
+    trace, rec, rep = ttdbg.record_replay(program)
+    assert (rec.status, rec.stdout) == (native.status, native.stdout)
+    assert (rep.status, rep.stdout) == (rec.status, rec.stdout)    # rt_sigaction: warned when recorded
+
+
 def test_clocks_counter_and_random_replay_identically(ttdbg: Ttdbg, a64) -> None:
     program = a64("a64_clockrand")
     native = qemu(ttdbg, program)

@@ -54,9 +54,8 @@ AARCH64 = Arch(
     hwcap=HWCAP_FP | HWCAP_ASIMD | HWCAP_AES | HWCAP_PMULL | HWCAP_SHA1 | HWCAP_SHA2 | HWCAP_CRC32,
     hwcap2=0,
     syscall_names=SYSCALL_NAMES_GENERIC,
-    # Their handlers still speak x86-64: clone's argument order (tls before
-    # child_tid), the child's registers, the signal frame.
-    unported_syscalls=frozenset({"clone", "clone3", "rt_sigaction", "rt_sigreturn", "sigaltstack"}),
+    # Their handlers still speak x86-64: the signal frame, the alternate stack.
+    unported_syscalls=frozenset({"rt_sigaction", "rt_sigreturn", "sigaltstack"}),
     trap_signals={EXCP_UDEF: SIGILL, EXCP_BKPT: SIGTRAP},
     syscall_interrupt=EXCP_SWI,
     default_sysroot="/usr/aarch64-linux-gnu", sysroot_package="libc6-dev-arm64-cross",
