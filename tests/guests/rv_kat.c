@@ -46,6 +46,16 @@ int main(void) {
     }
     fesetround(FE_TONEAREST);
     printf("nan %d %d\n", isnan(dz / dz), (int)(0.0 * big));
+    /* NaN boxing of singles in the 64-bit registers, the canonical NaN, saturating conversions, fclass */
+    unsigned long boxed, canon, cls;
+    long sat;
+    float fone = f1;
+    __asm__ volatile("fmv.x.d %0, %1" : "=r"(boxed) : "f"(fone));
+    __asm__ volatile("fdiv.d ft0, %1, %1\n\tfmv.x.d %0, ft0" : "=r"(canon) : "f"(dz) : "ft0");
+    __asm__ volatile("fcvt.l.d %0, %1, rtz" : "=r"(sat) : "f"(dz / dz));
+    __asm__ volatile("fclass.d %0, %1" : "=r"(cls) : "f"(dm));
+    printf("boxed %#lx canonical %#lx saturated %ld fclass %#lx\n", boxed, canon, sat, cls);
+    printf("minmax %g %g\n", fmin(dz / dz, d3), fmax(-0.0, 0.0));
     printf("hwcap %#lx\n", getauxval(AT_HWCAP));
     return 0;
 }
