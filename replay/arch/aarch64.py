@@ -49,7 +49,7 @@ AARCH64 = Arch(
     hashed=(*GPR_NAMES, "sp", "pc", "cpsr", "tpidr_el0", "fpsr", "fpcr", *(f"v{i}" for i in range(32))),
     pc="pc", sp="sp",
     syscall_number="x8", syscall_args=("x0", "x1", "x2", "x3", "x4", "x5"), syscall_return="x0",
-    syscall_pc_lag=0, syscall_clobbers=(), syscall_insn_size=4, clone_child_tid_tls=(4, 3),
+    syscall_pc_lag=0, syscall_clobbers=(),
     tls_register="tpidr_el0", stat_layout="generic", atexit_register="x0", page_size=4096, platform=b"aarch64",
     hwcap=HWCAP_FP | HWCAP_ASIMD | HWCAP_AES | HWCAP_PMULL | HWCAP_SHA1 | HWCAP_SHA2 | HWCAP_CRC32,
     hwcap2=0,

@@ -1,6 +1,6 @@
 """What the engine needs to know of a CPU architecture, as one description.
 
-Each architecture is one `Arch` value (x86_64.py, aarch64.py): the Unicorn
+Each architecture is one `Arch` value (x86_64.py, aarch64.py, riscv64.py): the Unicorn
 and Capstone modes, the registers, the system-call ABI, the ELF machine, the
 auxiliary-vector values and the system-call number table.  The engine asks
 the description instead of naming registers or numbers itself.
@@ -15,9 +15,9 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Arch:
-    name: str                        # as in messages: "x86_64", "aarch64"
+    name: str                        # as in messages: "x86_64", "aarch64", "riscv64"
     signature: str                   # the emulated CPU, as the trace header's extra.cpu names it
-    elf_machine: int                 # e_machine (62, 183)
+    elf_machine: int                 # e_machine (62, 183, 243)
     elf_machine_name: str            # pyelftools' name of it ("EM_X86_64")
     # Unicorn and Capstone by the names of their constants (only machine.py
     # imports unicorn, only disasm.py capstone): UC_ARCH_<uc_arch>,
@@ -41,9 +41,6 @@ class Arch:
     # Registers the system-call instruction sets on return: (register, source),
     # the source being another register's value (x86-64: rcx <- rip, r11 <- eflags).
     syscall_clobbers: tuple[tuple[str, str], ...]
-    syscall_insn_size: int           # the system-call instruction's length (a restarted call goes back)
-    # clone(2)'s argument indexes of child_tid and tls (x86-64: 3, 4; the generic order: 4, 3).
-    clone_child_tid_tls: tuple[int, int]
     tls_register: str
     stat_layout: str                 # struct stat: "x86_64" or "generic" (linux/structs.py)
     atexit_register: str             # at the entry: the function for atexit (Linux leaves 0)
@@ -55,6 +52,10 @@ class Arch:
     # Calls that have a number here but whose handler does not yet follow this
     # architecture's ABI (argument order, registers): -ENOSYS with the warning.
     unported_syscalls: frozenset[str] = frozenset()
+    # The system-call instruction's length (a restarted call goes back over it).
+    syscall_insn_size: int = 4
+    # clone(2)'s argument indexes of child_tid and tls (the generic order: 4, 3; x86-64: 3, 4).
+    clone_child_tid_tls: tuple[int, int] = (4, 3)
     # Unicorn interrupt numbers (UC_HOOK_INTR) -> the signal the guest gets.
     trap_signals: Mapping[int, int] = field(default_factory=dict)
     syscall_interrupt: int | None = None   # the interrupt number of the system-call instruction

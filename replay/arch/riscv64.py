@@ -88,7 +88,7 @@ RISCV64 = Arch(
     hashed=(*(f"x{i}" for i in range(1, 32)), "pc", *(f"f{i}" for i in range(32)), "fcsr"),
     pc="pc", sp="sp",
     syscall_number="a7", syscall_args=("a0", "a1", "a2", "a3", "a4", "a5"), syscall_return="a0",
-    syscall_pc_lag=0, syscall_clobbers=(), syscall_insn_size=4, clone_child_tid_tls=(4, 3),
+    syscall_pc_lag=0, syscall_clobbers=(),
     tls_register="tp", stat_layout="generic", atexit_register="a0", page_size=4096,
     platform=b"",                    # Linux gives riscv64 no AT_PLATFORM
 
