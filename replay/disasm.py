@@ -32,8 +32,10 @@ class Disassembler:
 
     def __init__(self, arch: Arch = X86_64) -> None:
         self.arch = arch
-        self._cs = capstone.Cs(getattr(capstone, f"CS_ARCH_{arch.cs_arch}"),
-                               getattr(capstone, f"CS_MODE_{arch.cs_mode}"))
+        mode = 0
+        for name in arch.cs_mode.split("+"):          # "RISCV64+RISCVC": flags combined
+            mode |= getattr(capstone, f"CS_MODE_{name}")
+        self._cs = capstone.Cs(getattr(capstone, f"CS_ARCH_{arch.cs_arch}"), mode)
 
     def native_handles(self) -> tuple[int, int, int]:
         """(cs_disasm address, cs_free address, handle) for the C counter."""
@@ -46,7 +48,8 @@ class Disassembler:
         """How the C counter finds an instruction's id, size and bytes in
         Capstone's cs_insn, and the class of each instruction (by mnemonic).
         `trapped` and `vex_allowed` name x86-64 instructions; on another
-        architecture every instruction is UNPREFIXED (no x86 prefix check)."""
+        architecture every instruction is UNPREFIXED (no x86 prefix check) but
+        the architecture's own `trapped` ones."""
         if self.arch is X86_64:
             classes = bytearray(x86_const.X86_INS_ENDING)
             for names, cls in ((vex_allowed, InsnClass.VEX_OK), (trapped, InsnClass.TRAP)):

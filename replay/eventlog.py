@@ -39,7 +39,8 @@ MAGIC = b"TTDBGLOG"
 LOG_VERSION = 3
 EM_X86_64 = 62
 EM_AARCH64 = 183
-ARCH_NAMES = {EM_X86_64: "x86-64", EM_AARCH64: "aarch64"}   # replay/arch/'s architectures
+EM_RISCV = 243
+ARCH_NAMES = {EM_X86_64: "x86-64", EM_AARCH64: "aarch64", EM_RISCV: "riscv64"}   # replay/arch/'s architectures
 RECORDED_MACHINES = frozenset(ARCH_NAMES)
 
 _HEAD = struct.Struct("<8sHHI")
@@ -74,7 +75,7 @@ class TraceHeader:
 
     @property
     def arch(self) -> str:
-        """The architecture's name ("x86-64", "aarch64")."""
+        """The architecture's name ("x86-64", "aarch64", "riscv64")."""
         return ARCH_NAMES.get(self.machine, f"ELF machine {self.machine}")
 
     def to_json(self) -> bytes:
@@ -89,8 +90,8 @@ class TraceHeader:
     def from_json(cls, machine: int, blob: bytes) -> "TraceHeader":
         """Parse and validate; raises ValueError naming the first impossible field."""
         if machine not in RECORDED_MACHINES:
-            raise ValueError(f"ELF machine {machine} (only x86-64, {EM_X86_64}, and aarch64, "
-                             f"{EM_AARCH64}, are recorded)")
+            raise ValueError(f"ELF machine {machine} (only x86-64, {EM_X86_64}, aarch64, "
+                             f"{EM_AARCH64}, and riscv64, {EM_RISCV}, are recorded)")
         try:
             d = json.loads(blob)
         except RecursionError:

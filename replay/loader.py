@@ -1,4 +1,4 @@
-"""ELF loading: parse an x86-64 or aarch64 executable and map it into guest memory.
+"""ELF loading: parse an x86-64, aarch64 or riscv64 executable and map it into guest memory.
 
 Handles the three kinds of programs gcc builds here: static (ET_EXEC),
 static-pie and dynamically linked PIE (ET_DYN).  For a dynamic program the
@@ -91,7 +91,7 @@ def parse_elf(path: str, data: bytes) -> ElfImage:
         if elf.elfclass != 64 or arch is None:
             name = machine.replace("EM_", "") if isinstance(machine, str) else str(machine)
             raise ProgramError(f"{path}: unsupported architecture {name} "
-                               f"({elf.elfclass}-bit); ttdbg runs x86-64 and aarch64 Linux programs")
+                               f"({elf.elfclass}-bit); ttdbg runs x86-64, aarch64 and riscv64 Linux programs")
         etype = elf["e_type"]
         if etype not in ("ET_EXEC", "ET_DYN"):
             raise ProgramError(f"{path}: not an executable (ELF type {etype})")

@@ -1,6 +1,6 @@
 """The emulated CPU: Unicorn, the exact instruction counter, faults.
 
-The architecture (x86-64, aarch64) is a description from replay/arch/; the
+The architecture (x86-64, aarch64, riscv64) is a description from replay/arch/; the
 x86-64 specifics below (CPUID, rdtsc, hlt) apply to x86-64 only.
 
 This is the only module that talks to Unicorn directly.  A Machine runs
@@ -54,6 +54,7 @@ from unicorn import (
     UcError,
 )
 from unicorn import arm64_const as A
+from unicorn import riscv_const as RV
 from unicorn import x86_const as X
 from unicorn.unicorn_py3 import unicorn as _ucmod
 from unicorn.unicorn_py3.arch.intel import HOOK_INSN_CPUID_CFUNC
@@ -61,6 +62,7 @@ from unicorn.unicorn_py3.arch.intel import HOOK_INSN_CPUID_CFUNC
 from . import cpu
 from .arch import X86_64, Arch
 from .arch.aarch64 import CNTFRQ_EL0, CNTPCT_EL0, CNTVCT_EL0, COUNTER_FREQUENCY
+from .arch.riscv64 import MSTATUS_FS_INITIAL
 from .disasm import Disassembler, Instruction
 from .errors import ReplayError
 from .icount import NO_LIMIT, Counter, Special, StopCause
@@ -230,6 +232,12 @@ class Machine:
         self.uc.hook_add(UC_HOOK_INSN, self._on_mrs, None, 1, 0, A.UC_ARM64_INS_MRS)
         # FP/SIMD on at EL0, as Linux leaves it (CPACR_EL1.FPEN = 0b11).
         self.uc.reg_write(A.UC_ARM64_REG_CPACR_EL1, self.uc.reg_read(A.UC_ARM64_REG_CPACR_EL1) | (3 << 20))
+
+    def _setup_riscv64(self) -> None:
+        # System calls arrive as interrupt arch.syscall_interrupt (_on_interrupt);
+        # CSR reads and the other SYSTEM instructions are trapped (riscv64_system.py).
+        # The FPU on, as Linux starts a process (mstatus.FS = Initial).
+        self.uc.reg_write(RV.UC_RISCV_REG_MSTATUS, self.uc.reg_read(RV.UC_RISCV_REG_MSTATUS) | MSTATUS_FS_INITIAL)
 
     def _on_mrs(self, uc: Uc, reg: int, cp_reg: object, _user: object) -> bool:
         """A system-register read: the generic timer's counters come from the OS
@@ -403,7 +411,7 @@ class Machine:
         if intno == self.arch.syscall_interrupt:
             self._on_syscall(uc, None)
             return
-        self._trap = (intno, uc.reg_read(self._pc_id))
+        self._trap = (intno, uc.reg_read(self._pc_id) - self.arch.trap_pc_lag)
         uc.emu_stop()
 
     def _on_mem_invalid(self, uc: Uc, access: int, address: int, size: int, value: int,
@@ -622,6 +630,11 @@ class Machine:
                 return RunStop(StopKind.BREAKPOINT, at, pc)
         insn = self.instruction_at(pc)
         text = insn.text() if insn is not None else "(undecodable)"
+        if kind == Special.TRAP and insn is not None and self.arch.emulate_trapped is not None:
+            signal = self.arch.emulate_trapped(self, pc, int.from_bytes(self.mem.read(pc, insn.size), "little"))
+            if not signal:
+                return None                     # it ran: go on
+            return RunStop(StopKind.FAULT, at, pc, signal, pc, text)
         if kind == Special.TRAP:
             return RunStop(StopKind.FAULT, at, pc, SIGILL, pc, text)
         why = ("an instruction of an extension the emulated CPU does not offer (AVX, AVX2, AVX-512, FMA, "
@@ -813,4 +826,5 @@ class Machine:
 _CPU_SETUP: dict[str, Callable[[Machine], None]] = {
     "x86_64": Machine._setup_x86_64,
     "aarch64": Machine._setup_aarch64,
+    "riscv64": Machine._setup_riscv64,
 }

@@ -5,7 +5,8 @@
     dynamic  gcc -g -O1               (glibc, dynamically linked PIE)
 
 and, cross-built for tests/test_aarch64.py, aarch64-static and aarch64-dynamic
-(aarch64-linux-gnu-gcc; the dynamic ones run with the sysroot /usr/aarch64-linux-gnu).
+(aarch64-linux-gnu-gcc; the dynamic ones run with the sysroot /usr/aarch64-linux-gnu),
+and for tests/test_riscv64.py riscv64-static and riscv64-dynamic (riscv64-linux-gnu-gcc).
 
 Builds are cached by (name, flavour) in one directory per test session.
 """
@@ -28,7 +29,11 @@ _COMMANDS = {
     # Cross builds (not in FLAVOURS: tests/test_aarch64.py asks for them by name).
     "aarch64-static": ("aarch64-linux-gnu-gcc", ["-static", "-g", "-O1"]),
     "aarch64-dynamic": ("aarch64-linux-gnu-gcc", ["-g", "-O1", "-fPIE", "-pie"]),
+    # tests/test_riscv64.py's (the dynamic ones run with the sysroot /usr/riscv64-linux-gnu).
+    "riscv64-static": ("riscv64-linux-gnu-gcc", ["-static", "-g", "-O1"]),
+    "riscv64-dynamic": ("riscv64-linux-gnu-gcc", ["-g", "-O1", "-fPIE", "-pie"]),
 }
+_LIBS = {"riscv64-static": ["-lm"], "riscv64-dynamic": ["-lm"]}   # after the source (rv_kat uses libm)
 
 
 class CompilerMissing(Exception):
@@ -57,7 +62,7 @@ class GuestBuilder:
             source = GUEST_SOURCES / f"{name}.c"
             suffix = "".join(f.strip("-").replace("=", "_") for f in cflags)
             out = self.outdir / f"{name}.{flavour}{'.' + suffix if suffix else ''}"
-            cmd = [cc, *_COMMANDS[flavour][1], *cflags, "-o", str(out), str(source)]
+            cmd = [cc, *_COMMANDS[flavour][1], *cflags, "-o", str(out), str(source), *_LIBS.get(flavour, ())]
             proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "LC_ALL": "C"})
             if proc.returncode != 0:
                 raise RuntimeError(f"building {name} ({flavour}) failed:\n{' '.join(cmd)}\n{proc.stderr}")

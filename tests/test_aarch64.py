@@ -180,15 +180,15 @@ def test_a_missing_sysroot_is_one_line(ttdbg: Ttdbg, a64, tmp_path: Path) -> Non
 
 def test_another_architecture_is_refused_in_one_line(ttdbg: Ttdbg, a64, tmp_path: Path) -> None:
     data = bytearray(a64("hello").read_bytes())
-    data[18:20] = (243).to_bytes(2, "little")        # EM_RISCV
-    riscv = tmp_path / "riscv"
-    riscv.write_bytes(bytes(data))
-    riscv.chmod(0o755)
-    _, rec = ttdbg.record(riscv)
+    data[18:20] = (21).to_bytes(2, "little")         # EM_PPC64
+    ppc = tmp_path / "ppc64"
+    ppc.write_bytes(bytes(data))
+    ppc.chmod(0o755)
+    _, rec = ttdbg.record(ppc)
     assert rec.status != 0
-    assert rec.err.count("\n") == 1 and "unsupported architecture RISCV" in rec.err, rec.err
-    with pytest.raises(ValueError, match="ELF machine 243"):
-        TraceHeader.from_json(243, b"{}")
+    assert rec.err.count("\n") == 1 and "unsupported architecture PPC64" in rec.err, rec.err
+    with pytest.raises(ValueError, match="ELF machine 21"):
+        TraceHeader.from_json(21, b"{}")
 
 
 LOOP = """

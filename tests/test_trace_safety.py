@@ -220,7 +220,7 @@ def test_impossible_headers_exit_65(ttdbg: Ttdbg, hello_trace: Path, what: str) 
     _, machine, header, events = split_header(log.read_bytes())
     blob = json.dumps(header).encode()
     if what == "machine":
-        machine = 243           # EM_RISCV: not an architecture ttdbg records
+        machine = 21            # EM_PPC64: not an architecture ttdbg records
     elif what == "deep-json":
         blob = b"[" * 200_000 + b"]" * 200_000
     elif what == "env-over-stack":        # more than the guest's 8 MiB stack could take

@@ -496,7 +496,8 @@ def _port(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ttdbg", description="Time-travel debugging of x86-64 and aarch64 Linux programs.")
+    p = argparse.ArgumentParser(prog="ttdbg",
+                                description="Time-travel debugging of x86-64, aarch64 and riscv64 Linux programs.")
     p.add_argument("--log", metavar="SPEC", help="log levels, e.g. debug or gdbstub=debug (or $TTDBG_LOG)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -519,8 +520,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--max-tasks", type=_task_limit, default=4096, metavar="N",
                    help="threads and processes at once; more fail with EAGAIN (default 4096)")
     r.add_argument("--sysroot", metavar="DIR",
-                   help="a dynamic aarch64 program's loader and libraries (default: /usr/aarch64-linux-gnu, "
-                        "as qemu-aarch64 -L)")
+                   help="a dynamic aarch64 or riscv64 program's loader and libraries (default: "
+                        "/usr/aarch64-linux-gnu or /usr/riscv64-linux-gnu, as qemu-aarch64 -L)")
     r.add_argument("--board", choices=sorted(BOARDS), help="run PROGRAM as bare-metal firmware on this board")
     r.add_argument("--uart", metavar="BACKEND", help="with --board: UART0 on stdio (default), file:PATH or null")
     r.add_argument("--load", type=_address, metavar="ADDR", help="with --board: PROGRAM is a raw binary loaded at ADDR")

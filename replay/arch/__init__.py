@@ -6,12 +6,13 @@ from typing import TYPE_CHECKING
 
 from .aarch64 import AARCH64
 from .base import Arch, DebugInfo, DebugRegister
+from .riscv64 import RISCV64
 from .x86_64 import X86_64
 
 if TYPE_CHECKING:
     from ..eventlog import TraceHeader
 
-ARCHES: tuple[Arch, ...] = (X86_64, AARCH64)
+ARCHES: tuple[Arch, ...] = (X86_64, AARCH64, RISCV64)
 BY_ELF_MACHINE: dict[int, Arch] = {a.elf_machine: a for a in ARCHES}
 BY_ELF_MACHINE_NAME: dict[str, Arch] = {a.elf_machine_name: a for a in ARCHES}
 
@@ -22,4 +23,4 @@ def arch_of(header: TraceHeader) -> Arch | None:
 
 
 __all__ = ["AARCH64", "ARCHES", "Arch", "BY_ELF_MACHINE", "BY_ELF_MACHINE_NAME", "DebugInfo", "DebugRegister",
-           "X86_64", "arch_of"]
+           "RISCV64", "X86_64", "arch_of"]

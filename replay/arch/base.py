@@ -1,6 +1,6 @@
 """What the engine needs to know of a CPU architecture, as one description.
 
-Each architecture is one `Arch` value (x86_64.py, aarch64.py): the Unicorn
+Each architecture is one `Arch` value (x86_64.py, aarch64.py, riscv64.py): the Unicorn
 and Capstone modes, the registers, the system-call ABI, the ELF machine, the
 auxiliary-vector values and the system-call number table.  The engine asks
 the description instead of naming registers or numbers itself.
@@ -14,8 +14,9 @@ refuse its traces in one line.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,9 @@ class DebugInfo:
 
 @dataclass(frozen=True)
 class Arch:
-    name: str                        # as in messages: "x86_64", "aarch64"
+    name: str                        # as in messages: "x86_64", "aarch64", "riscv64"
     signature: str                   # the emulated CPU, as the trace header's extra.cpu names it
-    elf_machine: int                 # e_machine (62, 183)
+    elf_machine: int                 # e_machine (62, 183, 243)
     elf_machine_name: str            # pyelftools' name of it ("EM_X86_64")
     # Unicorn and Capstone by the names of their constants (only machine.py
     # imports unicorn, only disasm.py capstone): UC_ARCH_<uc_arch>,
@@ -103,7 +104,7 @@ class Arch:
     stat_layout: str                 # struct stat: "x86_64" or "generic" (linux/structs.py)
     atexit_register: str             # at the entry: the function for atexit (Linux leaves 0)
     page_size: int
-    platform: bytes                  # AT_PLATFORM's string
+    platform: bytes                  # AT_PLATFORM's string (b"": none, as on riscv64)
     hwcap: int                       # AT_HWCAP
     hwcap2: int | None               # AT_HWCAP2 (None: not in the auxv)
     syscall_names: Mapping[int, str]
@@ -113,9 +114,17 @@ class Arch:
     # Unicorn interrupt numbers (UC_HOOK_INTR) -> the signal the guest gets.
     trap_signals: Mapping[int, int] = field(default_factory=dict)
     syscall_interrupt: int | None = None   # the interrupt number of the system-call instruction
-    # Instructions (Capstone mnemonics) the counter stops before, for the OS layer
-    # or board to emulate (x86-64's are cpu.TRAPPED): a board's aarch64 `wfi`.
+    # Unicorn reports another exception's PC this many bytes past the faulting
+    # instruction (riscv64: 4, whatever the instruction's length).
+    trap_pc_lag: int = 0
+    # Instructions (Capstone's names, as in <cs_arch>_INS_<NAME>) the counter stops
+    # before (x86-64's are cpu.TRAPPED).  With `emulate_trapped` the engine runs them
+    # (riscv64's SYSTEM instructions, as Linux would for a user process); without,
+    # the stop is a fault for the OS layer or board to handle (a board's aarch64 `wfi`).
     trapped: frozenset[str] = frozenset()
+    # (machine, pc, instruction word) -> 0 when it ran the instruction (PC and
+    # count advanced), else the signal the program gets.
+    emulate_trapped: Callable[[Any, int, int], int] | None = None
 
     # Where a dynamic program of this architecture finds its loader and libraries
     # on an x86-64 host (record --sysroot's default, as `qemu-aarch64 -L`), and
@@ -130,6 +139,9 @@ class Arch:
     # clone(2)'s arguments after flags and stack, in order: x86-64 has child_tid before tls,
     # the generic order (aarch64, riscv64) tls before child_tid.
     clone_args: tuple[str, str, str] = ("parent_tid", "tls", "child_tid")
+    # Whether the ABI's struct sigaction has sa_restorer (riscv64's has not: handler,
+    # flags, mask; its handlers return through the kernel's trampoline page).
+    sa_restorer: bool = True
 
     def open_flags_in(self, flags: int) -> int:
         """Guest open flags -> the kernel's (x86-64) numbering."""

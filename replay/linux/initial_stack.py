@@ -37,13 +37,15 @@ def build_stack(stack_top: int, argv: list[bytes], envp: list[bytes], execfn: by
     execfn_addr = push_bytes(execfn + b"\0")
     env_addrs = [push_bytes(e + b"\0") for e in reversed(envp)][::-1]
     arg_addrs = [push_bytes(a + b"\0") for a in reversed(argv)][::-1]
-    platform_addr = push_bytes(platform + b"\0")
+    platform_addr = push_bytes(platform + b"\0") if platform else 0   # b"": no AT_PLATFORM (riscv64)
     pos &= ~15
     random_addr = push_bytes(random16)
     pos &= ~15
 
     auxv_pairs = dict(aux)
-    auxv_pairs.update({AT_RANDOM: random_addr, AT_EXECFN: execfn_addr, AT_PLATFORM: platform_addr})
+    auxv_pairs.update({AT_RANDOM: random_addr, AT_EXECFN: execfn_addr})
+    if platform:
+        auxv_pairs[AT_PLATFORM] = platform_addr
     auxv = b"".join(struct.pack("<QQ", k, v) for k, v in auxv_pairs.items()) + struct.pack("<QQ", AT_NULL, 0)
     words = [len(argv), *arg_addrs, 0, *env_addrs, 0]
     table = struct.pack(f"<{len(words)}Q", *words) + auxv

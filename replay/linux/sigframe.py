@@ -15,6 +15,7 @@ import struct
 from dataclasses import dataclass
 
 from ..machine import Machine
+from .layout import SIGPAGE
 
 # struct sigcontext (uc_mcontext): general registers in this order.
 SIGCONTEXT_GPRS = ("r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rdi", "rsi", "rbp",
@@ -60,6 +61,15 @@ class AltStack:
 
     def contains(self, sp: int) -> bool:
         return not self.flags & SS_DISABLE and self.sp < sp <= self.sp + self.size
+
+
+def trampoline_page(m: Machine, code: bytes) -> int:
+    """The kernel's signal trampoline (`code`: the architecture's rt_sigreturn call), where
+    handlers return when no SA_RESTORER is given (Linux: the vDSO's rt_sigreturn): a
+    one-page [sigpage] mapped at the first delivery.  Its address."""
+    if m.mem.find(SIGPAGE) is None:
+        m.mem.map(SIGPAGE, 0x1000, 5, "[sigpage]", code)     # PROT_READ | PROT_EXEC
+    return SIGPAGE
 
 
 def _fxsave(m: Machine) -> bytes:

@@ -17,8 +17,7 @@ from __future__ import annotations
 import struct
 
 from ..machine import Machine
-from .layout import MMAP_TOP
-from .sigframe import SS_DISABLE, SS_ONSTACK, AltStack, SigInfo
+from .sigframe import SS_DISABLE, SS_ONSTACK, AltStack, SigInfo, trampoline_page
 
 GPRS = tuple(f"x{i}" for i in range(31))
 UC = 128                                   # after the siginfo
@@ -33,13 +32,6 @@ RECORD_SIZE = 16                           # struct frame_record {fp, lr}
 FPSIMD_MAGIC, FPSIMD_SIZE = 0x46508001, 528
 NZCV = 0xF0000000                          # the pstate bits a handler may change
 TRAMPOLINE = struct.pack("<II", 0xD2801168, 0xD4000001)    # mov x8, #139 (rt_sigreturn); svc #0
-SIGPAGE = MMAP_TOP + 0x800000              # in the gap between the mmap area and the stack
-
-
-def _trampoline(m: Machine) -> int:
-    if m.mem.find(SIGPAGE) is None:
-        m.mem.map(SIGPAGE, 0x1000, 5, "[sigpage]", TRAMPOLINE)     # PROT_READ | PROT_EXEC
-    return SIGPAGE
 
 
 def build_frame(m: Machine, info: SigInfo, handler: int, restorer: int, saved_mask: int,
@@ -71,7 +63,7 @@ def build_frame(m: Machine, info: SigInfo, handler: int, restorer: int, saved_ma
     m.set_reg("x1", frame_at)
     m.set_reg("x2", frame_at + UC)
     m.set_reg("x29", record)
-    m.set_reg("x30", restorer or _trampoline(m))
+    m.set_reg("x30", restorer or trampoline_page(m, TRAMPOLINE))
     m.set_reg("pc", handler)
 
 

@@ -60,6 +60,13 @@ def sys_rt_sigaction(k: LinuxKernel, a: Args) -> int:
     if not 1 <= signum <= 64 or (act and signum in (sig.SIGKILL, sig.SIGSTOP)):
         return -errno.EINVAL
     current = k.state.sigactions.get(signum, SigAction())
+    if not k.machine.arch.sa_restorer:     # no sa_restorer field (riscv64): handler, flags, mask
+        if oact:
+            k.write(oact, struct.pack("<QQQ", current.handler, current.flags, current.mask))
+        if act:
+            handler, flags, mask = struct.unpack("<QQQ", k.read(act, 24))
+            k.state.sigactions[signum] = SigAction(handler, flags & ~sig.SA_RESTORER, 0, mask)
+        return 0
     if oact:
         k.write(oact, struct.pack("<QQQQ", current.handler, current.flags, current.restorer, current.mask))
     if act:
