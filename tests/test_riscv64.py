@@ -9,6 +9,7 @@ skip (CI installs them: gcc-riscv64-linux-gnu, libc6-dev-riscv64-cross, qemu-use
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -72,8 +73,9 @@ def test_hello_matches_qemu(ttdbg: Ttdbg, rv, link: str) -> None:
     assert "arch:         riscv64 (ELF machine 243)" in info.out, info.out
     dump = ttdbg("dump", trace)
     assert dump.status == 0 and "SHUTDOWN exit status=0" in dump.out, dump.out
-    refused = ttdbg("repl", trace)                      # not yet: one line, status 70
-    assert refused.status == 70 and refused.err.count("\n") == 1 and "riscv64" in refused.err, refused.err
+    repl = ttdbg("repl", trace, stdin=b"break main\ncontinue\ninfo registers pc a0\nbt\nquit\n")
+    assert repl.status == 0 and "Breakpoint 1, main" in repl.out, repl.out + repl.err   # RISCV64_DEBUG
+    assert re.search(r"pc\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <main", repl.out) and "#0  main" in repl.out, repl.out
 
 
 def test_stdin_echo_matches_qemu(ttdbg: Ttdbg, rv) -> None:

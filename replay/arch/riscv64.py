@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from ..linux.signals import SIGBUS, SIGILL, SIGSEGV, SIGTRAP
 from ..linux.sysnames_generic import SYSCALL_NAMES_GENERIC
-from .base import Arch, DebugRegister
+from .base import Arch, DebugInfo, DebugRegister
 from .riscv64_system import run_system_instruction
 
 # The integer registers by ABI name, in x0..x31 order (gdb's names; x8 is s0/fp).
@@ -58,7 +58,6 @@ MSTATUS_FS_INITIAL = 1 << 13     # the FPU on, as Linux starts a process
 # gdb's register numbering and target description (gdb/features/riscv/64bit-cpu.xml
 # and 64bit-fpu.xml), in the rows a DebugInfo holds: gdb's register number is the
 # row's index (x0..x31 = 0..31, pc = 32, f0..f31 = 33..64, fflags 65, frm 66, fcsr 67).
-# Not yet a DebugInfo (riscv64 has no `debug`: gdb and the REPL refuse its traces).
 GDB_ARCHITECTURE = "riscv:rv64"
 GDB_CPU_FEATURE = "org.gnu.gdb.riscv.cpu"
 GDB_FPU_FEATURE = "org.gnu.gdb.riscv.fpu"
@@ -79,6 +78,22 @@ GDB_REGISTERS: tuple[DebugRegister, ...] = (
     DebugRegister("fcsr", 32, "int", GDB_FPU_FEATURE, "float"),
 )
 
+RISCV64_DEBUG = DebugInfo(
+    gdb_architecture=GDB_ARCHITECTURE, registers=GDB_REGISTERS, types=GDB_TYPES,
+    expedite=("fp", "sp", "pc"),
+    breakpoint_kind=4,               # gdb sends 2 for a compressed instruction (both accepted)
+    fp="fp", link_register="ra",
+    # The RISC-V ELF psABI's DWARF numbers: 0-31 x0-x31, 32-63 f0-f31.
+    dwarf_registers=(*ABI_NAMES, *(f"f{i}" for i in range(32))),
+    argument_registers=tuple(f"a{i}" for i in range(8)), return_register="a0",
+    # Capstone's names: `jal`/`jalr` with ra (`call` is auipc + jalr), their compressed forms.
+    call_mnemonics=frozenset({"jal", "jalr", "c.jal", "c.jalr"}),
+    return_mnemonics=frozenset({"ret", "c.jr"}),
+    call_sizes=(4, 2),
+    general_registers=(*ABI_NAMES, "pc"),
+    user_end=1 << 47, gdb_steps_over_watchpoints=True,
+)
+
 # Syscalls only riscv has (arch/riscv/include/uapi/asm/unistd.h): not emulated (-ENOSYS).
 SYSCALL_NAMES = {**SYSCALL_NAMES_GENERIC, 258: "riscv_hwprobe", 259: "riscv_flush_icache"}
 
@@ -97,6 +112,7 @@ RISCV64 = Arch(
 
     hwcap=HWCAP, hwcap2=None,
     syscall_names=SYSCALL_NAMES,
+    debug=RISCV64_DEBUG,
     sa_restorer=False,               # handlers return through sigframe_riscv64's [vdso] page
     trap_signals={EXCP_ILLEGAL: SIGILL, EXCP_BREAKPOINT: SIGTRAP,
                   EXCP_LOAD_MISALIGNED: SIGBUS, EXCP_STORE_MISALIGNED: SIGBUS,
