@@ -68,11 +68,9 @@ GDB_TYPES = {"riscv_double": ('  <union id="riscv_double">\n'
 _CPU_TYPES = {"zero": "int", "ra": "code_ptr", "sp": "data_ptr", "gp": "data_ptr", "tp": "data_ptr",
               "fp": "data_ptr"}
 GDB_REGISTERS: tuple[DebugRegister, ...] = (
-    *(DebugRegister(name, 64, _CPU_TYPES.get(name, "int"), GDB_CPU_FEATURE, engine=f"x{i}")
-      for i, name in enumerate(ABI_NAMES)),
+    *(DebugRegister(name, 64, _CPU_TYPES.get(name, "int"), GDB_CPU_FEATURE) for name in ABI_NAMES),
     DebugRegister("pc", 64, "code_ptr", GDB_CPU_FEATURE),
-    *(DebugRegister(name, 64, "riscv_double", GDB_FPU_FEATURE, "float", engine=f"f{i}")
-      for i, name in enumerate(FP_ABI_NAMES)),
+    *(DebugRegister(name, 64, "riscv_double", GDB_FPU_FEATURE, "float") for name in FP_ABI_NAMES),
     DebugRegister("fflags", 32, "int", GDB_FPU_FEATURE, "float"),
     DebugRegister("frm", 32, "int", GDB_FPU_FEATURE, "float"),
     DebugRegister("fcsr", 32, "int", GDB_FPU_FEATURE, "float"),
