@@ -8,7 +8,7 @@ from `replay` only, never from its submodules
 
 - traces:     TraceDir, open_trace, create_trace, mark_latest, trace_root; Storage,
               trace_storage, pack_trace (captured files shared through the file store, `ttdbg pack`)
-- recording:  record, resolve_program, read_program, parse_elf, PIE_BASE,
+- recording:  record, resolve_program, read_program, follow_script, parse_elf, PIE_BASE,
               DEFAULT_SLICE (the scheduler's time slice, in instructions)
 - the log:    read_log, LogContents, EventKind, FileKind
 - replaying:  Replay, OutputSink
@@ -50,7 +50,7 @@ from .loader import PIE_BASE, parse_elf
 from .machine import WatchKind, Watchpoint
 from .packing import pack_trace, trace_storage
 from .process_tree import list_processes
-from .recorder import read_program, record, resolve_program
+from .recorder import follow_script, read_program, record, resolve_program
 from .replayer import OutputSink, Replay
 from .scan import ScanHit, ScanResult, ScanSpec, WatchRange, default_jobs, scan
 from .scheduler import DEFAULT_SLICE
@@ -63,7 +63,7 @@ __all__ = [
     "LogFormatError", "MemoryRegion", "OutputSink", "ProcessInfo", "Replay", "ReplayError", "StopReason", "SyscallKind",
     "ThreadInfo", "TimeStop", "Timeline", "TraceDir", "TraceTruncated", "WatchKind", "Watchpoint", "create_trace",
     "list_processes",
-    "mark_latest", "open_trace", "parse_elf", "read_log", "read_program", "record", "resolve_program",
+    "mark_latest", "open_trace", "parse_elf", "read_log", "read_program", "record", "follow_script", "resolve_program",
     "shared_disassembler", "syscall_listing", "trace_root", "Storage", "pack_trace", "trace_storage",
     "KeyframeStats", "KeyframeStore", "build_keyframes", "ensure_keyframes", "open_keyframes",
     "Arch", "DebugInfo", "DebugRegister", "arch_of",

@@ -71,14 +71,18 @@ class ReplayDivergence(ReplayError):
 
     exit_status = 75
 
-    def __init__(self, icount: int, event_index: int, expected: str, actual: str) -> None:
+    def __init__(self, icount: int, event_index: int, expected: str, actual: str, log_version: int = 0) -> None:
         self.icount = icount
         self.event_index = event_index
         self.expected = expected
         self.actual = actual
+        # A log older than this ttdbg's: its recorder answered some system calls
+        # differently (refused one this ttdbg records), so a divergence is expected.
+        older = (f"; the trace was recorded by an older ttdbg (log version {log_version}), which "
+                 f"answered some system calls differently: record it again") if log_version else ""
         super().__init__(
             f"replay diverged at instruction {icount:,} (event #{event_index}): "
-            f"expected {expected}, got {actual}"
+            f"expected {expected}, got {actual}{older}"
         )
 
 

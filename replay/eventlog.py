@@ -35,8 +35,10 @@ from .events import Event, EventKind, decode_event
 from .safeio import is_digest, read_regular
 
 MAGIC = b"TTDBGLOG"
+# 4: system calls version 3 refused are recorded (file metadata, POSIX timers, resource limits...):
+#    an older log that made one diverges there, saying so;
 # 3: TASK_SWITCH, PROCESS and ASYNC_SIGNAL events; 2: the header has a CRC-32; 1 (still read): none
-LOG_VERSION = 3
+LOG_VERSION = 4
 EM_X86_64 = 62
 EM_AARCH64 = 183
 EM_RISCV = 243

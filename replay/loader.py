@@ -80,6 +80,25 @@ def _prot(flags: int) -> int:
     return prot
 
 
+MAX_SHEBANG = 3                  # interpreters a script may chain to (then ELOOP)
+
+
+def shebang(data: bytes) -> tuple[str, bytes | None] | None:
+    """A script's interpreter and optional argument (#!), or None."""
+    if not data.startswith(b"#!"):
+        return None
+    line = data[2:].split(b"\n", 1)[0][:254].strip()
+    if not line:
+        return None
+    parts = line.split(None, 1)
+    return parts[0].decode("utf-8", "surrogateescape"), (parts[1].strip() if len(parts) > 1 else None)
+
+
+def script_argv(interp: str, arg: bytes | None, script: bytes, argv: list[bytes]) -> list[bytes]:
+    """The interpreter's argv, as Linux builds it: interp [arg] script argv[1:]."""
+    return [interp.encode("utf-8", "surrogateescape"), *([arg] if arg else []), script, *argv[1:]]
+
+
 def parse_elf(path: str, data: bytes) -> ElfImage:
     """Parse an executable; raises ProgramError with a one-line reason."""
     if not data.startswith(b"\x7fELF"):

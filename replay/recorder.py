@@ -48,7 +48,7 @@ from .icount import NO_LIMIT
 from .linux.abi import EWAIT
 from .linux.files import O_ACCMODE, O_NONBLOCK, O_RDONLY, OpenFile
 from .linux.tasks import TASK_LIMIT
-from .loader import ElfImage, parse_elf
+from .loader import MAX_SHEBANG, ElfImage, parse_elf, script_argv, shebang
 from .process import GuestProcess, Outcome, Program
 from .scheduler import DEFAULT_SLICE, Deadlock, Policy
 from .trace import TraceDir, device_of
@@ -504,6 +504,22 @@ def read_program(path: str) -> bytes:
         raise ProgramError(f"{path}: cannot read: {exc.strerror}") from None
 
 
+def follow_script(program_path: str, argv: list[str], data: bytes) -> tuple[str, list[str], bytes]:
+    """A `#!` script given as the program runs as Linux's execve runs it: its
+    interpreter, with the script (as named in argv[0]) as an argument.  The
+    program, its argv and its bytes; an ELF program's unchanged."""
+    for _ in range(MAX_SHEBANG + 1):
+        script = shebang(data)
+        if script is None:
+            return program_path, argv, data
+        interp, arg = script
+        named = argv[0] if argv and "/" in argv[0] else program_path
+        raw = script_argv(interp, arg, os.fsencode(named), [os.fsencode(v) for v in argv])
+        program_path, argv = interp, [os.fsdecode(v) for v in raw]
+        data = read_program(interp)
+    raise ProgramError(f"{program_path}: too many levels of #! interpreters")
+
+
 def resolve_program(name: str) -> str:
     """Find PROGRAM like a shell does: a path as is, a bare name on $PATH."""
     if "/" in name:
@@ -548,6 +564,7 @@ def record(program_path: str, argv: list[str], trace: TraceDir, *,
     at that instruction count (an external ASYNC_SIGNAL event).
     """
     data = program_data if program_data is not None else read_program(program_path)
+    program_path, argv, data = follow_script(program_path, argv, data)
     image = parse_elf(program_path, data)
     sysroot = sysroot_for(image, sysroot)
     interp_data = None

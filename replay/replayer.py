@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from .errors import LogFormatError, ReplayDivergence, TraceTruncated
-from .eventlog import LogContents, read_log
+from .eventlog import LOG_VERSION, LogContents, read_log
 from .events import (
     AsyncSignal,
     CharRead,
@@ -116,6 +116,8 @@ class ReplayingHostIO:
     def __init__(self, contents: LogContents, trace: TraceDir, sink: OutputSink) -> None:
         self.events = contents.events
         self.complete = contents.complete
+        # Set when the log is older than this ttdbg's: divergences then say so.
+        self.older_log = contents.version if contents.version < LOG_VERSION else 0
         self.trace = trace
         self.sink = sink
         self.index = 0                 # next event to consume
@@ -134,19 +136,19 @@ class ReplayingHostIO:
         if self.index >= len(self.events):
             if not self.complete:
                 raise TraceTruncated(icount, len(self.events))
-            raise ReplayDivergence(icount, self.index, "the end of the log", actual)
+            raise ReplayDivergence(icount, self.index, "the end of the log", actual, self.older_log)
         ev = self.events[self.index]
         if isinstance(ev, Shutdown) and ev.reason in _RECORDING_STOPPED and kind != EventKind.SHUTDOWN:
             self.shutdown_event = ev
             raise RecordingEnded(ev.icount)
         if ev.kind != kind or ev.icount != icount:
             raise ReplayDivergence(icount, self.index, f"{ev.describe()} at instruction {ev.icount:,}",
-                                   f"{actual} at instruction {icount:,}")
+                                   f"{actual} at instruction {icount:,}", self.older_log)
         self.index += 1
         return ev
 
     def _mismatch(self, icount: int, ev: Event, actual: str) -> ReplayDivergence:
-        return ReplayDivergence(icount, self.index - 1, ev.describe(), actual)
+        return ReplayDivergence(icount, self.index - 1, ev.describe(), actual, self.older_log)
 
     def stop_limit(self) -> int:
         """Where replay must stop: an interrupted or truncated recording's end."""
@@ -330,7 +332,8 @@ class ReplayingHostIO:
         assert isinstance(ev, StateHash)
         if ev.state_hash != state_hash:
             raise ReplayDivergence(icount, self.index - 1, f"state hash {ev.state_hash.hex()[:16]}",
-                                   f"state hash {state_hash.hex()[:16]} (registers or memory differ)")
+                                   f"state hash {state_hash.hex()[:16]} (registers or memory differ)",
+                                   self.older_log)
         self.verified_state_hashes += 1
 
 

@@ -60,13 +60,16 @@ def _elf32_header() -> bytes:
     return ident + struct.pack("<HHIIIIIHHHHHH", 2, 3, 1, 0x8048000, 52, 0, 0, 52, 32, 0, 40, 0, 0)
 
 
-@pytest.mark.parametrize("what", ["missing", "directory", "script", "ppc64", "i386", "empty", "not-on-path"])
+@pytest.mark.parametrize("what", ["missing", "directory", "script", "script-loop", "ppc64", "i386", "empty",
+                                  "not-on-path"])
 def test_bad_program(ttdbg: Ttdbg, tmp_path: Path, what: str) -> None:
     path = tmp_path / what
     if what == "directory":
         path.mkdir()
     elif what == "script":
-        path.write_text("#!/bin/sh\necho hello\n")
+        path.write_text("#!/no/such/ttdbg-interpreter\necho hello\n")   # a script runs its interpreter
+    elif what == "script-loop":
+        path.write_text(f"#!{path}\n")
     elif what == "ppc64":
         path.write_bytes(_elf64_header(21))      # EM_PPC64 (aarch64, 183, and riscv64, 243, are run)
     elif what == "i386":
@@ -78,7 +81,8 @@ def test_bad_program(ttdbg: Ttdbg, tmp_path: Path, what: str) -> None:
     program = "no-such-program-ttdbg" if what == "not-on-path" else str(path)
     trace = ttdbg.new_trace()
     run = ttdbg("record", "-o", trace, program)
-    needle = {"ppc64": "architecture", "i386": "architecture", "directory": "directory"}.get(what, "")
+    needle = {"ppc64": "architecture", "i386": "architecture", "directory": "directory",
+              "script": "ttdbg-interpreter", "script-loop": "#!"}.get(what, "")
     assert_one_line_error(run, EXIT_PROGRAM, needle)
     assert not trace.exists(), "a refused program must not leave a trace behind"
 

@@ -42,6 +42,7 @@ from replay import (
     TraceTruncated,
     arch_of,
     create_trace,
+    follow_script,
     is_board_trace,
     list_processes,
     mark_latest,
@@ -186,7 +187,8 @@ def cmd_record(args: argparse.Namespace) -> int:
         raise _Usage("record: --uart, --load and --ram go with --board")
     program = resolve_program(args.program[0])
     data = read_program(program)
-    parse_elf(program, data)                            # refuse bad programs before making a trace
+    interp, _argv, elf = follow_script(program, list(args.program), data)   # a #! script: its interpreter
+    parse_elf(interp, elf)                              # refuse bad programs before making a trace
     trace = create_trace(args.output, program, force=args.force)
     if not args.quiet:
         _say(f"saving execution to trace directory `{trace.path}'")

@@ -96,12 +96,17 @@ class FdEntry:
     cloexec: bool = False
 
 
+class FdLimitReached(Exception):
+    """No free descriptor below the process's RLIMIT_NOFILE: the call fails with EMFILE."""
+
+
 class FdTable:
     """Guest file descriptors -> open files; lowest free number first."""
 
     def __init__(self) -> None:
         self._fds: dict[int, FdEntry] = {}
         self._next_handle = 0
+        self.limit: int | None = None   # RLIMIT_NOFILE's soft limit once the guest set one
 
     def new_handle(self) -> int:
         self._next_handle += 1
@@ -118,6 +123,8 @@ class FdTable:
         fd = start
         while fd in self._fds:
             fd += 1
+        if self.limit is not None and fd >= self.limit:
+            raise FdLimitReached
         return fd
 
     def install(self, fd: int, file: OpenFile, cloexec: bool = False) -> OpenFile | None:

@@ -25,7 +25,7 @@ from . import shared_files
 from . import signals as sig
 from .abi import AT_FDCWD, ERESTARTSYS, MASK64, Args, Blocked, GuestExit, NoReturnValue, s32
 from .creds import Credentials
-from .files import FdTable, OpenFile
+from .files import FdLimitReached, FdTable, OpenFile
 from .itimer import CLOCK_MONOTONIC, ITIMER_REAL_ID, SIGEV_THREAD_ID, IntervalTimer, PosixTimer
 from .sigframe import SigInfo
 from .sigframes import SIGNAL_FRAMES
@@ -95,6 +95,9 @@ class KernelState:
     ran: int = 0              # instructions its threads ran, up to `ran_from` while it runs (wait4's rusage)
     ran_from: int = 0         # the count at which it last got the CPU
     children_ran: int = 0     # instructions of its children it reaped (with wait4/waitid), theirs included
+    # Resource limits the guest set (setrlimit, prlimit64), by resource: (soft, hard).
+    # The others are the host's, asked and logged.  Replaced, never changed in place.
+    rlimits: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -245,6 +248,8 @@ class LinuxKernel:
         except ValueError:
             # A guest pointer that is not mapped (the handler read or wrote it).
             result = -errno.EFAULT
+        except FdLimitReached:
+            result = -errno.EMFILE
         if result == -ERESTARTSYS:
             if any(not info.ignored and self.state.sigactions.get(info.signo, SigAction()).flags & SA_RESTART
                    for info in self._to_deliver):

@@ -12,13 +12,14 @@ process, are exactly what Linux returns.
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import os
 import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .abi import Args, Handler, host_value, s32
+from .abi import Args, Handler, errno_of, host_libc, host_value, s32
 from .creds import NGROUPS_MAX, Credentials, IdSet, set_fs_id, set_id, set_re_id, set_res_id
 from .sysnames import SYSCALL_NUMBERS as N
 
@@ -123,3 +124,79 @@ sys_setresuid = _setter("setresuid", False, lambda ids, a, p: set_res_id(ids, a[
 sys_setresgid = _setter("setresgid", True, lambda ids, a, p: set_res_id(ids, a[0], a[1], a[2], p))
 sys_setfsuid = _setfs("setfsuid", group=False)
 sys_setfsgid = _setfs("setfsgid", group=True)
+
+
+CAP_HEADER = 8        # struct __user_cap_header_struct: version, pid
+_CAP_WORDS = {0x19980330: 1, 0x20071026: 2, 0x20080522: 2}   # _LINUX_CAPABILITY_VERSION_1/2/3
+
+
+def _host_caps(header: bytes, data: bool) -> tuple[int, bytes, bytes]:
+    """The host's capget for the recording itself: result, header after, data (recording only)."""
+    hdr = ctypes.create_string_buffer(header[:4] + bytes(4), CAP_HEADER)
+    out = ctypes.create_string_buffer(24)
+    try:
+        host_libc("capget", hdr, out if data else None)
+    except OSError as exc:
+        return errno_of(exc), hdr.raw, b""
+    return 0, hdr.raw, out.raw
+
+
+CAP_SYS_RESOURCE = 24
+
+
+def host_capable(cap: int) -> bool:
+    """Whether the recording has capability `cap` in its effective set (recording only)."""
+    result, _hdr, out = _host_caps(struct.pack("<I", 0x20080522), True)
+    return result == 0 and bool(struct.unpack("<6I", out)[3 * (cap // 32)] >> (cap % 32) & 1)
+
+
+def sys_capget(k: LinuxKernel, a: Args) -> int:
+    header_ptr, data_ptr = a[0], a[1]
+    header = k.read(header_ptr, CAP_HEADER)
+    version, pid = struct.unpack("<Ii", header)
+    words = _CAP_WORDS.get(version, 0)
+    if pid < 0:
+        return -errno.EINVAL
+    if pid not in (0, k.pid):
+        return -errno.ESRCH
+    if data_ptr and words and not k.can_write(data_ptr, 12 * words):
+        return -errno.EFAULT
+
+    def call():
+        result, hdr, out = _host_caps(header, bool(data_ptr and words))
+        writes = [] if hdr[:4] == header[:4] else [(header_ptr, hdr[:4])]
+        if result == 0 and out:
+            writes.append((data_ptr, out[:12 * words]))
+        return result, tuple(writes)
+    return k.host_syscall(N["capget"], call)
+
+
+def sys_capset(k: LinuxKernel, a: Args) -> int:
+    """What capget says now, compared with what is asked: the same sets succeed;
+    more than the permitted set is EPERM, as unprivileged Linux answers; any
+    other change is refused (the guest runs with the recording's own rights)."""
+    header_ptr, data_ptr = a[0], a[1]
+    header = k.read(header_ptr, CAP_HEADER)
+    version, pid = struct.unpack("<Ii", header)
+    words = _CAP_WORDS.get(version, 0)
+    if not words:
+        return -errno.EINVAL
+    if pid not in (0, k.pid):
+        return -errno.EPERM
+    want = struct.unpack(f"<{3 * words}I", k.read(data_ptr, 12 * words))
+
+    def call():
+        result, _hdr, out = _host_caps(header, True)
+        if result:
+            return result, ()
+        have = struct.unpack(f"<{3 * words}I", out[:12 * words])
+        for w in range(words):
+            eff, perm, inh = want[3 * w:3 * w + 3]
+            old_perm, old_inh = have[3 * w + 1], have[3 * w + 2]
+            if perm & ~old_perm or eff & ~perm or inh & ~(old_inh | old_perm):
+                return -errno.EPERM, ()
+        return (0 if want == have else -errno.ENOSYS), ()
+    result = k.host_syscall(N["capset"], call)
+    if result == -errno.ENOSYS:
+        return _refuse_change(k, "capset")
+    return result

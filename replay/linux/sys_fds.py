@@ -32,6 +32,7 @@ IOCTL_READ = {0x5401: 36, 0x5413: 8, 0x540F: 4, 0x541B: 4}     # TCGETS TIOCGWIN
 IOCTL_WRITE = {0x5402: 36, 0x5403: 36, 0x5404: 36, 0x5414: 8}  # TCSETS* TIOCSWINSZ
 FIONBIO = 0x5421
 FIOCLEX, FIONCLEX = 0x5451, 0x5450
+FICLONE, FICLONERANGE = 0x40049409, 0x4020940D   # arg: the source fd / struct file_clone_range (32 bytes)
 HOST_KINDS = (FileKind.CHAR, FileKind.HOST)
 _HOST_BACKED = (FileKind.CHAR, FileKind.HOST, FileKind.CAPTURED, FileKind.DIRECTORY)
 
@@ -46,7 +47,7 @@ def _dup_to(k: LinuxKernel, old: int, new: int, cloexec: bool) -> int:
     f = k.fds.get(old)
     if f is None:
         return -errno.EBADF
-    if new < 0 or new >= 1 << 20:
+    if new < 0 or new >= (k.fds.limit if k.fds.limit is not None else 1 << 20):
         return -errno.EBADF
     dropped = k.fds.install(new, f, cloexec)
     if dropped is not None and dropped is not f:
@@ -83,6 +84,8 @@ def sys_fcntl(k: LinuxKernel, a: Args) -> int:
     if entry is None:
         return -errno.EBADF
     if cmd in (F_DUPFD, F_DUPFD_CLOEXEC):
+        if k.fds.limit is not None and s32(arg) >= k.fds.limit:
+            return -errno.EINVAL
         return _dup_to(k, fd, k.fds.lowest_free(arg), cmd == F_DUPFD_CLOEXEC)
     if cmd == F_GETFD:
         return FD_CLOEXEC if entry.cloexec else 0
@@ -158,6 +161,29 @@ def sys_pipe(k: LinuxKernel, a: Args) -> int:
     return sys_pipe2(k, (a[0], 0, 0, 0, 0, 0))
 
 
+def _clone(k: LinuxKernel, dst: OpenFile, request: int, arg: int) -> int:
+    """FICLONE / FICLONERANGE (cp --reflink, mv, sed -i): made on the host while
+    recording, its result logged (most file systems say EOPNOTSUPP, EXDEV or EINVAL)."""
+    if request == FICLONE:
+        src_fd, data = s32(arg), b""
+    else:
+        data = k.read(arg, 32)
+        src_fd = struct.unpack_from("<q", data)[0]
+    src = k.fds.get(src_fd)
+    if src is None:
+        return -errno.EBADF
+
+    def call(hfds: list):
+        if None in hfds:                   # a file of the trace, not of the host
+            return -errno.EXDEV, ()
+        try:
+            fcntl.ioctl(hfds[1], request, hfds[0] if request == FICLONE else struct.pack("<q", hfds[0]) + data[8:])
+        except OSError as exc:
+            return errno_of(exc), ()
+        return 0, ()
+    return k.host_files_syscall(N["ioctl"], [src, dst], call)
+
+
 def sys_ioctl(k: LinuxKernel, a: Args) -> int:
     fd, request, arg = s32(a[0]), a[1] & 0xFFFFFFFF, a[2]
     f = k.fds.get(fd)
@@ -181,6 +207,8 @@ def sys_ioctl(k: LinuxKernel, a: Args) -> int:
         return -errno.ENOTTY
     if f.kind not in HOST_KINDS:
         return -errno.ENOTTY
+    if request in (FICLONE, FICLONERANGE):
+        return _clone(k, f, request, arg)
     if request in IOCTL_READ:
         size = IOCTL_READ[request]
         if not k.can_write(arg, size):

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import copy
 import errno
+import posixpath
 import struct
 from typing import TYPE_CHECKING
 
 from ..errors import ProgramError
 from ..events import FileKind, ProcessChange, ProcessEvent, RandomSource, ShutdownReason
-from . import shared_files
+from ..loader import MAX_SHEBANG, script_argv, shebang
+from . import procfs, shared_files
 from .abi import AT_EMPTY_PATH, AT_FDCWD, Args, NoReturnValue, s32
 from .exec_image import interpreter_of, load_program
 from .files import FdTable, OpenFile
@@ -125,6 +127,7 @@ def _inherit(fds: FdTable, pid: int) -> FdTable:
     """The child's fd table: the same open files (shared, as after fork)."""
     table = FdTable()
     table._next_handle = pid * _HANDLE_SPACE
+    table.limit = fds.limit
     for fd, _f in fds.items():
         entry = fds.entry(fd)
         assert entry is not None
@@ -233,7 +236,6 @@ def _reap(parent: LinuxKernel, zombie: LinuxKernel) -> None:
 
 # -- execve ----------------------------------------------------------------------------------
 MAX_ARGS = 1 << 17               # strings in argv or envp
-MAX_SHEBANG = 3                  # interpreters a script may chain to
 _EXEC_FLAGS = 0o2000000          # O_RDONLY | O_CLOEXEC: how the program and its interpreter are opened
 
 
@@ -268,17 +270,6 @@ def _read_file(k: LinuxKernel, path: str) -> bytes | int:
     return outcome.content
 
 
-def _shebang(data: bytes) -> tuple[str, bytes | None] | None:
-    """A script's interpreter and optional argument (#!), or None."""
-    if not data.startswith(b"#!"):
-        return None
-    line = data[2:].split(b"\n", 1)[0][:254].strip()
-    if not line:
-        return None
-    parts = line.split(None, 1)
-    return parts[0].decode("utf-8", "surrogateescape"), (parts[1].strip() if len(parts) > 1 else None)
-
-
 def sys_execve(k: LinuxKernel, a: Args) -> int:
     return _execve(k, AT_FDCWD, a[0], a[1], a[2], 0)
 
@@ -301,6 +292,9 @@ def _execve(k: LinuxKernel, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: 
         path = k.resolve(dirfd, name)
     if isinstance(path, int):
         return path
+    owner, tail = procfs.lookup(k, posixpath.normpath(path))
+    if tail == "exe":                  # /proc/self/exe: the guest's program, not the host's
+        path = owner.exe
     argv = _strings(k, argv_ptr)
     envp = _strings(k, envp_ptr)
     if isinstance(argv, int):
@@ -312,12 +306,11 @@ def _execve(k: LinuxKernel, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: 
     for _ in range(MAX_SHEBANG + 1):
         if isinstance(data, int):
             return data
-        script = _shebang(data)
+        script = shebang(data)
         if script is None:
             break
         interp, arg = script
-        argv = [interp.encode("utf-8", "surrogateescape"), *([arg] if arg else []),
-                path.encode("utf-8", "surrogateescape"), *argv[1:]]
+        argv = script_argv(interp, arg, path.encode("utf-8", "surrogateescape"), argv)
         path = interp
         data = _read_file(k, path)
     else:

@@ -19,6 +19,7 @@ from ..events import RandomSource
 from . import procfs
 from .abi import Args, host_value, s32
 from .structs import RLIM_INFINITY, RLIMIT, TIMEVAL, pack_utsname
+from .sys_creds import CAP_SYS_RESOURCE, host_capable
 from .sysnames import SYSCALL_NUMBERS as N
 
 if TYPE_CHECKING:
@@ -57,30 +58,69 @@ def sys_uname(k: LinuxKernel, a: Args) -> int:
     return k.host_syscall(N["uname"], lambda: (0, ((buf, pack_utsname(os.uname())),)))
 
 
-def _rlimit_bytes(resource_id: int) -> bytes | None:
-    try:
-        soft, hard = resource.getrlimit(resource_id)
-    except (ValueError, OSError):
-        return None
+RLIM_NLIMITS = 16
+RLIMIT_NOFILE = 7
+NR_OPEN = 1 << 20            # /proc/sys/fs/nr_open's default: RLIMIT_NOFILE's hard ceiling
+_RLIMIT_NAMES = ("CPU", "FSIZE", "DATA", "STACK", "CORE", "RSS", "NPROC", "NOFILE", "MEMLOCK", "AS",
+                 "LOCKS", "SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO", "RTTIME")
+
+
+def _host_rlimit(resource_id: int) -> tuple[int, int]:
+    soft, hard = resource.getrlimit(resource_id)
     fix = lambda v: RLIM_INFINITY if v == resource.RLIM_INFINITY else v  # noqa: E731
-    return RLIMIT.pack(fix(soft), fix(hard))
+    return fix(soft), fix(hard)
+
+
+def _check_rlimit(res: int, now: tuple[int, int], new: tuple[int, int] | None) -> int:
+    """Linux's do_prlimit rule (recording only: it asks the host for CAP_SYS_RESOURCE):
+    raising the hard limit needs the capability (NOFILE's never above nr_open);
+    1 when a soft limit goes down, 0 otherwise."""
+    if new is None:
+        return 0
+    if (new[1] > now[1] and not host_capable(CAP_SYS_RESOURCE)) or (res == RLIMIT_NOFILE and new[1] > NR_OPEN):
+        return -errno.EPERM
+    return 1 if new[0] < now[0] else 0
 
 
 def sys_prlimit64(k: LinuxKernel, a: Args) -> int:
-    pid, res, new, old = s32(a[0]), a[1], a[2], a[3]
+    """Limits the guest set are kept per process (KernelState.rlimits: inherited
+    at fork, kept at exec); the others are the host's, asked and logged, as is
+    the capability a raise of a hard limit needs.  RLIMIT_NOFILE is enforced on
+    new descriptors (EMFILE); the others are not."""
+    pid, res, new_ptr, old = s32(a[0]), a[1] & 0xFFFFFFFF, a[2], a[3]
     if pid not in (0, k.pid):
         return -errno.ESRCH
-    if new:
-        k.warn_once("setrlimit", "setting resource limits is ignored")
-    if not old:
-        return 0
-    if not k.can_write(old, 16):
+    if res >= RLIM_NLIMITS:
+        return -errno.EINVAL
+    new = RLIMIT.unpack(k.read(new_ptr, 16)) if new_ptr else None
+    if new is not None and new[0] > new[1]:
+        return -errno.EINVAL
+    if old and not k.can_write(old, 16):
         return -errno.EFAULT
-
-    def call():
-        data = _rlimit_bytes(res)
-        return (-errno.EINVAL, ()) if data is None else (0, ((old, data),))
-    return k.host_syscall(N["prlimit64"], call)
+    now = k.state.rlimits.get(res)
+    if now is not None and (new is None or new[1] <= now[1]):
+        result = 1 if new is not None and new[0] < now[0] else 0
+        if old:
+            k.write(old, RLIMIT.pack(*now))
+    elif new is None and not old:
+        return 0
+    else:
+        def call():
+            try:
+                cur = now if now is not None else _host_rlimit(res)
+            except (ValueError, OSError):
+                return -errno.EINVAL, ()
+            outcome = _check_rlimit(res, cur, new)
+            return outcome, ((old, RLIMIT.pack(*cur)),) if old and outcome >= 0 else ()
+        result = k.host_syscall(N["prlimit64"], call)
+    if result < 0 or new is None:
+        return min(result, 0)
+    k.state.rlimits = {**k.state.rlimits, res: new}
+    if res == RLIMIT_NOFILE:
+        k.fds.limit = min(new[0], NR_OPEN)
+    elif result == 1:
+        k.warn_once(f"setrlimit{res}", f"RLIMIT_{_RLIMIT_NAMES[res]} is kept but not enforced")
+    return 0
 
 
 def sys_getrlimit(k: LinuxKernel, a: Args) -> int:
@@ -88,8 +128,7 @@ def sys_getrlimit(k: LinuxKernel, a: Args) -> int:
 
 
 def sys_setrlimit(k: LinuxKernel, a: Args) -> int:
-    k.warn_once("setrlimit", "setting resource limits is ignored")
-    return 0
+    return sys_prlimit64(k, (0, a[0], a[1], 0, 0, 0))
 
 
 def sys_getrusage(k: LinuxKernel, a: Args) -> int:

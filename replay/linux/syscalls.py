@@ -65,6 +65,7 @@ class DuplicateSyscall(ValueError):
 
 
 E, R, X = Kind.EMULATED, Kind.RECORDED, Kind.REFUSED
+_RLIMITS = "the host's limits until set; kept per process, NOFILE enforced (EMFILE)"
 _LOCAL_FILES = "captured files and in-guest pipes are answered locally"
 _HOST_FS = "done on the host while recording only"
 _FROM_IDS = "from the recorded ids, Linux's rules"
@@ -212,9 +213,9 @@ SYSCALLS: tuple[Syscall, ...] = (
     Syscall("prctl", sys_process.sys_prctl, E, "PR_SET_NAME/PR_GET_NAME; others EINVAL"),
     Syscall("uname", sys_process.sys_uname, R),
     Syscall("umask", sys_process.sys_umask, E),
-    Syscall("prlimit64", sys_process.sys_prlimit64, R, "new limits are ignored, with a warning"),
-    Syscall("getrlimit", sys_process.sys_getrlimit, R),
-    Syscall("setrlimit", sys_process.sys_setrlimit, E, "ignored, with a warning"),
+    Syscall("prlimit64", sys_process.sys_prlimit64, R, _RLIMITS),
+    Syscall("getrlimit", sys_process.sys_getrlimit, R, _RLIMITS),
+    Syscall("setrlimit", sys_process.sys_setrlimit, R, _RLIMITS),
     Syscall("getrusage", sys_process.sys_getrusage, R),
     Syscall("sysinfo", sys_process.sys_sysinfo, R),
     Syscall("times", sys_process.sys_times, R),
@@ -222,6 +223,9 @@ SYSCALLS: tuple[Syscall, ...] = (
     Syscall("get_robust_list", enosys_quiet, X, "ENOSYS, which callers handle"),
     Syscall("rseq", enosys_quiet, X, "ENOSYS: glibc then runs without rseq"),
     Syscall("membarrier", enosys_quiet, X, "ENOSYS, which callers handle"),
+    Syscall("pkey_alloc", enosys_quiet, X, "ENOSYS: no protection keys (callers handle it)"),
+    Syscall("pkey_free", enosys_quiet, X, "ENOSYS: no protection keys (callers handle it)"),
+    Syscall("pkey_mprotect", enosys_quiet, X, "ENOSYS: no protection keys (callers handle it)"),
     Syscall("get_mempolicy", enosys_quiet, X, "ENOSYS: no NUMA (libnuma and procps then assume one node)"),
     Syscall("sched_getaffinity", sys_process.sys_sched_getaffinity, E, "one CPU"),
     Syscall("sched_setaffinity", zero, E, "one CPU"),
@@ -260,6 +264,8 @@ SYSCALLS: tuple[Syscall, ...] = (
     Syscall("setfsuid", sys_creds.sys_setfsuid, E, _NO_CHANGE),
     Syscall("setfsgid", sys_creds.sys_setfsgid, E, _NO_CHANGE),
     Syscall("setgroups", sys_creds.sys_setgroups, E, "EPERM unprivileged; a change is refused with ENOSYS"),
+    Syscall("capget", sys_creds.sys_capget, R, "the host's answer for the recording"),
+    Syscall("capset", sys_creds.sys_capset, R, "EPERM beyond the permitted set; a change is refused (ENOSYS)"),
     # -- time (sys_time.py)
     Syscall("clock_gettime", sys_time.sys_clock_gettime, R, "a CLOCK event"),
     Syscall("gettimeofday", sys_time.sys_gettimeofday, R, "a CLOCK event"),

@@ -233,6 +233,9 @@ class Gdb:
         self.cmd("-gdb-set confirm off")
         self.cmd("-gdb-set pagination off")
         self.cmd("-gdb-set width 0")
+        # A program gdb runs natively (to compare with) writes to gdb's own stdout, where its
+        # bytes can break an MI record (seen: "111helper vforked" took `111^running`'s token).
+        self.cmd("-inferior-tty-set /dev/null")
 
     @property
     def process(self) -> subprocess.Popen:
