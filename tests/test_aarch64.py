@@ -7,53 +7,30 @@ installs them: gcc-aarch64-linux-gnu, libc6-dev-arm64-cross, qemu-user)."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from guestbuild import CompilerMissing, GuestBuilder
-from harness import Run, Ttdbg, _run
+from crossarch import AARCH64_TOOLS, same
+from guestbuild import GuestBuilder
+from harness import Run, Ttdbg
 
 from replay.arch import AARCH64
 from replay.eventlog import TraceHeader
 from replay.machine import Machine, RunStop, StopKind
 
-QEMU = shutil.which("qemu-aarch64")
-SYSROOT = "/usr/aarch64-linux-gnu"
-LINKS = ("aarch64-static", "aarch64-dynamic")
-AS = shutil.which("aarch64-linux-gnu-as")
-
-
-def _need(tool: str | None, what: str) -> None:
-    if tool is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{what} is not installed: CI must install it (see .ci/run)")
-        pytest.skip(f"{what} is not installed (apt-get install gcc-aarch64-linux-gnu qemu-user)")
+TOOLS = AARCH64_TOOLS
+QEMU, SYSROOT, LINKS, AS = TOOLS.qemu, TOOLS.sysroot, TOOLS.links, TOOLS.assembler
+_need = TOOLS.need
 
 
 @pytest.fixture
 def a64(builder: GuestBuilder):
-    _need(QEMU, "qemu-aarch64")
-
-    def build(name: str, flavour: str = "aarch64-static") -> Path:
-        if flavour == "aarch64-dynamic" and not os.path.isdir(SYSROOT):
-            _need(None, "libc6-dev-arm64-cross")
-        try:
-            return builder.build(name, flavour)
-        except CompilerMissing:
-            _need(None, "aarch64-linux-gnu-gcc")
-            raise
-    return build
+    return TOOLS.builder(builder)
 
 
 def qemu(ttdbg: Ttdbg, program: Path, *args: str, stdin: bytes | None = None) -> Run:
-    return _run([str(QEMU), "-L", SYSROOT, str(program), *args], stdin=stdin, env=ttdbg.env, cwd=ttdbg.workdir)
-
-
-def same(a: Run, b: Run, what: str) -> None:
-    assert (a.status, a.stdout, a.err) == (b.status, b.stdout, b.err), what
+    return TOOLS.run(ttdbg, program, *args, stdin=stdin)
 
 
 @pytest.mark.parametrize("link", LINKS)

@@ -8,55 +8,31 @@ skip (CI installs them: gcc-riscv64-linux-gnu, libc6-dev-riscv64-cross, qemu-use
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from guestbuild import CompilerMissing, GuestBuilder
-from harness import Run, Ttdbg, _run
+from crossarch import RISCV64_TOOLS, same
+from guestbuild import GuestBuilder
+from harness import Run, Ttdbg
 
 from replay.arch import RISCV64
 from replay.arch.riscv64 import GDB_REGISTERS
 from replay.machine import Machine, RunStop, StopKind
 
-QEMU = shutil.which("qemu-riscv64")
-SYSROOT = "/usr/riscv64-linux-gnu"
-LINKS = ("riscv64-static", "riscv64-dynamic")
-AS = shutil.which("riscv64-linux-gnu-as")
-
-
-def _need(tool: str | None, what: str) -> None:
-    if tool is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{what} is not installed: CI must install it (see .ci/run)")
-        pytest.skip(f"{what} is not installed (apt-get install gcc-riscv64-linux-gnu "
-                    "libc6-dev-riscv64-cross qemu-user)")
+TOOLS = RISCV64_TOOLS
+QEMU, SYSROOT, LINKS, AS = TOOLS.qemu, TOOLS.sysroot, TOOLS.links, TOOLS.assembler
+_need = TOOLS.need
 
 
 @pytest.fixture
 def rv(builder: GuestBuilder):
-    _need(QEMU, "qemu-riscv64")
-
-    def build(name: str, flavour: str = "riscv64-static") -> Path:
-        if flavour == "riscv64-dynamic" and not os.path.isdir(SYSROOT):
-            _need(None, "libc6-dev-riscv64-cross")
-        try:
-            return builder.build(name, flavour)
-        except CompilerMissing:
-            _need(None, "riscv64-linux-gnu-gcc")
-            raise
-    return build
+    return TOOLS.builder(builder)
 
 
 def qemu(ttdbg: Ttdbg, program: Path, *args: str, stdin: bytes | None = None) -> Run:
-    return _run([str(QEMU), "-L", SYSROOT, str(program), *args], stdin=stdin, env=ttdbg.env, cwd=ttdbg.workdir)
-
-
-def same(a: Run, b: Run, what: str) -> None:
-    assert (a.status, a.stdout, a.err) == (b.status, b.stdout, b.err), what
+    return TOOLS.run(ttdbg, program, *args, stdin=stdin)
 
 
 @pytest.mark.parametrize("link", LINKS)

@@ -1,0 +1,76 @@
+"""What the tests of another architecture's Linux programs share: the cross tools
+(compiler, assembler, sysroot, qemu-user) of one architecture, skipping (or, under
+CI, failing) when one is missing, building guests with them, and running a guest
+under qemu-user to compare with.
+
+(A module of its own, not conftest.py: test modules import it.)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from guestbuild import CompilerMissing, GuestBuilder
+from harness import Run, Ttdbg, _run
+
+
+@dataclass(frozen=True)
+class CrossTools:
+    arch: str            # "aarch64": the flavours are ARCH-static and ARCH-dynamic
+    libc_package: str    # Debian's package of the sysroot
+    install: str         # what to apt-get install for all of it
+
+    @property
+    def qemu(self) -> str | None:
+        return shutil.which(f"qemu-{self.arch}")
+
+    @property
+    def sysroot(self) -> str:
+        return f"/usr/{self.arch}-linux-gnu"
+
+    @property
+    def links(self) -> tuple[str, str]:
+        return (f"{self.arch}-static", f"{self.arch}-dynamic")
+
+    @property
+    def assembler(self) -> str | None:
+        return shutil.which(f"{self.arch}-linux-gnu-as")
+
+    def need(self, tool: str | None, what: str) -> None:
+        if tool is None:
+            if os.environ.get("CI"):
+                pytest.fail(f"{what} is not installed: CI must install it (see .ci/run)")
+            pytest.skip(f"{what} is not installed (apt-get install {self.install})")
+
+    def builder(self, builder: GuestBuilder) -> Callable[..., Path]:
+        """A guest builder for this architecture: build(NAME, FLAVOUR=ARCH-static)."""
+        self.need(self.qemu, f"qemu-{self.arch}")
+
+        def build(name: str, flavour: str = f"{self.arch}-static") -> Path:
+            if flavour.endswith("-dynamic") and not os.path.isdir(self.sysroot):
+                self.need(None, self.libc_package)
+            try:
+                return builder.build(name, flavour)
+            except CompilerMissing:
+                self.need(None, f"{self.arch}-linux-gnu-gcc")
+                raise
+        return build
+
+    def run(self, ttdbg: Ttdbg, program: Path, *args: str, stdin: bytes | None = None) -> Run:
+        """The program under qemu-user, with the sysroot for its libraries."""
+        return _run([str(self.qemu), "-L", self.sysroot, str(program), *args], stdin=stdin, env=ttdbg.env,
+                    cwd=ttdbg.workdir)
+
+
+AARCH64_TOOLS = CrossTools("aarch64", "libc6-dev-arm64-cross", "gcc-aarch64-linux-gnu qemu-user")
+RISCV64_TOOLS = CrossTools("riscv64", "libc6-dev-riscv64-cross",
+                           "gcc-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user")
+
+
+def same(a: Run, b: Run, what: str) -> None:
+    assert (a.status, a.stdout, a.err) == (b.status, b.stdout, b.err), what
