@@ -341,7 +341,8 @@ class QueryRunner:
         size = lv.ctype.size if lv.ctype is not None and lv.ctype.size else 8
         return lv.address, length or size, lv.ctype
 
-    def ask(self, q: Question, jobs: int | None = None, emit: Callable[[dict], None] | None = None) -> Answer:
+    def ask(self, q: Question, jobs: int | None = None,
+            emit: Callable[[list[dict]], None] | None = None) -> Answer:
         """The answer; with `emit`, the rows of a scan go to it as they are found
         (in order, numbered) instead of into the answer, so many hits need not fit
         in memory at once (log queries and origin still return their rows)."""
@@ -358,18 +359,19 @@ class QueryRunner:
         rows: list[dict] = []
         count = 0
 
-        def take(part: list[ScanHit]) -> None:
+        def number(found: list[dict]) -> None:     # a part's rows, to `emit` in one go (one write)
             nonlocal count
-            for row in feed(part):
+            for row in found:
                 count += 1
                 row["index"] = count
-                (emit or rows.append)(row)
+            if emit is None:
+                rows.extend(found)
+            elif found:
+                emit(found)
+
         result = scan(self.trace, spec, q.start, q.end, jobs=q.jobs or jobs, store=store, pid=self.pid,
-                      cluster=q.cluster, on_part=take)
-        for row in flush():
-            count += 1
-            row["index"] = count
-            (emit or rows.append)(row)
+                      cluster=q.cluster, on_part=lambda part: number(list(feed(part))))
+        number(list(flush()))
         summary = (f"{count} hits, {result.scanned:,} instructions scanned in {result.seconds:.2f} s "
                    f"by {result.workers} worker{'s' if result.workers != 1 else ''} "
                    f"({result.segments} segment{'s' if result.segments != 1 else ''}"

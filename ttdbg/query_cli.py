@@ -103,10 +103,10 @@ def run_query(words: list[str], say: Callable[[str], None],
     runner = runner_for(session, say)
     shown = 0
 
-    def show(row: dict) -> None:          # a scan's rows are printed as they are found
+    def show(rows: list[dict]) -> None:   # a scan's rows are printed as each part is found
         nonlocal shown
-        shown += 1
-        print(render_json([row]) if question.json else render_table(question.kind, [row]))
+        shown += len(rows)
+        print(render_json(rows) if question.json else render_table(question.kind, rows), flush=True)
     try:
         answer = ask(runner, question, show)
     except QueryError as exc:
@@ -122,7 +122,7 @@ def run_query(words: list[str], say: Callable[[str], None],
     return 0
 
 
-def ask(runner: QueryRunner, question: Question, emit: Callable[[dict], None] | None = None) -> Answer:
+def ask(runner: QueryRunner, question: Question, emit: Callable[[list[dict]], None] | None = None) -> Answer:
     try:
         return runner.ask(question, emit=emit)
     except ReplayError:

@@ -39,7 +39,7 @@ def test_rows_streamed_as_found_equal_the_kept_ones(recorded: QueryTrace) -> Non
     for words in (["calls", "add", "--jobs", "2"], ["writes", "watched", "--jobs", "2"]):
         kept = runner.ask(parse_question(words))
         streamed: list[dict] = []
-        answer = runner.ask(parse_question(words), emit=streamed.append)
+        answer = runner.ask(parse_question(words), emit=streamed.extend)
         assert answer.rows == [] and streamed == kept.rows and len(streamed) == ITERATIONS
         assert [r["index"] for r in streamed] == list(range(1, ITERATIONS + 1))
         assert "(4 segments)" in answer.summary and f"{ITERATIONS} hits" in answer.summary
