@@ -8,8 +8,8 @@ from harness import Ttdbg
 from test_record_replay import assert_same_run
 
 
-def test_epoll_edge_triggered(ttdbg: Ttdbg, guest) -> None:
-    program = guest("epoll_et", "static")
+def test_epoll_edge_triggered(ttdbg: Ttdbg, guest, flavour: str) -> None:
+    program = guest("epoll_et", flavour)
     native = ttdbg.native(program)
     assert native.status == 0, native.out
     assert "pipe again (no edge):              0" in native.out, native.out
