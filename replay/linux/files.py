@@ -36,6 +36,8 @@ class Pipe:
     buffer: bytearray = field(default_factory=bytearray)
     readers: int = 0
     writers: int = 0
+    data_wakes: int = 0      # wakeups of its readers (a write, the last writer gone): EPOLLET edges
+    room_wakes: int = 0      # wakeups of its writers (a read, the last reader gone)
 
 
 class KernelObject(Protocol):
@@ -76,6 +78,7 @@ class OpenFile:
     listing: tuple[tuple[bytes, int], ...] | None = None   # a directory the kernel made: (name, d_type)
     peer: OpenFile | None = None       # a socketpair's other end (SCM_RIGHTS between tasks: sys_sockets.py)
     rights: list[list[OpenFile]] = field(default_factory=list)   # open files sent to this end, not yet received
+    wakes: int = 0                     # the guest's reads/writes of this host file or its peer: EPOLLET edges
 
     @property
     def readable(self) -> bool:
@@ -146,3 +149,11 @@ class FdTable:
 
     def items(self) -> list[tuple[int, OpenFile]]:
         return [(fd, e.file) for fd, e in sorted(self._fds.items())]
+
+
+def woke(f: OpenFile) -> None:
+    """The guest read or wrote `f` (a host or kernel-object file): a wakeup of its waiters and of its
+    socketpair peer's (what an edge-triggered epoll entry reports again)."""
+    f.wakes += 1
+    if f.peer is not None:
+        f.peer.wakes += 1

@@ -8,9 +8,13 @@ the real timeout (Ctrl-C ends the wait), and that answer is one SYSCALL
 event, so the replay gets it without waiting.  A wait is cut at the next
 expiry of a timerfd in the set, then the timers are read again.
 
-Edge-triggered entries (EPOLLET) are reported like level-triggered ones: a
-program that reads until EAGAIN, as edge-triggered programs must, sees the
-same events; one that does not may be woken more often than on Linux.
+An edge-triggered entry (EPOLLET) is reported once per edge: when a bit of
+its readiness is new since the last look, or when its file was woken since
+its last report (a pipe written, or read for its writer, or an end closed; an
+eventfd or host file read or written by the guest, a socketpair's peer too).
+While nothing is new its ready bits are not waited for (a host poll asks
+only for the others), so a wait blocks until the next edge.  All of it is
+kernel state and the logged host answers, so the replay decides the same.
 """
 
 from __future__ import annotations
@@ -51,6 +55,22 @@ class Interest:
     events: int
     data: int
     armed: bool = True      # EPOLLONESHOT entries disarm once reported
+    seen: int = 0           # EPOLLET: the ready bits at the last look (lowered as they fall)
+    mark: int = -1          # EPOLLET: the file's wakeups when last reported
+
+
+def _wakes(f: OpenFile) -> int:
+    """How often the file's waiters were woken (the edges of an EPOLLET entry)."""
+    if f.pipe is not None:
+        return f.pipe.data_wakes if f.pipe_end == "r" else f.pipe.room_wakes
+    return f.wakes
+
+
+def _stale(e: Interest) -> int:
+    """The ready bits an EPOLLET entry reported and no edge renewed since (0 for level-triggered)."""
+    if not e.events & EPOLLET or _wakes(e.file) != e.mark:
+        return 0
+    return e.seen
 
 
 @dataclass
@@ -67,7 +87,7 @@ class Epoll:
         """Readable when one of its guest files is ready (host files are not asked here)."""
         for e in self.live():
             r = local_revents(k, e.file, e.events & ~_FLAGS)
-            if r and e.armed:
+            if r and e.armed and r & ~_stale(e):
                 return EPOLLIN
         return 0
 
@@ -137,7 +157,7 @@ def sys_epoll_ctl(k: LinuxKernel, a: Args) -> int:
         else:
             if events & EPOLLEXCLUSIVE or current.events & EPOLLEXCLUSIVE:
                 return -errno.EINVAL
-            current.events, current.data, current.armed = events, data, True
+            current.events, current.data, current.armed, current.seen = events, data, True, 0
         return 0
     return -errno.EINVAL
 
@@ -148,7 +168,7 @@ def _reaches(inner: Epoll, target: Epoll) -> bool:
     return any(isinstance(e.file.anon, Epoll) and _reaches(e.file.anon, target) for e in inner.interest.values())
 
 
-def _host_revents(k: LinuxKernel, sysno: int, entries: list[Interest], timeout_ms: int,
+def _host_revents(k: LinuxKernel, sysno: int, epfd: int, entries: list[tuple[Interest, int]], timeout_ms: int,
                   block: bool = False) -> list[int] | None:
     """revents of host files, polled on the host while recording (waiting up to
     timeout_ms; -1 without limit).  The answer is logged as the call's one
@@ -156,27 +176,27 @@ def _host_revents(k: LinuxKernel, sysno: int, entries: list[Interest], timeout_m
     interval timer's SIGALRM cut the wait.  With `block`, a wait blocks the
     thread instead (-EWAIT: kernel.block raises)."""
     def call(hfds: list[int | None], wait: Waiter) -> tuple[int, Writes, list[int]]:
-        polled = [(hfd, (e.events & 0xFFFF) | EPOLLERR | EPOLLHUP) for hfd, e in zip(hfds, entries)
-                  if hfd is not None]
+        polled = [(hfd, events) for hfd, (_e, events) in zip(hfds, entries) if hfd is not None]
         ready = wait(polled, None if timeout_ms < 0 else timeout_ms)
         revents = [ready.get(hfd, 0) if hfd is not None else 0 for hfd in hfds]
         return sum(1 for r in revents if r), ((0, b"".join(REVENTS.pack(r & 0xFFFF) for r in revents)),), []
-    result, writes = k.host.wait_syscall(k.icount, sysno, [e.file for e in entries], call, (), k.interrupt_at(),
-                                         block)
+    result, writes = k.host.wait_syscall(k.icount, sysno, [e.file for e, _ in entries], call, (),
+                                         k.interrupt_at(), block)
     if result == -EWAIT:
-        _block(k, entries, timeout_ms)
+        _block(k, epfd, entries, timeout_ms)
     if k.interrupted(result):
         return None
     raw = writes[0][1] if writes else bytes(REVENTS.size * len(entries))
     return [REVENTS.unpack_from(raw, i * REVENTS.size)[0] for i in range(len(entries))]
 
 
-def _block(k: LinuxKernel, entries: list[Interest], timeout_ms: int) -> None:
-    """Nothing is ready and other threads may run: this one waits for one of
-    the entries' files or the timeout (the call is made again then)."""
+def _block(k: LinuxKernel, epfd: int, host: list[tuple[Interest, int]], timeout_ms: int) -> None:
+    """Nothing is ready and other threads may run: this one waits for the
+    epoll's own readiness (its guest files, edges counted: Epoll.poll), one of
+    its host files (the poll events asked) or the timeout (the call is made again then)."""
     fds = {id(f): fd for fd, f in k.fds.items()}
-    block_poll(k, [(fds[id(e.file)], (e.events & 0xFFFF) | EPOLLERR | EPOLLHUP) for e in entries
-                   if id(e.file) in fds], timeout_ms)
+    block_poll(k, [(epfd, EPOLLIN)] + [(fds[id(e.file)], events) for e, events in host if id(e.file) in fds],
+               timeout_ms)
 
 
 def _timer_ms(k: LinuxKernel, entries: list[Interest]) -> tuple[int | None, bool]:
@@ -204,34 +224,43 @@ def _wait(k: LinuxKernel, sysno: int, epfd: int, events_ptr: int, maxevents: int
     remaining = resumed_timeout(k, timeout_ms)
     while True:
         entries = [e for e in ep.live() if e.armed]
-        revents: dict[int, int] = {}
-        host: list[Interest] = []
+        revents: dict[int, int] = {}            # the ready bits of each entry looked at
+        stale = {id(e): _stale(e) for e in entries}
+        host: list[tuple[Interest, int]] = []
         for e in entries:
             r = local_revents(k, e.file, e.events & 0xFFFF)
             if r is None:
-                host.append(e)
+                events = ((e.events & 0xFFFF) | EPOLLERR | EPOLLHUP) & ~stale[id(e)]
+                if not stale[id(e)] & (EPOLLERR | EPOLLHUP):   # else no host poll can leave them out
+                    host.append((e, events))
             else:
                 revents[id(e)] = r & (e.events | EPOLLERR | EPOLLHUP)
+        news = {i: r for i, r in revents.items() if r & ~stale[i]}
         timer, itimer_first = _timer_ms(k, entries)
         armed = k.state.itimer
-        if any(revents.values()):
+        if news:
             wait_ms = 0
         elif timer is not None and (remaining < 0 or timer < remaining):
             wait_ms = timer
         else:
             wait_ms, timer = remaining, None
-        block = timer is None and not any(revents.values()) and may_block(k, [e.file for e in entries], wait_ms)
+        block = timer is None and not news and may_block(k, [e.file for e in entries], wait_ms)
         if host:
-            answer = _host_revents(k, sysno, host, wait_ms, block)
+            answer = _host_revents(k, sysno, epfd, host, wait_ms, block)
             if answer is None:
                 return -errno.EINTR
-            for e, r in zip(host, answer):
+            for (e, _events), r in zip(host, answer):
                 revents[id(e)] = r & (e.events | EPOLLERR | EPOLLHUP)
+                if revents[id(e)] & ~stale[id(e)]:
+                    news[id(e)] = revents[id(e)]
         elif block:
-            _block(k, entries, wait_ms)
+            _block(k, epfd, [], wait_ms)
         elif wait_ms != 0 and sys_timers.sleep(k, sysno, wait_ms * 1_000_000 if wait_ms > 0 else None) is not None:
             return -errno.EINTR                 # the interval timer's SIGALRM cut the wait
-        ready = [e for e in entries if revents.get(id(e))][:maxevents]
+        ready = [e for e in entries if news.get(id(e))][:maxevents]
+        for e in entries:
+            if id(e) in revents:
+                e.seen &= revents[id(e)]           # bits that fell are new when they rise again
         if ready:
             out = b"".join(EVENT.pack(revents[id(e)], e.data) for e in ready)
             if not k.can_write(events_ptr, len(out)):
@@ -240,6 +269,7 @@ def _wait(k: LinuxKernel, sysno: int, epfd: int, events_ptr: int, maxevents: int
             for e in ready:
                 if e.events & EPOLLONESHOT:
                     e.armed = False
+                e.seen, e.mark = revents[id(e)], _wakes(e.file)
             return len(ready)
         if timer is None:
             return 0                            # the timeout passed

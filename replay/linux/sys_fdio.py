@@ -22,7 +22,7 @@ from ..events import FileKind
 from . import shared_files
 from . import signals as sig
 from .abi import AT_FDCWD, Args, errno_of, host_libc, s32, s64
-from .files import O_NONBLOCK, PIPE_CAPACITY, OpenFile
+from .files import O_NONBLOCK, PIPE_CAPACITY, OpenFile, woke
 from .sysnames import SYSCALL_NUMBERS as N
 from .tasks import Wait, WaitKind
 
@@ -38,6 +38,7 @@ def _read_file(k: LinuxKernel, fd: int, f: OpenFile, count: int, offset: int | N
     if f.is_directory:
         return -errno.EISDIR, b""
     if f.anon is not None:
+        woke(f)
         return f.anon.read(k, f, count) if offset is None else (-errno.ESPIPE, b"")
     if f.kind == FileKind.CAPTURED and f.content is not None:
         pos = f.pos if offset is None else offset
@@ -61,8 +62,10 @@ def _read_file(k: LinuxKernel, fd: int, f: OpenFile, count: int, offset: int | N
         was_full = len(f.pipe.buffer) >= PIPE_CAPACITY
         data = bytes(f.pipe.buffer[:count])
         del f.pipe.buffer[:count]
-        if was_full and len(f.pipe.buffer) < PIPE_CAPACITY and k.family is not None:
-            k.family.wake_pipe_waiters()        # a writer waiting for room writes
+        if was_full and len(f.pipe.buffer) < PIPE_CAPACITY:
+            f.pipe.room_wakes += 1              # as Linux, writers are woken only when it was full
+            if k.family is not None:
+                k.family.wake_pipe_waiters()    # a writer waiting for room writes
         return len(data), data
     if (offset is None and f.kind == FileKind.CHAR and not f.flags & O_NONBLOCK and k.family is not None
             and k.family.task_count() > 1 and k.host.would_block(k.icount, f)):
@@ -70,6 +73,7 @@ def _read_file(k: LinuxKernel, fd: int, f: OpenFile, count: int, offset: int | N
         k.block(Wait(WaitKind.HOST, address=fd))
     if f.kind == FileKind.HOST:
         shared_files.write_back_file(k, f)      # the page cache's view: mapped writes are read
+    woke(f)
     return k.host.read(k.icount, fd, f, count, offset)
 
 
@@ -77,6 +81,7 @@ def _write_file(k: LinuxKernel, fd: int, f: OpenFile, data: bytes, offset: int |
     if not f.writable or f.kind in (FileKind.NONE, FileKind.CAPTURED, FileKind.DIRECTORY):
         return -errno.EBADF
     if f.anon is not None:
+        woke(f)
         return f.anon.write(k, f, data) if offset is None else -errno.ESPIPE
     if f.pipe is not None:
         if offset is not None:
@@ -91,9 +96,11 @@ def _write_file(k: LinuxKernel, fd: int, f: OpenFile, data: bytes, offset: int |
             if k.family is not None and k.family.task_count() > 1:
                 k.block(Wait(WaitKind.PIPE))
         f.pipe.buffer += data
+        f.pipe.data_wakes += 1
         if k.family is not None:
             k.family.wake_pipe_waiters()
         return len(data)
+    woke(f)
     result = k.host.write(k.icount, fd, f, data, offset)
     if result == -errno.EPIPE:
         return _broken_pipe(k)

@@ -146,8 +146,10 @@ def sys_pipe2(k: LinuxKernel, a: Args) -> int:
     if not k.can_write(fds_ptr, 8):
         return -errno.EFAULT
     pipe = Pipe(readers=1, writers=1)
-    r = OpenFile(k.fds.new_handle(), FileKind.CHAR, "pipe:", O_RDONLY, pipe=pipe, pipe_end="r")
-    w = OpenFile(k.fds.new_handle(), FileKind.CHAR, "pipe:", O_WRONLY, pipe=pipe, pipe_end="w")
+    r = OpenFile(k.fds.new_handle(), FileKind.CHAR, "pipe:", O_RDONLY | flags & O_NONBLOCK, pipe=pipe,
+                 pipe_end="r")
+    w = OpenFile(k.fds.new_handle(), FileKind.CHAR, "pipe:", O_WRONLY | flags & O_NONBLOCK, pipe=pipe,
+                 pipe_end="w")
     cloexec = bool(flags & O_CLOEXEC)
     rfd = k.fds.lowest_free()
     k.fds.install(rfd, r, cloexec)

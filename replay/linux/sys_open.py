@@ -139,8 +139,10 @@ def release(k: LinuxKernel, f: OpenFile) -> None:
     if f.pipe is not None:
         if f.pipe_end == "r":
             f.pipe.readers -= 1
+            f.pipe.room_wakes += 1
         else:
             f.pipe.writers -= 1
+            f.pipe.data_wakes += 1
             if not f.pipe.writers and k.family is not None:
                 k.family.wake_pipe_waiters()      # they read the end of the file
     elif f.std_stream is None and f.kind != FileKind.NONE:

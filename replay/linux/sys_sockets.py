@@ -39,7 +39,7 @@ from ..events import ClockSource, FileKind
 from . import hostsock
 from . import signals as sig
 from .abi import ERESTARTSYS, EWAIT, Args, Handler, errno_of, s32
-from .files import O_NONBLOCK, O_RDWR, OpenFile, SocketInfo
+from .files import O_NONBLOCK, O_RDWR, OpenFile, SocketInfo, woke
 from .itimer import CLOCK_MONOTONIC
 from .sys_fdio import gather, iovecs
 from .sys_open import release
@@ -111,6 +111,8 @@ def _host(k: LinuxKernel, name: str, files: list[OpenFile | None], call,
     instead (made again when the socket is ready); the call's Waiter given a
     zero timeout first (wait([], 0)) keeps the wait on the host."""
     block = waits and bool(events) and k.can_block()
+    if files and files[0] is not None:
+        woke(files[0])
     result, writes = k.host.wait_syscall(k.icount, N[name], files, call, new_files,
                                          k.interrupt_at() if waits else None, block)
     if result == -EWAIT:
