@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from gdbtest_support import LINKINGS, REPO, Guest, source_line, ttdbg_env
+from gdbtest_support import LINKINGS, REPO, Guest, free_port, source_line, steps, ttdbg_env, where
 
 GDB_MULTIARCH = __import__("shutil").which("gdb-multiarch")
 QEMU = __import__("shutil").which("qemu-aarch64")
@@ -74,12 +73,6 @@ def a64(a64_guest, serve, gdb) -> Callable[..., tuple[Guest, object]]:
     return make
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def qemu(a64_guest, gdb, tmp_path: Path) -> Iterator[Callable[..., tuple[Guest, object]]]:
     """(guest, gdb-multiarch connected to qemu-aarch64 -g running it, stopped at main)."""
@@ -87,7 +80,7 @@ def qemu(a64_guest, gdb, tmp_path: Path) -> Iterator[Callable[..., tuple[Guest, 
 
     def make(name: str, linking: str = "static"):
         guest = a64_guest(name, linking)
-        port = _free_port()
+        port = free_port()
         procs.append(subprocess.Popen([QEMU, "-L", SYSROOT, "-g", str(port), str(guest.binary)],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path))
         g = gdb(guest.binary, gdb_path=GDB_MULTIARCH)
@@ -104,21 +97,6 @@ def qemu(a64_guest, gdb, tmp_path: Path) -> Iterator[Callable[..., tuple[Guest, 
     for p in procs:
         p.kill()
         p.wait(5)
-
-
-def _where(g) -> str:
-    """The pc as `function+offset` (the same in both runs whatever the load address)."""
-    value = g.eval("$pc")
-    m = re.search(r"<(.+)>", value)
-    return m.group(1) if m else value
-
-
-def _steps(g, n: int) -> list[str]:
-    out = [_where(g)]
-    for _ in range(n):
-        g.ok("stepi")
-        out.append(_where(g))
-    return out
 
 
 def test_target_description_is_aarch64(a64_guest, serve, gdb):
@@ -142,16 +120,16 @@ def test_forward_stepi_from_main_matches_qemu(a64, qemu, linking):
     guest, g = a64("basic", linking)
     g.ok("break main")
     assert g.ok("continue").reason == "breakpoint-hit"
-    ours = _steps(g, N_STEPS)
+    ours = steps(g, N_STEPS)
     _, q = qemu("basic", linking)
-    theirs = _steps(q, N_STEPS)
+    theirs = steps(q, N_STEPS)
     assert ours == theirs
     assert {"accumulate", "square"} <= {w.split("+")[0] for w in ours}
     # and back over the same ground, one instruction at a time
     start = g.when()
     for expected in reversed(ours[:-1]):
         g.ok("reverse-stepi")
-        assert _where(g) == expected, g.dump(12)
+        assert where(g) == expected, g.dump(12)
     assert g.when() == start - N_STEPS
 
 

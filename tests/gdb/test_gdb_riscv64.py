@@ -11,14 +11,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from gdbtest_support import REPO, Guest, ttdbg_env
+from gdbtest_support import REPO, Guest, free_port, steps, ttdbg_env, where
 
 GDB_MULTIARCH = shutil.which("gdb-multiarch")
 QEMU = shutil.which("qemu-riscv64")
@@ -47,26 +46,6 @@ def rv_guest(tmp_path_factory: pytest.TempPathFactory) -> Guest:
     return Guest("basic", "static", binary, trace, rec.returncode, source)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _where(g) -> str:
-    value = g.eval("$pc")
-    m = re.search(r"<(.+)>", value)
-    return m.group(1) if m else value
-
-
-def _steps(g, n: int) -> list[str]:
-    out = [_where(g)]
-    for _ in range(n):
-        g.ok("stepi")
-        out.append(_where(g))
-    return out
-
-
 def test_break_main_stepi_reverse_stepi_and_registers(rv_guest, serve, gdb, tmp_path: Path):
     server = serve(rv_guest.trace, "--once")
     assert f"connect with: gdb-multiarch {rv_guest.binary}" in server.stderr
@@ -79,14 +58,14 @@ def test_break_main_stepi_reverse_stepi_and_registers(rv_guest, serve, gdb, tmp_
     assert g.ok("continue").reason == "breakpoint-hit", g.dump()
     text = g.ok("info registers pc sp a0").text
     assert re.search(r"pc\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <main\+\d+>", text), text
-    ours = _steps(g, N_STEPS)
+    ours = steps(g, N_STEPS)
     start = g.when()
     for expected in reversed(ours[:-1]):               # back over the same ground
         g.ok("reverse-stepi")
-        assert _where(g) == expected, g.dump(12)
+        assert where(g) == expected, g.dump(12)
     assert g.when() == start - N_STEPS
 
-    port = _free_port()                                 # the same steps under qemu-riscv64 -g
+    port = free_port()                                 # the same steps under qemu-riscv64 -g
     qemu = subprocess.Popen([QEMU, "-g", str(port), str(rv_guest.binary)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
     try:
@@ -97,7 +76,7 @@ def test_break_main_stepi_reverse_stepi_and_registers(rv_guest, serve, gdb, tmp_
             time.sleep(0.1)
         q.ok("break main")
         assert q.ok("continue").reason == "breakpoint-hit", q.dump()
-        assert _steps(q, N_STEPS) == ours
+        assert steps(q, N_STEPS) == ours
     finally:
         qemu.kill()
         qemu.wait(5)
