@@ -66,6 +66,16 @@ def errno_of(exc: OSError) -> int:
     return -(exc.errno or errno.EIO)
 
 
+def host_status(action: Callable[..., object], *args: object) -> tuple[int, tuple]:
+    """Run a host call for its effect: (0, ()) or (the negative errno, ()), the
+    shape host_syscall and host_fd_syscall log."""
+    try:
+        action(*args)
+    except OSError as exc:
+        return errno_of(exc), ()
+    return 0, ()
+
+
 def zero(k: LinuxKernel, a: Args) -> int:
     """A call whose Linux answer here is plain success with no effect."""
     return 0

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from ..events import FileKind
 from . import shared_files
 from . import signals as sig
-from .abi import AT_FDCWD, Args, errno_of, host_libc, s32, s64
+from .abi import AT_FDCWD, Args, errno_of, host_libc, host_status, s32, s64
 from .files import O_NONBLOCK, PIPE_CAPACITY, OpenFile, woke
 from .sysnames import SYSCALL_NUMBERS as N
 from .tasks import Wait, WaitKind
@@ -330,14 +330,7 @@ def _on_host_fd(k: LinuxKernel, name: str, fd: int, action) -> int:
         return -errno.ESPIPE
     if f.anon is not None or f.synthetic:
         return -errno.ENODEV
-
-    def call(hfd: int) -> tuple[int, tuple]:
-        try:
-            action(hfd)
-        except OSError as exc:
-            return errno_of(exc), ()
-        return 0, ()
-    return k.host_fd_syscall(N[name], f, call)
+    return k.host_fd_syscall(N[name], f, lambda hfd: host_status(action, hfd))
 
 
 def sys_fallocate(k: LinuxKernel, a: Args) -> int:

@@ -16,7 +16,17 @@ import struct
 from typing import TYPE_CHECKING
 
 from . import procfs
-from .abi import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, Args, errno_of, host_libc, host_path_effect, s32
+from .abi import (
+    AT_EMPTY_PATH,
+    AT_FDCWD,
+    AT_SYMLINK_NOFOLLOW,
+    Args,
+    errno_of,
+    host_libc,
+    host_path_effect,
+    host_status,
+    s32,
+)
 from .files import OpenFile
 from .structs import pack_stat, pack_statx, synthetic_stat, synthetic_statx
 from .sysnames import SYSCALL_NUMBERS as N
@@ -403,24 +413,11 @@ def _on_fd(k: LinuxKernel, name: str, fd: int, action, no_host: int) -> int:
         return -errno.EBADF
     if f.pipe is not None or f.anon is not None or f.synthetic:
         return no_host
-
-    def call(hfd: int) -> tuple[int, tuple]:
-        try:
-            action(hfd)
-        except OSError as exc:
-            return errno_of(exc), ()
-        return 0, ()
-    return k.host_fd_syscall(N[name], f, call)
+    return k.host_fd_syscall(N[name], f, lambda hfd: host_status(action, hfd))
 
 
 def _on_path(k: LinuxKernel, name: str, full: str, action) -> int:
-    def call() -> tuple[int, tuple]:
-        try:
-            action(full)
-        except OSError as exc:
-            return errno_of(exc), ()
-        return 0, ()
-    return k.host_syscall(N[name], call)
+    return k.host_syscall(N[name], lambda: host_status(action, full))
 
 
 def _path_or_fd(k: LinuxKernel, name: str, dirfd: int, path_ptr: int, flags: int,
