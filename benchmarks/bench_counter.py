@@ -169,13 +169,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--counter-lib", action="append", default=[], metavar="SO")
-    parser.add_argument("--only", action="append", default=[], help="run only the rows whose name starts with this")
+    parser.add_argument("--only", action="append", default=[],
+                        help="run only this row (by name; --counter-lib rows always run)")
     args = parser.parse_args()
     prog = build("alu", args.arch)
     rows: list[tuple[str, str | None]] = [(v, None) for v in BASE_VARIANTS]
     rows += [(f"counter lib {os.path.basename(p)}", os.path.abspath(p)) for p in args.counter_lib]
     if args.only:
-        rows = [r for r in rows if any(r[0].startswith(o) for o in args.only)]
+        rows = [r for r in rows if r[0] in args.only or r[1]]
     best: dict[str, float] = {}
     counts: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="bench-counter-") as tmp:
