@@ -106,7 +106,22 @@ struct tt_counter {
     struct tt_entry *table;
     uint64_t table_mask;
     uint64_t table_used;
+    /* The last block counted: a tight loop's block is found without the
+     * hash (last_size NO_BLOCK = nothing cached). */
+    uint64_t last_addr;
+    uint32_t last_size;
+    uint32_t last_count;
 };
+
+#define NO_BLOCK UINT32_MAX   /* no translated block is this long */
+
+/* Forget every cached count (the table and the last block). */
+static void table_clear(struct tt_counter *c)
+{
+    memset(c->table, 0, (c->table_mask + 1) * sizeof(struct tt_entry));
+    c->table_used = 0;
+    c->last_size = NO_BLOCK;
+}
 
 /* Cheap on purpose: it runs for every block executed.  Block addresses
  * are byte-granular, so their low bits spread well; collisions probe. */
@@ -241,7 +256,10 @@ static uint32_t block_count(struct tt_counter *c, uint64_t addr, uint32_t size)
     return n;
 }
 
-static void block_hook_slow(struct tt_counter *c, void *uc, uint64_t addr, uint32_t size)
+/* Out of line and cold: inlined, its register needs made every call of
+ * tt_block_hook save and restore six registers, which cost more than the
+ * counting itself (4.3 against 2.0 ns a block, x86-64 host). */
+__attribute__((noinline, cold)) static void block_hook_slow(struct tt_counter *c, void *uc, uint64_t addr, uint32_t size)
 {
     if (c->precise) {
         c->block_addr = addr;
@@ -281,29 +299,43 @@ static void block_hook_slow(struct tt_counter *c, void *uc, uint64_t addr, uint3
     c->block_size = size;
     c->block_count = n;
     c->icount += n;
+    c->last_addr = addr;
+    c->last_size = size;
+    c->last_count = n;
 }
 
 void tt_block_hook(void *uc, uint64_t addr, uint32_t size, void *user)
 {
     struct tt_counter *c = user;
-    /* Fast path: the block's count is cached at its home slot, it is an
-     * ordinary block (count > 0 as a signed value: not empty, not special),
-     * and running it stays within fast_limit = min(limit, soft_limit), which
-     * the caller sets to 0 to force the slow path (precise mode, a stop
-     * request). */
-    const struct tt_entry *e = &c->table[hash_key(addr, size) & c->table_mask];
-    if (__builtin_expect(e->addr == addr && e->size == size, 1)) {
-        uint64_t next = c->icount + e->count;
-        if (__builtin_expect(next <= c->fast_limit && (int32_t)e->count > 0, 1)) {
-            c->block_start_icount = c->icount;
-            c->block_addr = addr;
-            c->block_size = size;
-            c->block_count = e->count;
-            c->icount = next;
+    /* Fast path: the block's count is the last block's or cached at its home
+     * slot, it is an ordinary block (count > 0 as a signed value: not empty,
+     * not special), and running it stays within fast_limit = min(limit,
+     * soft_limit), which the caller sets to 0 to force the slow path (precise
+     * mode, a stop request). */
+    uint32_t n;
+    if (__builtin_expect(addr == c->last_addr && size == c->last_size, 1)) {
+        n = c->last_count;
+    } else {
+        const struct tt_entry *e = &c->table[hash_key(addr, size) & c->table_mask];
+        if (__builtin_expect(!(e->addr == addr && e->size == size && (int32_t)e->count > 0), 0)) {
+            block_hook_slow(c, uc, addr, size);
             return;
         }
+        n = e->count;
+        c->last_addr = addr;
+        c->last_size = size;
+        c->last_count = n;
     }
-    block_hook_slow(c, uc, addr, size);
+    uint64_t next = c->icount + n;
+    if (__builtin_expect(next > c->fast_limit, 0)) {
+        block_hook_slow(c, uc, addr, size);
+        return;
+    }
+    c->block_start_icount = c->icount;
+    c->block_addr = addr;
+    c->block_size = size;
+    c->block_count = n;
+    c->icount = next;
 }
 
 void tt_code_hook(void *uc, uint64_t addr, uint32_t size, void *user)
@@ -331,6 +363,7 @@ struct tt_counter *tt_counter_new(void *uc, void *emu_stop, void *mem_read,
         free(c);
         return NULL;
     }
+    c->last_size = NO_BLOCK;
     c->limit = UINT64_MAX;
     c->soft_limit = UINT64_MAX;
     c->fast_limit = UINT64_MAX;
@@ -359,8 +392,7 @@ int tt_counter_set_decoder(struct tt_counter *c, uint32_t insn_size, uint32_t id
     c->insn_id_off = id_off;
     c->insn_size_off = size_off;
     c->insn_bytes_off = bytes_off;
-    memset(c->table, 0, (c->table_mask + 1) * sizeof(struct tt_entry));
-    c->table_used = 0;
+    table_clear(c);
     return 0;
 }
 
@@ -387,8 +419,7 @@ uint32_t tt_counter_layout(uint64_t *out, uint32_t n)
 /* Forget decoded block sizes (after code pages were replaced or unmapped). */
 void tt_counter_clear_cache(struct tt_counter *c)
 {
-    memset(c->table, 0, (c->table_mask + 1) * sizeof(struct tt_entry));
-    c->table_used = 0;
+    table_clear(c);
 }
 
 void tt_counter_free(struct tt_counter *c)
