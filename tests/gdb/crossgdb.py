@@ -1,0 +1,113 @@
+"""What the gdb-multiarch tests of another architecture share (test_gdb_aarch64.py,
+test_gdb_riscv64.py): the cross tools, the guests cross-built and recorded once,
+gdb-multiarch on `ttdbg serve` of a trace, and gdb-multiarch on the same binary
+under `qemu-ARCH -g PORT` (the reference).
+
+(A module of its own, not conftest.py: the test modules import it.)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from gdbtest_support import REPO, Guest, free_port, ttdbg_env
+
+GDB_MULTIARCH = shutil.which("gdb-multiarch")
+_CFLAGS = {"static": ["-static"], "dynamic": ["-fPIE", "-pie"]}
+
+
+@dataclass(frozen=True)
+class CrossGdb:
+    arch: str            # "aarch64", "riscv64": the GNU triplet's first part
+    tag: str             # in the binaries' names ("a64", "rv")
+
+    @property
+    def cc(self) -> str | None:
+        return shutil.which(f"{self.arch}-linux-gnu-gcc")
+
+    @property
+    def qemu(self) -> str | None:
+        return shutil.which(f"qemu-{self.arch}")
+
+    @property
+    def sysroot(self) -> str:
+        return f"/usr/{self.arch}-linux-gnu"
+
+    def require(self) -> None:
+        """Skip the calling module (under CI: fail) without gdb-multiarch, qemu or the compiler."""
+        for tool, what in ((GDB_MULTIARCH, "gdb-multiarch"), (self.qemu, f"qemu-{self.arch} (qemu-user)"),
+                           (self.cc, f"{self.arch}-linux-gnu-gcc")):
+            if tool is None:
+                if os.environ.get("CI"):
+                    raise RuntimeError(f"{what} is not installed: CI must install it")
+                pytest.skip(f"{what} is not installed", allow_module_level=True)
+
+    def recorder(self, root: Path) -> Callable[..., Guest]:
+        """guest(NAME, LINKING="static"): tests/guests/gdb_NAME.c cross-built with -g -O0
+        and recorded into `root`, once."""
+        built: dict[tuple[str, str], Guest] = {}
+
+        def get(name: str, linking: str = "static") -> Guest:
+            if (name, linking) in built:
+                return built[name, linking]
+            source = REPO / "tests" / "guests" / f"gdb_{name}.c"
+            binary = root / f"{name}-{self.tag}-{linking}"
+            subprocess.run([self.cc, "-g", "-O0", *_CFLAGS[linking], "-o", str(binary), str(source)],
+                           check=True, capture_output=True, timeout=120)
+            trace = root / f"trace-{name}-{self.tag}-{linking}"
+            rec = subprocess.run([sys.executable, "-m", "ttdbg", "record", "-q", "-o", str(trace), str(binary)],
+                                 capture_output=True, cwd=root, env=ttdbg_env(root), timeout=300)
+            assert (trace / "events.log").exists(), rec.stderr.decode(errors="replace")
+            built[name, linking] = Guest(name, linking, binary, trace, rec.returncode, source)
+            return built[name, linking]
+
+        return get
+
+    def served(self, guest: Callable[..., Guest], serve, gdb) -> Callable[..., tuple[Guest, object]]:
+        """make(NAME, LINKING) -> (guest, gdb-multiarch on `ttdbg serve` of its trace, at instruction 0)."""
+
+        def make(name: str, linking: str = "static"):
+            g_ = guest(name, linking)
+            server = serve(g_.trace, "--once")
+            g = gdb(g_.binary, gdb_path=GDB_MULTIARCH)
+            g.connect(server.address)
+            return g_, g
+
+        return make
+
+    @contextmanager
+    def under_qemu(self, guest: Callable[..., Guest], gdb, workdir: Path) -> Iterator[Callable[..., tuple]]:
+        """make(NAME, LINKING) -> (guest, gdb-multiarch on qemu-ARCH -g running it, stopped at main);
+        the qemu processes are killed on the way out."""
+        procs: list[subprocess.Popen] = []
+
+        def make(name: str, linking: str = "static"):
+            g_ = guest(name, linking)
+            port = free_port()
+            procs.append(subprocess.Popen([self.qemu, "-L", self.sysroot, "-g", str(port), str(g_.binary)],
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=workdir))
+            g = gdb(g_.binary, gdb_path=GDB_MULTIARCH)
+            g.ok(f"set sysroot {self.sysroot}")
+            deadline = time.monotonic() + 10
+            while g.cmd(f"-target-select remote 127.0.0.1:{port}").error:
+                assert time.monotonic() < deadline, f"qemu-{self.arch} -g did not listen"
+                time.sleep(0.1)
+            g.ok("break main")
+            assert g.ok("continue").reason == "breakpoint-hit", g.dump()
+            return g_, g
+
+        try:
+            yield make
+        finally:
+            for p in procs:
+                p.kill()
+                p.wait(5)
