@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +66,25 @@ class CrossTools:
         """The program under qemu-user, with the sysroot for its libraries."""
         return _run([str(self.qemu), "-L", self.sysroot, str(program), *args], stdin=stdin, env=ttdbg.env,
                     cwd=ttdbg.workdir)
+
+    def fixture(self) -> Callable[..., Callable[..., Path]]:
+        """A test module's fixture giving `builder` for this architecture (ARCH = TOOLS.fixture())."""
+
+        @pytest.fixture
+        def build(builder: GuestBuilder) -> Callable[..., Path]:
+            return self.builder(builder)
+
+        return build
+
+    def assemble(self, source: str, workdir: Path, *flags: str) -> bytes:
+        """The .text bytes of assembly `source` (skips without the cross assembler)."""
+        self.need(self.assembler, f"{self.arch}-linux-gnu-as")
+        src, obj, raw = workdir / "code.s", workdir / "code.o", workdir / "code.bin"
+        src.write_text(source)
+        subprocess.run([str(self.assembler), *flags, "-o", str(obj), str(src)], check=True)
+        subprocess.run([f"{self.arch}-linux-gnu-objcopy", "-O", "binary", "-j", ".text", str(obj), str(raw)],
+                       check=True)
+        return raw.read_bytes()
 
 
 AARCH64_TOOLS = CrossTools("aarch64", "libc6-dev-arm64-cross", "gcc-aarch64-linux-gnu qemu-user")

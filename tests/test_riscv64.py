@@ -9,30 +9,20 @@ skip (CI installs them: gcc-riscv64-linux-gnu, libc6-dev-riscv64-cross, qemu-use
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 from crossarch import RISCV64_TOOLS, same
-from guestbuild import GuestBuilder
-from harness import Run, Ttdbg
+from harness import Ttdbg
 
 from replay.arch import RISCV64
 from replay.arch.riscv64 import GDB_REGISTERS
 from replay.machine import Machine, RunStop, StopKind
 
 TOOLS = RISCV64_TOOLS
-QEMU, SYSROOT, LINKS, AS = TOOLS.qemu, TOOLS.sysroot, TOOLS.links, TOOLS.assembler
-_need = TOOLS.need
-
-
-@pytest.fixture
-def rv(builder: GuestBuilder):
-    return TOOLS.builder(builder)
-
-
-def qemu(ttdbg: Ttdbg, program: Path, *args: str, stdin: bytes | None = None) -> Run:
-    return TOOLS.run(ttdbg, program, *args, stdin=stdin)
+LINKS = TOOLS.links
+rv = TOOLS.fixture()          # rv(NAME, FLAVOUR=riscv64-static) -> the cross-built guest
+qemu = TOOLS.run                # qemu(ttdbg, program, *args, stdin=None) -> its run under qemu-riscv64
 
 
 @pytest.mark.parametrize("link", LINKS)
@@ -175,12 +165,7 @@ class _OS:
 def test_instruction_count_is_exact_on_riscv64(tmp_path: Path) -> None:
     """1 + 2 * 1000 + 4 instructions to the ecall; a stop at any count leaves
     the loop register where that many instructions put it."""
-    _need(AS, "riscv64-linux-gnu-as")
-    src, obj, raw = tmp_path / "loop.s", tmp_path / "loop.o", tmp_path / "loop.bin"
-    src.write_text(LOOP)
-    subprocess.run([AS, "-march=rv64gc", "-o", str(obj), str(src)], check=True)
-    subprocess.run(["riscv64-linux-gnu-objcopy", "-O", "binary", "-j", ".text", str(obj), str(raw)], check=True)
-    code = raw.read_bytes()
+    code = TOOLS.assemble(LOOP, tmp_path, "-march=rv64gc")
 
     def fresh() -> tuple[Machine, _OS]:
         m = Machine(RISCV64)
