@@ -1,7 +1,8 @@
 """What the gdb-multiarch tests of another architecture share (test_gdb_aarch64.py,
 test_gdb_riscv64.py): the cross tools, the guests cross-built and recorded once,
-gdb-multiarch on `ttdbg serve` of a trace, and gdb-multiarch on the same binary
-under `qemu-ARCH -g PORT` (the reference).
+gdb-multiarch on `ttdbg serve` of a trace, gdb-multiarch on the same binary
+under `qemu-ARCH -g PORT` (the reference), and the checks that read the same on
+every architecture.
 
 (A module of its own, not conftest.py: the test modules import it.)
 """
@@ -9,6 +10,7 @@ under `qemu-ARCH -g PORT` (the reference).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -111,3 +113,35 @@ class CrossGdb:
             for p in procs:
                 p.kill()
                 p.wait(5)
+
+
+def check_ttdbg_replay_runs_gdb_multiarch(guest: Guest, workdir: Path) -> None:
+    """`ttdbg replay` of a dynamic program's trace runs gdb-multiarch with the trace's libraries."""
+    run = subprocess.run([sys.executable, "-m", "ttdbg", "replay", str(guest.trace), "--", "-nx", "-batch",
+                          "-ex", "break report", "-ex", "continue", "-ex", "info sharedlibrary", "-ex", "bt"],
+                         capture_output=True, text=True, cwd=workdir, env=ttdbg_env(workdir), timeout=120)
+    out = run.stdout + run.stderr
+    assert "Breakpoint 1, report (value=930)" in out, out
+    # the loader and libc from the trace's private sysroot, not from the host
+    assert re.search(r"Yes.*/ttdbg-gdb-[^/]+/sysroot/lib/libc\.so\.6", out), out
+    assert re.search(r"#1 .* in main \(\)", out), out
+
+
+def check_backtrace_through_a_signal_frame(g) -> None:
+    """gdb_signals: gdb knows the signal trampoline ttdbg maps as the architecture's Linux
+    one and unwinds the rt_sigframe; finish into it and reverse-continue back out."""
+    g.ok("handle SIGUSR1 nostop noprint pass")
+    g.ok("break on_usr1")
+    stop = g.ok("continue")
+    assert stop.reason == "breakpoint-hit" and stop.func == "on_usr1", g.dump()
+    assert g.eval("sig") == "10" and g.eval("hits") == "1"
+    entry = g.when()
+    bt = g.ok("bt").text
+    assert re.search(r"#1\s+<signal handler called>\n#2\s+0x[0-9a-f]+ in kill \(\)\n#3\s+0x[0-9a-f]+ in main \(\)",
+                     bt), bt
+    stop = g.ok("finish")                           # into the trampoline
+    assert "<signal handler called>" in stop.text, g.dump(12)
+    assert g.eval("hits") == "11"
+    stop = g.ok("reverse-continue")                 # back out of the trampoline into the handler
+    assert stop.reason == "breakpoint-hit" and stop.func == "on_usr1"
+    assert g.eval("hits") == "1" and g.when() == entry

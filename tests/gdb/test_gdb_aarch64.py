@@ -12,14 +12,17 @@ gdb-multiarch, qemu-aarch64 or the cross compiler.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from crossgdb import GDB_MULTIARCH, CrossGdb
-from gdbtest_support import LINKINGS, Guest, source_line, steps, ttdbg_env, where
+from crossgdb import (
+    GDB_MULTIARCH,
+    CrossGdb,
+    check_backtrace_through_a_signal_frame,
+    check_ttdbg_replay_runs_gdb_multiarch,
+)
+from gdbtest_support import LINKINGS, Guest, source_line, steps, where
 
 CROSS = CrossGdb("aarch64", "a64")
 CROSS.require()
@@ -162,32 +165,9 @@ def test_breakpoints_backtrace_and_libraries(a64, linking):
 
 
 def test_ttdbg_replay_runs_gdb_multiarch_with_the_traces_libraries(a64_guest, tmp_path):
-    guest = a64_guest("basic", "dynamic")
-    run = subprocess.run([sys.executable, "-m", "ttdbg", "replay", str(guest.trace), "--", "-nx", "-batch",
-                          "-ex", "break report", "-ex", "continue", "-ex", "info sharedlibrary", "-ex", "bt"],
-                         capture_output=True, text=True, cwd=tmp_path, env=ttdbg_env(tmp_path), timeout=120)
-    out = run.stdout + run.stderr
-    assert "Breakpoint 1, report (value=930)" in out, out
-    # the loader and libc from the trace's private sysroot, not from the host
-    assert re.search(r"Yes.*/ttdbg-gdb-[^/]+/sysroot/lib/libc\.so\.6", out), out
-    assert re.search(r"#1 .* in main \(\)", out), out
+    check_ttdbg_replay_runs_gdb_multiarch(a64_guest("basic", "dynamic"), tmp_path)
 
 
 def test_backtrace_through_a_signal_frame(a64):
     guest, g = a64("signals")
-    g.ok("handle SIGUSR1 nostop noprint pass")
-    g.ok("break on_usr1")
-    stop = g.ok("continue")
-    assert stop.reason == "breakpoint-hit" and stop.func == "on_usr1", g.dump()
-    assert g.eval("sig") == "10" and g.eval("hits") == "1"
-    entry = g.when()
-    # gdb knows the [sigpage] trampoline as aarch64 Linux's and unwinds the rt_sigframe
-    bt = g.ok("bt").text
-    assert re.search(r"#1\s+<signal handler called>\n#2\s+0x[0-9a-f]+ in kill \(\)\n#3\s+0x[0-9a-f]+ in main \(\)",
-                     bt), bt
-    stop = g.ok("finish")                           # into the trampoline
-    assert "<signal handler called>" in stop.text, g.dump(12)
-    assert g.eval("hits") == "11"
-    stop = g.ok("reverse-continue")                 # back out of the trampoline into the handler
-    assert stop.reason == "breakpoint-hit" and stop.func == "on_usr1"
-    assert g.eval("hits") == "1" and g.when() == entry
+    check_backtrace_through_a_signal_frame(g)       # through the [sigpage] trampoline (aarch64 Linux's)
