@@ -6,33 +6,24 @@ Skipped without the cross tools."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 
 import pytest
-from dapsupport import ROOT, SOURCE, TIMEOUT, Recorded
+from crossarch import RISCV64_TOOLS
+from dapsupport import SOURCE, TIMEOUT, Recorded
 from test_dap_session import LINE_ADD, local_values, start, stopped, top
 
-CC = shutil.which("riscv64-linux-gnu-gcc")
-QEMU = shutil.which("qemu-riscv64")
+TOOLS = RISCV64_TOOLS
 OBJDUMP = shutil.which("riscv64-linux-gnu-objdump")
 
 
 @pytest.fixture(scope="module")
 def doubling_rv(tmp_path_factory) -> Recorded:
-    if CC is None or QEMU is None:
-        if os.environ.get("CI"):
-            pytest.fail("riscv64-linux-gnu-gcc and qemu-riscv64 must be installed in CI")
-        pytest.skip("riscv64-linux-gnu-gcc or qemu-riscv64 is not installed")
-    program = str(tmp_path_factory.mktemp("dap-rv") / "doubling-rv")
-    subprocess.run([CC, "-g", "-O0", "-o", program, SOURCE], check=True)
-    native = subprocess.run([QEMU, "-L", "/usr/riscv64-linux-gnu", program], capture_output=True, timeout=TIMEOUT)
-    trace = program + "-trace"
-    subprocess.run([sys.executable, "-m", "ttdbg", "record", "-q", "-o", trace, program],
-                   check=True, cwd=ROOT, stdout=subprocess.DEVNULL, timeout=TIMEOUT)
-    return Recorded(program, trace, native.stdout.decode(), native.returncode)
+    TOOLS.need(TOOLS.qemu, f"qemu-{TOOLS.arch}")
+    build = TOOLS.build_and_record(SOURCE, tmp_path_factory.mktemp("dap-rv") / "doubling-rv", timeout=TIMEOUT)
+    native = subprocess.run([TOOLS.qemu, "-L", TOOLS.sysroot, build.program], capture_output=True, timeout=TIMEOUT)
+    return Recorded(build.program, build.trace, native.stdout.decode(), native.returncode)
 
 
 def _objdump_main(program: str) -> list[int]:
