@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from crossarch import CrossTools
 from gdbtest_support import REPO, Guest, free_port, ttdbg_env
 
 GDB_MULTIARCH = shutil.which("gdb-multiarch")
@@ -29,20 +30,24 @@ _CFLAGS = {"static": ["-static"], "dynamic": ["-fPIE", "-pie"]}
 
 @dataclass(frozen=True)
 class CrossGdb:
-    arch: str            # "aarch64", "riscv64": the GNU triplet's first part
+    tools: CrossTools    # the architecture's compiler, qemu-user and sysroot (tests/crossarch.py)
     tag: str             # in the binaries' names ("a64", "rv")
 
     @property
+    def arch(self) -> str:
+        return self.tools.arch
+
+    @property
     def cc(self) -> str | None:
-        return shutil.which(f"{self.arch}-linux-gnu-gcc")
+        return self.tools.cc
 
     @property
     def qemu(self) -> str | None:
-        return shutil.which(f"qemu-{self.arch}")
+        return self.tools.qemu
 
     @property
     def sysroot(self) -> str:
-        return f"/usr/{self.arch}-linux-gnu"
+        return self.tools.sysroot
 
     def require(self) -> None:
         """Skip the calling module (under CI: fail) without gdb-multiarch, qemu or the compiler."""

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from crossarch import AARCH64_TOOLS
 from crossgdb import (
     GDB_MULTIARCH,
     CrossGdb,
@@ -24,7 +25,7 @@ from crossgdb import (
 )
 from gdbtest_support import LINKINGS, Guest, source_line, steps, where
 
-CROSS = CrossGdb("aarch64", "a64")
+CROSS = CrossGdb(AARCH64_TOOLS, "a64")
 CROSS.require()
 N_STEPS = 60
 

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from crossarch import RISCV64_TOOLS
 from crossgdb import (
     GDB_MULTIARCH,
     CrossGdb,
@@ -35,7 +36,7 @@ from gdbtest_support import LINKINGS, Guest, source_line, steps, where
 
 from replay.arch import RISCV64
 
-CROSS = CrossGdb("riscv64", "rv")
+CROSS = CrossGdb(RISCV64_TOOLS, "rv")
 CROSS.require()
 N_STEPS = 60
 
