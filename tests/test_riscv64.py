@@ -8,11 +8,13 @@ skip (CI installs them: gcc-riscv64-linux-gnu, libc6-dev-riscv64-cross, qemu-use
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 from crossarch import RISCV64_TOOLS, same
+from guestbuild import GuestBuilder
 from harness import Ttdbg
 
 from replay.arch import RISCV64
@@ -130,6 +132,25 @@ def test_what_a_process_may_not_do_gets_qemus_signal(ttdbg: Ttdbg, rv, what: str
     trace, rec, rep = ttdbg.record_replay(program, what)
     assert (rec.status, rec.stdout) == (native.status, native.stdout)
     same(rep, rec, "replay vs record")
+
+
+@pytest.mark.parametrize("link", LINKS)
+def test_queries_see_arguments_results_and_locals(ttdbg: Ttdbg, builder: GuestBuilder, rv, link: str) -> None:
+    rv("hello", link)                                    # skips without the tools
+    program = builder.build("gdb_basic", link, ("-O0",))
+    trace, rec = ttdbg.record(program)
+    assert rec.status == 7 and rec.out == "ttdbg-gdb-basic 930 6\n", rec.err
+    calls = ttdbg("query", trace, "calls", "square", "--json")
+    rows = [json.loads(line) for line in calls.out.splitlines()]
+    # arguments and results from a0, the caller from ra
+    assert [(r["args"][0], r["return"]) for r in rows] == [(0, 0), (1, 1), (2, 4), (3, 9), (4, 16), (30, 900)]
+    assert [r["caller"] for r in rows] == ["gdb_basic.c:22"] * 5 + ["gdb_basic.c:36"]
+    writes = ttdbg("query", trace, "writes", "counter", "--json")
+    assert [json.loads(line)["new"] for line in writes.out.splitlines()] == [str(n) for n in range(1, 7)] + ["162"]
+    # a local at its offset from the CFA, which the program's .debug_frame gives (none in .eh_frame)
+    values = ttdbg("query", trace, "values", "y", "at", "gdb_basic.c:14")
+    assert values.status == 0, values.err
+    assert re.findall(r"value=(\d+)", values.out) == ["0", "1", "4", "9", "16", "900"], values.out
 
 
 def test_a_missing_sysroot_is_one_line(ttdbg: Ttdbg, rv, tmp_path: Path) -> None:
