@@ -7,30 +7,21 @@ installs them: gcc-aarch64-linux-gnu, libc6-dev-arm64-cross, qemu-user)."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 from crossarch import AARCH64_TOOLS, same
 from guestbuild import GuestBuilder
-from harness import Run, Ttdbg
+from harness import Ttdbg
 
 from replay.arch import AARCH64
 from replay.eventlog import TraceHeader
 from replay.machine import Machine, RunStop, StopKind
 
 TOOLS = AARCH64_TOOLS
-QEMU, SYSROOT, LINKS, AS = TOOLS.qemu, TOOLS.sysroot, TOOLS.links, TOOLS.assembler
-_need = TOOLS.need
-
-
-@pytest.fixture
-def a64(builder: GuestBuilder):
-    return TOOLS.builder(builder)
-
-
-def qemu(ttdbg: Ttdbg, program: Path, *args: str, stdin: bytes | None = None) -> Run:
-    return TOOLS.run(ttdbg, program, *args, stdin=stdin)
+LINKS = TOOLS.links
+a64 = TOOLS.fixture()          # a64(NAME, FLAVOUR=aarch64-static) -> the cross-built guest
+qemu = TOOLS.run                # qemu(ttdbg, program, *args, stdin=None) -> its run under qemu-aarch64
 
 
 @pytest.mark.parametrize("link", LINKS)
@@ -195,16 +186,12 @@ class _OS:
 def test_instruction_count_is_exact_on_aarch64(tmp_path: Path) -> None:
     """1 + 2 * 1000 + 3 instructions to the svc; a stop at any count leaves
     the loop register where that many instructions put it."""
-    _need(AS, "aarch64-linux-gnu-as")
-    src, obj, raw = tmp_path / "loop.s", tmp_path / "loop.o", tmp_path / "loop.bin"
-    src.write_text(LOOP)
-    subprocess.run([AS, "-o", str(obj), str(src)], check=True)
-    subprocess.run(["aarch64-linux-gnu-objcopy", "-O", "binary", "-j", ".text", str(obj), str(raw)], check=True)
+    code = TOOLS.assemble(LOOP, tmp_path)
 
     def fresh() -> tuple[Machine, _OS]:
         m = Machine(AARCH64)
         m.mem.map(0x10000, 0x1000, 5, "code")
-        m.mem.write(0x10000, raw.read_bytes())
+        m.mem.write(0x10000, code)
         m.set_reg("pc", 0x10000)
         m.os = _OS()
         return m, m.os

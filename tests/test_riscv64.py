@@ -8,31 +8,23 @@ skip (CI installs them: gcc-riscv64-linux-gnu, libc6-dev-riscv64-cross, qemu-use
 
 from __future__ import annotations
 
+import json
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 from crossarch import RISCV64_TOOLS, same
 from guestbuild import GuestBuilder
-from harness import Run, Ttdbg
+from harness import Ttdbg
 
 from replay.arch import RISCV64
 from replay.arch.riscv64 import GDB_REGISTERS
 from replay.machine import Machine, RunStop, StopKind
 
 TOOLS = RISCV64_TOOLS
-QEMU, SYSROOT, LINKS, AS = TOOLS.qemu, TOOLS.sysroot, TOOLS.links, TOOLS.assembler
-_need = TOOLS.need
-
-
-@pytest.fixture
-def rv(builder: GuestBuilder):
-    return TOOLS.builder(builder)
-
-
-def qemu(ttdbg: Ttdbg, program: Path, *args: str, stdin: bytes | None = None) -> Run:
-    return TOOLS.run(ttdbg, program, *args, stdin=stdin)
+LINKS = TOOLS.links
+rv = TOOLS.fixture()          # rv(NAME, FLAVOUR=riscv64-static) -> the cross-built guest
+qemu = TOOLS.run                # qemu(ttdbg, program, *args, stdin=None) -> its run under qemu-riscv64
 
 
 @pytest.mark.parametrize("link", LINKS)
@@ -142,6 +134,25 @@ def test_what_a_process_may_not_do_gets_qemus_signal(ttdbg: Ttdbg, rv, what: str
     same(rep, rec, "replay vs record")
 
 
+@pytest.mark.parametrize("link", LINKS)
+def test_queries_see_arguments_results_and_locals(ttdbg: Ttdbg, builder: GuestBuilder, rv, link: str) -> None:
+    rv("hello", link)                                    # skips without the tools
+    program = builder.build("gdb_basic", link, ("-O0",))
+    trace, rec = ttdbg.record(program)
+    assert rec.status == 7 and rec.out == "ttdbg-gdb-basic 930 6\n", rec.err
+    calls = ttdbg("query", trace, "calls", "square", "--json")
+    rows = [json.loads(line) for line in calls.out.splitlines()]
+    # arguments and results from a0, the caller from ra
+    assert [(r["args"][0], r["return"]) for r in rows] == [(0, 0), (1, 1), (2, 4), (3, 9), (4, 16), (30, 900)]
+    assert [r["caller"] for r in rows] == ["gdb_basic.c:22"] * 5 + ["gdb_basic.c:36"]
+    writes = ttdbg("query", trace, "writes", "counter", "--json")
+    assert [json.loads(line)["new"] for line in writes.out.splitlines()] == [str(n) for n in range(1, 7)] + ["162"]
+    # a local at its offset from the CFA, which the program's .debug_frame gives (none in .eh_frame)
+    values = ttdbg("query", trace, "values", "y", "at", "gdb_basic.c:14")
+    assert values.status == 0, values.err
+    assert re.findall(r"value=(\d+)", values.out) == ["0", "1", "4", "9", "16", "900"], values.out
+
+
 def test_a_missing_sysroot_is_one_line(ttdbg: Ttdbg, rv, tmp_path: Path) -> None:
     rec = ttdbg("record", "-q", "-o", tmp_path / "t", "--sysroot", tmp_path / "none", rv("hello", "riscv64-dynamic"))
     assert rec.status == 127 and rec.err.count("\n") == 1 and "no such directory (--sysroot)" in rec.err, rec.err
@@ -175,12 +186,7 @@ class _OS:
 def test_instruction_count_is_exact_on_riscv64(tmp_path: Path) -> None:
     """1 + 2 * 1000 + 4 instructions to the ecall; a stop at any count leaves
     the loop register where that many instructions put it."""
-    _need(AS, "riscv64-linux-gnu-as")
-    src, obj, raw = tmp_path / "loop.s", tmp_path / "loop.o", tmp_path / "loop.bin"
-    src.write_text(LOOP)
-    subprocess.run([AS, "-march=rv64gc", "-o", str(obj), str(src)], check=True)
-    subprocess.run(["riscv64-linux-gnu-objcopy", "-O", "binary", "-j", ".text", str(obj), str(raw)], check=True)
-    code = raw.read_bytes()
+    code = TOOLS.assemble(LOOP, tmp_path, "-march=rv64gc")
 
     def fresh() -> tuple[Machine, _OS]:
         m = Machine(RISCV64)

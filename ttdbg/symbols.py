@@ -519,11 +519,10 @@ class Symbols:
         self._fdes = []
         try:
             dwarf = self._elf.get_dwarf_info()
-            entries = []
-            if dwarf.has_EH_CFI():
-                entries = dwarf.EH_CFI_entries()
-            elif dwarf.has_CFI():
-                entries = dwarf.CFI_entries()
+            # both tables, as gdb reads them: riscv64's gcc puts the program's own FDEs in
+            # .debug_frame only, while the static libc's are in .eh_frame
+            entries = [*(dwarf.EH_CFI_entries() if dwarf.has_EH_CFI() else ()),
+                       *(dwarf.CFI_entries() if dwarf.has_CFI() else ())]
         except Exception as exc:
             log.debug("no CFI in %s: %s", self.path, exc)
             return
@@ -609,10 +608,11 @@ def unwind(regs: dict[str, int], read: ReadMemory, image_at: Callable[[int], "Sy
                     if fp == 0:
                         frames.append(Frame(level, pc, 0, regs))
                         break
-                    # the frame record: the caller's frame pointer, then the return address
-                    cfa = fp + 16
-                    new[fp_name] = _u64(read(fp, 8))
-                    ra = _u64(read(fp + 8, 8))
+                    # the frame record: the caller's frame pointer and the return address
+                    to_cfa, to_fp, to_ra = d.frame_record
+                    cfa = fp + to_cfa
+                    new[fp_name] = _u64(read(fp + to_fp, 8))
+                    ra = _u64(read(fp + to_ra, 8))
         except Exception:               # unreadable stack, odd rules: the walk ends here
             frames.append(Frame(level, pc, 0, regs))
             break

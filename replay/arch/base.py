@@ -65,6 +65,10 @@ class DebugInfo:
     # gdb's `have_nonsteppable_watchpoint` for the architecture (aarch64, riscv: yes; x86-64: no):
     # gdb wants a watchpoint stop before the accessing instruction, and steps over it itself.
     gdb_steps_over_watchpoints: bool = False
+    # Where a frame pointer's frame record is, as offsets from it: (the CFA, the caller's frame
+    # pointer, the return address).  x86-64, aarch64: it points at [caller's fp, return address];
+    # riscv64: s0 is the CFA, with ra and the caller's s0 just below it.
+    frame_record: tuple[int, int, int] = (16, 0, 8)
 
     @property
     def call_push(self) -> int:

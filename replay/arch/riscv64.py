@@ -90,6 +90,7 @@ RISCV64_DEBUG = DebugInfo(
     call_sizes=(4, 2),
     general_registers=(*ABI_NAMES, "pc"),
     user_end=1 << 47, gdb_steps_over_watchpoints=True,
+    frame_record=(0, -16, -8),       # s0 = the CFA; ra at s0-8, the caller's s0 at s0-16
 )
 
 # Syscalls only riscv has (arch/riscv/include/uapi/asm/unistd.h): not emulated (-ENOSYS).

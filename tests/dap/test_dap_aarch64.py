@@ -5,32 +5,22 @@ scope and the disassembly view.  Skipped without the cross tools."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import sys
 
 import pytest
-from dapsupport import ROOT, SOURCE, TIMEOUT, Recorded
+from crossarch import AARCH64_TOOLS
+from dapsupport import SOURCE, TIMEOUT, Recorded
 from test_dap_session import LINE_ADD, local_values, start, stopped, top
 
-CC = shutil.which("aarch64-linux-gnu-gcc")
-QEMU = shutil.which("qemu-aarch64")
+TOOLS = AARCH64_TOOLS
 
 
 @pytest.fixture(scope="session")
 def doubling_a64(tmp_path_factory) -> Recorded:
-    if CC is None or QEMU is None:
-        if os.environ.get("CI"):
-            pytest.fail("aarch64-linux-gnu-gcc and qemu-aarch64 must be installed in CI")
-        pytest.skip("aarch64-linux-gnu-gcc or qemu-aarch64 is not installed")
-    program = str(tmp_path_factory.mktemp("dap-a64") / "doubling-a64")
-    subprocess.run([CC, "-g", "-O0", "-o", program, SOURCE], check=True)
-    native = subprocess.run([QEMU, "-L", "/usr/aarch64-linux-gnu", program], capture_output=True, timeout=TIMEOUT)
-    trace = program + "-trace"
-    subprocess.run([sys.executable, "-m", "ttdbg", "record", "-q", "-o", trace, program],
-                   check=True, cwd=ROOT, stdout=subprocess.DEVNULL, timeout=TIMEOUT)
-    return Recorded(program, trace, native.stdout.decode(), native.returncode)
+    TOOLS.need(TOOLS.qemu, f"qemu-{TOOLS.arch}")
+    build = TOOLS.build_and_record(SOURCE, tmp_path_factory.mktemp("dap-a64") / "doubling-a64", timeout=TIMEOUT)
+    native = subprocess.run([TOOLS.qemu, "-L", TOOLS.sysroot, build.program], capture_output=True, timeout=TIMEOUT)
+    return Recorded(build.program, build.trace, native.stdout.decode(), native.returncode)
 
 
 def test_breakpoints_steps_registers_and_disassembly(doubling_a64, dap_client):

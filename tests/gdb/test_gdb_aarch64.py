@@ -11,92 +11,41 @@ gdb-multiarch, qemu-aarch64 or the cross compiler.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from gdbtest_support import LINKINGS, REPO, Guest, free_port, source_line, steps, ttdbg_env, where
+from crossarch import AARCH64_TOOLS
+from crossgdb import (
+    GDB_MULTIARCH,
+    CrossGdb,
+    check_backtrace_through_a_signal_frame,
+    check_ttdbg_replay_runs_gdb_multiarch,
+)
+from gdbtest_support import LINKINGS, Guest, source_line, steps, where
 
-GDB_MULTIARCH = __import__("shutil").which("gdb-multiarch")
-QEMU = __import__("shutil").which("qemu-aarch64")
-CC = __import__("shutil").which("aarch64-linux-gnu-gcc")
-SYSROOT = "/usr/aarch64-linux-gnu"
-_CFLAGS = {"static": ["-static"], "dynamic": ["-fPIE", "-pie"]}
+CROSS = CrossGdb(AARCH64_TOOLS, "a64")
+CROSS.require()
 N_STEPS = 60
-
-for tool, what in ((GDB_MULTIARCH, "gdb-multiarch"), (QEMU, "qemu-aarch64 (qemu-user)"),
-                   (CC, "aarch64-linux-gnu-gcc")):
-    if tool is None:
-        if os.environ.get("CI"):
-            raise RuntimeError(f"{what} is not installed: CI must install it")
-        pytest.skip(f"{what} is not installed", allow_module_level=True)
 
 
 @pytest.fixture(scope="session")
-def a64_guest(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], Guest]:
-    root = tmp_path_factory.mktemp("a64-gdb-guests")
-    built: dict[tuple[str, str], Guest] = {}
-
-    def get(name: str, linking: str = "static") -> Guest:
-        if (name, linking) in built:
-            return built[name, linking]
-        source = REPO / "tests" / "guests" / f"gdb_{name}.c"
-        binary = root / f"{name}-a64-{linking}"
-        subprocess.run([CC, "-g", "-O0", *_CFLAGS[linking], "-o", str(binary), str(source)],
-                       check=True, capture_output=True, timeout=120)
-        trace = root / f"trace-{name}-a64-{linking}"
-        rec = subprocess.run([sys.executable, "-m", "ttdbg", "record", "-q", "-o", str(trace), str(binary)],
-                             capture_output=True, cwd=root, env=ttdbg_env(root), timeout=300)
-        assert (trace / "events.log").exists(), rec.stderr.decode(errors="replace")
-        built[name, linking] = Guest(name, linking, binary, trace, rec.returncode, source)
-        return built[name, linking]
-
-    return get
+def a64_guest(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Guest]:
+    return CROSS.recorder(tmp_path_factory.mktemp("a64-gdb-guests"))
 
 
 @pytest.fixture
-def a64(a64_guest, serve, gdb) -> Callable[..., tuple[Guest, object]]:
+def a64(a64_guest, serve, gdb):
     """(guest, gdb-multiarch connected to `ttdbg serve` of its trace, at instruction 0)."""
-
-    def make(name: str, linking: str = "static"):
-        guest = a64_guest(name, linking)
-        server = serve(guest.trace, "--once")
-        g = gdb(guest.binary, gdb_path=GDB_MULTIARCH)
-        g.connect(server.address)
-        return guest, g
-
-    return make
+    return CROSS.served(a64_guest, serve, gdb)
 
 
 @pytest.fixture
-def qemu(a64_guest, gdb, tmp_path: Path) -> Iterator[Callable[..., tuple[Guest, object]]]:
+def qemu(a64_guest, gdb, tmp_path: Path):
     """(guest, gdb-multiarch connected to qemu-aarch64 -g running it, stopped at main)."""
-    procs: list[subprocess.Popen] = []
-
-    def make(name: str, linking: str = "static"):
-        guest = a64_guest(name, linking)
-        port = free_port()
-        procs.append(subprocess.Popen([QEMU, "-L", SYSROOT, "-g", str(port), str(guest.binary)],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path))
-        g = gdb(guest.binary, gdb_path=GDB_MULTIARCH)
-        g.ok(f"set sysroot {SYSROOT}")
-        deadline = time.monotonic() + 10
-        while g.cmd(f"-target-select remote 127.0.0.1:{port}").error:
-            assert time.monotonic() < deadline, "qemu-aarch64 -g did not listen"
-            time.sleep(0.1)
-        g.ok("break main")
-        assert g.ok("continue").reason == "breakpoint-hit", g.dump()
-        return guest, g
-
-    yield make
-    for p in procs:
-        p.kill()
-        p.wait(5)
+    with CROSS.under_qemu(a64_guest, gdb, tmp_path) as make:
+        yield make
 
 
 def test_target_description_is_aarch64(a64_guest, serve, gdb):
@@ -217,32 +166,9 @@ def test_breakpoints_backtrace_and_libraries(a64, linking):
 
 
 def test_ttdbg_replay_runs_gdb_multiarch_with_the_traces_libraries(a64_guest, tmp_path):
-    guest = a64_guest("basic", "dynamic")
-    run = subprocess.run([sys.executable, "-m", "ttdbg", "replay", str(guest.trace), "--", "-nx", "-batch",
-                          "-ex", "break report", "-ex", "continue", "-ex", "info sharedlibrary", "-ex", "bt"],
-                         capture_output=True, text=True, cwd=tmp_path, env=ttdbg_env(tmp_path), timeout=120)
-    out = run.stdout + run.stderr
-    assert "Breakpoint 1, report (value=930)" in out, out
-    # the loader and libc from the trace's private sysroot, not from the host
-    assert re.search(r"Yes.*/ttdbg-gdb-[^/]+/sysroot/lib/libc\.so\.6", out), out
-    assert re.search(r"#1 .* in main \(\)", out), out
+    check_ttdbg_replay_runs_gdb_multiarch(a64_guest("basic", "dynamic"), tmp_path)
 
 
 def test_backtrace_through_a_signal_frame(a64):
     guest, g = a64("signals")
-    g.ok("handle SIGUSR1 nostop noprint pass")
-    g.ok("break on_usr1")
-    stop = g.ok("continue")
-    assert stop.reason == "breakpoint-hit" and stop.func == "on_usr1", g.dump()
-    assert g.eval("sig") == "10" and g.eval("hits") == "1"
-    entry = g.when()
-    # gdb knows the [sigpage] trampoline as aarch64 Linux's and unwinds the rt_sigframe
-    bt = g.ok("bt").text
-    assert re.search(r"#1\s+<signal handler called>\n#2\s+0x[0-9a-f]+ in kill \(\)\n#3\s+0x[0-9a-f]+ in main \(\)",
-                     bt), bt
-    stop = g.ok("finish")                           # into the trampoline
-    assert "<signal handler called>" in stop.text, g.dump(12)
-    assert g.eval("hits") == "11"
-    stop = g.ok("reverse-continue")                 # back out of the trampoline into the handler
-    assert stop.reason == "breakpoint-hit" and stop.func == "on_usr1"
-    assert g.eval("hits") == "1" and g.when() == entry
+    check_backtrace_through_a_signal_frame(g)       # through the [sigpage] trampoline (aarch64 Linux's)

@@ -8,46 +8,22 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
-import sys
-from dataclasses import dataclass
 
 import pytest
+from crossarch import AARCH64_TOOLS, CrossBuild
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCE = os.path.join(HERE, "tally.c")
-ROOT = os.path.dirname(os.path.dirname(HERE))
-CC = shutil.which("aarch64-linux-gnu-gcc")
-
-
-@dataclass(frozen=True)
-class Recorded:                 # as conftest.py's, which make_repl takes
-    program: str
-    trace: str
-    linking: str
+SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tally.c")
 
 
 @pytest.fixture(scope="session")
-def a64_tally(tmp_path_factory) -> dict[str, Recorded]:
-    if CC is None:
-        if os.environ.get("CI"):
-            pytest.fail("aarch64-linux-gnu-gcc is not installed: CI must install it")
-        pytest.skip("aarch64-linux-gnu-gcc is not installed")
-    tmp = str(tmp_path_factory.mktemp("repl-a64"))
-    out = {}
-    for linking, flags in (("static", ["-static"]), ("dynamic", [])):
-        program = os.path.join(tmp, f"tally-a64-{linking}")
-        subprocess.run([CC, "-g", "-O0", *flags, "-o", program, SOURCE], check=True)
-        trace = os.path.join(tmp, f"trace-a64-{linking}")
-        subprocess.run([sys.executable, "-m", "ttdbg", "record", "-q", "-o", trace, program],
-                       check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-        out[linking] = Recorded(program, trace, linking)
-    return out
+def a64_tally(tmp_path_factory) -> dict[str, CrossBuild]:
+    root = tmp_path_factory.mktemp("repl-a64")
+    return {linking: AARCH64_TOOLS.build_and_record(SOURCE, root / f"tally-a64-{linking}", linking)
+            for linking in ("static", "dynamic")}
 
 
 @pytest.fixture(params=["static", "dynamic"])
-def a64(request, a64_tally) -> Recorded:
+def a64(request, a64_tally) -> CrossBuild:
     return a64_tally[request.param]
 
 
