@@ -198,9 +198,11 @@ class Random(Event):
 
 @dataclass(frozen=True)
 class SyscallResult(Event):
-    sysno: int
+    sysno: int           # the trace's architecture's number (log version 5; x86-64's before)
     result: int
     writes: tuple[tuple[int, bytes], ...] = field(default_factory=tuple)
+    # The call's name in the trace's architecture, not stored: read_log sets it from the header.
+    name: str = field(default="", compare=False)
     kind: ClassVar[EventKind] = EventKind.SYSCALL
     _S: ClassVar[struct.Struct] = struct.Struct("<HqH")
     _W: ClassVar[struct.Struct] = struct.Struct("<Q")
@@ -223,10 +225,9 @@ class SyscallResult(Event):
         return cls(icount, sysno, result, tuple(writes))
 
     def describe(self) -> str:
-        from .linux.sysnames import syscall_name
-
         sizes = ",".join(str(len(d)) for _, d in self.writes)
-        return f"SYSCALL {syscall_name(self.sysno)} result={self.result} writes=[{sizes}]"
+        return (f"SYSCALL {self.name or f'syscall_{self.sysno}'} (nr {self.sysno}) result={self.result} "
+                f"writes=[{sizes}]")
 
 
 @dataclass(frozen=True)
