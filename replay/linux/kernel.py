@@ -135,6 +135,9 @@ class LinuxKernel:
         # Asked before each delivery to a handler (before its frame is built); True
         # holds the delivery in state.held and stops the machine (see signals.py).
         self.signal_gate: SignalGate | None = None
+        # Told of each system call the process makes: (the count before its instruction, its
+        # number in the architecture's numbering); the timeline's syscall catchpoints.
+        self.syscall_seen: Callable[[int, int], None] | None = None
         # The recording's ids (header extra.ids); None for a trace without them.
         self.creds = Credentials.from_header(ids) if ids else None
         self.handlers = dispatch_table(machine.arch.syscall_numbers, machine.arch.unported_syscalls)
@@ -239,6 +242,8 @@ class LinuxKernel:
         uc_regs = machine.read_registers((arch.syscall_number, *arch.syscall_args))
         sysno = uc_regs[arch.syscall_number]
         self._sysno = sysno
+        if self.syscall_seen is not None:
+            self.syscall_seen(self.icount - 1, sysno)
         args: Args = tuple(uc_regs[r] for r in arch.syscall_args)  # type: ignore[assignment]
         handler = self.handlers.get(sysno)
         self._to_deliver.clear()
