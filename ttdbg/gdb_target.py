@@ -44,6 +44,7 @@ _EVENT_STOP = {Reported.FORK: StopKind.FORK, Reported.VFORK: StopKind.VFORK,
                Reported.VFORK_DONE: StopKind.VFORK_DONE, Reported.EXEC: StopKind.EXEC}
 _WATCH_STOP = {WatchKind.WRITE: StopKind.WATCH, WatchKind.READ: StopKind.RWATCH,
                WatchKind.ACCESS: StopKind.AWATCH}
+_SYSCALL_STOP = {TimeReason.SYSCALL_ENTRY: StopKind.SYSCALL_ENTRY, TimeReason.SYSCALL_RETURN: StopKind.SYSCALL_RETURN}
 SIGTRAP = 5
 _ADDRESS_SPACE = 1 << 64
 # gdb opens a handful of files at a time; each open holds a whole captured file.
@@ -59,7 +60,7 @@ class ReplayTarget:
         Capability.REVERSE_STEP, Capability.REVERSE_CONTINUE, Capability.SW_BREAK,
         Capability.HW_BREAK, Capability.WATCH_WRITE, Capability.WATCH_READ,
         Capability.WATCH_ACCESS, Capability.HOST_IO, Capability.AUXV, Capability.EXEC_FILE,
-        Capability.MONITOR, Capability.PASS_SIGNALS, Capability.PROCESS_EVENTS,
+        Capability.MONITOR, Capability.PASS_SIGNALS, Capability.PROCESS_EVENTS, Capability.CATCH_SYSCALLS,
     })
 
     def __init__(self, session: DebugSession) -> None:
@@ -105,6 +106,7 @@ class ReplayTarget:
         self._exit_at_end = False
         self._reports = dict.fromkeys(self._reports, False)
         self._vforked.clear()
+        tl.catch_syscalls(None, enabled=False)
         if rewind:
             tl.seek(0)
         # a plain stop (gdb shows the frame), or the signal waiting to be delivered here
@@ -297,6 +299,8 @@ class ReplayTarget:
             return StopReason(StopKind.SIGNAL, signal=_gdb_signal(stop.signal))
         if r == TimeReason.INTERRUPTED:
             return StopReason(StopKind.INTERRUPTED, signal=2)
+        if r in _SYSCALL_STOP:
+            return StopReason(_SYSCALL_STOP[r], syscall=stop.syscall)
         return StopReason(StopKind.SIGNAL, SIGTRAP)
 
     def insert_breakpoint(self, kind: BreakKind, addr: int, length: int) -> None:
@@ -322,6 +326,11 @@ class ReplayTarget:
     def pass_signals(self, signals: frozenset[int]) -> None:
         """gdb's `handle SIG nostop noprint pass` list: delivered without a stop."""
         self.timeline.pass_signals = frozenset(_host_signal(s) for s in signals)
+
+    def catch_syscalls(self, numbers: frozenset[int] | None, enabled: bool) -> None:
+        """gdb's `catch syscall`: the numbers are the trace's architecture's, as its log's
+        (aarch64's write is 64); continues stop at each call's entry and return."""
+        self.timeline.catch_syscalls(numbers, enabled)
 
     def program_signals(self, signals: frozenset[int]) -> None:
         """Which signals gdb lets reach the program.  A replay delivers what was
