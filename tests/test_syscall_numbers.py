@@ -115,3 +115,15 @@ def test_an_older_aarch64_log_is_renumbered_when_read(ttdbg: Ttdbg, builder: Gue
         assert f"SYSCALL {name} (nr {numbers[name]}) " in dump.out, dump.out
     rep = ttdbg.replay(trace)
     assert (rep.status, rep.stdout) == (rec.status, rec.stdout), rep.err
+
+
+@pytest.mark.parametrize("arch,write,openat", [("x86-64", 1, 257), ("aarch64", 64, 56), ("riscv64", 64, 56)])
+def test_info_syscalls_numbers_the_table_by_architecture(ttdbg: Ttdbg, arch: str, write: int, openat: int) -> None:
+    run = ttdbg("info", "--syscalls", "--arch", arch)
+    assert run.status == 0 and run.out.startswith(f"{arch} system calls"), run.err
+    rows = {line.split()[1]: int(line.split()[0]) for line in run.out.splitlines() if re.match(r"^\s*\d+\s", line)}
+    assert (rows["write"], rows["openat"]) == (write, openat)
+    assert ("open" in rows) == (arch == "x86-64")           # the generic table has no open
+    assert ttdbg("info", "--syscalls").out == ttdbg("info", "--syscalls", "--arch", "x86-64").out
+    bad = ttdbg("info", "--arch", arch)
+    assert bad.status == 2 and "--arch goes with --syscalls" in bad.err

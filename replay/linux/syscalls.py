@@ -355,12 +355,14 @@ class Entry:
     note: str
 
 
-def listing(names: Mapping[int, str] = SYSCALL_NAMES, *, unsupported: bool = False) -> list[Entry]:
+def listing(names: Mapping[int, str] = SYSCALL_NAMES, *, unsupported: bool = False,
+            excluded: frozenset[str] = frozenset()) -> list[Entry]:
     """The table in number order for one architecture's numbering; with
-    `unsupported`, also that architecture's calls the table lacks."""
+    `unsupported`, also that architecture's calls the table lacks (and the
+    `excluded` ones, as dispatch_table leaves them out)."""
     entries = []
     for number, name in sorted(names.items()):
-        row = BY_NAME.get(name)
+        row = BY_NAME.get(name) if name not in excluded else None
         if row is not None:
             entries.append(Entry(number, name, row.kind, row.note))
         elif unsupported:
