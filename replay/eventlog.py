@@ -394,11 +394,11 @@ def read_log(path: str) -> LogContents:
         if icount < last_icount:
             raise LogFormatError(f"{path}: corrupt event #{len(events)}: instruction count goes backwards")
         try:
-            event = decode_event(kind, icount, data[off + _EVHEAD.size:end - _CRC.size])
+            event = decode_event(kind, icount, data[off + _EVHEAD.size:end - _CRC.size], names)
         except ValueError as exc:
             raise LogFormatError(f"{path}: corrupt event #{len(events)} at byte {off}: {exc}") from None
-        if isinstance(event, SyscallResult):
-            sysno = event.sysno if renumber is None else renumber.get(event.sysno, event.sysno)
+        if renumber is not None and isinstance(event, SyscallResult):
+            sysno = renumber.get(event.sysno, event.sysno)
             event = SyscallResult(event.icount, sysno, event.result, event.writes, names.get(sysno, ""))
         events.append(event)
         last_icount = icount
