@@ -86,6 +86,7 @@ class ReplayTarget:
         self._points = ProcessPoints(session.contents.events, self.pid)
         self._reports: dict[str, bool] = {"fork": False, "vfork": False, "exec": False}   # what gdb asked
         self._vforked: set[int] = set()         # vfork children reported, whose VFORK_DONE is to come
+        self._catch: tuple[frozenset[int] | None, bool] = (None, False)   # gdb's QCatchSyscalls
 
     # -- connections ----------------------------------------------------------------------
     def begin_session(self, *, rewind: bool = False) -> None:
@@ -106,7 +107,8 @@ class ReplayTarget:
         self._exit_at_end = False
         self._reports = dict.fromkeys(self._reports, False)
         self._vforked.clear()
-        tl.catch_syscalls(None, enabled=False)
+        self._catch = (None, False)
+        tl.catch_syscalls(*self._catch)
         if rewind:
             tl.seek(0)
         # a plain stop (gdb shows the frame), or the signal waiting to be delivered here
@@ -176,9 +178,13 @@ class ReplayTarget:
             return self._remember(self._translate(TimeStop(TimeReason.HISTORY_END, tl.position, tl.pc)))
         made_by = 0
         try:
-            if step:
-                stop, made_by = self._step(self._stop_tid if tid is None else tid, tdir, should_stop,
-                                           chosen=tid is not None)
+            if step:      # a step never stops at a caught call (as ptrace's single step)
+                tl.catch_syscalls(None, enabled=False)
+                try:
+                    stop, made_by = self._step(self._stop_tid if tid is None else tid, tdir, should_stop,
+                                               chosen=tid is not None)
+                finally:
+                    tl.catch_syscalls(*self._catch)
             elif tdir == TimeDirection.FORWARD and any(self._reports.values()):
                 stop, event = self._cont_to_process_event(should_stop)
                 if event is not None:
@@ -330,6 +336,7 @@ class ReplayTarget:
     def catch_syscalls(self, numbers: frozenset[int] | None, enabled: bool) -> None:
         """gdb's `catch syscall`: the numbers are the trace's architecture's, as its log's
         (aarch64's write is 64); continues stop at each call's entry and return."""
+        self._catch = (numbers, enabled)
         self.timeline.catch_syscalls(numbers, enabled)
 
     def program_signals(self, signals: frozenset[int]) -> None:

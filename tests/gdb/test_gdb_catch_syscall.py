@@ -76,7 +76,8 @@ def test_catch_syscall_stops_as_natively_and_in_reverse(connected, gdb, catch: s
 
 def test_catch_syscall_from_a_stop_before_the_call_enters_it(connected) -> None:
     """Standing at the system-call instruction (stepi'd there, not a catch stop), a continue
-    enters the call, as ptrace's PTRACE_SYSCALL does; from the entry, it returns."""
+    enters the call, as ptrace's PTRACE_SYSCALL does; from the entry, it returns.  A stepi
+    over the call reports no catch (as a native single step does)."""
     guest, _server, g = connected("syscalls")
     g.ok("catch syscall write")
     entry = g.ok("continue")
@@ -85,6 +86,9 @@ def test_catch_syscall_from_a_stop_before_the_call_enters_it(connected) -> None:
     g.ok("reverse-stepi")
     g.ok("stepi")
     assert g.pc() == pc
+    over = g.ok("stepi")
+    assert over.reason == "end-stepping-range" and g.pc() == pc + 2, over.stopped
+    g.ok("reverse-stepi")
     again = g.ok("continue")
     assert (again.reason, again.stopped.get("syscall-name"), g.pc()) == ("syscall-entry", "write", pc)
     ret = g.ok("continue")
