@@ -127,3 +127,31 @@ def test_info_syscalls_numbers_the_table_by_architecture(ttdbg: Ttdbg, arch: str
     assert ttdbg("info", "--syscalls").out == ttdbg("info", "--syscalls", "--arch", "x86-64").out
     bad = ttdbg("info", "--arch", arch)
     assert bad.status == 2 and "--arch goes with --syscalls" in bad.err
+
+
+@pytest.mark.parametrize("arch", FLAVOURS)
+def test_timeline_catches_calls_by_the_architectures_numbers(ttdbg: Ttdbg, builder: GuestBuilder, guest,
+                                                             arch: str) -> None:
+    """The engine under gdb's `catch syscall`: each write stops at its entry (the number in the
+    architecture's register, the call's instruction next) and return (the result in place, at
+    the count of its CHAR_WRITE event), forward and backward."""
+    from replay import Direction, Replay, StopReason, Timeline, open_trace
+
+    trace, rec = ttdbg.record(_program(arch, builder, guest))
+    write = _printed_numbers(rec.out)["write"]
+    contents = read_log(str(trace / "events.log"))
+    writes = [(ev.icount, ev.result) for ev in contents.events if ev.kind.name == "CHAR_WRITE"]
+    tl = Timeline(Replay(open_trace(str(trace))))
+    tl.catch_syscalls(frozenset({write}))
+    desc = tl.arch
+    forward = []
+    while (stop := tl.cont()).reason in (StopReason.SYSCALL_ENTRY, StopReason.SYSCALL_RETURN):
+        register = desc.syscall_number if stop.reason == StopReason.SYSCALL_ENTRY else desc.syscall_return
+        forward.append((stop.reason, stop.icount, stop.syscall, tl.read_register(register)))
+    assert stop.reason == StopReason.HISTORY_END
+    assert forward == [s for at, result in writes for s in (
+        (StopReason.SYSCALL_ENTRY, at - 1, write, write), (StopReason.SYSCALL_RETURN, at, write, result))]
+    backward = []
+    while (stop := tl.cont(Direction.BACKWARD)).reason != StopReason.HISTORY_START:
+        backward.append((stop.reason, stop.icount))
+    assert backward == [(r, at) for r, at, _, _ in reversed(forward)]
