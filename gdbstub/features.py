@@ -90,6 +90,7 @@ def supported_reply(capabilities: frozenset[Capability], packet_size: int, *, mu
         (Capability.REVERSE_CONTINUE, "ReverseContinue+"),
         (Capability.PASS_SIGNALS, "QPassSignals+"),
         (Capability.PASS_SIGNALS, "QProgramSignals+"),
+        (Capability.CATCH_SYSCALLS, "QCatchSyscalls+"),
     )
     features += [name for cap, name in optional if cap in capabilities]
     features += list(events)

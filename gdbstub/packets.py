@@ -113,6 +113,15 @@ class SignalList:
 
 
 @dataclass(frozen=True)
+class CatchSyscalls:
+    """``QCatchSyscalls:1;nn;...`` (these calls; none listed: every call) or ``QCatchSyscalls:0``
+    (no more): the numbers are the target architecture's, as its program makes the calls."""
+
+    enabled: bool
+    numbers: frozenset[int] | None = None
+
+
+@dataclass(frozen=True)
 class VContQuery:
     pass
 
@@ -264,6 +273,7 @@ Request = (
     | VContQuery
     | VCont
     | Breakpoint
+    | CatchSyscalls
     | XferRead
     | QueryAttached
     | QueryCurrentThread
@@ -531,6 +541,16 @@ def _parse_q(body: str, raw: bytes, lead: str) -> Request:
             raise _Bad(f"{name} needs ':'")
         signals = frozenset(_signal_number(s) for s in rest[1:].split(";") if s)
         return SignalList(name == "QProgramSignals", signals)
+    if name == "QCatchSyscalls":
+        if rest == ":0":
+            return CatchSyscalls(False)
+        if not rest.startswith(":1"):
+            raise _Bad("QCatchSyscalls needs ':0' or ':1[;nn]...'")
+        listed = rest[2:]
+        if listed and not listed.startswith(";"):
+            raise _Bad("QCatchSyscalls: ';' before each number")
+        numbers = [_hex(n, "syscall number") for n in listed[1:].split(";")] if listed else None
+        return CatchSyscalls(True, None if numbers is None else frozenset(numbers))
     if name == "QStartNoAckMode" and not rest:
         return StartNoAckMode()
     if name == "qAttached":

@@ -161,6 +161,10 @@ def stop_reply(
     elif kind is StopKind.EXEC:
         assert reason.path is not None
         parts.append(b"exec:%s;" % hex_encode(reason.path.encode("utf-8", "surrogateescape")))
+    elif kind in (StopKind.SYSCALL_ENTRY, StopKind.SYSCALL_RETURN):
+        assert reason.syscall is not None
+        key = b"syscall_entry" if kind is StopKind.SYSCALL_ENTRY else b"syscall_return"
+        parts.append(b"%s:%x;" % (key, reason.syscall))
     return b"".join(parts)
 
 

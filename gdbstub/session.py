@@ -35,6 +35,7 @@ from .framing import (
 )
 from .packets import (
     Breakpoint,
+    CatchSyscalls,
     Detach,
     HostClose,
     HostFstat,
@@ -162,6 +163,7 @@ class Session:
             QuerySymbol: lambda req: replies.OK,
             Monitor: self._monitor,
             SignalList: self._signal_list,
+            CatchSyscalls: self._catch_syscalls,
             HostOpen: self._host_open,
             HostPread: self._host_pread,
             HostClose: self._host_close,
@@ -534,6 +536,12 @@ class Session:
             self._target.program_signals(req.signals)
         else:
             self._target.pass_signals(req.signals)
+        return replies.OK
+
+    def _catch_syscalls(self, req: CatchSyscalls) -> Reply:
+        if not self._has(Capability.CATCH_SYSCALLS):
+            return replies.EMPTY
+        self._target.catch_syscalls(req.numbers, req.enabled)
         return replies.OK
 
     def _monitor(self, req: Monitor) -> Reply:

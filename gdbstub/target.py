@@ -44,6 +44,7 @@ class Capability(Enum):
     WRITE_MEMORY = "write-memory"
     PASS_SIGNALS = "pass-signals"  # QPassSignals / QProgramSignals
     PROCESS_EVENTS = "process-events"  # fork-events+ / vfork-events+ / exec-events+
+    CATCH_SYSCALLS = "catch-syscalls"  # QCatchSyscalls: gdb's `catch syscall`
 
 
 class Direction(Enum):
@@ -71,6 +72,8 @@ class StopKind(Enum):
     VFORK = "vfork"  # the process vforked StopReason.child
     VFORK_DONE = "vfork-done"  # that vfork's child exec'd or exited: the parent runs again
     EXEC = "exec"  # the process exec'd StopReason.path (now at the new program's entry)
+    SYSCALL_ENTRY = "syscall-entry"  # a caught system call, StopReason.syscall, is entered
+    SYSCALL_RETURN = "syscall-return"  # it returned
 
 
 _WATCH_KINDS = frozenset({StopKind.WATCH, StopKind.RWATCH, StopKind.AWATCH})
@@ -85,7 +88,8 @@ class StopReason:
     address for watchpoint stops.  ``exit_status`` is the process exit code
     for :attr:`StopKind.EXITED`.  ``child`` is the new process's pid for
     :attr:`StopKind.FORK` and :attr:`StopKind.VFORK`, ``path`` the program
-    of an :attr:`StopKind.EXEC`.
+    of an :attr:`StopKind.EXEC`, ``syscall`` the number of a
+    :attr:`StopKind.SYSCALL_ENTRY`'s or :attr:`StopKind.SYSCALL_RETURN`'s call.
     """
 
     kind: StopKind
@@ -94,6 +98,7 @@ class StopReason:
     exit_status: int | None = None
     child: int | None = None
     path: str | None = None
+    syscall: int | None = None
 
     def __post_init__(self) -> None:
         if self.kind in _WATCH_KINDS and self.address is None:
@@ -104,6 +109,8 @@ class StopReason:
             raise ValueError(f"{self.kind.name} stop needs the child's pid")
         if self.kind is StopKind.EXEC and self.path is None:
             raise ValueError("EXEC stop needs the program's path")
+        if self.kind in (StopKind.SYSCALL_ENTRY, StopKind.SYSCALL_RETURN) and self.syscall is None:
+            raise ValueError(f"{self.kind.name} stop needs the call's number")
 
 
 class BreakKind(Enum):
@@ -357,6 +364,12 @@ class Target(Protocol):
         """Needs PROCESS_EVENTS: which of the process's forks, vforks and execs gdb asked to
         hear of (qSupported): forward continues stop at those (a VFORK_DONE follows a VFORK
         reported), with breakpoints and watchpoints gone at an EXEC, as gdb then takes them."""
+        ...
+
+    def catch_syscalls(self, numbers: frozenset[int] | None, enabled: bool) -> None:
+        """Needs CATCH_SYSCALLS: continues stop at these system calls' entries and
+        returns (None: every call's), in the target architecture's numbering;
+        ``enabled`` False: no more."""
         ...
 
     def kill(self) -> None: ...

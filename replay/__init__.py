@@ -27,14 +27,14 @@ from `replay` only, never from its submodules
 - boards:     record_board, replay_board, BoardReplay (forward to exact counts, save,
               restore: the seam for a timeline), check_firmware, is_board_trace, BOARDS, BoardResult (bare-metal
               firmware on an emulated board: replay/board/)
-- architectures: Arch, DebugInfo, DebugRegister, arch_of (a trace's CPU as data:
+- architectures: ARCHES, Arch, DebugInfo, DebugRegister, arch_of (a trace's CPU as data:
               its `debug` part gives gdb's registers and target description, frame registers...)
 - errors:     ReplayError (the base of every engine error), LogFormatError (a damaged or foreign trace),
               DiskFullError (no space left while recording),
               TraceTruncated
 """
 
-from .arch import Arch, DebugInfo, DebugRegister, arch_of
+from .arch import ARCHES, Arch, DebugInfo, DebugRegister, arch_of
 from .board import BOARDS, BoardReplay, BoardResult, check_firmware, is_board_trace, record_board, replay_board
 from .disasm import Instruction, shared_disassembler
 from .errors import DiskFullError, LogFormatError, ReplayError, TraceTruncated
@@ -66,7 +66,7 @@ __all__ = [
     "mark_latest", "open_trace", "parse_elf", "read_log", "read_program", "record", "follow_script", "resolve_program",
     "shared_disassembler", "syscall_listing", "trace_root", "Storage", "pack_trace", "trace_storage",
     "KeyframeStats", "KeyframeStore", "build_keyframes", "ensure_keyframes", "open_keyframes",
-    "Arch", "DebugInfo", "DebugRegister", "arch_of",
+    "ARCHES", "Arch", "DebugInfo", "DebugRegister", "arch_of",
     "ScanHit", "ScanResult", "ScanSpec", "WatchRange", "default_jobs", "scan",
     "BOARDS", "BoardReplay", "BoardResult", "check_firmware", "is_board_trace", "record_board", "replay_board",
 ]

@@ -27,18 +27,23 @@ import os
 import stat
 import struct
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import LogFormatError
-from .events import Event, EventKind, decode_event
+from .events import Event, EventKind, SyscallResult, decode_event
 from .safeio import is_digest, read_regular
 
 MAGIC = b"TTDBGLOG"
+# 5: a SYSCALL event's number is the trace's architecture's (aarch64's write is 64): read
+#    with the header's ELF machine, a log names its calls by itself.  Earlier logs stored
+#    x86-64's numbers whatever the architecture: read_log renumbers them (NUMBERED_BY_ARCH);
 # 4: system calls version 3 refused are recorded (file metadata, POSIX timers, resource limits...):
 #    an older log that made one diverges there, saying so;
 # 3: TASK_SWITCH, PROCESS and ASYNC_SIGNAL events; 2: the header has a CRC-32; 1 (still read): none
-LOG_VERSION = 4
+LOG_VERSION = 5
+NUMBERED_BY_ARCH = 5            # the first version whose SYSCALL numbers are the architecture's
 EM_X86_64 = 62
 EM_AARCH64 = 183
 EM_RISCV = 243
@@ -286,6 +291,30 @@ class LogContents:
     complete: bool             # an END event closes the log
     size: int
 
+    def syscall_name(self, sysno: int) -> str:
+        """A system call's name by its number in the trace's architecture."""
+        return syscall_names(self.header.machine).get(sysno, f"syscall_{sysno}")
+
+
+def syscall_names(machine: int) -> Mapping[int, str]:
+    """The system calls of an ELF machine's Linux, by number (empty: no description of it)."""
+    from .arch import BY_ELF_MACHINE  # the descriptions hold the tables (replay/arch/)
+
+    arch = BY_ELF_MACHINE.get(machine)
+    return arch.syscall_names if arch is not None else {}
+
+
+def _renumbering(machine: int, version: int) -> Mapping[int, int] | None:
+    """How a log's SYSCALL numbers become its architecture's: None when they are
+    already (version NUMBERED_BY_ARCH on, and any x86-64 log), else x86-64's -> the
+    architecture's, by name (a number with no name there is kept)."""
+    if version >= NUMBERED_BY_ARCH or machine == EM_X86_64:
+        return None
+    from .linux.syscalls import log_numbers
+
+    numbers = {name: number for number, name in syscall_names(machine).items()}
+    return log_numbers(numbers)
+
 
 def looks_like_log(path: str) -> bool:
     """Whether `path` is a regular file starting with a ttdbg log's magic and a known version."""
@@ -340,6 +369,7 @@ def read_log(path: str) -> LogContents:
     events: list[Event] = []
     truncated = False
     last_icount = 0
+    names, renumber = syscall_names(machine), _renumbering(machine, version)
     while off < len(data):
         if off + _EVHEAD.size > len(data):
             truncated = True
@@ -364,9 +394,12 @@ def read_log(path: str) -> LogContents:
         if icount < last_icount:
             raise LogFormatError(f"{path}: corrupt event #{len(events)}: instruction count goes backwards")
         try:
-            event = decode_event(kind, icount, data[off + _EVHEAD.size:end - _CRC.size])
+            event = decode_event(kind, icount, data[off + _EVHEAD.size:end - _CRC.size], names)
         except ValueError as exc:
             raise LogFormatError(f"{path}: corrupt event #{len(events)} at byte {off}: {exc}") from None
+        if renumber is not None and isinstance(event, SyscallResult):
+            sysno = renumber.get(event.sysno, event.sysno)
+            event = SyscallResult(event.icount, sysno, event.result, event.writes, names.get(sysno, ""))
         events.append(event)
         last_icount = icount
         off = end

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -198,9 +198,11 @@ class Random(Event):
 
 @dataclass(frozen=True)
 class SyscallResult(Event):
-    sysno: int
+    sysno: int           # the trace's architecture's number (log version 5; x86-64's before)
     result: int
     writes: tuple[tuple[int, bytes], ...] = field(default_factory=tuple)
+    # The call's name in the trace's architecture, not stored: read_log sets it from the header.
+    name: str = field(default="", compare=False)
     kind: ClassVar[EventKind] = EventKind.SYSCALL
     _S: ClassVar[struct.Struct] = struct.Struct("<HqH")
     _W: ClassVar[struct.Struct] = struct.Struct("<Q")
@@ -212,7 +214,7 @@ class SyscallResult(Event):
         return b"".join(out)
 
     @classmethod
-    def decode(cls, icount: int, payload: bytes) -> "SyscallResult":
+    def decode(cls, icount: int, payload: bytes, names: Mapping[int, str] | None = None) -> "SyscallResult":
         sysno, result, nwrites = cls._S.unpack_from(payload, 0)
         off = cls._S.size
         writes = []
@@ -220,13 +222,12 @@ class SyscallResult(Event):
             (addr,) = cls._W.unpack_from(payload, off)
             data, off = _unpack_bytes(payload, off + 8)
             writes.append((addr, data))
-        return cls(icount, sysno, result, tuple(writes))
+        return cls(icount, sysno, result, tuple(writes), names.get(sysno, "") if names else "")
 
     def describe(self) -> str:
-        from .linux.sysnames import syscall_name
-
         sizes = ",".join(str(len(d)) for _, d in self.writes)
-        return f"SYSCALL {syscall_name(self.sysno)} result={self.result} writes=[{sizes}]"
+        return (f"SYSCALL {self.name or f'syscall_{self.sysno}'} (nr {self.sysno}) result={self.result} "
+                f"writes=[{sizes}]")
 
 
 @dataclass(frozen=True)
@@ -456,14 +457,19 @@ EVENT_CLASSES: dict[EventKind, type[Event]] = {
 Decoder = Callable[[int, bytes], Event]
 
 
-def decode_event(kind_code: int, icount: int, payload: bytes) -> Event:
-    """Decode one event; raises ValueError (only) on an unknown kind or a bad payload."""
+def decode_event(kind_code: int, icount: int, payload: bytes,
+                 syscall_names: Mapping[int, str] | None = None) -> Event:
+    """Decode one event; raises ValueError (only) on an unknown kind or a bad payload.
+    `syscall_names`: the trace's architecture's, naming SYSCALL events (read_log's)."""
     try:
         kind = EventKind(kind_code)
     except ValueError:
         raise ValueError(f"unknown event kind {kind_code}") from None
     try:
-        event = EVENT_CLASSES[kind].decode(icount, payload)
+        if kind == EventKind.SYSCALL:
+            event: Event = SyscallResult.decode(icount, payload, syscall_names)
+        else:
+            event = EVENT_CLASSES[kind].decode(icount, payload)
     except (struct.error, ValueError, IndexError) as exc:
         raise ValueError(f"bad {kind.name} payload: {exc}") from None
     if event.encode() != payload:

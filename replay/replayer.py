@@ -44,7 +44,6 @@ from .events import (
 from .hostio import HostCall, HostFdCall, HostFdsCall, HostWaitCall, OpenOutcome, Writes
 from .icount import NO_LIMIT
 from .linux.files import OpenFile
-from .linux.sysnames import syscall_name
 from .process import GuestProcess, Outcome, Program
 from .trace import TraceDir
 
@@ -118,6 +117,7 @@ class ReplayingHostIO:
         self.complete = contents.complete
         # Set when the log is older than this ttdbg's: divergences then say so.
         self.older_log = contents.version if contents.version < LOG_VERSION else 0
+        self.syscall_name = contents.syscall_name
         self.trace = trace
         self.sink = sink
         self.index = 0                 # next event to consume
@@ -226,10 +226,10 @@ class ReplayingHostIO:
         return ev.data
 
     def syscall(self, icount: int, sysno: int, call: HostCall) -> tuple[int, Writes]:
-        ev = self._take(icount, EventKind.SYSCALL, f"syscall {syscall_name(sysno)}")
+        ev = self._take(icount, EventKind.SYSCALL, f"syscall {self.syscall_name(sysno)}")
         assert isinstance(ev, SyscallResult)
         if ev.sysno != sysno:
-            raise self._mismatch(icount, ev, f"syscall {syscall_name(sysno)}")
+            raise self._mismatch(icount, ev, f"syscall {self.syscall_name(sysno)}")
         return ev.result, ev.writes
 
     def fd_syscall(self, icount: int, sysno: int, file: OpenFile, call: HostFdCall) -> tuple[int, Writes]:

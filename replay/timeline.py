@@ -84,6 +84,8 @@ class StopReason(enum.Enum):
     SIGNALLED = "signalled"          # the recorded fatal signal is next
     DELIVERY = "delivery"            # a signal is about to be delivered to its handler
     INTERRUPTED = "interrupted"      # should_stop() asked
+    SYSCALL_ENTRY = "syscall-entry"  # a caught system call's instruction is next (catch_syscalls)
+    SYSCALL_RETURN = "syscall-return"  # a caught system call just returned (its result in place)
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,7 @@ class TimeStop:
     signal: int = 0                  # SIGNALLED, DELIVERY: the signal
     exit_status: int | None = None   # HISTORY_END after an exit: the exit code
     tid: int = 0                     # the thread current at the stop (that ran the stopping instruction)
+    syscall: int | None = None       # SYSCALL_ENTRY, SYSCALL_RETURN: the call's number (the architecture's)
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,13 @@ class Timeline:
         self._gate_stops = False                      # forward motions stop at deliveries
         self._hold_at: int | None = None              # hold exactly the delivery at this count
         self._released_at: int | None = None          # a held delivery was made here
+        # System call catchpoints (catch_syscalls): on, which numbers (None: all), the calls
+        # seen by the current run as (count before the instruction, number), and where the
+        # last stop was a call's entry (a continue from there reports its return).
+        self._catching = False
+        self._catch_numbers: frozenset[int] | None = None
+        self._caught: list[tuple[int, int]] = []
+        self._entry_at: int | None = None
         self.index: CheckpointIndex[Checkpoint] = CheckpointIndex(budget or 0)
         self._fixed_budget = budget is not None
         self.stats = {"restores": 0, "checkpoints_taken": 0, "replayed": 0, "thinned": 0}
@@ -178,6 +188,7 @@ class Timeline:
         """The debugged process's kernel (a new object after a restore re-made the process)."""
         k = self.process.family.kernel_of(self._pid)
         k.signal_gate = self._signal_gate
+        k.syscall_seen = self._syscall_seen
         return k
 
     def _process_start(self, zero: Checkpoint | None) -> int:
@@ -459,6 +470,7 @@ class Timeline:
         return self._delivery_stop() if self._kernel.held else self._stop(StopReason.ARRIVED)
 
     def _stop(self, reason: StopReason, **kw) -> TimeStop:
+        self._entry_at = self.position if reason == StopReason.SYSCALL_ENTRY else None
         return TimeStop(reason, self.position, self.pc, tid=self._kernel.tid, **kw)
 
     def end_stop(self) -> TimeStop:
@@ -553,18 +565,31 @@ class Timeline:
         if self.at_end and not self._kernel.held:
             return self.end_stop()
         start = self.position
+        entered = self._entry_at == start and not self._kernel.held
         limit = self.end.icount if until is None or until <= start else min(until, self.end.icount)
         # A breakpoint where we stand is skipped, unless a held delivery moves us
         # into a handler first (its entry may hold a breakpoint of its own).
         self._machine.skip_breakpoint_icount = -1 if self._kernel.held else start
         self._gate_stops = True
+        self._caught.clear()
+        run_stop = should_stop
+        if self._catching:      # a caught call ends the run (at the next block): its stop comes first
+            def run_stop() -> bool:
+                return bool(self._caught) or (should_stop is not None and should_stop())
         try:
-            outcome = self._run_forward(limit, should_stop, traps=True)
+            outcome = self._run_forward(limit, run_stop, traps=True)
             hits = list(self._machine.hits)
         finally:
             self._gate_stops = False
             self._machine.skip_breakpoint_icount = -1
             self._arm(False)
+        caught = self._caught[:1]
+        if caught:
+            at, sysno = caught[0]
+            if at > start or not entered:
+                return self._catch_stop(at, StopReason.SYSCALL_ENTRY, sysno)
+            if not (self.at_end and at + 1 >= self.end.icount):     # exit_group has no return
+                return self._catch_stop(at + 1, StopReason.SYSCALL_RETURN, sysno)
         if outcome == Outcome.LIMIT and self.position == limit < self.end.icount:
             return self._stop(StopReason.ARRIVED)
         if outcome == Outcome.SIGNAL:
@@ -603,7 +628,7 @@ class Timeline:
             return self._stop(StopReason.HISTORY_START)
         # Every delivery before here has been replayed, so the last one is known.
         signal_at = self._last_delivery_stop(origin)
-        if not self.breakpoints and not self.watchpoints:
+        if not self.breakpoints and not self.watchpoints and not self._catching:
             if signal_at is not None:
                 return self._land_delivery(signal_at)
             self._replay_to(self.start)           # nothing can stop us: straight to the start
@@ -613,11 +638,17 @@ class Timeline:
             cp = self._start_for(end, strict=True)
             if cp is None:
                 cp = self.index.at_or_before(self.start)
+            self._caught.clear()
             hits, interrupted = self._scan(cp, end, should_stop)
             if interrupted:
                 self._replay_to(origin)
                 return self._stop(StopReason.INTERRUPTED)
             hits = [h for h in hits if h.icount < origin]
+            catch = self._last_catch(origin, end)
+            if catch is not None and (not hits or catch[0] > max(h.icount for h in hits)):
+                if signal_at is not None and signal_at > catch[0]:
+                    return self._land_delivery(signal_at)   # the delivery came after the call
+                return self._catch_stop(*catch)
             if hits:
                 last = max(hits, key=lambda h: (h.icount, not self._before_delivery(h.icount, h.pc)))
                 if signal_at is not None and (signal_at > last.icount or (
@@ -635,6 +666,32 @@ class Timeline:
             end = cp.icount
         self._replay_to(self.start)
         return self._stop(StopReason.HISTORY_START)
+
+    # -- system call catchpoints (gdb's `catch syscall`) ----------------------------------
+    def catch_syscalls(self, numbers: frozenset[int] | None, enabled: bool = True) -> None:
+        """Continues stop at the debugged process's system calls (`numbers` in its
+        architecture's numbering, as the guest puts them in its register; None: every
+        call), twice each, as ptrace's syscall stops: SYSCALL_ENTRY with the call's
+        instruction next to run, SYSCALL_RETURN just after it (the result in place;
+        none after exit_group).  Forward, a continue from an entry stops at its
+        return; backward, the return comes first.  `enabled` False: no more."""
+        self._catching = enabled
+        self._catch_numbers = numbers
+
+    def _syscall_seen(self, before: int, sysno: int) -> None:
+        if self._catching and (self._catch_numbers is None or sysno in self._catch_numbers):
+            self._caught.append((before, sysno))
+
+    def _last_catch(self, origin: int, end: int) -> tuple[int, StopReason, int] | None:
+        """The last catch stop before `origin` among the calls a scan up to `end` saw."""
+        found = [(at + 1, StopReason.SYSCALL_RETURN, n) for at, n in self._caught
+                 if at + 1 < origin and at + 1 <= min(end, self.end.icount - 1)]
+        found += [(at, StopReason.SYSCALL_ENTRY, n) for at, n in self._caught if at < origin]
+        return max(found, key=lambda c: (c[0], c[1] == StopReason.SYSCALL_RETURN)) if found else None
+
+    def _catch_stop(self, icount: int, reason: StopReason, sysno: int) -> TimeStop:
+        self._replay_to(icount)
+        return self._stop(reason, syscall=sysno)
 
     # -- breakpoints, watchpoints, state ------------------------------------------------
     def add_breakpoint(self, address: int) -> None:

@@ -56,7 +56,7 @@ from replay import (
 )
 
 from . import logconfig
-from .syscall_listing import syscall_table
+from .syscall_listing import arch_names, syscall_table
 from .trace_summary import process_listing, trace_info
 
 log = logging.getLogger("ttdbg")
@@ -314,10 +314,10 @@ def cmd_info(args: argparse.Namespace) -> int:
     if args.syscalls:
         if args.trace:
             raise _Usage("info --syscalls takes no trace: the table is the kernel's, not a recording's")
-        print(syscall_table(unsupported=args.all))
+        print(syscall_table(unsupported=args.all, arch=args.arch or "x86-64"))
         return 0
-    if args.all:
-        raise _Usage("info --all goes with --syscalls")
+    if args.all or args.arch:
+        raise _Usage(f"info --{'all' if args.all else 'arch'} goes with --syscalls")
     print(trace_info(open_trace(args.trace)))
     return 0
 
@@ -575,6 +575,8 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("trace", nargs="?")
     i.add_argument("--syscalls", action="store_true", help="list the system calls the emulated kernel knows")
     i.add_argument("--all", action="store_true", help="with --syscalls: also those it does not (-ENOSYS)")
+    i.add_argument("--arch", choices=sorted(arch_names()), help="with --syscalls: numbered as this "
+                   "architecture's programs and traces number them (default: x86-64)")
     i.set_defaults(func=cmd_info)
 
     pk = sub.add_parser("pack", help="make a trace self-contained (its own copy of every captured file), as rr pack")

@@ -44,6 +44,7 @@ _EVENT_STOP = {Reported.FORK: StopKind.FORK, Reported.VFORK: StopKind.VFORK,
                Reported.VFORK_DONE: StopKind.VFORK_DONE, Reported.EXEC: StopKind.EXEC}
 _WATCH_STOP = {WatchKind.WRITE: StopKind.WATCH, WatchKind.READ: StopKind.RWATCH,
                WatchKind.ACCESS: StopKind.AWATCH}
+_SYSCALL_STOP = {TimeReason.SYSCALL_ENTRY: StopKind.SYSCALL_ENTRY, TimeReason.SYSCALL_RETURN: StopKind.SYSCALL_RETURN}
 SIGTRAP = 5
 _ADDRESS_SPACE = 1 << 64
 # gdb opens a handful of files at a time; each open holds a whole captured file.
@@ -59,7 +60,7 @@ class ReplayTarget:
         Capability.REVERSE_STEP, Capability.REVERSE_CONTINUE, Capability.SW_BREAK,
         Capability.HW_BREAK, Capability.WATCH_WRITE, Capability.WATCH_READ,
         Capability.WATCH_ACCESS, Capability.HOST_IO, Capability.AUXV, Capability.EXEC_FILE,
-        Capability.MONITOR, Capability.PASS_SIGNALS, Capability.PROCESS_EVENTS,
+        Capability.MONITOR, Capability.PASS_SIGNALS, Capability.PROCESS_EVENTS, Capability.CATCH_SYSCALLS,
     })
 
     def __init__(self, session: DebugSession) -> None:
@@ -85,6 +86,7 @@ class ReplayTarget:
         self._points = ProcessPoints(session.contents.events, self.pid)
         self._reports: dict[str, bool] = {"fork": False, "vfork": False, "exec": False}   # what gdb asked
         self._vforked: set[int] = set()         # vfork children reported, whose VFORK_DONE is to come
+        self._catch: tuple[frozenset[int] | None, bool] = (None, False)   # gdb's QCatchSyscalls
 
     # -- connections ----------------------------------------------------------------------
     def begin_session(self, *, rewind: bool = False) -> None:
@@ -105,6 +107,8 @@ class ReplayTarget:
         self._exit_at_end = False
         self._reports = dict.fromkeys(self._reports, False)
         self._vforked.clear()
+        self._catch = (None, False)
+        tl.catch_syscalls(*self._catch)
         if rewind:
             tl.seek(0)
         # a plain stop (gdb shows the frame), or the signal waiting to be delivered here
@@ -174,9 +178,13 @@ class ReplayTarget:
             return self._remember(self._translate(TimeStop(TimeReason.HISTORY_END, tl.position, tl.pc)))
         made_by = 0
         try:
-            if step:
-                stop, made_by = self._step(self._stop_tid if tid is None else tid, tdir, should_stop,
-                                           chosen=tid is not None)
+            if step:      # a step never stops at a caught call (as ptrace's single step)
+                tl.catch_syscalls(None, enabled=False)
+                try:
+                    stop, made_by = self._step(self._stop_tid if tid is None else tid, tdir, should_stop,
+                                               chosen=tid is not None)
+                finally:
+                    tl.catch_syscalls(*self._catch)
             elif tdir == TimeDirection.FORWARD and any(self._reports.values()):
                 stop, event = self._cont_to_process_event(should_stop)
                 if event is not None:
@@ -297,6 +305,8 @@ class ReplayTarget:
             return StopReason(StopKind.SIGNAL, signal=_gdb_signal(stop.signal))
         if r == TimeReason.INTERRUPTED:
             return StopReason(StopKind.INTERRUPTED, signal=2)
+        if r in _SYSCALL_STOP:
+            return StopReason(_SYSCALL_STOP[r], syscall=stop.syscall)
         return StopReason(StopKind.SIGNAL, SIGTRAP)
 
     def insert_breakpoint(self, kind: BreakKind, addr: int, length: int) -> None:
@@ -322,6 +332,12 @@ class ReplayTarget:
     def pass_signals(self, signals: frozenset[int]) -> None:
         """gdb's `handle SIG nostop noprint pass` list: delivered without a stop."""
         self.timeline.pass_signals = frozenset(_host_signal(s) for s in signals)
+
+    def catch_syscalls(self, numbers: frozenset[int] | None, enabled: bool) -> None:
+        """gdb's `catch syscall`: the numbers are the trace's architecture's, as its log's
+        (aarch64's write is 64); continues stop at each call's entry and return."""
+        self._catch = (numbers, enabled)
+        self.timeline.catch_syscalls(numbers, enabled)
 
     def program_signals(self, signals: frozenset[int]) -> None:
         """Which signals gdb lets reach the program.  A replay delivers what was

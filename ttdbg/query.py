@@ -284,6 +284,7 @@ class QueryRunner:
     def _log_rows(self, q: Question) -> list[dict]:
         rows = []
         want = q.args[0].lower() if q.args else None
+        numbers = self.tl.arch.syscall_numbers      # the trace's architecture's, as its log's
         for i, ev in enumerate(self.contents.events):
             if ev.icount < q.start or (q.end is not None and ev.icount >= q.end):
                 continue
@@ -298,8 +299,10 @@ class QueryRunner:
             name = _syscall_of(ev, text)
             if name is None or (want and name != want):
                 continue
+            number = ev.sysno if ev.kind == EventKind.SYSCALL else numbers.get(name)
+            detail = text.partition(" ")[2]
             rows.append(self._row(ev.icount, None, self.tl.runner(max(ev.icount - 1, 0)), event=i, syscall=name,
-                                  detail=text.partition(" ")[2],
+                                  number=number, detail=detail.removeprefix(f"{name} (nr {number}) "),
                                   goto=ev.icount))
         return rows
 
@@ -671,7 +674,7 @@ def _syscall_of(ev, text: str) -> str | None:
 
 # -- output ------------------------------------------------------------------------------------
 _KIND_COLUMNS = {
-    "syscalls": ("syscall", "detail"), "events": ("kind", "detail"),
+    "syscalls": ("syscall", "number", "detail"), "events": ("kind", "detail"),
     "exec": (), "lines": (), "writes": ("syscall", "address", "size", "old", "new"),
     "reads": ("address", "size", "value"),
     "calls": ("args", "return", "return_icount", "caller"), "values": ("value",), "origin": (),
@@ -713,7 +716,7 @@ def render_table(kind: str, rows: list[dict]) -> str:
         parts.append(where)
         for col in _KIND_COLUMNS[kind]:
             v = r.get(col)
-            if v is None and col == "syscall" and kind == "writes":
+            if v is None and (col == "syscall" and kind == "writes" or col == "number"):
                 continue
             if col == "address":
                 v = f"{v:#x}"

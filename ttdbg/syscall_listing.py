@@ -9,16 +9,23 @@ from __future__ import annotations
 
 from collections import Counter
 
-from replay import SyscallKind, syscall_listing
+from replay import ARCHES, Arch, SyscallKind, syscall_listing
 
 
-def syscall_table(unsupported: bool = False) -> str:
-    """`ttdbg info --syscalls`: the emulated kernel's system calls, one a line, by number."""
-    entries = syscall_listing(unsupported=unsupported)
+def arch_names() -> dict[str, Arch]:
+    """The architectures by the name `info` shows (x86-64, aarch64, riscv64)."""
+    return {a.name.replace("_", "-"): a for a in ARCHES}
+
+
+def syscall_table(unsupported: bool = False, arch: str = "x86-64") -> str:
+    """`ttdbg info --syscalls [--arch A]`: the emulated kernel's system calls, one a
+    line, by number in that architecture's numbering (its programs', its traces')."""
+    desc = arch_names()[arch]
+    entries = syscall_listing(desc.syscall_names, unsupported=unsupported, excluded=desc.unported_syscalls)
     known = [e for e in entries if e.kind != SyscallKind.UNSUPPORTED]
     counts = Counter(e.kind for e in known)
     lines = [
-        f"x86-64 system calls the emulated kernel knows: {len(known)} "
+        f"{arch} system calls the emulated kernel knows: {len(known)} "
         f"({counts[SyscallKind.EMULATED]} emulated, {counts[SyscallKind.RECORDED]} recorded, "
         f"{counts[SyscallKind.REFUSED]} refused)",
         "emulated: answered from the program's own state; recorded: asked of the host while recording,",

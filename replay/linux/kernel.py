@@ -43,7 +43,7 @@ from .signals import (
     SignalGate,
 )
 from .sys_open import release
-from .syscalls import dispatch_table
+from .syscalls import dispatch_table, log_numbers
 from .tasks import ThreadState, Wait, WaitKind
 
 if TYPE_CHECKING:
@@ -135,9 +135,13 @@ class LinuxKernel:
         # Asked before each delivery to a handler (before its frame is built); True
         # holds the delivery in state.held and stops the machine (see signals.py).
         self.signal_gate: SignalGate | None = None
+        # Told of each system call the process makes: (the count before its instruction, its
+        # number in the architecture's numbering); the timeline's syscall catchpoints.
+        self.syscall_seen: Callable[[int, int], None] | None = None
         # The recording's ids (header extra.ids); None for a trace without them.
         self.creds = Credentials.from_header(ids) if ids else None
         self.handlers = dispatch_table(machine.arch.syscall_numbers, machine.arch.unported_syscalls)
+        self._log_numbers = log_numbers(machine.arch.syscall_numbers)   # see log_number
         # What /proc/self shows of the exec (set_exec_image): the program's bytes
         # and where argv's and the environment's strings lie in guest memory.
         self.exe_image = b""
@@ -204,20 +208,33 @@ class LinuxKernel:
             base = f.path
         return posixpath.normpath(posixpath.join(base, path))
 
+    def log_number(self, sysno: int) -> int:
+        """A handler's number for a call (x86-64's, sysnames.py) -> the number the log
+        stores: the trace's architecture's (syscalls.log_numbers).  A call this
+        architecture lacks (none is reached: x86-64-only handlers name only their
+        own calls) is logged as the call being answered, the guest's number."""
+        return self._log_numbers.get(sysno, self._sysno)
+
     def host_syscall(self, sysno: int, call: Callable[[], tuple[int, tuple]]) -> int:
-        result, writes = self.host.syscall(self.icount, sysno, call)
+        result, writes = self.host.syscall(self.icount, self.log_number(sysno), call)
         self.apply_writes(writes)
         return result
 
     def host_files_syscall(self, sysno: int, files: list, call: Callable) -> int:
-        result, writes = self.host.files_syscall(self.icount, sysno, files, call)
+        result, writes = self.host.files_syscall(self.icount, self.log_number(sysno), files, call)
         self.apply_writes(writes)
         return result
 
     def host_fd_syscall(self, sysno: int, f: OpenFile, call: Callable[[int], tuple[int, tuple]]) -> int:
-        result, writes = self.host.fd_syscall(self.icount, sysno, f, call)
+        result, writes = self.host.fd_syscall(self.icount, self.log_number(sysno), f, call)
         self.apply_writes(writes)
         return result
+
+    def host_wait_syscall(self, sysno: int, files: list, call: Callable, new_files: tuple = (),
+                          interrupt_at: int | None = None, block: bool = False) -> tuple[int, tuple]:
+        """HostIO.wait_syscall under the log's number; the caller applies the writes."""
+        return self.host.wait_syscall(self.icount, self.log_number(sysno), files, call, new_files,
+                                      interrupt_at, block)
 
     # -- GuestOS -----------------------------------------------------------------
     def on_syscall(self, machine: Machine) -> None:
@@ -225,6 +242,8 @@ class LinuxKernel:
         uc_regs = machine.read_registers((arch.syscall_number, *arch.syscall_args))
         sysno = uc_regs[arch.syscall_number]
         self._sysno = sysno
+        if self.syscall_seen is not None:
+            self.syscall_seen(self.icount - 1, sysno)
         args: Args = tuple(uc_regs[r] for r in arch.syscall_args)  # type: ignore[assignment]
         handler = self.handlers.get(sysno)
         self._to_deliver.clear()

@@ -180,7 +180,7 @@ def _host_revents(k: LinuxKernel, sysno: int, epfd: int, entries: list[tuple[Int
         ready = wait(polled, None if timeout_ms < 0 else timeout_ms)
         revents = [ready.get(hfd, 0) if hfd is not None else 0 for hfd in hfds]
         return sum(1 for r in revents if r), ((0, b"".join(REVENTS.pack(r & 0xFFFF) for r in revents)),), []
-    result, writes = k.host.wait_syscall(k.icount, sysno, [e.file for e, _ in entries], call, (),
+    result, writes = k.host_wait_syscall(sysno, [e.file for e, _ in entries], call, (),
                                          k.interrupt_at(), block)
     if result == -EWAIT:
         _block(k, epfd, entries, timeout_ms)

@@ -142,7 +142,7 @@ def _host_wait(k: LinuxKernel, sysno: int, files: list[OpenFile | None], call, f
     While other threads may run, a wait blocks this thread instead; the call
     is made again when one of `fds` is ready or the timeout passes."""
     block = may_block(k, files, timeout_ms)
-    result, writes = k.host.wait_syscall(k.icount, sysno, files, call, (), k.interrupt_at(), block)
+    result, writes = k.host_wait_syscall(sysno, files, call, (), k.interrupt_at(), block)
     if result == -EWAIT:
         block_poll(k, fds, timeout_ms)
     k.apply_writes(writes)

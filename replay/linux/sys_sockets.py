@@ -113,7 +113,7 @@ def _host(k: LinuxKernel, name: str, files: list[OpenFile | None], call,
     block = waits and bool(events) and k.can_block()
     if files and files[0] is not None:
         woke(files[0])
-    result, writes = k.host.wait_syscall(k.icount, N[name], files, call, new_files,
+    result, writes = k.host_wait_syscall(N[name], files, call, new_files,
                                          k.interrupt_at() if waits else None, block)
     if result == -EWAIT:
         fd = next(fd for fd, f in k.fds.items() if f is files[0])

@@ -332,6 +332,19 @@ def dispatch_table(numbers: Mapping[str, int] = SYSCALL_NUMBERS,
             if row.name in numbers and row.name not in excluded}
 
 
+def log_numbers(numbers: Mapping[str, int]) -> dict[int, int]:
+    """The handlers' numbers -> one architecture's, for the calls it has.
+
+    Handlers name the call they answer by x86-64's number (sysnames.py's
+    SYSCALL_NUMBERS, `N["read"]`): that is how the engine's code says which
+    call, nothing more.  A recorded call's number goes to the log in the
+    trace's architecture's numbering (the number the guest put in its
+    register: aarch64's write is 64), so a log is read with its header's
+    architecture and nothing else; the kernel translates here, at its one
+    edge to the log (LinuxKernel.log_number)."""
+    return {SYSCALL_NUMBERS[name]: number for name, number in numbers.items() if name in SYSCALL_NUMBERS}
+
+
 @dataclass(frozen=True)
 class Entry:
     """One line of the table as users see it: a number of one architecture."""
@@ -342,12 +355,14 @@ class Entry:
     note: str
 
 
-def listing(names: Mapping[int, str] = SYSCALL_NAMES, *, unsupported: bool = False) -> list[Entry]:
+def listing(names: Mapping[int, str] = SYSCALL_NAMES, *, unsupported: bool = False,
+            excluded: frozenset[str] = frozenset()) -> list[Entry]:
     """The table in number order for one architecture's numbering; with
-    `unsupported`, also that architecture's calls the table lacks."""
+    `unsupported`, also that architecture's calls the table lacks (and the
+    `excluded` ones, as dispatch_table leaves them out)."""
     entries = []
     for number, name in sorted(names.items()):
-        row = BY_NAME.get(name)
+        row = BY_NAME.get(name) if name not in excluded else None
         if row is not None:
             entries.append(Entry(number, name, row.kind, row.note))
         elif unsupported:

@@ -351,7 +351,3 @@ SYSCALL_NAMES: dict[int, str] = {
 }
 
 SYSCALL_NUMBERS: dict[str, int] = {name: num for num, name in SYSCALL_NAMES.items()}
-
-
-def syscall_name(sysno: int) -> str:
-    return SYSCALL_NAMES.get(sysno, f"syscall_{sysno}")

@@ -240,6 +240,9 @@ class FakeTarget:
             return ""
         return f"ran {command}\n"
 
+    def catch_syscalls(self, numbers: frozenset[int] | None, enabled: bool) -> None:
+        self.calls.append(("catch_syscalls", numbers, enabled))
+
     def process_events(self, fork: bool, vfork: bool, exec: bool) -> None:
         self.calls.append(("process_events", fork, vfork, exec))
         self.reports = {StopKind.FORK: fork, StopKind.VFORK: vfork, StopKind.EXEC: exec}

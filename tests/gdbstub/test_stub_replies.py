@@ -173,7 +173,7 @@ def test_supported_reply_all_capabilities() -> None:
     assert reply == (
         b"PacketSize=4000;QStartNoAckMode+;qXfer:features:read+;qXfer:threads:read+;vContSupported+;"
         b"swbreak+;hwbreak+;qXfer:auxv:read+;qXfer:exec-file:read+;"
-        b"ReverseStep+;ReverseContinue+;QPassSignals+;QProgramSignals+"
+        b"ReverseStep+;ReverseContinue+;QPassSignals+;QProgramSignals+;QCatchSyscalls+"
     )
     assert b"multiprocess" not in reply
 

@@ -75,7 +75,7 @@ def test_qsupported_exact_bytes(target: FakeTarget) -> None:
     assert out == ok_reply(
         b"PacketSize=4000;QStartNoAckMode+;qXfer:features:read+;qXfer:threads:read+;vContSupported+;multiprocess+;"
         b"swbreak+;hwbreak+;qXfer:auxv:read+;qXfer:exec-file:read+;"
-        b"ReverseStep+;ReverseContinue+;QPassSignals+;QProgramSignals+"
+        b"ReverseStep+;ReverseContinue+;QPassSignals+;QProgramSignals+;QCatchSyscalls+"
     )
 
 
