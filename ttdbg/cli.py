@@ -248,7 +248,7 @@ def _debuggable(trace: TraceDir, command: str) -> TraceDir:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     trace = open_trace(args.trace)
-    if is_board_trace(read_log(trace.log_path)):
+    if args.autopilot and is_board_trace(read_log(trace.log_path)):     # without -a: gdb, as for any trace
         from .board_cli import BoardCommandError, replay_on_board
         try:
             return replay_on_board(trace, args, _say, CtrlC)

@@ -65,6 +65,7 @@ class DebugInfo:
     # gdb's `have_nonsteppable_watchpoint` for the architecture (aarch64, riscv: yes; x86-64: no):
     # gdb wants a watchpoint stop before the accessing instruction, and steps over it itself.
     gdb_steps_over_watchpoints: bool = False
+    osabi: str = "GNU/Linux"         # target.xml's <osabi> ("none": bare metal, no shared libraries)
 
     @property
     def call_push(self) -> int:
