@@ -55,6 +55,14 @@ class BoardCheckpoint:
 _SYSREGS = {"spsr_el1": SPSR_EL1}
 
 
+_BANKED_SP = ("sp_el0", "sp_el1")
+
+
+def _current_sp(pstate: int) -> str:
+    """The stack pointer register in use: SP_ELx at ELxh (PSTATE.SP set), else SP_EL0."""
+    return f"sp_el{pstate >> 2 & 3}" if pstate & 1 else "sp_el0"
+
+
 class BoardGuest:
     def __init__(self, replay: BoardReplay) -> None:
         self.replay = replay
@@ -138,7 +146,11 @@ class BoardGuest:
         if tid not in (None, CPU_TID):
             raise ReplayError(f"no thread {tid} here (a board has one CPU, thread {CPU_TID})")
         key = _SYSREGS.get(name)
-        return self.machine.sysreg(key) if key is not None else self.machine.reg(name)
+        if key is not None:
+            return self.machine.sysreg(key)
+        if name in _BANKED_SP and name == _current_sp(self.machine.reg("pstate")):
+            return self.machine.reg("sp")       # Unicorn's copy of the SP in use is stale (measured)
+        return self.machine.reg(name)
 
     @property
     def program(self) -> str:
