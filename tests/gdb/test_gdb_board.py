@@ -19,12 +19,14 @@ import time
 from pathlib import Path
 
 import pytest
-from gdbtest_support import REPO, ttdbg_env, where
+from gdbtest_support import REPO, free_port, steps, ttdbg_env, where
 
 sys.path.insert(0, str(REPO / "tests" / "board"))
 from boardbuild import build_firmware  # noqa: E402
 
 GDB_MULTIARCH = shutil.which("gdb-multiarch")
+QEMU_SYSTEM = shutil.which("qemu-system-aarch64")
+N_STEPS = 80
 if GDB_MULTIARCH is None:
     pytest.skip("gdb-multiarch is not installed", allow_module_level=True)
 
@@ -196,3 +198,48 @@ def test_repl_on_a_board_trace(echo) -> None:
     r.execute("delete")
     r.execute("stepi")
     assert r.execute("when") == at
+
+
+def _registers(g) -> dict[str, str]:
+    """Some registers' raw values (QEMU describes cpsr as a plain integer, ttdbg with its flags)."""
+    text = g.ok("info registers x0 x1 x2 x3 x29 x30 sp pc cpsr").text
+    return {line.split()[0]: line.split()[1] for line in text.splitlines() if line.strip()}
+
+
+def _entry_and_main(g) -> list[str]:
+    """Where gdb stands over 20 steps from the entry, then N_STEPS from main (stopped there
+    by a breakpoint: the zeroing of .bss between is long)."""
+    first = steps(g, 20)
+    g.ok("tbreak main")
+    g.ok("continue")
+    return first + steps(g, N_STEPS)
+
+
+@pytest.mark.skipif(QEMU_SYSTEM is None, reason="qemu-system-aarch64 is not installed")
+def test_forward_stepi_from_the_entry_matches_qemu(echo, board_gdb, gdb, tmp_path: Path) -> None:
+    """Before the first interrupt, gdb's single steps from the entry point over the trace
+    are QEMU's (`-M virt -cpu cortex-a57 -S` with its gdb stub): the same places, the
+    same registers."""
+    firmware, _ = echo
+    g = board_gdb(echo)
+    ours = _entry_and_main(g)
+    our_regs = _registers(g)
+    port = free_port()
+    qemu = subprocess.Popen([QEMU_SYSTEM, "-M", "virt", "-cpu", "cortex-a57", "-nographic", "-monitor", "none",
+                             "-serial", "null", "-semihosting", "-kernel", str(firmware),
+                             "-gdb", f"tcp:127.0.0.1:{port}", "-S"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        q = gdb(firmware, gdb_path=GDB_MULTIARCH)
+        deadline = time.monotonic() + 10
+        while q.cmd(f"-target-select remote 127.0.0.1:{port}").error:
+            assert time.monotonic() < deadline, "qemu-system-aarch64 -gdb did not listen"
+            time.sleep(0.1)
+        theirs = _entry_and_main(q)
+        their_regs = _registers(q)
+    finally:
+        qemu.kill()
+        qemu.wait(5)
+    assert ours == theirs
+    assert ours[0] == "_start" and ours[-N_STEPS - 1] == "main"
+    assert our_regs == their_regs
