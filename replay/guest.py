@@ -63,6 +63,9 @@ class Guest(Protocol):
     switch_icounts: list[int]         # the counts of thread switches (a board: none)
     switch_tids: list[int]            # ... and the thread switched to
     gate: SignalGate | None           # the timeline's signal gate (Linux); a board never calls it
+    # The timeline's default checkpoint spacing and `near` (the replay a reverse step may cost),
+    # in instructions: a fraction of a second's and a few milliseconds' worth of the replay.
+    spacing: tuple[int, int]
 
     # -- running -------------------------------------------------------------------
     @property

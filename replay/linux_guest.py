@@ -26,6 +26,7 @@ from .replayer import Replay
 
 
 class LinuxGuest:
+    spacing = (1 << 22, 1 << 17)          # checkpoints every 4M, reverse steps of <= 128K (10-50 MIPS)
     def __init__(self, replay: Replay, pid: int | None = None, slice_: int | None = None) -> None:
         self.replay = replay
         self.process = replay.process

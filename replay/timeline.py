@@ -120,7 +120,7 @@ class Timeline:
     """One debugging session's time axis over a trace: of a Linux replay (a Replay, of its
     process `pid`), or of any other Guest (guest.py: a board's firmware)."""
 
-    def __init__(self, replay: Replay | Guest, *, interval: int | None = None, near: int = 1 << 17,
+    def __init__(self, replay: Replay | Guest, *, interval: int | None = None, near: int | None = None,
                  budget: int | None = None, slice_: int = 1 << 24, pid: int | None = None,
                  keyframes: KeyframeStore | None = None) -> None:
         self.guest: Guest = LinuxGuest(replay, pid, slice_) if isinstance(replay, Replay) else replay
@@ -135,10 +135,10 @@ class Timeline:
         self.start = 0 if self._pid == guest.first_pid else self._process_start(zero)
         self._machine = guest.machine
         self.end = guest.end_of_history()
-        # At least every 4M instructions; for very long traces, about 512
-        # intervals over the whole history (a power of two).
-        self.interval = interval or max(1 << 22, 1 << max(0, (self.end.icount // 512).bit_length()))
-        self.near = near
+        # At least every guest.spacing instructions (4M for Linux); for very long traces,
+        # about 512 intervals over the whole history (a power of two).
+        self._interval, self._near = interval, near
+        self._long = 1 << max(0, (self.end.icount // 512).bit_length())
         self.breakpoints: set[int] = set()
         self.watchpoints: set[Watchpoint] = set()
         self._event_icounts = guest.event_icounts
@@ -199,6 +199,16 @@ class Timeline:
         self.index.budget = 2 * latest.resident_bytes + (64 << 20)
 
     # -- facts ---------------------------------------------------------------------
+    @property
+    def interval(self) -> int:
+        """Instructions between the checkpoints taken on the way forward."""
+        return self._interval or max(self.guest.spacing[0], self._long)
+
+    @property
+    def near(self) -> int:
+        """A long seek leaves a checkpoint this near its target (the cost of a reverse step)."""
+        return self._near or self.guest.spacing[1]
+
     @property
     def position(self) -> int:
         """The global count (over every thread and process)."""

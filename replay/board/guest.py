@@ -72,6 +72,7 @@ class BoardGuest:
         self.switch_icounts: list[int] = []
         self.switch_tids: list[int] = []
         self.gate: SignalGate | None = None
+        self._ran, self._seconds = 0, 0.0         # replayed so far: the speed, for `spacing`
 
     # -- running -------------------------------------------------------------------
     @property
@@ -90,8 +91,21 @@ class BoardGuest:
     def gone(self) -> bool:
         return self.exited
 
+    @property
+    def spacing(self) -> tuple[int, int]:
+        """Checkpoints every ~1/4 s of replay, a reverse step's replay ~1/64 of that.  A
+        firmware's speed varies 100x (0.3-0.7 MIPS near its devices, each UART access or
+        interrupt a call into Python; 30+ MIPS computing), and a board's checkpoint costs
+        ~30 ms (a scan of all its RAM), so the spacing follows the replay's measured speed."""
+        rate = self._ran / self._seconds if self._seconds > 0.05 else 1e6
+        every = 1 << min(22, max(16, int(rate / 4).bit_length() - 1))
+        return every, every >> 4
+
     def run(self, limit: int, should_stop: Callable[[], bool] | None) -> Outcome:
+        start, began = self.icount, self.replay.seconds
         ending = self.replay.run(limit, should_stop)
+        self._ran += self.icount - start
+        self._seconds += self.replay.seconds - began
         if self.replay.ending is not None:
             return Outcome.EXITED
         return {"limit": Outcome.LIMIT, "trapped": Outcome.TRAPPED}.get(ending.kind, Outcome.INTERRUPTED)
