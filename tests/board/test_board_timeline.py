@@ -97,3 +97,13 @@ def test_a_stop_never_moves_a_check_point(ttdbg: Ttdbg, tmp_path: Path) -> None:
             assert stepped.run(n).kind == "limit"
     assert stepped.run().kind == "exit"
     assert seen == expected
+
+
+def test_index_and_query_refuse_a_board_trace_in_one_line(ttdbg: Ttdbg, firmware: Path, tmp_path: Path) -> None:
+    trace = tmp_path / "t"
+    status, _, err = record_live(ttdbg, firmware, trace, b"\x04", "--ram", "16M")
+    assert status == 3, err
+    for words in (("index",), ("query", "writes", "ticks")):
+        run = ttdbg(words[0], trace, *words[1:])
+        assert run.status == 70 and len(run.err.splitlines()) == 1, run.err
+        assert "firmware on a board" in run.err
