@@ -19,6 +19,13 @@ NAME` / `restart NAME`); the log's STATE_HASH events are neither.  The
 checkpointed state is saved and restored by its owners (GuestProcess, which
 composes Machine and LinuxKernel): the timeline never reaches inside them.
 
+The guest.  What the timeline replays is a Guest (guest.py): a Linux
+process of a Replay (linux_guest.py: the Timeline wraps a Replay it is given)
+or a board's firmware (board/guest.py).  It runs to exact counts with the
+Machine's traps armed, captures and restores checkpoints, and answers for its
+threads, signals, process facts and devices; what a guest has not it answers
+"none" (a board holds no signal, has one thread, no auxv or /proc files).
+
 Stops.  TimeStop and StopReason are the engine's public stop vocabulary,
 for front ends; Machine's RunStop and GuestProcess's Outcome stay inside
 the engine.
