@@ -124,6 +124,8 @@ def test_reverse_stepi_out_of_the_handler_to_the_interrupted_code(echo, board_gd
     g.ok("break irq_handler")
     g.ok("continue")
     g.ok("delete")
+    bt = g.ok("bt").text                    # start.S's CFI: the entry is the outermost frame
+    assert re.search(r"#0 .*irq_handler .*\n#1 .*irq_entry", bt) and "#2" not in bt, bt
     elr = _value(g, "$elr_el1")
     vbar = _value(g, "$vbar_el1")
     assert vbar == _value(g, "&vectors")
