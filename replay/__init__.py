@@ -12,7 +12,8 @@ from `replay` only, never from its submodules
               DEFAULT_SLICE (the scheduler's time slice, in instructions)
 - the log:    read_log, LogContents, EventKind, FileKind
 - replaying:  Replay, OutputSink
-- time:       Timeline, TimeStop, StopReason, Direction, Watchpoint, WatchKind,
+- time:       Timeline, TimeStop, StopReason, Direction, Watchpoint, WatchKind, open_guest
+              (what a Timeline replays: a Linux Replay or a board's firmware, guest.py),
               MemoryRegion (Timeline.memory_map's rows); the Timeline also answers
               for guest state (registers, memory, instructions, /proc files), so
               front ends never reach the machine or the kernel behind it
@@ -40,6 +41,7 @@ from .disasm import Instruction, shared_disassembler
 from .errors import DiskFullError, LogFormatError, ReplayError, TraceTruncated
 from .eventlog import LogContents, read_log
 from .events import EventKind, FileKind
+from .guests import open_guest
 from .keyframe_builder import build_keyframes, ensure_keyframes
 from .keyframes import KeyframeStats, KeyframeStore, open_keyframes
 from .linux.signals import FORWARDED as FORWARDED_SIGNALS
@@ -69,4 +71,5 @@ __all__ = [
     "ARCHES", "Arch", "DebugInfo", "DebugRegister", "arch_of",
     "ScanHit", "ScanResult", "ScanSpec", "WatchRange", "default_jobs", "scan",
     "BOARDS", "BoardReplay", "BoardResult", "check_firmware", "is_board_trace", "record_board", "replay_board",
+    "open_guest",
 ]

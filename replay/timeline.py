@@ -19,6 +19,13 @@ NAME` / `restart NAME`); the log's STATE_HASH events are neither.  The
 checkpointed state is saved and restored by its owners (GuestProcess, which
 composes Machine and LinuxKernel): the timeline never reaches inside them.
 
+The guest.  What the timeline replays is a Guest (guest.py): a Linux
+process of a Replay (linux_guest.py: the Timeline wraps a Replay it is given)
+or a board's firmware (board/guest.py).  It runs to exact counts with the
+Machine's traps armed, captures and restores checkpoints, and answers for its
+threads, signals, process facts and devices; what a guest has not it answers
+"none" (a board holds no signal, has one thread, no auxv or /proc files).
+
 Stops.  TimeStop and StopReason are the engine's public stop vocabulary,
 for front ends; Machine's RunStop and GuestProcess's Outcome stay inside
 the engine.
@@ -50,17 +57,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .arch import Arch
-from .checkpoint import Checkpoint
 from .checkpoint_index import CheckpointIndex
 from .disasm import Instruction
 from .errors import ReplayError
-from .events import ProcessChange, ProcessEvent, ShutdownReason, TaskSwitch
-from .icount import NO_LIMIT
-from .keyframes import KeyframeStore, check_shapes, fingerprint
-from .linux.kernel import LinuxKernel
-from .linux.procfs import DEBUGGER_FILES
+from .events import ShutdownReason
+from .guest import Guest, GuestCheckpoint
+from .keyframes import KeyframeStore, check_shapes
 from .linux.signals import QUIET_BY_DEFAULT
-from .linux.tasks import ThreadInfo, WaitKind
+from .linux.tasks import ThreadInfo
+from .linux_guest import LinuxGuest
 from .machine import Hit, Watchpoint
 from .process import Outcome
 from .replayer import Replay
@@ -121,44 +126,35 @@ class Delivery:
     pc: int                          # where the gate held it
 
 
-@dataclass(frozen=True)
-class EndOfHistory:
-    icount: int
-    reason: ShutdownReason | None    # None: truncated log
-    status: int                      # exit code or signal number
-
-
 class Timeline:
-    """One debugging session's time axis over a trace."""
+    """One debugging session's time axis over a trace: of a Linux replay (a Replay, of its
+    process `pid`), or of any other Guest (guest.py: a board's firmware)."""
 
-    def __init__(self, replay: Replay, *, interval: int | None = None, near: int = 1 << 17,
+    def __init__(self, replay: Replay | Guest, *, interval: int | None = None, near: int | None = None,
                  budget: int | None = None, slice_: int = 1 << 24, pid: int | None = None,
                  keyframes: KeyframeStore | None = None) -> None:
-        self.replay = replay
-        self.process = replay.process
-        self.hostio = replay.hostio
-        first = replay.process.kernel
-        self._pid = first.pid if pid is None else pid
+        self.guest: Guest = LinuxGuest(replay, pid, slice_) if isinstance(replay, Replay) else replay
+        guest = self.guest
+        guest.gate = self._signal_gate
+        guest.syscall_seen = self._syscall_seen
+        self._pid = guest.pid
         # Keyframes on disk (keyframes.py): far seeks start from the nearest one.
         # (A forked process's timeline may start from the keyframe before the fork: checked on a state at 0.)
-        zero = None if keyframes is None or self._pid == first.pid else \
-            Checkpoint(self.process.icount, self.process.save(), self.hostio.cursor())
+        zero = None if keyframes is None or self._pid == guest.first_pid else guest.capture()
         self.keyframes = keyframes if zero is not None and check_shapes(keyframes, zero) else None
         # The debugged process's history starts where it was made (fork) and ends where it ended.
-        self.start = 0 if self._pid == first.pid else self._process_start(zero)
-        self._machine = self.process.family.machine_of(self._pid)
-        self.end = self._end_of_history()
-        # At least every 4M instructions; for very long traces, about 512
-        # intervals over the whole history (a power of two).
-        self.interval = interval or max(1 << 22, 1 << max(0, (self.end.icount // 512).bit_length()))
-        self.near = near
-        self.process.slice = slice_
+        self.start = 0 if self._pid == guest.first_pid else self._process_start(zero)
+        self._machine = guest.machine
+        self.end = guest.end_of_history()
+        # At least every guest.spacing instructions (4M for Linux); for very long traces,
+        # about 512 intervals over the whole history (a power of two).
+        self._interval, self._near = interval, near
+        self._long = 1 << max(0, (self.end.icount // 512).bit_length())
         self.breakpoints: set[int] = set()
         self.watchpoints: set[Watchpoint] = set()
-        self._event_icounts = [e.icount for e in self.hostio.events]
-        switches = [e for e in self.hostio.events if isinstance(e, TaskSwitch)]
-        self._switch_icounts = [e.icount for e in switches]
-        self._switch_tids = [e.tid for e in switches]
+        self._event_icounts = guest.event_icounts
+        self._switch_icounts = guest.switch_icounts
+        self._switch_tids = guest.switch_tids
         self.deliveries: dict[int, Delivery] = {}     # every delivery to a handler replayed so far
         self.pass_signals: frozenset[int] = QUIET_BY_DEFAULT   # delivered without stopping
         self._gate_stops = False                      # forward motions stop at deliveries
@@ -171,7 +167,7 @@ class Timeline:
         self._catch_numbers: frozenset[int] | None = None
         self._caught: list[tuple[int, int]] = []
         self._entry_at: int | None = None
-        self.index: CheckpointIndex[Checkpoint] = CheckpointIndex(budget or 0)
+        self.index: CheckpointIndex[GuestCheckpoint] = CheckpointIndex(budget or 0)
         self._fixed_budget = budget is not None
         self.stats = {"restores": 0, "checkpoints_taken": 0, "replayed": 0, "thinned": 0}
         first = self._capture()
@@ -183,32 +179,38 @@ class Timeline:
         for d in self.keyframes.deliveries.get(self._pid, ()) if self.keyframes is not None else ():
             self.deliveries.setdefault(d.icount, d)
 
+    # -- the Linux replay's engine objects (keyframe_builder.py and scan.py use them) --
     @property
-    def _kernel(self) -> LinuxKernel:
-        """The debugged process's kernel (a new object after a restore re-made the process)."""
-        k = self.process.family.kernel_of(self._pid)
-        k.signal_gate = self._signal_gate
-        k.syscall_seen = self._syscall_seen
-        return k
+    def replay(self) -> Replay:
+        return self.guest.replay  # type: ignore[attr-defined]
 
-    def _process_start(self, zero: Checkpoint | None) -> int:
+    @property
+    def process(self):  # noqa: ANN201 (a GuestProcess)
+        return self.guest.process  # type: ignore[attr-defined]
+
+    @property
+    def hostio(self):  # noqa: ANN201 (a ReplayingHostIO)
+        return self.guest.hostio  # type: ignore[attr-defined]
+
+    @property
+    def _kernel(self):  # noqa: ANN202 (a LinuxKernel)
+        return self.guest.kernel  # type: ignore[attr-defined]
+
+    def _process_start(self, zero: GuestCheckpoint | None) -> int:
         """Replay to where process `pid` first exists (from `zero`, the start, or
         a keyframe); ReplayError if it never does."""
-        start = next((e.icount for e in self.hostio.events if isinstance(e, ProcessEvent)
-                      and e.pid == self._pid and e.change == ProcessChange.START), None)
-        if start is None:
-            raise ReplayError(f"no process {self._pid} in this trace (see `ttdbg ps`)")
+        start = self.guest.birth()
         kf = self.keyframes
         i = kf.at_or_before(start - 1) if kf is not None else None
         if kf is not None and i is not None and zero is not None:   # from the last keyframe before the fork
             if self._load_keyframe(i, self._restore_state) is None:
                 self._restore_state(zero)
-        self.replay.run(start)
-        while self._pid not in self.process.family.kernels and not self.process.exited:
-            self.replay.run(self.process.icount + 1)
-        return self.process.icount
+        self.guest.run(start, None)
+        while not self.guest.born and not self.guest.exited:
+            self.guest.run(self.guest.icount + 1, None)
+        return self.guest.icount
 
-    def _update_budget(self, latest: Checkpoint) -> None:
+    def _update_budget(self, latest: GuestCheckpoint) -> None:
         """Default budget: 2x the guest's resident memory now, plus 64 MiB."""
         if self._fixed_budget:
             return
@@ -216,9 +218,19 @@ class Timeline:
 
     # -- facts ---------------------------------------------------------------------
     @property
+    def interval(self) -> int:
+        """Instructions between the checkpoints taken on the way forward."""
+        return self._interval or max(self.guest.spacing[0], self._long)
+
+    @property
+    def near(self) -> int:
+        """A long seek leaves a checkpoint this near its target (the cost of a reverse step)."""
+        return self._near or self.guest.spacing[1]
+
+    @property
     def position(self) -> int:
         """The global count (over every thread and process)."""
-        return self.process.icount
+        return self.guest.icount
 
     @property
     def arch(self) -> Arch:
@@ -229,35 +241,18 @@ class Timeline:
     def pc(self) -> int:
         return self.read_register(self._machine.arch.pc)
 
-    def _end_of_history(self) -> EndOfHistory:
-        events = self.hostio.events
-        limit = self.replay.end_limit
-        ended = next((e for e in events if isinstance(e, ProcessEvent) and e.pid == self._pid
-                      and e.change == ProcessChange.EXIT), None)
-        if ended is not None:
-            if ended.icount <= limit:
-                signal = ended.status & 0x7F
-                if signal:
-                    return EndOfHistory(ended.icount, ShutdownReason.SIGNAL, signal)
-                return EndOfHistory(ended.icount, ShutdownReason.EXIT, (ended.status >> 8) & 0xFF)
-        for ev in reversed(events):
-            if ev.kind.name == "SHUTDOWN":
-                reason = ev.reason  # type: ignore[attr-defined]
-                return EndOfHistory(min(ev.icount, limit), reason, ev.status)  # type: ignore[attr-defined]
-        return EndOfHistory(limit if limit != NO_LIMIT else events[-1].icount, None, 0)
-
     @property
     def at_end(self) -> bool:
-        return self.process.exited or self._kernel.state.exited is not None or self.position >= self.end.icount
+        return self.guest.exited or self.guest.gone or self.position >= self.end.icount
 
     # -- checkpoints -----------------------------------------------------------------
-    def _capture(self) -> Checkpoint:
-        cp = Checkpoint(self.position, self.process.save(), self.hostio.cursor())
+    def _capture(self) -> GuestCheckpoint:
+        cp = self.guest.capture()
         self.stats["checkpoints_taken"] += 1
         return cp
 
-    def _checkpoint_here(self, bookmark: str | None = None) -> Checkpoint | None:
-        if not bookmark and (self.index.has(self.position) or self._kernel.held):
+    def _checkpoint_here(self, bookmark: str | None = None) -> GuestCheckpoint | None:
+        if not bookmark and (self.index.has(self.position) or self.guest.held):
             return None
         cp = self._capture()
         self.index.add(cp, bookmark)
@@ -265,7 +260,7 @@ class Timeline:
         self.stats["thinned"] += self.index.thin(self.position)
         return cp
 
-    def _start_for(self, target: int, strict: bool = False) -> Checkpoint | None:
+    def _start_for(self, target: int, strict: bool = False) -> GuestCheckpoint | None:
         """The checkpoint to replay toward `target` from (strictly before it, if
         `strict`): the index's, or a nearer keyframe, loaded into the index."""
         cp = self.index.before(target) if strict else self.index.at_or_before(target)
@@ -273,7 +268,7 @@ class Timeline:
         i = kf.at_or_before(target - 1 if strict else target) if kf is not None else None
         if kf is None or i is None or (cp is not None and kf.icounts[i] <= cp.icount):
             return cp
-        if not strict and kf.icounts[i] <= self.position <= target and not self.process.exited:
+        if not strict and kf.icounts[i] <= self.position <= target and not self.guest.exited:
             return cp                             # replaying on from here is as good
         loaded = self._load_keyframe(i, self._restore)
         if loaded is None:
@@ -284,7 +279,7 @@ class Timeline:
         self.stats["keyframes_loaded"] = self.stats.get("keyframes_loaded", 0) + 1
         return loaded
 
-    def _load_keyframe(self, i: int, restore: Callable[[Checkpoint], None]) -> Checkpoint | None:
+    def _load_keyframe(self, i: int, restore: Callable[[GuestCheckpoint], None]) -> GuestCheckpoint | None:
         """Keyframe `i`, restored with `restore` and checked against its fingerprint; None (and
         keyframes no longer used, with a warning) if it cannot be read or does not restore."""
         kf = self.keyframes
@@ -292,23 +287,21 @@ class Timeline:
         try:
             loaded = kf.checkpoint(i)
             restore(loaded)
-            if fingerprint(self.process) == kf.digests[i]:
+            if self.guest.fingerprint() == kf.digests[i]:
                 return loaded
         except ReplayError as exc:
             log.warning("%s", exc)
         log.warning("a keyframe of %s does not restore the state it saved: keyframes not used",
-                    self.replay.trace.path)
+                    self.guest.trace_path)
         self.keyframes = None
         return None
 
-    def _restore_state(self, cp: Checkpoint) -> None:
-        """The process state and log position of `cp`, nothing else (before the timeline is set up)."""
-        self.process.restore(cp.process)
-        self.hostio.set_cursor(cp.cursor)
+    def _restore_state(self, cp: GuestCheckpoint) -> None:
+        """The guest's state of `cp`, nothing else (before the timeline is set up)."""
+        self.guest.restore(cp)
 
-    def _restore(self, cp: Checkpoint) -> None:
-        self.process.restore(cp.process)
-        self.hostio.set_cursor(cp.cursor)
+    def _restore(self, cp: GuestCheckpoint) -> None:
+        self.guest.restore(cp)
         self._released_at = None
         self.stats["restores"] += 1
 
@@ -343,7 +336,7 @@ class Timeline:
         target = min(target, self.end.icount)
         start0 = self.position
         while True:
-            if self.process.exited:
+            if self.guest.exited:
                 return Outcome.EXITED
             if self.position >= target:
                 return Outcome.LIMIT
@@ -353,17 +346,17 @@ class Timeline:
             start = self.position
             outcome = self._run(min(target, next_cp), should_stop)
             self.stats["replayed"] += self.position - start
-            if outcome == Outcome.LIMIT and self.position == next_cp and not self.process.exited:
+            if outcome == Outcome.LIMIT and self.position == next_cp and not self.guest.exited:
                 self._checkpoint_here()
                 continue
             return outcome
 
     def _run(self, limit: int, should_stop: ShouldStop | None) -> Outcome:
         """Replay.run, making first any delivery held here (resuming makes it)."""
-        if self._kernel.held:
-            self._kernel.release_held()
+        if self.guest.held:
+            self.guest.release_held()
             self._released_at = self.position
-        return self.replay.run(limit, should_stop)
+        return self.guest.run(limit, should_stop)
 
     # -- signals ---------------------------------------------------------------------
     def _signal_gate(self, icount: int, infos: tuple) -> bool:
@@ -379,13 +372,13 @@ class Timeline:
     @property
     def held_signal(self) -> int:
         """The signal waiting at the gate here (0: none)."""
-        held = self._kernel.held
+        held = self.guest.held
         return held[0].signo if held else 0
 
     def _after_delivery_here(self) -> bool:
         """At a delivery's count, past it (in the handler's entry state)."""
         d = self.deliveries.get(self.position)
-        if d is None or self._kernel.held:
+        if d is None or self.guest.held:
             return False
         return not d.fault or self._released_at == self.position
 
@@ -405,7 +398,7 @@ class Timeline:
             self._run(icount + 1, None)
         finally:
             self._hold_at = None
-        if self.position == icount and self._kernel.held:
+        if self.position == icount and self.guest.held:
             return True
         log.warning("no signal delivery found at instruction %d", icount)
         self._replay_to(icount)
@@ -429,7 +422,7 @@ class Timeline:
         delivery, the handler's entry rather than the faulting instruction."""
         d = self.deliveries.get(icount)
         if d is not None and d.fault and icount > 0 and pc != d.pc and self._hold(icount):
-            self._kernel.release_held()
+            self.guest.release_held()
             self._released_at = icount
             return Outcome.LIMIT
         return self._replay_to(icount, should_stop)
@@ -444,10 +437,10 @@ class Timeline:
         """Exactly to `target` (no traps), from the best starting point."""
         target = max(self.start, min(target, self.end.icount))
         here = self.position
-        if here == target and not self._kernel.held and (not self.process.exited or target == self.end.icount):
+        if here == target and not self.guest.held and (not self.guest.exited or target == self.end.icount):
             return Outcome.LIMIT
         cp = self._start_for(target)
-        if self.process.exited or here > target or here < cp.icount or (here == target and self._kernel.held):
+        if self.guest.exited or here > target or here < cp.icount or (here == target and self.guest.held):
             self._restore(cp)
         # Keep single-instruction reverse stepping cheap: leave a checkpoint
         # half-way when the replay is long in instructions or in events (system
@@ -457,7 +450,7 @@ class Timeline:
             middle = target - min(self.near // 2, distance // 2)
             if middle > self.position:
                 self._run_forward(middle, should_stop, traps=False)
-                if self.position == middle and not self.process.exited:
+                if self.position == middle and not self.guest.exited:
                     self._checkpoint_here()
         return self._run_forward(target, should_stop, traps=False)
 
@@ -467,11 +460,11 @@ class Timeline:
     def here(self) -> TimeStop:
         """Where the timeline stands: a DELIVERY stop while a delivery waits at
         the gate, ARRIVED otherwise."""
-        return self._delivery_stop() if self._kernel.held else self._stop(StopReason.ARRIVED)
+        return self._delivery_stop() if self.guest.held else self._stop(StopReason.ARRIVED)
 
     def _stop(self, reason: StopReason, **kw) -> TimeStop:
         self._entry_at = self.position if reason == StopReason.SYSCALL_ENTRY else None
-        return TimeStop(reason, self.position, self.pc, tid=self._kernel.tid, **kw)
+        return TimeStop(reason, self.position, self.pc, tid=self.guest.current_tid, **kw)
 
     def end_stop(self) -> TimeStop:
         """How the recording ends, as a stop here: SIGNALLED for a fatal signal,
@@ -504,8 +497,8 @@ class Timeline:
         forward step stops at a signal's delivery (DELIVERY)."""
         if direction == Direction.BACKWARD:
             return self._step_backward(count, should_stop)
-        if self._kernel.held:
-            self._kernel.release_held()
+        if self.guest.held:
+            self.guest.release_held()
             self._released_at = self.position
             count -= 1
             if count <= 0:
@@ -562,14 +555,14 @@ class Timeline:
         return self._cont_backward(should_stop)
 
     def _cont_forward(self, should_stop: ShouldStop | None, until: int | None = None) -> TimeStop:
-        if self.at_end and not self._kernel.held:
+        if self.at_end and not self.guest.held:
             return self.end_stop()
         start = self.position
-        entered = self._entry_at == start and not self._kernel.held
+        entered = self._entry_at == start and not self.guest.held
         limit = self.end.icount if until is None or until <= start else min(until, self.end.icount)
         # A breakpoint where we stand is skipped, unless a held delivery moves us
         # into a handler first (its entry may hold a breakpoint of its own).
-        self._machine.skip_breakpoint_icount = -1 if self._kernel.held else start
+        self._machine.skip_breakpoint_icount = -1 if self.guest.held else start
         self._gate_stops = True
         self._caught.clear()
         run_stop = should_stop
@@ -596,18 +589,16 @@ class Timeline:
             return self._delivery_stop()
         if outcome == Outcome.TRAPPED:
             hit = hits[-1] if hits else None
-            stop = self.process.last_stop
             if hit is not None and hit.watch is not None:
                 # Stop just after the access: replay exactly to there.
                 self._replay_to(hit.icount + 1)
                 return self._stop(StopReason.WATCHPOINT, address=hit.address, watch=hit.watch)
-            assert stop is not None
-            return self._stop(StopReason.BREAKPOINT, address=stop.pc)
+            return self._stop(StopReason.BREAKPOINT, address=self.guest.last_trap_pc)
         if outcome == Outcome.INTERRUPTED:
             return self._stop(StopReason.INTERRUPTED)
         return self.end_stop()
 
-    def _scan(self, start: Checkpoint, end: int, should_stop: ShouldStop | None) -> tuple[list[Hit], bool]:
+    def _scan(self, start: GuestCheckpoint, end: int, should_stop: ShouldStop | None) -> tuple[list[Hit], bool]:
         """Replay [start, end) with every trap recording hits; (hits, interrupted)."""
         self._restore(start)
         self._arm(True)
@@ -715,14 +706,11 @@ class Timeline:
     @property
     def current_tid(self) -> int:
         """The thread that runs (or ran last) here."""
-        return self._kernel.tid
+        return self.guest.current_tid
 
     def threads(self) -> tuple[ThreadInfo, ...]:
         """The debugged process's live threads here, by tid."""
-        k = self._kernel
-        tids = [k.tid] if k.state.exited is not None else [    # ended: the thread that ended it, as it stood
-            tid for tid in sorted(k.state.threads) if not k.state.threads[tid].exited]
-        return tuple(ThreadInfo(tid, k.pid, k.thread_name(tid).decode("utf-8", "replace")) for tid in tids)
+        return self.guest.threads()
 
     # -- whose turn: which thread runs each instruction (from the log's switches) ------------
     def runner(self, position: int | None = None) -> int:
@@ -731,7 +719,7 @@ class Timeline:
         instructions S+1 ... up to the next switch to its thread."""
         at = self.position if position is None else position
         i = bisect.bisect_right(self._switch_icounts, at) - 1
-        return self._switch_tids[i] if i >= 0 else self.process.kernel.pid
+        return self._switch_tids[i] if i >= 0 else self.guest.first_pid
 
     def next_turn(self, tid: int, start: int | None = None) -> int | None:
         """The first position >= `start` (default: here) from which thread `tid` runs
@@ -757,42 +745,33 @@ class Timeline:
         # Walk back over the turns: the last one of `tid` ends where the next switch happened.
         for j in range(i, -1, -1):
             begin = self._switch_icounts[j - 1] if j > 0 else 0
-            owner = self._switch_tids[j - 1] if j > 0 else self.process.kernel.pid
+            owner = self._switch_tids[j - 1] if j > 0 else self.guest.first_pid
             if owner == tid and begin < self._switch_icounts[j]:
                 return self._switch_icounts[j] - 1
         return None
 
     @property
     def program(self) -> str:
-        """The debugged process's program here: its last execve's (a forked child: its parent's)."""
-        return self._kernel.exe
+        """The debugged process's program here: its last execve's (a forked child: its parent's);
+        a board's: the firmware."""
+        return self.guest.program
 
     @property
     def auxv(self) -> bytes:
-        """The debugged process's auxiliary vector here (its last exec's)."""
-        return self._kernel.state.auxv
+        """The debugged process's auxiliary vector here (its last exec's; a board: empty)."""
+        return self.guest.auxv
 
     def vfork_child(self) -> int | None:
         """The child the debugged process's current thread waits for in vfork here (None: none)."""
-        k = self._kernel
-        thread = k.state.threads.get(k.tid)
-        wait = thread.wait if thread is not None else None
-        return wait.address if wait is not None and wait.kind == WaitKind.VFORK else None
-
-    def _saved_cpu(self, tid: int) -> object | None:
-        """The saved CPU of thread `tid` (None: it is on the machine); ReplayError if none lives."""
-        thread = self._kernel.state.threads.get(tid)
-        if thread is None or (thread.exited and tid != self._kernel.tid):
-            raise ReplayError(f"no thread {tid} here")
-        # A thread switched out (or of a process not running) keeps its CPU in its context.
-        return thread.context
+        return self.guest.vfork_child()
 
     def read_register(self, name: str, tid: int | None = None) -> int:
-        """A register of thread `tid` (None: the current thread)."""
-        context = self._saved_cpu(self._kernel.tid if tid is None else tid)
-        if context is None:
-            return self._machine.reg(name)
-        return self._machine.context_reg(context, name)
+        """A register of thread `tid` (None: the current thread); ReplayError if no such thread lives."""
+        return self.guest.read_register(name, tid)
+
+    def device_state(self) -> str:
+        """The devices' state here, as `info board` shows it ("": the guest has no devices)."""
+        return self.guest.device_state()
 
     def read_memory(self, address: int, length: int) -> bytes:
         """Guest bytes; raises ReplayError if any byte is unmapped."""
@@ -822,13 +801,8 @@ class Timeline:
     def proc_file(self, name: str, tid: int | None = None) -> bytes | None:
         """The text of /proc/PID/`name` (of thread `tid`'s task directory, if given) here,
         for the files the kernel makes from guest state alone (procfs.py: maps, status,
-        stat); None for any other."""
-        make = DEBUGGER_FILES.get(name)
-        if make is None:
-            return None
-        k = self._kernel
-        ppid = k.state.ppid or self.process.header.extra.get("ppid", 0)   # the first's: as recorded
-        return make(k, ppid if isinstance(ppid, int) else 0, self._pid if tid is None else tid)
+        stat); None for any other (and on a board)."""
+        return self.guest.proc_file(name, tid)
 
     def instruction_at(self, address: int) -> Instruction | None:
         """The instruction at `address` in guest memory here (None: unmapped or undecodable)."""

@@ -81,9 +81,6 @@ def record_on_board(args: argparse.Namespace, say: Callable[[str], None], ctrl_c
 
 def replay_on_board(trace: TraceDir, args: argparse.Namespace, say: Callable[[str], None],
                     ctrl_c_type: type) -> int:
-    if not args.autopilot:
-        raise _Fail("this trace is of firmware on a board: debugging it under gdb is not supported yet; "
-                    "`ttdbg replay -a` replays it", 70)
     if args.gdb_args:
         # `replay -a TRACE --uart ...`: options after the trace land in gdb's share
         late = argparse.ArgumentParser(prog="ttdbg replay", add_help=False, exit_on_error=False)

@@ -238,17 +238,24 @@ def verified_summary(icount: int, events: int, hashes: int, interval: int | None
 def _debuggable(trace: TraceDir, command: str) -> TraceDir:
     """`trace`, if `command` (gdb, serve, repl...) can debug its architecture (replay/arch/ describes
     it for debuggers: Arch.debug); else one line, status 70."""
-    header = read_log(trace.log_path).header
+    contents = read_log(trace.log_path)
+    header = contents.header
     arch = arch_of(header)
     if arch is None or arch.debug is None:
         raise _Fail(f"this trace is of an {header.arch} program: `ttdbg {command}` on it is not supported yet; "
                     "`ttdbg replay -a` replays it", 70)
+    if command in _PROCESS_ONLY and is_board_trace(contents):
+        raise _Fail(f"this trace is of firmware on a board: `ttdbg {command}` on it is not supported yet; "
+                    "`ttdbg replay`, `serve` and `repl` debug it", 70)
     return trace
+
+
+_PROCESS_ONLY = ("index", "query")    # commands that know Linux processes only
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
     trace = open_trace(args.trace)
-    if is_board_trace(read_log(trace.log_path)):
+    if args.autopilot and is_board_trace(read_log(trace.log_path)):     # without -a: gdb, as for any trace
         from .board_cli import BoardCommandError, replay_on_board
         try:
             return replay_on_board(trace, args, _say, CtrlC)

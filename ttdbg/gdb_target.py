@@ -475,6 +475,8 @@ class ReplayTarget:
                         "Run `maintenance flush register-cache` (`flushregs`) so gdb rereads the registers.\n")
             if name == "info" and args == ["mem"]:
                 return info_mem(self.timeline.memory_map())
+            if name == "info" and args == ["board"]:
+                return self.session.board_state() + "\n"
             if name == "info" and not args:
                 return self.session.summary() + "\n"
             if name == "exit":
@@ -522,7 +524,7 @@ def describe(debug: DebugInfo) -> TargetDescription:
     """The stub's description of an architecture, from the engine's table of it (replay/arch/)."""
     expedite = set(debug.expedite)
     return TargetDescription(
-        architecture=debug.gdb_architecture, osabi="GNU/Linux", types=debug.types,
+        architecture=debug.gdb_architecture, osabi=debug.osabi, types=debug.types,
         registers=tuple(RegisterInfo(name=r.name, bitsize=r.bitsize, type=r.type, regnum=i, feature=r.feature,
                                      group=r.group, expedite=r.name in expedite)
                         for i, r in enumerate(debug.registers)))
@@ -571,6 +573,7 @@ _MONITOR_HELP = """ttdbg monitor commands:
   monitor restart NAME      return to a remembered position
   monitor info              trace summary
   monitor info mem          the memory map here, as QEMU's monitor prints it
+  monitor info board        a board's devices here: UART FIFO, interrupts, timer
   monitor exit              let `continue` at the end report the recorded exit
 """
 

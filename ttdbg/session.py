@@ -18,11 +18,11 @@ from replay import (
     FileKind,
     LogContents,
     OutputSink,
-    Replay,
     ReplayError,
     Timeline,
     TimeStop,
     TraceDir,
+    open_guest,
     open_keyframes,
     read_log,
 )
@@ -85,10 +85,11 @@ class DebugSession:
                  interval: int | None = None, budget: int | None = None, pid: int | None = None) -> None:
         self.trace = trace
         self.contents: LogContents = read_log(trace.log_path)
-        self.replay = Replay(trace, sink or OutputSink.quiet(), contents=self.contents)
-        # `pid`: the process to debug (default: the first); the others run in the replay.
+        # A Linux replay, or a board's firmware (open_guest); `pid`: the process to debug
+        # (default: the first); the others run in the replay.
         # Keyframes (`ttdbg index`), when present and current: far seeks start from them.
-        self.timeline = Timeline(self.replay, interval=interval, budget=budget, pid=pid,
+        self.timeline = Timeline(open_guest(trace, self.contents, sink or OutputSink.quiet()),
+                                 interval=interval, budget=budget, pid=pid,
                                  keyframes=open_keyframes(trace, lambda m: log.warning("%s", m)))
         self.header = self.contents.header
         self.files = self._captured_files()
@@ -148,6 +149,10 @@ class DebugSession:
     def program(self) -> str:
         """The debugged process's program here: the recorded program, another after an exec."""
         return self.timeline.program
+
+    def board_state(self) -> str:
+        """`info board` (the REPL's, gdb's `monitor`): the devices' state here, or why there is none."""
+        return self.timeline.device_state() or "No board: this trace is of a Linux program (no devices to show)."
 
     def summary(self) -> str:
         end = self.timeline.end

@@ -70,6 +70,8 @@ class DebugInfo:
     # riscv64: s0 is the CFA, with ra and the caller's s0 just below it.
     frame_record: tuple[int, int, int] = (16, 0, 8)
 
+    osabi: str = "GNU/Linux"         # target.xml's <osabi> ("none": bare metal, no shared libraries)
+
     @property
     def call_push(self) -> int:
         """Bytes a call pushes (its return address; none when it goes to a link register)."""

@@ -90,6 +90,11 @@ class BoardReplay:
     def icount(self) -> int:
         return self.system.icount
 
+    @property
+    def recorded_end(self) -> tuple[int, Shutdown | None]:
+        """Where the recording ends, and its SHUTDOWN event (None: the log is truncated)."""
+        return self._recorded_end, self._shutdown
+
     def run(self, limit: int | None = None, should_stop: Callable[[], bool] | None = None) -> Ending:
         """Replay to exactly `limit` instructions (Ending "limit"), or to the end
         (checking the recorded final state and status)."""
@@ -109,7 +114,7 @@ class BoardReplay:
                 raise TraceTruncated(self.icount, len(self.contents.events))
             self.system.flush_output(self._events)
             ending = Ending("interrupted", self._shutdown.status, f"the recording stopped at instruction {end:,}")
-        elif ending.kind in ("limit", "interrupted"):
+        elif ending.kind in ("limit", "interrupted", "trapped"):
             return ending
         icount, replayer = self.icount, self._events
         ev = replayer._next(icount, StateHash, "the end of the run")

@@ -54,7 +54,8 @@ _M64 = (1 << 64) - 1
 class Ending:
     """How a run ended."""
 
-    kind: str            # "exit" (the firmware ended it), "error", "interrupted", "stuck"
+    kind: str            # "exit" (the firmware ended it), "error", "interrupted", "stuck";
+                         # "limit" and "trapped" (a breakpoint or watchpoint: last_trap) stop a run
     status: int
     message: str
 
@@ -94,6 +95,10 @@ class BoardSystem:
         m.set_reg("pc", firmware.entry)
         self.interrupts_taken = 0
         self._should_stop: Callable[[], bool] = lambda: False
+        # The check point a run aimed at when something outside stopped it (a limit, a
+        # breakpoint, should_stop): the next run aims at it again, so stops never move one.
+        self._aim: int | None = None
+        self.last_trap: RunStop | None = None     # the breakpoint or watchpoint of a "trapped" ending
 
     def _map_ram(self, firmware: Firmware) -> None:
         """RAM is read-write; pages holding code also executable (and watched for
@@ -148,10 +153,16 @@ class BoardSystem:
         while True:
             if limit is not None and self.icount >= limit:
                 return Ending("limit", 0, f"stopped at instruction {self.icount:,}")
-            check = self.next_check()
+            check = self._aim if self._aim is not None and self._aim > self.icount else self.next_check()
+            self._aim = check
             stop = m.run(check if limit is None else min(check, limit))
             idle = False
+            if stop.kind in (StopKind.BREAKPOINT, StopKind.WATCH):
+                self.last_trap = stop
+                self.flush_output(io)
+                return Ending("trapped", 0, f"a breakpoint or watchpoint at {stop.pc:#x}")
             if stop.kind == StopKind.FAULT:
+                self._aim = None
                 if stop.intno < 0 and self._is_wfi(stop.pc):
                     m.set_reg("pc", stop.pc + 4)        # wfi: one instruction, then idle
                     m.set_icount(m.icount + 1)
@@ -169,6 +180,7 @@ class BoardSystem:
                 self.flush_output(io)
                 return Ending("error", 1, f"unexpected stop {stop.kind.value} at {stop.pc:#x}")
             if idle or self.icount == check:
+                self._aim = None
                 ending = self._check_point(io, idle)
                 if ending is not None:
                     return ending
@@ -271,10 +283,10 @@ class BoardSystem:
     def save(self) -> tuple:
         """Everything a later restore needs: the CPU and RAM, the devices, the counters."""
         return (self.machine.save(), self.gic.save(), self.uart.save(), self.timer.save(),
-                self.console_count, self.interrupts_taken)
+                self.console_count, self.interrupts_taken, self._aim)
 
     def restore(self, state: tuple) -> None:
-        machine, gic, uart, timer, self.console_count, self.interrupts_taken = state
+        machine, gic, uart, timer, self.console_count, self.interrupts_taken, self._aim = state
         self.machine.restore(machine)
         self.gic.restore(gic)
         self.uart.restore(uart)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from ..arch.aarch64 import AARCH64, REGISTERS
-from ..arch.base import Arch
+from ..arch.aarch64 import AARCH64, AARCH64_DEBUG, GDB_REGISTERS, GPR_NAMES, REGISTERS
+from ..arch.base import Arch, DebugRegister
 
 # The EL1 system registers a firmware developer looks at, by Unicorn's names
 # (SPSR_EL1 has none: it is reached as a system register, see exceptions.py).
@@ -26,6 +26,20 @@ BOARD_REGISTERS: dict[str, str] = {
     "sp_el0": "UC_ARM64_REG_SP_EL0", "sp_el1": "UC_ARM64_REG_SP_EL1",
 }
 
+# gdb's registers on a board: aarch64's core (cpsr is the whole PSTATE: EL, SP, DAIF, NZCV)
+# and fpu features, then the EL1 system registers in a feature of ttdbg's own, which gdb
+# shows by name (`p $esr_el1`, `info registers system`).  All read-only: a replay refuses writes.
+EL1_FEATURE = "org.ttdbg.aarch64.el1"
+EL1_REGISTERS = ("elr_el1", "spsr_el1", "esr_el1", "far_el1", "vbar_el1", "sp_el0", "sp_el1")
+_EL1_TYPES = {"elr_el1": "code_ptr", "vbar_el1": "code_ptr", "sp_el0": "data_ptr", "sp_el1": "data_ptr"}
+BOARD_DEBUG = dataclasses.replace(
+    AARCH64_DEBUG, osabi="none",
+    registers=(*(dataclasses.replace(r, engine="pstate") if r.name == "cpsr" else r
+                 for r in GDB_REGISTERS if r.feature != "org.gnu.gdb.aarch64.tls"),
+               *(DebugRegister(n, 64, _EL1_TYPES.get(n, "int"), EL1_FEATURE, "system") for n in EL1_REGISTERS)),
+    general_registers=(*GPR_NAMES, "sp", "pc", "pstate", *EL1_REGISTERS),
+)
+
 # The CPU QEMU's virt board is run with in the README and the tests (-cpu cortex-a57).
 BARE_METAL_A57: Arch = dataclasses.replace(
     AARCH64, signature="aarch64 Cortex-A57 (Unicorn), bare metal at EL1",
@@ -36,6 +50,7 @@ BARE_METAL_A57: Arch = dataclasses.replace(
     # wfi stops the counter before it (a FAULT the board turns into an idle check point):
     # Unicorn itself returns quietly after it (measured), which an exact stop could split.
     trapped=frozenset({"wfi"}),
+    debug=BOARD_DEBUG,
 )
 
 

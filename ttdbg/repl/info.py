@@ -36,6 +36,10 @@ def info_trace(r: ReplState, arg: str) -> str:
     return trace_info(r.session.trace)
 
 
+def info_board(r: ReplState, arg: str) -> str:
+    return r.session.board_state()
+
+
 INFO_COMMANDS: tuple[Command, ...] = (
     Command("breakpoints", ("b", "break", "watchpoints"), "info breakpoints: list breakpoints and watchpoints",
             info_breakpoints),
@@ -49,6 +53,7 @@ INFO_COMMANDS: tuple[Command, ...] = (
     Command("sharedlibrary", ("dll", "solib"), "info sharedlibrary: the shared objects loaded at this point in time",
             info_sharedlibrary),
     Command("trace", (), "info trace: the trace summary (as `ttdbg info`)", info_trace),
+    Command("board", ("devices",), "info board: a board's devices here (UART FIFO, interrupts, timer)", info_board),
 )
 
 
@@ -57,7 +62,8 @@ def info_list() -> str:
 
 
 @ROWS.command("info", ("i",),
-              "info SUBCOMMAND: breakpoints, registers, frame, locals, threads, sharedlibrary, checkpoints, trace",
+              "info SUBCOMMAND: breakpoints, registers, frame, locals, threads, sharedlibrary, checkpoints, trace, "
+              "board",
               complete="info")
 def info(r: ReplState, arg: str) -> str:
     word, _, rest = arg.strip().partition(" ")

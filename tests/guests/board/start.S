@@ -1,4 +1,7 @@
 // Boot code and exception vectors of the echo firmware (EL1, AArch64).
+// The entries' CFI (in .debug_frame: the link script drops .eh_frame) makes each the
+// outermost frame for a debugger: the interrupted code's pc is in ELR_EL1, not in x30.
+    .cfi_sections .debug_frame
 .section .text.boot, "ax"
 .global _start
 _start:
@@ -43,6 +46,8 @@ vectors:
     ventry unexpected
 
 sync_entry:                // svc, brk, undefined: sync_handler(esr), then back past it
+    .cfi_startproc
+    .cfi_undefined x30
     stp x0, x1, [sp, #-192]!
     stp x2, x3, [sp, #16]
     stp x4, x5, [sp, #32]
@@ -57,8 +62,11 @@ sync_entry:                // svc, brk, undefined: sync_handler(esr), then back 
     mrs x0, esr_el1
     bl sync_handler
     b restore
+    .cfi_endproc
 
 irq_entry:
+    .cfi_startproc
+    .cfi_undefined x30
     stp x0, x1, [sp, #-192]!
     stp x2, x3, [sp, #16]
     stp x4, x5, [sp, #32]
@@ -71,6 +79,7 @@ irq_entry:
     stp x18, x29, [sp, #144]
     str x30, [sp, #160]
     bl irq_handler
+    .cfi_endproc
 restore:
     ldp x2, x3, [sp, #16]
     ldp x4, x5, [sp, #32]
