@@ -293,21 +293,27 @@ def _scan(tl: Timeline, spec: ScanSpec, start: int, end: int, notes: list[str]) 
 
 def _access(spec: ScanSpec, shadows: list[bytearray], h, runner: Callable[[int], int]) -> list[ScanHit]:
     out = []
+    address, size, icount = h.address, h.size, h.icount
+    end = address + size
     for i, w in enumerate(spec.watches):
-        lo, hi = max(h.address, w.address), min(h.address + h.size, w.address + w.length)
+        begin = w.address
+        lo = address if address > begin else begin
+        hi = w.address + w.length
+        if end < hi:
+            hi = end
         if lo >= hi:
             continue
+        shadow = shadows[i]
         if h.is_write:
-            old = bytes(shadows[i])
-            data = (h.value & ((1 << (8 * h.size)) - 1)).to_bytes(h.size, "little") if h.size <= 8 else b""
-            if data:
-                shadows[i][lo - w.address:hi - w.address] = data[lo - h.address:hi - h.address]
-            if w.kind in ("write", "access"):
-                out.append(ScanHit(h.icount, h.pc, "write", h.address, h.size, i, old, bytes(shadows[i]),
-                                   thread=runner(h.icount)))
-        elif not h.is_write and w.kind in ("read", "access"):
-            out.append(ScanHit(h.icount, h.pc, "read", h.address, h.size, i, bytes(shadows[i]), bytes(shadows[i]),
-                               thread=runner(h.icount)))
+            old = bytes(shadow)
+            if size <= 8:
+                data = (h.value & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+                shadow[lo - begin:hi - begin] = data[lo - address:hi - address]
+            if w.kind != "read":
+                out.append(ScanHit(icount, h.pc, "write", address, size, i, old, bytes(shadow), thread=runner(icount)))
+        elif w.kind != "write":
+            now = bytes(shadow)
+            out.append(ScanHit(icount, h.pc, "read", address, size, i, now, now, thread=runner(icount)))
     return out
 
 

@@ -176,6 +176,17 @@ def show(raw: bytes, ctype: CType | None) -> str:
     return raw.hex()
 
 
+def shower(ctype: CType | None) -> Callable[[bytes], str]:
+    """`show` for one type, its choice made once (a scan shows many values of one type)."""
+    if ctype is None or ctype.kind in ("int", "uint", "char"):
+        sign = ctype is None or ctype.kind != "uint"
+
+        def number_of(raw: bytes) -> str:
+            return str(int.from_bytes(raw, "little", signed=sign)) if len(raw) in (1, 2, 4, 8) else raw.hex()
+        return number_of
+    return lambda raw: show(raw, ctype)
+
+
 def syscall_of(ev, text: str) -> str | None:
     """The system call a log event answers (None: not a system call's)."""
     from replay import EventKind
@@ -286,6 +297,7 @@ class RowMaker:
         out = []
         ctype = self.ctype
         quick = self.form == "json"
+        shown = shower(ctype)
         for h in hits:
             if h.kind not in ("write", "read", "syscall"):
                 continue
@@ -295,9 +307,9 @@ class RowMaker:
                 head = f'{{"icount": {h.icount}, "pc": {h.pc}, {places.json_at(h.pc)}, "thread": {h.thread}, ' \
                        f'"access": "{h.kind}", "address": {h.address}, "size": {h.size}, '
                 if h.kind == "write":
-                    out.append(f'{head}"old": "{show(h.old, ctype)}", "new": "{show(h.new, ctype)}"')
+                    out.append(f'{head}"old": "{shown(h.old)}", "new": "{shown(h.new)}"')
                 else:
-                    out.append(f'{head}"value": "{show(h.old, ctype)}"')
+                    out.append(f'{head}"value": "{shown(h.old)}"')
                 continue
             fields: dict = {"access": h.kind, "address": h.address, "size": h.size}
             if h.kind == "syscall" and isinstance(h.data, tuple):
