@@ -1,6 +1,7 @@
 """Query speed: `ttdbg query` with 1 and 2 workers against a plain `ttdbg replay -a`.
 
-    python benchmarks/bench_query.py [ITERATIONS]      (default 2,000,000: ~5e7 instructions)
+    python benchmarks/bench_query.py [ITERATIONS] [--skip calls,cluster,lines,table,origin]
+    (default 2,000,000 iterations: ~5e7 instructions; 62,500,000: ~1e9)
 
 Builds benchmarks/query_work.c (gcc -O1 -static), records it, builds the
 keyframes (`ttdbg index`: size and time), then times, each as a fresh
@@ -62,7 +63,13 @@ def cpu_of(summary: str) -> tuple[float, list[float]]:
 
 
 def main() -> int:
-    iterations = sys.argv[1] if len(sys.argv) > 1 else "2000000"
+    args = sys.argv[1:]
+    skip: set[str] = set()
+    if "--skip" in args:
+        at = args.index("--skip")
+        skip = set(args[at + 1].split(",")) if at + 1 < len(args) else set()
+        del args[at:at + 2]
+    iterations = args[0] if args else "2000000"
     work = Path(tempfile.mkdtemp(prefix="bench-query-"))
     env = {**os.environ, "TTDBG_TRACE_DIR": str(work)}
     program = work / "query_work"
@@ -83,14 +90,16 @@ def main() -> int:
           f"({total / replay_cpu / 1e6:.0f} MIPS of CPU; {load()})", flush=True)
     cluster = None
     try:
-        from distributed import LocalCluster
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        if "cluster" not in skip:
+            from distributed import LocalCluster
+            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
     except ImportError:
         print("(no Dask distributed: the cluster is not timed)")
     line = next(n for n, text in enumerate((HERE / "query_work.c").read_text().splitlines(), 1)
                 if "BENCH-RARE" in text)
-    for words in (["writes", "rare"], ["writes", "table[1]"], ["lines", f"query_work.c:{line}"],
-                  ["calls", "hot", "--to", str(total // 100)]):
+    queries = {"writes": ["writes", "rare"], "table": ["writes", "table[1]"],
+               "lines": ["lines", f"query_work.c:{line}"], "calls": ["calls", "hot", "--to", str(total // 100)]}
+    for words in (words for name, words in queries.items() if name not in skip):
         times, cpus = {}, {}
         ways = [("--jobs", "1"), ("--jobs", "2")] + ([("--cluster", cluster.scheduler_address)] if cluster else [])
         for how in ways:
@@ -110,9 +119,10 @@ def main() -> int:
         print(f"   speed-up 2 vs 1 worker: wall {times['1'] / times['2']:.2f}x, idle estimate {idle:.2f}x; "
               f"1 worker vs replay -a: wall {replay / times['1']:.2f}x, per CPU second {speed:.2f}x"
               + (f"; cluster / pool: {times['cluster'] / times['2']:.2f}x" if cluster else ""), flush=True)
-    secs, proc = ttdbg("query", str(trace), "origin", "rare", env=env)
-    assert proc.returncode == 0, proc.stderr
-    print(f"query origin rare: {secs:.2f} s, {len(proc.stdout.splitlines())} steps ({load()})", flush=True)
+    if "origin" not in skip:
+        secs, proc = ttdbg("query", str(trace), "origin", "rare", env=env)
+        assert proc.returncode == 0, proc.stderr
+        print(f"query origin rare: {secs:.2f} s, {len(proc.stdout.splitlines())} steps ({load()})", flush=True)
     if cluster is not None:
         cluster.close()
     return 0

@@ -260,13 +260,18 @@ class CallProbe:
         self.args = debug.argument_registers[:6]
         self.result = debug.return_register
         self.link = debug.link_register
+        # What each stop reads, in one call: sp, (the link register,) the arguments; sp and the result.
+        self.at_entry = (sp, *((self.link,) if self.link else ()), *self.args)
+        self.at_return = (sp, self.result)
 
     def __call__(self, tl: Timeline, hit: ScanHit) -> object:
-        sp = tl.read_register(self.sp)
         if hit.pc == self.entry:
-            ret = tl.read_register(self.link) if self.link else struct.unpack("<Q", tl.read_memory(sp, 8))[0]
-            return ("entry", sp, ret, tuple(tl.read_register(r) for r in self.args))
-        return ("ret", sp, tl.read_register(self.result))
+            values = tl.read_registers(self.at_entry)
+            sp = values[0]
+            if self.link:
+                return ("entry", sp, values[1], values[2:])
+            return ("entry", sp, struct.unpack("<Q", tl.read_memory(sp, 8))[0], values[1:])
+        return ("ret", *tl.read_registers(self.at_return))
 
 
 # -- the engine-facing part ----------------------------------------------------------------------
