@@ -14,7 +14,8 @@ One grammar for the CLI (`ttdbg query`), the REPL (`query ...`) and gdb
 A LOCATION is an address, a symbol, `file.c:var` or a C lvalue over globals
 (`items[2].total`, through the REPL's expression subset).  The engine
 (replay.scan) runs the traps between keyframes in a process pool; this
-module turns the question into a ScanSpec and the hits into rows.  Each row
+module turns the question into a ScanSpec, whose `finish` (query_rows.py)
+makes each segment's hits into rows in its worker.  Each row
 has `goto`: the position `goto #N` travels to (for memory accesses, just
 after the access, where a watchpoint stops; otherwise just before the
 instruction).
