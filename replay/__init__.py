@@ -15,7 +15,8 @@ from `replay` only, never from its submodules
 - time:       Timeline, TimeStop, StopReason, Direction, Watchpoint, WatchKind, open_guest
               (what a Timeline replays: a Linux Replay or a board's firmware, guest.py),
               MemoryRegion (Timeline.memory_map's rows); the Timeline also answers
-              for guest state (registers, memory, instructions, /proc files), so
+              for guest state (registers, several at once with read_registers, memory,
+              instructions, /proc files), so
               front ends never reach the machine or the kernel behind it
 - code:       Instruction, shared_disassembler
 - tasks:      ThreadInfo (Timeline.threads()'s rows), ProcessInfo and
@@ -23,7 +24,10 @@ from `replay` only, never from its submodules
 - keyframes:  build_keyframes, open_keyframes, ensure_keyframes, KeyframeStore, KeyframeStats
               (restorable states on disk in the trace; a Timeline given a store starts from them)
 - queries:    scan, ScanSpec, ScanHit, ScanResult, WatchRange, default_jobs (every hit of
-              traps over a range of the history, split at keyframes over a process pool)
+              traps over a range of the history, split at keyframes over a process pool or a
+              Dask cluster; ScanSpec.probe looks at each stop and ScanSpec.finish makes each
+              segment's hits into the caller's own rows, both picklable and run in the workers,
+              so the engine knows nothing of the rows; ScanResult.cpu: each worker's CPU seconds)
 - the kernel: SyscallKind, syscall_listing (the syscall table, for `info --syscalls`)
 - boards:     record_board, replay_board, BoardReplay (forward to exact counts, save,
               restore: the seam for a timeline), check_firmware, is_board_trace, BOARDS, BoardResult (bare-metal

@@ -23,15 +23,29 @@ Traps:
     page; see README "In parallel").
     For writes, the watched range's bytes before and after each write come
     from a shadow copy read at the segment's start and updated write by write.
+
+Finishing in the workers: with `ScanSpec.finish`, each segment's hits (in
+order, threads named) go to `finish(timeline, hits)` in the worker that found
+them, and the list it returns takes their place: `on_part` gets it and the
+result's `hits` is the concatenation.  The front end turns hits into its own
+rows there, in parallel, so the parent only merges parts in instruction-count
+order.  `finish` must be picklable (a module-level class or function): the
+engine knows nothing of what it makes.  The same holds on a Dask cluster.
+
+Each segment also reports the CPU seconds it took in its worker (the scan and
+the finishing); `ScanResult.cpu` sums them per worker, so a caller can tell the
+serial work from the parallel part on a busy machine.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from .errors import ReplayError
 from .keyframes import KeyframeStore, open_keyframes
@@ -59,11 +73,15 @@ class ScanSpec:
     watches: tuple[WatchRange, ...] = ()
     reads_everywhere: bool = False   # every read by every instruction, with the value read (origin's windows)
     probe: Callable[[Timeline, "ScanHit"], object] | None = None
+    # finish(timeline, hits) -> list: a segment's hits made into what the caller wants, in its worker
+    finish: Callable[[Timeline, list["ScanHit"]], list] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ScanHit:
-    """One trap hit; icount is the position before the instruction at pc."""
+    """One trap hit; icount is the position before the instruction at pc.  Read-only
+    by convention (not frozen: a frozen dataclass takes 3 us to make, and a scan
+    makes one per hit)."""
 
     icount: int
     pc: int
@@ -79,13 +97,28 @@ class ScanHit:
 
 @dataclass
 class ScanResult:
-    hits: list[ScanHit]
+    hits: list                       # ScanHits, or what spec.finish made of them
     scanned: int
     seconds: float
     workers: int
     segments: int
     notes: list[str] = field(default_factory=list)
     count: int = 0                   # hits found (also those handed to on_part and not kept)
+    cpu: dict[str, float] = field(default_factory=dict)   # "host:pid" of a worker -> its CPU seconds
+    cpu_here: float = 0.0            # of those, the seconds of segments run in this process (jobs 1)
+
+
+@dataclass(frozen=True)
+class _SegmentAnswer:
+    """What a worker sends back for one segment."""
+
+    part: list                       # the hits, or what spec.finish made of them
+    count: int                       # hits found
+    scanned: int                     # instructions
+    notes: list[str]
+    worker: str                      # "host:pid"
+    cpu: float                       # CPU seconds of this segment in its worker
+    cpu_total: float                 # the worker process's CPU seconds so far (a pool worker: its whole life)
 
 
 def _segments(store: KeyframeStore | None, start: int, end: int, tasks: int) -> list[tuple[int, int]]:
@@ -117,14 +150,24 @@ def _watchpoints(spec: ScanSpec) -> set[Watchpoint]:
 def scan_segment(trace_path: str, spec: ScanSpec, start: int, end: int,
                  pid: int | None = None) -> tuple[list[ScanHit], int, list[str]]:
     """Scan [start, end) of process `pid` (None: the first) of one trace in this
-    process: (hits, instructions, notes)."""
+    process: (hits, instructions, notes).  spec.finish is not applied."""
+    hits, _count, n, notes = _run_segment(trace_path, spec, start, end, pid, finish=False)
+    return hits, n, notes
+
+
+def _run_segment(trace_path: str, spec: ScanSpec, start: int, end: int, pid: int | None,
+             finish: bool = True) -> tuple[list, int, int, list[str]]:
+    """Scan one segment, then (`finish`) apply spec.finish to its hits with the
+    segment's timeline: (part, hits found, instructions, notes)."""
     trace = TraceDir(trace_path)
     notes: list[str] = []
     store = open_keyframes(trace, notes.append)
     replay = Replay(trace, OutputSink.quiet())
     try:
         tl = Timeline(replay, interval=1 << 62, near=1 << 62, budget=1 << 40, keyframes=store, pid=pid)
-        return _scan(tl, spec, start, end, notes)
+        hits, n, notes = _scan(tl, spec, start, end, notes)
+        part = spec.finish(tl, hits) if finish and spec.finish is not None else hits
+        return part, len(hits), n, notes
     finally:
         replay.close()
         if store is not None:
@@ -185,6 +228,9 @@ def _scan(tl: Timeline, spec: ScanSpec, start: int, end: int, notes: list[str]) 
         machine.collect_hits = True
         machine.skip_breakpoint_icount = -1
         done = 0
+        # The thread of each hit: the one the log's switches say ran that instruction.
+        runner = tl.runner
+        stops, data = spec.stops, probing.data
 
         def take(limit: int) -> None:
             nonlocal done
@@ -192,14 +238,16 @@ def _scan(tl: Timeline, spec: ScanSpec, start: int, end: int, notes: list[str]) 
                 if h.icount >= limit or h.icount < start:
                     continue
                 if h.watch is None:
-                    kind = "stop" if h.pc in spec.stops else "exec"
-                    hits.append(ScanHit(h.icount, h.pc, kind, data=probing.data.get((h.icount, h.pc))))
+                    kind = "stop" if h.pc in stops else "exec"
+                    hits.append(ScanHit(h.icount, h.pc, kind, data=data.get((h.icount, h.pc)),
+                                        thread=runner(h.icount)))
                 elif spec.reads_everywhere:
-                    value = probing.data.get((h.icount, h.address))
+                    value = data.get((h.icount, h.address))
                     if value is not None:
-                        hits.append(ScanHit(h.icount, h.pc, "read", h.address, h.size, old=value, new=value))
+                        hits.append(ScanHit(h.icount, h.pc, "read", h.address, h.size, old=value, new=value,
+                                            thread=runner(h.icount)))
                 else:
-                    hits.extend(_access(spec, shadows, h))
+                    hits.extend(_access(spec, shadows, h, runner))
             done = len(probing)
 
         # System calls write memory without a hooked access: compare the watched
@@ -220,7 +268,7 @@ def _scan(tl: Timeline, spec: ScanSpec, start: int, end: int, notes: list[str]) 
                     changed = [k for k in range(w.length) if now[k] != shadows[i][k]]
                     lo, hi = changed[0], changed[-1] + 1
                     hits.append(ScanHit(at - 1, pc, "syscall", w.address + lo, hi - lo, i, bytes(shadows[i]), now,
-                                        data=(index, buffer)))
+                                        data=(index, buffer), thread=runner(at - 1)))
                     shadows[i][:] = now
         tl._run(end, None)
         while tl.position < end and tl.held_signal and not tl.process.exited:
@@ -239,32 +287,58 @@ def _scan(tl: Timeline, spec: ScanSpec, start: int, end: int, notes: list[str]) 
             if now != bytes(shadows[i]):
                 notes.append(f"the range at {w.address:#x} was also changed by something unseen "
                              f"between instructions {start:,} and {end:,} (not listed)")
-    hits.sort(key=lambda h: h.icount)
-    # The thread of each hit: the one the log's switches say ran that instruction.
-    hits = [replace(h, thread=tl.runner(h.icount)) for h in hits]
+    hits.sort(key=lambda h: (h.icount, h.kind))
     return hits, tl.position - start, notes
 
 
-def _access(spec: ScanSpec, shadows: list[bytearray], h) -> list[ScanHit]:
+def _access(spec: ScanSpec, shadows: list[bytearray], h, runner: Callable[[int], int]) -> list[ScanHit]:
     out = []
+    address, size, icount = h.address, h.size, h.icount
+    end = address + size
     for i, w in enumerate(spec.watches):
-        lo, hi = max(h.address, w.address), min(h.address + h.size, w.address + w.length)
+        begin = w.address
+        lo = address if address > begin else begin
+        hi = w.address + w.length
+        if end < hi:
+            hi = end
         if lo >= hi:
             continue
+        shadow = shadows[i]
         if h.is_write:
-            old = bytes(shadows[i])
-            data = (h.value & ((1 << (8 * h.size)) - 1)).to_bytes(h.size, "little") if h.size <= 8 else b""
-            if data:
-                shadows[i][lo - w.address:hi - w.address] = data[lo - h.address:hi - h.address]
-            if w.kind in ("write", "access"):
-                out.append(ScanHit(h.icount, h.pc, "write", h.address, h.size, i, old, bytes(shadows[i])))
-        elif not h.is_write and w.kind in ("read", "access"):
-            out.append(ScanHit(h.icount, h.pc, "read", h.address, h.size, i, bytes(shadows[i]), bytes(shadows[i])))
+            old = bytes(shadow)
+            if size <= 8:
+                data = (h.value & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+                shadow[lo - begin:hi - begin] = data[lo - address:hi - address]
+            if w.kind != "read":
+                out.append(ScanHit(icount, h.pc, "write", address, size, i, old, bytes(shadow), thread=runner(icount)))
+        elif w.kind != "write":
+            now = bytes(shadow)
+            out.append(ScanHit(icount, h.pc, "read", address, size, i, now, now, thread=runner(icount)))
     return out
 
 
-def _worker(args: tuple[str, ScanSpec, int, int, int | None]) -> tuple[list[ScanHit], int, list[str]]:
-    return scan_segment(*args)
+def _worker(args: tuple[str, ScanSpec, int, int, int | None]) -> _SegmentAnswer:
+    began = time.process_time()
+    part, count, n, notes = _run_segment(*args)
+    now = time.process_time()
+    return _SegmentAnswer(part, count, n, notes, _worker_name(), now - began, now)
+
+
+def _pool_context(spec: ScanSpec):
+    """fork when this process runs one thread (the CLI): the workers start at once with
+    everything imported, and with what the caller's probe and finish cached (parsed
+    symbols); otherwise (a gdb server's or a test's threads) a fork server that has
+    imported the engine and the modules of the probe and finish."""
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["replay", *sorted({f.__module__ for f in (spec.probe, spec.finish)
+                                                   if f is not None and getattr(f, "__module__", None)})])
+    return ctx
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def default_jobs() -> int:
@@ -273,14 +347,15 @@ def default_jobs() -> int:
 
 def scan(trace: TraceDir, spec: ScanSpec, start: int = 0, end: int | None = None, *, jobs: int | None = None,
          store: KeyframeStore | None = None, pid: int | None = None, cluster: str | None = None,
-         on_part: Callable[[list[ScanHit]], None] | None = None) -> ScanResult:
+         on_part: Callable[[list], None] | None = None) -> ScanResult:
     """Scan [start, end) of `trace` (end None: to the end) with `jobs` workers,
     in process `pid` (None: the first): hits of that process only.  With
     `cluster` (a Dask scheduler's address) the segments run there instead, as
     many as the pool would have with `jobs` (default: 2 per connected worker).
-    With `on_part`, each segment's hits go to it as soon as they and all
-    earlier ones are in, in instruction-count order, and are not kept (the
-    result's `hits` is empty, `count` says how many there were)."""
+    With `on_part`, each segment's hits (or what spec.finish made of them) go
+    to it as soon as they and all earlier ones are in, in instruction-count
+    order, and are not kept (the result's `hits` is empty, `count` says how
+    many there were)."""
     started = time.monotonic()
     if jobs is not None and jobs < 1:
         raise ReplayError("--jobs must be at least 1")
@@ -308,26 +383,34 @@ def scan(trace: TraceDir, spec: ScanSpec, start: int = 0, end: int | None = None
     if jobs == 1 or len(tasks) == 1:
         return _merge(map(_worker, tasks), started, 1, len(segments), on_part)
     workers = min(jobs, len(tasks))
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["replay"])
-    with ctx.Pool(workers) as pool:
-        return _merge(pool.imap(_worker, tasks, chunksize=1), started, workers, len(segments), on_part)
+    with _pool_context(spec).Pool(workers) as pool:
+        return _merge(pool.imap(_worker, tasks, chunksize=1), started, workers, len(segments), on_part, True)
 
 
-def _merge(results: Iterable[tuple[list[ScanHit], int, list[str]]], started: float, workers: int,
-           segments: int, on_part: Callable[[list[ScanHit]], None] | None = None) -> ScanResult:
+def _merge(results: Iterable[_SegmentAnswer], started: float, workers: int, segments: int,
+           on_part: Callable[[list], None] | None = None, lifetime: bool = False) -> ScanResult:
     """The segments' answers, taken one by one as they come, in instruction-count
-    order (segments are consecutive, so sorting each one sorts the whole)."""
-    hits: list[ScanHit] = []
+    order (segments are consecutive and each is sorted by its worker).  CPU: each
+    worker's segments summed; `lifetime` (pool workers, started for this scan):
+    the worker's whole life, its start included."""
+    hits: list = []
     scanned = count = 0
     notes: list[str] = []
-    for part, n, more in results:
-        part.sort(key=lambda h: (h.icount, h.kind))
-        count += len(part)
+    cpu: dict[str, float] = {}
+    here = _worker_name()
+    cpu_here = 0.0
+    for answer in results:
+        count += answer.count
         if on_part is not None:
-            on_part(part)
+            on_part(answer.part)
         else:
-            hits.extend(part)
-        scanned += n
-        notes.extend(m for m in more if m not in notes)
-    return ScanResult(hits, scanned, time.monotonic() - started, workers, segments, notes, count)
+            hits.extend(answer.part)
+        scanned += answer.scanned
+        notes.extend(m for m in answer.notes if m not in notes)
+        if lifetime:
+            cpu[answer.worker] = max(cpu.get(answer.worker, 0.0), answer.cpu_total)
+        else:
+            cpu[answer.worker] = cpu.get(answer.worker, 0.0) + answer.cpu
+        if answer.worker == here:
+            cpu_here += answer.cpu
+    return ScanResult(hits, scanned, time.monotonic() - started, workers, segments, notes, count, cpu, cpu_here)

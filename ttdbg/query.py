@@ -14,7 +14,8 @@ One grammar for the CLI (`ttdbg query`), the REPL (`query ...`) and gdb
 A LOCATION is an address, a symbol, `file.c:var` or a C lvalue over globals
 (`items[2].total`, through the REPL's expression subset).  The engine
 (replay.scan) runs the traps between keyframes in a process pool; this
-module turns the question into a ScanSpec and the hits into rows.  Each row
+module turns the question into a ScanSpec, whose `finish` (query_rows.py)
+makes each segment's hits into rows in its worker.  Each row
 has `goto`: the position `goto #N` travels to (for memory accesses, just
 after the access, where a watchpoint stops; otherwise just before the
 instruction).
@@ -23,13 +24,11 @@ instruction).
 from __future__ import annotations
 
 import json
-import os
 import re
 import struct
 import time
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from replay import (
     Arch,
@@ -44,6 +43,20 @@ from replay import (
     scan,
 )
 
+from .query_rows import (
+    FORMS,
+    CallPairing,
+    ImageSource,
+    Numbering,
+    Places,
+    RowMaker,
+    index_cell,
+    program_symbols,
+    remember,
+    show,
+    syscall_of,
+    table_cells,
+)
 from .render import pointer_registers, register_aliases
 from .repl.expressions import INT_TYPES, LValue, Parser, tokens
 from .repl.table import CommandError
@@ -219,15 +232,10 @@ class ValueProbe:
         self.program_digest = program_digest
         self.program = program
         self.expr = expr
-        self._symbols: Symbols | None = None
-
-    def __getstate__(self) -> dict:
-        return {**self.__dict__, "_symbols": None}
 
     def __call__(self, tl: Timeline, hit: ScanHit) -> object:
-        if self._symbols is None:
-            self._symbols = Symbols(TraceDir(self.trace_path).load_file(self.program_digest), self.program)
-        scope = StopScope(self._symbols, hit.pc, tl.read_register, tl.read_memory, tl.arch)
+        symbols = program_symbols(self.trace_path, self.program_digest, self.program)
+        scope = StopScope(symbols, hit.pc, tl.read_register, tl.read_memory, tl.arch)
         try:
             lv = Parser(scope, tokens(self.expr), self.expr).parse()
             if lv.value is not None and lv.ctype is not None and lv.ctype.size in (1, 2, 4, 8) \
@@ -254,13 +262,18 @@ class CallProbe:
         self.args = debug.argument_registers[:6]
         self.result = debug.return_register
         self.link = debug.link_register
+        # What each stop reads, in one call: sp, (the link register,) the arguments; sp and the result.
+        self.at_entry = (sp, *((self.link,) if self.link else ()), *self.args)
+        self.at_return = (sp, self.result)
 
     def __call__(self, tl: Timeline, hit: ScanHit) -> object:
-        sp = tl.read_register(self.sp)
         if hit.pc == self.entry:
-            ret = tl.read_register(self.link) if self.link else struct.unpack("<Q", tl.read_memory(sp, 8))[0]
-            return ("entry", sp, ret, tuple(tl.read_register(r) for r in self.args))
-        return ("ret", sp, tl.read_register(self.result))
+            values = tl.read_registers(self.at_entry)
+            sp = values[0]
+            if self.link:
+                return ("entry", sp, values[1], values[2:])
+            return ("entry", sp, struct.unpack("<Q", tl.read_memory(sp, 8))[0], values[1:])
+        return ("ret", *tl.read_registers(self.at_return))
 
 
 # -- the engine-facing part ----------------------------------------------------------------------
@@ -270,15 +283,19 @@ class QueryRunner:
 
     def __init__(self, trace: TraceDir, contents, timeline: Timeline, symbols: Symbols | None,
                  name_at: Callable[[int], str | None] | None = None,
-                 note: Callable[[str], None] | None = None) -> None:
+                 note: Callable[[str], None] | None = None, source: ImageSource | None = None) -> None:
         self.trace = trace
         self.contents = contents
         self.tl = timeline
         self.symbols = symbols
-        self.name_at = name_at or (symbols.name_at if symbols is not None else (lambda a: None))
+        self.places = Places(symbols, name_at)   # pc -> function, file, line
+        self.name_at = self.places.name_at
         self.note = note or (lambda m: None)
         self.pid = timeline.pid                  # the debugged process: scans see it alone
-        self._places: dict[int, dict] = {}       # pc -> function, file, line
+        h = contents.header
+        # What the scan's workers need to name places themselves (this process uses self.places).
+        self.source = source or ImageSource(trace.path, h.program, h.program_sha256)
+        remember(self.source, self.places)
 
     # -- log queries --------------------------------------------------------------------------
     def _log_rows(self, q: Question) -> list[dict]:
@@ -296,7 +313,7 @@ class QueryRunner:
                                       kind=ev.kind.name.lower(),
                                       detail=text.partition(" ")[2], goto=ev.icount))
                 continue
-            name = _syscall_of(ev, text)
+            name = syscall_of(ev, text)
             if name is None or (want and name != want):
                 continue
             number = ev.sysno if ev.kind == EventKind.SYSCALL else numbers.get(name)
@@ -345,10 +362,14 @@ class QueryRunner:
         return lv.address, length or size, lv.ctype
 
     def ask(self, q: Question, jobs: int | None = None,
-            emit: Callable[[list[dict]], None] | None = None) -> Answer:
+            emit: Callable[[list], None] | None = None, form: str = "rows") -> Answer:
         """The answer; with `emit`, the rows of a scan go to it as they are found
         (in order, numbered) instead of into the answer, so many hits need not fit
-        in memory at once (log queries and origin still return their rows)."""
+        in memory at once (log queries and origin still return their rows).  `form`
+        is what `emit` gets: rows (dicts), or, made in the scan's workers, `json`
+        or `table` lines of text (q.json picks which the CLI prints)."""
+        if form not in FORMS or (form != "rows" and emit is None):
+            raise ValueError(f"form {form!r} (text needs emit)")
         if q.kind in ("syscalls", "events"):
             if len(q.args) > 1:
                 raise QueryError(f"{q.kind} takes at most one name")
@@ -357,28 +378,34 @@ class QueryRunner:
         store = ensure_keyframes(self.trace, self.note)
         if q.kind == "origin":
             return self._origin(q)
-        spec, decode = self._plan(q)
-        feed, flush = (decode.feed, decode.flush) if isinstance(decode, _CallRows) else (decode, list)
-        rows: list[dict] = []
-        count = 0
+        cpu = time.process_time()
+        spec, ctype = self._plan(q)
+        if self.source.interpreter:
+            self.source.mapped()      # the libraries' map, read here once (forked workers inherit it)
+        spec = replace(spec, finish=RowMaker(q.kind, self.source, form, ctype))
+        merge = CallPairing(form) if q.kind == "calls" else Numbering(form)
+        rows: list = []
 
-        def number(found: list[dict]) -> None:     # a part's rows, to `emit` in one go (one write)
-            nonlocal count
-            for row in found:
-                count += 1
-                row["index"] = count
+        def out(found: list) -> None:       # a part's rows, numbered, to `emit` in one go (one write)
             if emit is None:
                 rows.extend(found)
             elif found:
                 emit(found)
 
         result = scan(self.trace, spec, q.start, q.end, jobs=q.jobs or jobs, store=store, pid=self.pid,
-                      cluster=q.cluster, on_part=lambda part: number(list(feed(part))))
-        number(list(flush()))
-        summary = (f"{count} hits, {result.scanned:,} instructions scanned in {result.seconds:.2f} s "
+                      cluster=q.cluster, on_part=lambda part: out(merge(part)))
+        out(merge.flush())
+        now = time.process_time()
+        workers = " + ".join(f"{result.cpu[w]:.2f}" for w in sorted(result.cpu, key=result.cpu.get, reverse=True))
+        # CPU seconds: this process (since it started, its own segments left out: with --jobs 1
+        # they count as the worker's), and each worker's; on an idle machine the scan takes
+        # about this process's part plus the busiest worker's.
+        summary = (f"{merge.count} hits, {result.scanned:,} instructions scanned in {result.seconds:.2f} s "
                    f"by {result.workers} worker{'s' if result.workers != 1 else ''} "
                    f"({result.segments} segment{'s' if result.segments != 1 else ''}"
-                   f"{' on ' + q.cluster if q.cluster else ''})")
+                   f"{' on ' + q.cluster if q.cluster else ''}); "
+                   f"CPU s: here {now - result.cpu_here:.2f} ({now - cpu - result.cpu_here:.2f} in this query)"
+                   f"{', workers ' + workers if workers else ''}")
         return Answer(rows, summary, result.notes)
 
     def _origin(self, q: Question) -> Answer:
@@ -405,14 +432,14 @@ class QueryRunner:
             i = self.tl.instruction_at(pc)
             return i.text() if i is not None else "?"
         tracer = OriginTracer(self.trace, end, insn, self.contents.events,
-                              lambda ev: _syscall_of(ev, ev.describe()) or ev.kind.name.lower(), pid=self.pid)
+                              lambda ev: syscall_of(ev, ev.describe()) or ev.kind.name.lower(), pid=self.pid)
         root = tracer.explain(address, size, value, at, q.depth)
         rows: list[dict] = []
 
         def walk(node, level: int, parent: int | None) -> None:
             row = self._row(node.icount if node.icount is not None else -1, node.pc, depth=level,
                             parent=parent, step=node.what, address=node.address, size=node.size,
-                            value=_show(node.value, ctype if level == 0 else None) if node.value else "",
+                            value=show(node.value, ctype if level == 0 else None) if node.value else "",
                             text=node.text, goto=(node.icount + 1) if node.icount is not None else 0)
             rows.append(row)
             me = len(rows)
@@ -428,13 +455,14 @@ class QueryRunner:
             row["index"] = i
         return Answer(rows, summary, notes)
 
-    def _plan(self, q: Question) -> tuple[ScanSpec, Callable[[list[ScanHit]], list[dict]]]:
+    def _plan(self, q: Question) -> tuple[ScanSpec, CType | None]:
+        """The scan for a question, and the type its memory values are shown as."""
         a = q.args
         if q.kind == "exec":
             if len(a) != 1:
                 raise QueryError("usage: exec ADDRESS|SYMBOL")
             addr = self._code_address(a[0])
-            return ScanSpec(collect=frozenset({addr})), self._exec_rows
+            return ScanSpec(collect=frozenset({addr})), None
         if q.kind == "lines":
             if len(a) != 1 or ":" not in a[0]:
                 raise QueryError("usage: lines FILE:LINE")
@@ -443,7 +471,7 @@ class QueryRunner:
                 addr = self._symbols_needed().resolve_line(file, int(line))
             except (SymbolError, ValueError) as exc:
                 raise QueryError(str(exc) or f"bad line {a[0]}") from None
-            return ScanSpec(collect=frozenset({addr})), self._exec_rows
+            return ScanSpec(collect=frozenset({addr})), None
         if q.kind in ("writes", "reads"):
             if len(a) != 1:
                 raise QueryError(f"usage: {q.kind} LOCATION[:LEN]")
@@ -451,7 +479,7 @@ class QueryRunner:
             if not 0 < length <= 4096:
                 raise QueryError("a watched range is 1 to 4096 bytes")
             spec = ScanSpec(watches=(WatchRange(address, length, q.kind[:-1]),))
-            return spec, lambda hits: self._access_rows(hits, ctype)
+            return spec, ctype
         if q.kind == "calls":
             if len(a) != 1:
                 raise QueryError("usage: calls FUNCTION")
@@ -470,10 +498,10 @@ class QueryRunner:
             probe = ValueProbe(self.trace.path, h.program_sha256, h.program, expr)
             # the expression's syntax and names, checked before the scan
             _lvalue(StopScope(self.symbols, addr, lambda n: 0, lambda x, n: bytes(n), self.tl.arch), expr)
-            return ScanSpec(stops=frozenset({addr}), probe=probe), self._value_rows
+            return ScanSpec(stops=frozenset({addr}), probe=probe), None
         raise QueryError(f"usage: {USAGE}")
 
-    def _calls_plan(self, name: str) -> tuple[ScanSpec, Callable[[list[ScanHit]], list[dict]]]:
+    def _calls_plan(self, name: str) -> tuple[ScanSpec, CType | None]:
         entry = self._code_address(name)
         sym = self.symbols
         f = sym.function_at(entry) if sym is not None else None
@@ -496,191 +524,17 @@ class QueryRunner:
                 rets.add(pc)
             pc += insn.size
         spec = ScanSpec(stops=frozenset({entry, *rets}), probe=CallProbe(entry, debug, self.tl.arch.sp))
-        return spec, _CallRows(self)
+        return spec, None
 
     # -- rows ---------------------------------------------------------------------------------
-    def _where(self, pc: int | None) -> dict:
-        if pc is None:
-            return {"function": None, "file": None, "line": None}
-        known = self._places.get(pc)
-        if known is None:
-            known = self._places[pc] = self._place(pc)
-        return dict(known)
-
-    def _place(self, pc: int) -> dict:
-        name = self.name_at(pc)
-        row = self.symbols.line_at(pc) if self.symbols is not None else None
-        return {"function": name.split("+")[0] if name else None,
-                "file": os.path.basename(row.file) if row else None, "line": row.line if row else None}
-
     def _row(self, icount: int, pc: int | None, thread: int | None = None, **fields: object) -> dict:
         """A row; `thread`: the tid that ran the instruction after `icount` (default: the log's say)."""
         if thread is None:
             thread = self.tl.runner(max(icount, 0))
-        return {"icount": icount, "pc": pc, **self._where(pc), "thread": thread, **fields}
-
-    def _exec_rows(self, hits: list[ScanHit]) -> list[dict]:
-        return [self._row(h.icount, h.pc, h.thread, goto=h.icount) for h in hits if h.kind in ("exec", "stop")]
-
-    def _access_rows(self, hits: list[ScanHit], ctype: CType | None) -> list[dict]:
-        rows = []
-        events = self.contents.events
-        for h in hits:
-            if h.kind not in ("write", "read", "syscall"):
-                continue
-            fields: dict = {"access": h.kind, "address": h.address, "size": h.size}
-            if h.kind == "syscall" and isinstance(h.data, tuple):
-                ev = events[h.data[0]]
-                fields["event"] = h.data[0]
-                fields["syscall"] = _syscall_of(ev, ev.describe()) or ev.kind.name.lower()
-            if h.kind in ("write", "syscall"):
-                fields["old"] = _show(h.old, ctype)
-                fields["new"] = _show(h.new, ctype)
-            else:
-                fields["value"] = _show(h.old, ctype)
-            rows.append(self._row(h.icount, h.pc, h.thread, **fields, goto=h.icount + 1))
-        return rows
-
-    def _value_rows(self, hits: list[ScanHit]) -> list[dict]:
-        rows = []
-        for h in hits:
-            kind, raw, size = h.data if isinstance(h.data, tuple) else ("error", "no value", 0)
-            if kind == "error":
-                value = f"<{raw}>"
-            elif kind == "int" and isinstance(raw, int):
-                value = str(raw - (1 << 64) if raw >> 63 else raw)
-            else:
-                value = _show(raw, CType("", size, kind))
-            rows.append(self._row(h.icount, h.pc, h.thread, value=value, goto=h.icount))
-        return rows
-
-    def _params(self, entry: int, regs: tuple[int, ...]) -> list[dict] | None:
-        """The function's parameters by DWARF, named and typed, valued from the argument
-        registers in order (System V: integer and pointer parameters take rdi, rsi, ...;
-        a float, double or struct parameter is listed without a value, and later ones
-        too, since where they went depends on it)."""
-        f = self.symbols.function_at(entry) if self.symbols is not None else None
-        if f is None or f.low != entry:
-            return None
-        out = []
-        slot = 0
-        for p in f.params:
-            value = _param_value(p.ctype, regs[slot]) if slot is not None and slot < len(regs) else None
-            if value is None:
-                slot = None
-            else:
-                slot += 1
-            out.append({"name": p.name, "type": p.ctype.name, "value": value})
-        return out
-
-
-class _CallRows:
-    """Rows of `calls` from its entry and return hits, fed in instruction-count
-    order, part by part: an entry opens a row, the return at the same stack
-    pointer closes it (and abandons the calls opened inside it that never
-    returned: longjmp, a tail call out).  A row is handed out once it and all
-    earlier rows are closed; `flush` hands out the rest at the end."""
-
-    def __init__(self, runner: QueryRunner) -> None:
-        self.runner = runner
-        self.pending: deque[list] = deque()          # [row, closed]
-        self.open: list[tuple[int, list]] = []       # (rsp at entry, pending item)
-
-    def feed(self, hits: list[ScanHit]) -> list[dict]:
-        runner = self.runner
-        for h in hits:
-            data = h.data
-            if not isinstance(data, tuple):
-                continue
-            if data[0] == "entry":
-                _, rsp, ret, args = data
-                caller = runner._where(ret - 1)
-                row = runner._row(h.icount, h.pc, h.thread, args=[_signed(v) for v in args],
-                                  params=runner._params(h.pc, args), caller_pc=ret,
-                                  caller=f"{caller['file']}:{caller['line']}" if caller["file"] else
-                                  (runner.name_at(ret) or f"{ret:#x}"),
-                                  **{"return": None, "return_icount": None}, goto=h.icount)
-                item = [row, False]
-                self.pending.append(item)
-                self.open.append((rsp, item))
-            elif data[0] == "ret":
-                _, rsp, rax = data
-                for j in range(len(self.open) - 1, -1, -1):
-                    if self.open[j][0] == rsp:
-                        row = self.open[j][1][0]
-                        row["return"] = _signed(rax)
-                        row["return_icount"] = h.icount + 1
-                        for _, item in self.open[j:]:
-                            item[1] = True
-                        del self.open[j:]
-                        break
-        ready = []
-        while self.pending and self.pending[0][1]:
-            ready.append(self.pending.popleft()[0])
-        return ready
-
-    def flush(self) -> list[dict]:
-        rest = [item[0] for item in self.pending]
-        self.pending.clear()
-        self.open.clear()
-        return rest
-
-    def __call__(self, hits: list[ScanHit]) -> list[dict]:
-        return self.feed(hits) + self.flush()
-
-
-def _param_value(ctype: CType, raw: int) -> int | None:
-    """A parameter passed in an integer register, as its type reads it (None: not an integer class)."""
-    if ctype.kind not in ("int", "uint", "char", "pointer") or ctype.size not in (1, 2, 4, 8):
-        return None
-    value = raw & ((1 << (8 * ctype.size)) - 1)
-    if ctype.kind in ("int", "char") and value >> (8 * ctype.size - 1):
-        value -= 1 << (8 * ctype.size)
-    return value
-
-
-def _number(v: int | None) -> str:
-    return "?" if v is None else f"{v:#x}" if abs(v) > 0xFFFF else str(v)
-
-
-def _signed(v: int) -> int:
-    return v - (1 << 64) if v >> 63 else v
-
-
-def _show(raw: bytes, ctype: CType | None) -> str:
-    if ctype is not None and ctype.kind in ("int", "uint", "char") and len(raw) in (1, 2, 4, 8):
-        return str(int.from_bytes(raw, "little", signed=ctype.kind != "uint"))
-    if ctype is None and len(raw) in (1, 2, 4, 8):
-        return str(int.from_bytes(raw, "little", signed=True))
-    if ctype is not None and ctype.kind == "pointer" and len(raw) == 8:
-        return f"{int.from_bytes(raw, 'little'):#x}"
-    return raw.hex()
-
-
-_LOGGED_SYSCALL = {EventKind.CHAR_READ: "read", EventKind.CHAR_WRITE: "write", EventKind.FILE_OPEN: "openat"}
-
-
-def _syscall_of(ev, text: str) -> str | None:
-    """The system call a log event answers (None: not a system call's)."""
-    if ev.kind == EventKind.SYSCALL:
-        return text.split()[1] if len(text.split()) > 1 else None
-    if ev.kind in _LOGGED_SYSCALL:
-        return _LOGGED_SYSCALL[ev.kind]
-    if ev.kind in (EventKind.CLOCK, EventKind.RANDOM):
-        name = text.split()[1] if len(text.split()) > 1 else ""
-        return name if name in ("clock_gettime", "gettimeofday", "time", "getrandom", "clock_getres") else None
-    return None
+        return {"icount": icount, "pc": pc, **self.places.at(pc), "thread": thread, **fields}
 
 
 # -- output ------------------------------------------------------------------------------------
-_KIND_COLUMNS = {
-    "syscalls": ("syscall", "number", "detail"), "events": ("kind", "detail"),
-    "exec": (), "lines": (), "writes": ("syscall", "address", "size", "old", "new"),
-    "reads": ("address", "size", "value"),
-    "calls": ("args", "return", "return_icount", "caller"), "values": ("value",), "origin": (),
-}
-
-
 def render_json(rows: list[dict]) -> str:
     return "\n".join(json.dumps({k: v for k, v in r.items() if k != "goto"}) for r in rows)
 
@@ -705,30 +559,7 @@ def render_table(kind: str, rows: list[dict]) -> str:
         return render_tree(rows)
     if not rows:
         return "No hits."
-    out = []
-    for r in rows:
-        where = r["function"] or (f"{r['pc']:#x}" if r["pc"] is not None else "")
-        if r["file"]:
-            where += f" at {r['file']}:{r['line']}"
-        parts = [f"#{r['index']:<4}", f"{r['icount']:>12,}"]
-        if r["pc"] is not None:
-            parts.append(f"{r['pc']:#x}")
-        parts.append(where)
-        for col in _KIND_COLUMNS[kind]:
-            v = r.get(col)
-            if v is None and (col == "syscall" and kind == "writes" or col == "number"):
-                continue
-            if col == "address":
-                v = f"{v:#x}"
-            elif col == "args" and r.get("params") is not None:
-                v = "(" + ", ".join(f"{p['name']}={_number(p['value'])}" for p in r["params"]) + ")"
-            elif col == "args":
-                v = "(" + ", ".join(_number(a) for a in v[:3]) + ", ...)"
-            elif col == "return_icount" and v is not None:
-                v = f"@{v:,}"
-            parts.append(f"{col}={v}" if col not in ("detail", "args") else str(v))
-        out.append("  ".join(p for p in parts if p))
-    return "\n".join(out)
+    return "\n".join(f"{index_cell(r['index'])}  " + "  ".join(table_cells(kind, r)) for r in rows)
 
 
 def goto_target(rows: list[dict], text: str) -> int:

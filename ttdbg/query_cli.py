@@ -14,6 +14,7 @@ from collections.abc import Callable
 from replay import ReplayError, TraceDir, build_keyframes, open_keyframes, open_trace
 
 from .query import KINDS, Answer, QueryError, QueryRunner, Question, parse_question, render_json, render_table
+from .query_rows import ImageSource
 from .session import DebugSession
 from .solibs import ImageSymbols, SharedLibraries
 from .symbols import SymbolError, Symbols
@@ -66,9 +67,10 @@ def runner_for(session: DebugSession, note: Callable[[str], None]) -> QueryRunne
         except SymbolError:
             symbols = None
     name_at = symbols.name_at if symbols is not None else None
-    if session.header.interpreter:
+    h = session.header
+    regions_cache: list = []
+    if h.interpreter:
         tl = session.timeline
-        regions_cache: list = []
 
         def regions():
             if not regions_cache:
@@ -78,9 +80,13 @@ def runner_for(session: DebugSession, note: Callable[[str], None]) -> QueryRunne
                 tl.seek(here)
             return regions_cache
         libraries = SharedLibraries(session.read_captured, session.files, regions, lambda: 0,
-                                    session.program, session.header.interpreter)
+                                    session.program, h.interpreter)
         name_at = ImageSymbols(symbols, libraries).name_at
-    return QueryRunner(session.trace, session.contents, session.timeline, symbols, name_at, note)
+    # The same, for the scan's workers to name places in their rows (the map read once, when sent).
+    source = ImageSource(session.trace.path, h.program, h.program_sha256, h.interpreter,
+                         {path: f.sha256 for path, f in session.files.items()},
+                         regions if h.interpreter else None)
+    return QueryRunner(session.trace, session.contents, session.timeline, symbols, name_at, note, source)
 
 
 def split_trace(words: list[str]) -> tuple[str | None, list[str]]:
@@ -103,12 +109,13 @@ def run_query(words: list[str], say: Callable[[str], None],
     runner = runner_for(session, say)
     shown = 0
 
-    def show(rows: list[dict]) -> None:   # a scan's rows are printed as each part is found
+    def show(lines: list[str]) -> None:   # a scan's rows, made in its workers, printed as each part is found
         nonlocal shown
-        shown += len(rows)
-        print(render_json(rows) if question.json else render_table(question.kind, rows), flush=True)
+        shown += len(lines)
+        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.flush()
     try:
-        answer = ask(runner, question, show)
+        answer = ask(runner, question, show, "json" if question.json else "table")
     except QueryError as exc:
         say(str(exc))
         return 2
@@ -122,9 +129,10 @@ def run_query(words: list[str], say: Callable[[str], None],
     return 0
 
 
-def ask(runner: QueryRunner, question: Question, emit: Callable[[list[dict]], None] | None = None) -> Answer:
+def ask(runner: QueryRunner, question: Question, emit: Callable[[list], None] | None = None,
+        form: str = "rows") -> Answer:
     try:
-        return runner.ask(question, emit=emit)
+        return runner.ask(question, emit=emit, form=form)
     except ReplayError:
         raise
     except (SymbolError, ValueError) as exc:

@@ -23,8 +23,23 @@ One module per job; command handlers are plain functions over a
 
 from __future__ import annotations
 
-from .commands import build_completer
-from .shell import Repl
-from .terminal import interact, make_prompt_session, run_repl
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .commands import build_completer
+    from .shell import Repl
+    from .terminal import interact, make_prompt_session, run_repl
 
 __all__ = ["Repl", "build_completer", "interact", "make_prompt_session", "run_repl"]
+
+# Imported when first asked for: `ttdbg query` uses expressions.py and table.py
+# only, and the whole REPL (prompt_toolkit, the gdb bridge) took 0.3 s to import.
+_WHERE = {"Repl": "shell", "build_completer": "commands", "interact": "terminal",
+          "make_prompt_session": "terminal", "run_repl": "terminal"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
