@@ -138,15 +138,24 @@ class LinuxGuest:
         return tuple(ThreadInfo(tid, k.pid, k.thread_name(tid).decode("utf-8", "replace")) for tid in tids)
 
     def read_register(self, name: str, tid: int | None) -> int:
+        context = self._context(tid)
+        return self.machine.reg(name) if context is None else self.machine.context_reg(context, name)
+
+    def read_registers(self, names: tuple[str, ...], tid: int | None) -> tuple[int, ...]:
+        context = self._context(tid)
+        if context is None:
+            return self.machine.regs(names)
+        return tuple(self.machine.context_reg(context, n) for n in names)
+
+    def _context(self, tid: int | None):  # noqa: ANN202 (a saved CPU context, or None: on the CPU)
+        """Where thread `tid`'s registers are: None while it runs on the CPU; a thread
+        switched out (or of a process not running) keeps its CPU in its context."""
         k = self.kernel
         tid = k.tid if tid is None else tid
         thread = k.state.threads.get(tid)
         if thread is None or (thread.exited and tid != k.tid):
             raise ReplayError(f"no thread {tid} here")
-        # A thread switched out (or of a process not running) keeps its CPU in its context.
-        if thread.context is None:
-            return self.machine.reg(name)
-        return self.machine.context_reg(thread.context, name)
+        return thread.context
 
     @property
     def program(self) -> str:

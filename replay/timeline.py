@@ -776,10 +776,7 @@ class Timeline:
     def read_registers(self, names: tuple[str, ...], tid: int | None = None) -> tuple[int, ...]:
         """Several registers of thread `tid` (None: the current thread) at once:
         read_register for each, in one call into the emulator when it can."""
-        context = self._saved_cpu(self._kernel.tid if tid is None else tid)
-        if context is None:
-            return self._machine.regs(tuple(names))
-        return tuple(self._machine.context_reg(context, n) for n in names)
+        return self.guest.read_registers(names, tid)
 
     def read_memory(self, address: int, length: int) -> bytes:
         """Guest bytes; raises ReplayError if any byte is unmapped."""

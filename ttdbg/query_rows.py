@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 from json.encoder import encode_basestring_ascii as _json_string
 from typing import NamedTuple
 
-from replay import ScanHit, Timeline, TraceDir
+from replay import ReplayError, ScanHit, Timeline, TraceDir
 
 from .solibs import ImageSymbols, SharedLibraries
 from .symbols import CType, SymbolError, Symbols
@@ -370,6 +370,8 @@ class RowMaker:
             elif data[0] == "ret":
                 _, sp, result = data
                 out.append(("ret", sp, signed(result), h.icount + 1))
+            else:       # the probe failed: a call left out would make the answer silently wrong
+                raise ReplayError(f"reading the call at {h.icount:,} failed: {data[1]}")
         return out
 
 

@@ -167,6 +167,9 @@ class BoardGuest:
             return self.machine.reg("sp")       # Unicorn's copy of the SP in use is stale (measured)
         return self.machine.reg(name)
 
+    def read_registers(self, names: tuple[str, ...], tid: int | None) -> tuple[int, ...]:
+        return tuple(self.read_register(n, tid) for n in names)
+
     @property
     def program(self) -> str:
         return self.replay.contents.header.program
