@@ -525,7 +525,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a dynamic aarch64 or riscv64 program's loader and libraries (default: "
                         "/usr/aarch64-linux-gnu or /usr/riscv64-linux-gnu, as qemu-aarch64 -L)")
     r.add_argument("--board", choices=sorted(BOARDS), help="run PROGRAM as bare-metal firmware on this board")
-    r.add_argument("--uart", metavar="BACKEND", help="with --board: UART0 on stdio (default), file:PATH or null")
+    r.add_argument("--uart", metavar="BACKEND", help="with --board: UART0 on stdio (default), file:PATH, "
+                   "tcp:PORT (a client on 127.0.0.1:PORT) or null")
     r.add_argument("--load", type=_address, metavar="ADDR", help="with --board: PROGRAM is a raw binary loaded at ADDR")
     r.add_argument("--ram", type=_size, metavar="SIZE", help="with --board: RAM size, e.g. 128M (the default), 1G")
     r.add_argument("program", nargs=argparse.REMAINDER, metavar="PROGRAM [ARGS...]")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from ..eventlog import EM_AARCH64, LogWriter, TraceHeader
 from ..events import CharRead, CharWrite, End, Shutdown, ShutdownReason, StateHash
 from ..trace import TraceDir
-from .chardev import UartInput, UartOutput
+from .chardev import TcpUart, UartInput, open_recording_uart
 from .firmware import load_firmware
 from .system import BoardSystem, Ending
 from .virt import BOARDS
@@ -85,8 +85,13 @@ def record_board(board_name: str, path: str, data: bytes, trace: TraceDir, *, ua
     board = BOARDS[board_name]
     ram = ram or board.default_ram
     firmware = load_firmware(path, data, board, ram, load)
-    out = UartOutput(uart)
-    uart_in = UartInput(uart)
+    uart_in, out = open_recording_uart(uart)
+    if isinstance(out, TcpUart):
+        try:
+            out.accept(should_stop or (lambda: False), warn)
+        except BaseException:
+            out.close()
+            raise
     trace.store_file(data)
     writer = LogWriter(trace.log_path, board_header(board.name, path, data, ram, load, board.arch.signature))
     system = BoardSystem(board, ram, firmware, out.write, warn)
