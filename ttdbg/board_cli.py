@@ -64,7 +64,8 @@ def record_on_board(args: argparse.Namespace, say: Callable[[str], None], ctrl_c
     try:
         with ctrl_c_type().installed() as ctrl_c:
             result = record_board(board.name, path, data, trace, uart=args.uart or "stdio", ram=args.ram,
-                                  load=args.load, warn=lambda m: say(f"ttdbg: {m}"), should_stop=ctrl_c)
+                                  load=args.load, warn=lambda m: say(f"ttdbg: {m}"), should_stop=ctrl_c,
+                                  clock=args.clock or "virtual")
     except ReplayError:
         if not os.path.exists(trace.log_path):          # refused before recording: no half trace
             trace.release()

@@ -18,8 +18,21 @@ A `wfi` stops the counter before it (Arch.trapped): the board retires it and
 makes the instruction after it a check point, as one step, so no exact stop
 can fall between them.
 
+With `--clock host` the clock is paced to real time (QEMU without -icount,
+or with shift=auto): at every check point the recorder reads the host's
+clock, the guest's clock jumps forward to it (or the recorder sleeps while
+the guest is ahead of it, as -icount sleep=on) and the value is logged
+(a CLOCK event at that count).  Check points then fall where Unicorn's blocks
+end (soft stops: every HOST_SLICE instructions, at timer deadlines, while an
+interrupt is pending), which no rule could predict, so each is logged and
+the replay stops exactly at the logged counts and only there (and at `wfi`,
+also logged), with no host clock.  Between check points the counter is
+still derived from the instruction count, so its reads need no events; every
+interrupt is taken at a check point, so at a logged count.
+
 What crosses the board's edge goes through a `BoardIO` (recording.py,
-replaying.py): the UART's input, the count of its output, the end.
+replaying.py): the UART's input, the count of its output, the host clock's
+readings, the end.
 """
 
 from __future__ import annotations
@@ -30,6 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from ..icount import NO_LIMIT
 from ..machine import Machine, RunStop, StopKind
 from ..memory import PROT_EXEC, PROT_READ, PROT_WRITE, page_down, page_up
 from . import exceptions as exc
@@ -45,6 +59,7 @@ log = logging.getLogger(__name__)
 
 CHECK_INTERVAL = 1 << 18
 CHASE_INTERVAL = 1 << 10
+HOST_SLICE = 1 << 16          # --clock host: the clock is read at least this often (instructions)
 EXCP_UDEF, EXCP_SWI, EXCP_BKPT, EXCP_SMC = 1, 2, 7, 13
 WFI = (0xD503207F).to_bytes(4, "little")
 _M64 = (1 << 64) - 1
@@ -68,11 +83,20 @@ class BoardIO(Protocol):
     def output_count(self, icount: int, count: int) -> None:
         """The UART (and semihosting console) wrote `count` bytes since the last check point."""
 
+    def clock_at(self, icount: int, counter: int, frequency: int) -> int:
+        """--clock host, at a check point: the counter's value here, at least `counter`
+        (time never goes back): the host's clock at record (logged), the log's at replay."""
+
+    def next_clock(self, icount: int) -> int | None:
+        """--clock host: the count of the next logged check point (replay; NO_LIMIT: none
+        left), or None (recording: check points are where Unicorn's blocks end)."""
+
 
 class BoardSystem:
     def __init__(self, board: Board, ram_size: int, firmware: Firmware,
-                 console: Callable[[bytes], None], warn: Callable[[str], None]) -> None:
+                 console: Callable[[bytes], None], warn: Callable[[str], None], clock: str = "virtual") -> None:
         self.board = board
+        self.host_clock = clock == "host"
         self.ram_size = ram_size
         self.machine = m = Machine(board.arch)
         self._console = console
@@ -128,9 +152,9 @@ class BoardSystem:
     def icount(self) -> int:
         return self.machine.icount
 
-    def next_check(self) -> int:
+    def next_check(self, interval: int = CHECK_INTERVAL) -> int:
         icount = self.icount
-        nxt = (icount // CHECK_INTERVAL + 1) * CHECK_INTERVAL
+        nxt = (icount // interval + 1) * interval
         if self.gic.any_pending():
             nxt = min(nxt, icount + CHASE_INTERVAL)
         deadline = self.timer.next_deadline(icount)
@@ -148,8 +172,8 @@ class BoardSystem:
         while True:
             if limit is not None and self.icount >= limit:
                 return Ending("limit", 0, f"stopped at instruction {self.icount:,}")
-            check = self.next_check()
-            stop = m.run(check if limit is None else min(check, limit))
+            exact, soft = self._next_stops(io)
+            stop = m.run(exact if limit is None else min(exact, limit), soft)
             idle = False
             if stop.kind == StopKind.FAULT:
                 if stop.intno < 0 and self._is_wfi(stop.pc):
@@ -165,16 +189,25 @@ class BoardSystem:
             elif stop.kind == StopKind.INTERRUPTED:
                 self.flush_output(io)
                 return Ending("interrupted", 130, f"interrupted at instruction {self.icount:,}")
-            elif stop.kind != StopKind.LIMIT:
+            elif stop.kind not in (StopKind.LIMIT, StopKind.SLICE):
                 self.flush_output(io)
                 return Ending("error", 1, f"unexpected stop {stop.kind.value} at {stop.pc:#x}")
-            if idle or self.icount == check:
+            if idle or self.icount == exact or stop.kind == StopKind.SLICE:
                 ending = self._check_point(io, idle)
                 if ending is not None:
                     return ending
             if self._should_stop():         # after the check point: a replay stopped here is so too
                 self.flush_output(io)
                 return Ending("interrupted", 130, f"interrupted at instruction {self.icount:,}")
+
+    def _next_stops(self, io: BoardIO) -> tuple[int, int]:
+        """The next check point: (an exact count, a block boundary at or after a count)."""
+        if not self.host_clock:
+            return self.next_check(), NO_LIMIT
+        logged = io.next_clock(self.icount)
+        if logged is None:                  # recording: soft stops, each one logged
+            return NO_LIMIT, self.next_check(HOST_SLICE)
+        return logged, NO_LIMIT
 
     def _is_wfi(self, pc: int) -> bool:
         try:
@@ -189,6 +222,9 @@ class BoardSystem:
 
     def _check_point(self, io: BoardIO, idle: bool) -> Ending | None:
         icount = self.icount
+        if self.host_clock:
+            timer = self.timer
+            timer.warp_to(icount, io.clock_at(icount, timer.counter(icount), timer.frequency))
         self.timer.update(icount)
         self.flush_output(io)
         wake = None
