@@ -4,15 +4,17 @@ The loop runs the CPU exactly to the next *check point* and there updates the
 devices and takes an interrupt if one is ready.  Check points are the timer
 deadlines, every CHECK_INTERVAL instructions, the instruction after a `wfi`,
 and while an interrupt is pending (taken, or masked) every CHASE_INTERVAL
-instructions: all exact instruction counts, chosen from the state at the
-previous check point, so an interrupt enters its handler at the same count in
-every run, however Unicorn splits the code into blocks.  Mid-run changes are
-seen at the next check point: a handler that reprograms its timer is chased
-(the new deadline is known CHASE_INTERVAL instructions later at most, so
-periodic ticks fire on time), an interrupt pending while masked is taken at
-most CHASE_INTERVAL instructions after it is unmasked, and one that a write
-from outside a handler makes ready (a timer armed by the main loop, an
-enable) at most CHECK_INTERVAL instructions late.
+instructions: all exact instruction counts.  The next one is state
+(`check_at`, saved and restored with the rest), set at each check point from
+the devices' state there, and moved only by a device register write, at the
+write's exact count (_device_changed): sooner when the write leaves an
+interrupt pending (at most CHASE_INTERVAL after it: a timer armed in the
+past, an enable), later when it leaves none (on to the next deadline: a
+handler that acknowledged its tick is not chased).  A stop the caller asks
+for (a seek) is not a check point and moves nothing.  So an interrupt enters
+its handler at the same count in every run, however Unicorn splits the code
+into blocks and wherever a replay is stopped.  An interrupt pending while
+masked is taken at most CHASE_INTERVAL instructions after it is unmasked.
 
 A `wfi` stops the counter before it (Arch.trapped): the board retires it and
 makes the instruction after it a check point, as one step, so no exact stop
@@ -110,14 +112,16 @@ class BoardSystem:
         self.timer = GenericTimer(board.counter_frequency, board.icount_shift, board.timer_intids,
                                   self.gic.set_line)
         dist, cpu = board.device("gicv2-dist"), board.device("gicv2-cpu")
-        m.map_device(dist.base, dist.size, self.gic.dist_read, self.gic.dist_write)
-        m.map_device(cpu.base, cpu.size, self.gic.cpu_read, self.gic.cpu_write)
-        m.map_device(uart.base, uart.size, self.uart.read, self.uart.write)
-        m.attach_system_registers(self.timer)
+        m.map_device(dist.base, dist.size, self.gic.dist_read, self._gic_write(self.gic.dist_write))
+        m.map_device(cpu.base, cpu.size, self.gic.cpu_read, self._gic_write(self.gic.cpu_write))
+        m.map_device(uart.base, uart.size, self.uart.read, self._uart_write)   # (reads only lower its line)
+        m.attach_system_registers(self)
         exc.prepare_el1(m)
         m.set_reg("pc", firmware.entry)
         self.interrupts_taken = 0
         self._should_stop: Callable[[], bool] = lambda: False
+        self.check_at = self._schedule(0)           # the next check point (virtual clock)
+        self._outer_limit = NO_LIMIT                # the caller's exact stop in this run
 
     def _map_ram(self, firmware: Firmware) -> None:
         """RAM is read-write; pages holding code also executable (and watched for
@@ -153,7 +157,10 @@ class BoardSystem:
         return self.machine.icount
 
     def next_check(self, interval: int = CHECK_INTERVAL) -> int:
-        icount = self.icount
+        return self._schedule(self.icount, interval)
+
+    def _schedule(self, icount: int, interval: int = CHECK_INTERVAL) -> int:
+        """The check point after `icount` as the devices' state now has it."""
         nxt = (icount // interval + 1) * interval
         if self.gic.any_pending():
             nxt = min(nxt, icount + CHASE_INTERVAL)
@@ -169,11 +176,14 @@ class BoardSystem:
         m = self.machine
         m.should_stop = should_stop
         self._should_stop = should_stop or (lambda: False)
+        self._outer_limit = NO_LIMIT if limit is None else limit
         while True:
             if limit is not None and self.icount >= limit:
                 return Ending("limit", 0, f"stopped at instruction {self.icount:,}")
             exact, soft = self._next_stops(io)
-            stop = m.run(exact if limit is None else min(exact, limit), soft)
+            stop = m.run(min(exact, self._outer_limit), soft)
+            if not self.host_clock:
+                exact = self.check_at               # (a device write may have moved it)
             idle = False
             if stop.kind == StopKind.FAULT:
                 if stop.intno < 0 and self._is_wfi(stop.pc):
@@ -196,6 +206,7 @@ class BoardSystem:
                 ending = self._check_point(io, idle)
                 if ending is not None:
                     return ending
+                self.check_at = self.next_check()
             if self._should_stop():         # after the check point: a replay stopped here is so too
                 self.flush_output(io)
                 return Ending("interrupted", 130, f"interrupted at instruction {self.icount:,}")
@@ -203,11 +214,59 @@ class BoardSystem:
     def _next_stops(self, io: BoardIO) -> tuple[int, int]:
         """The next check point: (an exact count, a block boundary at or after a count)."""
         if not self.host_clock:
-            return self.next_check(), NO_LIMIT
+            return self.check_at, NO_LIMIT
         logged = io.next_clock(self.icount)
         if logged is None:                  # recording: soft stops, each one logged
             return NO_LIMIT, self.next_check(HOST_SLICE)
         return logged, NO_LIMIT
+
+    # -- device writes that change what may interrupt (virtual clock) -------------------------
+    def _device_changed(self, icount: int | None = None) -> None:
+        """A register access at exact count `icount` (None: the current instruction's)
+        changed a line, an enable or a timer.  The next check point moves sooner while an
+        interrupt is pending (at most CHASE_INTERVAL after the access), or, when none is,
+        on to the next deadline (so a handler that acknowledges its interrupt is not
+        chased).  Each follows from the exact count, the check point already set and the
+        state, so every run moves it alike; a new one lies past the block being run (the
+        floor CHASE_INTERVAL past the access: Unicorn's blocks hold at most 512
+        instructions)."""
+        if self.host_clock:
+            return
+        m = self.machine
+        if self.gic.any_pending():
+            if self.check_at <= m.counter.state.block_start_icount + CHASE_INTERVAL:
+                return                              # soon enough already (the access is in this block)
+            if icount is None:
+                icount = m.exact_icount_at(m.pc)
+            new = min(self.check_at, icount + CHASE_INTERVAL)
+        elif icount is not None:                    # a timer register (its count comes free)
+            new = max(self._schedule(icount), icount + CHASE_INTERVAL)
+        else:                                       # later only, from the check point already set
+            new = self._schedule(self.check_at - 1)
+        if new != self.check_at:
+            self.check_at = new
+            m.move_limit(min(new, self._outer_limit))
+
+    def _gic_write(self, write: Callable[[int, int, int], None]) -> Callable[[int, int, int], None]:
+        def written(off: int, size: int, value: int) -> None:
+            write(off, size, value)
+            self._device_changed()
+        return written
+
+    def _uart_write(self, off: int, size: int, value: int) -> None:
+        line = self.gic.level[self.uart.intid]
+        self.uart.write(off, size, value)
+        if self.gic.level[self.uart.intid] != line:
+            self._device_changed()
+
+    def read_sysreg(self, key: tuple[int, int, int, int, int], icount: int) -> int | None:
+        return self.timer.read_sysreg(key, icount)
+
+    def write_sysreg(self, key: tuple[int, int, int, int, int], value: int, icount: int) -> bool:
+        handled = self.timer.write_sysreg(key, value, icount)
+        if handled:
+            self._device_changed(icount)
+        return handled
 
     def _is_wfi(self, pc: int) -> bool:
         try:
@@ -307,10 +366,10 @@ class BoardSystem:
     def save(self) -> tuple:
         """Everything a later restore needs: the CPU and RAM, the devices, the counters."""
         return (self.machine.save(), self.gic.save(), self.uart.save(), self.timer.save(),
-                self.console_count, self.interrupts_taken)
+                self.console_count, self.interrupts_taken, self.check_at)
 
     def restore(self, state: tuple) -> None:
-        machine, gic, uart, timer, self.console_count, self.interrupts_taken = state
+        machine, gic, uart, timer, self.console_count, self.interrupts_taken, self.check_at = state
         self.machine.restore(machine)
         self.gic.restore(gic)
         self.uart.restore(uart)
