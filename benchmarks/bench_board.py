@@ -19,9 +19,13 @@ seconds at record: QEMU 7.2's record writes every chunk it read to the
 UART whatever room the guest has, so faster input arrives corrupted (NULs,
 lost bytes, a segfault: measured).  Instructions are ttdbg's exact count of
 the same firmware and input (QEMU's differ a little: other tick counts).
-The table gives wall and CPU seconds (QEMU's from its rusage: with
+The table gives wall and CPU seconds of each whole run, start-up
+included (QEMU's CPU from its rusage: with
 -icount sleep=on, its default, QEMU waits while the guest's clock is ahead
-of real time) and MIPS over each.
+of real time) and MIPS over each.  Then, where gdb-multiarch and qemu-img
+are installed, QEMU's reverse-stepi and reverse-continue latency on spin.c
+through its gdbstub (rr=replay with rrsnapshot=init, which needs a qcow2
+drive for the snapshot); ttdbg's own figures: benchmarks/bench_board_gdb.py.
 
     python benchmarks/bench_board.py [--bytes N] [--rounds N] [--qemu-bytes N] [--no-qemu]
 """
@@ -107,7 +111,68 @@ def main() -> None:
             rows += qemu_rows(Path(tmp), "spin", spin, spin_in, spin_rows[0].icount, 0.0)
         else:
             rows += spin_rows
+        if QEMU is not None and not args.no_qemu and shutil.which("gdb-multiarch") and shutil.which("qemu-img"):
+            qemu_reverse(Path(tmp), spin, spin_in)
     print_table(rows)
+
+
+QEMU_GDB_SCRIPT = """
+import gdb, json, time
+def timed(command):
+    t = time.perf_counter()
+    gdb.execute(command, to_string=True)
+    return time.perf_counter() - t
+out = {}
+gdb.execute("break putnum", to_string=True)
+out["continue_to_the_end"] = timed("continue")
+out["reverse_stepi"] = [timed("reverse-stepi") for _ in range(3)]
+gdb.execute("delete", to_string=True)
+gdb.execute("watch interval", to_string=True)
+out["reverse_continue_to_watch"] = timed("reverse-continue")
+out["stopped"] = gdb.execute("frame", to_string=True).splitlines()[0]
+print("BENCH " + json.dumps(out))
+"""
+
+
+def qemu_reverse(tmp: Path, fw: Path, text: bytes) -> None:
+    """QEMU's reverse debugging of spin.c through its gdbstub: rr=record with
+    rrsnapshot=init (the snapshot needs a qcow2 drive), rr=replay under gdb-multiarch:
+    `continue` to putnum (after all the work), three `reverse-stepi`, then `watch
+    interval` (written once by main, before the work) and `reverse-continue`."""
+    import json
+    import socket
+
+    disk = tmp / "rr-snapshots.qcow2"
+    subprocess.run(["qemu-img", "create", "-f", "qcow2", str(disk), "16M"], check=True, capture_output=True)
+    drive = ("-drive", f"file={disk},if=none,id=rr")
+    rr = tmp / "spin-gdb.rr"
+    _, _, status, _ = run_qemu(fw, (*drive, "-icount", f"shift=auto,rr=record,rrfile={rr},rrsnapshot=init"),
+                               text, 0.0)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    script = tmp / "qemu_gdb.py"
+    script.write_text(QEMU_GDB_SCRIPT)
+    qemu = subprocess.Popen([QEMU, *QEMU_ARGS, "-kernel", str(fw), *drive, "-icount",
+                             f"shift=auto,rr=replay,rrfile={rr},rrsnapshot=init", "-gdb", f"tcp:127.0.0.1:{port}",
+                             "-S"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1)
+        gdb = subprocess.run(["gdb-multiarch", "-q", "-batch", "-nx", "-ex", "set pagination off", "-ex",
+                              f"target remote 127.0.0.1:{port}", "-ex", f"source {script}", str(fw)],
+                             capture_output=True, text=True, timeout=600)
+    finally:
+        qemu.kill()
+        qemu.wait()
+    line = next((ln for ln in gdb.stdout.splitlines() if ln.startswith("BENCH ")), None)
+    if line is None:
+        print(f"qemu reverse debugging (record status {status}): no result; gdb said: {gdb.stdout[-300:]!r}")
+        return
+    out = json.loads(line[6:])
+    steps = ", ".join(f"{t:.2f}" for t in out["reverse_stepi"])
+    print(f"\nqemu rr=replay under gdb-multiarch (spin, rrsnapshot=init): continue to putnum "
+          f"{out['continue_to_the_end']:.2f} s; reverse-stepi {steps} s; reverse-continue to the write of "
+          f"`interval` {out['reverse_continue_to_watch']:.2f} s, stopped at: {out['stopped']}")
 
 
 def line_input(size: int) -> bytes:
@@ -120,22 +185,26 @@ def measure(tmp: Path, name: str, fw: Path, text: bytes) -> list[Row]:
     inp.write_bytes(text)
     trace = create_trace(os.path.join(tmp, f"{name}-{len(text)}"), str(fw))
     sys.stdout.flush()
-    cpu = time.process_time()
+    cpu, wall = time.process_time(), time.perf_counter()
     with redirected(0, str(inp), os.O_RDONLY), redirected(1, os.devnull, os.O_WRONLY):
         rec = record_board("virt", str(fw), fw.read_bytes(), trace, uart="stdio")
-    rec_cpu = time.process_time() - cpu
+    rec_cpu, rec_wall = time.process_time() - cpu, time.perf_counter() - wall
     trace.release()
-    cpu = time.process_time()
+    cpu, wall = time.process_time(), time.perf_counter()
     rep = replay_board(trace, uart="null")
-    rep_cpu = time.process_time() - cpu
+    rep_cpu, rep_wall = time.process_time() - cpu, time.perf_counter() - wall
     assert (rep.icount, rep.status) == (rec.icount, rec.status)
     label = f"{name} ({len(text):,} B in)" if name == "echo" else f"{name} ({text.decode().strip()} rounds)"
     for what, r in (("record", rec), ("replay", rep)):
         print(f"{name} {what}: {r.icount:,} instructions, {r.interrupts:,} interrupts, {len(text):,} input bytes, "
               f"{r.seconds:.2f} s, {r.icount / r.seconds / 1e6:.2f} MIPS, "
               f"{len(text) / r.seconds / 1e3:.1f} KB/s of input", flush=True)
-    return [Row(label, "ttdbg record", rec.icount, rec.seconds, rec_cpu, f"{rec.interrupts:,} interrupts"),
-            Row(label, "ttdbg replay", rep.icount, rep.seconds, rep_cpu)]
+    # wall and CPU seconds of the whole call, set-up included, as QEMU's are; the run alone in the note
+    return [Row(label, "ttdbg record", rec.icount, rec_wall, rec_cpu,
+                f"{rec.interrupts:,} interrupts; the run {rec.seconds:.2f} s = "
+                f"{rec.icount / rec.seconds / 1e6:.1f} MIPS"),
+            Row(label, "ttdbg replay", rep.icount, rep_wall, rep_cpu,
+                f"the run {rep.seconds:.2f} s = {rep.icount / rep.seconds / 1e6:.1f} MIPS")]
 
 
 def run_qemu(fw: Path, extra: tuple[str, ...], text: bytes | None, pace: float, ready: bytes = b"",
