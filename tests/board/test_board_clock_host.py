@@ -14,7 +14,7 @@ import pytest
 from boardbuild import build_firmware
 from harness import Ttdbg
 
-from replay import TraceDir
+from replay import BoardReplay, TraceDir
 from replay.eventlog import read_log
 from replay.events import Clock
 
@@ -58,6 +58,17 @@ def test_host_clock_records_real_time_and_replays_exactly(ttdbg: Ttdbg, clock_fw
         assert "without divergence" in rep.err and f"{TICKS} interrupts" in rep.err.replace(",", "")
     assert (tmp_path / "out.txt").read_bytes() == rec.stdout
     assert iterations > 0
+
+    # stopped anywhere (between and on logged check points), it still ends as recorded
+    replay = BoardReplay(TraceDir(str(trace)))
+    try:
+        at = 0
+        while (ending := replay.run(at)).kind == "limit":
+            at += 700_001
+        assert ending.kind == "exit" and replay.icount == icount
+        assert replay.system.interrupts_taken == TICKS
+    finally:
+        replay.close()
 
 
 def test_virtual_clock_is_the_default_and_unlogged(ttdbg: Ttdbg, clock_fw: Path, tmp_path: Path) -> None:
