@@ -203,6 +203,7 @@ class Machine:
         # the next block boundary, so Ctrl-C works however busy the guest is.
         self.should_stop: Callable[[], bool] | None = None
         self._sysregs: SystemRegisters | None = None
+        self._run_limit = NO_LIMIT
 
         # Called after each system call (the recording's scheduler: a thread woken may end the slice).
         self.after_syscall: Callable[[], None] | None = None
@@ -519,10 +520,24 @@ class Machine:
         self.counter.state.stop_request = 1
         self.counter.state.fast_limit = 0
 
-    def run(self, limit: int = NO_LIMIT, slice_end: int = NO_LIMIT) -> RunStop:
-        """Run until `limit` instructions exactly, or an earlier stop."""
+    def move_limit(self, limit: int) -> None:
+        """During a run (a hook, at an exact count): the run's exact stop moves to `limit`,
+        which must lie past the block being run (a board's next check point)."""
         st = self.counter.state
+        if limit < st.icount:
+            raise ReplayError(f"internal: the exact stop moved to {limit:,}, behind the counter at {st.icount:,}")
+        self._run_limit = limit
+        if not st.precise:              # (precise mode ends inside its block; the run loop goes on)
+            st.limit = limit
+            if not st.stop_request:
+                st.fast_limit = min(limit, st.soft_limit)
+
+    def run(self, limit: int = NO_LIMIT, slice_end: int = NO_LIMIT) -> RunStop:
+        """Run until `limit` instructions exactly (or where move_limit put it), or an earlier stop."""
+        st = self.counter.state
+        self._run_limit = limit
         while True:
+            limit = self._run_limit
             if st.icount >= limit:
                 return RunStop(StopKind.LIMIT, st.icount, self.pc)
             if st.stop_request:
@@ -537,6 +552,7 @@ class Machine:
             stop = self._emulate(pc)
             if stop is not None:
                 return stop
+            limit = self._run_limit
             cause = st.stop_reason
             if cause == StopCause.LIMIT and st.icount >= limit:
                 continue        # stopped at a block's entry exactly at the limit: nothing left to count

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 from collections.abc import Callable
 
@@ -54,15 +55,17 @@ def record_on_board(args: argparse.Namespace, say: Callable[[str], None], ctrl_c
                      f"({board.max_ram >> 20} MiB)")
     data = _read_firmware(path)
     check_firmware(board.name, path, data, args.ram, args.load)
-    if args.uart is not None and not (args.uart in ("stdio", "null") or args.uart.startswith("file:")):
-        raise _Usage(f"record: --uart {args.uart!r}: expected stdio, file:PATH or null")
+    if args.uart is not None and not (args.uart in ("stdio", "null") or args.uart.startswith("file:")
+                                      or re.fullmatch(r"tcp:\d{1,5}", args.uart) and int(args.uart[4:]) < 65536):
+        raise _Usage(f"record: --uart {args.uart!r}: expected stdio, file:PATH, tcp:PORT or null")
     trace = create_trace(args.output, path, force=args.force)
     if not args.quiet:
         say(f"saving execution to trace directory `{trace.path}'")
     try:
         with ctrl_c_type().installed() as ctrl_c:
             result = record_board(board.name, path, data, trace, uart=args.uart or "stdio", ram=args.ram,
-                                  load=args.load, warn=lambda m: say(f"ttdbg: {m}"), should_stop=ctrl_c)
+                                  load=args.load, warn=lambda m: say(f"ttdbg: {m}"), should_stop=ctrl_c,
+                                  clock=args.clock or "virtual")
     except ReplayError:
         if not os.path.exists(trace.log_path):          # refused before recording: no half trace
             trace.release()

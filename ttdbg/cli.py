@@ -183,8 +183,8 @@ def cmd_record(args: argparse.Namespace) -> int:
             return record_on_board(args, _say, CtrlC)
         except BoardCommandError as exc:
             raise _Fail(str(exc), exc.status) from None
-    if args.uart or args.load is not None or args.ram is not None:
-        raise _Usage("record: --uart, --load and --ram go with --board")
+    if args.uart or args.load is not None or args.ram is not None or args.clock is not None:
+        raise _Usage("record: --uart, --clock, --load and --ram go with --board")
     program = resolve_program(args.program[0])
     data = read_program(program)
     interp, _argv, elf = follow_script(program, list(args.program), data)   # a #! script: its interpreter
@@ -532,7 +532,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a dynamic aarch64 or riscv64 program's loader and libraries (default: "
                         "/usr/aarch64-linux-gnu or /usr/riscv64-linux-gnu, as qemu-aarch64 -L)")
     r.add_argument("--board", choices=sorted(BOARDS), help="run PROGRAM as bare-metal firmware on this board")
-    r.add_argument("--uart", metavar="BACKEND", help="with --board: UART0 on stdio (default), file:PATH or null")
+    r.add_argument("--uart", metavar="BACKEND", help="with --board: UART0 on stdio (default), file:PATH, "
+                   "tcp:PORT (a client on 127.0.0.1:PORT) or null")
+    r.add_argument("--clock", choices=("virtual", "host"),
+                   help="with --board: the guest's clock derived from the instruction count (virtual, the "
+                        "default) or paced to real time (host: each check point's reading is logged)")
     r.add_argument("--load", type=_address, metavar="ADDR", help="with --board: PROGRAM is a raw binary loaded at ADDR")
     r.add_argument("--ram", type=_size, metavar="SIZE", help="with --board: RAM size, e.g. 128M (the default), 1G")
     r.add_argument("program", nargs=argparse.REMAINDER, metavar="PROGRAM [ARGS...]")

@@ -24,7 +24,8 @@ def trace_info(trace: TraceDir) -> str:
         f"program:      {_shown(h.program)}",
         f"arguments:    {' '.join(map(_shown, h.argv))}",
         f"arch:         {h.arch} (ELF machine {h.machine})",
-        *([f"board:        {_shown(str(h.extra['board']))} (RAM {_shown(str(h.extra.get('ram')))} bytes)"]
+        *([f"board:        {_shown(str(h.extra['board']))} (RAM {_shown(str(h.extra.get('ram')))} bytes, "
+           f"clock {_shown(str(h.extra.get('clock', 'virtual')))})"]
           if "board" in h.extra else []),
         f"linking:      {'dynamic (' + _shown(h.interpreter) + ')' if h.interpreter else 'static'}",
         f"recorded:     {_shown(str(h.extra.get('recorded_at', '?')))} in {_shown(h.cwd)}",

@@ -122,6 +122,12 @@ class GenericTimer:
         """Guest time from `icount` to `later`, in seconds."""
         return ((later - icount) << self.shift) / 1e9
 
+    def warp_to(self, icount: int, value: int) -> None:
+        """The clock jumps forward so that the counter shows at least `value` at `icount`
+        (--clock host: the host's time; never back)."""
+        per = self.frequency << self.shift
+        self.idle = max(self.idle, -(-value * 1_000_000_000 // per) - icount)
+
     def sleep_until(self, icount: int, wake: int) -> None:
         """The CPU idles at `icount` until the clock shows instruction count `wake`."""
         self.idle += max(0, wake - icount)

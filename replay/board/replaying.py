@@ -8,16 +8,18 @@ instruction count and the event.
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Callable
 
 from ..errors import LogFormatError, ReplayDivergence, TraceTruncated
 from ..eventlog import LogContents, read_log
-from ..events import CharRead, CharWrite, End, Event, Shutdown, ShutdownReason, StateHash
+from ..events import CharRead, CharWrite, Clock, End, Event, Shutdown, ShutdownReason, StateHash
+from ..icount import NO_LIMIT
 from ..trace import TraceDir
 from .chardev import UartOutput
 from .firmware import load_firmware
-from .recording import _REASONS, BoardResult, _say
+from .recording import _REASONS, CLOCKS, BoardResult, _say
 from .system import BoardSystem, Ending
 from .virt import BOARDS
 
@@ -30,6 +32,7 @@ class _Replayer:
     def __init__(self, events: list[Event]) -> None:
         self.events = events
         self.index = 0
+        self._clocks = [i for i, ev in enumerate(events) if isinstance(ev, Clock)]
 
     def _next(self, icount: int, kind: type[Event], what: str) -> Event:
         if self.index >= len(self.events):
@@ -59,6 +62,21 @@ class _Replayer:
         if ev.count != count:  # type: ignore[attr-defined]
             raise ReplayDivergence(icount, self.index - 1, ev.describe(), f"{count} bytes written")
 
+    def clock_at(self, icount: int, counter: int, frequency: int) -> int:
+        ev = self._next(icount, Clock, "a check point of the host clock")
+        if ev.value < counter:  # type: ignore[attr-defined]
+            raise ReplayDivergence(icount, self.index - 1, ev.describe(), f"a counter of at least {counter}")
+        return ev.value  # type: ignore[attr-defined]
+
+    def next_clock(self, icount: int) -> int | None:
+        at = bisect.bisect_left(self._clocks, self.index)
+        if at == len(self._clocks):
+            return NO_LIMIT
+        ev = self.events[self._clocks[at]]
+        if ev.icount < icount:
+            raise ReplayDivergence(icount, self._clocks[at], ev.describe() + f" at {ev.icount:,}", "no such event")
+        return ev.icount
+
 
 class BoardReplay:
     """One replay of a board trace that runs forward to exact instruction counts
@@ -77,8 +95,12 @@ class BoardReplay:
             raise LogFormatError(f"{trace.path}: impossible board settings in the trace header")
         data = trace.load_file(str(extra.get("firmware")))
         firmware = load_firmware(contents.header.program, data, board, ram, load)
+        clock = extra.get("clock", "virtual")
+        if clock not in CLOCKS:
+            raise LogFormatError(f"{trace.path}: a board trace with clock {clock!r}, which this ttdbg does not know")
+        self.clock = str(clock)
         self._out = UartOutput(uart)
-        self.system = BoardSystem(board, ram, firmware, self._out.write, warn)
+        self.system = BoardSystem(board, ram, firmware, self._out.write, warn, self.clock)
         self._events = _Replayer(contents.events)
         self._shutdown = next((e for e in reversed(contents.events) if isinstance(e, Shutdown)), None)
         last = contents.events[-1].icount if contents.events else 0

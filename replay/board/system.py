@@ -4,22 +4,37 @@ The loop runs the CPU exactly to the next *check point* and there updates the
 devices and takes an interrupt if one is ready.  Check points are the timer
 deadlines, every CHECK_INTERVAL instructions, the instruction after a `wfi`,
 and while an interrupt is pending (taken, or masked) every CHASE_INTERVAL
-instructions: all exact instruction counts, chosen from the state at the
-previous check point, so an interrupt enters its handler at the same count in
-every run, however Unicorn splits the code into blocks.  Mid-run changes are
-seen at the next check point: a handler that reprograms its timer is chased
-(the new deadline is known CHASE_INTERVAL instructions later at most, so
-periodic ticks fire on time), an interrupt pending while masked is taken at
-most CHASE_INTERVAL instructions after it is unmasked, and one that a write
-from outside a handler makes ready (a timer armed by the main loop, an
-enable) at most CHECK_INTERVAL instructions late.
+instructions: all exact instruction counts.  The next one is state
+(`check_at`, saved and restored with the rest), set at each check point from
+the devices' state there, and moved only by a device register write, at the
+write's exact count (_device_changed): sooner when the write leaves an
+interrupt pending (at most CHASE_INTERVAL after it: a timer armed in the
+past, an enable), later when it leaves none (on to the next deadline: a
+handler that acknowledged its tick is not chased).  A stop the caller asks
+for (a seek) is not a check point and moves nothing.  So an interrupt enters
+its handler at the same count in every run, however Unicorn splits the code
+into blocks and wherever a replay is stopped.  An interrupt pending while
+masked is taken at most CHASE_INTERVAL instructions after it is unmasked.
 
 A `wfi` stops the counter before it (Arch.trapped): the board retires it and
 makes the instruction after it a check point, as one step, so no exact stop
 can fall between them.
 
+With `--clock host` the clock is paced to real time (QEMU without -icount,
+or with shift=auto): at every check point the recorder reads the host's
+clock, the guest's clock jumps forward to it (or the recorder sleeps while
+the guest is ahead of it, as -icount sleep=on) and the value is logged
+(a CLOCK event at that count).  Check points then fall where Unicorn's blocks
+end (soft stops: every HOST_SLICE instructions, at timer deadlines, while an
+interrupt is pending), which no rule could predict, so each is logged and
+the replay stops exactly at the logged counts and only there (and at `wfi`,
+also logged), with no host clock.  Between check points the counter is
+still derived from the instruction count, so its reads need no events; every
+interrupt is taken at a check point, so at a logged count.
+
 What crosses the board's edge goes through a `BoardIO` (recording.py,
-replaying.py): the UART's input, the count of its output, the end.
+replaying.py): the UART's input, the count of its output, the host clock's
+readings, the end.
 """
 
 from __future__ import annotations
@@ -30,6 +45,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from ..icount import NO_LIMIT
 from ..machine import Machine, RunStop, StopKind
 from ..memory import PROT_EXEC, PROT_READ, PROT_WRITE, page_down, page_up
 from . import exceptions as exc
@@ -45,6 +61,7 @@ log = logging.getLogger(__name__)
 
 CHECK_INTERVAL = 1 << 18
 CHASE_INTERVAL = 1 << 10
+HOST_SLICE = 1 << 16          # --clock host: the clock is read at least this often (instructions)
 EXCP_UDEF, EXCP_SWI, EXCP_BKPT, EXCP_SMC = 1, 2, 7, 13
 WFI = (0xD503207F).to_bytes(4, "little")
 _M64 = (1 << 64) - 1
@@ -69,11 +86,20 @@ class BoardIO(Protocol):
     def output_count(self, icount: int, count: int) -> None:
         """The UART (and semihosting console) wrote `count` bytes since the last check point."""
 
+    def clock_at(self, icount: int, counter: int, frequency: int) -> int:
+        """--clock host, at a check point: the counter's value here, at least `counter`
+        (time never goes back): the host's clock at record (logged), the log's at replay."""
+
+    def next_clock(self, icount: int) -> int | None:
+        """--clock host: the count of the next logged check point (replay; NO_LIMIT: none
+        left), or None (recording: check points are where Unicorn's blocks end)."""
+
 
 class BoardSystem:
     def __init__(self, board: Board, ram_size: int, firmware: Firmware,
-                 console: Callable[[bytes], None], warn: Callable[[str], None]) -> None:
+                 console: Callable[[bytes], None], warn: Callable[[str], None], clock: str = "virtual") -> None:
         self.board = board
+        self.host_clock = clock == "host"
         self.ram_size = ram_size
         self.machine = m = Machine(board.arch)
         self._console = console
@@ -87,18 +113,17 @@ class BoardSystem:
         self.timer = GenericTimer(board.counter_frequency, board.icount_shift, board.timer_intids,
                                   self.gic.set_line)
         dist, cpu = board.device("gicv2-dist"), board.device("gicv2-cpu")
-        m.map_device(dist.base, dist.size, self.gic.dist_read, self.gic.dist_write)
-        m.map_device(cpu.base, cpu.size, self.gic.cpu_read, self.gic.cpu_write)
-        m.map_device(uart.base, uart.size, self.uart.read, self.uart.write)
-        m.attach_system_registers(self.timer)
+        m.map_device(dist.base, dist.size, self.gic.dist_read, self._gic_write(self.gic.dist_write))
+        m.map_device(cpu.base, cpu.size, self.gic.cpu_read, self._gic_write(self.gic.cpu_write))
+        m.map_device(uart.base, uart.size, self.uart.read, self._uart_write)   # (reads only lower its line)
+        m.attach_system_registers(self)
         exc.prepare_el1(m)
         m.set_reg("pc", firmware.entry)
         self.interrupts_taken = 0
         self._should_stop: Callable[[], bool] = lambda: False
-        # The check point a run aimed at when something outside stopped it (a limit, a
-        # breakpoint, should_stop): the next run aims at it again, so stops never move one.
-        self._aim: int | None = None
         self.last_trap: RunStop | None = None     # the breakpoint or watchpoint of a "trapped" ending
+        self.check_at = self._schedule(0)           # the next check point (virtual clock)
+        self._outer_limit = NO_LIMIT                # the caller's exact stop in this run
 
     def _map_ram(self, firmware: Firmware) -> None:
         """RAM is read-write; pages holding code also executable (and watched for
@@ -133,9 +158,12 @@ class BoardSystem:
     def icount(self) -> int:
         return self.machine.icount
 
-    def next_check(self) -> int:
-        icount = self.icount
-        nxt = (icount // CHECK_INTERVAL + 1) * CHECK_INTERVAL
+    def next_check(self, interval: int = CHECK_INTERVAL) -> int:
+        return self._schedule(self.icount, interval)
+
+    def _schedule(self, icount: int, interval: int = CHECK_INTERVAL) -> int:
+        """The check point after `icount` as the devices' state now has it."""
+        nxt = (icount // interval + 1) * interval
         if self.gic.any_pending():
             nxt = min(nxt, icount + CHASE_INTERVAL)
         deadline = self.timer.next_deadline(icount)
@@ -150,19 +178,20 @@ class BoardSystem:
         m = self.machine
         m.should_stop = should_stop
         self._should_stop = should_stop or (lambda: False)
+        self._outer_limit = NO_LIMIT if limit is None else limit
         while True:
             if limit is not None and self.icount >= limit:
                 return Ending("limit", 0, f"stopped at instruction {self.icount:,}")
-            check = self._aim if self._aim is not None and self._aim > self.icount else self.next_check()
-            self._aim = check
-            stop = m.run(check if limit is None else min(check, limit))
+            exact, soft = self._next_stops(io)
+            stop = m.run(min(exact, self._outer_limit), soft)
+            if not self.host_clock:
+                exact = self.check_at               # (a device write may have moved it)
             idle = False
             if stop.kind in (StopKind.BREAKPOINT, StopKind.WATCH):
                 self.last_trap = stop
                 self.flush_output(io)
                 return Ending("trapped", 0, f"a breakpoint or watchpoint at {stop.pc:#x}")
             if stop.kind == StopKind.FAULT:
-                self._aim = None
                 if stop.intno < 0 and self._is_wfi(stop.pc):
                     m.set_reg("pc", stop.pc + 4)        # wfi: one instruction, then idle
                     m.set_icount(m.icount + 1)
@@ -176,17 +205,74 @@ class BoardSystem:
             elif stop.kind == StopKind.INTERRUPTED:
                 self.flush_output(io)
                 return Ending("interrupted", 130, f"interrupted at instruction {self.icount:,}")
-            elif stop.kind != StopKind.LIMIT:
+            elif stop.kind not in (StopKind.LIMIT, StopKind.SLICE):
                 self.flush_output(io)
                 return Ending("error", 1, f"unexpected stop {stop.kind.value} at {stop.pc:#x}")
-            if idle or self.icount == check:
-                self._aim = None
+            if idle or self.icount == exact or stop.kind == StopKind.SLICE:
                 ending = self._check_point(io, idle)
                 if ending is not None:
                     return ending
+                self.check_at = self.next_check()
             if self._should_stop():         # after the check point: a replay stopped here is so too
                 self.flush_output(io)
                 return Ending("interrupted", 130, f"interrupted at instruction {self.icount:,}")
+
+    def _next_stops(self, io: BoardIO) -> tuple[int, int]:
+        """The next check point: (an exact count, a block boundary at or after a count)."""
+        if not self.host_clock:
+            return self.check_at, NO_LIMIT
+        logged = io.next_clock(self.icount)
+        if logged is None:                  # recording: soft stops, each one logged
+            return NO_LIMIT, self.next_check(HOST_SLICE)
+        return logged, NO_LIMIT
+
+    # -- device writes that change what may interrupt (virtual clock) -------------------------
+    def _device_changed(self, icount: int | None = None) -> None:
+        """A register access at exact count `icount` (None: the current instruction's)
+        changed a line, an enable or a timer.  The next check point moves sooner while an
+        interrupt is pending (at most CHASE_INTERVAL after the access), or, when none is,
+        on to the next deadline (so a handler that acknowledges its interrupt is not
+        chased).  Each follows from the exact count, the check point already set and the
+        state, so every run moves it alike; a new one lies past the block being run (the
+        floor CHASE_INTERVAL past the access: Unicorn's blocks hold at most 512
+        instructions)."""
+        if self.host_clock:
+            return
+        m = self.machine
+        if self.gic.any_pending():
+            if self.check_at <= m.counter.state.block_start_icount + CHASE_INTERVAL:
+                return                              # soon enough already (the access is in this block)
+            if icount is None:
+                icount = m.exact_icount_at(m.pc)
+            new = min(self.check_at, icount + CHASE_INTERVAL)
+        elif icount is not None:                    # a timer register (its count comes free)
+            new = max(self._schedule(icount), icount + CHASE_INTERVAL)
+        else:                                       # later only, from the check point already set
+            new = self._schedule(self.check_at - 1)
+        if new != self.check_at:
+            self.check_at = new
+            m.move_limit(min(new, self._outer_limit))
+
+    def _gic_write(self, write: Callable[[int, int, int], None]) -> Callable[[int, int, int], None]:
+        def written(off: int, size: int, value: int) -> None:
+            write(off, size, value)
+            self._device_changed()
+        return written
+
+    def _uart_write(self, off: int, size: int, value: int) -> None:
+        line = self.gic.level[self.uart.intid]
+        self.uart.write(off, size, value)
+        if self.gic.level[self.uart.intid] != line:
+            self._device_changed()
+
+    def read_sysreg(self, key: tuple[int, int, int, int, int], icount: int) -> int | None:
+        return self.timer.read_sysreg(key, icount)
+
+    def write_sysreg(self, key: tuple[int, int, int, int, int], value: int, icount: int) -> bool:
+        handled = self.timer.write_sysreg(key, value, icount)
+        if handled:
+            self._device_changed(icount)
+        return handled
 
     def _is_wfi(self, pc: int) -> bool:
         try:
@@ -201,6 +287,9 @@ class BoardSystem:
 
     def _check_point(self, io: BoardIO, idle: bool) -> Ending | None:
         icount = self.icount
+        if self.host_clock:
+            timer = self.timer
+            timer.warp_to(icount, io.clock_at(icount, timer.counter(icount), timer.frequency))
         self.timer.update(icount)
         self.flush_output(io)
         wake = None
@@ -283,10 +372,10 @@ class BoardSystem:
     def save(self) -> tuple:
         """Everything a later restore needs: the CPU and RAM, the devices, the counters."""
         return (self.machine.save(), self.gic.save(), self.uart.save(), self.timer.save(),
-                self.console_count, self.interrupts_taken, self._aim)
+                self.console_count, self.interrupts_taken, self.check_at)
 
     def restore(self, state: tuple) -> None:
-        machine, gic, uart, timer, self.console_count, self.interrupts_taken, self._aim = state
+        machine, gic, uart, timer, self.console_count, self.interrupts_taken, self.check_at = state
         self.machine.restore(machine)
         self.gic.restore(gic)
         self.uart.restore(uart)

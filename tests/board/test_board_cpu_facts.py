@@ -101,3 +101,16 @@ def test_eret_to_el1_is_legal_only_once_el1_is_aarch64(prepared: bool) -> None:
     assert m.reg("pc") == BASE + 12
     illegal = bool(m.reg("pstate") & (1 << 20))     # PSTATE.IL
     assert illegal is not prepared
+
+
+def test_mmio_callbacks_see_the_accessing_instruction() -> None:
+    """Inside an MMIO callback the PC is the accessing instruction's address, so its exact
+    count is known there (the board moves its next check point from it: system.py)."""
+    m = machine_with(NOP, NOP, STR_W4_X3, NOP, LDR_W2_X3, NOP, NOP, STR_W4_X3, NOP)
+    seen: list[tuple[str, int, int]] = []
+    m.map_device(0x0900_0000, 0x1000,
+                 lambda off, size: seen.append(("r", m.pc - BASE, m.exact_icount_at(m.pc))) or 0,
+                 lambda off, size, value: seen.append(("w", m.pc - BASE, m.exact_icount_at(m.pc))))
+    m.set_reg("x3", 0x0900_0018)
+    m.run(9)
+    assert seen == [("w", 8, 2), ("r", 16, 4), ("w", 28, 7)]

@@ -84,7 +84,7 @@ def test_bad_input(ttdbg: Ttdbg, firmware: Path, tmp_path: Path, case: str) -> N
     junk = tmp_path / "junk.bin"
     junk.write_bytes(b"\x00" * 64)
     args = {"not-elf": [junk], "x86": ["/bin/true"], "outside-ram": ["--ram", "64K", firmware],
-            "raw-outside": ["--load", "0x1000", junk], "uart": ["--uart", "tcp:1", firmware]}[case]
+            "raw-outside": ["--load", "0x1000", junk], "uart": ["--uart", "tcp:99999", firmware]}[case]
     trace = tmp_path / "t"
     run = ttdbg("record", "--board", "virt", "-o", trace, *args)
     assert run.status in (2, 127), run.err

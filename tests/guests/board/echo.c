@@ -1,8 +1,9 @@
 /* A UART echo loop with a timer-driven tick counter, for QEMU's virt board.
  *
- * Characters arrive by the PL011's RX interrupt (SPI 1) into a ring buffer;
- * the main loop echoes them in upper case and sleeps in wfi when there are
- * none.  The virtual timer (PPI 27) ticks 100 times a second of guest time.
+ * Characters arrive by the PL011's RX interrupt (SPI 1) into a ring buffer
+ * (when it is full the handler masks the interrupt and the bytes wait in the
+ * UART, which holds off its input: flow control); the main loop echoes them
+ * in upper case and sleeps in wfi when there are none.  The virtual timer (PPI 27) ticks 100 times a second of guest time.
  * Ctrl-D (0x04) ends the run through semihosting SYS_EXIT (status 3), '!'
  * through PSCI SYSTEM_OFF; both print the tick count first.
  */
@@ -17,6 +18,9 @@
 #define UART_FR REG(UART0, 0x18)
 #define UART_IMSC REG(UART0, 0x38)
 #define UART_ICR REG(UART0, 0x44)
+#define UART_LCR_H REG(UART0, 0x2C)
+#define LCR_H_FEN (1u << 4)
+#define LCR_H_WLEN8 (3u << 5)
 #define FR_RXFE (1u << 4)
 #define FR_TXFF (1u << 5)
 #define INT_RX (1u << 4)
@@ -62,9 +66,15 @@ void irq_handler(void) {
         ticks++;
         __asm__ volatile("msr cntv_tval_el0, %0" : : "r"(interval));
     } else if (id == UART_INTID) {
-        while (!(UART_FR & FR_RXFE))
+        while (!(UART_FR & FR_RXFE)) {
+            if (head - tail >= sizeof ring) {
+                UART_IMSC = 0;          /* full: the rest waits in the UART's FIFO (flow control) */
+                break;
+            }
             ring[head++ & 255] = (uint8_t)UART_DR;
-        UART_ICR = INT_RX | INT_RT;
+        }
+        if (UART_FR & FR_RXFE)
+            UART_ICR = INT_RX | INT_RT;
     }
     if (id < 1020)
         REG(GICC, 0x10) = iar;
@@ -90,6 +100,7 @@ int main(void) {
     gic_enable(UART_INTID);
     REG(GICC, 0x004) = 0xFF;
     REG(GICC, 0x000) = 1;
+    UART_LCR_H = LCR_H_FEN | LCR_H_WLEN8;   /* QEMU's PL011 holds one byte without its FIFO on */
     UART_IMSC = INT_RX | INT_RT;
 
     __asm__ volatile("msr cntv_tval_el0, %0" : : "r"(interval));
@@ -101,6 +112,8 @@ int main(void) {
         while (tail == head)
             __asm__ volatile("wfi");
         char c = (char)ring[tail++ & 255];
+        if (!UART_IMSC && head - tail < sizeof ring / 2)
+            UART_IMSC = INT_RX | INT_RT;        /* room again */
         if (c == 4 || c == '!') {
             puts("\nticks=");
             putnum(ticks);
