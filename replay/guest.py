@@ -18,10 +18,11 @@ no devices (`device_state` is "").
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from .checkpoint_index import Indexable
 from .events import ShutdownReason
 from .linux.tasks import ThreadInfo
 from .machine import Machine
@@ -35,17 +36,9 @@ class EndOfHistory:
     status: int                      # exit code or signal number
 
 
-class GuestCheckpoint(Protocol):
+class GuestCheckpoint(Indexable, Protocol):
     """A restorable state of a guest at one count (what the CheckpointIndex keeps)."""
 
-    @property
-    def icount(self) -> int: ...
-    @property
-    def held(self) -> bool: ...
-    @property
-    def pages(self) -> Mapping[int, Sequence[bytes | None]]: ...
-    @property
-    def cost(self) -> int: ...
     @property
     def resident_bytes(self) -> int: ...
 
