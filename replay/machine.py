@@ -166,7 +166,10 @@ class Machine:
         self._regs: dict[str, int] = {n: getattr(consts, c) for n, c in arch.registers.items()}
         self._pc_id = self._regs[arch.pc]
         self._hashed = tuple(self._regs[n] for n in arch.hashed)
-        self.uc = Uc(getattr(unicorn, f"UC_ARCH_{arch.uc_arch}"), getattr(unicorn, f"UC_MODE_{arch.uc_mode}"))
+        mode = 0
+        for name in arch.uc_mode.split("+"):           # "THUMB+MCLASS": flags combined
+            mode |= getattr(unicorn, f"UC_MODE_{name}")
+        self.uc = Uc(getattr(unicorn, f"UC_ARCH_{arch.uc_arch}"), mode)
         self.uc.ctl_set_cpu_model(getattr(consts, arch.uc_cpu_model))
         self.disasm = Disassembler(arch)
         cs_disasm, cs_free, cs_handle = self.disasm.native_handles()
@@ -203,7 +206,7 @@ class Machine:
         self._block_hook = self._add_raw_hook(UC_HOOK_BLOCK, self.counter.block_hook, 1, 0)
         self.uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
         self.uc.hook_add(UC_HOOK_MEM_INVALID, self._on_mem_invalid)
-        _CPU_SETUP[arch.name](self)
+        _CPU_SETUP.get(arch.name, lambda _m: None)(self)     # (a board's CPU: set up by the board)
         self._pristine = self.uc.context_save()      # the CPU a new process (or exec) starts with
 
     def _setup_x86_64(self) -> None:
@@ -570,7 +573,7 @@ class Machine:
             # natively (no user mapping can reach it).
             return RunStop(StopKind.FAULT, self.icount, _UNTIL, SIGSEGV, _UNTIL, "fetch at 0xffffffffffffffff")
         try:
-            self.uc.emu_start(pc, _UNTIL)
+            self.uc.emu_start(pc | self.arch.code_address_bit, _UNTIL)
         except UcError as exc:
             return self._fault_from_error(exc)
         finally:
@@ -709,8 +712,10 @@ class Machine:
         if name in _X87:
             self._x87_write(self._regs[name], value)
             return
-        if name == self.arch.pc and self._in_syscall:
-            value = (value - self.arch.syscall_pc_lag) & ((1 << 64) - 1)
+        if name == self.arch.pc:
+            if self._in_syscall:
+                value = (value - self.arch.syscall_pc_lag) & ((1 << 64) - 1)
+            value |= self.arch.code_address_bit
         self.uc.reg_write(self._regs[name], value)
 
     # The Python binding reads ST0-ST7 into 8 bytes although Unicorn writes

@@ -8,8 +8,8 @@ firmware's calls to the machine (firmware_calls.py), exception entry
 recorder and replayer (recording.py, replaying.py).
 """
 
+from .boards import BOARDS
 from .recording import BoardResult, check_firmware, record_board
 from .replaying import BoardReplay, is_board_trace, replay_board
-from .virt import BOARDS
 
 __all__ = ["BOARDS", "BoardReplay", "BoardResult", "check_firmware", "is_board_trace", "record_board", "replay_board"]

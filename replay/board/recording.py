@@ -16,13 +16,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..eventlog import EM_AARCH64, LogWriter, TraceHeader
+from ..eventlog import LogWriter, TraceHeader
 from ..events import CharRead, CharWrite, End, Shutdown, ShutdownReason, StateHash
 from ..trace import TraceDir
+from .boards import BOARDS
 from .chardev import UartInput, UartOutput
 from .firmware import load_firmware
-from .system import BoardSystem, Ending
-from .virt import BOARDS
+from .system import Ending
 
 UART_FD = 0          # the CHAR_READ/CHAR_WRITE `fd` of UART0
 
@@ -65,9 +65,10 @@ class _Recorder:
         self.writer.append(CharWrite(icount, UART_FD, count, count))
 
 
-def board_header(board: str, path: str, data: bytes, ram: int, load: int | None, signature: str) -> TraceHeader:
+def board_header(board: str, path: str, data: bytes, ram: int, load: int | None, signature: str,
+                 machine: int) -> TraceHeader:
     digest = hashlib.sha256(data).hexdigest()
-    return TraceHeader(EM_AARCH64, os.path.abspath(path), digest, (path,), (), os.getcwd(), 1,
+    return TraceHeader(machine, os.path.abspath(path), digest, (path,), (), os.getcwd(), 1,
                        extra={"board": board, "ram": ram, "load": load, "firmware": digest, "cpu": signature,
                               "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
 
@@ -75,7 +76,7 @@ def board_header(board: str, path: str, data: bytes, ram: int, load: int | None,
 def check_firmware(board_name: str, path: str, data: bytes, ram: int | None = None, load: int | None = None) -> None:
     """Raise ProgramError (one line) if the firmware cannot run on the board as given."""
     board = BOARDS[board_name]
-    load_firmware(path, data, board, ram or board.default_ram, load)
+    board.check(load_firmware(path, data, board, ram or board.default_ram, load))
 
 
 def record_board(board_name: str, path: str, data: bytes, trace: TraceDir, *, uart: str = "stdio",
@@ -88,8 +89,9 @@ def record_board(board_name: str, path: str, data: bytes, trace: TraceDir, *, ua
     out = UartOutput(uart)
     uart_in = UartInput(uart)
     trace.store_file(data)
-    writer = LogWriter(trace.log_path, board_header(board.name, path, data, ram, load, board.arch.signature))
-    system = BoardSystem(board, ram, firmware, out.write, warn)
+    writer = LogWriter(trace.log_path, board_header(board.name, path, data, ram, load, board.arch.signature,
+                                                  board.arch.elf_machine))
+    system = board.make_system(ram, firmware, out.write, warn)
     started = time.monotonic()
     try:
         ending = system.run(_Recorder(writer, uart_in, should_stop), should_stop, limit)

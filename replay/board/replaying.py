@@ -15,11 +15,11 @@ from ..errors import LogFormatError, ReplayDivergence, TraceTruncated
 from ..eventlog import LogContents, read_log
 from ..events import CharRead, CharWrite, End, Event, Shutdown, ShutdownReason, StateHash
 from ..trace import TraceDir
+from .boards import BOARDS
 from .chardev import UartOutput
 from .firmware import load_firmware
 from .recording import _REASONS, BoardResult, _say
-from .system import BoardSystem, Ending
-from .virt import BOARDS
+from .system import Ending
 
 
 def is_board_trace(contents: LogContents) -> bool:
@@ -78,7 +78,7 @@ class BoardReplay:
         data = trace.load_file(str(extra.get("firmware")))
         firmware = load_firmware(contents.header.program, data, board, ram, load)
         self._out = UartOutput(uart)
-        self.system = BoardSystem(board, ram, firmware, self._out.write, warn)
+        self.system = board.make_system(ram, firmware, self._out.write, warn)
         self._events = _Replayer(contents.events)
         self._shutdown = next((e for e in reversed(contents.events) if isinstance(e, Shutdown)), None)
         last = contents.events[-1].icount if contents.events else 0

@@ -74,13 +74,21 @@ class BoardSystem:
                  console: Callable[[bytes], None], warn: Callable[[str], None]) -> None:
         self.board = board
         self.ram_size = ram_size
-        self.machine = m = Machine(board.arch)
+        self.machine = Machine(board.arch)
         self._console = console
         self._warn = warn
         self._warned: set[str] = set()
         self.console_count = 0
         self._map_ram(firmware)
-        self.gic = Gic(board.gic_lines)
+        self.interrupts_taken = 0
+        self._should_stop: Callable[[], bool] = lambda: False
+        self._wfi_at = 0
+        self._attach_devices(firmware)
+
+    def _attach_devices(self, firmware: Firmware) -> None:
+        """The board's devices and CPU set-up (a subclass per CPU profile: mps2.py's MSystem)."""
+        board, m = self.board, self.machine
+        self.gic = self.intc = Gic(board.gic_lines)
         uart = board.device("pl011")
         self.uart = Pl011(uart.intid, self.gic.set_line, self._write_console)
         self.timer = GenericTimer(board.counter_frequency, board.icount_shift, board.timer_intids,
@@ -92,16 +100,19 @@ class BoardSystem:
         m.attach_system_registers(self.timer)
         exc.prepare_el1(m)
         m.set_reg("pc", firmware.entry)
-        self.interrupts_taken = 0
-        self._should_stop: Callable[[], bool] = lambda: False
 
     def _map_ram(self, firmware: Firmware) -> None:
         """RAM is read-write; pages holding code also executable (and watched for
         writes, which would change code: Machine._on_region_change)."""
-        start, end = self.board.ram_base, self.board.ram_base + self.ram_size
+        for start, end in self.board.memory_ranges(self.ram_size):
+            self._map_range(start, end, firmware)
+        for seg in firmware.segments:
+            self.machine.mem.write(seg.address, seg.data)
+
+    def _map_range(self, start: int, end: int, firmware: Firmware) -> None:
         code: list[tuple[int, int]] = []
         for seg in firmware.segments:
-            if seg.executable:
+            if seg.executable and start <= seg.address < end:
                 lo, hi = page_down(seg.address), page_up(seg.address + seg.size)
                 if code and lo <= code[-1][1]:
                     code[-1] = (code[-1][0], max(hi, code[-1][1]))
@@ -116,8 +127,6 @@ class BoardSystem:
             at = hi
         if at < end:
             self.machine.mem.map(at, end - at, rw, "ram")
-        for seg in firmware.segments:
-            self.machine.mem.write(seg.address, seg.data)
 
     def _write_console(self, data: bytes) -> None:
         self.console_count += len(data)
@@ -131,7 +140,7 @@ class BoardSystem:
     def next_check(self) -> int:
         icount = self.icount
         nxt = (icount // CHECK_INTERVAL + 1) * CHECK_INTERVAL
-        if self.gic.any_pending():
+        if self.intc.any_pending():
             nxt = min(nxt, icount + CHASE_INTERVAL)
         deadline = self.timer.next_deadline(icount)
         if deadline is not None and icount < deadline < nxt:
@@ -151,9 +160,11 @@ class BoardSystem:
             check = self.next_check()
             stop = m.run(check if limit is None else min(check, limit))
             idle = False
+            wfi = self._wfi_length(stop.pc) if stop.kind == StopKind.FAULT and stop.intno < 0 else 0
             if stop.kind == StopKind.FAULT:
-                if stop.intno < 0 and self._is_wfi(stop.pc):
-                    m.set_reg("pc", stop.pc + 4)        # wfi: one instruction, then idle
+                if wfi:
+                    m.set_reg("pc", stop.pc + wfi)      # wfi: one instruction, then idle
+                    self._wfi_at = stop.pc
                     m.set_icount(m.icount + 1)
                     idle = True
                 else:
@@ -176,11 +187,18 @@ class BoardSystem:
                 self.flush_output(io)
                 return Ending("interrupted", 130, f"interrupted at instruction {self.icount:,}")
 
-    def _is_wfi(self, pc: int) -> bool:
+    def _wfi_length(self, pc: int) -> int:
+        """The size of the `wfi` at `pc` (0: not one)."""
         try:
-            return self.machine.mem.read(pc, 4) == WFI
+            return 4 if self.machine.mem.read(pc, 4) == WFI else 0
         except ValueError:
-            return False
+            return 0
+
+    def _irq_masked(self) -> bool:
+        return exc.irq_masked(self.machine)
+
+    def _take_irq(self) -> None:
+        exc.take_exception(self.machine, Vector.IRQ, self.machine.pc)
 
     def flush_output(self, io: BoardIO) -> None:
         if self.console_count:
@@ -192,24 +210,24 @@ class BoardSystem:
         self.timer.update(icount)
         self.flush_output(io)
         wake = None
-        if idle and not self.gic.irq_asserted():
+        if idle and not self.intc.irq_asserted():
             wake = self.timer.next_deadline(icount)
         room = self.uart.room()
         wait = 0.0
-        if idle and not self.gic.irq_asserted():
+        if idle and not self.intc.irq_asserted():
             wait = math.inf if wake is None else self.timer.seconds_between(icount, wake)
         data = io.input_at(icount, room, wait) if room else None
         if data:
             self.uart.receive(data)
         elif wake is not None:
             self.timer.sleep_until(icount, wake)
-        elif idle and not self.gic.irq_asserted():
+        elif idle and not self.intc.irq_asserted():
             if self._should_stop():
                 return Ending("interrupted", 130, f"interrupted at instruction {icount:,}")
-            return Ending("stuck", 1, f"the firmware waits for an interrupt (wfi at {self.machine.pc - 4:#x}) "
+            return Ending("stuck", 1, f"the firmware waits for an interrupt (wfi at {self._wfi_at:#x}) "
                           "that can no longer come: no timer is armed and the UART input has ended")
-        if self.gic.irq_asserted() and not exc.irq_masked(self.machine):
-            exc.take_exception(self.machine, Vector.IRQ, self.machine.pc)
+        if self.intc.irq_asserted() and not self._irq_masked():
+            self._take_irq()
             self.interrupts_taken += 1
         return None
 
