@@ -514,10 +514,31 @@ class Machine:
         self.counter.state.stop_request = 1
         self.counter.state.fast_limit = 0
 
+    def lower_limit(self, at: int) -> bool:
+        """From a hook during a run (a board's device): stop exactly at `at` instead, if `at` lies
+        past the block running now (whose instructions are counted already); False if not."""
+        st = self.counter.state
+        if at < st.icount:
+            return False
+        self._lowered = at if self._lowered is None else min(self._lowered, at)
+        st.limit = min(st.limit, at)
+        st.fast_limit = min(st.fast_limit, at)
+        return True
+
+    _lowered: int | None = None
+
+    @property
+    def lowered_limit(self) -> int | None:
+        """The limit a hook lowered the last run to (None: none did)."""
+        return self._lowered
+
     def run(self, limit: int = NO_LIMIT, slice_end: int = NO_LIMIT) -> RunStop:
         """Run until `limit` instructions exactly, or an earlier stop."""
         st = self.counter.state
+        self._lowered = None
         while True:
+            if self._lowered is not None:
+                limit = min(limit, self._lowered)
             if st.icount >= limit:
                 return RunStop(StopKind.LIMIT, st.icount, self.pc)
             if st.stop_request:
@@ -532,6 +553,8 @@ class Machine:
             stop = self._emulate(pc)
             if stop is not None:
                 return stop
+            if self._lowered is not None:
+                limit = min(limit, self._lowered)
             cause = st.stop_reason
             if cause == StopCause.LIMIT and st.icount >= limit:
                 continue        # stopped at a block's entry exactly at the limit: nothing left to count

@@ -133,7 +133,7 @@ class MSystem(BoardSystem):
     def _attach_devices(self, firmware: Firmware) -> None:
         board, m = self.board, self.machine
         self.nvic = self.intc = Nvic(board.nvic_lines, lambda: m.reg("basepri"), self._reset_requested)
-        self.timer = SysTick(board.sysclk, board.refclk, self.nvic.pend, self._access_icount)
+        self.timer = SysTick(board.sysclk, board.refclk, self.nvic.pend, self._access_icount, self._timer_written)
         self.nvic.systick = self.timer
         u = board.uart
         self.uart = CmsdkUart(u.rx_line, u.tx_line, self.nvic.set_line, self._write_console)
@@ -147,6 +147,13 @@ class MSystem(BoardSystem):
     def _access_icount(self) -> int:
         """The count of the instruction accessing a device now (inside a memory callback)."""
         return self.machine.exact_icount_at(self.machine.pc)
+
+    def _timer_written(self, icount: int) -> None:
+        """SysTick was programmed at `icount`: its next deadline becomes a check point now, not at
+        the next one chosen before (deterministic: the write's count fixes the deadline)."""
+        deadline = self.timer.next_deadline(icount)
+        if deadline is not None:
+            self.machine.lower_limit(deadline)
 
     def _reset_requested(self) -> None:
         if "reset" not in self._warned:

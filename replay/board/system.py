@@ -179,13 +179,17 @@ class BoardSystem:
             elif stop.kind != StopKind.LIMIT:
                 self.flush_output(io)
                 return Ending("error", 1, f"unexpected stop {stop.kind.value} at {stop.pc:#x}")
-            if idle or self.icount == check:
+            if idle or self.icount == check or self._timer_due():
                 ending = self._check_point(io, idle)
                 if ending is not None:
                     return ending
             if self._should_stop():         # after the check point: a replay stopped here is so too
                 self.flush_output(io)
                 return Ending("interrupted", 130, f"interrupted at instruction {self.icount:,}")
+
+    def _timer_due(self) -> bool:
+        """A device write made the run stop here, at its timer's new deadline (Machine.lower_limit)."""
+        return self.machine.lowered_limit == self.icount
 
     def _wfi_length(self, pc: int) -> int:
         """The size of the `wfi` at `pc` (0: not one)."""

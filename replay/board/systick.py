@@ -24,11 +24,13 @@ _M24 = (1 << 24) - 1
 
 
 class SysTick:
-    def __init__(self, cpu_hz: int, ref_hz: int, pend: Callable[[int], None], now: Callable[[], int]) -> None:
+    def __init__(self, cpu_hz: int, ref_hz: int, pend: Callable[[int], None], now: Callable[[], int],
+                 written: Callable[[int], None] = lambda icount: None) -> None:
         self.cpu_hz = cpu_hz
         self.ref_divider = cpu_hz // ref_hz
         self._pend = pend
         self._now = now
+        self._written = written        # told the count of each register write (a new deadline)
         self.csr = 0
         self.rvr = 0
         self.idle = 0           # cycles spent idle (wfi)
@@ -136,6 +138,7 @@ class SysTick:
         elif off == CVR:
             self.v0 = 0
             self.csr &= ~CSR_COUNTFLAG
+        self._written(icount)
 
     def describe(self, icount: int) -> list[str]:
         state = "off" if not self.csr & CSR_ENABLE else f"counting, value {self.value(icount)}"
