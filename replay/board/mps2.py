@@ -95,6 +95,9 @@ class MBoard:
     elf_class: ClassVar[int] = 32
 
     def memory_ranges(self, ram_size: int) -> tuple[tuple[int, int], ...]:
+        if ram_size != self.default_ram:
+            raise ProgramError(f"the {self.name} board's memory is fixed (as QEMU's: {self.default_ram >> 20} MiB "
+                               "of PSRAM and the SSRAMs): --ram does not apply")
         return tuple((base, base + size) for _name, base, size in self.memory)
 
     def check(self, firmware: Firmware) -> None:
@@ -103,7 +106,7 @@ class MBoard:
             raise ProgramError("no vector table at address 0: a Cortex-M firmware starts with its initial "
                                "stack pointer and reset handler there")
         sp, pc = struct.unpack("<II", data[:8])
-        if not pc & 1 or not any(lo <= pc & ~1 < hi for lo, hi in self.memory_ranges(0)):
+        if not pc & 1 or not any(lo <= pc & ~1 < hi for lo, hi in self.memory_ranges(self.default_ram)):
             raise ProgramError(f"the reset vector {pc:#x} is not a Thumb address in memory")
 
     def make_system(self, ram_size: int, firmware: Firmware, console: Callable[[bytes], None],

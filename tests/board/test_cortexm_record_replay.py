@@ -108,7 +108,7 @@ def test_periodic_ticks_fire_on_time(ttdbg: Ttdbg, tmp_path: Path) -> None:
     assert (rep.status, rep.stdout) == (0, rec.stdout)
 
 
-@pytest.mark.parametrize("case", ["aarch64-elf", "no-vectors", "raw-outside"])
+@pytest.mark.parametrize("case", ["aarch64-elf", "no-vectors", "raw-outside", "ram"])
 def test_bad_input(ttdbg: Ttdbg, echo: Path, tmp_path: Path, case: str) -> None:
     if case == "aarch64-elf":
         args = ["/bin/true"]
@@ -120,6 +120,8 @@ def test_bad_input(ttdbg: Ttdbg, echo: Path, tmp_path: Path, case: str) -> None:
         subprocess.run(["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m3", "-nostdlib", "-Wl,-Ttext=0x20000000",
                         str(src), "-o", str(elf)], check=True)
         args = [elf]
+    elif case == "ram":
+        args = ["--ram", "1M", echo]
     else:
         junk = tmp_path / "junk.bin"
         junk.write_bytes(b"\x00" * 64)
