@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
 from ..errors import ProgramError
-from .virt import Board  # (or any board with memory_ranges and elf_class: mps2.py's)
+
+if TYPE_CHECKING:
+    from .virt import Board  # (or any board with memory_ranges and elf_class: mps2.py's)
 
 PF_X = 1
 

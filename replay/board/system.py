@@ -28,7 +28,7 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..machine import Machine, RunStop, StopKind
 from ..memory import PROT_EXEC, PROT_READ, PROT_WRITE, page_down, page_up
@@ -39,7 +39,9 @@ from .firmware_calls import CallResult, instruction_kind, psci, semihosting
 from .gentimer import GenericTimer
 from .gic import Gic
 from .pl011 import Pl011
-from .virt import Board
+
+if TYPE_CHECKING:
+    from .virt import Board
 
 log = logging.getLogger(__name__)
 
