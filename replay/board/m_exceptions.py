@@ -12,8 +12,9 @@ value without bit 0, in Handler and in Thread mode alike; the frame is
 popped from the stack the value names.
 
 Not done: the floating-point frame (the Cortex-M3 has no FPU), late arrival
-and tail-chaining as optimizations (a pending exception is taken at the next
-check point instead: the same order, a few instructions later), lazy state
+and tail-chaining's shortcut (the board takes an exception ready at a return
+right then, but as a return then an entry: the frame is popped and pushed
+again, which only the timing on real hardware tells apart), lazy state
 preservation, the faults an entry or return can raise (a bad EXC_RETURN or
 vector ends the run with one line).
 """

@@ -194,6 +194,9 @@ class MSystem(BoardSystem):
                                   f"mode (instruction {stop.icount:,})")
                 mx.leave(m, stop.pc)
                 self.nvic.deactivate(number)
+                if self.nvic.irq_asserted() and not self._irq_masked():
+                    self._take_irq()                # tail-chaining: the next one at once, at this count
+                    self.interrupts_taken += 1
                 return None
             if stop.intno == EXCP_SWI:
                 # SVCall, unless it cannot preempt what runs (or PRIMASK is set): then it escalates

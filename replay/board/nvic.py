@@ -51,10 +51,11 @@ class Nvic:
 
     # -- exception state -----------------------------------------------------------
     def set_line(self, line: int, high: bool) -> None:
-        """An external interrupt line (level-sensitive: high makes it pending)."""
-        self.level[line] = high
-        if high:
+        """An external interrupt line (level-sensitive, as QEMU's NVIC: rising makes it pending,
+        and a return from its handler while it is still high)."""
+        if high and not self.level[line]:
             self.pending.add(FIRST_EXTERNAL + line)
+        self.level[line] = high
 
     def pend(self, number: int) -> None:
         self.pending.add(number)

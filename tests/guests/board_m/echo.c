@@ -64,9 +64,9 @@ void systick_handler(void) {
 }
 
 void uart0_rx_handler(void) {
+    UART_INTSTATUS = INT_RX;          /* first: a byte arriving while we drain raises it again */
     while (UART_STATE & STATE_RXFULL)
         ring[head++ & 255] = (uint8_t)UART_DATA;
-    UART_INTSTATUS = INT_RX;
 }
 
 int main(void) {
