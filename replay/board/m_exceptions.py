@@ -33,15 +33,11 @@ XPSR_IT_ICI = 0x0600_FC00      # EPSR's IT/ICI bits
 CONTROL_SPSEL = 2
 FRAME_REGS = ("r0", "r1", "r2", "r3", "r12", "lr", "pc", "xpsr")
 _FRAME = struct.Struct("<8I")
+_ENTRY_READ = ("ipsr", "control", "sp", "xpsr", *FRAME_REGS[:6])
 
 
 class ExceptionError(Exception):
     """An entry or return the architecture would fault on: the run ends with this line."""
-
-
-def _set_spsel(m: Machine, psp: bool) -> None:
-    control = m.reg("control")
-    m.set_reg("control", control | CONTROL_SPSEL if psp else control & ~CONTROL_SPSEL)
 
 
 def enter(m: Machine, number: int, return_pc: int, vtor: int, stkalign: bool = True) -> int:
@@ -53,23 +49,22 @@ def enter(m: Machine, number: int, return_pc: int, vtor: int, stkalign: bool = T
     if not handler & 1:
         raise ExceptionError(f"exception {number}: its vector {handler:#x} (at {vtor + 4 * number:#x}) "
                              "is not a Thumb address")
-    ipsr = m.reg("ipsr") & 0x1FF
-    on_psp = ipsr == 0 and bool(m.reg("control") & CONTROL_SPSEL)
-    sp = m.reg("sp")
-    xpsr = (m.reg("xpsr") | XPSR_T) & ~XPSR_ALIGNED
+    ipsr, control, sp, xpsr, *saved = m.regs(_ENTRY_READ)
+    ipsr &= 0x1FF
+    on_psp = ipsr == 0 and bool(control & CONTROL_SPSEL)
+    xpsr = (xpsr | XPSR_T) & ~XPSR_ALIGNED
     pad = bool(sp & 4) and stkalign
     frame = (sp - 0x20) & ~(4 if stkalign else 0)
-    values = [m.reg(r) for r in FRAME_REGS[:6]] + [return_pc & ~1, xpsr | (XPSR_ALIGNED if pad else 0)]
+    values = [*saved, return_pc & ~1, xpsr | (XPSR_ALIGNED if pad else 0)]
     try:
         m.mem.write(frame, _FRAME.pack(*(v & 0xFFFF_FFFF for v in values)))
     except ValueError:
         raise ExceptionError(f"exception {number}: the stack at {frame:#x} is outside RAM") from None
-    m.set_reg("sp", frame)
-    if on_psp:
-        _set_spsel(m, False)         # Handler mode runs on MSP
-    m.set_reg("lr", EXC_RETURN_HANDLER if ipsr else EXC_RETURN_THREAD_PSP if on_psp else EXC_RETURN_THREAD_MSP)
-    m.set_reg("xpsr", (xpsr & ~(XPSR_IT_ICI | 0x1FF)) | XPSR_T | number)
-    m.set_reg("pc", handler & ~1)
+    lr = EXC_RETURN_HANDLER if ipsr else EXC_RETURN_THREAD_PSP if on_psp else EXC_RETURN_THREAD_MSP
+    m.set_regs((("sp", frame),                                    # on the stack in use, then
+                ("control", control & ~CONTROL_SPSEL),            # Handler mode runs on MSP
+                ("lr", lr), ("xpsr", (xpsr & ~(XPSR_IT_ICI | 0x1FF)) | XPSR_T | number),
+                ("pc", handler & ~1)))
     return handler & ~1
 
 
@@ -79,17 +74,16 @@ def leave(m: Machine, exc_return: int) -> int:
     if exc_return not in EXC_RETURNS:
         raise ExceptionError(f"exception return to {exc_return:#x}: not a valid EXC_RETURN value")
     if exc_return != EXC_RETURN_HANDLER:
-        m.set_reg("xpsr", m.reg("xpsr") & ~0x1FF)      # Thread mode, then its stack
-        _set_spsel(m, exc_return == EXC_RETURN_THREAD_PSP)
-    sp = m.reg("sp")
+        xpsr, control = m.regs(("xpsr", "control"))
+        psp = exc_return == EXC_RETURN_THREAD_PSP
+        m.set_regs((("xpsr", xpsr & ~0x1FF),                     # Thread mode, then its stack
+                    ("control", control | CONTROL_SPSEL if psp else control & ~CONTROL_SPSEL)))
+    sp = m.regs(("sp",))[0]
     try:
         values = _FRAME.unpack(m.mem.read(sp, 0x20))
     except ValueError:
         raise ExceptionError(f"exception return: the frame at {sp:#x} is outside RAM") from None
-    for name, value in zip(FRAME_REGS[:6], values[:6]):
-        m.set_reg(name, value)
-    pc, xpsr = values[6], values[7]
-    m.set_reg("sp", sp + 0x20 + (4 if xpsr & XPSR_ALIGNED else 0))
-    m.set_reg("xpsr", (xpsr & ~XPSR_ALIGNED) | XPSR_T)
-    m.set_reg("pc", pc & ~1)
-    return pc & ~1
+    pc, xpsr = values[6] & ~1, values[7]
+    m.set_regs((*zip(FRAME_REGS[:6], values[:6]), ("sp", sp + 0x20 + (4 if xpsr & XPSR_ALIGNED else 0)),
+                ("xpsr", (xpsr & ~XPSR_ALIGNED) | XPSR_T), ("pc", pc)))
+    return pc

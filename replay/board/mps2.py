@@ -135,7 +135,7 @@ class MSystem(BoardSystem):
 
     def _attach_devices(self, firmware: Firmware) -> None:
         board, m = self.board, self.machine
-        self.nvic = self.intc = Nvic(board.nvic_lines, lambda: m.reg("basepri"), self._reset_requested)
+        self.nvic = self.intc = Nvic(board.nvic_lines, lambda: m.regs(("basepri",))[0], self._reset_requested)
         self.timer = SysTick(board.sysclk, board.refclk, self.nvic.pend, self._access_icount, self._timer_written)
         self.nvic.systick = self.timer
         u = board.uart
@@ -172,7 +172,8 @@ class MSystem(BoardSystem):
         return 2 if word & 0xFFFF == WFI_T16 else 4 if word == WFI_T32 else 0
 
     def _irq_masked(self) -> bool:
-        return bool((self.machine.reg("primask") | self.machine.reg("faultmask")) & 1)
+        primask, faultmask = self.machine.regs(("primask", "faultmask"))
+        return bool((primask | faultmask) & 1)
 
     def _take_irq(self) -> None:
         number = self.nvic.best_pending()
