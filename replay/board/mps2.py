@@ -30,7 +30,7 @@ from . import m_exceptions as mx
 from .cmsdk_uart import CmsdkUart
 from .firmware import Firmware
 from .firmware_calls import semihosting
-from .nvic import FIRST_EXTERNAL, HARDFAULT, SVCALL, Nvic
+from .nvic import FIRST_EXTERNAL, HARDFAULT, NMI, SVCALL, Nvic
 from .system import BoardSystem, Ending
 from .systick import SysTick
 
@@ -202,22 +202,34 @@ class MSystem(BoardSystem):
             if stop.intno == EXCP_SWI:
                 # SVCall, unless it cannot preempt what runs (or PRIMASK is set): then it escalates
                 svc_ready = (self.nvic.prio(SVCALL) < self.nvic.execution_priority() and not self._irq_masked())
-                self._enter(SVCALL if svc_ready else HARDFAULT, stop.pc)
+                if not svc_ready:
+                    return self._hardfault(stop.pc, "svc that cannot preempt")
+                self._enter(SVCALL, stop.pc)
                 return None
             if stop.intno == EXCP_BKPT:
                 return self._bkpt(stop)
+            if stop.intno < 0:                      # a memory fault, an undefined instruction
+                return self._hardfault(stop.pc, stop.detail or "a fault")
         except mx.ExceptionError as exc:
             return Ending("error", 1, f"{exc} (instruction {self.icount:,})")
-        what = stop.detail or "a CPU exception"
-        return Ending("error", 1, f"the firmware faulted at {stop.pc:#x} (instruction {stop.icount:,}): {what} "
-                      "(faults do not enter the firmware's HardFault handler yet)")
+        return Ending("error", 1, f"the firmware stopped at {stop.pc:#x} (instruction {stop.icount:,}) "
+                      f"on CPU exception {stop.intno}, which the board does not know")
+
+    def _hardfault(self, at: int, what: str) -> Ending | None:
+        """A fault enters HardFault with the faulting instruction as its return address (UsageFault,
+        BusFault, MemManage and debug events escalate to it: their own handlers are not emulated);
+        one inside HardFault or NMI is a lockup, which ends the run."""
+        if any(n in (NMI, HARDFAULT) for n in self.nvic.active):
+            return Ending("error", 1, f"lockup: {what} at {at:#x} (instruction {self.icount:,}) in the "
+                          f"{'HardFault' if HARDFAULT in self.nvic.active else 'NMI'} handler")
+        self._enter(HARDFAULT, at)
+        return None
 
     def _bkpt(self, stop: RunStop) -> Ending | None:
         m = self.machine
         half = int.from_bytes(m.mem.read(stop.pc, 2), "little")
-        if half != BKPT_SEMIHOSTING:
-            return Ending("error", 1, f"bkpt #{half & 0xFF:#x} at {stop.pc:#x} (instruction {stop.icount:,}) "
-                          "and no debugger attached")
+        if half != BKPT_SEMIHOSTING:                # no debugger: a debug event, escalated
+            return self._hardfault(stop.pc, f"bkpt #{half & 0xFF:#x}")
         result = semihosting(m.reg("r0"), m.reg("r1"), m.mem, wide=False)
         m.set_reg("pc", stop.pc + 2)                # bkpt did not retire: step past it
         m.set_icount(m.icount + 1)

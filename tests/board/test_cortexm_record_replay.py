@@ -93,6 +93,20 @@ def test_exception_entry_return_known_answers(ttdbg: Ttdbg, tmp_path: Path) -> N
         assert run_qemu(fw, b"") == (0, rec.stdout)
 
 
+def test_faults_enter_hardfault(ttdbg: Ttdbg, tmp_path: Path) -> None:
+    """An undefined instruction, a load from nothing and a bkpt without a debugger each enter
+    HardFault with the faulting instruction stacked (fault.c steps over them): as on QEMU."""
+    fw = build_m_firmware(tmp_path, "fault", "fault_regs.S")
+    rec = ttdbg("record", "-q", "--board", "mps2-an385", "--uart", "stdio", "-o", tmp_path / "t", fw)
+    assert rec.status == 3, rec.err
+    assert rec.stdout.count(b"hardfault at ") == 3 and rec.stdout.endswith(b"after bkpt\n")
+    assert rec.stdout.count(b"ipsr=00000003") == 3
+    rep = ttdbg("replay", "-a", tmp_path / "t")
+    assert (rep.status, rep.stdout) == (3, rec.stdout)
+    if QEMU is not None:
+        assert run_qemu(fw, b"") == (3, rec.stdout)
+
+
 def test_periodic_ticks_fire_on_time(ttdbg: Ttdbg, tmp_path: Path) -> None:
     """SysTick at 1 kHz is 25,000 instructions: the count printed matches the instructions run
     (the first tick too: programming SysTick makes its deadline a check point at once)."""
