@@ -122,6 +122,23 @@ def test_periodic_ticks_fire_on_time(ttdbg: Ttdbg, tmp_path: Path) -> None:
     assert (rep.status, rep.stdout) == (0, rec.stdout)
 
 
+def test_stuck_firmware_ends(ttdbg: Ttdbg, tmp_path: Path) -> None:
+    """wfi with SysTick off and the input at its end: the run ends, in one line."""
+    build_m_firmware(tmp_path, "echo")              # (skips when the compiler is missing)
+    src = tmp_path / "wfi.S"
+    src.write_text(".syntax unified\n.thumb\n.section .vectors, \"a\"\n.word 0x20001000\n.word reset\n"
+                   ".text\n.thumb_func\nreset:\n  wfi\n  b reset\n")
+    elf = tmp_path / "wfi.elf"
+    subprocess.run(["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m3", "-nostdlib", "-T",
+                    str(Path(__file__).resolve().parent.parent / "guests" / "board_m" / "link.ld"),
+                    str(src), "-o", str(elf)], check=True)
+    rec = ttdbg("record", "-q", "--board", "mps2-an385", "--uart", "null", "-o", tmp_path / "t", elf)
+    assert rec.status == 1
+    assert "waits for an interrupt (wfi at 0x8)" in rec.err and len(rec.err.splitlines()) == 1
+    rep = ttdbg("replay", "-a", tmp_path / "t")
+    assert rep.status == 1
+
+
 @pytest.mark.parametrize("case", ["aarch64-elf", "no-vectors", "raw-outside", "ram"])
 def test_bad_input(ttdbg: Ttdbg, echo: Path, tmp_path: Path, case: str) -> None:
     if case == "aarch64-elf":
