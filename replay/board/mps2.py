@@ -14,6 +14,11 @@ mps2.c's num-irq) and the SCB.  Semihosting is `bkpt 0xab`.  SYSCLK is
 timer, the M-profile exception entry and return (m_exceptions.py), and the
 Cortex-M's CPU exceptions (svc, bkpt, exception return) as Unicorn reports
 them.  The CPU starts as QEMU's does: SP and PC from the vector table at 0.
+
+A SysTick register write makes the timer's next deadline a check point at
+once (Machine.lower_limit: the run stops exactly there), unless the deadline
+falls inside the block running the write (a reload of a few cycles): then it
+is seen at the next check point, as a virt timer armed outside a handler.
 """
 
 from __future__ import annotations
