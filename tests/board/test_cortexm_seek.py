@@ -53,3 +53,28 @@ def test_stops_saves_and_restores_change_nothing(ttdbg: Ttdbg, tmp_path: Path, n
         rec = ttdbg("record", "-q", "--board", "mps2-an385", "--uart", "null", "-o", trace, fw)
         assert rec.status == 0, rec.err
     stepped_replay_matches(TraceDir(str(trace)), pieces)
+
+
+def test_interrupted_recording_replays_to_where_it_stopped(ttdbg: Ttdbg, tmp_path: Path) -> None:
+    """Ctrl-C while the firmware idles between SysTick ticks: status 130, and the replay stops
+    at the same count, without divergence."""
+    import signal
+    import subprocess
+    import time
+
+    fw = build_m_firmware(tmp_path, "echo")
+    proc = subprocess.Popen(ttdbg.argv("record", "-q", "--board", "mps2-an385", "-o", tmp_path / "c", fw),
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=ttdbg.env, cwd=ttdbg.workdir)
+    assert proc.stdout is not None and proc.stdin is not None
+    proc.stdout.readline()
+    proc.stdin.write(b"xy")
+    proc.stdin.flush()
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert out == b"XY"
+    again = ttdbg("replay", "-a", tmp_path / "c", "--stats")
+    assert again.status == 130, again.err
+    assert again.stdout == b"echo firmware ready\nXY" and "without divergence" in again.err
