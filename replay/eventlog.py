@@ -47,7 +47,8 @@ NUMBERED_BY_ARCH = 5            # the first version whose SYSCALL numbers are th
 EM_X86_64 = 62
 EM_AARCH64 = 183
 EM_RISCV = 243
-ARCH_NAMES = {EM_X86_64: "x86-64", EM_AARCH64: "aarch64", EM_RISCV: "riscv64"}   # replay/arch/'s architectures
+EM_ARM = 40             # a board's Cortex-M (replay/board/mps2.py)
+ARCH_NAMES = {EM_X86_64: "x86-64", EM_AARCH64: "aarch64", EM_RISCV: "riscv64", EM_ARM: "arm"}
 RECORDED_MACHINES = frozenset(ARCH_NAMES)
 
 _HEAD = struct.Struct("<8sHHI")
@@ -98,7 +99,7 @@ class TraceHeader:
         """Parse and validate; raises ValueError naming the first impossible field."""
         if machine not in RECORDED_MACHINES:
             raise ValueError(f"ELF machine {machine} (only x86-64, {EM_X86_64}, aarch64, "
-                             f"{EM_AARCH64}, and riscv64, {EM_RISCV}, are recorded)")
+                             f"{EM_AARCH64}, riscv64, {EM_RISCV}, and arm, {EM_ARM}, are recorded)")
         try:
             d = json.loads(blob)
         except RecursionError:

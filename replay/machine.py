@@ -167,7 +167,10 @@ class Machine:
         self._regs: dict[str, int] = {n: getattr(consts, c) for n, c in arch.registers.items()}
         self._pc_id = self._regs[arch.pc]
         self._hashed = tuple(self._regs[n] for n in arch.hashed)
-        self.uc = Uc(getattr(unicorn, f"UC_ARCH_{arch.uc_arch}"), getattr(unicorn, f"UC_MODE_{arch.uc_mode}"))
+        mode = 0
+        for name in arch.uc_mode.split("+"):           # "THUMB+MCLASS": flags combined
+            mode |= getattr(unicorn, f"UC_MODE_{name}")
+        self.uc = Uc(getattr(unicorn, f"UC_ARCH_{arch.uc_arch}"), mode)
         self.uc.ctl_set_cpu_model(getattr(consts, arch.uc_cpu_model))
         self.disasm = Disassembler(arch)
         cs_disasm, cs_free, cs_handle = self.disasm.native_handles()
@@ -195,6 +198,7 @@ class Machine:
         # reg_read took 9 us of a hit's ~30 in a scan).
         self._pc_value = ctypes.c_uint64()
         self._batches: dict[tuple[str, ...], tuple] = {}            # regs(): the C arrays per name tuple
+        self._write_batches: dict[tuple[str, ...], tuple[object, object, object]] = {}   # set_regs()
         self._pc_read = (uclib.uc_reg_read, self.uc._uch, self._pc_id, ctypes.byref(self._pc_value))
         self.collect_hits = False     # record hits instead of stopping at them
         self.hits: list[Hit] = []
@@ -210,7 +214,7 @@ class Machine:
         self._block_hook = self._add_raw_hook(UC_HOOK_BLOCK, self.counter.block_hook, 1, 0)
         self.uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
         self.uc.hook_add(UC_HOOK_MEM_INVALID, self._on_mem_invalid)
-        _CPU_SETUP[arch.name](self)
+        _CPU_SETUP.get(arch.name, lambda _m: None)(self)     # (a board's CPU: set up by the board)
         self._pristine = self.uc.context_save()      # the CPU a new process (or exec) starts with
 
     def _setup_x86_64(self) -> None:
@@ -594,7 +598,7 @@ class Machine:
             # natively (no user mapping can reach it).
             return RunStop(StopKind.FAULT, self.icount, _UNTIL, SIGSEGV, _UNTIL, "fetch at 0xffffffffffffffff")
         try:
-            self.uc.emu_start(pc, _UNTIL)
+            self.uc.emu_start(pc | self.arch.code_address_bit, _UNTIL)
         except UcError as exc:
             return self._fault_from_error(exc)
         finally:
@@ -751,8 +755,10 @@ class Machine:
         if name in _X87:
             self._x87_write(self._regs[name], value)
             return
-        if name == self.arch.pc and self._in_syscall:
-            value = (value - self.arch.syscall_pc_lag) & ((1 << 64) - 1)
+        if name == self.arch.pc:
+            if self._in_syscall:
+                value = (value - self.arch.syscall_pc_lag) & ((1 << 64) - 1)
+            value |= self.arch.code_address_bit
         self.uc.reg_write(self._regs[name], value)
 
     # The Python binding reads ST0-ST7 into 8 bytes although Unicorn writes
@@ -769,6 +775,27 @@ class Machine:
         err = _ucmod.uclib.uc_reg_write(self.uc._uch, reg_id, ctypes.byref(buf))
         if err:
             raise UcError(err)
+
+    def set_regs(self, values: tuple[tuple[str, int], ...]) -> None:
+        """Integer registers written in one call, in this order (the PC as set_reg writes it)."""
+        names = tuple(n for n, _v in values)
+        ids, vals, ptrs = self._batch(names)
+        for i, (name, value) in enumerate(values):
+            vals[i] = (value | self.arch.code_address_bit if name == self.arch.pc else value) & ((1 << 64) - 1)
+        err = _ucmod.uclib.uc_reg_write_batch(self.uc._uch, ids, ptrs, len(names))
+        if err:
+            raise UcError(err)
+
+    def _batch(self, names: tuple[str, ...]) -> tuple[object, object, object]:
+        """set_regs' C arrays for these integer registers (made once per name tuple)."""
+        arrays = self._write_batches.get(names)
+        if arrays is None:
+            n = len(names)
+            vals = (ctypes.c_uint64 * n)()
+            arrays = ((ctypes.c_int * n)(*(self._regs[x] for x in names)), vals,
+                      (ctypes.c_void_p * n)(*(ctypes.addressof(vals) + 8 * i for i in range(n))))
+            self._write_batches[names] = arrays
+        return arrays
 
     def read_registers(self, names: tuple[str, ...]) -> dict[str, int]:
         return {n: self.reg(n) for n in names}

@@ -148,6 +148,9 @@ class Arch:
     # Whether the ABI's struct sigaction has sa_restorer (riscv64's has not: handler,
     # flags, mask; its handlers return through the kernel's trampoline page).
     sa_restorer: bool = True
+    # A bit every code address given to Unicorn carries (the PC written, emu_start's start):
+    # 1 on an M-profile CPU, which runs Thumb only (measured: an even start is an invalid instruction).
+    code_address_bit: int = 0
 
     def open_flags_in(self, flags: int) -> int:
         """Guest open flags -> the kernel's (x86-64) numbering."""

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
 from ..errors import ProgramError
-from .virt import Board
+
+if TYPE_CHECKING:
+    from .virt import Board  # (or any board with memory_ranges and elf_class: mps2.py's)
 
 PF_X = 1
 
@@ -34,7 +37,7 @@ class Firmware:
 
 
 def load_firmware(name: str, data: bytes, board: Board, ram_size: int, load: int | None) -> Firmware:
-    ram = (board.ram_base, board.ram_base + ram_size)
+    ram = board.memory_ranges(ram_size)
     if load is not None:
         if not data:
             raise ProgramError(f"{name}: empty firmware image")
@@ -45,7 +48,7 @@ def load_firmware(name: str, data: bytes, board: Board, ram_size: int, load: int
     try:
         elf = ELFFile(io.BytesIO(data))
         machine = elf["e_machine"]
-        if machine != board.arch.elf_machine_name or elf.elfclass != 64:
+        if machine != board.arch.elf_machine_name or elf.elfclass != board.elf_class:
             raise ProgramError(f"{name}: an ELF for {machine} ({elf.elfclass}-bit), not for the "
                                f"{board.name} board's {board.arch.name}")
         if elf["e_type"] != "ET_EXEC":
@@ -69,7 +72,8 @@ def load_firmware(name: str, data: bytes, board: Board, ram_size: int, load: int
     return Firmware(entry, tuple(segments))
 
 
-def _inside(name: str, addr: int, size: int, ram: tuple[int, int], what: str) -> None:
-    if not (ram[0] <= addr and addr + size <= ram[1]):
+def _inside(name: str, addr: int, size: int, ram: tuple[tuple[int, int], ...], what: str) -> None:
+    if not any(lo <= addr and addr + size <= hi for lo, hi in ram):
+        where = ", ".join(f"{lo:#x}-{hi:#x}" for lo, hi in ram)
         raise ProgramError(f"{name}: {what} at {addr:#x}-{addr + size:#x} is outside RAM "
-                           f"({ram[0]:#x}-{ram[1]:#x}; see --ram)")
+                           f"({where}{'; see --ram' if len(ram) == 1 else ''})")

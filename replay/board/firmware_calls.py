@@ -68,17 +68,22 @@ class GuestMemory(Protocol):
     def read_cstring(self, addr: int, limit: int = 4096) -> bytes: ...
 
 
-def semihosting(op: int, arg: int, mem: GuestMemory) -> CallResult:
+def semihosting(op: int, arg: int, mem: GuestMemory, wide: bool = True) -> CallResult:
+    """`wide`: the A64 convention (64-bit fields); else A32/T32's (32-bit, SYS_EXIT's argument is
+    the reason itself: status 0 for ADP_Stopped_ApplicationExit, else 1, as QEMU answers)."""
     op &= 0xFFFF_FFFF
+    minus_one = _M64 if wide else 0xFFFF_FFFF
     try:
         if op == SYS_WRITEC:
             return CallResult(output=mem.read(arg, 1))
         if op == SYS_WRITE0:
             return CallResult(output=mem.read_cstring(arg, 1 << 20))
+        if op == SYS_EXIT and not wide:
+            return CallResult(exit_status=0 if arg == ADP_STOPPED_APPLICATION_EXIT else 1, end="semihosting exit")
         if op in (SYS_EXIT, SYS_EXIT_EXTENDED):
-            reason, subcode = struct.unpack("<QQ", mem.read(arg, 16))
+            reason, subcode = struct.unpack("<QQ" if wide else "<II", mem.read(arg, 16 if wide else 8))
             status = subcode & 0xFF if reason == ADP_STOPPED_APPLICATION_EXIT else 1
             return CallResult(exit_status=status, end="semihosting exit")
     except ValueError:
-        return CallResult(x0=_M64)                 # an argument outside RAM: -1
-    return CallResult(x0=_M64, unsupported=f"semihosting call {op:#x} is not emulated (returns -1)")
+        return CallResult(x0=minus_one)            # an argument outside RAM: -1
+    return CallResult(x0=minus_one, unsupported=f"semihosting call {op:#x} is not emulated (returns -1)")

@@ -17,13 +17,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..eventlog import EM_AARCH64, LogWriter, TraceHeader
+from ..eventlog import LogWriter, TraceHeader
 from ..events import CharRead, CharWrite, Clock, ClockSource, End, Shutdown, ShutdownReason, StateHash
 from ..trace import TraceDir
+from .boards import BOARDS
 from .chardev import TcpUart, UartInput, open_recording_uart
 from .firmware import load_firmware
-from .system import BoardSystem, Ending
-from .virt import BOARDS
+from .system import Ending
 
 UART_FD = 0          # the CHAR_READ/CHAR_WRITE `fd` of UART0
 HOST_CLOCK_ID = 0    # --clock host: the CLOCK events' clock (the generic timer's counter, as rdtsc)
@@ -89,19 +89,19 @@ class _Recorder:
 
 
 def board_header(board: str, path: str, data: bytes, ram: int, load: int | None, signature: str,
-                 clock: str = "virtual") -> TraceHeader:
+                 machine: int, clock: str = "virtual") -> TraceHeader:
     digest = hashlib.sha256(data).hexdigest()
     extra = {"board": board, "ram": ram, "load": load, "firmware": digest, "cpu": signature,
              "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     if clock != "virtual":
         extra["clock"] = clock          # (absent: virtual, as in traces before --clock)
-    return TraceHeader(EM_AARCH64, os.path.abspath(path), digest, (path,), (), os.getcwd(), 1, extra=extra)
+    return TraceHeader(machine, os.path.abspath(path), digest, (path,), (), os.getcwd(), 1, extra=extra)
 
 
 def check_firmware(board_name: str, path: str, data: bytes, ram: int | None = None, load: int | None = None) -> None:
     """Raise ProgramError (one line) if the firmware cannot run on the board as given."""
     board = BOARDS[board_name]
-    load_firmware(path, data, board, ram or board.default_ram, load)
+    board.check(load_firmware(path, data, board, ram or board.default_ram, load))
 
 
 def record_board(board_name: str, path: str, data: bytes, trace: TraceDir, *, uart: str = "stdio",
@@ -123,8 +123,9 @@ def record_board(board_name: str, path: str, data: bytes, trace: TraceDir, *, ua
             out.close()
             raise
     trace.store_file(data)
-    writer = LogWriter(trace.log_path, board_header(board.name, path, data, ram, load, board.arch.signature, clock))
-    system = BoardSystem(board, ram, firmware, out.write, warn, clock)
+    writer = LogWriter(trace.log_path, board_header(board.name, path, data, ram, load, board.arch.signature,
+                                                  board.arch.elf_machine, clock))
+    system = board.make_system(ram, firmware, out.write, warn, clock)
     started = time.monotonic()
     try:
         ending = system.run(_Recorder(writer, uart_in, should_stop), should_stop, limit)

@@ -17,11 +17,11 @@ from ..eventlog import LogContents, read_log
 from ..events import CharRead, CharWrite, Clock, End, Event, Shutdown, ShutdownReason, StateHash
 from ..icount import NO_LIMIT
 from ..trace import TraceDir
+from .boards import BOARDS
 from .chardev import UartOutput
 from .firmware import load_firmware
 from .recording import _REASONS, CLOCKS, BoardResult, _say
-from .system import BoardSystem, Ending
-from .virt import BOARDS
+from .system import Ending
 
 
 def is_board_trace(contents: LogContents) -> bool:
@@ -100,7 +100,7 @@ class BoardReplay:
             raise LogFormatError(f"{trace.path}: a board trace with clock {clock!r}, which this ttdbg does not know")
         self.clock = str(clock)
         self._out = UartOutput(uart)
-        self.system = BoardSystem(board, ram, firmware, self._out.write, warn, self.clock)
+        self.system = board.make_system(ram, firmware, self._out.write, warn, self.clock)
         self._events = _Replayer(contents.events)
         self._shutdown = next((e for e in reversed(contents.events) if isinstance(e, Shutdown)), None)
         last = contents.events[-1].icount if contents.events else 0

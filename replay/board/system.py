@@ -43,7 +43,7 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..icount import NO_LIMIT
 from ..machine import Machine, RunStop, StopKind
@@ -55,7 +55,9 @@ from .firmware_calls import CallResult, instruction_kind, psci, semihosting
 from .gentimer import GenericTimer
 from .gic import Gic
 from .pl011 import Pl011
-from .virt import Board
+
+if TYPE_CHECKING:
+    from .virt import Board
 
 log = logging.getLogger(__name__)
 
@@ -101,37 +103,48 @@ class BoardSystem:
         self.board = board
         self.host_clock = clock == "host"
         self.ram_size = ram_size
-        self.machine = m = Machine(board.arch)
+        self.machine = Machine(board.arch)
         self._console = console
         self._warn = warn
         self._warned: set[str] = set()
         self.console_count = 0
         self._map_ram(firmware)
-        self.gic = Gic(board.gic_lines)
+        self.interrupts_taken = 0
+        self._should_stop: Callable[[], bool] = lambda: False
+        self._wfi_at = 0
+        self.last_trap: RunStop | None = None     # the breakpoint or watchpoint of a "trapped" ending
+        self._outer_limit = NO_LIMIT                # the caller's exact stop in this run
+        self._attach_devices(firmware)
+        self.check_at = self._schedule(0)           # the next check point (virtual clock)
+
+    def _attach_devices(self, firmware: Firmware) -> None:
+        """The board's devices and CPU set-up (a subclass per CPU profile: mps2.py's MSystem)."""
+        board, m = self.board, self.machine
+        self.gic = self.intc = Gic(board.gic_lines)
         uart = board.device("pl011")
         self.uart = Pl011(uart.intid, self.gic.set_line, self._write_console)
         self.timer = GenericTimer(board.counter_frequency, board.icount_shift, board.timer_intids,
                                   self.gic.set_line)
         dist, cpu = board.device("gicv2-dist"), board.device("gicv2-cpu")
-        m.map_device(dist.base, dist.size, self.gic.dist_read, self._gic_write(self.gic.dist_write))
-        m.map_device(cpu.base, cpu.size, self.gic.cpu_read, self._gic_write(self.gic.cpu_write))
+        m.map_device(dist.base, dist.size, self.gic.dist_read, self._device_write(self.gic.dist_write))
+        m.map_device(cpu.base, cpu.size, self.gic.cpu_read, self._device_write(self.gic.cpu_write))
         m.map_device(uart.base, uart.size, self.uart.read, self._uart_write)   # (reads only lower its line)
         m.attach_system_registers(self)
         exc.prepare_el1(m)
         m.set_reg("pc", firmware.entry)
-        self.interrupts_taken = 0
-        self._should_stop: Callable[[], bool] = lambda: False
-        self.last_trap: RunStop | None = None     # the breakpoint or watchpoint of a "trapped" ending
-        self.check_at = self._schedule(0)           # the next check point (virtual clock)
-        self._outer_limit = NO_LIMIT                # the caller's exact stop in this run
 
     def _map_ram(self, firmware: Firmware) -> None:
         """RAM is read-write; pages holding code also executable (and watched for
         writes, which would change code: Machine._on_region_change)."""
-        start, end = self.board.ram_base, self.board.ram_base + self.ram_size
+        for start, end in self.board.memory_ranges(self.ram_size):
+            self._map_range(start, end, firmware)
+        for seg in firmware.segments:
+            self.machine.mem.write(seg.address, seg.data)
+
+    def _map_range(self, start: int, end: int, firmware: Firmware) -> None:
         code: list[tuple[int, int]] = []
         for seg in firmware.segments:
-            if seg.executable:
+            if seg.executable and start <= seg.address < end:
                 lo, hi = page_down(seg.address), page_up(seg.address + seg.size)
                 if code and lo <= code[-1][1]:
                     code[-1] = (code[-1][0], max(hi, code[-1][1]))
@@ -146,8 +159,6 @@ class BoardSystem:
             at = hi
         if at < end:
             self.machine.mem.map(at, end - at, rw, "ram")
-        for seg in firmware.segments:
-            self.machine.mem.write(seg.address, seg.data)
 
     def _write_console(self, data: bytes) -> None:
         self.console_count += len(data)
@@ -164,7 +175,7 @@ class BoardSystem:
     def _schedule(self, icount: int, interval: int = CHECK_INTERVAL) -> int:
         """The check point after `icount` as the devices' state now has it."""
         nxt = (icount // interval + 1) * interval
-        if self.gic.any_pending():
+        if self.intc.any_pending():
             nxt = min(nxt, icount + CHASE_INTERVAL)
         deadline = self.timer.next_deadline(icount)
         if deadline is not None and icount < deadline < nxt:
@@ -191,9 +202,11 @@ class BoardSystem:
                 self.last_trap = stop
                 self.flush_output(io)
                 return Ending("trapped", 0, f"a breakpoint or watchpoint at {stop.pc:#x}")
+            wfi = self._wfi_length(stop.pc) if stop.kind == StopKind.FAULT and stop.intno < 0 else 0
             if stop.kind == StopKind.FAULT:
-                if stop.intno < 0 and self._is_wfi(stop.pc):
-                    m.set_reg("pc", stop.pc + 4)        # wfi: one instruction, then idle
+                if wfi:
+                    m.set_reg("pc", stop.pc + wfi)      # wfi: one instruction, then idle
+                    self._wfi_at = stop.pc
                     m.set_icount(m.icount + 1)
                     idle = True
                 else:
@@ -239,7 +252,7 @@ class BoardSystem:
         if self.host_clock:
             return
         m = self.machine
-        if self.gic.any_pending():
+        if self.intc.any_pending():
             if self.check_at <= m.counter.state.block_start_icount + CHASE_INTERVAL:
                 return                              # soon enough already (the access is in this block)
             if icount is None:
@@ -253,7 +266,8 @@ class BoardSystem:
             self.check_at = new
             m.move_limit(min(new, self._outer_limit))
 
-    def _gic_write(self, write: Callable[[int, int, int], None]) -> Callable[[int, int, int], None]:
+    def _device_write(self, write: Callable[[int, int, int], None]) -> Callable[[int, int, int], None]:
+        """`write` (a device register's), then the next check point reconsidered."""
         def written(off: int, size: int, value: int) -> None:
             write(off, size, value)
             self._device_changed()
@@ -274,11 +288,18 @@ class BoardSystem:
             self._device_changed(icount)
         return handled
 
-    def _is_wfi(self, pc: int) -> bool:
+    def _wfi_length(self, pc: int) -> int:
+        """The size of the `wfi` at `pc` (0: not one)."""
         try:
-            return self.machine.mem.read(pc, 4) == WFI
+            return 4 if self.machine.mem.read(pc, 4) == WFI else 0
         except ValueError:
-            return False
+            return 0
+
+    def _irq_masked(self) -> bool:
+        return exc.irq_masked(self.machine)
+
+    def _take_irq(self) -> None:
+        exc.take_exception(self.machine, Vector.IRQ, self.machine.pc)
 
     def flush_output(self, io: BoardIO) -> None:
         if self.console_count:
@@ -293,24 +314,24 @@ class BoardSystem:
         self.timer.update(icount)
         self.flush_output(io)
         wake = None
-        if idle and not self.gic.irq_asserted():
+        if idle and not self.intc.irq_asserted():
             wake = self.timer.next_deadline(icount)
         room = self.uart.room()
         wait = 0.0
-        if idle and not self.gic.irq_asserted():
+        if idle and not self.intc.irq_asserted():
             wait = math.inf if wake is None else self.timer.seconds_between(icount, wake)
         data = io.input_at(icount, room, wait) if room else None
         if data:
             self.uart.receive(data)
         elif wake is not None:
             self.timer.sleep_until(icount, wake)
-        elif idle and not self.gic.irq_asserted():
+        elif idle and not self.intc.irq_asserted():
             if self._should_stop():
                 return Ending("interrupted", 130, f"interrupted at instruction {icount:,}")
-            return Ending("stuck", 1, f"the firmware waits for an interrupt (wfi at {self.machine.pc - 4:#x}) "
+            return Ending("stuck", 1, f"the firmware waits for an interrupt (wfi at {self._wfi_at:#x}) "
                           "that can no longer come: no timer is armed and the UART input has ended")
-        if self.gic.irq_asserted() and not exc.irq_masked(self.machine):
-            exc.take_exception(self.machine, Vector.IRQ, self.machine.pc)
+        if self.intc.irq_asserted() and not self._irq_masked():
+            self._take_irq()
             self.interrupts_taken += 1
         return None
 

@@ -11,10 +11,16 @@ semihosting.py.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
 from ..arch.aarch64 import AARCH64, AARCH64_DEBUG, GDB_REGISTERS, GPR_NAMES, REGISTERS
 from ..arch.base import Arch, DebugRegister
+
+if TYPE_CHECKING:
+    from .firmware import Firmware
+    from .system import BoardSystem
 
 # The EL1 system registers a firmware developer looks at, by Unicorn's names
 # (SPSR_EL1 has none: it is reached as a system register, see exceptions.py).
@@ -76,8 +82,23 @@ class Board:
     icount_shift: int                   # one instruction = 2**shift counter ticks... see gentimer.py
     gic_lines: int                      # interrupt IDs the distributor implements
 
+    elf_class: ClassVar[int] = 64       # the firmware's ELF class
+
     def device(self, model: str) -> Device:
         return next(d for d in self.devices if d.model == model)
+
+    def memory_ranges(self, ram_size: int) -> tuple[tuple[int, int], ...]:
+        """The board's RAM, [start, end) each: firmware is loaded inside them."""
+        return ((self.ram_base, self.ram_base + ram_size),)
+
+    def check(self, firmware: Firmware) -> None:
+        """Raise ProgramError if the loaded firmware cannot start on the board (here: it always can)."""
+
+    def make_system(self, ram_size: int, firmware: Firmware, console: Callable[[bytes], None],
+                    warn: Callable[[str], None], clock: str = "virtual") -> BoardSystem:
+        """The board assembled, ready to run `firmware` (every board has its own: mps2.py)."""
+        from .system import BoardSystem
+        return BoardSystem(self, ram_size, firmware, console, warn, clock)
 
 
 SPI_BASE = 32           # INTID of SPI 0
@@ -100,5 +121,3 @@ VIRT = Board(
     icount_shift=4,                     # as QEMU's -icount shift=4: one instruction every 16 ns
     gic_lines=96,
 )
-
-BOARDS: dict[str, Board] = {VIRT.name: VIRT}
