@@ -207,3 +207,23 @@ def test_break_line_is_a_line_of_the_default_file(recorded, make_repl):
     r.execute("delete")
     r.execute("goto start")                              # in the C library's start-up: main's file
     assert "file tally.c, line 23." in r.execute("break 23")
+
+
+def test_catch_syscall_stops_at_entry_and_return_both_ways(recorded, make_repl):
+    r = make_repl(recorded)
+    assert r.execute("catch syscall write") == "Catchpoint 1 (syscall 'write' [1])"
+    assert 'syscall "write"' in r.execute("info breakpoints")
+    out = r.execute("continue")
+    assert "Catchpoint 1 (call to syscall write), " in out and "write" in out.split("), ", 1)[1]
+    assert r.execute("print $rax").endswith("= 0x1")           # the call's number, the syscall instruction next
+    out = r.execute("continue")
+    assert "Catchpoint 1 (returned from syscall write), " in out
+    assert r.execute("print $rax").endswith("= 0xc")           # the bytes written: "counter 140\\n"
+    assert "No more reverse-execution history" in r.execute("continue")    # exit_group is not caught
+    assert "(returned from syscall write)" in r.execute("reverse-continue")
+    assert "(call to syscall write)" in r.execute("reverse-continue")
+    assert "breakpoint already hit 4 times" in r.execute("info breakpoints")
+    for bad, words in (("catch syscall nosuch", "Unknown syscall name 'nosuch'."), ("catch fork", "Only `catch syscall")):
+        assert words in r.execute(bad)
+    r.execute("delete")
+    assert "Catchpoint" not in r.execute("continue")

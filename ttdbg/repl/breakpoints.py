@@ -144,6 +144,39 @@ ROWS.command("awatch", (), "awatch EXPR|ADDRESS [LEN]: stop when the memory is r
              complete="expr")(lambda r, a: add_watch(r, a, "access"))
 
 
+def syscall_name(r: ReplState, number: int | None) -> str:
+    """A call number's name in the trace's architecture's table (gdb's words for one it lacks)."""
+    names = {n: name for name, n in r.tl.arch.syscall_numbers.items()}
+    return names.get(number, f"{number}") if number is not None else "<any syscall>"
+
+
+@ROWS.command("catch", (), "catch syscall [NAME|NUMBER...]: stop at system calls (their entry and return)")
+def add_catch(r: ReplState, arg: str) -> str:
+    what, _, rest = arg.strip().partition(" ")
+    if what != "syscall":
+        raise CommandError("Only `catch syscall [NAME|NUMBER...]' is supported (a trace has no live events).")
+    table = r.tl.arch.syscall_numbers
+    numbers = set()
+    for word in rest.split():
+        if re.fullmatch(r"\d+", word):
+            numbers.add(int(word))
+        elif word in table:
+            numbers.add(table[word])
+        else:
+            raise CommandError(f"Unknown syscall name '{word}'.")
+    chosen = frozenset(numbers) if numbers else None
+    b = r.breakpoints.add("catchpoint", _catch_text(r, chosen), 0, syscalls=chosen)
+    return f"Catchpoint {b.number} ({_catch_text(r, chosen)})"
+
+
+def _catch_text(r: ReplState, numbers: frozenset[int] | None) -> str:
+    """gdb's words: `syscall 'write' [1]`, `syscalls 'write' [1] 'read' [0]`, `any syscall`."""
+    if numbers is None:
+        return "any syscall"
+    named = " ".join(f"'{syscall_name(r, n)}' [{n}]" for n in sorted(numbers))
+    return f"syscall{'s' if len(numbers) > 1 else ''} {named}"
+
+
 def _numbers(r: ReplState, arg: str) -> list[int]:
     """The breakpoint numbers `arg` names (`1 3`, `2-4`); all of them when empty."""
     if not arg.strip():
@@ -188,6 +221,11 @@ def info_breakpoints(r: ReplState, arg: str) -> str:
         enb = "y" if b.enabled else "n"
         if b.watch is not None:
             lines.append(f"{b.number:<8}{_WATCH_TYPE[b.watch.kind]:<16}{disp} {enb}   {'':<18} {b.location}")
+        elif b.kind == "catchpoint":
+            calls = ("<any syscall>" if b.syscalls is None else
+                     ", ".join(syscall_name(r, n) for n in sorted(b.syscalls)))
+            plural = "s" if b.syscalls is not None and len(b.syscalls) > 1 else ""
+            lines.append(f"{b.number:<8}{'catchpoint':<16}{disp} {enb}   {'':<18} syscall{plural} \"{calls}\" ")
         else:
             what = where(r, b.address) if r.symbols is not None else ""
             lines.append(f"{b.number:<8}{'breakpoint':<16}{disp} {enb}   {b.address:<#18x} {what}")

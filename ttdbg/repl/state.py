@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Breakpoint:
     number: int
-    kind: str                       # "breakpoint" or "watchpoint"
+    kind: str                       # "breakpoint", "watchpoint" or "catchpoint" (`catch syscall`)
     location: str                   # what the user typed
     address: int
     temporary: bool = False
@@ -42,6 +42,7 @@ class Breakpoint:
     hits: int = 0
     watch: Watchpoint | None = None
     ctype: CType | None = None
+    syscalls: frozenset[int] | None = None    # a catchpoint's call numbers (None: every call)
 
 
 class Breakpoints:
@@ -55,8 +56,10 @@ class Breakpoints:
         self._armed_watches: set[Watchpoint] = set()
 
     def add(self, kind: str, location: str, address: int, *, temporary: bool = False,
-            watch: Watchpoint | None = None, ctype: CType | None = None) -> Breakpoint:
-        b = Breakpoint(self._next, kind, location, address, temporary=temporary, watch=watch, ctype=ctype)
+            watch: Watchpoint | None = None, ctype: CType | None = None,
+            syscalls: frozenset[int] | None = None) -> Breakpoint:
+        b = Breakpoint(self._next, kind, location, address, temporary=temporary, watch=watch, ctype=ctype,
+                       syscalls=syscalls)
         self._next += 1
         self.by_number[b.number] = b
         self.sync()
@@ -80,6 +83,9 @@ class Breakpoints:
         for w in watches - self._armed_watches:
             self.tl.add_watchpoint(w)
         self._armed_watches = watches
+        catches = [b.syscalls for b in self.by_number.values() if b.kind == "catchpoint" and b.enabled]
+        every = any(numbers is None for numbers in catches)
+        self.tl.catch_syscalls(None if every else frozenset().union(*catches), bool(catches))
 
     def __bool__(self) -> bool:
         return bool(self.by_number)

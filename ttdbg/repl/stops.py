@@ -14,7 +14,7 @@ from collections.abc import Callable
 from replay import StopReason, TimeStop, WatchKind
 
 from .. import render
-from .breakpoints import WATCH_TITLE, format_bytes, watch_value
+from .breakpoints import WATCH_TITLE, format_bytes, syscall_name, watch_value
 from .frames import frame_text, where
 from .signals import describe as describe_signal
 from .state import ReplState
@@ -111,6 +111,17 @@ def _delivery(r: ReplState, stop: TimeStop) -> str:
     return f"\nProgram received signal {describe_signal(stop.signal)}."
 
 
+def _syscall(r: ReplState, stop: TimeStop) -> str:
+    """gdb's `Catchpoint N (call to syscall write), PLACE` (or `returned from`)."""
+    how = "call to" if stop.reason == StopReason.SYSCALL_ENTRY else "returned from"
+    hit = [b for b in r.breakpoints.values() if b.kind == "catchpoint" and b.enabled
+           and (b.syscalls is None or stop.syscall in b.syscalls)]
+    for b in hit:
+        b.hits += 1
+    numbers = " ".join(str(b.number) for b in hit) or "?"
+    return f"\nCatchpoint {numbers} ({how} syscall {syscall_name(r, stop.syscall)}), {frame_text(r, r.pc, 0)}"
+
+
 REASONS: dict[StopReason, Callable[[ReplState, TimeStop], str]] = {
     StopReason.BREAKPOINT: _breakpoint,
     StopReason.WATCHPOINT: _watchpoint,
@@ -119,6 +130,8 @@ REASONS: dict[StopReason, Callable[[ReplState, TimeStop], str]] = {
     StopReason.SIGNALLED: _signalled,
     StopReason.DELIVERY: _delivery,
     StopReason.INTERRUPTED: lambda r, stop: "\nInterrupted.",
+    StopReason.SYSCALL_ENTRY: _syscall,
+    StopReason.SYSCALL_RETURN: _syscall,
 }
 
 
