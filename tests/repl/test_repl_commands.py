@@ -223,7 +223,8 @@ def test_catch_syscall_stops_at_entry_and_return_both_ways(recorded, make_repl):
     assert "(returned from syscall write)" in r.execute("reverse-continue")
     assert "(call to syscall write)" in r.execute("reverse-continue")
     assert "breakpoint already hit 4 times" in r.execute("info breakpoints")
-    for bad, words in (("catch syscall nosuch", "Unknown syscall name 'nosuch'."), ("catch fork", "Only `catch syscall")):
+    for bad, words in (("catch syscall nosuch", "Unknown syscall name 'nosuch'."),
+                       ("catch fork", "Only `catch syscall")):
         assert words in r.execute(bad)
     r.execute("delete")
     assert "Catchpoint" not in r.execute("continue")
