@@ -251,23 +251,10 @@ class MSystem(BoardSystem):
         return None
 
     # -- state -------------------------------------------------------------------------
-    def describe(self) -> str:
+    def _title(self) -> str:
         ranges = ", ".join(f"{name} {base:#x}-{base + size:#x}" for name, base, size in self.board.memory)
-        lines = [f"board {self.board.name}: {ranges}, {self.interrupts_taken} interrupts taken, "
-                 f"ipsr={self.machine.reg('ipsr')}"]
-        lines += self.uart.describe() + self.nvic.describe() + self.timer.describe(self.icount)
-        return "\n".join(lines)
-
-    def save(self) -> tuple:
-        return (self.machine.save(), self.nvic.save(), self.uart.save(), self.timer.save(),
-                self.console_count, self.interrupts_taken, self.check_at)
-
-    def restore(self, state: tuple) -> None:
-        machine, nvic, uart, timer, self.console_count, self.interrupts_taken, self.check_at = state
-        self.machine.restore(machine)
-        self.nvic.restore(nvic)
-        self.uart.restore(uart)
-        self.timer.restore(timer)
+        return (f"board {self.board.name}: {ranges}, {self.interrupts_taken} interrupts taken, "
+                f"ipsr={self.machine.reg('ipsr')}")
 
 
 __all__ = ["CORTEX_M3", "FIRST_EXTERNAL", "MPS2_AN385", "MBoard", "MSystem", "Machine"]

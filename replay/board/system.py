@@ -385,20 +385,23 @@ class BoardSystem:
     # -- state -------------------------------------------------------------------------
     def describe(self) -> str:
         """`info board`: device state."""
-        lines = [f"board {self.board.name}: RAM {self.board.ram_base:#x}-{self.board.ram_base + self.ram_size:#x}, "
-                 f"{self.interrupts_taken} interrupts taken"]
-        lines += self.uart.describe() + self.gic.describe() + self.timer.describe(self.icount)
+        lines = [self._title()]
+        lines += self.uart.describe() + self.intc.describe() + self.timer.describe(self.icount)
         return "\n".join(lines)
+
+    def _title(self) -> str:
+        return (f"board {self.board.name}: RAM {self.board.ram_base:#x}-{self.board.ram_base + self.ram_size:#x}, "
+                f"{self.interrupts_taken} interrupts taken")
 
     def save(self) -> tuple:
         """Everything a later restore needs: the CPU and RAM, the devices, the counters."""
-        return (self.machine.save(), self.gic.save(), self.uart.save(), self.timer.save(),
+        return (self.machine.save(), self.intc.save(), self.uart.save(), self.timer.save(),
                 self.console_count, self.interrupts_taken, self.check_at)
 
     def restore(self, state: tuple) -> None:
-        machine, gic, uart, timer, self.console_count, self.interrupts_taken, self.check_at = state
+        machine, intc, uart, timer, self.console_count, self.interrupts_taken, self.check_at = state
         self.machine.restore(machine)
-        self.gic.restore(gic)
+        self.intc.restore(intc)
         self.uart.restore(uart)
         self.timer.restore(timer)
 
