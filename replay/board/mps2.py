@@ -239,16 +239,7 @@ class MSystem(BoardSystem):
         result = semihosting(m.reg("r0"), m.reg("r1"), m.mem, wide=False)
         m.set_reg("pc", stop.pc + 2)                # bkpt did not retire: step past it
         m.set_icount(m.icount + 1)
-        if result.output:
-            self._write_console(result.output)
-        if result.x0 is not None:
-            m.set_reg("r0", result.x0 & 0xFFFF_FFFF)
-        if result.unsupported and result.unsupported not in self._warned:
-            self._warned.add(result.unsupported)
-            self._warn(result.unsupported)
-        if result.exit_status is not None:
-            return Ending("exit", result.exit_status, result.end)
-        return None
+        return self._apply_call(result, "r0", 0xFFFF_FFFF)
 
     # -- state -------------------------------------------------------------------------
     def _title(self) -> str:

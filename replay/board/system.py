@@ -371,10 +371,15 @@ class BoardSystem:
         if stop.intno == EXCP_UDEF:            # hvc and hlt did not retire: step past them
             m.set_reg("pc", stop.pc + 4)
             m.set_icount(m.icount + 1)
+        return self._apply_call(result, "x0", _M64)
+
+    def _apply_call(self, result: CallResult, register: str, mask: int) -> Ending | None:
+        """A firmware call's effects (PSCI, semihosting): its console output, its result
+        in `register`, the one warning for a call not emulated, the end it asks for."""
         if result.output:
             self._write_console(result.output)
         if result.x0 is not None:
-            m.set_reg("x0", result.x0 & _M64)
+            self.machine.set_reg(register, result.x0 & mask)
         if result.unsupported and result.unsupported not in self._warned:
             self._warned.add(result.unsupported)
             self._warn(result.unsupported)
