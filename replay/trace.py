@@ -350,12 +350,8 @@ def open_under(root: str, subdirs: tuple[str, ...], name: str, what: str) -> int
     following a symlink or blocking (safeio.open_regular).  FileNotFoundError when
     something on the way is missing, LogFormatError for a file that is not
     regular, other OSErrors (a symlinked directory: ELOOP) for the caller to map."""
-    fd = open_dir(root)
+    fd = _open_subdir(root, subdirs)
     try:
-        for sub in subdirs:
-            inner = open_dir(sub, dir_fd=fd, follow=False)
-            os.close(fd)
-            fd = inner
         return open_regular(name, what, dir_fd=fd)
     finally:
         os.close(fd)
@@ -364,15 +360,26 @@ def open_under(root: str, subdirs: tuple[str, ...], name: str, what: str) -> int
 def read_under(root: str, subdirs: tuple[str, ...], name: str, what: str, max_size: int) -> bytes:
     """The content of regular file `root/<subdirs...>/name` (as open_under),
     at most `max_size` bytes (safeio.read_regular)."""
+    fd = _open_subdir(root, subdirs)
+    try:
+        return read_regular(name, what, max_size, dir_fd=fd)
+    finally:
+        os.close(fd)
+
+
+def _open_subdir(root: str, subdirs: tuple[str, ...]) -> int:
+    """An fd of directory `root/<subdirs...>`, every one below `root` a real directory
+    (opened without following a symlink)."""
     fd = open_dir(root)
     try:
         for sub in subdirs:
             inner = open_dir(sub, dir_fd=fd, follow=False)
             os.close(fd)
             fd = inner
-        return read_regular(name, what, max_size, dir_fd=fd)
-    finally:
+    except BaseException:
         os.close(fd)
+        raise
+    return fd
 
 
 def _write_new(dir_fd: int, name: str, content: bytes) -> None:
