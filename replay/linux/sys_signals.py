@@ -203,20 +203,13 @@ def sys_rt_sigsuspend(k: LinuxKernel, a: Args) -> int:
     """The mask is replaced by the given one and the thread waits, as pause() does, for
     a signal it lets through to run a handler; the handler's frame keeps the old mask,
     so the old mask is back when the call returns (-EINTR).  A signal already pending
-    and unblocked by the new mask is delivered at once."""
-    if a[1] != 8:
-        return -errno.EINVAL
-    if not k.can_read(a[0], 8):
-        return -errno.EFAULT
-    (mask,) = struct.unpack("<Q", k.read(a[0], 8))
-    t = k.thread
-    if t.suspended_mask is None:
-        t.suspended_mask = t.sigmask
-    t.sigmask = mask & ~sig.UNBLOCKABLE
-    if t.pending & ~t.sigmask:
-        k.deliver_pending()
+    and unblocked by the new mask is delivered at once (with_wait_mask)."""
+    if not a[0]:                           # (with_wait_mask takes no mask as "keep the mask")
+        return -errno.EINVAL if a[1] != 8 else -errno.EFAULT
+
+    def wait() -> int:
+        if k.family is not None and k.family.task_count() > 1:
+            k.block(Wait(WaitKind.SIGNAL))
+        sys_timers.sleep(k, SYSCALL_NUMBERS["rt_sigsuspend"], None)
         return -errno.EINTR
-    if k.family is not None and k.family.task_count() > 1:
-        k.block(Wait(WaitKind.SIGNAL))
-    sys_timers.sleep(k, SYSCALL_NUMBERS["rt_sigsuspend"], None)
-    return -errno.EINTR
+    return with_wait_mask(k, a[0], a[1], wait)
